@@ -1,0 +1,28 @@
+//! One thin file per subcommand; each loads its config and calls into the pipeline.
+
+pub mod check;
+pub mod parse;
+pub mod serve;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::config::{self, Config, Layer, Sources};
+
+/// Loads the configuration: defaults < file (`--config` or `SEEDFEED_CONFIG`) <
+/// `SEEDFEED_*` environment < flags.
+pub fn load_config(
+    config_flag: Option<PathBuf>,
+    flags: Layer,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Config> {
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let file = config_flag.or_else(|| {
+        env.iter()
+            .find(|(name, _)| name == "SEEDFEED_CONFIG")
+            .map(|(_, value)| PathBuf::from(value))
+    });
+    let env = config::env_layer(env)?;
+    config::load(Sources { file, env, flags }).context("invalid configuration")
+}

@@ -1,0 +1,389 @@
+//! Configuration: every layer (built-in defaults, the TOML file, `SEEDFEED_*` environment,
+//! command-line flags) is the same all-`Option` [`Layer`]; they are merged once, in that
+//! order, and the result is validated once into a [`Config`].
+
+mod env;
+
+pub use env::env_layer;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// One layer of configuration; `None` means "this layer does not say".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub seeds: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub base_url: Option<String>,
+    pub id_namespace: Option<String>,
+    pub feed_size: Option<usize>,
+    pub settle_ms: Option<u64>,
+    pub max_file_bytes: Option<u64>,
+    pub rescan_interval: Option<u64>,
+    pub log_level: Option<String>,
+    #[serde(default)]
+    pub feed: FeedLayer,
+}
+
+/// The `[feed]` table: what the feeds say about themselves.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedLayer {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub author: Option<String>,
+    pub language: Option<String>,
+}
+
+impl Layer {
+    /// The built-in defaults, which make `seedfeed serve` work from a fresh clone.
+    pub fn defaults() -> Self {
+        Self {
+            seeds: Some(PathBuf::from("seeds")),
+            data: Some(PathBuf::from("data")),
+            listen: Some("127.0.0.1:8080".into()),
+            base_url: None,
+            id_namespace: Some("seedfeed".into()),
+            feed_size: Some(50),
+            settle_ms: Some(500),
+            max_file_bytes: Some(1024 * 1024),
+            rescan_interval: Some(300),
+            log_level: Some("info".into()),
+            feed: FeedLayer {
+                title: Some("seedfeed".into()),
+                description: Some("News articles, syndicated by seedfeed".into()),
+                author: Some("seedfeed".into()),
+                language: Some("en".into()),
+            },
+        }
+    }
+
+    /// Reads a TOML file. Unknown keys are an error naming the key and the file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+
+    /// `self` wins wherever it says something; `lower` fills the rest.
+    pub fn over(self, lower: Layer) -> Layer {
+        Layer {
+            seeds: self.seeds.or(lower.seeds),
+            data: self.data.or(lower.data),
+            listen: self.listen.or(lower.listen),
+            base_url: self.base_url.or(lower.base_url),
+            id_namespace: self.id_namespace.or(lower.id_namespace),
+            feed_size: self.feed_size.or(lower.feed_size),
+            settle_ms: self.settle_ms.or(lower.settle_ms),
+            max_file_bytes: self.max_file_bytes.or(lower.max_file_bytes),
+            rescan_interval: self.rescan_interval.or(lower.rescan_interval),
+            log_level: self.log_level.or(lower.log_level),
+            feed: FeedLayer {
+                title: self.feed.title.or(lower.feed.title),
+                description: self.feed.description.or(lower.feed.description),
+                author: self.feed.author.or(lower.feed.author),
+                language: self.feed.language.or(lower.feed.language),
+            },
+        }
+    }
+}
+
+/// The validated configuration the daemon and the commands run with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub seeds: PathBuf,
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    /// Where absolute URLs point. `None`: derived from the bound address at start-up.
+    pub base_url: Option<Url>,
+    pub id_namespace: String,
+    pub feed_size: usize,
+    pub settle: Duration,
+    pub max_file_bytes: u64,
+    pub rescan_interval: Duration,
+    pub log_level: String,
+    pub feed: FeedMeta,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedMeta {
+    pub title: String,
+    pub description: String,
+    pub author: String,
+    pub language: String,
+}
+
+/// Where the layers above the defaults come from.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub file: Option<PathBuf>,
+    pub env: Layer,
+    pub flags: Layer,
+}
+
+/// Merges defaults < file < environment < flags and validates the result.
+pub fn load(sources: Sources) -> Result<Config, ConfigError> {
+    let file = match &sources.file {
+        Some(path) => Layer::from_file(path)?,
+        None => Layer::default(),
+    };
+    let merged = sources
+        .flags
+        .over(sources.env)
+        .over(file)
+        .over(Layer::defaults());
+    validate(merged)
+}
+
+/// Checks every value once; the messages name the key at fault.
+pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
+    let defaults = Layer::defaults();
+    let required = |value: Option<String>, key: &'static str| {
+        value
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(ConfigError::Invalid {
+                key,
+                message: "must not be empty".into(),
+            })
+    };
+    let listen_text = required(layer.listen, "listen")?;
+    let listen = listen_text
+        .parse::<SocketAddr>()
+        .map_err(|e| ConfigError::Invalid {
+            key: "listen",
+            message: format!("{listen_text:?} is not an address like 127.0.0.1:8080 ({e})"),
+        })?;
+    let base_url = layer.base_url.as_deref().map(parse_base_url).transpose()?;
+    let feed_size = layer.feed_size.or(defaults.feed_size).unwrap_or(50);
+    if !(1..=10_000).contains(&feed_size) {
+        return Err(ConfigError::Invalid {
+            key: "feed_size",
+            message: format!("{feed_size} is outside 1..=10000"),
+        });
+    }
+    let max_file_bytes = layer.max_file_bytes.unwrap_or(1024 * 1024);
+    if max_file_bytes == 0 {
+        return Err(ConfigError::Invalid {
+            key: "max_file_bytes",
+            message: "must be at least 1".into(),
+        });
+    }
+    let rescan_interval = layer.rescan_interval.unwrap_or(300);
+    if rescan_interval == 0 {
+        return Err(ConfigError::Invalid {
+            key: "rescan_interval",
+            message: "must be at least 1 second".into(),
+        });
+    }
+    let log_level = required(layer.log_level, "log_level")?;
+    // A bare word must be a level: EnvFilter would take "loud" for a target name.
+    let is_level = |word: &str| {
+        ["off", "error", "warn", "info", "debug", "trace"]
+            .contains(&word.to_ascii_lowercase().as_str())
+    };
+    let is_filter = log_level.contains(['=', ',']) || is_level(&log_level);
+    if !is_filter || tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+        return Err(ConfigError::Invalid {
+            key: "log_level",
+            message: format!(
+                "{log_level:?} is not a level (error, warn, info, debug, trace) or filter"
+            ),
+        });
+    }
+    let language = required(layer.feed.language, "feed.language")?;
+    if !language.split('-').all(|part| {
+        !part.is_empty() && part.len() <= 8 && part.chars().all(|c| c.is_ascii_alphanumeric())
+    }) {
+        return Err(ConfigError::Invalid {
+            key: "feed.language",
+            message: format!("{language:?} is not a language tag like en or pt-BR"),
+        });
+    }
+    Ok(Config {
+        seeds: layer.seeds.unwrap_or_else(|| PathBuf::from("seeds")),
+        data: layer.data.unwrap_or_else(|| PathBuf::from("data")),
+        listen,
+        base_url,
+        id_namespace: required(layer.id_namespace, "id_namespace")?,
+        feed_size,
+        settle: Duration::from_millis(layer.settle_ms.unwrap_or(500)),
+        max_file_bytes,
+        rescan_interval: Duration::from_secs(rescan_interval),
+        log_level,
+        feed: FeedMeta {
+            title: required(layer.feed.title, "feed.title")?,
+            description: required(layer.feed.description, "feed.description")?,
+            author: required(layer.feed.author, "feed.author")?,
+            language,
+        },
+    })
+}
+
+/// An absolute http(s) URL without query or fragment; the trailing slash is dropped so
+/// paths can be appended as `{base}/feed.atom`.
+pub fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        key: "base_url",
+        message,
+    };
+    let url = Url::parse(text).map_err(|e| invalid(format!("{text:?} is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(format!(
+            "{text:?} must be an http:// or https:// URL"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(format!(
+            "{text:?} must not have a query or fragment"
+        )));
+    }
+    Ok(url)
+}
+
+/// The base URL as a string without a trailing slash.
+pub fn base_str(url: &Url) -> &str {
+    url.as_str().trim_end_matches('/')
+}
+
+/// The base URL the daemon uses when none is configured: its own bound address, with a
+/// wildcard address replaced by loopback (a wildcard is not something a reader can open).
+pub fn base_url_for(addr: SocketAddr) -> Url {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+    };
+    Url::parse(&format!("http://{host}:{}", addr.port()))
+        .expect("an IP address and a port form a valid URL")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        let config = validate(Layer::defaults()).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.feed_size, 50);
+        assert_eq!(config.max_file_bytes, 1 << 20);
+        assert_eq!(config.base_url, None);
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let file = Layer::from_toml(
+            "feed_size = 10\nsettle_ms = 100\nlisten = \"127.0.0.1:1\"\n[feed]\ntitle = \"File\"",
+        )
+        .unwrap();
+        let env = Layer {
+            feed_size: Some(20),
+            listen: Some("127.0.0.1:2".into()),
+            ..Layer::default()
+        };
+        let flags = Layer {
+            listen: Some("127.0.0.1:3".into()),
+            ..Layer::default()
+        };
+        let config = validate(flags.over(env).over(file).over(Layer::defaults())).unwrap();
+        assert_eq!(config.listen.port(), 3);
+        assert_eq!(config.feed_size, 20);
+        assert_eq!(config.settle, Duration::from_millis(100));
+        assert_eq!(config.feed.title, "File");
+        assert_eq!(config.feed.language, "en");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Layer::from_toml("seeds = \"s\"\nfeed_sise = 3\n").unwrap_err();
+        assert!(err.contains("feed_sise"), "{err}");
+        let err = Layer::from_toml("[feed]\ntitel = \"x\"\n").unwrap_err();
+        assert!(err.contains("titel"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (layer, key) in [
+            (
+                Layer {
+                    listen: Some("nope".into()),
+                    ..Layer::default()
+                },
+                "listen",
+            ),
+            (
+                Layer {
+                    base_url: Some("ftp://x".into()),
+                    ..Layer::default()
+                },
+                "base_url",
+            ),
+            (
+                Layer {
+                    feed_size: Some(0),
+                    ..Layer::default()
+                },
+                "feed_size",
+            ),
+            (
+                Layer {
+                    log_level: Some("loud".into()),
+                    ..Layer::default()
+                },
+                "log_level",
+            ),
+        ] {
+            match validate(layer.over(Layer::defaults())) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn base_url_from_bound_address() {
+        assert_eq!(
+            base_url_for("0.0.0.0:8080".parse().unwrap()).as_str(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(
+            base_str(&base_url_for("127.0.0.1:9".parse().unwrap())),
+            "http://127.0.0.1:9"
+        );
+        assert_eq!(
+            base_str(&parse_base_url("https://x.org/news/").unwrap()),
+            "https://x.org/news"
+        );
+    }
+}

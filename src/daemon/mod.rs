@@ -1,0 +1,214 @@
+//! Start-up, signals and shutdown: the only place that spawns tasks and threads.
+//!
+//! Order of start-up: open the seeds folder and bind the listener (so mistakes in either
+//! fail fast), open the store and serve what it holds, start watching, then scan the
+//! folder; the feeds fill in as the scan goes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use url::Url;
+use uuid::Uuid;
+
+use crate::config::{Config, base_str, base_url_for};
+use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings};
+use crate::normalize::id_namespace;
+use crate::render::{Renderer, Site, Snapshot};
+use crate::store::Store;
+use crate::watch::{FolderWatcher, SeedFolder};
+
+/// How long shutdown waits for in-flight requests before it stops waiting.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running daemon: its address, and the handles that stop it.
+pub struct Running {
+    addr: SocketAddr,
+    base_url: Url,
+    stop_server: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+    inbox: mpsc::Sender<IngestMsg>,
+    ingest: std::thread::JoinHandle<()>,
+    first_scan: Option<oneshot::Receiver<()>>,
+    _watcher: Option<FolderWatcher>,
+}
+
+/// Runs the daemon until SIGINT or SIGTERM. SIGHUP rescans the seeds folder.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let running = start(&config).await?;
+    tracing::info!(addr = %running.addr, base_url = %running.base_url, seeds = %config.seeds.display(), "listening");
+    let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: rescanning the seeds folder");
+                running.rescan("SIGHUP");
+            }
+        }
+    }
+    tracing::info!("shutting down");
+    running.shutdown().await
+}
+
+fn signal(kind: tokio::signal::unix::SignalKind) -> anyhow::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind).context("installing a signal handler")
+}
+
+/// Starts every part and returns once the listener is bound and the stored entries are
+/// being served. The first scan goes on in the background; see [`Running::first_scan`].
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let folder = SeedFolder::open(&config.seeds)
+        .with_context(|| format!("seeds folder {}", config.seeds.display()))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (config key `listen`)", config.listen))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let base_url = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| base_url_for(addr));
+    let namespace = id_namespace(&config.id_namespace);
+    let site = Site {
+        base: base_str(&base_url).to_owned(),
+        title: config.feed.title.clone(),
+        description: config.feed.description.clone(),
+        author: config.feed.author.clone(),
+        language: config.feed.language.clone(),
+        feed_id: format!("urn:uuid:{}", Uuid::new_v5(&namespace, b"feed")),
+        feed_size: config.feed_size,
+    };
+    let settings = IngestSettings {
+        reader: ArticleReader {
+            folder: folder.clone(),
+            max_file_bytes: config.max_file_bytes,
+            namespace,
+        },
+        settle: config.settle,
+        rescan_interval: config.rescan_interval,
+    };
+
+    let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+    let (inbox, inbox_rx) = mpsc::channel();
+    let watcher = start_watcher(&folder, inbox.clone(), config.rescan_interval);
+    let (started_tx, started) = oneshot::channel();
+    let (first_scan_tx, first_scan) = oneshot::channel();
+    let data = config.data.clone();
+    let ingest = std::thread::Builder::new()
+        .name("seedfeed-ingest".into())
+        .spawn(move || {
+            let store = match Store::open(&data) {
+                Ok(store) => store,
+                Err(e) => {
+                    let _ = started_tx.send(Err(anyhow!(e).context(format!(
+                        "opening the database in {} (config key `data`)",
+                        data.display()
+                    ))));
+                    return;
+                }
+            };
+            let mut ingest = Ingest::new(settings, store, Renderer::new(site), snapshots_tx);
+            if let Err(e) = ingest.render_all() {
+                let _ = started_tx.send(Err(anyhow!(e).context("rendering the stored entries")));
+                return;
+            }
+            let _ = started_tx.send(Ok(()));
+            if let Err(error) = ingest
+                .reconcile("start-up")
+                .and_then(|()| ingest.settle_all())
+            {
+                tracing::error!(%error, "first scan failed; the next rescan retries");
+            }
+            tracing::info!("first scan done");
+            let _ = first_scan_tx.send(());
+            ingest.run(inbox_rx);
+        })
+        .context("starting the ingest thread")?;
+    started
+        .await
+        .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
+
+    let (stop_server, stop) = oneshot::channel::<()>();
+    let app = crate::http::router(snapshots);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        base_url,
+        stop_server,
+        server,
+        inbox,
+        ingest,
+        first_scan: Some(first_scan),
+        _watcher: watcher,
+    })
+}
+
+/// Filesystem events, when the platform gives them; periodic rescans cover the rest.
+fn start_watcher(
+    folder: &SeedFolder,
+    inbox: mpsc::Sender<IngestMsg>,
+    rescan_interval: Duration,
+) -> Option<FolderWatcher> {
+    match FolderWatcher::start(folder, move |event| {
+        let _ = inbox.send(IngestMsg::Watch(event));
+    }) {
+        Ok(watcher) => Some(watcher),
+        Err(error) => {
+            tracing::warn!(%error, rescan_secs = rescan_interval.as_secs(), "no filesystem events; relying on periodic rescans");
+            None
+        }
+    }
+}
+
+impl Running {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// Waits until the start-up scan of the seeds folder has been ingested.
+    pub async fn first_scan(&mut self) {
+        if let Some(done) = self.first_scan.take() {
+            let _ = done.await;
+        }
+    }
+
+    /// Asks the ingest driver to compare the whole folder with the store.
+    pub fn rescan(&self, why: &'static str) {
+        let _ = self.inbox.send(IngestMsg::Rescan(why));
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to a bound), stops ingest
+    /// after its current batch, and closes the database.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop_server.send(());
+        match tokio::time::timeout(DRAIN_TIMEOUT, self.server).await {
+            Ok(joined) => joined.context("the HTTP server task failed")??,
+            Err(_) => tracing::warn!("in-flight requests still open after the drain timeout"),
+        }
+        drop(self._watcher);
+        let _ = self.inbox.send(IngestMsg::Shutdown);
+        let ingest = self.ingest;
+        tokio::task::spawn_blocking(move || ingest.join())
+            .await
+            .context("joining the ingest thread")?
+            .map_err(|_| anyhow!("the ingest thread panicked"))?;
+        Ok(())
+    }
+}

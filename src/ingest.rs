@@ -1,0 +1,343 @@
+//! The ingest driver: settled file changes → read → parse → normalize → store → render →
+//! publish a new snapshot. It runs on one thread of its own, which owns the database
+//! connection, so no blocking work ever lands on the async workers.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::Utc;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::model::EntryKey;
+use crate::normalize::normalize;
+use crate::parse::parse_article;
+use crate::render::{RenderError, Renderer, Snapshot};
+use crate::store::{ApplyOutcome, FileChange, Store, StoreError};
+use crate::watch::{SeedFolder, SeedRead, Settled, Settler, WatchEvent, seed_key};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("render: {0}")]
+    Render(#[from] RenderError),
+    #[error("cannot list the seeds folder {path}: {source}")]
+    Scan {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// What the driver is told.
+#[derive(Debug)]
+pub enum IngestMsg {
+    Watch(WatchEvent),
+    /// Compare the whole folder with the store now.
+    Rescan(&'static str),
+    Shutdown,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    pub reader: ArticleReader,
+    pub settle: Duration,
+    pub rescan_interval: Duration,
+}
+
+/// Turns one file of a folder into a store change: safe read, parse, normalize.
+#[derive(Debug, Clone)]
+pub struct ArticleReader {
+    pub folder: SeedFolder,
+    pub max_file_bytes: u64,
+    pub namespace: Uuid,
+}
+
+/// Changes are written in transactions of at most this many files, so a cold start on a
+/// big folder shows progress and commits as it goes.
+const BATCH: usize = 500;
+
+pub struct Ingest {
+    settings: IngestSettings,
+    store: Store,
+    settler: Settler,
+    renderer: Renderer,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+}
+
+impl Ingest {
+    pub fn new(
+        settings: IngestSettings,
+        store: Store,
+        renderer: Renderer,
+        snapshots: watch::Sender<Arc<Snapshot>>,
+    ) -> Self {
+        Self {
+            settler: Settler::new(settings.settle),
+            settings,
+            store,
+            renderer,
+            snapshots,
+        }
+    }
+
+    /// Renders every stored entry and publishes the result: what is served while the
+    /// first scan runs, so a restart serves the previous state at once.
+    pub fn render_all(&mut self) -> Result<(), IngestError> {
+        let entries = self.store.live_entries()?;
+        self.renderer.set_pages(&entries);
+        self.publish()
+    }
+
+    /// Compares the folder with the store. New, changed and vanished files start
+    /// settling; files whose size and mtime match what was stored are not read again.
+    pub fn reconcile(&mut self, why: &str) -> Result<(), IngestError> {
+        let folder = &self.settings.reader.folder;
+        let on_disk = folder.scan().map_err(|source| IngestError::Scan {
+            path: folder.root().display().to_string(),
+            source,
+        })?;
+        let known = self.store.known_files()?;
+        let now = Instant::now();
+        let mut present = HashSet::with_capacity(on_disk.len());
+        let mut changed = 0;
+        for (path, stamp) in on_disk {
+            if known.get(&path) != Some(&stamp) {
+                self.settler.touch(path.clone(), now);
+                changed += 1;
+            }
+            present.insert(path);
+        }
+        let mut gone = 0;
+        for path in known.into_keys().filter(|p| !present.contains(p)) {
+            self.settler.touch(path, now);
+            gone += 1;
+        }
+        tracing::info!(why, files = present.len(), changed, gone, "reconcile scan");
+        Ok(())
+    }
+
+    /// Polls until nothing is left settling: the end of the first scan. A file that
+    /// never stops changing is left to the driver loop rather than holding start-up.
+    pub fn settle_all(&mut self) -> Result<(), IngestError> {
+        let give_up = Instant::now() + self.settings.settle * 4 + Duration::from_secs(2);
+        while !self.settler.is_empty() {
+            if Instant::now() >= give_up {
+                tracing::warn!(
+                    files = self.settler.len(),
+                    "files still changing after the first scan; they are ingested once they settle"
+                );
+                break;
+            }
+            self.process_settled()?;
+            if !self.settler.is_empty() {
+                std::thread::sleep(self.tick());
+            }
+        }
+        Ok(())
+    }
+
+    /// The driver loop: watch events and rescans in, snapshots out, until shutdown.
+    pub fn run(mut self, inbox: Receiver<IngestMsg>) {
+        let mut next_rescan = Instant::now() + self.settings.rescan_interval;
+        loop {
+            let now = Instant::now();
+            let wait = if self.settler.is_empty() {
+                next_rescan.saturating_duration_since(now)
+            } else {
+                self.tick()
+            };
+            match inbox.recv_timeout(wait) {
+                Ok(IngestMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(message) => {
+                    self.handle(message);
+                    // Take whatever else is queued before doing the work, so a burst of
+                    // events becomes one batch and one render.
+                    while let Ok(message) = inbox.try_recv() {
+                        if matches!(message, IngestMsg::Shutdown) {
+                            return;
+                        }
+                        self.handle(message);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if Instant::now() >= next_rescan {
+                log_error(self.reconcile("periodic"));
+                next_rescan = Instant::now() + self.settings.rescan_interval;
+            }
+            if !self.settler.is_empty() {
+                log_error(self.process_settled());
+            }
+        }
+        tracing::info!("ingest stopped");
+    }
+
+    fn handle(&mut self, message: IngestMsg) {
+        match message {
+            IngestMsg::Watch(WatchEvent::Paths(paths)) => {
+                let now = Instant::now();
+                for path in paths {
+                    self.settler.touch(path, now);
+                }
+            }
+            IngestMsg::Watch(WatchEvent::Rescan(why)) => {
+                tracing::warn!(reason = %why, "rescanning the seeds folder");
+                log_error(self.reconcile("events lost"));
+            }
+            IngestMsg::Rescan(why) => {
+                log_error(self.reconcile(why));
+            }
+            IngestMsg::Shutdown => {}
+        }
+    }
+
+    /// How often settling files are looked at.
+    fn tick(&self) -> Duration {
+        (self.settings.settle / 5).clamp(Duration::from_millis(20), Duration::from_millis(100))
+    }
+
+    /// Reads, stores and renders every path that has settled.
+    fn process_settled(&mut self) -> Result<(), IngestError> {
+        let settled = self.settler.poll(
+            self.settings.reader.folder.root(),
+            Instant::now(),
+            SystemTime::now(),
+        );
+        if settled.is_empty() {
+            return Ok(());
+        }
+        let total = settled.len();
+        let mut outcome = ApplyOutcome::default();
+        for (done, chunk) in settled.chunks(BATCH).enumerate() {
+            let changes: Vec<FileChange> = chunk.iter().map(|s| self.read_change(s)).collect();
+            let part = self.store.apply(&changes, Utc::now())?;
+            log_outcome(&part, &changes);
+            merge(&mut outcome, part);
+            if total > BATCH {
+                tracing::info!(
+                    done = (done * BATCH + chunk.len()),
+                    total,
+                    "ingest progress"
+                );
+            }
+        }
+        let now = Instant::now();
+        for path in std::mem::take(&mut outcome.requeue) {
+            self.settler.touch(path, now);
+        }
+        if outcome.feeds_changed() {
+            self.renderer.remove_pages(&outcome.removed);
+            let changed: Vec<EntryKey> = outcome.changed().cloned().collect();
+            let entries = self.store.entries(&changed)?;
+            self.renderer.set_pages(&entries);
+            self.publish()?;
+        }
+        Ok(())
+    }
+
+    /// One settled path as a store change.
+    fn read_change(&self, settled: &Settled) -> FileChange {
+        let path = match settled {
+            Settled::Absent(path) => return FileChange::Removed { path: path.clone() },
+            Settled::Present(path) => path,
+        };
+        match seed_key(path) {
+            Some(key) => self.settings.reader.read(path, key),
+            None => FileChange::Removed { path: path.clone() },
+        }
+    }
+
+    fn publish(&mut self) -> Result<(), IngestError> {
+        let started = Instant::now();
+        let latest = self.store.latest_entries(self.renderer.site().feed_size)?;
+        let snapshot = self.renderer.snapshot(&latest)?;
+        let documents = snapshot.len();
+        self.snapshots.send_replace(Arc::new(snapshot));
+        tracing::debug!(
+            documents,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "rendered"
+        );
+        Ok(())
+    }
+}
+
+impl ArticleReader {
+    /// Reads one file safely, parses and normalizes it: the change it makes to the store.
+    /// Repairs are logged here, with the path, once per version of the file.
+    pub fn read(&self, path: &str, key: EntryKey) -> FileChange {
+        let (bytes, stamp) = match self.folder.read(path, self.max_file_bytes) {
+            SeedRead::Read { bytes, stamp } => (bytes, stamp),
+            SeedRead::Gone => {
+                return FileChange::Removed {
+                    path: path.to_owned(),
+                };
+            }
+            SeedRead::Rejected { stamp, reason } => {
+                return FileChange::Rejected {
+                    path: path.to_owned(),
+                    key,
+                    stamp,
+                    reason,
+                };
+            }
+        };
+        match parse_article(&bytes) {
+            Ok(parsed) => {
+                for warning in &parsed.warnings {
+                    tracing::warn!(path = %path, %warning, "article repaired");
+                }
+                FileChange::Article {
+                    path: path.to_owned(),
+                    stamp,
+                    draft: normalize(key, &parsed.article, &self.namespace),
+                }
+            }
+            Err(reason) => FileChange::Rejected {
+                path: path.to_owned(),
+                key,
+                stamp,
+                reason,
+            },
+        }
+    }
+}
+
+fn log_error(result: Result<(), IngestError>) {
+    if let Err(error) = result {
+        tracing::error!(%error, "ingest failed; the next rescan retries");
+    }
+}
+
+fn merge(total: &mut ApplyOutcome, part: ApplyOutcome) {
+    total.published.extend(part.published);
+    total.updated.extend(part.updated);
+    total.removed.extend(part.removed);
+    total.duplicates.extend(part.duplicates);
+    total.requeue.extend(part.requeue);
+}
+
+/// One log line per event, with fields: what entered, changed or left the feeds, and why
+/// a file was set aside. Each version of a file is processed once, so each is logged once.
+fn log_outcome(outcome: &ApplyOutcome, changes: &[FileChange]) {
+    for key in &outcome.published {
+        tracing::info!(key = %key, "entry published");
+    }
+    for key in &outcome.updated {
+        tracing::info!(key = %key, "entry updated");
+    }
+    for key in &outcome.removed {
+        tracing::info!(key = %key, "entry removed");
+    }
+    for (path, original) in &outcome.duplicates {
+        tracing::warn!(path = %path, duplicate_of = %original, "duplicate content; not published twice");
+    }
+    for change in changes {
+        if let FileChange::Rejected { path, reason, .. } = change {
+            tracing::warn!(path = %path, reason = %reason, "file rejected");
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Bytes to clean text: encoding detection, line ends, and removal of the characters
+//! XML 1.0 cannot carry, so that nothing downstream ever has to think about them.
+
+use std::fmt;
+
+use encoding_rs::{UTF_8, WINDOWS_1252};
+
+use crate::model::RejectReason;
+
+/// Something the decoder repaired; the caller logs it with the file's path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseWarning {
+    /// Bytes that are not UTF-8 were read as Windows-1252, the usual legacy encoding of
+    /// Western text (Word, old CMS exports).
+    Windows1252 { bytes: usize },
+    /// The file starts with a UTF-16 byte order mark and was decoded as such.
+    Utf16,
+    /// Characters XML cannot carry (C0/C1 controls, noncharacters) were dropped.
+    RemovedCharacters { count: usize },
+    /// The first line was too long for a title; it is kept whole as the first paragraph.
+    TitleShortened,
+}
+
+impl fmt::Display for ParseWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Windows1252 { bytes } => {
+                write!(
+                    f,
+                    "{bytes} bytes are not UTF-8; decoded them as Windows-1252"
+                )
+            }
+            Self::Utf16 => f.write_str("decoded as UTF-16 (byte order mark)"),
+            Self::RemovedCharacters { count } => {
+                write!(f, "removed {count} control or non-character code points")
+            }
+            Self::TitleShortened => f.write_str("first line too long for a title; shortened"),
+        }
+    }
+}
+
+/// Share of control bytes (other than tab, line ends and form feed) above which a file is
+/// taken for binary data rather than text with a few stray characters.
+const MAX_CONTROL_SHARE: f64 = 0.10;
+
+/// Decodes `bytes` into text with `\n` line ends and only XML-legal characters.
+pub fn decode_text(bytes: &[u8]) -> Result<(String, Vec<ParseWarning>), RejectReason> {
+    let mut warnings = Vec::new();
+    let raw = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((encoding, bom_len)) if encoding == UTF_8 => {
+            check_not_binary(&bytes[bom_len..])?;
+            decode_utf8_with_fallback(&bytes[bom_len..], &mut warnings)
+        }
+        Some((encoding, bom_len)) => {
+            // UTF-16: NUL bytes are normal there, so the binary check runs on the text.
+            warnings.push(ParseWarning::Utf16);
+            let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+            if had_errors || text.contains('\0') {
+                return Err(RejectReason::Binary(
+                    "starts with a UTF-16 byte order mark but is not UTF-16 text".into(),
+                ));
+            }
+            text.into_owned()
+        }
+        None => {
+            check_not_binary(bytes)?;
+            decode_utf8_with_fallback(bytes, &mut warnings)
+        }
+    };
+    let text = normalize_line_ends(&raw);
+    let (text, removed) = remove_illegal_chars(&text);
+    if removed > 0 {
+        warnings.push(ParseWarning::RemovedCharacters { count: removed });
+    }
+    Ok((text, warnings))
+}
+
+fn check_not_binary(bytes: &[u8]) -> Result<(), RejectReason> {
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(RejectReason::Binary(format!("NUL byte at offset {pos}")));
+    }
+    let controls = bytes
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+        .count();
+    if !bytes.is_empty() && controls as f64 / bytes.len() as f64 > MAX_CONTROL_SHARE {
+        return Err(RejectReason::Binary(format!(
+            "{controls} of {} bytes are control characters",
+            bytes.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Valid UTF-8 stays as it is; each run of invalid bytes is read as Windows-1252. This
+/// handles both a whole legacy file and the common mix (a UTF-8 file with one pasted
+/// Windows-1252 quote) without ever producing U+FFFD.
+fn decode_utf8_with_fallback(bytes: &[u8], warnings: &mut Vec<ParseWarning>) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_owned();
+    }
+    let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
+    let mut legacy_bytes = 0;
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        let invalid = chunk.invalid();
+        if !invalid.is_empty() {
+            legacy_bytes += invalid.len();
+            let (decoded, _) = WINDOWS_1252.decode_without_bom_handling(invalid);
+            text.push_str(&decoded);
+        }
+    }
+    warnings.push(ParseWarning::Windows1252 {
+        bytes: legacy_bytes,
+    });
+    text
+}
+
+/// CRLF (Windows) and lone CR (classic Mac OS) both become LF.
+fn normalize_line_ends(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.to_owned();
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// Keeps only characters XML 1.0 allows and that belong in article text: tab and newline
+/// but no other C0 control, no DEL or C1 control (a sign of mis-decoding), no stray byte
+/// order mark, no noncharacter (U+FFFE, U+FFFF, U+FDD0..U+FDEF and their plane twins).
+fn remove_illegal_chars(text: &str) -> (String, usize) {
+    let is_legal = |c: char| {
+        let cp = c as u32;
+        match c {
+            '\t' | '\n' => true,
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{feff}' => false,
+            '\u{fdd0}'..='\u{fdef}' => false,
+            _ => (cp & 0xfffe) != 0xfffe,
+        }
+    };
+    let removed = text.chars().filter(|&c| !is_legal(c)).count();
+    if removed == 0 {
+        return (text.to_owned(), 0);
+    }
+    (text.chars().filter(|&c| is_legal(c)).collect(), removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_1252_quotes_are_decoded() {
+        let (text, warnings) = decode_text(b"It\x92s here").unwrap();
+        assert_eq!(text, "It\u{2019}s here");
+        assert_eq!(warnings, vec![ParseWarning::Windows1252 { bytes: 1 }]);
+    }
+
+    #[test]
+    fn mixed_utf8_and_windows_1252_keeps_both() {
+        let (text, _) = decode_text(
+            "caf\u{e9} \u{2014} "
+                .as_bytes()
+                .iter()
+                .chain(b"\x93hi\x94")
+                .copied()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        )
+        .unwrap();
+        assert_eq!(text, "caf\u{e9} \u{2014} \u{201c}hi\u{201d}");
+    }
+
+    #[test]
+    fn bom_and_line_ends() {
+        let (text, warnings) = decode_text(b"\xef\xbb\xbfa\r\nb\rc\n").unwrap();
+        assert_eq!(text, "a\nb\nc\n");
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn utf16_with_bom() {
+        let bytes: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain("Hi\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let (text, warnings) = decode_text(&bytes).unwrap();
+        assert_eq!(text, "Hi\n");
+        assert_eq!(warnings, vec![ParseWarning::Utf16]);
+    }
+
+    #[test]
+    fn illegal_characters_are_removed() {
+        let input = "a\u{1}b\u{b}c\u{fffe}d\u{ffff}e\u{85}f\tg, then enough plain text";
+        let (text, warnings) = decode_text(input.as_bytes()).unwrap();
+        assert_eq!(text, "abcdef\tg, then enough plain text");
+        assert_eq!(warnings, vec![ParseWarning::RemovedCharacters { count: 5 }]);
+    }
+
+    #[test]
+    fn nul_and_control_heavy_input_is_binary() {
+        assert!(matches!(
+            decode_text(b"abc\0def"),
+            Err(RejectReason::Binary(_))
+        ));
+        assert!(matches!(
+            decode_text(b"\x01\x02\x03abc"),
+            Err(RejectReason::Binary(_))
+        ));
+        assert!(decode_text(b"one stray \x01 control in a longer line of text").is_ok());
+    }
+}

@@ -1,0 +1,185 @@
+//! The settle rule: a file is read only once its size and times have been still for
+//! `settle`, and a path is taken as deleted only once it has stayed missing that long.
+//! An event never decides anything by itself; the file's own state does.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A path whose state has settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    Present(String),
+    Absent(String),
+}
+
+/// What one `stat` says about a path; any difference between two looks is a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Look {
+    size: u64,
+    mtime_ns: i64,
+    /// ctime moves on every write, rename and `touch -d`, and cannot be set back by a
+    /// copy that preserves mtime (`cp -p`, `rsync -t`), so it tells when a file last
+    /// changed even when mtime is old.
+    ctime_ns: i64,
+    ino: u64,
+}
+
+#[derive(Debug)]
+struct Pending {
+    /// The last look; `None` inside `Some` means the path was missing.
+    last: Option<Option<Look>>,
+    /// When the last look first showed what it shows.
+    unchanged_since: Instant,
+}
+
+/// Paths waiting to settle, by path relative to the folder.
+#[derive(Debug)]
+pub struct Settler {
+    settle: Duration,
+    pending: HashMap<String, Pending>,
+}
+
+impl Settler {
+    pub fn new(settle: Duration) -> Self {
+        Self {
+            settle,
+            pending: HashMap::new(),
+        }
+    }
+
+    /// Something happened at `relative`; look at it until it settles.
+    pub fn touch(&mut self, relative: String, now: Instant) {
+        self.pending.entry(relative).or_insert(Pending {
+            last: None,
+            unchanged_since: now,
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Looks at every pending path once and returns those that have settled.
+    pub fn poll(&mut self, root: &Path, now: Instant, wall: SystemTime) -> Vec<Settled> {
+        let settle = self.settle;
+        let mut settled = Vec::new();
+        self.pending.retain(|relative, pending| {
+            let look = look(&root.join(relative));
+            if pending.last != Some(look) {
+                pending.last = Some(look);
+                pending.unchanged_since = now;
+            }
+            let still_for = now.saturating_duration_since(pending.unchanged_since);
+            let ready = match look {
+                // Still since our first look, or (for files that were old when first
+                // seen, as at start-up) still by their own clock.
+                Some(look) => still_for >= settle || quiet_by_clock(look, wall) >= settle,
+                None => still_for >= settle,
+            };
+            if ready {
+                settled.push(match look {
+                    Some(_) => Settled::Present(relative.clone()),
+                    None => Settled::Absent(relative.clone()),
+                });
+            }
+            !ready
+        });
+        settled.sort_by(|a, b| settled_path(a).cmp(settled_path(b)));
+        settled
+    }
+}
+
+fn settled_path(settled: &Settled) -> &str {
+    match settled {
+        Settled::Present(path) | Settled::Absent(path) => path,
+    }
+}
+
+fn look(path: &Path) -> Option<Look> {
+    let meta = std::fs::metadata(path)
+        .or_else(|_| std::fs::symlink_metadata(path))
+        .ok()?;
+    Some(Look {
+        size: meta.len(),
+        mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+        ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+        ino: meta.ino(),
+    })
+}
+
+/// How long ago the file last changed by its own timestamps; zero when they are in the
+/// future (clock skew on a network filesystem), which leaves the decision to our clock.
+fn quiet_by_clock(look: Look, wall: SystemTime) -> Duration {
+    let last_change_ns = look.mtime_ns.max(look.ctime_ns);
+    let now_ns = wall
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    Duration::from_nanos(now_ns.saturating_sub(last_change_ns).max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_file_waits_and_a_missing_one_settles_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "half").unwrap();
+        let settle = Duration::from_secs(60);
+        let mut settler = Settler::new(settle);
+        let t0 = Instant::now();
+        let wall = SystemTime::now();
+        settler.touch("a.txt".into(), t0);
+        settler.touch("gone.txt".into(), t0);
+        assert!(settler.poll(dir.path(), t0, wall).is_empty());
+        // Still unchanged a settle period later: both settle.
+        let later = t0 + settle;
+        let settled = settler.poll(dir.path(), later, wall + settle);
+        assert_eq!(
+            settled,
+            [
+                Settled::Present("a.txt".into()),
+                Settled::Absent("gone.txt".into())
+            ]
+        );
+        assert!(settler.is_empty());
+    }
+
+    #[test]
+    fn a_change_restarts_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "one").unwrap();
+        let settle = Duration::from_secs(60);
+        let mut settler = Settler::new(settle);
+        let t0 = Instant::now();
+        let wall = SystemTime::now();
+        settler.touch("a.txt".into(), t0);
+        assert!(settler.poll(dir.path(), t0, wall).is_empty());
+        std::fs::write(&path, "one two").unwrap();
+        let t1 = t0 + settle / 2;
+        assert!(settler.poll(dir.path(), t1, wall).is_empty());
+        assert!(settler.poll(dir.path(), t0 + settle, wall).is_empty());
+        assert_eq!(settler.poll(dir.path(), t1 + settle, wall).len(), 1);
+    }
+
+    #[test]
+    fn an_old_file_settles_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "old").unwrap();
+        let mut settler = Settler::new(Duration::from_millis(500));
+        let t0 = Instant::now();
+        settler.touch("a.txt".into(), t0);
+        let wall = SystemTime::now() + Duration::from_secs(5);
+        assert_eq!(
+            settler.poll(dir.path(), t0, wall),
+            [Settled::Present("a.txt".into())]
+        );
+    }
+}
