@@ -20,11 +20,11 @@ use crate::watch::{SeedFolder, SeedRead, Settled, Settler, WatchEvent, seed_key}
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("store: {0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("render: {0}")]
+    #[error(transparent)]
     Render(#[from] RenderError),
-    #[error("cannot list the seeds folder {path}: {source}")]
+    #[error("cannot list the seeds folder {path}")]
     Scan {
         path: String,
         source: std::io::Error,
@@ -308,8 +308,20 @@ impl ArticleReader {
 
 fn log_error(result: Result<(), IngestError>) {
     if let Err(error) = result {
-        tracing::error!(%error, "ingest failed; the next rescan retries");
+        tracing::error!(error = %error_chain(&error), "ingest failed; the next rescan retries");
     }
+}
+
+/// An error and its causes on one line, for a log field.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 fn merge(total: &mut ApplyOutcome, part: ApplyOutcome) {

@@ -18,7 +18,8 @@ fn main() -> ExitCode {
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::FAILURE
+            // 2, like a usage error: "could not run", apart from check's 1 for rejects.
+            ExitCode::from(2)
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `seedfeed check`: parse every seed without serving or storing anything; print one line
-//! per rejected file (and per duplicate); exit 1 when anything was rejected.
+//! per file the daemon would reject (and per duplicate, which is reported but is not an
+//! error); exit 1 when anything was rejected.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -9,7 +10,7 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::ingest::ArticleReader;
-use crate::model::ContentHash;
+use crate::model::{ContentHash, EntryKey, RejectReason};
 use crate::normalize::id_namespace;
 use crate::store::FileChange;
 use crate::watch::{SeedFolder, seed_key};
@@ -25,32 +26,47 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let files = folder
         .scan()
         .with_context(|| format!("listing {}", config.seeds.display()))?;
-    let mut first_with: HashMap<ContentHash, String> = HashMap::new();
+    // The first file with each content and with each key, in the order the daemon reads.
+    let mut content_owner: HashMap<ContentHash, String> = HashMap::new();
+    let mut key_owner: HashMap<EntryKey, String> = HashMap::new();
     let (mut articles, mut duplicates, mut rejects) = (0, 0, 0);
     let mut out = std::io::stdout().lock();
     for (path, _) in &files {
         let Some(key) = seed_key(path) else { continue };
-        let shown = config.seeds.join(path);
-        match reader.read(path, key) {
-            FileChange::Article { draft, .. } => match first_with.get(&draft.content_hash) {
+        let shown = |path: &str| config.seeds.join(path).display().to_string();
+        let outcome = match key_owner.get(&key) {
+            Some(other) => Err(RejectReason::KeyConflict {
+                key: key.to_string(),
+                other: shown(other),
+            }),
+            None => match reader.read(path, key.clone()) {
+                FileChange::Article { draft, .. } => Ok(draft.content_hash),
+                FileChange::Rejected { reason, .. } => Err(reason),
+                // Gone since the listing: nothing to say.
+                FileChange::Removed { .. } => continue,
+            },
+        };
+        match outcome {
+            Err(reason) => {
+                rejects += 1;
+                writeln!(out, "{}: rejected: {reason}", shown(path))?;
+            }
+            Ok(hash) => match content_owner.get(&hash) {
                 Some(original) => {
                     duplicates += 1;
                     writeln!(
                         out,
-                        "{}: duplicate of {original} (not published twice)",
-                        shown.display()
+                        "{}: duplicate of {} (not published twice)",
+                        shown(path),
+                        shown(original)
                     )?;
                 }
                 None => {
                     articles += 1;
-                    first_with.insert(draft.content_hash, path.clone());
+                    content_owner.insert(hash, path.clone());
+                    key_owner.insert(key, path.clone());
                 }
             },
-            FileChange::Rejected { reason, .. } => {
-                rejects += 1;
-                writeln!(out, "{}: rejected: {reason}", shown.display())?;
-            }
-            FileChange::Removed { .. } => {}
         }
     }
     tracing::info!(files = files.len(), articles, duplicates, rejects, seeds = %config.seeds.display(), "check done");

@@ -9,6 +9,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use uuid::Uuid;
+
 use crate::config::{Config, base_str, base_url_for};
 use crate::ingest::ArticleReader;
 use crate::model::{Entry, EntryKey};
@@ -25,6 +27,41 @@ struct Parsed<'a> {
     link: String,
 }
 
+/// Reads, parses and normalizes one file, or says why not.
+fn parse_one(file: &Path, config: &Config, namespace: Uuid) -> Result<Entry, String> {
+    let (Some(name), Some(stem)) = (
+        file.file_name().and_then(|n| n.to_str()),
+        file.file_stem().and_then(|s| s.to_str()),
+    ) else {
+        return Err("not a UTF-8 file name".into());
+    };
+    let parent = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let folder =
+        SeedFolder::open(parent).map_err(|e| format!("folder {}: {e}", parent.display()))?;
+    let reader = ArticleReader {
+        folder,
+        max_file_bytes: config.max_file_bytes,
+        namespace,
+    };
+    match reader.read(name, EntryKey::new(stem)) {
+        FileChange::Article { draft, stamp, .. } => {
+            let mtime = DateTime::from_timestamp_millis(stamp.mtime_ms())
+                .unwrap_or(DateTime::UNIX_EPOCH)
+                .min(Utc::now());
+            Ok(Entry {
+                draft,
+                published: mtime,
+                updated: mtime,
+            })
+        }
+        FileChange::Rejected { reason, .. } => Err(format!("rejected: {reason}")),
+        FileChange::Removed { .. } => Err("no such file".into()),
+    }
+}
+
 pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCode> {
     let base_url = config
         .base_url
@@ -34,49 +71,14 @@ pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCo
     let namespace = id_namespace(&config.id_namespace);
     let mut entries = Vec::new();
     let mut failed = false;
+    let mut errors = std::io::stderr().lock();
     for file in files {
         let file = file.as_ref();
-        let (Some(parent), Some(name), Some(stem)) = (
-            file.parent(),
-            file.file_name().and_then(|n| n.to_str()),
-            file.file_stem().and_then(|s| s.to_str()),
-        ) else {
-            tracing::error!(path = %file.display(), "not a file name this tool can read");
-            failed = true;
-            continue;
-        };
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        };
-        let folder =
-            SeedFolder::open(parent).with_context(|| format!("folder of {}", file.display()))?;
-        let reader = ArticleReader {
-            folder,
-            max_file_bytes: config.max_file_bytes,
-            namespace,
-        };
-        match reader.read(name, EntryKey::new(stem)) {
-            FileChange::Article { draft, stamp, .. } => {
-                let mtime = DateTime::from_timestamp_millis(stamp.mtime_ms())
-                    .unwrap_or(DateTime::UNIX_EPOCH)
-                    .min(Utc::now());
-                entries.push((
-                    file.display().to_string(),
-                    Entry {
-                        draft,
-                        published: mtime,
-                        updated: mtime,
-                    },
-                ));
-            }
-            FileChange::Rejected { reason, .. } => {
-                tracing::error!(path = %file.display(), %reason, "rejected");
-                failed = true;
-            }
-            FileChange::Removed { .. } => {
-                tracing::error!(path = %file.display(), "no such file");
+        match parse_one(file, config, namespace) {
+            Ok(entry) => entries.push((file.display().to_string(), entry)),
+            Err(reason) => {
+                // Straight to stderr, not the log: the answer must show whatever the level.
+                writeln!(errors, "{}: {reason}", file.display())?;
                 failed = true;
             }
         }

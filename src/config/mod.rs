@@ -10,12 +10,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -29,7 +29,7 @@ pub enum ConfigError {
 }
 
 /// One layer of configuration; `None` means "this layer does not say".
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Layer {
     pub seeds: Option<PathBuf>,
@@ -47,7 +47,7 @@ pub struct Layer {
 }
 
 /// The `[feed]` table: what the feeds say about themselves.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedLayer {
     pub title: Option<String>,
@@ -385,5 +385,36 @@ mod tests {
             base_str(&parse_base_url("https://x.org/news/").unwrap()),
             "https://x.org/news"
         );
+    }
+}
+
+#[cfg(test)]
+mod example_file_tests {
+    use super::*;
+
+    /// The documented example must load, name every key, and hold the defaults.
+    #[test]
+    fn example_config_loads_and_matches_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/seedfeed.toml");
+        let from_file = validate(Layer::from_file(&path).unwrap()).unwrap();
+        assert_eq!(from_file, validate(Layer::defaults()).unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Every key a layer can hold (base_url has no default, so it is named here).
+        let defaults: toml::Table =
+            toml::from_str(&toml::to_string(&Layer::defaults()).unwrap()).unwrap();
+        let mut keys = vec!["base_url".to_owned()];
+        for (key, value) in &defaults {
+            match value.as_table() {
+                Some(table) => keys.extend(table.keys().cloned()),
+                None => keys.push(key.clone()),
+            }
+        }
+        assert!(keys.len() > 10, "{keys:?}");
+        for key in keys {
+            assert!(
+                text.contains(&format!("{key} = ")),
+                "config/seedfeed.toml does not document `{key}`"
+            );
+        }
     }
 }

@@ -17,7 +17,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::config::{Config, base_str, base_url_for};
-use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings};
+use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings, error_chain};
 use crate::normalize::id_namespace;
 use crate::render::{Renderer, Site, Snapshot};
 use crate::store::Store;
@@ -124,7 +124,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
                 .reconcile("start-up")
                 .and_then(|()| ingest.settle_all())
             {
-                tracing::error!(%error, "first scan failed; the next rescan retries");
+                tracing::error!(error = %error_chain(&error), "first scan failed; the next rescan retries");
             }
             tracing::info!("first scan done");
             let _ = first_scan_tx.send(());

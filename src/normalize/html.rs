@@ -42,6 +42,8 @@ pub fn content_html(article: &Article) -> String {
         }
         html.push_str("</ul>\n");
     }
+    // Blocks are separated by newlines; none trails (readers trim it anyway).
+    html.truncate(html.trim_end().len());
     html
 }
 
@@ -64,7 +66,7 @@ mod tests {
             "<p><em>&lt;img src=x onerror=alert(1)&gt;</em></p>\n\
              <p>a ]]&gt; b &amp; &#39;c&#39; &quot;d&quot;</p>\n\
              <p><strong>More from GlobalPost:</strong></p>\n<ul>\n\
-             <li>&lt;/ul&gt;&lt;script&gt;</li>\n</ul>\n"
+             <li>&lt;/ul&gt;&lt;script&gt;</li>\n</ul>"
         );
     }
 }

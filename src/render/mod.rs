@@ -25,9 +25,9 @@ pub const INDEX_PATH: &str = "/";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("writing the RSS feed: {0}")]
+    #[error("writing the RSS feed")]
     Rss(#[from] ::rss::Error),
-    #[error("writing the Atom feed: {0}")]
+    #[error("writing the Atom feed")]
     Atom(#[from] ::atom_syndication::Error),
 }
 

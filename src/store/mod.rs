@@ -18,12 +18,12 @@ use crate::normalize::category;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create data folder {path}: {source}")]
+    #[error("cannot create data folder {path}")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("sqlite: {0}")]
+    #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error(
         "database schema version {found} is newer than this seedfeed knows ({known}); run a newer seedfeed"

@@ -1,0 +1,300 @@
+//! The store over a real SQLite file in a temp folder: the history rules of the entry
+//! dates, duplicates, deletions, and what survives reopening the database.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use chrono::{DateTime, Duration, Utc};
+use seedfeed::model::{Article, EntryDraft, EntryKey, RejectReason};
+use seedfeed::normalize::{id_namespace, normalize};
+use seedfeed::store::{FileChange, FileStamp, Store};
+use tempfile::TempDir;
+
+fn draft(key: &str, title: &str) -> EntryDraft {
+    let article = Article {
+        section: Some("Tech".into()),
+        title: title.into(),
+        caption: None,
+        paragraphs: vec![format!("Body of {title}.")],
+        related: vec![],
+    };
+    normalize(EntryKey::new(key), &article, &id_namespace("test"))
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap()
+}
+
+fn stamp(mtime: DateTime<Utc>) -> FileStamp {
+    FileStamp {
+        size: 100,
+        mtime_ns: mtime.timestamp_nanos_opt().unwrap(),
+    }
+}
+
+fn article(path: &str, draft: EntryDraft, mtime: DateTime<Utc>) -> FileChange {
+    FileChange::Article {
+        path: path.into(),
+        stamp: stamp(mtime),
+        draft,
+    }
+}
+
+fn removed(path: &str) -> FileChange {
+    FileChange::Removed { path: path.into() }
+}
+
+const NOW: i64 = 1_800_000_000;
+
+#[test]
+fn first_sighting_dates_from_mtime_and_reopen_keeps_everything() {
+    let dir = TempDir::new().unwrap();
+    let mtime = at(NOW - 3600);
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        let outcome = store
+            .apply(&[article("a.txt", draft("a", "A"), mtime)], at(NOW))
+            .unwrap();
+        assert_eq!(outcome.published, [EntryKey::new("a")]);
+    }
+    assert!(dir.path().join("seedfeed.db").exists());
+    let mut store = Store::open(dir.path()).unwrap();
+    let entries = store.latest_entries(10).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].published, mtime);
+    assert_eq!(entries[0].updated, mtime);
+    assert_eq!(entries[0].draft, draft("a", "A"));
+    assert_eq!(store.known_files().unwrap()["a.txt"], stamp(mtime));
+
+    // The same content again (a restart re-reading it, a `touch`) changes nothing.
+    let outcome = store
+        .apply(
+            &[article("a.txt", draft("a", "A"), at(NOW - 10))],
+            at(NOW + 60),
+        )
+        .unwrap();
+    assert!(!outcome.feeds_changed(), "{outcome:?}");
+    assert_eq!(store.latest_entries(10).unwrap(), entries);
+}
+
+#[test]
+fn published_is_never_in_the_future() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store
+        .apply(
+            &[article("a.txt", draft("a", "A"), at(NOW + 86_400))],
+            at(NOW),
+        )
+        .unwrap();
+    assert_eq!(store.latest_entries(1).unwrap()[0].published, at(NOW));
+}
+
+#[test]
+fn an_edit_keeps_id_and_published_and_moves_updated() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store
+        .apply(&[article("a.txt", draft("a", "A"), at(NOW - 100))], at(NOW))
+        .unwrap();
+    let before = store.latest_entries(1).unwrap().remove(0);
+
+    let outcome = store
+        .apply(
+            &[article("a.txt", draft("a", "A, edited"), at(NOW + 5))],
+            at(NOW + 5),
+        )
+        .unwrap();
+    assert_eq!(outcome.updated, [EntryKey::new("a")]);
+    let after = store.latest_entries(1).unwrap().remove(0);
+    assert_eq!(after.draft.id, before.draft.id);
+    assert_eq!(after.published, before.published);
+    assert_eq!(after.updated, at(NOW + 5));
+    assert_eq!(after.draft.title, "A, edited");
+
+    // An edit whose mtime is older than the last update (cp -p of an old version) still
+    // moves `updated` forward.
+    store
+        .apply(
+            &[article("a.txt", draft("a", "A, restored"), at(NOW - 50))],
+            at(NOW + 9),
+        )
+        .unwrap();
+    assert_eq!(store.latest_entries(1).unwrap()[0].updated, at(NOW + 9));
+}
+
+#[test]
+fn duplicates_are_published_once_and_take_over_when_the_original_goes() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let same = |key: &str| {
+        let mut d = draft("a", "Same");
+        let id = seedfeed::normalize::entry_id(&id_namespace("test"), &EntryKey::new(key));
+        d.key = EntryKey::new(key);
+        d.id = id;
+        d
+    };
+    store
+        .apply(&[article("a.txt", same("a"), at(NOW - 10))], at(NOW))
+        .unwrap();
+    let outcome = store
+        .apply(&[article("b.txt", same("b"), at(NOW - 5))], at(NOW))
+        .unwrap();
+    assert_eq!(
+        outcome.duplicates,
+        [("b.txt".to_owned(), EntryKey::new("a"))]
+    );
+    assert!(!outcome.feeds_changed());
+    assert_eq!(store.latest_entries(10).unwrap().len(), 1);
+    let counts = store.counts().unwrap();
+    assert_eq!(
+        (counts.entries, counts.published_files, counts.duplicates),
+        (1, 1, 1)
+    );
+
+    // The original goes: the duplicate is read again and then published under its key.
+    let outcome = store.apply(&[removed("a.txt")], at(NOW + 1)).unwrap();
+    assert_eq!(outcome.removed, [EntryKey::new("a")]);
+    assert_eq!(outcome.requeue, ["b.txt".to_owned()]);
+    let outcome = store
+        .apply(&[article("b.txt", same("b"), at(NOW - 5))], at(NOW + 2))
+        .unwrap();
+    assert_eq!(outcome.published, [EntryKey::new("b")]);
+    assert_eq!(
+        store.latest_entries(10).unwrap()[0].draft.key,
+        EntryKey::new("b")
+    );
+}
+
+#[test]
+fn a_deleted_file_leaves_and_comes_back_with_its_id_and_date() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store
+        .apply(&[article("a.txt", draft("a", "A"), at(NOW - 100))], at(NOW))
+        .unwrap();
+    let first = store.latest_entries(1).unwrap().remove(0);
+    let outcome = store.apply(&[removed("a.txt")], at(NOW + 1)).unwrap();
+    assert_eq!(outcome.removed, [EntryKey::new("a")]);
+    assert!(store.latest_entries(10).unwrap().is_empty());
+    assert!(store.known_files().unwrap().is_empty());
+    // Removing a file nobody knows is nothing.
+    assert!(
+        !store
+            .apply(&[removed("zzz.txt")], at(NOW + 1))
+            .unwrap()
+            .feeds_changed()
+    );
+
+    let outcome = store
+        .apply(
+            &[article("a.txt", draft("a", "A"), at(NOW + 50))],
+            at(NOW + 50),
+        )
+        .unwrap();
+    assert_eq!(outcome.published, [EntryKey::new("a")]);
+    let back = store.latest_entries(1).unwrap().remove(0);
+    assert_eq!(
+        (back.draft.id, back.published, back.updated),
+        (first.draft.id, first.published, first.updated)
+    );
+}
+
+#[test]
+fn a_published_file_that_turns_bad_keeps_its_last_good_version() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store
+        .apply(&[article("a.txt", draft("a", "A"), at(NOW - 100))], at(NOW))
+        .unwrap();
+    let reject = FileChange::Rejected {
+        path: "a.txt".into(),
+        key: EntryKey::new("a"),
+        stamp: FileStamp {
+            size: 0,
+            mtime_ns: 1,
+        },
+        reason: RejectReason::Empty,
+    };
+    let outcome = store.apply(&[reject], at(NOW + 1)).unwrap();
+    assert!(!outcome.feeds_changed());
+    assert_eq!(store.latest_entries(10).unwrap().len(), 1);
+    assert_eq!(store.counts().unwrap().rejects, 1);
+    // Once the bad file is deleted, the entry goes too.
+    let outcome = store.apply(&[removed("a.txt")], at(NOW + 2)).unwrap();
+    assert_eq!(outcome.removed, [EntryKey::new("a")]);
+}
+
+#[test]
+fn a_key_held_by_another_file_is_a_reject_until_that_file_goes() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store
+        .apply(&[article("a.txt", draft("a", "A"), at(NOW - 100))], at(NOW))
+        .unwrap();
+    store
+        .apply(
+            &[article("a.TXT", draft("a", "Other A"), at(NOW - 50))],
+            at(NOW),
+        )
+        .unwrap();
+    assert_eq!(store.latest_entries(10).unwrap()[0].draft.title, "A");
+    assert_eq!(store.counts().unwrap().rejects, 1);
+    let outcome = store.apply(&[removed("a.txt")], at(NOW + 1)).unwrap();
+    assert_eq!(outcome.requeue, ["a.TXT".to_owned()]);
+}
+
+#[test]
+fn files_copied_together_get_distinct_published_times_in_order() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mtime = at(NOW - 100);
+    let batch: Vec<_> = (0..5)
+        .map(|i| {
+            article(
+                &format!("{i}.txt"),
+                draft(&i.to_string(), &format!("T{i}")),
+                mtime,
+            )
+        })
+        .collect();
+    store.apply(&batch, at(NOW)).unwrap();
+    let entries = store.latest_entries(10).unwrap();
+    let mut times: Vec<_> = entries.iter().map(|e| e.published).collect();
+    times.dedup();
+    assert_eq!(times.len(), 5, "{times:?}");
+    assert!(
+        times
+            .iter()
+            .all(|t| *t >= mtime && *t < mtime + Duration::seconds(1))
+    );
+    let keys: Vec<_> = entries.iter().map(|e| e.draft.key.to_string()).collect();
+    assert_eq!(
+        keys,
+        ["4", "3", "2", "1", "0"],
+        "newest first, in the order they were seen"
+    );
+}
+
+#[test]
+fn latest_entries_are_newest_first_and_limited() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let batch: Vec<_> = (0..10)
+        .map(|i| {
+            article(
+                &format!("{i}.txt"),
+                draft(&i.to_string(), &format!("T{i}")),
+                at(NOW - 1000 + i * 10),
+            )
+        })
+        .collect();
+    store.apply(&batch, at(NOW)).unwrap();
+    let keys: Vec<_> = store
+        .latest_entries(3)
+        .unwrap()
+        .iter()
+        .map(|e| e.draft.key.to_string())
+        .collect();
+    assert_eq!(keys, ["9", "8", "7"]);
+    assert_eq!(store.live_entries().unwrap().len(), 10);
+}
