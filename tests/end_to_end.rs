@@ -425,12 +425,11 @@ async fn the_release_binary_serves_a_folder_and_stops_on_sigterm() {
         data.path().join("seedfeed.db").exists(),
         "the database lives in --data"
     );
-    let status = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let deadline = std::time::Instant::now() + common::PATIENCE;
     let exit = loop {
         if let Some(exit) = child.try_wait().unwrap() {

@@ -92,26 +92,36 @@ fn check_not_binary(bytes: &[u8]) -> Result<(), RejectReason> {
     Ok(())
 }
 
-/// Valid UTF-8 stays as it is; each run of invalid bytes is read as Windows-1252. This
-/// handles both a whole legacy file and the common mix (a UTF-8 file with one pasted
-/// Windows-1252 quote) without ever producing U+FFFD.
+/// Valid UTF-8 stays as it is. Otherwise the file is either legacy text, decoded whole as
+/// Windows-1252 (in such a file an accented capital before a curly quote, "É”", happens to
+/// be valid UTF-8 and must not be read as such), or UTF-8 with a few pasted Windows-1252
+/// bytes, where each invalid run is decoded alone. Whichever kind of non-ASCII text is in
+/// the majority decides. Never produces U+FFFD.
 fn decode_utf8_with_fallback(bytes: &[u8], warnings: &mut Vec<ParseWarning>) -> String {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return text.to_owned();
     }
+    let (utf8_chars, invalid_bytes) =
+        bytes.utf8_chunks().fold((0, 0), |(valid, invalid), chunk| {
+            let non_ascii = chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+            (valid + non_ascii, invalid + chunk.invalid().len())
+        });
+    if invalid_bytes > utf8_chars {
+        let legacy_bytes = bytes.iter().filter(|b| !b.is_ascii()).count();
+        warnings.push(ParseWarning::Windows1252 {
+            bytes: legacy_bytes,
+        });
+        let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
+        return text.into_owned();
+    }
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
-    let mut legacy_bytes = 0;
     for chunk in bytes.utf8_chunks() {
         text.push_str(chunk.valid());
-        let invalid = chunk.invalid();
-        if !invalid.is_empty() {
-            legacy_bytes += invalid.len();
-            let (decoded, _) = WINDOWS_1252.decode_without_bom_handling(invalid);
-            text.push_str(&decoded);
-        }
+        let (decoded, _) = WINDOWS_1252.decode_without_bom_handling(chunk.invalid());
+        text.push_str(&decoded);
     }
     warnings.push(ParseWarning::Windows1252 {
-        bytes: legacy_bytes,
+        bytes: invalid_bytes,
     });
     text
 }
@@ -153,6 +163,14 @@ mod tests {
         let (text, warnings) = decode_text(b"It\x92s here").unwrap();
         assert_eq!(text, "It\u{2019}s here");
         assert_eq!(warnings, vec![ParseWarning::Windows1252 { bytes: 1 }]);
+    }
+
+    #[test]
+    fn a_legacy_file_is_decoded_whole_even_where_bytes_look_like_utf8() {
+        // "JOSÉ”" in Windows-1252: É (0xC9) then ” (0x94) is also a valid UTF-8 pair.
+        let (text, warnings) = decode_text(b"JOS\xc9\x94 and caf\xe9 na\xefve").unwrap();
+        assert_eq!(text, "JOS\u{c9}\u{201d} and caf\u{e9} na\u{ef}ve");
+        assert_eq!(warnings, vec![ParseWarning::Windows1252 { bytes: 4 }]);
     }
 
     #[test]

@@ -379,11 +379,7 @@ mod tests {
         )
         .unwrap();
         std::os::unix::fs::symlink(dir.path().join("ok.txt"), dir.path().join("in.txt")).unwrap();
-        let mkfifo = std::process::Command::new("mkfifo")
-            .arg(dir.path().join("pipe.txt"))
-            .status()
-            .unwrap();
-        assert!(mkfifo.success());
+        nix::unistd::mkfifo(&dir.path().join("pipe.txt"), nix::sys::stat::Mode::S_IRWXU).unwrap();
 
         let folder = SeedFolder::open(dir.path()).unwrap();
         assert!(
