@@ -31,6 +31,7 @@ pub const SAMPLE_KEY: &str = "000_9b018788d1e41f8c";
 pub struct TestDaemon {
     pub seeds: TempDir,
     pub data: TempDir,
+    settle_ms: u64,
     running: Option<Running>,
     pub base: String,
     client: reqwest::Client,
@@ -38,11 +39,16 @@ pub struct TestDaemon {
 
 impl TestDaemon {
     pub async fn start() -> Self {
+        Self::start_with_settle(SETTLE_MS).await
+    }
+
+    pub async fn start_with_settle(settle_ms: u64) -> Self {
         let seeds = TempDir::new().unwrap();
         let data = TempDir::new().unwrap();
         let mut daemon = Self {
             seeds,
             data,
+            settle_ms,
             running: None,
             base: String::new(),
             client: reqwest::Client::new(),
@@ -57,7 +63,7 @@ impl TestDaemon {
                 seeds: Some(self.seeds.path().to_owned()),
                 data: Some(self.data.path().to_owned()),
                 listen: Some("127.0.0.1:0".into()),
-                settle_ms: Some(SETTLE_MS),
+                settle_ms: Some(self.settle_ms),
                 ..Layer::default()
             }
             .over(Layer::defaults()),
@@ -124,6 +130,20 @@ impl TestDaemon {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+
+    /// Writes the sample article into the seeds folder and waits until both feeds have
+    /// it; returns its path and id.
+    pub async fn publish_sample(&self) -> (PathBuf, String) {
+        let path = self.seed_path(&format!("{SAMPLE_KEY}.txt"));
+        write_file(&path, &sample_article());
+        let id = self.id_of(SAMPLE_KEY).to_string();
+        let wanted = id.clone();
+        self.wait_for_feeds("the sample article", move |feed| {
+            feed.entries.iter().any(|e| e.id == wanted)
+        })
+        .await;
+        (path, id)
     }
 
     /// The id the daemon gives `key` under the default namespace.
