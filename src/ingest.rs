@@ -3,8 +3,9 @@
 //! connection, so no blocking work ever lands on the async workers.
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
@@ -149,20 +150,21 @@ impl Ingest {
             } else {
                 self.tick()
             };
-            match inbox.recv_timeout(wait) {
-                Ok(IngestMsg::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
-                Ok(message) => {
-                    self.handle(message);
-                    // Take whatever else is queued before doing the work, so a burst of
-                    // events becomes one batch and one render.
-                    while let Ok(message) = inbox.try_recv() {
-                        if matches!(message, IngestMsg::Shutdown) {
-                            return;
-                        }
-                        self.handle(message);
-                    }
+            let mut next = inbox.recv_timeout(wait);
+            // Take whatever else is queued before doing the work, so a burst of events
+            // becomes one batch and one render.
+            while let Ok(message) = next {
+                if self.handle(message).is_break() {
+                    tracing::info!("ingest stopped");
+                    return;
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                next = inbox.try_recv().map_err(|e| match e {
+                    TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                });
+            }
+            if matches!(next, Err(RecvTimeoutError::Disconnected)) {
+                break;
             }
             if Instant::now() >= next_rescan {
                 log_error(self.reconcile("periodic"));
@@ -175,7 +177,8 @@ impl Ingest {
         tracing::info!("ingest stopped");
     }
 
-    fn handle(&mut self, message: IngestMsg) {
+    /// Takes one message; `Break` means stop.
+    fn handle(&mut self, message: IngestMsg) -> ControlFlow<()> {
         match message {
             IngestMsg::Watch(WatchEvent::Paths(paths)) => {
                 let now = Instant::now();
@@ -190,8 +193,9 @@ impl Ingest {
             IngestMsg::Rescan(why) => {
                 log_error(self.reconcile(why));
             }
-            IngestMsg::Shutdown => {}
+            IngestMsg::Shutdown => return ControlFlow::Break(()),
         }
+        ControlFlow::Continue(())
     }
 
     /// How often settling files are looked at.
