@@ -132,6 +132,26 @@ pub struct Entry {
     pub updated: DateTime<Utc>,
 }
 
+/// An entry whose file went away: RFC 6721 keeps announcing the deletion for a while.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tombstone {
+    pub key: EntryKey,
+    pub id: EntryId,
+    pub deleted: DateTime<Utc>,
+    pub category_slug: Option<String>,
+}
+
+/// A full RFC 5005 archive page, rendered once and kept as bytes: it must never change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivePage {
+    /// Where it is served: `/archive/{number}.atom`.
+    pub path: String,
+    pub number: u64,
+    pub body: Vec<u8>,
+    pub media_type: String,
+    pub last_modified: DateTime<Utc>,
+}
+
 /// Why a file in the seeds folder is not an article. Rejects are data: stored, listed by
 /// `seedfeed check`, retried when the file changes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

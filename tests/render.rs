@@ -1,15 +1,20 @@
-//! Rendering with a fixed clock: golden files reviewed by eye, every document read back
-//! with an independent parser, and output that never breaks whatever the article holds.
+//! Rendering with a fixed clock: golden files reviewed by eye, every feed read back with
+//! independent parsers (feed-rs, and roxmltree for the XML structure), the RFC 5005,
+//! RFC 6721 and RFC 3229 parts, and output that never breaks whatever the article holds.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use seedfeed::model::{Article, Entry, EntryKey};
-use seedfeed::normalize::{id_namespace, normalize};
+use seedfeed::model::{Article, Entry, EntryKey, Tombstone};
+use seedfeed::normalize::{category, id_namespace, normalize};
 use seedfeed::parse::parse_article;
 use seedfeed::render::{Renderer, Site, Snapshot};
+
+const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
+const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
+const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
 
 fn site() -> Site {
     Site {
@@ -18,35 +23,39 @@ fn site() -> Site {
         description: "Articles & more".into(),
         author: "Example Desk".into(),
         language: "en".into(),
-        feed_id: "urn:uuid:8e3c3f9e-8f1c-5b36-9a5f-4d0a6c1b2f10".into(),
+        id_namespace: id_namespace("golden"),
         feed_size: 50,
     }
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap()
 }
 
 fn entry(key: &str, article: &Article, published: i64, updated: i64) -> Entry {
     Entry {
         draft: normalize(EntryKey::new(key), article, &id_namespace("golden")),
-        published: DateTime::from_timestamp(published, 0).unwrap(),
-        updated: DateTime::from_timestamp(updated, 0).unwrap(),
+        published: at(published),
+        updated: at(updated),
     }
 }
 
 fn sample() -> Article {
-    let bytes =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/000_9b018788d1e41f8c.txt"))
-            .unwrap();
-    parse_article(&bytes).unwrap().article
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/000_9b018788d1e41f8c.txt");
+    parse_article(&std::fs::read(path).unwrap())
+        .unwrap()
+        .article
 }
 
-/// The article every markup hazard at once: text that looks like tags, a CDATA end,
-/// entities, quotes, and characters XML forbids (removed by the parser).
+/// Every markup hazard at once: text that looks like tags, a CDATA end, entities,
+/// quotes, and characters XML forbids (removed by the parser).
 fn hostile() -> Article {
     let text = "Tech & <Science>\n\n<b>Bold</b> ]]> &amp; \"quotes\" 'apostrophes'\n\n\n\u{1}Caption ]]]]><![CDATA[>\u{b}\n\n\n\n<script>alert(1)</script> ]]> end\u{ffff}\n\nMore from GlobalPost: </li><li>injected";
     parse_article(text.as_bytes()).unwrap().article
 }
 
+/// Newest first, as the store gives them.
 fn entries() -> Vec<Entry> {
-    // Newest first, as the store gives them.
     vec![
         entry("zz-hostile", &hostile(), 1_700_000_300, 1_700_000_900),
         entry(
@@ -58,11 +67,33 @@ fn entries() -> Vec<Entry> {
     ]
 }
 
+fn tombstone() -> Tombstone {
+    let key = EntryKey::new("gone");
+    Tombstone {
+        id: seedfeed::normalize::entry_id(&id_namespace("golden"), &key),
+        key,
+        deleted: at(1_700_000_600),
+        category_slug: Some("conflict-justice".into()),
+    }
+}
+
+fn snapshot_with(renderer: &mut Renderer, entries: &[Entry], tombstones: &[Tombstone]) -> Snapshot {
+    renderer.set_pages(entries);
+    let sample_section = category("Conflict & Justice");
+    let in_section: Vec<Entry> = entries
+        .iter()
+        .filter(|e| e.draft.category.as_ref() == Some(&sample_section))
+        .cloned()
+        .collect();
+    renderer
+        .set_section(&sample_section, &in_section, tombstones)
+        .unwrap();
+    renderer.set_categories(vec![sample_section]);
+    renderer.snapshot(entries, tombstones).unwrap()
+}
+
 fn snapshot() -> Snapshot {
-    let mut renderer = Renderer::new(site());
-    let entries = entries();
-    renderer.set_pages(&entries);
-    renderer.snapshot(&entries).unwrap()
+    snapshot_with(&mut Renderer::new(site()), &entries(), &[tombstone()])
 }
 
 fn body(snapshot: &Snapshot, path: &str) -> String {
@@ -85,16 +116,46 @@ fn golden(name: &str, actual: &str) {
     );
 }
 
+/// HTML text as a reader shows it (for titles sent as escaped HTML).
+fn unescape(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// A title as a reader shows it: Atom says when it is HTML; in RSS, where readers guess,
+/// text that looks like HTML is sent as escaped HTML (see `render::rss`).
+fn text_of(text: &feed_rs::model::Text, path: &str) -> String {
+    let html = text.content_type.essence().to_string() == "text/html";
+    let rss = path.ends_with(".rss");
+    if html || (rss && seedfeed::normalize::looks_like_html(&text.content)) {
+        unescape(&text.content)
+    } else {
+        text.content.clone()
+    }
+}
+
+/// RSS writes `&` and `<` as hexadecimal references, in its HTML too; the same HTML.
+fn same_html(html: &str) -> String {
+    html.replace("&#x3C;", "&lt;").replace("&#x26;", "&amp;")
+}
+
 #[test]
 fn documents_match_their_golden_files() {
     let snapshot = snapshot();
-    golden("feed.rss", &body(&snapshot, "/feed.rss"));
-    golden("feed.atom", &body(&snapshot, "/feed.atom"));
-    golden("index.html", &body(&snapshot, "/"));
-    golden(
-        "entry.html",
-        &body(&snapshot, "/entries/000_9b018788d1e41f8c"),
-    );
+    for (name, path) in [
+        ("feed.rss", "/feed.rss"),
+        ("feed.atom", "/feed.atom"),
+        ("feed.json", "/feed.json"),
+        ("category.atom", "/categories/conflict-justice.atom"),
+        ("feeds.opml", "/feeds.opml"),
+        ("index.html", "/"),
+        ("entry.html", "/entries/000_9b018788d1e41f8c"),
+    ] {
+        golden(name, &body(&snapshot, path));
+    }
 }
 
 #[test]
@@ -106,44 +167,63 @@ fn an_unchanged_input_renders_the_same_bytes() {
         paths,
         [
             "/",
+            "/categories/conflict-justice.atom",
+            "/categories/conflict-justice.json",
+            "/categories/conflict-justice.rss",
             "/entries/000_9b018788d1e41f8c",
             "/entries/zz-hostile",
             "/feed.atom",
-            "/feed.rss"
+            "/feed.json",
+            "/feed.rss",
+            "/feed.xsl",
+            "/feeds.opml",
         ]
     );
     for path in paths {
         assert_eq!(a.get(path), b.get(path), "{path}");
     }
-    // The feed's date is its newest entry's update, not the time of rendering.
-    let atom = a.get("/feed.atom").unwrap();
+    // The feed's date is its newest change (an update or a deletion), never the time
+    // of rendering.
     assert_eq!(
-        atom.last_modified,
-        DateTime::<Utc>::from_timestamp(1_700_000_900, 0).unwrap()
+        a.get("/feed.atom").unwrap().last_modified,
+        at(1_700_000_900)
     );
 }
 
 #[test]
-fn both_feeds_read_back_with_feed_rs() {
+fn every_format_reads_back_with_feed_rs() {
     let snapshot = snapshot();
     let expected = entries();
-    for path in ["/feed.atom", "/feed.rss"] {
+    for path in ["/feed.atom", "/feed.rss", "/feed.json"] {
         let feed = feed_rs::parser::parse(snapshot.get(path).unwrap().body.as_ref())
             .unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert_eq!(feed.title.unwrap().content, "Example News", "{path}");
+        assert_eq!(
+            text_of(feed.title.as_ref().unwrap(), path),
+            "Example News",
+            "{path}"
+        );
         assert_eq!(feed.entries.len(), expected.len(), "{path}");
         for (got, want) in feed.entries.iter().zip(&expected) {
             let draft = &want.draft;
             assert_eq!(got.id, draft.id.to_string(), "{path}");
-            assert_eq!(got.title.as_ref().unwrap().content, draft.title, "{path}");
+            assert_eq!(
+                text_of(got.title.as_ref().unwrap(), path),
+                draft.title,
+                "{path}"
+            );
             assert_eq!(
                 got.links[0].href,
                 format!("https://news.example.org/entries/{}", draft.key),
                 "{path}"
             );
             assert_eq!(got.published, Some(want.published), "{path}");
+            let content = got
+                .content
+                .as_ref()
+                .and_then(|c| c.body.clone())
+                .map(|c| same_html(&c));
             assert_eq!(
-                got.content.as_ref().unwrap().body.as_deref(),
+                content.as_deref(),
                 Some(draft.content_html.as_str()),
                 "{path}"
             );
@@ -153,11 +233,209 @@ fn both_feeds_read_back_with_feed_rs() {
                 "{path}"
             );
         }
-        let atom_updated = feed.entries[0].updated;
-        if path == "/feed.atom" {
-            assert_eq!(atom_updated, Some(expected[0].updated));
+        if path != "/feed.rss" {
+            assert_eq!(feed.entries[0].updated, Some(expected[0].updated), "{path}");
         }
     }
+}
+
+#[test]
+fn json_feed_has_the_fields_of_version_1_1() {
+    let snapshot = snapshot();
+    let document = snapshot.get("/feed.json").unwrap();
+    assert_eq!(document.media_type, "application/feed+json; charset=utf-8");
+    let json: serde_json::Value = serde_json::from_slice(&document.body).unwrap();
+    assert_eq!(json["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(json["home_page_url"], "https://news.example.org/");
+    assert_eq!(json["feed_url"], "https://news.example.org/feed.json");
+    let item = &json["items"][1];
+    for field in [
+        "id",
+        "url",
+        "title",
+        "content_html",
+        "summary",
+        "date_published",
+        "date_modified",
+    ] {
+        assert!(item[field].is_string(), "{field}: {item}");
+    }
+    assert_eq!(item["date_published"], "2023-11-14T22:13:20Z");
+    assert_eq!(item["tags"], serde_json::json!(["Conflict & Justice"]));
+    assert_eq!(item["authors"][0]["name"], "Example Desk");
+}
+
+#[test]
+fn xml_dates_are_rfc_822_in_rss_and_rfc_3339_with_z_in_atom() {
+    let snapshot = snapshot();
+    let rss = body(&snapshot, "/feed.rss");
+    let rss = roxmltree::Document::parse(&rss).unwrap();
+    for date in rss.descendants().filter(|n| n.has_tag_name("pubDate")) {
+        let text = date.text().unwrap();
+        assert!(
+            DateTime::parse_from_rfc2822(text).is_ok() && text.ends_with("+0000"),
+            "{text}"
+        );
+    }
+    let atom = body(&snapshot, "/feed.atom");
+    let atom = roxmltree::Document::parse(&atom).unwrap();
+    let dates: Vec<_> = atom
+        .descendants()
+        .filter(|n| n.has_tag_name((ATOM_NS, "updated")) || n.has_tag_name((ATOM_NS, "published")))
+        .map(|n| n.text().unwrap().to_owned())
+        .collect();
+    assert_eq!(dates.len(), 5);
+    for text in dates {
+        assert!(
+            text.contains('T')
+                && text.ends_with('Z')
+                && DateTime::parse_from_rfc3339(&text).is_ok(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn deleted_entries_are_rfc_6721_tombstones_in_atom_only() {
+    let snapshot = snapshot();
+    let gone = tombstone();
+    for path in ["/feed.atom", "/categories/conflict-justice.atom"] {
+        let xml = body(&snapshot, path);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let tombstones: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name((TOMBSTONES_NS, "deleted-entry")))
+            .collect();
+        assert_eq!(tombstones.len(), 1, "{path}");
+        assert_eq!(
+            tombstones[0].attribute("ref"),
+            Some(gone.id.to_string().as_str()),
+            "{path}"
+        );
+        assert_eq!(
+            tombstones[0].attribute("when"),
+            Some("2023-11-14T22:23:20Z"),
+            "{path}"
+        );
+        // RFC 4287's schema puts extension elements before the entries.
+        let children: Vec<_> = doc
+            .root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .collect();
+        let first_entry = children
+            .iter()
+            .position(|n| n.has_tag_name((ATOM_NS, "entry")))
+            .unwrap();
+        let tombstone_at = children
+            .iter()
+            .position(|n| n.has_tag_name((TOMBSTONES_NS, "deleted-entry")))
+            .unwrap();
+        assert!(tombstone_at < first_entry, "{path}");
+    }
+    assert!(!body(&snapshot, "/feed.rss").contains(TOMBSTONES_NS));
+}
+
+/// The links of an XML feed document: (rel, href).
+fn links(xml: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let channel_or_feed = doc
+        .descendants()
+        .find(|n| n.has_tag_name("channel"))
+        .unwrap_or_else(|| doc.root_element());
+    channel_or_feed
+        .children()
+        .filter(|n| n.has_tag_name((ATOM_NS, "link")))
+        .map(|n| {
+            (
+                n.attribute("rel").unwrap().to_owned(),
+                n.attribute("href").unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn archive_pages_carry_the_rfc_5005_links() {
+    let mut renderer = Renderer::new(site());
+    let page = |renderer: &Renderer, n: u64| renderer.archive_page(n, &entries()).unwrap();
+    let first = page(&renderer, 1);
+    let third = page(&renderer, 3);
+    let base = "https://news.example.org";
+    for (pages, ext) in [(&first, "rss"), (&third, "rss")]
+        .into_iter()
+        .chain([(&first, "atom"), (&third, "atom")])
+    {
+        let page = pages.iter().find(|p| p.path.ends_with(ext)).unwrap();
+        let xml = String::from_utf8(page.body.clone()).unwrap();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        assert!(
+            doc.descendants()
+                .any(|n| n.has_tag_name((HISTORY_NS, "archive"))),
+            "{}",
+            page.path
+        );
+        let links = links(&xml);
+        assert!(
+            links.contains(&("self".into(), format!("{base}{}", page.path))),
+            "{links:?}"
+        );
+        assert!(
+            links.contains(&("current".into(), format!("{base}/feed.{ext}"))),
+            "{links:?}"
+        );
+        let neighbour = if page.number == 1 {
+            ("next-archive".to_owned(), format!("{base}/archive/2.{ext}"))
+        } else {
+            ("prev-archive".to_owned(), format!("{base}/archive/2.{ext}"))
+        };
+        assert!(links.contains(&neighbour), "{}: {links:?}", page.path);
+    }
+    // The subscription documents point at the newest full page.
+    renderer.set_archive_pages(&third);
+    let snapshot = snapshot_with(&mut renderer, &entries(), &[]);
+    for ext in ["rss", "atom"] {
+        let links = links(&body(&snapshot, &format!("/feed.{ext}")));
+        assert!(
+            links.contains(&("prev-archive".into(), format!("{base}/archive/3.{ext}"))),
+            "{links:?}"
+        );
+    }
+    let served = snapshot.get("/archive/3.atom").unwrap();
+    assert_eq!(served.caching, seedfeed::render::Caching::Immutable);
+}
+
+#[test]
+fn a_changed_feed_offers_deltas_against_its_earlier_versions() {
+    let mut renderer = Renderer::new(site());
+    let old = entries()[1..].to_vec();
+    let first = snapshot_with(&mut renderer, &old, &[]);
+    let first_etag = first.get("/feed.atom").unwrap().etag.clone();
+    let unchanged = snapshot_with(&mut renderer, &old, &[]);
+    assert!(
+        unchanged.get("/feed.atom").unwrap().deltas.is_empty(),
+        "nothing changed, no delta"
+    );
+
+    let second = snapshot_with(&mut renderer, &entries(), &[]);
+    for path in ["/feed.atom", "/feed.rss", "/feed.json"] {
+        let document = second.get(path).unwrap();
+        assert_eq!(document.deltas.len(), 1, "{path}");
+        let delta = &document.deltas[0];
+        let base = first.get(path).unwrap();
+        assert_eq!(delta.base_etag, base.etag, "{path}");
+        let feed = feed_rs::parser::parse(delta.body.as_ref()).unwrap();
+        let ids: Vec<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(
+            ids,
+            [entries()[0].draft.id.to_string()],
+            "only the new entry: {path}"
+        );
+    }
+    assert_eq!(
+        second.get("/feed.atom").unwrap().deltas[0].base_etag,
+        first_etag
+    );
 }
 
 #[test]
@@ -170,25 +448,106 @@ fn hostile_text_stays_text() {
     );
     assert_eq!(article.related, ["</li><li>injected"]);
     let snapshot = snapshot();
-    let atom = feed_rs::parser::parse(snapshot.get("/feed.atom").unwrap().body.as_ref()).unwrap();
-    let content = atom.entries[0]
-        .content
-        .as_ref()
-        .unwrap()
-        .body
-        .clone()
-        .unwrap();
-    assert!(
-        !content.contains("<script>") && !content.contains("<b>"),
-        "{content}"
-    );
-    assert!(
-        content.contains("&lt;script&gt;alert(1)&lt;/script&gt; ]]&gt; end"),
-        "{content}"
-    );
+    for path in ["/feed.atom", "/feed.rss", "/feed.json"] {
+        let feed = feed_rs::parser::parse(snapshot.get(path).unwrap().body.as_ref()).unwrap();
+        let content = same_html(
+            &feed.entries[0]
+                .content
+                .as_ref()
+                .unwrap()
+                .body
+                .clone()
+                .unwrap(),
+        );
+        assert!(
+            !content.contains("<script>") && !content.contains("<b>"),
+            "{path}: {content}"
+        );
+        assert!(
+            content.contains("&lt;script&gt;alert(1)&lt;/script&gt; ]]&gt; end"),
+            "{path}: {content}"
+        );
+        assert_eq!(
+            text_of(feed.entries[0].title.as_ref().unwrap(), path),
+            article.title,
+            "{path}"
+        );
+    }
     let page = body(&snapshot, "/entries/zz-hostile");
     assert!(
         !page.contains("<script>") && page.contains("&lt;b&gt;Bold&lt;/b&gt;"),
         "{page}"
     );
+}
+
+#[test]
+fn the_index_and_pages_link_every_feed() {
+    let snapshot = snapshot();
+    let index = body(&snapshot, "/");
+    for (kind, href) in [
+        ("application/atom+xml", "https://news.example.org/feed.atom"),
+        ("application/rss+xml", "https://news.example.org/feed.rss"),
+        (
+            "application/feed+json",
+            "https://news.example.org/feed.json",
+        ),
+        (
+            "application/atom+xml",
+            "https://news.example.org/categories/conflict-justice.atom",
+        ),
+        (
+            "application/feed+json",
+            "https://news.example.org/categories/conflict-justice.json",
+        ),
+    ] {
+        assert!(
+            index.contains(&format!("<link rel=\"alternate\" type=\"{kind}\""))
+                && index.contains(&format!("href=\"{href}\"")),
+            "{href}"
+        );
+    }
+    assert!(index.contains("<link rel=\"canonical\" href=\"https://news.example.org/\">"));
+    let page = body(&snapshot, "/entries/000_9b018788d1e41f8c");
+    assert!(page.contains(
+        "<link rel=\"canonical\" href=\"https://news.example.org/entries/000_9b018788d1e41f8c\">"
+    ));
+    assert!(page.contains(
+        "<meta property=\"og:title\" content=\"Mali: countercoup attempted — Example News\">"
+    ));
+    let opml = body(&snapshot, "/feeds.opml");
+    let opml = roxmltree::Document::parse(&opml).unwrap();
+    let urls: Vec<_> = opml
+        .descendants()
+        .filter_map(|n| n.attribute("xmlUrl"))
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://news.example.org/feed.atom",
+            "https://news.example.org/categories/conflict-justice.atom"
+        ]
+    );
+}
+
+#[test]
+fn a_section_feed_is_titled_and_linked_as_its_own() {
+    let snapshot = snapshot();
+    let atom = feed_rs::parser::parse(
+        snapshot
+            .get("/categories/conflict-justice.atom")
+            .unwrap()
+            .body
+            .as_ref(),
+    )
+    .unwrap();
+    assert_eq!(
+        text_of(atom.title.as_ref().unwrap(), ".atom"),
+        "Example News — Conflict & Justice"
+    );
+    assert_eq!(atom.entries.len(), 1);
+    let xml = body(&snapshot, "/categories/conflict-justice.rss");
+    assert!(links(&xml).contains(&(
+        "self".into(),
+        "https://news.example.org/categories/conflict-justice.rss".into()
+    )));
 }

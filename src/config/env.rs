@@ -33,6 +33,8 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "SETTLE_MS" => layer.settle_ms = Some(number(&var, &value)?),
             "MAX_FILE_BYTES" => layer.max_file_bytes = Some(number(&var, &value)?),
             "RESCAN_INTERVAL" => layer.rescan_interval = Some(number(&var, &value)?),
+            "TOMBSTONE_DAYS" => layer.tombstone_days = Some(number(&var, &value)?),
+            "CACHE_MAX_AGE" => layer.cache_max_age = Some(number(&var, &value)?),
             "LOG" | "LOG_LEVEL" => layer.log_level = Some(value),
             "FEED_TITLE" => layer.feed.title = Some(value),
             "FEED_DESCRIPTION" => layer.feed.description = Some(value),

@@ -41,6 +41,8 @@ pub struct Layer {
     pub settle_ms: Option<u64>,
     pub max_file_bytes: Option<u64>,
     pub rescan_interval: Option<u64>,
+    pub tombstone_days: Option<u32>,
+    pub cache_max_age: Option<u32>,
     pub log_level: Option<String>,
     #[serde(default)]
     pub feed: FeedLayer,
@@ -69,6 +71,8 @@ impl Layer {
             settle_ms: Some(500),
             max_file_bytes: Some(1024 * 1024),
             rescan_interval: Some(300),
+            tombstone_days: Some(30),
+            cache_max_age: Some(300),
             log_level: Some("info".into()),
             feed: FeedLayer {
                 title: Some("seedfeed".into()),
@@ -107,6 +111,8 @@ impl Layer {
             settle_ms: self.settle_ms.or(lower.settle_ms),
             max_file_bytes: self.max_file_bytes.or(lower.max_file_bytes),
             rescan_interval: self.rescan_interval.or(lower.rescan_interval),
+            tombstone_days: self.tombstone_days.or(lower.tombstone_days),
+            cache_max_age: self.cache_max_age.or(lower.cache_max_age),
             log_level: self.log_level.or(lower.log_level),
             feed: FeedLayer {
                 title: self.feed.title.or(lower.feed.title),
@@ -131,6 +137,10 @@ pub struct Config {
     pub settle: Duration,
     pub max_file_bytes: u64,
     pub rescan_interval: Duration,
+    /// How long deleted entries are announced as RFC 6721 tombstones.
+    pub tombstone_days: u32,
+    /// `Cache-Control: max-age` of documents that change (seconds).
+    pub cache_max_age: u32,
     pub log_level: String,
     pub feed: FeedMeta,
 }
@@ -239,6 +249,8 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         settle: Duration::from_millis(layer.settle_ms.unwrap_or(500)),
         max_file_bytes,
         rescan_interval: Duration::from_secs(rescan_interval),
+        tombstone_days: layer.tombstone_days.unwrap_or(30),
+        cache_max_age: layer.cache_max_age.unwrap_or(300),
         log_level,
         feed: FeedMeta {
             title: required(layer.feed.title, "feed.title")?,

@@ -14,10 +14,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use url::Url;
-use uuid::Uuid;
 
 use crate::config::{Config, base_str, base_url_for};
-use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings, error_chain};
+use crate::http::AppState;
+use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings, Publisher, error_chain};
 use crate::normalize::id_namespace;
 use crate::render::{Renderer, Site, Snapshot};
 use crate::store::Store;
@@ -82,7 +82,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         description: config.feed.description.clone(),
         author: config.feed.author.clone(),
         language: config.feed.language.clone(),
-        feed_id: format!("urn:uuid:{}", Uuid::new_v5(&namespace, b"feed")),
+        id_namespace: namespace,
         feed_size: config.feed_size,
     };
     let settings = IngestSettings {
@@ -101,6 +101,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let (started_tx, started) = oneshot::channel();
     let (first_scan_tx, first_scan) = oneshot::channel();
     let data = config.data.clone();
+    let tombstone_days = config.tombstone_days;
     let ingest = std::thread::Builder::new()
         .name("seedfeed-ingest".into())
         .spawn(move || {
@@ -114,7 +115,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
                     return;
                 }
             };
-            let mut ingest = Ingest::new(settings, store, Renderer::new(site), snapshots_tx);
+            let publisher = Publisher::new(Renderer::new(site), snapshots_tx, tombstone_days);
+            let mut ingest = Ingest::new(settings, store, publisher);
             if let Err(e) = ingest.render_all() {
                 let _ = started_tx.send(Err(anyhow!(e).context("rendering the stored entries")));
                 return;
@@ -136,7 +138,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
 
     let (stop_server, stop) = oneshot::channel::<()>();
-    let app = crate::http::router(snapshots);
+    let app = crate::http::router(AppState {
+        snapshots,
+        cache_max_age: config.cache_max_age,
+    });
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

@@ -3,7 +3,7 @@
 
 mod html;
 
-pub use html::{content_html, escape_html};
+pub use html::{content_html, escape_html, looks_like_html};
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;

@@ -1,47 +1,119 @@
 //! Atom 1.0 (RFC 4287), written with `atom_syndication`: the feed's id is a `urn:uuid`
-//! that does not depend on the base URL, `updated` is the newest entry's, each entry has
-//! its `urn:uuid` id, an alternate link to its page, a plain-text summary and the full
-//! content as `type="html"`.
+//! that does not depend on the base URL, `updated` is the newest entry's change, each
+//! entry has its `urn:uuid` id, an alternate link to its page, a summary and the full
+//! content as `type="html"`. Deleted entries are announced with RFC 6721 tombstones and
+//! archive pages carry the RFC 5005 links.
 
+use std::collections::BTreeMap;
+
+use atom_syndication::extension::{Extension, ExtensionMap};
 use atom_syndication::{
     Category, Content, Entry as AtomEntry, Feed, Generator, Link, Person, Text,
 };
+use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{ATOM_PATH, RenderError, Site, newest_update};
+use super::rss::HISTORY_NS;
+use super::{Archive, FeedDoc, Format, RenderError, Site};
 use crate::model::Entry;
+use crate::model::Tombstone;
+use crate::normalize::{escape_html, looks_like_html};
 
-pub fn render(site: &Site, entries: &[Entry]) -> Result<Vec<u8>, RenderError> {
-    let feed = Feed {
-        title: Text::plain(site.title.clone()),
-        id: site.feed_id.clone(),
-        updated: newest_update(entries).fixed_offset(),
+/// RFC 6721's namespace, for `<at:deleted-entry>`.
+const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
+
+pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
+    let mut namespaces = BTreeMap::new();
+    let mut extensions = ExtensionMap::new();
+    if !feed.tombstones.is_empty() {
+        namespaces.insert("at".to_owned(), TOMBSTONES_NS.to_owned());
+        let tombstones = feed.tombstones.iter().map(tombstone).collect();
+        extensions.insert(
+            "at".to_owned(),
+            BTreeMap::from([("deleted-entry".to_owned(), tombstones)]),
+        );
+    }
+    if let Archive::Page { .. } = feed.archive {
+        namespaces.insert("fh".to_owned(), HISTORY_NS.to_owned());
+        let archive = Extension {
+            name: "fh:archive".into(),
+            ..Extension::default()
+        };
+        extensions.insert(
+            "fh".to_owned(),
+            BTreeMap::from([("archive".to_owned(), vec![archive])]),
+        );
+    }
+    let atom = Feed {
+        title: text(feed.title),
+        id: feed.id.to_owned(),
+        updated: feed.updated().fixed_offset(),
         authors: vec![person(&site.author)],
-        links: vec![
-            link(site.url(ATOM_PATH), "self", "application/atom+xml"),
-            link(site.url("/"), "alternate", "text/html"),
-        ],
-        subtitle: Some(Text::plain(site.description.clone())),
+        links: links(site, feed),
+        subtitle: Some(text(&site.description)),
         generator: Some(Generator {
             value: "seedfeed".into(),
             uri: None,
             version: Some(env!("CARGO_PKG_VERSION").into()),
         }),
         lang: Some(site.language.clone()),
-        entries: entries.iter().map(|entry| entry_of(site, entry)).collect(),
+        entries: feed
+            .entries
+            .iter()
+            .map(|entry| entry_of(site, entry))
+            .collect(),
+        namespaces,
+        extensions,
         ..Feed::default()
     };
-    Ok(feed.write_to(Vec::new())?)
+    let xml = utc_as_z(atom.write_to(Vec::new())?);
+    Ok(extensions_before_entries(xml))
+}
+
+/// RFC 4287's schema wants a feed's extension elements before its entries, and
+/// `atom_syndication` writes them after. The entries' text is escaped, so the first
+/// `<entry>` and the last `</entry>` are the real ones; what follows the last one (our
+/// tombstones and `fh:archive`) moves in front of the first.
+fn extensions_before_entries(xml: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&xml);
+    let (Some(first), Some(last), Some(end)) = (
+        text.find("<entry>"),
+        text.rfind("</entry>").map(|i| i + "</entry>".len()),
+        text.rfind("</feed>"),
+    ) else {
+        return xml;
+    };
+    if last >= end {
+        return xml;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first]);
+    out.push_str(&text[last..end]);
+    out.push_str(&text[first..last]);
+    out.push_str(&text[end..]);
+    out.into_bytes()
+}
+
+fn links(site: &Site, feed: &FeedDoc<'_>) -> Vec<Link> {
+    let atom = |rel: &str, path: String| link(site.url(&path), rel, Format::Atom.mime());
+    let mut links = vec![
+        atom("self", feed.path(Format::Atom)),
+        link(site.url("/"), "alternate", "text/html"),
+    ];
+    for (rel, path) in feed.history_links(Format::Atom) {
+        links.push(atom(rel, path));
+    }
+    links
 }
 
 fn entry_of(site: &Site, entry: &Entry) -> AtomEntry {
     let draft = &entry.draft;
     AtomEntry {
-        title: Text::plain(draft.title.clone()),
+        title: text(&draft.title),
         id: draft.id.to_string(),
         updated: entry.updated.fixed_offset(),
         published: Some(entry.published.fixed_offset()),
         links: vec![link(site.entry_url(&draft.key), "alternate", "text/html")],
-        summary: Some(Text::plain(draft.summary.clone())),
+        summary: Some(text(&draft.summary)),
         content: Some(Content {
             value: Some(draft.content_html.clone()),
             content_type: Some("html".into()),
@@ -60,6 +132,43 @@ fn entry_of(site: &Site, entry: &Entry) -> AtomEntry {
     }
 }
 
+/// `<at:deleted-entry ref="urn:uuid:…" when="…Z"/>` (RFC 6721 §2).
+fn tombstone(tombstone: &Tombstone) -> Extension {
+    Extension {
+        name: "at:deleted-entry".into(),
+        attrs: BTreeMap::from([
+            ("ref".to_owned(), tombstone.id.to_string()),
+            ("when".to_owned(), rfc3339_z(tombstone.deleted)),
+        ]),
+        ..Extension::default()
+    }
+}
+
+/// RFC 3339 in UTC with `Z`, milliseconds only when there are some.
+pub fn rfc3339_z(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// `atom_syndication` writes UTC as `+00:00`; RFC 3339 allows it, but `Z` is what Atom
+/// validators and readers expect. Every date element is ours and UTC, and no text can
+/// hold a raw `</updated>` (it would be escaped), so the rewrite is exact.
+fn utc_as_z(xml: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&xml)
+        .replace("+00:00</updated>", "Z</updated>")
+        .replace("+00:00</published>", "Z</published>");
+    text.into_bytes()
+}
+
+/// A text construct: plain text, or `type="html"` with the text escaped when a reader or
+/// validator would otherwise take it for HTML (it holds `</b>` or `&amp;`).
+fn text(text: &str) -> Text {
+    if looks_like_html(text) {
+        Text::html(escape_html(text))
+    } else {
+        Text::plain(text)
+    }
+}
+
 fn link(href: String, rel: &str, mime_type: &str) -> Link {
     Link {
         href,
@@ -73,5 +182,22 @@ fn person(name: &str) -> Person {
     Person {
         name: name.into(),
         ..Person::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_move_in_front_of_the_entries() {
+        let xml =
+            b"<feed><id>x</id><entry>a</entry><entry>b</entry><fh:archive></fh:archive></feed>";
+        assert_eq!(
+            String::from_utf8(extensions_before_entries(xml.to_vec())).unwrap(),
+            "<feed><id>x</id><fh:archive></fh:archive><entry>a</entry><entry>b</entry></feed>"
+        );
+        let empty = b"<feed><id>x</id><fh:archive></fh:archive></feed>".to_vec();
+        assert_eq!(extensions_before_entries(empty.clone()), empty);
     }
 }

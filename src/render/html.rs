@@ -1,25 +1,28 @@
-//! The two HTML pages: the index (latest entries, with `<link rel="alternate">` so readers
-//! find the feeds from the site URL) and one page per entry (the feeds' `link`). All text
-//! is escaped; entry bodies are the already-escaped `content_html`.
+//! The HTML pages: the index (latest entries, the sections, and `<link rel="alternate">`
+//! for every feed so readers find them from the site URL) and one page per entry (the
+//! feeds' `link`). Small, semantic, escaped; each with `lang`, a canonical link and Open
+//! Graph title and description.
 
 use chrono::{DateTime, Utc};
 
-use super::{ATOM_PATH, Document, HTML_TYPE, RSS_PATH, Site};
-use crate::model::Entry;
+use super::{Document, Format, HTML_TYPE, MAIN_STEM, Site, category_stem, category_title};
+use crate::model::{Category, Entry};
 use crate::normalize::escape_html;
 
 const STYLE: &str = "body{font:1.05rem/1.55 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}\
-a{color:#0645ad}header p,.meta{color:#666;font-size:.9rem}article{margin:0 0 2rem}h1{line-height:1.2}";
+a{color:#0645ad}header p,.meta,footer{color:#666;font-size:.9rem}article{margin:0 0 2rem}h1{line-height:1.2}\
+nav ul{list-style:none;padding:0}nav li{display:inline;margin-right:.8rem}";
 
-pub fn index_page(site: &Site, latest: &[Entry]) -> Vec<u8> {
-    let mut body = String::new();
-    body.push_str(&format!(
-        "<header><h1>{}</h1><p>{} · Subscribe: <a href=\"{}\">Atom</a> · <a href=\"{}\">RSS</a></p></header>\n<main>\n",
+/// The index lists at most this many sections in its head (every one is in the OPML).
+const MAX_DISCOVERY_SECTIONS: usize = 200;
+
+pub fn index_page(site: &Site, latest: &[Entry], categories: &[Category]) -> Vec<u8> {
+    let mut body = format!(
+        "<header><h1>{}</h1><p>{}</p>{}</header>\n<main>\n",
         escape_html(&site.title),
         escape_html(&site.description),
-        escape_html(&site.url(ATOM_PATH)),
-        escape_html(&site.url(RSS_PATH)),
-    ));
+        subscribe_line(site, MAIN_STEM),
+    );
     if latest.is_empty() {
         body.push_str("<p>No articles yet.</p>\n");
     }
@@ -35,7 +38,42 @@ pub fn index_page(site: &Site, latest: &[Entry]) -> Vec<u8> {
         ));
     }
     body.push_str("</main>\n");
-    page(site, &site.title, &body)
+    if !categories.is_empty() {
+        body.push_str("<nav><h2>Sections</h2><ul>\n");
+        for category in categories {
+            body.push_str(&format!(
+                "<li>{} <a href=\"{}\">Atom</a> <a href=\"{}\">RSS</a> <a href=\"{}\">JSON</a></li>\n",
+                escape_html(&category.term),
+                escape_html(&site.url(&format!("{}.atom", category_stem(&category.slug)))),
+                escape_html(&site.url(&format!("{}.rss", category_stem(&category.slug)))),
+                escape_html(&site.url(&format!("{}.json", category_stem(&category.slug)))),
+            ));
+        }
+        body.push_str("</ul></nav>\n");
+    }
+    body.push_str(&format!(
+        "<footer><p>All feeds: <a href=\"{}\">OPML</a></p></footer>\n",
+        escape_html(&site.url("/feeds.opml"))
+    ));
+    let mut head = feed_links(site, &site.title, MAIN_STEM);
+    for category in categories.iter().take(MAX_DISCOVERY_SECTIONS) {
+        head.push_str(&feed_links(
+            site,
+            &category_title(site, category),
+            &category_stem(&category.slug),
+        ));
+    }
+    page(
+        site,
+        &PageHead {
+            title: &site.title,
+            description: &site.description,
+            canonical: &site.url("/"),
+            kind: "website",
+            links: &head,
+        },
+        &body,
+    )
 }
 
 pub fn entry_page(site: &Site, entry: &Entry) -> Document {
@@ -46,7 +84,7 @@ pub fn entry_page(site: &Site, entry: &Entry) -> Document {
         String::new()
     };
     let body = format!(
-        "<header><p><a href=\"{}\">{}</a></p></header>\n<main><article>\n<h1>{}</h1>\n<p class=\"meta\">{}{}{}</p>\n{}</article></main>\n",
+        "<header><p><a href=\"{}\">{}</a></p></header>\n<main><article>\n<h1>{}</h1>\n<p class=\"meta\">{}{}{}</p>\n{}\n</article></main>\n<footer>{}</footer>\n",
         escape_html(&site.url("/")),
         escape_html(&site.title),
         escape_html(&draft.title),
@@ -54,26 +92,81 @@ pub fn entry_page(site: &Site, entry: &Entry) -> Document {
         updated,
         section_suffix(entry),
         draft.content_html,
+        subscribe_line(site, MAIN_STEM),
     );
     let title = format!("{} — {}", draft.title, site.title);
-    Document::new(page(site, &title, &body), HTML_TYPE, entry.updated)
+    let head = PageHead {
+        title: &title,
+        description: &draft.summary,
+        canonical: &site.entry_url(&draft.key),
+        kind: "article",
+        links: &feed_links(site, &site.title, MAIN_STEM),
+    };
+    Document::new(page(site, &head, &body), HTML_TYPE, entry.updated)
 }
 
-fn page(site: &Site, title: &str, body: &str) -> Vec<u8> {
+struct PageHead<'a> {
+    title: &'a str,
+    description: &'a str,
+    canonical: &'a str,
+    /// Open Graph type: `website` or `article`.
+    kind: &'a str,
+    /// `<link rel="alternate">` lines for the feeds.
+    links: &'a str,
+}
+
+fn page(site: &Site, head: &PageHead<'_>, body: &str) -> Vec<u8> {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n\
-         <link rel=\"alternate\" type=\"application/atom+xml\" title=\"{site} (Atom)\" href=\"{atom}\">\n\
-         <link rel=\"alternate\" type=\"application/rss+xml\" title=\"{site} (RSS)\" href=\"{rss}\">\n\
-         <style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+         <meta name=\"description\" content=\"{description}\">\n\
+         <link rel=\"canonical\" href=\"{canonical}\">\n\
+         <meta property=\"og:type\" content=\"{kind}\">\n\
+         <meta property=\"og:title\" content=\"{title}\">\n\
+         <meta property=\"og:description\" content=\"{description}\">\n\
+         <meta property=\"og:url\" content=\"{canonical}\">\n\
+         <meta property=\"og:site_name\" content=\"{site}\">\n\
+         {links}<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         lang = escape_html(&site.language),
-        title = escape_html(title),
+        title = escape_html(head.title),
+        description = escape_html(head.description),
+        canonical = escape_html(head.canonical),
+        kind = head.kind,
         site = escape_html(&site.title),
-        atom = escape_html(&site.url(ATOM_PATH)),
-        rss = escape_html(&site.url(RSS_PATH)),
+        links = head.links,
     )
     .into_bytes()
+}
+
+/// Autodiscovery (`<link rel="alternate">`) of one feed in every format.
+fn feed_links(site: &Site, title: &str, stem: &str) -> String {
+    Format::ALL
+        .iter()
+        .map(|format| {
+            format!(
+                "<link rel=\"alternate\" type=\"{}\" title=\"{} ({})\" href=\"{}\">\n",
+                format.mime(),
+                escape_html(title),
+                format.name(),
+                escape_html(&site.url(&format!("{stem}.{}", format.extension()))),
+            )
+        })
+        .collect()
+}
+
+fn subscribe_line(site: &Site, stem: &str) -> String {
+    let links: Vec<String> = Format::ALL
+        .iter()
+        .map(|format| {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                escape_html(&site.url(&format!("{stem}.{}", format.extension()))),
+                format.name()
+            )
+        })
+        .collect();
+    format!("<p>Subscribe: {}</p>", links.join(" · "))
 }
 
 fn time_tag(time: DateTime<Utc>) -> String {

@@ -1,34 +1,94 @@
 //! Entries to a [`Snapshot`]: every document the server serves, rendered once per change.
-//! Knows nothing of SQLite or HTTP: it takes entries in and gives bytes out.
+//! Knows nothing of SQLite or HTTP: entries and tombstones in, bytes out.
+//!
+//! The documents: the main feeds and one feed per section in RSS 2.0, Atom 1.0 and JSON
+//! Feed 1.1; RFC 5005 archive pages (rendered once, when full, then kept as bytes); an
+//! HTML page per entry and an index; an OPML list of the feeds; an XSLT stylesheet that
+//! makes the XML feeds readable in a browser. Feeds also carry RFC 3229 deltas against
+//! their recent earlier versions.
 
 mod atom;
+mod delta;
 mod html;
+mod json_feed;
+mod opml;
+mod renderer;
 mod rss;
 
-use std::collections::HashMap;
+pub use renderer::Renderer;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
-use crate::model::{Entry, EntryKey};
+use crate::model::Tombstone;
+use crate::model::{Category, Entry, EntryKey};
 
-pub const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
-pub const ATOM_TYPE: &str = "application/atom+xml; charset=utf-8";
 pub const HTML_TYPE: &str = "text/html; charset=utf-8";
+pub const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
+pub const XSL_TYPE: &str = "text/xsl; charset=utf-8";
 
-pub const RSS_PATH: &str = "/feed.rss";
-pub const ATOM_PATH: &str = "/feed.atom";
 pub const INDEX_PATH: &str = "/";
+pub const OPML_PATH: &str = "/feeds.opml";
+pub const XSL_PATH: &str = "/feed.xsl";
+/// The main feeds, without their format's extension.
+pub const MAIN_STEM: &str = "/feed";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("writing the RSS feed")]
+    #[error("writing an RSS feed")]
     Rss(#[from] ::rss::Error),
-    #[error("writing the Atom feed")]
+    #[error("writing an Atom feed")]
     Atom(#[from] ::atom_syndication::Error),
+    #[error("writing a JSON feed")]
+    Json(#[from] serde_json::Error),
+    #[error("writing the OPML list")]
+    Opml(#[from] std::io::Error),
+}
+
+/// The three formats every feed is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Rss => "rss",
+            Self::Atom => "atom",
+            Self::Json => "json",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Rss => "application/rss+xml; charset=utf-8",
+            Self::Atom => "application/atom+xml; charset=utf-8",
+            Self::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// The media type without parameters, as feed `type` attributes write it.
+    pub fn mime(self) -> &'static str {
+        self.media_type().split(';').next().unwrap_or_default()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rss => "RSS",
+            Self::Atom => "Atom",
+            Self::Json => "JSON Feed",
+        }
+    }
 }
 
 /// What the documents say about the site, and where absolute URLs point.
@@ -40,12 +100,12 @@ pub struct Site {
     pub description: String,
     pub author: String,
     pub language: String,
-    /// The permanent id of the main feed (`urn:uuid:…`), independent of the base URL.
-    pub feed_id: String,
+    /// The namespace of every id; feed ids derive from it, independent of the base URL.
+    pub id_namespace: Uuid,
     pub feed_size: usize,
 }
 
-/// Characters kept as they are in a key's URL path segment (RFC 3986 unreserved).
+/// Characters kept as they are in a URL path segment (RFC 3986 unreserved).
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
@@ -54,11 +114,30 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 impl Site {
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        format!("{}{path}", self.base)
     }
 
     pub fn entry_url(&self, key: &EntryKey) -> String {
         entry_url(&self.base, key)
+    }
+
+    /// A path on this site as a root-relative reference (`/news/feed.xsl` for a base of
+    /// `https://x.org/news`): for references that must stay on the origin the page was
+    /// loaded from, as an XSLT stylesheet must.
+    pub fn local_path(&self, path: &str) -> String {
+        let after_scheme = self.base.find("://").map_or(0, |i| i + 3);
+        let prefix = self.base[after_scheme..]
+            .find('/')
+            .map_or("", |i| &self.base[after_scheme + i..]);
+        format!("{prefix}{path}")
+    }
+
+    /// A feed's permanent `urn:uuid` id, from a name such as `feed` or `category:tech`.
+    pub fn feed_id(&self, name: &str) -> String {
+        format!(
+            "urn:uuid:{}",
+            Uuid::new_v5(&self.id_namespace, name.as_bytes())
+        )
     }
 }
 
@@ -75,6 +154,25 @@ pub fn entry_path(key: &EntryKey) -> String {
     format!("/entries/{}", key.as_str())
 }
 
+/// The path of a section's feeds, without the format's extension.
+pub fn category_stem(slug: &str) -> String {
+    format!("/categories/{slug}")
+}
+
+/// The path of an archive page, without the format's extension.
+pub fn archive_stem(number: u64) -> String {
+    format!("/archive/{number}")
+}
+
+/// How long caches may keep a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// Revalidate after the configured max-age: it changes with the folder.
+    Revalidate,
+    /// Never changes (a full archive page).
+    Immutable,
+}
+
 /// One servable document: its bytes and the validators HTTP caching needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -83,32 +181,57 @@ pub struct Document {
     /// A strong validator: a hash of the body, quoted.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
+    pub caching: Caching,
+    /// RFC 3229 deltas: for an earlier version's ETag, this document's entries added or
+    /// changed since that version.
+    pub deltas: Vec<Delta>,
+    /// For XML feeds: browsers apply the `<?xml-stylesheet?>` only to a generic XML type,
+    /// so a browser is sent the same bytes as `application/xml`.
+    pub browser_view: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    pub base_etag: String,
+    pub body: Bytes,
 }
 
 impl Document {
     pub fn new(body: Vec<u8>, media_type: &'static str, last_modified: DateTime<Utc>) -> Self {
-        let digest = Sha256::digest(&body);
-        let etag = format!(
-            "\"{}\"",
-            digest[..16]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
         Self {
+            etag: etag_of(&body),
             body: Bytes::from(body),
             media_type,
-            etag,
             last_modified,
+            caching: Caching::Revalidate,
+            deltas: Vec::new(),
+            browser_view: false,
         }
     }
+
+    /// An XML feed: its media type, and the browser view of the same bytes.
+    pub fn xml_feed(body: Vec<u8>, format: Format, last_modified: DateTime<Utc>) -> Self {
+        let mut document = Self::new(body, format.media_type(), last_modified);
+        document.browser_view = format != Format::Json;
+        document
+    }
+}
+
+/// The media type of the browser view of an XML feed.
+pub const BROWSER_VIEW_TYPE: &str = "application/xml; charset=utf-8";
+
+/// A strong entity tag from the content: equal bytes, equal tags, across restarts.
+pub fn etag_of(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
 }
 
 /// Every document at one moment, by request path. Immutable once built; the HTTP layer
 /// holds an `Arc` of the current one and never renders anything.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    documents: HashMap<String, Arc<Document>>,
+    documents: std::collections::HashMap<String, Arc<Document>>,
 }
 
 impl Snapshot {
@@ -129,69 +252,135 @@ impl Snapshot {
     }
 }
 
-/// Keeps the rendered entry pages between snapshots, so a change re-renders only the
-/// pages of the entries it touched plus the feeds and the index.
-#[derive(Debug)]
-pub struct Renderer {
-    site: Site,
-    pages: HashMap<String, Arc<Document>>,
+/// What kind of document of a logical feed this is (RFC 5005).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archive {
+    /// The subscription document; links `prev-archive` to the newest full page, if any.
+    Subscription { newest_page: Option<u64> },
+    /// Full archive page `number`: `fh:archive`, `current`, and its neighbours that
+    /// exist when it is frozen. A page must never change once full, so it cannot link to
+    /// a successor that fills later: page 1 is frozen together with page 2 and links to
+    /// it (`next-archive`); every later page links to the one before (`prev-archive`).
+    Page { number: u64 },
+    /// A section's feed: no archives.
+    None,
 }
 
-impl Renderer {
-    pub fn new(site: Site) -> Self {
-        Self {
-            site,
-            pages: HashMap::new(),
+/// One feed document's content, whatever its format.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedDoc<'a> {
+    pub title: &'a str,
+    pub id: &'a str,
+    /// The path without the format's extension: `/feed`, `/categories/tech`.
+    pub stem: &'a str,
+    /// The subscription document's stem (for `current` links of archive pages).
+    pub current_stem: &'a str,
+    pub entries: &'a [Entry],
+    pub tombstones: &'a [Tombstone],
+    pub archive: Archive,
+}
+
+impl FeedDoc<'_> {
+    pub fn path(&self, format: Format) -> String {
+        format!("{}.{}", self.stem, format.extension())
+    }
+
+    /// The RFC 5005 links of this document: relation and path, in `format`.
+    pub fn history_links(&self, format: Format) -> Vec<(&'static str, String)> {
+        let in_format = |stem: &str| format!("{stem}.{}", format.extension());
+        match self.archive {
+            Archive::Subscription {
+                newest_page: Some(page),
+            } => vec![("prev-archive", in_format(&archive_stem(page)))],
+            Archive::Page { number: 1 } => vec![
+                ("current", in_format(self.current_stem)),
+                ("next-archive", in_format(&archive_stem(2))),
+            ],
+            Archive::Page { number } => vec![
+                ("current", in_format(self.current_stem)),
+                ("prev-archive", in_format(&archive_stem(number - 1))),
+            ],
+            Archive::Subscription { newest_page: None } | Archive::None => Vec::new(),
         }
     }
 
-    pub fn site(&self) -> &Site {
-        &self.site
-    }
-
-    pub fn set_pages(&mut self, entries: &[Entry]) {
-        for entry in entries {
-            let page = html::entry_page(&self.site, entry);
-            self.pages
-                .insert(entry_path(&entry.draft.key), Arc::new(page));
-        }
-    }
-
-    pub fn remove_pages(&mut self, keys: &[EntryKey]) {
-        for key in keys {
-            self.pages.remove(&entry_path(key));
-        }
-    }
-
-    /// Renders the feeds and the index from the newest entries (newest first) and joins
-    /// them with the kept entry pages.
-    pub fn snapshot(&self, latest: &[Entry]) -> Result<Snapshot, RenderError> {
-        let latest = &latest[..latest.len().min(self.site.feed_size)];
-        let mut documents = self.pages.clone();
-        let feed_updated = newest_update(latest);
-        let rss = rss::render(&self.site, latest)?;
-        let atom = atom::render(&self.site, latest)?;
-        let index = html::index_page(&self.site, latest);
-        for (path, body, media_type) in [
-            (RSS_PATH, rss, RSS_TYPE),
-            (ATOM_PATH, atom, ATOM_TYPE),
-            (INDEX_PATH, index, HTML_TYPE),
-        ] {
-            documents.insert(
-                path.to_owned(),
-                Arc::new(Document::new(body, media_type, feed_updated)),
-            );
-        }
-        Ok(Snapshot { documents })
+    /// The feed's date: its newest entry update or deletion, never the time of rendering,
+    /// so that an unchanged feed renders to the same bytes. An empty feed has the epoch.
+    pub fn updated(&self) -> DateTime<Utc> {
+        let entries = self.entries.iter().map(|e| e.updated);
+        let deletions = self.tombstones.iter().map(|t| t.deleted);
+        entries
+            .chain(deletions)
+            .max()
+            .unwrap_or(DateTime::UNIX_EPOCH)
     }
 }
 
-/// A feed's date is its newest entry's update, never the time of rendering, so that an
-/// unchanged feed renders to the same bytes. An empty feed has the epoch.
-fn newest_update(entries: &[Entry]) -> DateTime<Utc> {
-    entries
-        .iter()
-        .map(|e| e.updated)
-        .max()
-        .unwrap_or(DateTime::UNIX_EPOCH)
+/// Renders one feed document in one format. The XML formats name the stylesheet that
+/// shows them as a page in a browser; feed readers ignore it.
+pub fn render_feed(
+    site: &Site,
+    feed: &FeedDoc<'_>,
+    format: Format,
+) -> Result<Vec<u8>, RenderError> {
+    let stylesheet = || site.local_path(XSL_PATH);
+    Ok(match format {
+        Format::Rss => with_stylesheet(rss::render(site, feed)?, &stylesheet()),
+        Format::Atom => with_stylesheet(atom::render(site, feed)?, &stylesheet()),
+        Format::Json => json_feed::render(site, feed)?,
+    })
+}
+
+/// Puts `<?xml-stylesheet?>` right after the XML declaration the feed crates write.
+fn with_stylesheet(xml: Vec<u8>, href: &str) -> Vec<u8> {
+    let instruction = format!("\n<?xml-stylesheet type=\"text/xsl\" href=\"{href}\"?>");
+    let Some(end) = xml.windows(2).position(|w| w == b"?>").map(|i| i + 2) else {
+        return xml;
+    };
+    let mut out = Vec::with_capacity(xml.len() + instruction.len());
+    out.extend_from_slice(&xml[..end]);
+    out.extend_from_slice(instruction.as_bytes());
+    out.extend_from_slice(&xml[end..]);
+    out
+}
+
+/// The title of a section's feeds.
+pub fn category_title(site: &Site, category: &Category) -> String {
+    format!("{} — {}", site.title, category.term)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(base: &str) -> Site {
+        Site {
+            base: base.into(),
+            title: String::new(),
+            description: String::new(),
+            author: String::new(),
+            language: "en".into(),
+            id_namespace: Uuid::nil(),
+            feed_size: 1,
+        }
+    }
+
+    #[test]
+    fn local_paths_keep_the_base_path() {
+        assert_eq!(site("https://x.org").local_path("/feed.xsl"), "/feed.xsl");
+        assert_eq!(
+            site("https://x.org/news").local_path("/feed.xsl"),
+            "/news/feed.xsl"
+        );
+        assert_eq!(site("http://127.0.0.1:8080").local_path("/a"), "/a");
+    }
+
+    #[test]
+    fn the_stylesheet_follows_the_declaration() {
+        let xml = with_stylesheet(b"<?xml version=\"1.0\"?><rss/>".to_vec(), "/feed.xsl");
+        assert_eq!(
+            String::from_utf8(xml).unwrap(),
+            "<?xml version=\"1.0\"?>\n<?xml-stylesheet type=\"text/xsl\" href=\"/feed.xsl\"?><rss/>"
+        );
+    }
 }

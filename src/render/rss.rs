@@ -1,43 +1,101 @@
 //! RSS 2.0, written with the `rss` crate: `guid isPermaLink="false"` (the `urn:uuid` id),
 //! RFC 822 dates, the summary as `description` and the full HTML as `content:encoded`,
-//! `atom:link rel="self"`, and `dc:creator` rather than a name-only `<author>` (RSS
-//! wants an e-mail address there).
+//! `atom:link rel="self"` (and the RFC 5005 archive links), and `dc:creator` rather than a
+//! name-only `<author>` (RSS wants an e-mail address there).
+//!
+//! RSS never says whether a title is text or HTML, and readers guess. Following the RSS
+//! Best Practices Profile, `&` and `<` are written as `&#x26;` and `&#x3C;`, and text that
+//! a reader would take for HTML (it holds `</b>` or `&amp;`) is sent as escaped HTML, so
+//! that every reader shows the characters the article has.
+
+use std::collections::BTreeMap;
 
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
+use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Guid, Item};
 
-use super::{RSS_PATH, RenderError, Site, newest_update};
+use super::{Archive, FeedDoc, Format, RenderError, Site};
 use crate::model::Entry;
-use crate::normalize::escape_html;
+use crate::normalize::{escape_html, looks_like_html};
 
-pub fn render(site: &Site, entries: &[Entry]) -> Result<Vec<u8>, RenderError> {
+/// RFC 5005's namespace, for `<fh:archive/>`.
+pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
+
+pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
+    let mut namespaces = BTreeMap::new();
+    let mut extensions = ExtensionMap::new();
+    if let Archive::Page { .. } = feed.archive {
+        namespaces.insert("fh".to_owned(), HISTORY_NS.to_owned());
+        extensions.insert(
+            "fh".to_owned(),
+            BTreeMap::from([(
+                "archive".to_owned(),
+                vec![Extension {
+                    name: "fh:archive".into(),
+                    ..Extension::default()
+                }],
+            )]),
+        );
+    }
     let channel = Channel {
-        title: site.title.clone(),
+        title: text(feed.title),
         link: site.url("/"),
-        description: site.description.clone(),
+        description: text(&site.description),
         language: Some(site.language.clone()),
-        last_build_date: (!entries.is_empty()).then(|| newest_update(entries).to_rfc2822()),
+        last_build_date: (!feed.entries.is_empty() || !feed.tombstones.is_empty())
+            .then(|| feed.updated().to_rfc2822()),
         generator: Some(format!("seedfeed {}", env!("CARGO_PKG_VERSION"))),
         docs: Some("https://www.rssboard.org/rss-specification".into()),
         atom_ext: Some(AtomExtension {
-            links: vec![Link {
-                href: site.url(RSS_PATH),
-                rel: "self".into(),
-                mime_type: Some("application/rss+xml".into()),
-                ..Link::default()
-            }],
+            links: links(site, feed),
         }),
-        items: entries.iter().map(|entry| item(site, entry)).collect(),
+        items: feed.entries.iter().map(|entry| item(site, entry)).collect(),
+        namespaces,
+        extensions,
         ..Channel::default()
     };
-    Ok(channel.write_to(Vec::new())?)
+    Ok(hex_references(channel.write_to(Vec::new())?))
+}
+
+/// Plain text for an RSS element: as it is, or as escaped HTML when a reader would
+/// otherwise read it as HTML.
+fn text(text: &str) -> String {
+    if looks_like_html(text) {
+        escape_html(text)
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `&amp;` and `&lt;` as the hexadecimal references the RSS Profile asks for. The same
+/// rewrite inside CDATA turns HTML `&amp;` into HTML `&#x26;`, the same character.
+fn hex_references(xml: Vec<u8>) -> Vec<u8> {
+    String::from_utf8_lossy(&xml)
+        .replace("&amp;", "&#x26;")
+        .replace("&lt;", "&#x3C;")
+        .into_bytes()
+}
+
+/// `self`, and the RFC 5005 links that apply (as atom:link, which RSS readers know).
+fn links(site: &Site, feed: &FeedDoc<'_>) -> Vec<Link> {
+    let link = |rel: &str, path: String| Link {
+        href: site.url(&path),
+        rel: rel.into(),
+        mime_type: Some(Format::Rss.mime().into()),
+        ..Link::default()
+    };
+    let mut links = vec![link("self", feed.path(Format::Rss))];
+    for (rel, path) in feed.history_links(Format::Rss) {
+        links.push(link(rel, path));
+    }
+    links
 }
 
 fn item(site: &Site, entry: &Entry) -> Item {
     let draft = &entry.draft;
     Item {
-        title: Some(draft.title.clone()),
+        title: Some(text(&draft.title)),
         link: Some(site.entry_url(&draft.key)),
         // `description` is HTML in RSS: the plain-text summary is escaped so that text
         // that looks like markup stays text.
@@ -52,12 +110,12 @@ fn item(site: &Site, entry: &Entry) -> Item {
             .category
             .iter()
             .map(|category| Category {
-                name: category.term.clone(),
+                name: text(&category.term),
                 domain: None,
             })
             .collect(),
         dublin_core_ext: Some(DublinCoreExtension {
-            creators: vec![site.author.clone()],
+            creators: vec![text(&site.author)],
             ..DublinCoreExtension::default()
         }),
         ..Item::default()

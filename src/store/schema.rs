@@ -39,6 +39,26 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX files_by_key ON files (key);
     CREATE INDEX files_by_status ON files (status, detail);",
+    // 2: publication order (for RFC 5005 archive pages), frozen archive pages, per-section
+    // feeds and tombstones.
+    "ALTER TABLE entries ADD COLUMN seq INTEGER;
+    WITH ordered AS (SELECT key, row_number() OVER (ORDER BY published, key) AS n FROM entries)
+    UPDATE entries SET seq = ordered.n FROM ordered WHERE ordered.key = entries.key;
+    CREATE UNIQUE INDEX entries_by_seq ON entries (seq);
+    CREATE INDEX entries_live_by_category ON entries (category_slug, published DESC, key DESC)
+        WHERE deleted IS NULL;
+    CREATE INDEX entries_deleted ON entries (deleted) WHERE deleted IS NOT NULL;
+    CREATE TABLE archive_pages (
+        path          TEXT PRIMARY KEY,    -- /archive/{n}.atom
+        number        INTEGER NOT NULL,
+        body          BLOB NOT NULL,       -- the bytes served, never re-rendered
+        media_type    TEXT NOT NULL,
+        last_modified INTEGER NOT NULL     -- unix ms
+    ) STRICT;
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -2,20 +2,22 @@
 //! publish a new snapshot. It runs on one thread of its own, which owns the database
 //! connection, so no blocking work ever lands on the async workers.
 
+mod publish;
+
+pub use publish::Publisher;
+
 use std::collections::HashSet;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
-use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::model::EntryKey;
 use crate::normalize::normalize;
 use crate::parse::parse_article;
-use crate::render::{RenderError, Renderer, Snapshot};
+use crate::render::RenderError;
 use crate::store::{ApplyOutcome, FileChange, Store, StoreError};
 use crate::watch::{SeedFolder, SeedRead, Settled, Settler, WatchEvent, seed_key};
 
@@ -64,32 +66,23 @@ pub struct Ingest {
     settings: IngestSettings,
     store: Store,
     settler: Settler,
-    renderer: Renderer,
-    snapshots: watch::Sender<Arc<Snapshot>>,
+    publisher: Publisher,
 }
 
 impl Ingest {
-    pub fn new(
-        settings: IngestSettings,
-        store: Store,
-        renderer: Renderer,
-        snapshots: watch::Sender<Arc<Snapshot>>,
-    ) -> Self {
+    pub fn new(settings: IngestSettings, store: Store, publisher: Publisher) -> Self {
         Self {
             settler: Settler::new(settings.settle),
             settings,
             store,
-            renderer,
-            snapshots,
+            publisher,
         }
     }
 
-    /// Renders every stored entry and publishes the result: what is served while the
-    /// first scan runs, so a restart serves the previous state at once.
+    /// Renders everything stored and publishes it: what is served while the first scan
+    /// runs, so a restart serves the previous state at once.
     pub fn render_all(&mut self) -> Result<(), IngestError> {
-        let entries = self.store.live_entries()?;
-        self.renderer.set_pages(&entries);
-        self.publish()
+        self.publisher.publish_all(&mut self.store)
     }
 
     /// Compares the folder with the store. New, changed and vanished files start
@@ -145,11 +138,15 @@ impl Ingest {
         let mut next_rescan = Instant::now() + self.settings.rescan_interval;
         loop {
             let now = Instant::now();
-            let wait = if self.settler.is_empty() {
+            let mut wait = if self.settler.is_empty() {
                 next_rescan.saturating_duration_since(now)
             } else {
                 self.tick()
             };
+            if let Some(expiry) = self.publisher.next_expiry() {
+                let until = (expiry - Utc::now()).to_std().unwrap_or_default();
+                wait = wait.min(until);
+            }
             let mut next = inbox.recv_timeout(wait);
             // Take whatever else is queued before doing the work, so a burst of events
             // becomes one batch and one render.
@@ -172,6 +169,13 @@ impl Ingest {
             }
             if !self.settler.is_empty() {
                 log_error(self.process_settled());
+            }
+            if self
+                .publisher
+                .next_expiry()
+                .is_some_and(|t| t <= Utc::now())
+            {
+                log_error(self.publisher.expire_tombstones(&mut self.store));
             }
         }
         tracing::info!("ingest stopped");
@@ -233,11 +237,7 @@ impl Ingest {
             self.settler.touch(path, now);
         }
         if outcome.feeds_changed() {
-            self.renderer.remove_pages(&outcome.removed);
-            let changed: Vec<EntryKey> = outcome.changed().cloned().collect();
-            let entries = self.store.entries(&changed)?;
-            self.renderer.set_pages(&entries);
-            self.publish()?;
+            self.publisher.publish(&mut self.store, &outcome)?;
         }
         Ok(())
     }
@@ -252,20 +252,6 @@ impl Ingest {
             Some(key) => self.settings.reader.read(path, key),
             None => FileChange::Removed { path: path.clone() },
         }
-    }
-
-    fn publish(&mut self) -> Result<(), IngestError> {
-        let started = Instant::now();
-        let latest = self.store.latest_entries(self.renderer.site().feed_size)?;
-        let snapshot = self.renderer.snapshot(&latest)?;
-        let documents = snapshot.len();
-        self.snapshots.send_replace(Arc::new(snapshot));
-        tracing::debug!(
-            documents,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "rendered"
-        );
-        Ok(())
     }
 }
 
@@ -329,6 +315,7 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 fn merge(total: &mut ApplyOutcome, part: ApplyOutcome) {
+    total.categories.extend(part.categories);
     total.published.extend(part.published);
     total.updated.extend(part.updated);
     total.removed.extend(part.removed);

@@ -1,0 +1,210 @@
+//! Conditional requests (RFC 9110 §13) and feed deltas (RFC 3229): what to answer, as a
+//! pure decision from the request's validators and the document's.
+
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+
+/// The answer to a GET or HEAD of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// 200 with the whole document.
+    Full,
+    /// 304: the client's copy is current.
+    NotModified,
+    /// 226 IM Used: the delta against the document's `n`th earlier version.
+    Delta(usize),
+}
+
+/// The request headers that matter, as sent.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Validators<'a> {
+    pub if_none_match: Option<&'a str>,
+    pub if_modified_since: Option<&'a str>,
+    pub a_im: Option<&'a str>,
+}
+
+/// Decides the answer, in RFC 9110 §13.2.2's order:
+///
+/// 1. `If-None-Match`, when present, decides alone (§13.1.2): `*`, or any listed tag
+///    equal to the current ETag under weak comparison (§8.8.3.2), is 304. Otherwise, if
+///    the client accepts the `feed` instance manipulation (`A-IM: feed`, RFC 3229 §10.5.3)
+///    and a listed tag names an earlier version we still hold, the answer is that delta.
+/// 2. Only without `If-None-Match`: `If-Modified-Since` (§13.1.3) is 304 when the
+///    document has not changed since that date (at one-second resolution, that of the
+///    header). An unparsable date is ignored, as the RFC says.
+/// 3. Otherwise the whole document.
+pub fn decide(
+    request: Validators<'_>,
+    etag: &str,
+    last_modified: DateTime<Utc>,
+    delta_bases: &[&str],
+) -> Answer {
+    if let Some(header) = request.if_none_match {
+        let header = header.trim();
+        if header == "*" {
+            return Answer::NotModified;
+        }
+        let tags = entity_tags(header);
+        if tags.iter().any(|tag| weak_eq(tag, etag)) {
+            return Answer::NotModified;
+        }
+        if request.a_im.is_some_and(accepts_feed_im) {
+            for tag in &tags {
+                if let Some(n) = delta_bases.iter().position(|base| weak_eq(tag, base)) {
+                    return Answer::Delta(n);
+                }
+            }
+        }
+        return Answer::Full;
+    }
+    if let Some(since) = request.if_modified_since.and_then(parse_http_date) {
+        if last_modified.timestamp() <= since.timestamp() {
+            return Answer::NotModified;
+        }
+    }
+    Answer::Full
+}
+
+/// The entity-tags of an `If-None-Match` list (RFC 9110 §8.8.3): `"a", W/"b"`. Commas
+/// inside a quoted tag do not split it.
+fn entity_tags(header: &str) -> Vec<&str> {
+    let mut tags = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in header.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                tags.push(header[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    tags.push(header[start..].trim());
+    tags.retain(|t| !t.is_empty());
+    tags
+}
+
+/// Weak comparison (RFC 9110 §8.8.3.2): the opaque tags are equal, `W/` aside.
+fn weak_eq(a: &str, b: &str) -> bool {
+    let opaque = |t: &str| t.strip_prefix("W/").unwrap_or(t).to_owned();
+    opaque(a) == opaque(b)
+}
+
+/// Whether an `A-IM` list (RFC 3229 §10.5.3) names `feed` with a non-zero quality.
+fn accepts_feed_im(header: &str) -> bool {
+    header.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        name.eq_ignore_ascii_case("feed") && !refused
+    })
+}
+
+/// An HTTP-date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept.
+fn parse_http_date(text: &str) -> Option<DateTime<Utc>> {
+    let time: SystemTime = httpdate::parse_http_date(text.trim()).ok()?;
+    Some(DateTime::<Utc>::from(time))
+}
+
+/// Formats the IMF-fixdate of RFC 9110 §5.6.7: `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(time: DateTime<Utc>) -> String {
+    httpdate::fmt_http_date(SystemTime::from(time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ETAG: &str = "\"current\"";
+    const OLD: &str = "\"old\"";
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(secs, 0).unwrap()
+    }
+
+    fn decide_with(inm: Option<&str>, ims: Option<&str>, a_im: Option<&str>) -> Answer {
+        let request = Validators {
+            if_none_match: inm,
+            if_modified_since: ims,
+            a_im,
+        };
+        decide(request, ETAG, at(784111777), &[OLD])
+    }
+
+    #[test]
+    fn if_none_match_lists_star_and_weak_tags() {
+        assert_eq!(
+            decide_with(Some("\"current\""), None, None),
+            Answer::NotModified
+        );
+        assert_eq!(
+            decide_with(Some("\"x\", W/\"current\""), None, None),
+            Answer::NotModified
+        );
+        assert_eq!(decide_with(Some("*"), None, None), Answer::NotModified);
+        assert_eq!(decide_with(Some("\"x\",\"y\""), None, None), Answer::Full);
+        assert_eq!(
+            decide_with(Some("\"a,b\", \"current\""), None, None),
+            Answer::NotModified
+        );
+    }
+
+    #[test]
+    fn if_none_match_takes_precedence_over_if_modified_since() {
+        let later = "Sun, 06 Nov 2044 08:49:37 GMT";
+        assert_eq!(decide_with(Some("\"x\""), Some(later), None), Answer::Full);
+        assert_eq!(decide_with(None, Some(later), None), Answer::NotModified);
+    }
+
+    #[test]
+    fn if_modified_since_in_every_date_form() {
+        for same in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(
+                decide_with(None, Some(same), None),
+                Answer::NotModified,
+                "{same}"
+            );
+        }
+        assert_eq!(
+            decide_with(None, Some("Sun, 06 Nov 1994 08:49:36 GMT"), None),
+            Answer::Full
+        );
+        assert_eq!(decide_with(None, Some("yesterday"), None), Answer::Full);
+    }
+
+    #[test]
+    fn deltas_need_a_im_feed_and_a_known_base() {
+        assert_eq!(decide_with(Some(OLD), None, Some("feed")), Answer::Delta(0));
+        assert_eq!(
+            decide_with(Some(OLD), None, Some("vcdiff, feed;q=0.5")),
+            Answer::Delta(0)
+        );
+        assert_eq!(decide_with(Some(OLD), None, Some("feed;q=0")), Answer::Full);
+        assert_eq!(decide_with(Some(OLD), None, None), Answer::Full);
+        assert_eq!(
+            decide_with(Some("\"unknown\""), None, Some("feed")),
+            Answer::Full
+        );
+        // A client that holds the current version needs nothing.
+        assert_eq!(
+            decide_with(Some("\"old\", \"current\""), None, Some("feed")),
+            Answer::NotModified
+        );
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate() {
+        assert_eq!(http_date(at(784111777)), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+}

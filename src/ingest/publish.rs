@@ -1,0 +1,204 @@
+//! From the store to a published snapshot: which documents a change touches, the window
+//! of RFC 6721 tombstones, and freezing RFC 5005 archive pages as they fill.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::watch;
+
+use super::IngestError;
+use crate::model::{EntryKey, Tombstone};
+use crate::render::{Renderer, Snapshot};
+use crate::store::{ApplyOutcome, Store};
+
+/// A feed announces at most this many deletions, the most recent first, so that a mass
+/// deletion cannot make every feed huge.
+const MAX_TOMBSTONES: usize = 1000;
+
+/// Keys of the store's `meta` table.
+const META_PAGE_SIZE: &str = "archive_page_size";
+const META_ARCHIVE_BASE: &str = "archive_base_url";
+
+pub struct Publisher {
+    renderer: Renderer,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    tombstone_window: Duration,
+    /// The tombstones of the last snapshot.
+    tombstones: Vec<Tombstone>,
+}
+
+impl Publisher {
+    pub fn new(
+        renderer: Renderer,
+        snapshots: watch::Sender<Arc<Snapshot>>,
+        tombstone_days: u32,
+    ) -> Self {
+        Self {
+            renderer,
+            snapshots,
+            tombstone_window: Duration::days(i64::from(tombstone_days)),
+            tombstones: Vec::new(),
+        }
+    }
+
+    /// Renders everything the store holds: at start-up, so a restart serves the previous
+    /// state at once.
+    pub fn publish_all(&mut self, store: &mut Store) -> Result<(), IngestError> {
+        let entries = store.live_entries()?;
+        self.renderer.set_pages(&entries);
+        self.load_archives(store)?;
+        self.freeze_archives(store)?;
+        self.tombstones = self.current_tombstones(store)?;
+        let sections: BTreeSet<String> = store
+            .categories(self.tombstones_since())?
+            .into_iter()
+            .map(|c| c.slug)
+            .collect();
+        self.refresh_sections(store, &sections)?;
+        self.render(store)
+    }
+
+    /// Re-renders what a batch of changes touched.
+    pub fn publish(
+        &mut self,
+        store: &mut Store,
+        outcome: &ApplyOutcome,
+    ) -> Result<(), IngestError> {
+        self.renderer.remove_pages(&outcome.removed);
+        let changed: Vec<EntryKey> = outcome.changed().cloned().collect();
+        self.renderer.set_pages(&store.entries(&changed)?);
+        self.freeze_archives(store)?;
+        self.tombstones = self.current_tombstones(store)?;
+        self.refresh_sections(store, &outcome.categories)?;
+        self.render(store)
+    }
+
+    /// When the oldest tombstone leaves the window, so the feeds must change.
+    pub fn next_expiry(&self) -> Option<DateTime<Utc>> {
+        self.tombstones
+            .iter()
+            .map(|t| t.deleted + self.tombstone_window)
+            .min()
+    }
+
+    /// Drops the tombstones that left the window from the feeds that carried them.
+    pub fn expire_tombstones(&mut self, store: &mut Store) -> Result<(), IngestError> {
+        let before = std::mem::take(&mut self.tombstones);
+        self.tombstones = self.current_tombstones(store)?;
+        let expired: BTreeSet<String> = before
+            .iter()
+            .filter(|t| !self.tombstones.iter().any(|kept| kept.id == t.id))
+            .filter_map(|t| t.category_slug.clone())
+            .collect();
+        tracing::info!(
+            expired = before.len().saturating_sub(self.tombstones.len()),
+            "tombstones expired"
+        );
+        self.refresh_sections(store, &expired)?;
+        self.render(store)
+    }
+
+    fn tombstones_since(&self) -> DateTime<Utc> {
+        Utc::now() - self.tombstone_window
+    }
+
+    fn current_tombstones(&self, store: &Store) -> Result<Vec<Tombstone>, IngestError> {
+        Ok(store.tombstones(self.tombstones_since())?)
+    }
+
+    /// Re-renders the feeds of the given sections and the list of sections.
+    fn refresh_sections(
+        &mut self,
+        store: &Store,
+        slugs: &BTreeSet<String>,
+    ) -> Result<(), IngestError> {
+        let size = self.renderer.site().feed_size;
+        for slug in slugs {
+            let Some(category) = store.category(slug)? else {
+                self.renderer.remove_section(slug);
+                continue;
+            };
+            let entries = store.latest_in_category(slug, size)?;
+            let tombstones: Vec<Tombstone> = self
+                .tombstones
+                .iter()
+                .filter(|t| t.category_slug.as_deref() == Some(slug.as_str()))
+                .take(MAX_TOMBSTONES)
+                .cloned()
+                .collect();
+            self.renderer
+                .set_section(&category, &entries, &tombstones)?;
+        }
+        self.renderer
+            .set_categories(store.categories(self.tombstones_since())?);
+        Ok(())
+    }
+
+    /// Loads the archive pages already frozen, unless they were rendered for another base
+    /// URL (the site moved): then they are dropped and rendered again.
+    fn load_archives(&mut self, store: &mut Store) -> Result<(), IngestError> {
+        let base = self.renderer.site().base.clone();
+        let pages = store.archive_pages()?;
+        match store.meta(META_ARCHIVE_BASE)? {
+            Some(stored) if stored != base && !pages.is_empty() => {
+                tracing::warn!(old = %stored, new = %base, pages = pages.len(), "base URL changed; rendering the archive pages again");
+                store.clear_archive_pages()?;
+                self.renderer.clear_archive_pages();
+            }
+            _ => self.renderer.set_archive_pages(&pages),
+        }
+        store.set_meta(META_ARCHIVE_BASE, &base)?;
+        Ok(())
+    }
+
+    /// Renders and keeps every archive page that has filled since the last one. A page
+    /// holds the entries first published as numbers `(n-1)*size+1 ..= n*size`; the size
+    /// is `feed_size` when the first page filled, and stays so, so that pages never move.
+    /// Page 1 waits for page 2, so that it can link to it (see `render::Archive`).
+    fn freeze_archives(&mut self, store: &mut Store) -> Result<(), IngestError> {
+        let size = match store
+            .meta(META_PAGE_SIZE)?
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            Some(size) if size > 0 => size,
+            _ => {
+                let size = self.renderer.site().feed_size as u64;
+                store.set_meta(META_PAGE_SIZE, &size.to_string())?;
+                size
+            }
+        };
+        let full = match store.max_seq()? / size {
+            1 => 0,
+            full => full,
+        };
+        let frozen = self.renderer.newest_archive().unwrap_or(0);
+        for number in frozen + 1..=full {
+            let entries = store.entries_by_seq((number - 1) * size + 1, number * size)?;
+            let pages = self.renderer.archive_page(number, &entries)?;
+            store.save_archive_pages(&pages)?;
+            self.renderer.set_archive_pages(&pages);
+        }
+        if full > frozen {
+            tracing::info!(pages = full - frozen, newest = full, "archive pages frozen");
+        }
+        Ok(())
+    }
+
+    /// Renders the main feeds and the index and publishes the new snapshot.
+    fn render(&mut self, store: &Store) -> Result<(), IngestError> {
+        let started = Instant::now();
+        let latest = store.latest_entries(self.renderer.site().feed_size)?;
+        let tombstones = &self.tombstones[..self.tombstones.len().min(MAX_TOMBSTONES)];
+        let snapshot = self.renderer.snapshot(&latest, tombstones)?;
+        let documents = snapshot.len();
+        self.snapshots.send_replace(Arc::new(snapshot));
+        tracing::debug!(
+            documents,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "rendered"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! RFC 3229 with the `feed` instance manipulation ("RFC 3229+feed"): a reader that sends
+//! `A-IM: feed` and the ETag of a version it holds gets only the entries added or changed
+//! since, plus the tombstones of entries it had. The recent versions of each feed are
+//! remembered here, in memory: after a restart, old ETags are unknown and get the full
+//! document, which is always a correct answer.
+
+use std::collections::{HashMap, VecDeque};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use super::{Delta, FeedDoc, Format, RenderError, Site, render_feed};
+
+/// How many earlier versions of each feed a delta can start from.
+const KEEP: usize = 16;
+
+/// One rendered version of a feed: its ETag and what each entry looked like in it.
+#[derive(Debug)]
+struct Version {
+    etag: String,
+    updated_by_id: HashMap<String, DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+pub struct History {
+    by_path: HashMap<String, VecDeque<Version>>,
+}
+
+impl History {
+    /// Records a new version of the feed at `path` and renders its deltas against the
+    /// earlier versions still kept, newest base first.
+    pub fn advance(
+        &mut self,
+        site: &Site,
+        feed: &FeedDoc<'_>,
+        format: Format,
+        etag: &str,
+    ) -> Result<Vec<Delta>, RenderError> {
+        let versions = self.by_path.entry(feed.path(format)).or_default();
+        if versions.back().is_none_or(|v| v.etag != etag) {
+            versions.push_back(Version {
+                etag: etag.to_owned(),
+                updated_by_id: feed
+                    .entries
+                    .iter()
+                    .map(|e| (e.draft.id.to_string(), e.updated))
+                    .collect(),
+            });
+            while versions.len() > KEEP + 1 {
+                versions.pop_front();
+            }
+        }
+        let mut deltas = Vec::with_capacity(versions.len().saturating_sub(1));
+        for base in versions.iter().rev().skip(1) {
+            let entries: Vec<_> = feed
+                .entries
+                .iter()
+                .filter(|e| base.updated_by_id.get(&e.draft.id.to_string()) != Some(&e.updated))
+                .cloned()
+                .collect();
+            let tombstones: Vec<_> = feed
+                .tombstones
+                .iter()
+                .filter(|t| base.updated_by_id.contains_key(&t.id.to_string()))
+                .cloned()
+                .collect();
+            let delta = FeedDoc {
+                entries: &entries,
+                tombstones: &tombstones,
+                ..*feed
+            };
+            deltas.push(Delta {
+                base_etag: base.etag.clone(),
+                body: Bytes::from(render_feed(site, &delta, format)?),
+            });
+        }
+        Ok(deltas)
+    }
+
+    /// Forgets a feed that is no longer served.
+    pub fn forget(&mut self, path: &str) {
+        self.by_path.remove(path);
+    }
+}

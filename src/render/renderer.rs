@@ -1,0 +1,249 @@
+//! The renderer's memory between snapshots: entry pages, section feeds and archive pages
+//! are kept and only re-rendered when their entries change; the main feeds, the index and
+//! the OPML list are rendered for every snapshot (they are small).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::DateTime;
+
+use super::delta::History;
+use super::{
+    Archive, Caching, Document, FeedDoc, Format, HTML_TYPE, INDEX_PATH, MAIN_STEM, OPML_PATH,
+    OPML_TYPE, RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem, category_stem,
+    category_title, entry_path, html, opml, render_feed,
+};
+use crate::model::{ArchivePage, Category, Entry, EntryKey, Tombstone};
+
+/// The stylesheet that makes the XML feeds readable in a browser.
+const FEED_XSL: &str = include_str!("feed.xsl");
+
+#[derive(Debug)]
+pub struct Renderer {
+    site: Site,
+    /// Entry pages, by path.
+    pages: HashMap<String, Arc<Document>>,
+    /// Each section's feed documents, by slug, then path.
+    sections: HashMap<String, HashMap<String, Arc<Document>>>,
+    /// Every section with a feed, for the index and the OPML list.
+    categories: Vec<Category>,
+    /// Full archive pages, by path; never re-rendered.
+    archives: HashMap<String, Arc<Document>>,
+    newest_archive: Option<u64>,
+    /// The main feed documents of the last snapshot, reused while their bytes are equal.
+    main: HashMap<String, Arc<Document>>,
+    history: History,
+}
+
+impl Renderer {
+    pub fn new(site: Site) -> Self {
+        Self {
+            site,
+            pages: HashMap::new(),
+            sections: HashMap::new(),
+            categories: Vec::new(),
+            archives: HashMap::new(),
+            newest_archive: None,
+            main: HashMap::new(),
+            history: History::default(),
+        }
+    }
+
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    pub fn set_pages(&mut self, entries: &[Entry]) {
+        for entry in entries {
+            let page = html::entry_page(&self.site, entry);
+            self.pages
+                .insert(entry_path(&entry.draft.key), Arc::new(page));
+        }
+    }
+
+    pub fn remove_pages(&mut self, keys: &[EntryKey]) {
+        for key in keys {
+            self.pages.remove(&entry_path(key));
+        }
+    }
+
+    /// The list of sections the index and the OPML list show.
+    pub fn set_categories(&mut self, categories: Vec<Category>) {
+        self.categories = categories;
+    }
+
+    /// Renders a section's feeds from its newest entries and its tombstones; a section
+    /// with neither any more has no feeds.
+    pub fn set_section(
+        &mut self,
+        category: &Category,
+        entries: &[Entry],
+        tombstones: &[Tombstone],
+    ) -> Result<(), RenderError> {
+        let stem = category_stem(&category.slug);
+        if entries.is_empty() && tombstones.is_empty() {
+            self.remove_section(&category.slug);
+            return Ok(());
+        }
+        let title = category_title(&self.site, category);
+        let id = self.site.feed_id(&format!("category:{}", category.slug));
+        let feed = FeedDoc {
+            title: &title,
+            id: &id,
+            stem: &stem,
+            current_stem: &stem,
+            entries,
+            tombstones,
+            archive: Archive::None,
+        };
+        let previous = self.sections.remove(&category.slug).unwrap_or_default();
+        let documents = feed_documents(&self.site, &mut self.history, &feed, &previous)?;
+        self.sections.insert(category.slug.clone(), documents);
+        Ok(())
+    }
+
+    pub fn remove_section(&mut self, slug: &str) {
+        for format in Format::ALL {
+            self.history
+                .forget(&format!("{}.{}", category_stem(slug), format.extension()));
+        }
+        self.sections.remove(slug);
+    }
+
+    /// The newest full archive page, if any.
+    pub fn newest_archive(&self) -> Option<u64> {
+        self.newest_archive
+    }
+
+    /// Drops every archive page (before rendering them again for a new base URL).
+    pub fn clear_archive_pages(&mut self) {
+        self.archives.clear();
+        self.newest_archive = None;
+    }
+
+    /// The full archive pages, as the store keeps them.
+    pub fn set_archive_pages(&mut self, pages: &[ArchivePage]) {
+        for page in pages {
+            let format = if page.path.ends_with(".rss") {
+                Format::Rss
+            } else {
+                Format::Atom
+            };
+            let mut document = Document::xml_feed(page.body.clone(), format, page.last_modified);
+            document.caching = Caching::Immutable;
+            self.archives.insert(page.path.clone(), Arc::new(document));
+            self.newest_archive = self.newest_archive.max(Some(page.number));
+        }
+    }
+
+    /// Renders full archive page `number` in RSS and Atom, for the store to keep. The
+    /// entries are those first published as numbers `(number - 1) * size + 1 ..= number *
+    /// size`, newest first.
+    pub fn archive_page(
+        &self,
+        number: u64,
+        entries: &[Entry],
+    ) -> Result<Vec<ArchivePage>, RenderError> {
+        let stem = archive_stem(number);
+        let id = self.site.feed_id("feed");
+        let feed = FeedDoc {
+            title: &self.site.title,
+            id: &id,
+            stem: &stem,
+            current_stem: MAIN_STEM,
+            entries,
+            tombstones: &[],
+            archive: Archive::Page { number },
+        };
+        [Format::Rss, Format::Atom]
+            .into_iter()
+            .map(|format| {
+                Ok(ArchivePage {
+                    path: feed.path(format),
+                    number,
+                    body: render_feed(&self.site, &feed, format)?,
+                    media_type: format.media_type().to_owned(),
+                    last_modified: feed.updated(),
+                })
+            })
+            .collect()
+    }
+
+    /// Renders the main feeds, the index and the OPML list from the newest entries
+    /// (newest first) and the tombstones, and joins them with the kept documents.
+    pub fn snapshot(
+        &mut self,
+        latest: &[Entry],
+        tombstones: &[Tombstone],
+    ) -> Result<Snapshot, RenderError> {
+        let latest = &latest[..latest.len().min(self.site.feed_size)];
+        let id = self.site.feed_id("feed");
+        let feed = FeedDoc {
+            title: &self.site.title,
+            id: &id,
+            stem: MAIN_STEM,
+            current_stem: MAIN_STEM,
+            entries: latest,
+            tombstones,
+            archive: Archive::Subscription {
+                newest_page: self.newest_archive,
+            },
+        };
+        let previous = std::mem::take(&mut self.main);
+        self.main = feed_documents(&self.site, &mut self.history, &feed, &previous)?;
+        let updated = feed.updated();
+
+        let mut documents = self.pages.clone();
+        documents.extend(
+            self.archives
+                .iter()
+                .map(|(p, d)| (p.clone(), Arc::clone(d))),
+        );
+        for section in self.sections.values() {
+            documents.extend(section.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
+        }
+        documents.extend(self.main.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
+        let index = html::index_page(&self.site, latest, &self.categories);
+        let list = opml::render(&self.site, &self.categories, updated);
+        for (path, body, media_type, last_modified) in [
+            (INDEX_PATH, index, HTML_TYPE, updated),
+            (OPML_PATH, list, OPML_TYPE, updated),
+            (
+                XSL_PATH,
+                FEED_XSL.as_bytes().to_vec(),
+                XSL_TYPE,
+                DateTime::UNIX_EPOCH,
+            ),
+        ] {
+            let document = Document::new(body, media_type, last_modified);
+            documents.insert(path.to_owned(), Arc::new(document));
+        }
+        Ok(Snapshot { documents })
+    }
+}
+
+/// Renders a feed in every format. A document whose bytes did not change is the same
+/// `Arc` as before (with its deltas); a changed one gets deltas against the versions
+/// its readers may hold.
+fn feed_documents(
+    site: &Site,
+    history: &mut History,
+    feed: &FeedDoc<'_>,
+    previous: &HashMap<String, Arc<Document>>,
+) -> Result<HashMap<String, Arc<Document>>, RenderError> {
+    let mut documents = HashMap::with_capacity(Format::ALL.len());
+    for format in Format::ALL {
+        let path = feed.path(format);
+        let body = render_feed(site, feed, format)?;
+        let mut document = Document::xml_feed(body, format, feed.updated());
+        let document = match previous.get(&path) {
+            Some(old) if old.etag == document.etag => Arc::clone(old),
+            _ => {
+                document.deltas = history.advance(site, feed, format, &document.etag)?;
+                Arc::new(document)
+            }
+        };
+        documents.insert(path, document);
+    }
+    Ok(documents)
+}

@@ -1,0 +1,343 @@
+//! Reads: the entries the renderer needs, and the files the reconcile scan compares.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{ArchivePage, Counts, FileStamp, Store, StoreError, Tombstone};
+use crate::model::{Category, ContentHash, Entry, EntryDraft, EntryId, EntryKey};
+use crate::normalize::category;
+
+const ENTRY_COLUMNS: &str = "key, id, title, section, category_slug, caption, summary, \
+     content_html, related, content_hash, published, updated";
+
+impl Store {
+    /// Every file the store knows, with the stamp it had when last read.
+    pub fn known_files(&self) -> Result<HashMap<String, FileStamp>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns FROM files")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                FileStamp {
+                    size: row.get::<_, i64>(1)?.max(0) as u64,
+                    mtime_ns: row.get(2)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest `limit` live entries, newest first.
+    pub fn latest_entries(&self, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE deleted IS NULL \
+             ORDER BY published DESC, key DESC LIMIT ?1"
+        );
+        self.query_entries(&sql, params![limit as i64])
+    }
+
+    /// Every live entry, newest first.
+    pub fn live_entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE deleted IS NULL \
+             ORDER BY published DESC, key DESC"
+        );
+        self.query_entries(&sql, [])
+    }
+
+    /// The live entries among `keys`.
+    pub fn entries(&self, keys: &[EntryKey]) -> Result<Vec<Entry>, StoreError> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE key = ?1 AND deleted IS NULL");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(raw) = stmt
+                .query_row([key.as_str()], RawEntry::from_row)
+                .optional()?
+            {
+                out.push(raw.into_entry()?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let entries: i64 = self.conn.query_row(
+            "SELECT count(*) FROM entries WHERE deleted IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut counts = Counts {
+            entries: entries as u64,
+            ..Counts::default()
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM files GROUP BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (status, n) = row?;
+            let n = n as u64;
+            match status.as_str() {
+                "published" => counts.published_files = n,
+                "duplicate" => counts.duplicates = n,
+                _ => counts.rejects += n,
+            }
+        }
+        Ok(counts)
+    }
+
+    fn query_entries(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let raws = stmt
+            .query_map(params, RawEntry::from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter().map(RawEntry::into_entry).collect()
+    }
+
+    /// The newest `limit` live entries of one section, newest first.
+    pub fn latest_in_category(&self, slug: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE deleted IS NULL AND category_slug = ?1 \
+             ORDER BY published DESC, key DESC LIMIT ?2"
+        );
+        self.query_entries(&sql, params![slug, limit as i64])
+    }
+
+    /// Every section with a live entry or a tombstone kept since `tombstones_since`, by
+    /// name. A section's term is taken from its newest entry.
+    pub fn categories(&self, tombstones_since: DateTime<Utc>) -> Result<Vec<Category>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            // With max(), SQLite takes the bare `section` from the row holding the maximum.
+            "SELECT category_slug, section, max(published) FROM entries \
+             WHERE category_slug IS NOT NULL AND (deleted IS NULL OR deleted >= ?1) \
+             GROUP BY category_slug ORDER BY section, category_slug",
+        )?;
+        let rows = stmt.query_map([tombstones_since.timestamp_millis()], |r| {
+            Ok(Category {
+                slug: r.get(0)?,
+                term: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The section of a slug, if any entry (live or deleted) has it.
+    pub fn category(&self, slug: &str) -> Result<Option<Category>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT section FROM entries WHERE category_slug = ?1 \
+                 ORDER BY deleted IS NOT NULL, published DESC LIMIT 1",
+            )?
+            .query_row([slug], |r| r.get::<_, String>(0))
+            .optional()?
+            .map(|term| Category {
+                term,
+                slug: slug.to_owned(),
+            }))
+    }
+
+    /// Entries deleted at or after `since`, most recent deletion first.
+    pub fn tombstones(&self, since: DateTime<Utc>) -> Result<Vec<Tombstone>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key, id, deleted, category_slug FROM entries WHERE deleted >= ?1 \
+             ORDER BY deleted DESC, key DESC",
+        )?;
+        let rows = stmt.query_map([since.timestamp_millis()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, id, deleted, category_slug) = row?;
+            let corrupt = |what: &str| StoreError::Corrupt {
+                key: key.clone(),
+                what: what.to_owned(),
+            };
+            out.push(Tombstone {
+                id: EntryId::parse_urn(&id).ok_or_else(|| corrupt("id is not a urn:uuid"))?,
+                deleted: DateTime::from_timestamp_millis(deleted)
+                    .ok_or_else(|| corrupt("deleted is out of range"))?,
+                key: EntryKey::new(key),
+                category_slug,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many entries have ever been published: the highest publication number.
+    pub fn max_seq(&self) -> Result<u64, StoreError> {
+        let max: Option<i64> = self
+            .conn
+            .query_row("SELECT max(seq) FROM entries", [], |r| r.get(0))?;
+        Ok(max.unwrap_or(0).max(0) as u64)
+    }
+
+    /// The live entries first published as numbers `first..=last`, newest first.
+    pub fn entries_by_seq(&self, first: u64, last: u64) -> Result<Vec<Entry>, StoreError> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE deleted IS NULL AND seq BETWEEN ?1 AND ?2 \
+             ORDER BY seq DESC"
+        );
+        self.query_entries(&sql, params![first as i64, last as i64])
+    }
+
+    /// Every frozen archive page.
+    pub fn archive_pages(&self) -> Result<Vec<ArchivePage>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT path, number, body, media_type, last_modified FROM archive_pages ORDER BY number, path",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ArchivePage {
+                path: r.get(0)?,
+                number: r.get::<_, i64>(1)?.max(0) as u64,
+                body: r.get(2)?,
+                media_type: r.get(3)?,
+                last_modified: DateTime::from_timestamp_millis(r.get(4)?).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores newly full archive pages; a page already stored is never replaced.
+    pub fn save_archive_pages(&mut self, pages: &[ArchivePage]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for page in pages {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO archive_pages (path, number, body, media_type, last_modified) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                page.path,
+                page.number as i64,
+                page.body,
+                page.media_type,
+                page.last_modified.timestamp_millis()
+            ])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets every archive page (they are rendered again, e.g. after a move to a new
+    /// base URL, which is in every link they hold).
+    pub fn clear_archive_pages(&mut self) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM archive_pages", [])?;
+        Ok(())
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// An entries row as stored, before its text columns are checked.
+struct RawEntry {
+    key: String,
+    id: String,
+    title: String,
+    section: Option<String>,
+    category_slug: Option<String>,
+    caption: Option<String>,
+    summary: String,
+    content_html: String,
+    related: String,
+    content_hash: String,
+    published: i64,
+    updated: i64,
+}
+
+impl RawEntry {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            key: row.get(0)?,
+            id: row.get(1)?,
+            title: row.get(2)?,
+            section: row.get(3)?,
+            category_slug: row.get(4)?,
+            caption: row.get(5)?,
+            summary: row.get(6)?,
+            content_html: row.get(7)?,
+            related: row.get(8)?,
+            content_hash: row.get(9)?,
+            published: row.get(10)?,
+            updated: row.get(11)?,
+        })
+    }
+
+    fn into_entry(self) -> Result<Entry, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt {
+            key: self.key.clone(),
+            what: what.to_owned(),
+        };
+        let id = EntryId::parse_urn(&self.id).ok_or_else(|| corrupt("id is not a urn:uuid"))?;
+        let related: Vec<String> = serde_json::from_str(&self.related)
+            .map_err(|_| corrupt("related is not a JSON list"))?;
+        let content_hash =
+            parse_hash(&self.content_hash).ok_or_else(|| corrupt("content hash is not hex"))?;
+        let published = DateTime::from_timestamp_millis(self.published)
+            .ok_or_else(|| corrupt("published is out of range"))?;
+        let updated = DateTime::from_timestamp_millis(self.updated)
+            .ok_or_else(|| corrupt("updated is out of range"))?;
+        let category = match (&self.section, self.category_slug) {
+            (Some(section), Some(slug)) => Some(crate::model::Category {
+                term: section.clone(),
+                slug,
+            }),
+            (Some(section), None) => Some(category(section)),
+            _ => None,
+        };
+        Ok(Entry {
+            draft: EntryDraft {
+                key: EntryKey::new(self.key),
+                id,
+                title: self.title,
+                section: self.section,
+                category,
+                caption: self.caption,
+                summary: self.summary,
+                content_html: self.content_html,
+                related,
+                content_hash,
+            },
+            published,
+            updated,
+        })
+    }
+}
+
+fn parse_hash(hex: &str) -> Option<ContentHash> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(ContentHash(bytes))
+}
