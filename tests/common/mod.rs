@@ -31,26 +31,40 @@ pub const SAMPLE_KEY: &str = "000_9b018788d1e41f8c";
 pub struct TestDaemon {
     pub seeds: TempDir,
     pub data: TempDir,
-    settle_ms: u64,
+    /// Settings over the harness's own (folders, loopback port, short settle time).
+    settings: Layer,
     running: Option<Running>,
+    /// The base URL the documents' links start with.
     pub base: String,
+    /// Where the server listens (the same as `base` unless `base_url` is set).
+    addr: String,
     client: reqwest::Client,
 }
 
 impl TestDaemon {
     pub async fn start() -> Self {
-        Self::start_with_settle(SETTLE_MS).await
+        Self::start_with(Layer::default()).await
     }
 
     pub async fn start_with_settle(settle_ms: u64) -> Self {
+        Self::start_with(Layer {
+            settle_ms: Some(settle_ms),
+            ..Layer::default()
+        })
+        .await
+    }
+
+    /// Starts with these settings over the harness's.
+    pub async fn start_with(settings: Layer) -> Self {
         let seeds = TempDir::new().unwrap();
         let data = TempDir::new().unwrap();
         let mut daemon = Self {
             seeds,
             data,
-            settle_ms,
+            settings,
             running: None,
             base: String::new(),
+            addr: String::new(),
             client: reqwest::Client::new(),
         };
         daemon.boot().await;
@@ -58,23 +72,21 @@ impl TestDaemon {
     }
 
     pub fn config(&self) -> Config {
-        config::validate(
-            Layer {
-                seeds: Some(self.seeds.path().to_owned()),
-                data: Some(self.data.path().to_owned()),
-                listen: Some("127.0.0.1:0".into()),
-                settle_ms: Some(self.settle_ms),
-                ..Layer::default()
-            }
-            .over(Layer::defaults()),
-        )
-        .unwrap()
+        let harness = Layer {
+            seeds: Some(self.seeds.path().to_owned()),
+            data: Some(self.data.path().to_owned()),
+            listen: Some("127.0.0.1:0".into()),
+            settle_ms: Some(SETTLE_MS),
+            ..Layer::default()
+        };
+        config::validate(self.settings.clone().over(harness).over(Layer::defaults())).unwrap()
     }
 
     async fn boot(&mut self) {
         let mut running = daemon::start(&self.config()).await.unwrap();
         running.first_scan().await;
         self.base = seedfeed::config::base_str(running.base_url()).to_owned();
+        self.addr = format!("http://{}", running.local_addr());
         self.running = Some(running);
     }
 
@@ -94,12 +106,22 @@ impl TestDaemon {
         self.seeds.path().join(name)
     }
 
+    /// The URL to request `path` at.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.addr)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// A GET with extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
     }
 
     pub async fn body(&self, path: &str) -> String {

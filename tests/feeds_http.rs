@@ -1,0 +1,382 @@
+//! The feed documents over a real server on loopback: JSON Feed and section feeds, the
+//! OPML list, conditional GET, RFC 3229 deltas, the browser view, RFC 6721 tombstones and
+//! RFC 5005 archive pages that never change.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use std::time::Duration;
+
+use common::{SAMPLE_KEY, TestDaemon, eventually, sample_article, write_file};
+use seedfeed::config::Layer;
+
+const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
+
+/// The sample article under another key and title, in another section.
+fn article(title: &str, section: &str) -> Vec<u8> {
+    String::from_utf8(sample_article())
+        .unwrap()
+        .replace("Mali: countercoup attempted", title)
+        .replace("Conflict & Justice", section)
+        .into_bytes()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+async fn ids(daemon: &TestDaemon, path: &str) -> Vec<String> {
+    daemon
+        .feed(path)
+        .await
+        .entries
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_feed_section_feeds_and_the_opml_list_are_served() {
+    let daemon = TestDaemon::start().await;
+    daemon.publish_sample().await;
+    write_file(
+        &daemon.seed_path("tech-1.txt"),
+        &article("A tech story", "Tech"),
+    );
+    let tech = daemon.id_of("tech-1").to_string();
+    let wanted = tech.clone();
+    daemon
+        .wait_for_feeds("the tech story", move |f| {
+            f.entries.iter().any(|e| e.id == wanted)
+        })
+        .await;
+
+    let json = daemon.get("/feed.json").await;
+    assert_eq!(
+        header(&json, "content-type"),
+        "application/feed+json; charset=utf-8"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&json.bytes().await.unwrap()).unwrap();
+    assert_eq!(json["items"].as_array().unwrap().len(), 2);
+    assert_eq!(json["feed_url"], daemon.url("/feed.json").as_str());
+
+    for (format, media_type) in [
+        ("rss", "application/rss+xml; charset=utf-8"),
+        ("atom", "application/atom+xml; charset=utf-8"),
+        ("json", "application/feed+json; charset=utf-8"),
+    ] {
+        let path = format!("/categories/tech.{format}");
+        let response = daemon.get(&path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(&response, "content-type"), media_type, "{path}");
+        assert_eq!(ids(&daemon, &path).await, std::slice::from_ref(&tech), "{path}");
+        let sample_section = format!("/categories/conflict-justice.{format}");
+        assert_eq!(
+            ids(&daemon, &sample_section).await,
+            [daemon.id_of(SAMPLE_KEY).to_string()]
+        );
+    }
+    let title = daemon
+        .feed("/categories/tech.atom")
+        .await
+        .title
+        .unwrap()
+        .content;
+    assert_eq!(title, "seedfeed — Tech");
+    assert_eq!(daemon.get("/categories/nope.atom").await.status(), 404);
+
+    let opml = daemon.get("/feeds.opml").await;
+    assert_eq!(header(&opml, "content-type"), "text/x-opml; charset=utf-8");
+    let opml = opml.text().await.unwrap();
+    let doc = roxmltree::Document::parse(&opml).unwrap();
+    let urls: Vec<_> = doc
+        .descendants()
+        .filter_map(|n| n.attribute("xmlUrl"))
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            daemon.url("/feed.atom"),
+            daemon.url("/categories/conflict-justice.atom"),
+            daemon.url("/categories/tech.atom")
+        ]
+    );
+    let index = daemon.body("/").await;
+    assert!(index.contains(&format!("href=\"{}\"", daemon.url("/categories/tech.json"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_get_answers_304_with_the_validators() {
+    let daemon = TestDaemon::start().await;
+    daemon.publish_sample().await;
+    let first = daemon.get("/feed.atom").await;
+    let etag = header(&first, "etag");
+    let last_modified = header(&first, "last-modified");
+    assert_eq!(header(&first, "cache-control"), "public, max-age=300");
+    let listed = format!("\"other\", W/{etag}");
+    for (name, value) in [
+        ("if-none-match", etag.as_str()),
+        ("if-none-match", listed.as_str()),
+        ("if-none-match", "*"),
+        ("if-modified-since", last_modified.as_str()),
+    ] {
+        let headers = [(name, value)];
+        let response = daemon.get_with("/feed.atom", &headers).await;
+        assert_eq!(response.status(), 304, "{headers:?}");
+        assert_eq!(header(&response, "etag"), etag);
+        assert_eq!(header(&response, "last-modified"), last_modified);
+        assert_eq!(header(&response, "cache-control"), "public, max-age=300");
+        assert!(response.bytes().await.unwrap().is_empty());
+    }
+    // If-None-Match decides alone: a stale tag is a full answer whatever the date says.
+    let response = daemon
+        .get_with(
+            "/feed.atom",
+            &[
+                ("if-none-match", "\"stale\""),
+                ("if-modified-since", &last_modified),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_with_an_earlier_version_gets_a_226_delta() {
+    let daemon = TestDaemon::start().await;
+    daemon.publish_sample().await;
+    let before = header(&daemon.get("/feed.atom").await, "etag");
+    write_file(
+        &daemon.seed_path("new-1.txt"),
+        &article("A new story", "Tech"),
+    );
+    let new = daemon.id_of("new-1").to_string();
+    let wanted = new.clone();
+    daemon
+        .wait_for_feeds("the new story", move |f| {
+            f.entries.iter().any(|e| e.id == wanted)
+        })
+        .await;
+    let now = header(&daemon.get("/feed.atom").await, "etag");
+    assert_ne!(before, now);
+
+    let delta = daemon
+        .get_with(
+            "/feed.atom",
+            &[("a-im", "feed"), ("if-none-match", &before)],
+        )
+        .await;
+    assert_eq!(delta.status().as_u16(), 226);
+    assert_eq!(header(&delta, "im"), "feed");
+    assert_eq!(
+        header(&delta, "etag"),
+        now,
+        "the ETag of the current version, to send next time"
+    );
+    assert_eq!(header(&delta, "cache-control"), "no-store");
+    let body = delta.bytes().await.unwrap();
+    let feed = feed_rs::parser::parse(body.as_ref()).unwrap();
+    let ids: Vec<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(ids, [new], "only what changed since that version");
+
+    let current = daemon
+        .get_with("/feed.atom", &[("a-im", "feed"), ("if-none-match", &now)])
+        .await;
+    assert_eq!(current.status(), 304);
+    let unknown = daemon
+        .get_with(
+            "/feed.atom",
+            &[("a-im", "feed"), ("if-none-match", "\"from-another-life\"")],
+        )
+        .await;
+    assert_eq!(unknown.status(), 200);
+    assert_eq!(daemon.feed("/feed.atom").await.entries.len(), 2);
+    let without_a_im = daemon
+        .get_with("/feed.atom", &[("if-none-match", &before)])
+        .await;
+    assert_eq!(without_a_im.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_get_the_xml_feed_with_its_stylesheet_and_readers_the_feed_type() {
+    let daemon = TestDaemon::start().await;
+    daemon.publish_sample().await;
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (path, feed_type) in [
+        ("/feed.atom", "application/atom+xml; charset=utf-8"),
+        ("/feed.rss", "application/rss+xml; charset=utf-8"),
+    ] {
+        let as_reader = daemon.get(path).await;
+        assert_eq!(header(&as_reader, "content-type"), feed_type);
+        assert_eq!(header(&as_reader, "vary"), "Accept");
+        let reader_etag = header(&as_reader, "etag");
+        let reader_body = as_reader.bytes().await.unwrap();
+        let as_browser = daemon.get_with(path, &[("accept", browser)]).await;
+        assert_eq!(
+            header(&as_browser, "content-type"),
+            "application/xml; charset=utf-8"
+        );
+        assert_ne!(
+            header(&as_browser, "etag"),
+            reader_etag,
+            "two representations, two tags"
+        );
+        assert_eq!(as_browser.bytes().await.unwrap(), reader_body);
+        let xml = String::from_utf8(reader_body.to_vec()).unwrap();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let pi = doc.root().children().find_map(|n| n.pi()).unwrap();
+        assert_eq!(pi.target, "xml-stylesheet");
+        assert_eq!(pi.value, Some("type=\"text/xsl\" href=\"/feed.xsl\""));
+    }
+    let xsl = daemon.get("/feed.xsl").await;
+    assert_eq!(header(&xsl, "content-type"), "text/xsl; charset=utf-8");
+    let xsl = xsl.text().await.unwrap();
+    assert!(roxmltree::Document::parse(&xsl).is_ok());
+    // JSON Feed has no browser view.
+    let json = daemon.get_with("/feed.json", &[("accept", browser)]).await;
+    assert_eq!(
+        header(&json, "content-type"),
+        "application/feed+json; charset=utf-8"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_article_leaves_a_tombstone_in_the_atom_feeds() {
+    let daemon = TestDaemon::start().await;
+    let (path, id) = daemon.publish_sample().await;
+    std::fs::remove_file(&path).unwrap();
+    daemon
+        .wait_for_feeds("the deletion", |f| f.entries.is_empty())
+        .await;
+    for feed in ["/feed.atom", "/categories/conflict-justice.atom"] {
+        let xml = daemon.body(feed).await;
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let refs: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name((TOMBSTONES_NS, "deleted-entry")))
+            .filter_map(|n| n.attribute("ref"))
+            .collect();
+        assert_eq!(refs, [id.as_str()], "{feed}");
+    }
+    // The file comes back: the entry returns with its id, and the tombstone goes.
+    write_file(&path, &sample_article());
+    let wanted = id.clone();
+    daemon
+        .wait_for_feeds("the return", move |f| {
+            f.entries.iter().any(|e| e.id == wanted)
+        })
+        .await;
+    assert!(!daemon.body("/feed.atom").await.contains(TOMBSTONES_NS));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_tombstone_days_a_deletion_leaves_nothing_behind() {
+    let daemon = TestDaemon::start_with(Layer {
+        tombstone_days: Some(0),
+        ..Layer::default()
+    })
+    .await;
+    let (path, _) = daemon.publish_sample().await;
+    std::fs::remove_file(&path).unwrap();
+    daemon
+        .wait_for_feeds("the deletion", |f| f.entries.is_empty())
+        .await;
+    assert!(!daemon.body("/feed.atom").await.contains(TOMBSTONES_NS));
+    assert_eq!(
+        daemon
+            .get("/categories/conflict-justice.atom")
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_archive_pages_are_immutable_and_recover_the_whole_history() {
+    // A fixed base URL, as a real site has: archive pages hold it in every link, and a
+    // new one (a site move) renders them again.
+    let mut daemon = TestDaemon::start_with(Layer {
+        feed_size: Some(2),
+        base_url: Some("https://news.example.org".into()),
+        ..Layer::default()
+    })
+    .await;
+    let mut all = Vec::new();
+    for i in 0..5 {
+        let key = format!("story-{i}");
+        write_file(
+            &daemon.seed_path(&format!("{key}.txt")),
+            &article(&format!("Story {i}"), "Tech"),
+        );
+        all.push(daemon.id_of(&key).to_string());
+        // One at a time, so that the order of first publication is the file order.
+        let wanted = all[i].clone();
+        daemon
+            .wait_for_feeds("the story", move |f| {
+                f.entries.iter().any(|e| e.id == wanted)
+            })
+            .await;
+    }
+    // Five entries, pages of two: pages 1 and 2 are full, the fifth is only in the feed.
+    eventually("two archive pages", || async {
+        daemon.get("/archive/2.atom").await.status() == 200
+    })
+    .await;
+    assert_eq!(daemon.get("/archive/3.atom").await.status(), 404);
+    let mut seen = Vec::new();
+    for page in [1, 2] {
+        for format in ["atom", "rss"] {
+            let path = format!("/archive/{page}.{format}");
+            let response = daemon.get(&path).await;
+            assert_eq!(
+                header(&response, "cache-control"),
+                "public, max-age=31536000, immutable"
+            );
+            let page_ids = ids(&daemon, &path).await;
+            assert_eq!(page_ids.len(), 2, "{path}");
+            if format == "atom" {
+                seen.extend(page_ids);
+            }
+        }
+    }
+    let current = daemon.feed("/feed.atom").await;
+    assert!(
+        current
+            .links
+            .iter()
+            .any(|l| l.rel.as_deref() == Some("prev-archive")
+                && l.href == "https://news.example.org/archive/2.atom")
+    );
+    seen.extend(current.entries.iter().map(|e| e.id.clone()));
+    seen.sort();
+    seen.dedup();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(
+        seen, expected,
+        "archives and the feed hold the whole history"
+    );
+
+    // Editing an archived article and restarting change nothing in a full page.
+    let page_one = daemon.body("/archive/1.atom").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    write_file(
+        &daemon.seed_path("story-0.txt"),
+        &article("Story 0, edited", "Tech"),
+    );
+    eventually("the edit to be stored", || async {
+        daemon
+            .body("/entries/story-0")
+            .await
+            .contains("Story 0, edited")
+    })
+    .await;
+    assert_eq!(daemon.body("/archive/1.atom").await, page_one);
+    daemon.restart().await;
+    assert_eq!(daemon.body("/archive/1.atom").await, page_one);
+}
