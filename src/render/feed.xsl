@@ -19,7 +19,8 @@
         <style>
           body{font:1.05rem/1.55 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}
           a{color:#0645ad}.note{background:#f3f6fb;border:1px solid #d5deea;padding:.8rem 1rem;border-radius:6px}
-          .meta{color:#666;font-size:.9rem}article{margin:0 0 1.6rem}h1{line-height:1.2}
+          .meta{color:#666;font-size:.9rem;margin:0 0 .4rem}article{margin:0 0 1.6rem}h1{line-height:1.2}
+          main h2{font-size:1.25rem;line-height:1.3;margin:0 0 .2rem}
         </style>
       </head>
       <body>

@@ -10,7 +10,8 @@ use crate::model::{Category, Entry};
 use crate::normalize::escape_html;
 
 const STYLE: &str = "body{font:1.05rem/1.55 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}\
-a{color:#0645ad}header p,.meta,footer{color:#666;font-size:.9rem}article{margin:0 0 2rem}h1{line-height:1.2}\
+a{color:#0645ad}header p,.meta,footer{color:#666;font-size:.9rem}article{margin:0 0 1.6rem}h1{line-height:1.2}\
+main h2{font-size:1.25rem;line-height:1.3;margin:0 0 .2rem}.meta{margin:0 0 .4rem}\
 nav ul{list-style:none;padding:0}nav li{display:inline;margin-right:.8rem}";
 
 /// The index lists at most this many sections in its head (every one is in the OPML).
