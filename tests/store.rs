@@ -298,3 +298,137 @@ fn latest_entries_are_newest_first_and_limited() {
     assert_eq!(keys, ["9", "8", "7"]);
     assert_eq!(store.live_entries().unwrap().len(), 10);
 }
+
+fn in_section(key: &str, title: &str, section: &str) -> EntryDraft {
+    let article = Article {
+        section: Some(section.into()),
+        title: title.into(),
+        caption: None,
+        paragraphs: vec![format!("Body of {title}.")],
+        related: vec![],
+    };
+    normalize(EntryKey::new(key), &article, &id_namespace("test"))
+}
+
+#[test]
+fn sections_tombstones_and_publication_order() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let batch = [
+        article("a.txt", in_section("a", "A", "Tech"), at(NOW - 30)),
+        article(
+            "b.txt",
+            in_section("b", "B", "Conflict & Justice"),
+            at(NOW - 20),
+        ),
+        article("c.txt", in_section("c", "C", "Tech"), at(NOW - 10)),
+    ];
+    let outcome = store.apply(&batch, at(NOW)).unwrap();
+    assert_eq!(
+        outcome.categories,
+        ["conflict-justice".to_owned(), "tech".to_owned()].into()
+    );
+    let slugs: Vec<_> = store
+        .categories(at(0))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.slug)
+        .collect();
+    assert_eq!(slugs, ["conflict-justice", "tech"], "by section name");
+    let tech: Vec<_> = store
+        .latest_in_category("tech", 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.draft.key.to_string())
+        .collect();
+    assert_eq!(tech, ["c", "a"]);
+    assert_eq!(store.max_seq().unwrap(), 3);
+    let first_two: Vec<_> = store
+        .entries_by_seq(1, 2)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.draft.key.to_string())
+        .collect();
+    assert_eq!(first_two, ["b", "a"], "newest first within the page");
+
+    // An edit that moves an entry to another section touches both sections.
+    let outcome = store
+        .apply(
+            &[article(
+                "a.txt",
+                in_section("a", "A", "Health"),
+                at(NOW + 1),
+            )],
+            at(NOW + 1),
+        )
+        .unwrap();
+    assert_eq!(
+        outcome.categories,
+        ["health".to_owned(), "tech".to_owned()].into()
+    );
+
+    // A deletion is a tombstone of the entry's section, until it is older than `since`.
+    let outcome = store.apply(&[removed("c.txt")], at(NOW + 2)).unwrap();
+    assert_eq!(outcome.categories, ["tech".to_owned()].into());
+    let tombstones = store.tombstones(at(NOW)).unwrap();
+    assert_eq!(tombstones.len(), 1);
+    assert_eq!(tombstones[0].key, EntryKey::new("c"));
+    assert_eq!(tombstones[0].deleted, at(NOW + 2));
+    assert_eq!(tombstones[0].category_slug.as_deref(), Some("tech"));
+    assert!(store.tombstones(at(NOW + 3)).unwrap().is_empty());
+    // A section with only a tombstone is still listed while the tombstone is kept.
+    let slugs: Vec<_> = store
+        .categories(at(NOW))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.slug)
+        .collect();
+    assert_eq!(slugs, ["conflict-justice", "health", "tech"]);
+    let slugs: Vec<_> = store
+        .categories(at(NOW + 3))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.slug)
+        .collect();
+    assert_eq!(slugs, ["conflict-justice", "health"]);
+    // A returning file keeps its number: archive pages never move.
+    store
+        .apply(
+            &[article("c.txt", in_section("c", "C", "Tech"), at(NOW - 10))],
+            at(NOW + 4),
+        )
+        .unwrap();
+    assert_eq!(store.max_seq().unwrap(), 3);
+}
+
+#[test]
+fn archive_pages_and_settings_survive_a_reopen() {
+    let dir = TempDir::new().unwrap();
+    let page = seedfeed::model::ArchivePage {
+        path: "/archive/1.atom".into(),
+        number: 1,
+        body: b"<feed/>".to_vec(),
+        media_type: "application/atom+xml; charset=utf-8".into(),
+        last_modified: at(NOW),
+    };
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .save_archive_pages(std::slice::from_ref(&page))
+            .unwrap();
+        store.set_meta("archive_page_size", "50").unwrap();
+        // A page once stored is never replaced.
+        let mut other = page.clone();
+        other.body = b"<changed/>".to_vec();
+        store.save_archive_pages(&[other]).unwrap();
+    }
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.archive_pages().unwrap(), [page]);
+    assert_eq!(
+        store.meta("archive_page_size").unwrap().as_deref(),
+        Some("50")
+    );
+    assert_eq!(store.meta("nothing").unwrap(), None);
+    store.clear_archive_pages().unwrap();
+    assert!(store.archive_pages().unwrap().is_empty());
+}

@@ -100,3 +100,33 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod upgrade_tests {
+    use super::*;
+
+    /// A database of schema 1 with entries gets publication numbers in date order.
+    #[test]
+    fn version_2_numbers_existing_entries_by_date() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        for (key, published) in [("late", 30), ("early", 10), ("middle", 20)] {
+            conn.execute(
+                "INSERT INTO entries (key, id, title, summary, content_html, related, content_hash, published, updated) \
+                 VALUES (?1, ?1, 't', 's', 'c', '[]', 'h', ?2, ?2)",
+                rusqlite::params![key, published],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let order: Vec<String> = conn
+            .prepare("SELECT key FROM entries ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(order, ["early", "middle", "late"]);
+    }
+}
