@@ -74,7 +74,11 @@ async fn json_feed_section_feeds_and_the_opml_list_are_served() {
         let response = daemon.get(&path).await;
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(header(&response, "content-type"), media_type, "{path}");
-        assert_eq!(ids(&daemon, &path).await, std::slice::from_ref(&tech), "{path}");
+        assert_eq!(
+            ids(&daemon, &path).await,
+            std::slice::from_ref(&tech),
+            "{path}"
+        );
         let sample_section = format!("/categories/conflict-justice.{format}");
         assert_eq!(
             ids(&daemon, &sample_section).await,
