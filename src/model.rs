@@ -148,6 +148,9 @@ pub struct ArchivePage {
     pub path: String,
     pub number: u64,
     pub body: Vec<u8>,
+    /// Its gzip and brotli variants, computed once with it.
+    pub gzip: Option<Vec<u8>>,
+    pub brotli: Option<Vec<u8>>,
     pub media_type: String,
     pub last_modified: DateTime<Utc>,
 }
@@ -181,5 +184,85 @@ impl RejectReason {
             Self::Unreadable(_) => "unreadable",
             Self::KeyConflict { .. } => "key_conflict",
         }
+    }
+}
+
+/// The state of ingest at one snapshot, for `/status` and `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Status {
+    /// Entries in the feeds now.
+    pub entries: u64,
+    pub files: FileCounts,
+    /// Files set aside, oldest first (at most [`Status::MAX_REJECTS`]; `files.rejected`
+    /// has the count).
+    pub rejects: Vec<RejectedFile>,
+    /// When the last batch of file changes was stored.
+    pub last_ingest: Option<DateTime<Utc>>,
+    /// When this snapshot was rendered.
+    pub rendered_at: DateTime<Utc>,
+    /// Changes since the daemon started.
+    pub totals: IngestTotals,
+    /// How long each publication (render and compression) took, in seconds.
+    pub render_seconds: Histogram,
+}
+
+impl Status {
+    pub const MAX_REJECTS: usize = 1000;
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FileCounts {
+    pub published: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedFile {
+    pub path: String,
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestTotals {
+    pub published: u64,
+    pub updated: u64,
+    pub removed: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+}
+
+/// A cumulative histogram with fixed bucket bounds, as Prometheus wants one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    /// Upper bounds (seconds) and how many observations were at or below each.
+    pub buckets: Vec<(f64, u64)>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        const BOUNDS: [f64; 11] = [
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        Self {
+            buckets: BOUNDS.iter().map(|b| (*b, 0)).collect(),
+            sum: 0.0,
+            count: 0,
+        }
+    }
+}
+
+impl Histogram {
+    pub fn observe(&mut self, value: f64) {
+        for (bound, count) in &mut self.buckets {
+            if value <= *bound {
+                *count += 1;
+            }
+        }
+        self.sum += value;
+        self.count += 1;
     }
 }

@@ -342,7 +342,7 @@ async fn the_http_surface_answers_as_specified() {
         );
         let post = client.post(daemon.url(path)).send().await.unwrap();
         assert_eq!(post.status(), 405, "POST {path}");
-        assert_eq!(post.headers()["allow"], "GET, HEAD");
+        assert_eq!(post.headers()["allow"], "GET, HEAD, OPTIONS");
     }
     for path in [
         "/nope",

@@ -217,7 +217,7 @@ async fn browsers_get_the_xml_feed_with_its_stylesheet_and_readers_the_feed_type
     ] {
         let as_reader = daemon.get(path).await;
         assert_eq!(header(&as_reader, "content-type"), feed_type);
-        assert_eq!(header(&as_reader, "vary"), "Accept");
+        assert_eq!(header(&as_reader, "vary"), "Accept, Accept-Encoding");
         let reader_etag = header(&as_reader, "etag");
         let reader_body = as_reader.bytes().await.unwrap();
         let as_browser = daemon.get_with(path, &[("accept", browser)]).await;

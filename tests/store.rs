@@ -408,6 +408,8 @@ fn archive_pages_and_settings_survive_a_reopen() {
         path: "/archive/1.atom".into(),
         number: 1,
         body: b"<feed/>".to_vec(),
+        gzip: None,
+        brotli: Some(b"br".to_vec()),
         media_type: "application/atom+xml; charset=utf-8".into(),
         last_modified: at(NOW),
     };

@@ -35,6 +35,14 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "RESCAN_INTERVAL" => layer.rescan_interval = Some(number(&var, &value)?),
             "TOMBSTONE_DAYS" => layer.tombstone_days = Some(number(&var, &value)?),
             "CACHE_MAX_AGE" => layer.cache_max_age = Some(number(&var, &value)?),
+            "MAX_CONNECTIONS" => layer.max_connections = Some(number(&var, &value)?),
+            "HEADER_READ_TIMEOUT" => layer.header_read_timeout = Some(number(&var, &value)?),
+            "IDLE_TIMEOUT" => layer.idle_timeout = Some(number(&var, &value)?),
+            "REQUEST_TIMEOUT" => layer.request_timeout = Some(number(&var, &value)?),
+            "SHUTDOWN_TIMEOUT" => layer.shutdown_timeout = Some(number(&var, &value)?),
+            "MAX_HEADER_BYTES" => layer.max_header_bytes = Some(number(&var, &value)?),
+            "MAX_URL_BYTES" => layer.max_url_bytes = Some(number(&var, &value)?),
+            "ACCESS_LOG" => layer.access_log = Some(boolean(&var, &value)?),
             "LOG" | "LOG_LEVEL" => layer.log_level = Some(value),
             "FEED_TITLE" => layer.feed.title = Some(value),
             "FEED_DESCRIPTION" => layer.feed.description = Some(value),
@@ -49,6 +57,17 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
         }
     }
     Ok(layer)
+}
+
+fn boolean(var: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Env {
+            var: var.to_owned(),
+            message: format!("{value:?} is not true or false"),
+        }),
+    }
 }
 
 fn number<T: FromStr>(var: &str, value: &str) -> Result<T, ConfigError>

@@ -13,6 +13,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::http::Limits;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}")]
@@ -43,6 +45,14 @@ pub struct Layer {
     pub rescan_interval: Option<u64>,
     pub tombstone_days: Option<u32>,
     pub cache_max_age: Option<u32>,
+    pub max_connections: Option<usize>,
+    pub header_read_timeout: Option<u64>,
+    pub idle_timeout: Option<u64>,
+    pub request_timeout: Option<u64>,
+    pub shutdown_timeout: Option<u64>,
+    pub max_header_bytes: Option<usize>,
+    pub max_url_bytes: Option<usize>,
+    pub access_log: Option<bool>,
     pub log_level: Option<String>,
     #[serde(default)]
     pub feed: FeedLayer,
@@ -73,6 +83,14 @@ impl Layer {
             rescan_interval: Some(300),
             tombstone_days: Some(30),
             cache_max_age: Some(300),
+            max_connections: Some(1024),
+            header_read_timeout: Some(10),
+            idle_timeout: Some(60),
+            request_timeout: Some(60),
+            shutdown_timeout: Some(10),
+            max_header_bytes: Some(16 * 1024),
+            max_url_bytes: Some(2048),
+            access_log: Some(false),
             log_level: Some("info".into()),
             feed: FeedLayer {
                 title: Some("seedfeed".into()),
@@ -113,6 +131,14 @@ impl Layer {
             rescan_interval: self.rescan_interval.or(lower.rescan_interval),
             tombstone_days: self.tombstone_days.or(lower.tombstone_days),
             cache_max_age: self.cache_max_age.or(lower.cache_max_age),
+            max_connections: self.max_connections.or(lower.max_connections),
+            header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
+            idle_timeout: self.idle_timeout.or(lower.idle_timeout),
+            request_timeout: self.request_timeout.or(lower.request_timeout),
+            shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
+            max_header_bytes: self.max_header_bytes.or(lower.max_header_bytes),
+            max_url_bytes: self.max_url_bytes.or(lower.max_url_bytes),
+            access_log: self.access_log.or(lower.access_log),
             log_level: self.log_level.or(lower.log_level),
             feed: FeedLayer {
                 title: self.feed.title.or(lower.feed.title),
@@ -141,6 +167,9 @@ pub struct Config {
     pub tombstone_days: u32,
     /// `Cache-Control: max-age` of documents that change (seconds).
     pub cache_max_age: u32,
+    pub limits: Limits,
+    pub max_url_bytes: usize,
+    pub access_log: bool,
     pub log_level: String,
     pub feed: FeedMeta,
 }
@@ -215,6 +244,17 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             message: "must be at least 1 second".into(),
         });
     }
+    let seconds =
+        |value: Option<u64>, key: &'static str| at_least(value, key, 1).map(Duration::from_secs);
+    let limits = Limits {
+        max_connections: at_least(layer.max_connections, "max_connections", 1)?,
+        header_read_timeout: seconds(layer.header_read_timeout, "header_read_timeout")?,
+        idle_timeout: seconds(layer.idle_timeout, "idle_timeout")?,
+        request_timeout: seconds(layer.request_timeout, "request_timeout")?,
+        shutdown_timeout: Duration::from_secs(layer.shutdown_timeout.unwrap_or(10)),
+        // hyper's smallest read buffer is 8 KiB.
+        max_header_bytes: at_least(layer.max_header_bytes, "max_header_bytes", 8192)?,
+    };
     let log_level = required(layer.log_level, "log_level")?;
     // A bare word must be a level: EnvFilter would take "loud" for a target name.
     let is_level = |word: &str| {
@@ -251,6 +291,9 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         rescan_interval: Duration::from_secs(rescan_interval),
         tombstone_days: layer.tombstone_days.unwrap_or(30),
         cache_max_age: layer.cache_max_age.unwrap_or(300),
+        limits,
+        max_url_bytes: at_least(layer.max_url_bytes, "max_url_bytes", 64)?,
+        access_log: layer.access_log.unwrap_or(false),
         log_level,
         feed: FeedMeta {
             title: required(layer.feed.title, "feed.title")?,
@@ -259,6 +302,25 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             language,
         },
     })
+}
+
+/// A number that must be set (the defaults do) and at least `min`.
+fn at_least<T: PartialOrd + Copy + std::fmt::Display>(
+    value: Option<T>,
+    key: &'static str,
+    min: T,
+) -> Result<T, ConfigError> {
+    match value {
+        Some(v) if v >= min => Ok(v),
+        Some(v) => Err(ConfigError::Invalid {
+            key,
+            message: format!("{v} is below the minimum of {min}"),
+        }),
+        None => Err(ConfigError::Invalid {
+            key,
+            message: "must be set".into(),
+        }),
+    }
 }
 
 /// An absolute http(s) URL without query or fragment; the trailing slash is dropped so

@@ -18,20 +18,19 @@ use url::Url;
 use crate::config::{Config, base_str, base_url_for};
 use crate::http::AppState;
 use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings, Publisher, error_chain};
+use crate::model::Status;
 use crate::normalize::id_namespace;
 use crate::render::{Renderer, Site, Snapshot};
 use crate::store::Store;
 use crate::watch::{FolderWatcher, SeedFolder};
-
-/// How long shutdown waits for in-flight requests before it stops waiting.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running daemon: its address, and the handles that stop it.
 pub struct Running {
     addr: SocketAddr,
     base_url: Url,
     stop_server: oneshot::Sender<()>,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
+    shutdown_timeout: Duration,
     inbox: mpsc::Sender<IngestMsg>,
     ingest: std::thread::JoinHandle<()>,
     first_scan: Option<oneshot::Receiver<()>>,
@@ -96,6 +95,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     };
 
     let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+    let (status_tx, status) = watch::channel(Arc::new(Status::default()));
     let (inbox, inbox_rx) = mpsc::channel();
     let watcher = start_watcher(&folder, inbox.clone(), config.rescan_interval);
     let (started_tx, started) = oneshot::channel();
@@ -115,7 +115,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
                     return;
                 }
             };
-            let publisher = Publisher::new(Renderer::new(site), snapshots_tx, tombstone_days);
+            let publisher =
+                Publisher::new(Renderer::new(site), snapshots_tx, status_tx, tombstone_days);
             let mut ingest = Ingest::new(settings, store, publisher);
             if let Err(e) = ingest.render_all() {
                 let _ = started_tx.send(Err(anyhow!(e).context("rendering the stored entries")));
@@ -138,22 +139,21 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
 
     let (stop_server, stop) = oneshot::channel::<()>();
-    let app = crate::http::router(AppState {
-        snapshots,
-        cache_max_age: config.cache_max_age,
-    });
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop.await;
-            })
-            .await
-    });
+    let mut state = AppState::new(snapshots, status, config.cache_max_age);
+    state.max_url_bytes = config.max_url_bytes;
+    state.access_log = config.access_log;
+    let metrics = Arc::clone(&state.metrics);
+    let app = crate::http::router(state);
+    let limits = config.limits;
+    let server = tokio::spawn(crate::http::serve(listener, app, limits, metrics, async {
+        let _ = stop.await;
+    }));
     Ok(Running {
         addr,
         base_url,
         stop_server,
         server,
+        shutdown_timeout: limits.shutdown_timeout,
         inbox,
         ingest,
         first_scan: Some(first_scan),
@@ -203,9 +203,12 @@ impl Running {
     /// after its current batch, and closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop_server.send(());
-        match tokio::time::timeout(DRAIN_TIMEOUT, self.server).await {
-            Ok(joined) => joined.context("the HTTP server task failed")??,
-            Err(_) => tracing::warn!("in-flight requests still open after the drain timeout"),
+        // The server drains for at most shutdown_timeout itself; the margin covers the
+        // close of whatever it then drops.
+        let margin = self.shutdown_timeout + Duration::from_secs(5);
+        match tokio::time::timeout(margin, self.server).await {
+            Ok(joined) => joined.context("the HTTP server task failed")?,
+            Err(_) => tracing::warn!("the HTTP server did not stop in time"),
         }
         drop(self._watcher);
         let _ = self.inbox.send(IngestMsg::Shutdown);

@@ -87,10 +87,18 @@ fn entity_tags(header: &str) -> Vec<&str> {
     tags
 }
 
-/// Weak comparison (RFC 9110 §8.8.3.2): the opaque tags are equal, `W/` aside.
+/// Weak comparison (RFC 9110 §8.8.3.2) of one version: the opaque tags are equal, `W/`
+/// aside, and so is the representation suffix (`"v-br"`, `"v-xml"` are the brotli and
+/// browser representations of version `"v"`): a client holding any representation of
+/// the current version holds the current version.
 fn weak_eq(a: &str, b: &str) -> bool {
-    let opaque = |t: &str| t.strip_prefix("W/").unwrap_or(t).to_owned();
-    opaque(a) == opaque(b)
+    version_of(a) == version_of(b)
+}
+
+/// The version part of an entity-tag: `W/"abc-gz"` → `abc`.
+fn version_of(tag: &str) -> &str {
+    let opaque = tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"');
+    opaque.split('-').next().unwrap_or(opaque)
 }
 
 /// Whether an `A-IM` list (RFC 3229 §10.5.3) names `feed` with a non-zero quality.
@@ -181,6 +189,26 @@ mod tests {
             Answer::Full
         );
         assert_eq!(decide_with(None, Some("yesterday"), None), Answer::Full);
+    }
+
+    #[test]
+    fn any_representation_of_the_version_matches() {
+        assert_eq!(
+            decide_with(Some("\"current-br\""), None, None),
+            Answer::NotModified
+        );
+        assert_eq!(
+            decide_with(Some("W/\"current-xml-gzip\""), None, None),
+            Answer::NotModified
+        );
+        assert_eq!(
+            decide_with(Some("\"currentish\""), None, None),
+            Answer::Full
+        );
+        assert_eq!(
+            decide_with(Some("\"old-gzip\""), None, Some("feed")),
+            Answer::Delta(0)
+        );
     }
 
     #[test]

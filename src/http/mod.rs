@@ -1,22 +1,31 @@
 //! The HTTP surface: an axum router that only looks documents up in the current
-//! [`Snapshot`]. No request renders, compresses or touches the database.
+//! [`Snapshot`]. No request renders, compresses or touches the database: a request is a
+//! lookup and a write.
 
 mod conditional;
+mod metrics;
 mod negotiate;
+mod observe;
+mod server;
 
 pub use conditional::{Answer, Validators, decide, http_date};
-pub use negotiate::prefers_html;
+pub use metrics::Metrics;
+pub use negotiate::{Coding, choose_coding, prefers_html};
+pub use server::{Limits, serve};
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
 use tokio::sync::watch;
 
+use crate::model::Status;
 use crate::render::{BROWSER_VIEW_TYPE, Caching, Document, Snapshot};
 
 /// The current snapshot, replaced by the ingest driver after each change.
@@ -26,15 +35,47 @@ pub type Snapshots = watch::Receiver<Arc<Snapshot>>;
 #[derive(Clone)]
 pub struct AppState {
     pub snapshots: Snapshots,
-    /// `Cache-Control: max-age` of documents that change.
-    pub cache_max_age: u32,
+    pub status: watch::Receiver<Arc<Status>>,
+    pub metrics: Arc<Metrics>,
+    /// `Cache-Control` of documents that change: `public, max-age={cache_max_age}`.
+    pub cache_control: HeaderValue,
+    /// Longer URLs are refused with 414.
+    pub max_url_bytes: usize,
+    /// One log line per request, when on.
+    pub access_log: bool,
+    pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(
+        snapshots: Snapshots,
+        status: watch::Receiver<Arc<Status>>,
+        cache_max_age: u32,
+    ) -> Self {
+        Self {
+            snapshots,
+            status,
+            metrics: Arc::new(Metrics::default()),
+            cache_control: HeaderValue::from_str(&format!("public, max-age={cache_max_age}"))
+                .unwrap_or(HeaderValue::from_static("public, max-age=300")),
+            max_url_bytes: 2048,
+            access_log: false,
+            started: Instant::now(),
+        }
+    }
 }
 
 /// The application as a service: what the daemon serves and what tests call.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/status", get(observe::status))
+        .route("/metrics", get(observe::metrics))
         .fallback(document)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::record,
+        ))
         .with_state(state)
 }
 
@@ -42,14 +83,14 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Every other path is a document of the snapshot, or nothing.
-async fn document(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let Some(path) = decode_path(uri.path()) else {
+/// Every other path is a document of the snapshot, or nothing. Named steps, each of
+/// which may answer early.
+async fn document(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    if parts.uri.path().len() + parts.uri.query().map_or(0, str::len) > state.max_url_bytes {
+        return HttpError::UriTooLong.into_response();
+    }
+    let Some(path) = decode_path(parts.uri.path()) else {
         return HttpError::NotFound.into_response();
     };
     // Clone the Arc and let the channel's lock go at once.
@@ -57,23 +98,33 @@ async fn document(
     let Some(document) = snapshot.get(&path) else {
         return HttpError::NotFound.into_response();
     };
-    let with_body = match method {
+    let with_body = match parts.method {
         Method::GET => true,
         Method::HEAD => false,
+        Method::OPTIONS => return options(document, &parts.headers),
         _ => return HttpError::MethodNotAllowed.into_response(),
     };
-    let header_str = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if has_body(&parts.headers) {
+        return HttpError::BodyNotAllowed.into_response();
+    }
+    let header_str = |name: HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let view = if document.browser_view && prefers_html(header_str(header::ACCEPT)) {
         View::Browser
     } else {
         View::Feed
+    };
+    let Some(coding) = choose_coding(
+        header_str(header::ACCEPT_ENCODING),
+        document.gzip.is_some(),
+        document.brotli.is_some(),
+    ) else {
+        return HttpError::NotAcceptable.into_response();
     };
     let request = Validators {
         if_none_match: header_str(header::IF_NONE_MATCH),
         if_modified_since: header_str(header::IF_MODIFIED_SINCE),
         a_im: header_str(HeaderName::from_static("a-im")),
     };
-    let etag = view.etag(document);
     let bases: Vec<&str> = match view {
         View::Feed => document
             .deltas
@@ -82,37 +133,18 @@ async fn document(
             .collect(),
         View::Browser => Vec::new(),
     };
-    let answer = decide(request, &etag, document.last_modified, &bases);
-    respond(document, view, answer, with_body, state.cache_max_age)
-}
-
-/// Which representation of a document is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum View {
-    Feed,
-    /// An XML feed as `application/xml`, which browsers show through its stylesheet.
-    Browser,
-}
-
-impl View {
-    fn media_type(self, document: &Document) -> &'static str {
-        match self {
-            Self::Feed => document.media_type,
-            Self::Browser => BROWSER_VIEW_TYPE,
-        }
-    }
-
-    /// Two representations need two strong validators (RFC 9110 §8.8.1).
-    fn etag(self, document: &Document) -> String {
-        match self {
-            Self::Feed => document.etag.clone(),
-            Self::Browser => format!("{}-xml\"", document.etag.trim_end_matches('"')),
-        }
-    }
+    let answer = decide(request, &document.etag, document.last_modified, &bases);
+    let representation = Representation {
+        document,
+        view,
+        coding,
+    };
+    respond(&representation, answer, with_body, &state.cache_control)
 }
 
 /// Paths are compared decoded, so `/entries/a%20b` finds the entry of `a b`. A path that
-/// does not decode to UTF-8 names nothing we serve.
+/// does not decode to UTF-8 names nothing we serve. Paths are only ever keys of the
+/// snapshot's map, never names on a filesystem.
 fn decode_path(raw: &str) -> Option<String> {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8()
@@ -120,63 +152,152 @@ fn decode_path(raw: &str) -> Option<String> {
         .map(|path| path.into_owned())
 }
 
-/// Builds the response. HEAD is GET without the body: the same headers, Content-Length
-/// included. A 304 repeats the validators and caching headers (RFC 9110 §15.4.5); a 226
-/// carries `IM: feed` and the ETag of the current version, which the client sends next.
-fn respond(
-    document: &Document,
+/// Whether a request carries a body (RFC 9112 §6.3): any `Transfer-Encoding`, or a
+/// non-zero `Content-Length`. Documents take none.
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
+}
+
+/// Which media type of a document is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    Feed,
+    /// An XML feed as `application/xml`, which browsers show through its stylesheet.
+    Browser,
+}
+
+/// One representation of a document: its media type view and its content coding.
+struct Representation<'a> {
+    document: &'a Document,
     view: View,
+    coding: Coding,
+}
+
+impl Representation<'_> {
+    fn media_type(&self) -> &'static str {
+        match self.view {
+            View::Feed => self.document.media_type,
+            View::Browser => BROWSER_VIEW_TYPE,
+        }
+    }
+
+    fn body(&self) -> &Bytes {
+        let document = self.document;
+        match self.coding {
+            Coding::Identity => &document.body,
+            Coding::Gzip => document.gzip.as_ref().unwrap_or(&document.body),
+            Coding::Brotli => document.brotli.as_ref().unwrap_or(&document.body),
+        }
+    }
+
+    /// Each representation has its own strong validator (RFC 9110 §8.8.3): the version's
+    /// hash, then the view and the coding (`"v-xml-br"`).
+    fn etag(&self) -> String {
+        let version = self.document.etag.trim_end_matches('"');
+        let view = match self.view {
+            View::Feed => "",
+            View::Browser => "-xml",
+        };
+        let coding = match self.coding {
+            Coding::Identity => "",
+            Coding::Gzip => "-gzip",
+            Coding::Brotli => "-br",
+        };
+        format!("{version}{view}{coding}\"")
+    }
+
+    /// What a cache must key on: the coding always; the media type for XML feeds.
+    fn vary(&self) -> HeaderValue {
+        if self.document.browser_view {
+            HeaderValue::from_static("Accept, Accept-Encoding")
+        } else {
+            HeaderValue::from_static("Accept-Encoding")
+        }
+    }
+}
+
+/// Builds the response. HEAD is GET without the body: the same headers, Content-Length
+/// included. A 304 repeats the validators, Cache-Control and Vary (RFC 9110 §15.4.5); a
+/// 226 carries `IM: feed` and the ETag of the current version, which the client sends
+/// next, and is never stored by a shared cache.
+fn respond(
+    representation: &Representation<'_>,
     answer: Answer,
     with_body: bool,
-    max_age: u32,
+    cache_control: &HeaderValue,
 ) -> Response {
-    let (status, body, cache_control) = match answer {
+    let document = representation.document;
+    let (status, body, coding) = match answer {
         Answer::Full => (
             StatusCode::OK,
-            Some(document.body.clone()),
-            cache_control(document, max_age),
+            Some(representation.body().clone()),
+            representation.coding,
         ),
-        Answer::NotModified => (
-            StatusCode::NOT_MODIFIED,
-            None,
-            cache_control(document, max_age),
-        ),
+        Answer::NotModified => (StatusCode::NOT_MODIFIED, None, representation.coding),
         Answer::Delta(n) => (
             StatusCode::from_u16(226).unwrap_or(StatusCode::OK),
             document.deltas.get(n).map(|d| d.body.clone()),
-            // A delta is for this client only; a shared cache must not hand it on.
-            "no-store".to_owned(),
+            Coding::Identity,
         ),
     };
-    let length = body.as_ref().map(|b| b.len());
+    let length = body.as_ref().map(Bytes::len);
     let mut response = match (with_body, body) {
         (true, Some(body)) => Response::new(Body::from(body)),
         _ => Response::new(Body::empty()),
     };
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    if let Ok(etag) = HeaderValue::from_str(&view.etag(document)) {
+    let etag = match answer {
+        Answer::Delta(_) => document.etag.clone(),
+        _ => representation.etag(),
+    };
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, etag);
-    }
-    if document.browser_view {
-        headers.insert(header::VARY, HeaderValue::from_static("Accept"));
     }
     if let Ok(date) = HeaderValue::from_str(&http_date(document.last_modified)) {
         headers.insert(header::LAST_MODIFIED, date);
     }
-    if let Ok(value) = HeaderValue::from_str(&cache_control) {
-        headers.insert(header::CACHE_CONTROL, value);
+    headers.insert(
+        header::CACHE_CONTROL,
+        match (answer, document.caching) {
+            (Answer::Delta(_), _) => HeaderValue::from_static("no-store"),
+            (_, Caching::Immutable) => {
+                HeaderValue::from_static("public, max-age=31536000, immutable")
+            }
+            (_, Caching::Revalidate) => cache_control.clone(),
+        },
+    );
+    headers.insert(header::VARY, representation.vary());
+    if document.cors {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("ETag, Last-Modified, IM"),
+        );
     }
     if let Some(length) = length {
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static(view.media_type(document)),
+            HeaderValue::from_static(representation.media_type()),
         );
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         headers.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
+        if coding != Coding::Identity {
+            headers.insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(coding.token()),
+            );
+        }
     }
     if let Answer::Delta(_) = answer {
         headers.insert(
@@ -187,31 +308,65 @@ fn respond(
     response
 }
 
-fn cache_control(document: &Document, max_age: u32) -> String {
-    match document.caching {
-        Caching::Revalidate => format!("public, max-age={max_age}"),
-        Caching::Immutable => "public, max-age=31536000, immutable".to_owned(),
+/// `OPTIONS` on a document (RFC 9110 §9.3.7), and the CORS preflight for feeds (Fetch
+/// standard): the methods, and the request headers a reader may send cross-origin.
+fn options(document: &Document, request: &HeaderMap) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::ALLOW, HeaderValue::from_static(ALLOW));
+    if document.cors && request.contains_key(header::ORIGIN) {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(ALLOW),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("If-None-Match, If-Modified-Since, A-IM, Accept"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("86400"),
+        );
     }
+    response
 }
+
+/// The methods documents answer.
+const ALLOW: &str = "GET, HEAD, OPTIONS";
 
 /// The errors a request can meet; small plain-text bodies, no internals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpError {
     NotFound,
     MethodNotAllowed,
+    NotAcceptable,
+    BodyNotAllowed,
+    UriTooLong,
 }
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        match self {
-            Self::NotFound => (StatusCode::NOT_FOUND, "not found\n").into_response(),
-            Self::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                [(header::ALLOW, "GET, HEAD")],
-                "method not allowed\n",
-            )
-                .into_response(),
+        let (status, message) = match self {
+            Self::NotFound => (StatusCode::NOT_FOUND, "not found\n"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
+            Self::NotAcceptable => (StatusCode::NOT_ACCEPTABLE, "no acceptable content coding\n"),
+            Self::BodyNotAllowed => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request bodies are not accepted\n",
+            ),
+            Self::UriTooLong => (StatusCode::URI_TOO_LONG, "URI too long\n"),
+        };
+        let mut response = (status, message).into_response();
+        if self == Self::MethodNotAllowed {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
         }
+        response
     }
 }
 
@@ -227,5 +382,21 @@ mod tests {
         );
         assert_eq!(decode_path("/feed.atom").as_deref(), Some("/feed.atom"));
         assert_eq!(decode_path("/%ff"), None);
+    }
+
+    #[test]
+    fn bodies_are_seen_in_either_framing() {
+        let mut headers = HeaderMap::new();
+        assert!(!has_body(&headers));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        assert!(!has_body(&headers));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("12"));
+        assert!(has_body(&headers));
+        let mut chunked = HeaderMap::new();
+        chunked.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        assert!(has_body(&chunked));
     }
 }

@@ -1,5 +1,6 @@
-//! Proactive content negotiation (RFC 9110 §12.5.1): which representation of an XML feed
-//! a client gets.
+//! Proactive content negotiation (RFC 9110 §12.5): which representation of a document a
+//! client gets: the media type of an XML feed (`Accept`) and the content coding
+//! (`Accept-Encoding`).
 
 /// Whether the client is a browser asking for a page: `text/html` is acceptable and
 /// preferred to both feed types. Browsers list `text/html` first and reach feed types
@@ -43,9 +44,106 @@ fn quality(accept: &str, media_type: &str) -> f32 {
     best.map_or(0.0, |(_, q)| q)
 }
 
+/// A content coding we keep a variant in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    /// The `Content-Encoding` value, and the suffix of the variant's entity-tag.
+    pub fn token(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Gzip => "gzip",
+            Self::Brotli => "br",
+        }
+    }
+}
+
+/// Picks the coding to send (RFC 9110 §12.5.3). No `Accept-Encoding` means identity.
+/// Otherwise each coding we hold gets the quality of its own entry, else of `*`, else 0
+/// (identity: else 1, "always acceptable" unless refused). The highest quality wins, ties
+/// going to brotli, then gzip, then identity (smallest first). `None`: nothing we hold is
+/// acceptable (identity refused with `identity;q=0` or `*;q=0`), which is a 406.
+pub fn choose_coding(accept_encoding: Option<&str>, gzip: bool, brotli: bool) -> Option<Coding> {
+    let Some(header) = accept_encoding else {
+        return Some(Coding::Identity);
+    };
+    let (mut own, mut star): ([Option<f32>; 3], Option<f32>) = ([None; 3], None);
+    for item in header.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0)
+            .clamp(0.0, 1.0);
+        match name.as_str() {
+            "br" => own[2] = Some(q),
+            "gzip" | "x-gzip" => own[1] = Some(q),
+            "identity" => own[0] = Some(q),
+            "*" => star = Some(q),
+            _ => {}
+        }
+    }
+    let quality = |i: usize, held: bool, default: f32| {
+        if held {
+            own[i].or(star).unwrap_or(default)
+        } else {
+            0.0
+        }
+    };
+    let candidates = [
+        (Coding::Brotli, quality(2, brotli, 0.0)),
+        (Coding::Gzip, quality(1, gzip, 0.0)),
+        (Coding::Identity, quality(0, true, 1.0)),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(_, q)| *q > 0.0)
+        .fold(
+            None,
+            |best: Option<(Coding, f32)>, (coding, q)| match best {
+                Some((_, best_q)) if best_q >= q => best,
+                _ => Some((coding, q)),
+            },
+        )
+        .map(|(coding, _)| coding)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codings_by_quality_then_size() {
+        use Coding::*;
+        let pick = |h: Option<&str>| choose_coding(h, true, true);
+        assert_eq!(pick(None), Some(Identity));
+        assert_eq!(pick(Some("gzip, deflate, br")), Some(Brotli));
+        assert_eq!(pick(Some("gzip")), Some(Gzip));
+        assert_eq!(pick(Some("gzip;q=1, br;q=0.5")), Some(Gzip));
+        assert_eq!(pick(Some("br;q=0, gzip;q=0")), Some(Identity));
+        assert_eq!(pick(Some("*")), Some(Brotli));
+        assert_eq!(pick(Some("identity")), Some(Identity));
+        assert_eq!(pick(Some("")), Some(Identity));
+        assert_eq!(pick(Some("identity;q=0, *;q=0")), None);
+        assert_eq!(pick(Some("*;q=0")), None);
+        assert_eq!(pick(Some("deflate")), Some(Identity));
+        // Only what we hold: a document too small to compress is sent as it is.
+        assert_eq!(
+            choose_coding(Some("gzip, br"), false, false),
+            Some(Identity)
+        );
+        assert_eq!(choose_coding(Some("br"), true, false), Some(Identity));
+        assert_eq!(
+            choose_coding(Some("gzip;q=0.5, identity;q=0"), true, false),
+            Some(Gzip)
+        );
+    }
 
     #[test]
     fn browsers_get_the_page_and_readers_the_feed() {

@@ -239,7 +239,7 @@ impl Ingest {
         if outcome.feeds_changed() {
             self.publisher.publish(&mut self.store, &outcome)?;
         }
-        Ok(())
+        self.publisher.record(&self.store, &outcome)
     }
 
     /// One settled path as a store change.
@@ -321,6 +321,7 @@ fn merge(total: &mut ApplyOutcome, part: ApplyOutcome) {
     total.removed.extend(part.removed);
     total.duplicates.extend(part.duplicates);
     total.requeue.extend(part.requeue);
+    total.rejected += part.rejected;
 }
 
 /// One log line per event, with fields: what entered, changed or left the feeds, and why

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
 use super::IngestError;
-use crate::model::{EntryKey, Tombstone};
+use crate::model::{EntryKey, FileCounts, Status, Tombstone};
 use crate::render::{Renderer, Snapshot};
 use crate::store::{ApplyOutcome, Store};
 
@@ -24,6 +24,9 @@ const META_ARCHIVE_BASE: &str = "archive_base_url";
 pub struct Publisher {
     renderer: Renderer,
     snapshots: watch::Sender<Arc<Snapshot>>,
+    /// What `/status` and `/metrics` show, sent after every batch.
+    status: Status,
+    statuses: watch::Sender<Arc<Status>>,
     tombstone_window: Duration,
     /// The tombstones of the last snapshot.
     tombstones: Vec<Tombstone>,
@@ -33,11 +36,14 @@ impl Publisher {
     pub fn new(
         renderer: Renderer,
         snapshots: watch::Sender<Arc<Snapshot>>,
+        statuses: watch::Sender<Arc<Status>>,
         tombstone_days: u32,
     ) -> Self {
         Self {
             renderer,
             snapshots,
+            status: Status::default(),
+            statuses,
             tombstone_window: Duration::days(i64::from(tombstone_days)),
             tombstones: Vec::new(),
         }
@@ -57,7 +63,34 @@ impl Publisher {
             .map(|c| c.slug)
             .collect();
         self.refresh_sections(store, &sections)?;
-        self.render(store)
+        self.render(store)?;
+        self.report(store)
+    }
+
+    /// Counts a batch of changes and sends the new status, whether or not the feeds
+    /// changed (a reject changes only the status).
+    pub fn record(&mut self, store: &Store, outcome: &ApplyOutcome) -> Result<(), IngestError> {
+        let totals = &mut self.status.totals;
+        totals.published += outcome.published.len() as u64;
+        totals.updated += outcome.updated.len() as u64;
+        totals.removed += outcome.removed.len() as u64;
+        totals.duplicates += outcome.duplicates.len() as u64;
+        totals.rejected += outcome.rejected as u64;
+        self.status.last_ingest = Some(Utc::now());
+        self.report(store)
+    }
+
+    fn report(&mut self, store: &Store) -> Result<(), IngestError> {
+        let counts = store.counts()?;
+        self.status.entries = counts.entries;
+        self.status.files = FileCounts {
+            published: counts.published_files,
+            duplicates: counts.duplicates,
+            rejected: counts.rejects,
+        };
+        self.status.rejects = store.rejected_files(Status::MAX_REJECTS)?;
+        self.statuses.send_replace(Arc::new(self.status.clone()));
+        Ok(())
     }
 
     /// Re-renders what a batch of changes touched.
@@ -97,7 +130,8 @@ impl Publisher {
             "tombstones expired"
         );
         self.refresh_sections(store, &expired)?;
-        self.render(store)
+        self.render(store)?;
+        self.report(store)
     }
 
     fn tombstones_since(&self) -> DateTime<Utc> {
@@ -194,6 +228,10 @@ impl Publisher {
         let snapshot = self.renderer.snapshot(&latest, tombstones)?;
         let documents = snapshot.len();
         self.snapshots.send_replace(Arc::new(snapshot));
+        self.status.rendered_at = Utc::now();
+        self.status
+            .render_seconds
+            .observe(started.elapsed().as_secs_f64());
         tracing::debug!(
             documents,
             elapsed_ms = started.elapsed().as_millis() as u64,

@@ -8,6 +8,7 @@
 //! their recent earlier versions.
 
 mod atom;
+mod compress;
 mod delta;
 mod html;
 mod json_feed;
@@ -173,10 +174,14 @@ pub enum Caching {
     Immutable,
 }
 
-/// One servable document: its bytes and the validators HTTP caching needs.
+/// One servable document: its bytes, their compressed variants, and the validators HTTP
+/// caching needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     pub body: Bytes,
+    /// The gzip and brotli variants, when smaller than `body` (see [`Document::compressed`]).
+    pub gzip: Option<Bytes>,
+    pub brotli: Option<Bytes>,
     pub media_type: &'static str,
     /// A strong validator: a hash of the body, quoted.
     pub etag: String,
@@ -188,6 +193,8 @@ pub struct Document {
     /// For XML feeds: browsers apply the `<?xml-stylesheet?>` only to a generic XML type,
     /// so a browser is sent the same bytes as `application/xml`.
     pub browser_view: bool,
+    /// Feeds are meant to be read from any site's scripts: `Access-Control-Allow-Origin: *`.
+    pub cors: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,22 +204,34 @@ pub struct Delta {
 }
 
 impl Document {
+    /// A document without compressed variants yet.
     pub fn new(body: Vec<u8>, media_type: &'static str, last_modified: DateTime<Utc>) -> Self {
         Self {
             etag: etag_of(&body),
             body: Bytes::from(body),
+            gzip: None,
+            brotli: None,
             media_type,
             last_modified,
             caching: Caching::Revalidate,
             deltas: Vec::new(),
             browser_view: false,
+            cors: false,
         }
     }
 
-    /// An XML feed: its media type, and the browser view of the same bytes.
+    /// Adds the gzip and brotli variants. Done once per rendered version, on the ingest
+    /// thread; a document whose bytes did not change keeps the variants it has.
+    pub fn compressed(mut self) -> Self {
+        (self.gzip, self.brotli) = compress::variants(&self.body);
+        self
+    }
+
+    /// A feed: its media type, CORS, and (RSS, Atom) the browser view of the same bytes.
     pub fn xml_feed(body: Vec<u8>, format: Format, last_modified: DateTime<Utc>) -> Self {
         let mut document = Self::new(body, format.media_type(), last_modified);
         document.browser_view = format != Format::Json;
+        document.cors = true;
         document
     }
 }

@@ -30,8 +30,10 @@ pub struct Renderer {
     /// Full archive pages, by path; never re-rendered.
     archives: HashMap<String, Arc<Document>>,
     newest_archive: Option<u64>,
-    /// The main feed documents of the last snapshot, reused while their bytes are equal.
+    /// The main feeds, index and OPML list of the last snapshot, reused while their bytes
+    /// are equal (with their compressed variants and deltas).
     main: HashMap<String, Arc<Document>>,
+    stylesheet: Arc<Document>,
     history: History,
 }
 
@@ -45,6 +47,10 @@ impl Renderer {
             archives: HashMap::new(),
             newest_archive: None,
             main: HashMap::new(),
+            stylesheet: Arc::new(
+                Document::new(FEED_XSL.as_bytes().to_vec(), XSL_TYPE, DateTime::UNIX_EPOCH)
+                    .compressed(),
+            ),
             history: History::default(),
         }
     }
@@ -55,9 +61,10 @@ impl Renderer {
 
     pub fn set_pages(&mut self, entries: &[Entry]) {
         for entry in entries {
+            let path = entry_path(&entry.draft.key);
             let page = html::entry_page(&self.site, entry);
-            self.pages
-                .insert(entry_path(&entry.draft.key), Arc::new(page));
+            let page = reuse_or_compress(self.pages.get(&path), page);
+            self.pages.insert(path, page);
         }
     }
 
@@ -130,6 +137,8 @@ impl Renderer {
                 Format::Atom
             };
             let mut document = Document::xml_feed(page.body.clone(), format, page.last_modified);
+            document.gzip = page.gzip.clone().map(Into::into);
+            document.brotli = page.brotli.clone().map(Into::into);
             document.caching = Caching::Immutable;
             self.archives.insert(page.path.clone(), Arc::new(document));
             self.newest_archive = self.newest_archive.max(Some(page.number));
@@ -158,10 +167,15 @@ impl Renderer {
         [Format::Rss, Format::Atom]
             .into_iter()
             .map(|format| {
+                let body = render_feed(&self.site, &feed, format)?;
+                let document =
+                    Document::new(body, format.media_type(), feed.updated()).compressed();
                 Ok(ArchivePage {
                     path: feed.path(format),
                     number,
-                    body: render_feed(&self.site, &feed, format)?,
+                    body: document.body.to_vec(),
+                    gzip: document.gzip.map(|b| b.to_vec()),
+                    brotli: document.brotli.map(|b| b.to_vec()),
                     media_type: format.media_type().to_owned(),
                     last_modified: feed.updated(),
                 })
@@ -205,19 +219,16 @@ impl Renderer {
         documents.extend(self.main.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
         let index = html::index_page(&self.site, latest, &self.categories);
         let list = opml::render(&self.site, &self.categories, updated);
-        for (path, body, media_type, last_modified) in [
-            (INDEX_PATH, index, HTML_TYPE, updated),
-            (OPML_PATH, list, OPML_TYPE, updated),
-            (
-                XSL_PATH,
-                FEED_XSL.as_bytes().to_vec(),
-                XSL_TYPE,
-                DateTime::UNIX_EPOCH,
-            ),
-        ] {
-            let document = Document::new(body, media_type, last_modified);
-            documents.insert(path.to_owned(), Arc::new(document));
+        for (path, body, media_type) in
+            [(INDEX_PATH, index, HTML_TYPE), (OPML_PATH, list, OPML_TYPE)]
+        {
+            let mut document = Document::new(body, media_type, updated);
+            document.cors = path == OPML_PATH;
+            let document = reuse_or_compress(previous.get(path), document);
+            self.main.insert(path.to_owned(), Arc::clone(&document));
+            documents.insert(path.to_owned(), document);
         }
+        documents.insert(XSL_PATH.to_owned(), Arc::clone(&self.stylesheet));
         Ok(Snapshot { documents })
     }
 }
@@ -240,10 +251,21 @@ fn feed_documents(
             Some(old) if old.etag == document.etag => Arc::clone(old),
             _ => {
                 document.deltas = history.advance(site, feed, format, &document.etag)?;
-                Arc::new(document)
+                Arc::new(document.compressed())
             }
         };
         documents.insert(path, document);
     }
     Ok(documents)
+}
+
+/// The previous document when its bytes are the same (keeping its variants), else the
+/// new one with its variants computed.
+fn reuse_or_compress(previous: Option<&Arc<Document>>, document: Document) -> Arc<Document> {
+    match previous {
+        Some(old) if old.etag == document.etag && old.last_modified == document.last_modified => {
+            Arc::clone(old)
+        }
+        _ => Arc::new(document.compressed()),
+    }
 }

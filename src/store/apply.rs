@@ -31,6 +31,7 @@ impl Store {
                 } => {
                     // A published entry whose file turns bad keeps its last good version:
                     // bad input never takes anything away from readers.
+                    outcome.rejected += 1;
                     upsert_file(
                         &tx,
                         path,
@@ -78,6 +79,7 @@ fn apply_article(
             key: key.to_string(),
             other,
         };
+        outcome.rejected += 1;
         return Ok(upsert_file(
             tx,
             path,

@@ -85,6 +85,8 @@ pub struct ApplyOutcome {
     /// Slugs of the sections whose feeds changed (an entry moving between sections
     /// touches both).
     pub categories: BTreeSet<String>,
+    /// Files set aside in this batch (rejects and key conflicts).
+    pub rejected: usize,
 }
 
 impl ApplyOutcome {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{ArchivePage, Counts, FileStamp, Store, StoreError, Tombstone};
-use crate::model::{Category, ContentHash, Entry, EntryDraft, EntryId, EntryKey};
+use crate::model::{Category, ContentHash, Entry, EntryDraft, EntryId, EntryKey, RejectedFile};
 use crate::normalize::category;
 
 const ENTRY_COLUMNS: &str = "key, id, title, section, category_slug, caption, summary, \
@@ -100,6 +100,22 @@ impl Store {
             .query_map(params, RawEntry::from_row)?
             .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(RawEntry::into_entry).collect()
+    }
+
+    /// Files set aside as rejects, longest-standing first, at most `limit`.
+    pub fn rejected_files(&self, limit: usize) -> Result<Vec<RejectedFile>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path, coalesce(detail, ''), since FROM files WHERE status = 'rejected' \
+             ORDER BY since, path LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(RejectedFile {
+                path: r.get(0)?,
+                reason: r.get(1)?,
+                since: DateTime::from_timestamp_millis(r.get(2)?).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The newest `limit` live entries of one section, newest first.
@@ -197,15 +213,18 @@ impl Store {
     /// Every frozen archive page.
     pub fn archive_pages(&self) -> Result<Vec<ArchivePage>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT path, number, body, media_type, last_modified FROM archive_pages ORDER BY number, path",
+            "SELECT path, number, body, gzip, brotli, media_type, last_modified FROM archive_pages \
+             ORDER BY number, path",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(ArchivePage {
                 path: r.get(0)?,
                 number: r.get::<_, i64>(1)?.max(0) as u64,
                 body: r.get(2)?,
-                media_type: r.get(3)?,
-                last_modified: DateTime::from_timestamp_millis(r.get(4)?).unwrap_or_default(),
+                gzip: r.get(3)?,
+                brotli: r.get(4)?,
+                media_type: r.get(5)?,
+                last_modified: DateTime::from_timestamp_millis(r.get(6)?).unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -216,13 +235,16 @@ impl Store {
         let tx = self.conn.transaction()?;
         for page in pages {
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO archive_pages (path, number, body, media_type, last_modified) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO archive_pages \
+                 (path, number, body, gzip, brotli, media_type, last_modified) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 page.path,
                 page.number as i64,
                 page.body,
+                page.gzip,
+                page.brotli,
                 page.media_type,
                 page.last_modified.timestamp_millis()
             ])?;

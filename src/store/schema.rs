@@ -52,6 +52,8 @@ const MIGRATIONS: &[&str] = &[
         path          TEXT PRIMARY KEY,    -- /archive/{n}.atom
         number        INTEGER NOT NULL,
         body          BLOB NOT NULL,       -- the bytes served, never re-rendered
+        gzip          BLOB,                -- its compressed variants, when smaller
+        brotli        BLOB,
         media_type    TEXT NOT NULL,
         last_modified INTEGER NOT NULL     -- unix ms
     ) STRICT;

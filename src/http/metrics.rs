@@ -1,0 +1,202 @@
+//! Request counters for `/metrics`: fixed label sets over plain atomics, so counting is a
+//! few relaxed additions on the request path, never a lock or an allocation.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use super::negotiate::Coding;
+
+/// The kinds of path, as the `route` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Feed,
+    Section,
+    Archive,
+    Entry,
+    Index,
+    Opml,
+    Stylesheet,
+    Health,
+    Status,
+    Metrics,
+    Other,
+}
+
+impl Route {
+    const ALL: [Route; 11] = [
+        Route::Feed,
+        Route::Section,
+        Route::Archive,
+        Route::Entry,
+        Route::Index,
+        Route::Opml,
+        Route::Stylesheet,
+        Route::Health,
+        Route::Status,
+        Route::Metrics,
+        Route::Other,
+    ];
+
+    pub fn of(path: &str) -> Self {
+        match path {
+            "/" => Self::Index,
+            "/feed.rss" | "/feed.atom" | "/feed.json" => Self::Feed,
+            "/feeds.opml" => Self::Opml,
+            "/feed.xsl" => Self::Stylesheet,
+            "/healthz" => Self::Health,
+            "/status" => Self::Status,
+            "/metrics" => Self::Metrics,
+            p if p.starts_with("/categories/") => Self::Section,
+            p if p.starts_with("/archive/") => Self::Archive,
+            p if p.starts_with("/entries/") => Self::Entry,
+            _ => Self::Other,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Feed => "feed",
+            Self::Section => "section",
+            Self::Archive => "archive",
+            Self::Entry => "entry",
+            Self::Index => "index",
+            Self::Opml => "opml",
+            Self::Stylesheet => "stylesheet",
+            Self::Health => "healthz",
+            Self::Status => "status",
+            Self::Metrics => "metrics",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// The statuses the server answers with; anything else counts as "other".
+const STATUSES: [u16; 14] = [
+    200, 204, 226, 304, 400, 404, 405, 406, 408, 413, 414, 431, 500, 503,
+];
+const OTHER_STATUS: usize = STATUSES.len();
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: [[AtomicU64; STATUSES.len() + 1]; Route::ALL.len()],
+    /// Body bytes sent, by content coding: identity, gzip, brotli.
+    bytes: [AtomicU64; 3],
+    pub connections_open: AtomicI64,
+    pub connections_total: AtomicU64,
+    pub connections_refused: AtomicU64,
+}
+
+impl Metrics {
+    pub fn record(&self, route: Route, status: u16, coding: Coding, body_bytes: u64) {
+        let status = STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or(OTHER_STATUS);
+        self.requests[route as usize][status].fetch_add(1, Ordering::Relaxed);
+        self.bytes[coding as usize].fetch_add(body_bytes, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition of the request and connection metrics.
+    pub fn write_prometheus(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP seedfeed_http_requests_total HTTP requests answered, by route and status."
+        );
+        let _ = writeln!(out, "# TYPE seedfeed_http_requests_total counter");
+        let (mut all, mut not_modified) = (0u64, 0u64);
+        for route in Route::ALL {
+            for (i, counter) in self.requests[route as usize].iter().enumerate() {
+                let n = counter.load(Ordering::Relaxed);
+                all += n;
+                if n == 0 {
+                    continue;
+                }
+                let status = STATUSES.get(i).map_or("other".to_owned(), u16::to_string);
+                if status == "304" {
+                    not_modified += n;
+                }
+                let _ = writeln!(
+                    out,
+                    "seedfeed_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
+                    route.label()
+                );
+            }
+        }
+        let ratio = if all == 0 {
+            0.0
+        } else {
+            not_modified as f64 / all as f64
+        };
+        let _ = writeln!(
+            out,
+            "# HELP seedfeed_http_not_modified_ratio Share of requests answered 304 since start."
+        );
+        let _ = writeln!(out, "# TYPE seedfeed_http_not_modified_ratio gauge");
+        let _ = writeln!(out, "seedfeed_http_not_modified_ratio {ratio}");
+        let _ = writeln!(
+            out,
+            "# HELP seedfeed_http_response_bytes_total Body bytes sent, by content coding."
+        );
+        let _ = writeln!(out, "# TYPE seedfeed_http_response_bytes_total counter");
+        for coding in [Coding::Identity, Coding::Gzip, Coding::Brotli] {
+            let _ = writeln!(
+                out,
+                "seedfeed_http_response_bytes_total{{encoding=\"{}\"}} {}",
+                coding.token(),
+                self.bytes[coding as usize].load(Ordering::Relaxed)
+            );
+        }
+        for (name, help, kind, value) in [
+            (
+                "seedfeed_http_connections_open",
+                "Connections open now.",
+                "gauge",
+                self.connections_open.load(Ordering::Relaxed).max(0) as u64,
+            ),
+            (
+                "seedfeed_http_connections_total",
+                "Connections accepted since start.",
+                "counter",
+                self.connections_total.load(Ordering::Relaxed),
+            ),
+            (
+                "seedfeed_http_connections_refused_total",
+                "Connections refused over the connection cap.",
+                "counter",
+                self.connections_refused.load(Ordering::Relaxed),
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_route_status_and_coding() {
+        let metrics = Metrics::default();
+        metrics.record(Route::of("/feed.atom"), 200, Coding::Brotli, 100);
+        metrics.record(Route::of("/feed.atom"), 304, Coding::Identity, 0);
+        metrics.record(Route::of("/entries/a"), 404, Coding::Identity, 10);
+        metrics.record(Route::of("/x"), 599, Coding::Identity, 0);
+        let mut text = String::new();
+        metrics.write_prometheus(&mut text);
+        for line in [
+            "seedfeed_http_requests_total{route=\"feed\",status=\"200\"} 1",
+            "seedfeed_http_requests_total{route=\"feed\",status=\"304\"} 1",
+            "seedfeed_http_requests_total{route=\"entry\",status=\"404\"} 1",
+            "seedfeed_http_requests_total{route=\"other\",status=\"other\"} 1",
+            "seedfeed_http_not_modified_ratio 0.25",
+            "seedfeed_http_response_bytes_total{encoding=\"br\"} 100",
+            "seedfeed_http_response_bytes_total{encoding=\"identity\"} 10",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line}:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Observability: `/status` (JSON), `/metrics` (Prometheus text), and the middleware that
+//! counts every request and, when asked, logs it.
+
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Serialize;
+
+use super::AppState;
+use super::metrics::Route;
+use super::negotiate::Coding;
+use crate::model::{FileCounts, IngestTotals, RejectedFile};
+
+#[derive(Serialize)]
+struct StatusBody<'a> {
+    version: &'static str,
+    uptime_seconds: u64,
+    /// How long ago the documents being served were rendered.
+    snapshot_age_seconds: f64,
+    entries: u64,
+    files: FileCounts,
+    rejects: &'a [RejectedFile],
+    last_ingest: Option<String>,
+    totals: IngestTotals,
+}
+
+pub async fn status(State(state): State<AppState>) -> Response {
+    let status = Arc::clone(&state.status.borrow());
+    let body = StatusBody {
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: state.started.elapsed().as_secs(),
+        snapshot_age_seconds: age_seconds(status.rendered_at),
+        entries: status.entries,
+        files: status.files,
+        rejects: &status.rejects,
+        last_ingest: status.last_ingest.map(|t| t.to_rfc3339()),
+        totals: status.totals,
+    };
+    let mut json = serde_json::to_vec_pretty(&body).unwrap_or_else(|_| b"{}".to_vec());
+    json.push(b'\n');
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        json,
+    )
+        .into_response()
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let status = Arc::clone(&state.status.borrow());
+    let mut out = String::with_capacity(4096);
+    state.metrics.write_prometheus(&mut out);
+    let gauges = [
+        (
+            "seedfeed_entries",
+            "Entries in the feeds.",
+            status.entries as f64,
+        ),
+        (
+            "seedfeed_rejected_files",
+            "Files set aside as rejects now.",
+            status.files.rejected as f64,
+        ),
+        (
+            "seedfeed_duplicate_files",
+            "Files not published because their content is already.",
+            status.files.duplicates as f64,
+        ),
+        (
+            "seedfeed_uptime_seconds",
+            "Seconds since the daemon started.",
+            state.started.elapsed().as_secs_f64(),
+        ),
+        (
+            "seedfeed_snapshot_age_seconds",
+            "Seconds since the documents served were rendered.",
+            age_seconds(status.rendered_at),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    }
+    let totals = status.totals;
+    let _ = writeln!(
+        out,
+        "# HELP seedfeed_ingest_files_total File changes ingested since start, by outcome."
+    );
+    let _ = writeln!(out, "# TYPE seedfeed_ingest_files_total counter");
+    for (outcome, n) in [
+        ("published", totals.published),
+        ("updated", totals.updated),
+        ("removed", totals.removed),
+        ("duplicate", totals.duplicates),
+        ("rejected", totals.rejected),
+    ] {
+        let _ = writeln!(
+            out,
+            "seedfeed_ingest_files_total{{outcome=\"{outcome}\"}} {n}"
+        );
+    }
+    let histogram = &status.render_seconds;
+    let name = "seedfeed_render_duration_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time to render and compress the documents after a change."
+    );
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (bound, count) in &histogram.buckets {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", histogram.count);
+    let _ = writeln!(out, "{name}_sum {}", histogram.sum);
+    let _ = writeln!(out, "{name}_count {}", histogram.count);
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+fn age_seconds(then: chrono::DateTime<Utc>) -> f64 {
+    (Utc::now() - then).num_milliseconds().max(0) as f64 / 1000.0
+}
+
+/// Counts every request by route, status and coding, and logs it when the access log is
+/// on (one line, fields, after the response is built).
+pub async fn record(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+    let started = state.access_log.then(Instant::now);
+    let route = Route::of(request.uri().path());
+    let head = request.method() == Method::HEAD;
+    let logged = state
+        .access_log
+        .then(|| (request.method().clone(), request.uri().to_string()));
+    let response = next.run(request).await;
+    let headers = response.headers();
+    let coding = match headers
+        .get(header::CONTENT_ENCODING)
+        .map(HeaderValue::as_bytes)
+    {
+        Some(b"br") => Coding::Brotli,
+        Some(b"gzip") => Coding::Gzip,
+        _ => Coding::Identity,
+    };
+    let bytes = if head {
+        0
+    } else {
+        headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let status = response.status().as_u16();
+    state.metrics.record(route, status, coding, bytes);
+    if let (Some((method, uri)), Some(started)) = (logged, started) {
+        tracing::info!(
+            target: "seedfeed::access",
+            %method,
+            %uri,
+            status,
+            bytes,
+            encoding = coding.token(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
+    response
+}

@@ -1,0 +1,243 @@
+//! The listener: an accept loop that gives each connection its limits, so that no client
+//! behaviour can take the server down or grow its memory without bound.
+//!
+//! - a cap on open connections (over it, a short 503 and close);
+//! - a header-read timeout: a request head must arrive whole within it; hyper also applies
+//!   it to the wait for the next request on a kept-alive connection;
+//! - an idle timeout: a connection that moves no byte either way for that long is closed
+//!   (a reader that stops reading its response, a stalled socket);
+//! - a request timeout: one response must be sent within it, so a client that reads a
+//!   byte a second cannot hold a connection for hours;
+//! - a cap on the request head's size (431) and on the URL's (414, checked by the router);
+//! - graceful shutdown: stop accepting, let requests in flight finish for at most
+//!   `shutdown_timeout`, then close what is left.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::time::{Instant, Sleep};
+
+use super::metrics::Metrics;
+
+/// What one connection may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub shutdown_timeout: Duration,
+}
+
+/// The answer to a connection over the cap: cheap to send, no parsing needed.
+const OVERLOADED: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
+retry-after: 1\r\ncontent-length: 20\r\nconnection: close\r\n\r\nserver overloaded\r\n\r\n";
+
+/// Serves `app` on `listener` until `shutdown` completes, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before accept: wait a
+                    // moment rather than spin, and go on.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            metrics.connections_refused.fetch_add(1, Ordering::Relaxed);
+            let _ = stream.try_write(OVERLOADED);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let io = TokioIo::new(TimedStream::new(stream, &limits));
+        let connection = builder.serve_connection(io, TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        let metrics = Arc::clone(&metrics);
+        tokio::spawn(async move {
+            metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+            metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+            // Errors here are the client's (a reset, a timeout, a malformed request that
+            // hyper already answered): nothing for the server to do.
+            let _ = connection.await;
+            metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections drained"),
+        () = tokio::time::sleep(limits.shutdown_timeout) => {
+            tracing::warn!(timeout_secs = limits.shutdown_timeout.as_secs(), "connections still open after shutdown_timeout; closing them");
+        }
+    }
+}
+
+/// A TCP stream that fails with `TimedOut` once no byte has moved either way for `idle`,
+/// or once one response has taken longer than `request` to send. A response starts with
+/// the first write after a read and ends when hyper flushes it. The timer is re-armed
+/// only when it fires, not on every read or write.
+struct TimedStream {
+    stream: TcpStream,
+    idle: Duration,
+    request: Duration,
+    last_progress: Instant,
+    response_started: Option<Instant>,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl TimedStream {
+    fn new(stream: TcpStream, limits: &Limits) -> Self {
+        let now = Instant::now();
+        Self {
+            stream,
+            idle: limits.idle_timeout,
+            request: limits.request_timeout,
+            last_progress: now,
+            response_started: None,
+            timer: Box::pin(tokio::time::sleep_until(now + limits.idle_timeout)),
+        }
+    }
+
+    fn deadline(&self) -> Instant {
+        let idle = self.last_progress + self.idle;
+        match self.response_started {
+            Some(started) => idle.min(started + self.request),
+            None => idle,
+        }
+    }
+
+    /// Errors when a limit has passed; otherwise keeps the timer armed for the current
+    /// deadline (and registers the task to be woken at it).
+    fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return Ok(());
+            }
+            let deadline = self.deadline();
+            if Instant::now() >= deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "connection timed out",
+                ));
+            }
+            self.timer.as_mut().reset(deadline);
+        }
+    }
+
+    fn wrote(&mut self) {
+        let now = Instant::now();
+        self.last_progress = now;
+        self.response_started.get_or_insert(now);
+    }
+}
+
+impl AsyncRead for TimedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                if buf.filled().len() > before {
+                    self.last_progress = Instant::now();
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                self.check(cx)?;
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl AsyncWrite for TimedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.stream).poll_write(cx, data) {
+            Poll::Ready(result) => {
+                self.wrote();
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                self.response_started.get_or_insert_with(Instant::now);
+                self.check(cx)?;
+                Poll::Pending
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.stream).poll_write_vectored(cx, bufs) {
+            Poll::Ready(result) => {
+                self.wrote();
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                self.response_started.get_or_insert_with(Instant::now);
+                self.check(cx)?;
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(Pin::new(&mut self.stream).poll_flush(cx))?;
+        // hyper flushes once a response is written: the next write starts another.
+        self.response_started = None;
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
