@@ -115,6 +115,24 @@ impl TestDaemon {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// A request with any method and extra headers.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn client_head(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        self.request(reqwest::Method::HEAD, path, headers).await
+    }
+
     /// A GET with extra request headers.
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
         let mut request = self.client.get(self.url(path));
