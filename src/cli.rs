@@ -26,6 +26,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the normalized entries of article files as JSON.
     Parse(ParseArgs),
+    /// Write every document the server serves into a folder, with .gz and .br siblings.
+    Render(RenderArgs),
 }
 
 /// Where the configuration comes from (also `SEEDFEED_CONFIG`).
@@ -70,6 +72,35 @@ pub struct ParseArgs {
     /// Article files.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Folder to write the documents into (created if missing).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    /// Folder of article files.
+    #[arg(long, value_name = "DIR")]
+    pub seeds: Option<PathBuf>,
+    /// Folder of the database.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Public URL of the site; absolute links in the documents start with it.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+impl RenderArgs {
+    pub fn layer(&self) -> Layer {
+        Layer {
+            seeds: self.seeds.clone(),
+            data: self.data.clone(),
+            base_url: self.base_url.clone(),
+            ..Layer::default()
+        }
+    }
 }
 
 impl ServeArgs {

@@ -29,6 +29,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => (args.config.config.clone(), args.layer()),
         Command::Check(args) => (args.config.config.clone(), args.layer()),
         Command::Parse(args) => (args.config.config.clone(), Layer::default()),
+        Command::Render(args) => (args.config.config.clone(), args.layer()),
     };
     let config = load_config(config_flag, flags, std::env::vars())?;
     init_logging(&config.log_level);
@@ -43,6 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check(_) => commands::check::run(&config),
         Command::Parse(args) => commands::parse::run(&args.files, &config),
+        Command::Render(args) => commands::render::run(&config, &args.out),
     }
 }
 

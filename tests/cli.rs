@@ -671,8 +671,7 @@ fn help_lists_the_subcommands() {
         .filter_map(|l| l.strip_prefix("  "))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    // `render` (static export) comes with its own issue.
-    for command in ["serve", "check", "parse"] {
+    for command in ["serve", "check", "parse", "render"] {
         assert!(
             commands.contains(&command),
             "no `{command}` subcommand:\n{out}"

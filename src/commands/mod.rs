@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod parse;
+pub mod render;
 pub mod serve;
 
 use std::path::PathBuf;

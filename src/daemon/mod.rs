@@ -74,25 +74,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .base_url
         .clone()
         .unwrap_or_else(|| base_url_for(addr));
-    let namespace = id_namespace(&config.id_namespace);
-    let site = Site {
-        base: base_str(&base_url).to_owned(),
-        title: config.feed.title.clone(),
-        description: config.feed.description.clone(),
-        author: config.feed.author.clone(),
-        language: config.feed.language.clone(),
-        id_namespace: namespace,
-        feed_size: config.feed_size,
-    };
-    let settings = IngestSettings {
-        reader: ArticleReader {
-            folder: folder.clone(),
-            max_file_bytes: config.max_file_bytes,
-            namespace,
-        },
-        settle: config.settle,
-        rescan_interval: config.rescan_interval,
-    };
+    let (site, settings) = pipeline(config, &folder, &base_url);
 
     let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let (status_tx, status) = watch::channel(Arc::new(Status::default()));
@@ -159,6 +141,67 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         first_scan: Some(first_scan),
         _watcher: watcher,
     })
+}
+
+/// What the renderer says about the site and how the folder is read, from the config.
+fn pipeline(config: &Config, folder: &SeedFolder, base_url: &Url) -> (Site, IngestSettings) {
+    let namespace = id_namespace(&config.id_namespace);
+    let site = Site {
+        base: base_str(base_url).to_owned(),
+        title: config.feed.title.clone(),
+        description: config.feed.description.clone(),
+        author: config.feed.author.clone(),
+        language: config.feed.language.clone(),
+        id_namespace: namespace,
+        feed_size: config.feed_size,
+    };
+    let settings = IngestSettings {
+        reader: ArticleReader {
+            folder: folder.clone(),
+            max_file_bytes: config.max_file_bytes,
+            namespace,
+        },
+        settle: config.settle,
+        rescan_interval: config.rescan_interval,
+    };
+    (site, settings)
+}
+
+/// Ingests the seeds folder once, on this thread, and returns every document the daemon
+/// would serve: for `seedfeed render`. The database is the daemon's, brought up to date
+/// as a start-up scan would.
+pub fn render_once(config: &Config) -> anyhow::Result<Arc<Snapshot>> {
+    let folder = SeedFolder::open(&config.seeds)
+        .with_context(|| format!("seeds folder {}", config.seeds.display()))?;
+    let base_url = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| base_url_for(config.listen));
+    let (site, settings) = pipeline(config, &folder, &base_url);
+    let store = Store::open(&config.data).with_context(|| {
+        format!(
+            "opening the database in {} (config key `data`)",
+            config.data.display()
+        )
+    })?;
+    let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+    let (status_tx, _status) = watch::channel(Arc::new(Status::default()));
+    let publisher = Publisher::new(
+        Renderer::new(site),
+        snapshots_tx,
+        status_tx,
+        config.tombstone_days,
+    );
+    let mut ingest = Ingest::new(settings, store, publisher);
+    ingest
+        .render_all()
+        .context("rendering the stored entries")?;
+    ingest
+        .reconcile("render")
+        .and_then(|()| ingest.settle_all())
+        .context("reading the seeds folder")?;
+    let snapshot = Arc::clone(&snapshots.borrow());
+    Ok(snapshot)
 }
 
 /// Filesystem events, when the platform gives them; periodic rescans cover the rest.

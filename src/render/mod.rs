@@ -262,6 +262,12 @@ impl Snapshot {
         self.documents.keys().map(String::as_str)
     }
 
+    pub fn documents(&self) -> impl Iterator<Item = (&str, &Arc<Document>)> {
+        self.documents
+            .iter()
+            .map(|(path, doc)| (path.as_str(), doc))
+    }
+
     pub fn len(&self) -> usize {
         self.documents.len()
     }
