@@ -3,7 +3,7 @@
 //! host, object store or CDN can serve the feeds (nginx: `gzip_static on`).
 
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -39,11 +39,11 @@ fn export_path(path: &str) -> Option<PathBuf> {
     if path == "/" {
         return Some(PathBuf::from("index.html"));
     }
-    let relative = Path::new(path.strip_prefix('/')?);
+    let relative = path.strip_prefix('/')?;
     let plain = relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    (plain && !path.ends_with('/')).then(|| relative.to_owned())
+        .split('/')
+        .all(|segment| !matches!(segment, "" | "." | ".."));
+    plain.then(|| PathBuf::from(relative))
 }
 
 /// Writes the bytes and the variants, each dated with the document's Last-Modified.

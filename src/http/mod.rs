@@ -9,7 +9,7 @@ mod observe;
 mod server;
 
 pub use conditional::{Answer, Validators, decide, http_date};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, Route};
 pub use negotiate::{Coding, choose_coding, prefers_html};
 pub use server::{Limits, serve};
 
@@ -19,9 +19,9 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use bytes::Bytes;
 use tokio::sync::watch;
 
@@ -65,28 +65,30 @@ impl AppState {
     }
 }
 
-/// The application as a service: what the daemon serves and what tests call.
+/// The application as a service: what the daemon serves and what tests call. One handler
+/// takes every request: the few fixed paths are matched before the document lookup, and
+/// every answer is counted (and logged, when asked) in one place.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/status", get(observe::status))
-        .route("/metrics", get(observe::metrics))
-        .fallback(document)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            observe::record,
-        ))
-        .with_state(state)
+    Router::new().fallback(handle).with_state(Arc::new(state))
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = state.access_log.then(Instant::now);
+    let (parts, _body) = request.into_parts();
+    let route = Route::of(parts.uri.path());
+    let response = match route {
+        Route::Health | Route::Status | Route::Metrics => match parts.method {
+            Method::GET | Method::HEAD => observe::answer(&state, route),
+            _ => HttpError::MethodNotAllowed.into_response(),
+        },
+        _ => document(&state, &parts),
+    };
+    observe::record(&state, route, &parts, &response, started);
+    response
 }
 
-/// Every other path is a document of the snapshot, or nothing. Named steps, each of
-/// which may answer early.
-async fn document(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
+/// A document of the snapshot, or nothing. Named steps, each of which may answer early.
+fn document(state: &AppState, parts: &Parts) -> Response {
     if parts.uri.path().len() + parts.uri.query().map_or(0, str::len) > state.max_url_bytes {
         return HttpError::UriTooLong.into_response();
     }

@@ -5,10 +5,8 @@ use std::fmt::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
@@ -31,7 +29,16 @@ struct StatusBody<'a> {
     totals: IngestTotals,
 }
 
-pub async fn status(State(state): State<AppState>) -> Response {
+/// The answer of `/healthz`, `/status` or `/metrics`.
+pub fn answer(state: &AppState, route: Route) -> Response {
+    match route {
+        Route::Status => status(state),
+        Route::Metrics => metrics(state),
+        _ => "ok\n".into_response(),
+    }
+}
+
+fn status(state: &AppState) -> Response {
     let status = Arc::clone(&state.status.borrow());
     let body = StatusBody {
         version: env!("CARGO_PKG_VERSION"),
@@ -58,7 +65,7 @@ pub async fn status(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+fn metrics(state: &AppState) -> Response {
     let status = Arc::clone(&state.status.borrow());
     let mut out = String::with_capacity(4096);
     state.metrics.write_prometheus(&mut out);
@@ -143,16 +150,15 @@ fn age_seconds(then: chrono::DateTime<Utc>) -> f64 {
     (Utc::now() - then).num_milliseconds().max(0) as f64 / 1000.0
 }
 
-/// Counts every request by route, status and coding, and logs it when the access log is
+/// Counts every answer by route, status and coding, and logs it when the access log is
 /// on (one line, fields, after the response is built).
-pub async fn record(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
-    let started = state.access_log.then(Instant::now);
-    let route = Route::of(request.uri().path());
-    let head = request.method() == Method::HEAD;
-    let logged = state
-        .access_log
-        .then(|| (request.method().clone(), request.uri().to_string()));
-    let response = next.run(request).await;
+pub fn record(
+    state: &AppState,
+    route: Route,
+    request: &Parts,
+    response: &Response,
+    started: Option<Instant>,
+) {
     let headers = response.headers();
     let coding = match headers
         .get(header::CONTENT_ENCODING)
@@ -162,7 +168,7 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
         Some(b"gzip") => Coding::Gzip,
         _ => Coding::Identity,
     };
-    let bytes = if head {
+    let bytes = if request.method == Method::HEAD {
         0
     } else {
         headers
@@ -172,11 +178,11 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
     };
     let status = response.status().as_u16();
     state.metrics.record(route, status, coding, bytes);
-    if let (Some((method, uri)), Some(started)) = (logged, started) {
+    if let Some(started) = started {
         tracing::info!(
             target: "seedfeed::access",
-            %method,
-            %uri,
+            method = %request.method,
+            uri = %request.uri,
             status,
             bytes,
             encoding = coding.token(),
@@ -184,5 +190,4 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
             "request"
         );
     }
-    response
 }
