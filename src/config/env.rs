@@ -36,6 +36,7 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "TOMBSTONE_DAYS" => layer.tombstone_days = Some(number(&var, &value)?),
             "CACHE_MAX_AGE" => layer.cache_max_age = Some(number(&var, &value)?),
             "MAX_CONNECTIONS" => layer.max_connections = Some(number(&var, &value)?),
+            "WORKERS" => layer.workers = Some(number(&var, &value)?),
             "HEADER_READ_TIMEOUT" => layer.header_read_timeout = Some(number(&var, &value)?),
             "IDLE_TIMEOUT" => layer.idle_timeout = Some(number(&var, &value)?),
             "REQUEST_TIMEOUT" => layer.request_timeout = Some(number(&var, &value)?),

@@ -46,6 +46,7 @@ pub struct Layer {
     pub tombstone_days: Option<u32>,
     pub cache_max_age: Option<u32>,
     pub max_connections: Option<usize>,
+    pub workers: Option<usize>,
     pub header_read_timeout: Option<u64>,
     pub idle_timeout: Option<u64>,
     pub request_timeout: Option<u64>,
@@ -84,6 +85,7 @@ impl Layer {
             tombstone_days: Some(30),
             cache_max_age: Some(300),
             max_connections: Some(1024),
+            workers: None,
             header_read_timeout: Some(10),
             idle_timeout: Some(60),
             request_timeout: Some(60),
@@ -132,6 +134,7 @@ impl Layer {
             tombstone_days: self.tombstone_days.or(lower.tombstone_days),
             cache_max_age: self.cache_max_age.or(lower.cache_max_age),
             max_connections: self.max_connections.or(lower.max_connections),
+            workers: self.workers.or(lower.workers),
             header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
             idle_timeout: self.idle_timeout.or(lower.idle_timeout),
             request_timeout: self.request_timeout.or(lower.request_timeout),
@@ -168,6 +171,8 @@ pub struct Config {
     /// `Cache-Control: max-age` of documents that change (seconds).
     pub cache_max_age: u32,
     pub limits: Limits,
+    /// HTTP worker threads, each with its own listening socket.
+    pub workers: usize,
     pub max_url_bytes: usize,
     pub access_log: bool,
     pub log_level: String,
@@ -292,6 +297,10 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         tombstone_days: layer.tombstone_days.unwrap_or(30),
         cache_max_age: layer.cache_max_age.unwrap_or(300),
         limits,
+        workers: match layer.workers {
+            Some(n) => at_least(Some(n), "workers", 1)?,
+            None => std::thread::available_parallelism().map_or(1, usize::from),
+        },
         max_url_bytes: at_least(layer.max_url_bytes, "max_url_bytes", 64)?,
         access_log: layer.access_log.unwrap_or(false),
         log_level,

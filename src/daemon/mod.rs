@@ -10,13 +10,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
-use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::config::{Config, base_str, base_url_for};
-use crate::http::AppState;
+use crate::http::{AppState, Workers};
 use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings, Publisher, error_chain};
 use crate::model::Status;
 use crate::normalize::id_namespace;
@@ -28,9 +26,7 @@ use crate::watch::{FolderWatcher, SeedFolder};
 pub struct Running {
     addr: SocketAddr,
     base_url: Url,
-    stop_server: oneshot::Sender<()>,
-    server: JoinHandle<()>,
-    shutdown_timeout: Duration,
+    workers: Workers,
     inbox: mpsc::Sender<IngestMsg>,
     ingest: std::thread::JoinHandle<()>,
     first_scan: Option<oneshot::Receiver<()>>,
@@ -66,10 +62,14 @@ fn signal(kind: tokio::signal::unix::SignalKind) -> anyhow::Result<tokio::signal
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let folder = SeedFolder::open(&config.seeds)
         .with_context(|| format!("seeds folder {}", config.seeds.display()))?;
-    let listener = TcpListener::bind(config.listen)
-        .await
+    let listeners = crate::http::bind(config.listen, config.workers)
         .with_context(|| format!("cannot listen on {} (config key `listen`)", config.listen))?;
-    let addr = listener.local_addr().context("reading the bound address")?;
+    let addr = listeners
+        .first()
+        .map(std::net::TcpListener::local_addr)
+        .transpose()
+        .context("reading the bound address")?
+        .unwrap_or(config.listen);
     let base_url = config
         .base_url
         .clone()
@@ -120,22 +120,17 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .await
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
 
-    let (stop_server, stop) = oneshot::channel::<()>();
     let mut state = AppState::new(snapshots, status, config.cache_max_age);
     state.max_url_bytes = config.max_url_bytes;
     state.access_log = config.access_log;
     let metrics = Arc::clone(&state.metrics);
     let app = crate::http::router(state);
-    let limits = config.limits;
-    let server = tokio::spawn(crate::http::serve(listener, app, limits, metrics, async {
-        let _ = stop.await;
-    }));
+    let workers = crate::http::start(listeners, app, config.limits, metrics)
+        .context("starting the HTTP workers")?;
     Ok(Running {
         addr,
         base_url,
-        stop_server,
-        server,
-        shutdown_timeout: limits.shutdown_timeout,
+        workers,
         inbox,
         ingest,
         first_scan: Some(first_scan),
@@ -245,14 +240,11 @@ impl Running {
     /// Stops accepting, lets in-flight requests finish (up to a bound), stops ingest
     /// after its current batch, and closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let _ = self.stop_server.send(());
-        // The server drains for at most shutdown_timeout itself; the margin covers the
-        // close of whatever it then drops.
-        let margin = self.shutdown_timeout + Duration::from_secs(5);
-        match tokio::time::timeout(margin, self.server).await {
-            Ok(joined) => joined.context("the HTTP server task failed")?,
-            Err(_) => tracing::warn!("the HTTP server did not stop in time"),
-        }
+        // Each worker drains for at most shutdown_timeout.
+        let workers = self.workers;
+        tokio::task::spawn_blocking(move || workers.stop())
+            .await
+            .context("stopping the HTTP workers")?;
         drop(self._watcher);
         let _ = self.inbox.send(IngestMsg::Shutdown);
         let ingest = self.ingest;

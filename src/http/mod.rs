@@ -11,7 +11,7 @@ mod server;
 pub use conditional::{Answer, Validators, decide, http_date};
 pub use metrics::{Metrics, Route};
 pub use negotiate::{Coding, choose_coding, prefers_html};
-pub use server::{Limits, serve};
+pub use server::{Limits, Workers, bind, start};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -127,13 +127,14 @@ fn document(state: &AppState, parts: &Parts) -> Response {
         if_modified_since: header_str(header::IF_MODIFIED_SINCE),
         a_im: header_str(HeaderName::from_static("a-im")),
     };
+    // Deltas are only for readers that ask for them.
     let bases: Vec<&str> = match view {
-        View::Feed => document
+        View::Feed if request.a_im.is_some() => document
             .deltas
             .iter()
             .map(|d| d.base_etag.as_str())
             .collect(),
-        View::Browser => Vec::new(),
+        View::Feed | View::Browser => Vec::new(),
     };
     let answer = decide(request, &document.etag, document.last_modified, &bases);
     let representation = Representation {
@@ -147,11 +148,8 @@ fn document(state: &AppState, parts: &Parts) -> Response {
 /// Paths are compared decoded, so `/entries/a%20b` finds the entry of `a b`. A path that
 /// does not decode to UTF-8 names nothing we serve. Paths are only ever keys of the
 /// snapshot's map, never names on a filesystem.
-fn decode_path(raw: &str) -> Option<String> {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .ok()
-        .map(|path| path.into_owned())
+fn decode_path(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    percent_encoding::percent_decode_str(raw).decode_utf8().ok()
 }
 
 /// Whether a request carries a body (RFC 9112 §6.3): any `Transfer-Encoding`, or a
@@ -253,14 +251,17 @@ fn respond(
     };
     *response.status_mut() = status;
     let headers = response.headers_mut();
+    // Room for every header below, so the map never grows while they go in.
+    headers.reserve(14);
     let etag = match answer {
         Answer::Delta(_) => document.etag.clone(),
         _ => representation.etag(),
     };
-    if let Ok(etag) = HeaderValue::from_str(&etag) {
+    if let Ok(etag) = HeaderValue::from_maybe_shared(Bytes::from(etag)) {
         headers.insert(header::ETAG, etag);
     }
-    if let Ok(date) = HeaderValue::from_str(&http_date(document.last_modified)) {
+    if let Ok(date) = HeaderValue::from_maybe_shared(Bytes::from(http_date(document.last_modified)))
+    {
         headers.insert(header::LAST_MODIFIED, date);
     }
     headers.insert(

@@ -11,9 +11,15 @@
 //! - a cap on the request head's size (431) and on the URL's (414, checked by the router);
 //! - graceful shutdown: stop accepting, let requests in flight finish for at most
 //!   `shutdown_timeout`, then close what is left.
+//!
+//! Like nginx's worker processes, each worker thread runs its own single-threaded runtime
+//! with its own listening socket on the shared address (`SO_REUSEPORT`): the kernel
+//! spreads connections, and a request never crosses threads (no work stealing, no
+//! cross-thread wake-ups, which cost more than the request on a 2-core machine).
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -27,7 +33,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 
 use super::metrics::Metrics;
@@ -48,15 +54,96 @@ const OVERLOADED: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
 retry-after: 1\r\ncontent-length: 20\r\nconnection: close\r\n\r\nserver overloaded\r\n\r\n";
 
+/// Listening sockets on one address, one per worker (the first resolves port 0).
+pub fn bind(addr: SocketAddr, workers: usize) -> io::Result<Vec<std::net::TcpListener>> {
+    let mut listeners: Vec<std::net::TcpListener> = Vec::with_capacity(workers.max(1));
+    let mut addr = addr;
+    for _ in 0..workers.max(1) {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(1024)?;
+        let listener = std::net::TcpListener::from(socket);
+        addr = listener.local_addr()?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// The worker threads; they stop (draining) when told.
+pub struct Workers {
+    threads: Vec<std::thread::JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+/// Starts one worker thread per listener, each serving `app` on its own runtime.
+pub fn start(
+    listeners: Vec<std::net::TcpListener>,
+    app: Router,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+) -> io::Result<Workers> {
+    let (stop, stopped) = watch::channel(false);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut threads = Vec::with_capacity(listeners.len());
+    for (n, listener) in listeners.into_iter().enumerate() {
+        let app = app.clone();
+        let metrics = Arc::clone(&metrics);
+        let slots = Arc::clone(&slots);
+        let mut stopped = stopped.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name(format!("seedfeed-http-{n}"))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            let shutdown = async move {
+                                let _ = stopped.wait_for(|stop| *stop).await;
+                            };
+                            serve(listener, app, limits, metrics, slots, shutdown).await;
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "a worker could not take its listener")
+                        }
+                    }
+                });
+            })?;
+        threads.push(thread);
+    }
+    Ok(Workers { threads, stop })
+}
+
+impl Workers {
+    /// Stops accepting and waits for the workers to drain (each for at most
+    /// `shutdown_timeout`). Blocks: call it off the async workers.
+    pub fn stop(self) {
+        let _ = self.stop.send(true);
+        for thread in self.threads {
+            if thread.join().is_err() {
+                tracing::error!("an HTTP worker panicked");
+            }
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then drains.
-pub async fn serve(
+async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
     metrics: Arc<Metrics>,
+    slots: Arc<Semaphore>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
