@@ -2,8 +2,9 @@
 //! behaviour can take the server down or grow its memory without bound.
 //!
 //! - a cap on open connections (over it, a short 503 and close);
-//! - a header-read timeout: a request head must arrive whole within it; hyper also applies
-//!   it to the wait for the next request on a kept-alive connection;
+//! - a header-read timeout: from a request's first byte, its answer must start within it
+//!   (our handler answers at once, so this bounds the reading of the head: a slowloris
+//!   client trickling header bytes is cut off);
 //! - an idle timeout: a connection that moves no byte either way for that long is closed
 //!   (a reader that stops reading its response, a stalled socket);
 //! - a request timeout: one response must be sent within it, so a client that reads a
@@ -28,7 +29,7 @@ use std::time::Duration;
 
 use axum::Router;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -147,8 +148,8 @@ async fn serve(
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
+        // Our stream enforces the header-read timeout, without a timer per request.
+        .header_read_timeout(None)
         .max_buf_size(limits.max_header_bytes.max(8192))
         .keep_alive(true);
     tokio::pin!(shutdown);
@@ -195,15 +196,20 @@ async fn serve(
     }
 }
 
-/// A TCP stream that fails with `TimedOut` once no byte has moved either way for `idle`,
-/// or once one response has taken longer than `request` to send. A response starts with
-/// the first write after a read and ends when hyper flushes it. The timer is re-armed
-/// only when it fires, not on every read or write.
+/// A TCP stream that enforces the time limits of a connection. It fails with `TimedOut`
+/// once no byte has moved either way for `idle`; once a request that started (its first
+/// byte read while no response was pending) has had no answer for `head`; or once one
+/// response has taken longer than `request` to send (it starts with the first write and
+/// ends when hyper flushes it). One timer per connection, re-armed only when it fires,
+/// not on every read or write.
 struct TimedStream {
     stream: TcpStream,
     idle: Duration,
+    head: Duration,
     request: Duration,
     last_progress: Instant,
+    /// When the request being read began, until its answer starts.
+    request_started: Option<Instant>,
     response_started: Option<Instant>,
     timer: Pin<Box<Sleep>>,
 }
@@ -214,19 +220,24 @@ impl TimedStream {
         Self {
             stream,
             idle: limits.idle_timeout,
+            head: limits.header_read_timeout,
             request: limits.request_timeout,
             last_progress: now,
+            request_started: None,
             response_started: None,
             timer: Box::pin(tokio::time::sleep_until(now + limits.idle_timeout)),
         }
     }
 
     fn deadline(&self) -> Instant {
-        let idle = self.last_progress + self.idle;
-        match self.response_started {
-            Some(started) => idle.min(started + self.request),
-            None => idle,
+        let mut deadline = self.last_progress + self.idle;
+        if let Some(started) = self.request_started {
+            deadline = deadline.min(started + self.head);
         }
+        if let Some(started) = self.response_started {
+            deadline = deadline.min(started + self.request);
+        }
+        deadline
     }
 
     /// Errors when a limit has passed; otherwise keeps the timer armed for the current
@@ -250,6 +261,7 @@ impl TimedStream {
     fn wrote(&mut self) {
         let now = Instant::now();
         self.last_progress = now;
+        self.request_started = None;
         self.response_started.get_or_insert(now);
     }
 }
@@ -264,7 +276,11 @@ impl AsyncRead for TimedStream {
         match Pin::new(&mut self.stream).poll_read(cx, buf) {
             Poll::Ready(result) => {
                 if buf.filled().len() > before {
-                    self.last_progress = Instant::now();
+                    let now = Instant::now();
+                    self.last_progress = now;
+                    if self.response_started.is_none() {
+                        self.request_started.get_or_insert(now);
+                    }
                 }
                 Poll::Ready(result)
             }
