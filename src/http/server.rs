@@ -55,25 +55,24 @@ const OVERLOADED: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
 retry-after: 1\r\ncontent-length: 20\r\nconnection: close\r\n\r\nserver overloaded\r\n\r\n";
 
-/// Listening sockets on one address, one per worker (the first resolves port 0).
+/// The listening socket, and a handle on it for each worker: all accept from one queue,
+/// so a free worker takes the next connection (as nginx's workers share their socket).
 pub fn bind(addr: SocketAddr, workers: usize) -> io::Result<Vec<std::net::TcpListener>> {
-    let mut listeners: Vec<std::net::TcpListener> = Vec::with_capacity(workers.max(1));
-    let mut addr = addr;
-    for _ in 0..workers.max(1) {
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(addr),
-            socket2::Type::STREAM,
-            Some(socket2::Protocol::TCP),
-        )?;
-        socket.set_reuse_address(true)?;
-        socket.set_reuse_port(true)?;
-        socket.set_nonblocking(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(1024)?;
-        let listener = std::net::TcpListener::from(socket);
-        addr = listener.local_addr()?;
-        listeners.push(listener);
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    let listener = std::net::TcpListener::from(socket);
+    let mut listeners = Vec::with_capacity(workers.max(1));
+    for _ in 1..workers.max(1) {
+        listeners.push(listener.try_clone()?);
     }
+    listeners.push(listener);
     Ok(listeners)
 }
 
