@@ -124,7 +124,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     state.max_url_bytes = config.max_url_bytes;
     state.access_log = config.access_log;
     let metrics = Arc::clone(&state.metrics);
-    let app = crate::http::router(state);
+    let app = Arc::new(state);
     let workers = crate::http::start(listeners, app, config.limits, metrics)
         .context("starting the HTTP workers")?;
     Ok(Running {

@@ -16,9 +16,7 @@ pub use server::{Limits, Workers, bind, start};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -65,25 +63,23 @@ impl AppState {
     }
 }
 
-/// The application as a service: what the daemon serves and what tests call. One handler
-/// takes every request: the few fixed paths are matched before the document lookup, and
-/// every answer is counted (and logged, when asked) in one place.
-pub fn router(state: AppState) -> Router {
-    Router::new().fallback(handle).with_state(Arc::new(state))
-}
-
-async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+/// Answers one request: what every worker's connections call, and what tests call with a
+/// request they build. The few fixed paths are matched before the document lookup, and
+/// every answer is counted (and logged, when asked) in one place. hyper calls this
+/// directly: an axum `Router` in between cost 5 to 10 % of the CPU time of a 304 on 2
+/// cores (measured under wrk), for a table of three fixed paths and one map lookup.
+pub fn answer<B>(state: &AppState, request: axum::http::Request<B>) -> Response {
     let started = state.access_log.then(Instant::now);
     let (parts, _body) = request.into_parts();
     let route = Route::of(parts.uri.path());
     let response = match route {
         Route::Health | Route::Status | Route::Metrics => match parts.method {
-            Method::GET | Method::HEAD => observe::answer(&state, route),
+            Method::GET | Method::HEAD => observe::answer(state, route),
             _ => HttpError::MethodNotAllowed.into_response(),
         },
-        _ => document(&state, &parts),
+        _ => document(state, &parts),
     };
-    observe::record(&state, route, &parts, &response, started);
+    observe::record(state, route, &parts, &response, started);
     response
 }
 
@@ -385,6 +381,72 @@ mod tests {
         );
         assert_eq!(decode_path("/feed.atom").as_deref(), Some("/feed.atom"));
         assert_eq!(decode_path("/%ff"), None);
+    }
+
+    use crate::model::{Article, Entry, EntryKey};
+    use crate::normalize::{id_namespace, normalize};
+    use crate::render::{Renderer, Site};
+
+    fn state() -> AppState {
+        let site = Site {
+            base: "https://x.org".into(),
+            title: "X".into(),
+            description: "D".into(),
+            author: "A".into(),
+            language: "en".into(),
+            id_namespace: id_namespace("t"),
+            feed_size: 10,
+        };
+        let article = Article {
+            title: "T".into(),
+            paragraphs: vec!["p".repeat(500)],
+            ..Article::default()
+        };
+        let entry = Entry {
+            draft: normalize(EntryKey::new("k"), &article, &id_namespace("t")),
+            published: chrono::DateTime::UNIX_EPOCH,
+            updated: chrono::DateTime::UNIX_EPOCH,
+        };
+        let mut renderer = Renderer::new(site);
+        renderer.set_pages(std::slice::from_ref(&entry));
+        let snapshot = renderer.snapshot(&[entry], &[]).unwrap();
+        // A receiver keeps the last value after its sender is gone.
+        let (_, snapshots) = watch::channel(Arc::new(snapshot));
+        let (_, status) = watch::channel(Arc::new(Status::default()));
+        AppState::new(snapshots, status, 300)
+    }
+
+    fn request(method: Method, path: &str, headers: &[(&str, &str)]) -> axum::http::Request<()> {
+        let mut builder = axum::http::Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap()
+    }
+
+    #[test]
+    fn the_app_answers_requests_it_is_handed() {
+        let state = state();
+        let get = |path: &str, headers: &[(&str, &str)]| {
+            answer(&state, request(Method::GET, path, headers))
+        };
+        assert_eq!(get("/healthz", &[]).status(), 200);
+        assert_eq!(get("/nothing", &[]).status(), 404);
+        assert_eq!(
+            answer(&state, request(Method::POST, "/healthz", &[])).status(),
+            405
+        );
+        let feed = get("/feed.atom", &[("accept-encoding", "gzip")]);
+        assert_eq!(feed.status(), 200);
+        assert_eq!(feed.headers()["content-encoding"], "gzip");
+        let etag = feed.headers()["etag"].to_str().unwrap().to_owned();
+        assert_eq!(get("/feed.atom", &[("if-none-match", &etag)]).status(), 304);
+        assert_eq!(
+            get("/entries/k", &[]).headers()["content-type"],
+            "text/html; charset=utf-8"
+        );
+        let metrics = get("/metrics", &[]);
+        assert_eq!(metrics.status(), 200);
     }
 
     #[test]

@@ -27,11 +27,9 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -82,10 +80,10 @@ pub struct Workers {
     stop: watch::Sender<bool>,
 }
 
-/// Starts one worker thread per listener, each serving `app` on its own runtime.
+/// Starts one worker thread per listener, each answering with `app` on its own runtime.
 pub fn start(
     listeners: Vec<std::net::TcpListener>,
-    app: Router,
+    app: Arc<super::AppState>,
     limits: Limits,
     metrics: Arc<Metrics>,
 ) -> io::Result<Workers> {
@@ -93,7 +91,7 @@ pub fn start(
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut threads = Vec::with_capacity(listeners.len());
     for (n, listener) in listeners.into_iter().enumerate() {
-        let app = app.clone();
+        let app = Arc::clone(&app);
         let metrics = Arc::clone(&metrics);
         let slots = Arc::clone(&slots);
         let mut stopped = stopped.clone();
@@ -135,10 +133,10 @@ impl Workers {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then drains.
+/// Answers connections on `listener` with `app` until `shutdown` completes, then drains.
 async fn serve(
     listener: TcpListener,
-    app: Router,
+    app_state: Arc<super::AppState>,
     limits: Limits,
     metrics: Arc<Metrics>,
     slots: Arc<Semaphore>,
@@ -173,7 +171,12 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(TimedStream::new(stream, &limits));
-        let connection = builder.serve_connection(io, TowerToHyperService::new(app.clone()));
+        let state = std::sync::Arc::clone(&app_state);
+        let service = hyper::service::service_fn(move |request| {
+            let response = super::answer(&state, request);
+            std::future::ready(Ok::<_, std::convert::Infallible>(response))
+        });
+        let connection = builder.serve_connection(io, service);
         let connection = graceful.watch(connection);
         let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
