@@ -8,7 +8,7 @@ mod negotiate;
 mod observe;
 mod server;
 
-pub use conditional::{Answer, Validators, decide, http_date};
+pub use conditional::{Answer, Validators, decide};
 pub use metrics::{Metrics, Route};
 pub use negotiate::{Coding, choose_coding, prefers_html};
 pub use server::{Limits, Workers, bind, start};
@@ -256,8 +256,7 @@ fn respond(
     if let Ok(etag) = HeaderValue::from_maybe_shared(Bytes::from(etag)) {
         headers.insert(header::ETAG, etag);
     }
-    if let Ok(date) = HeaderValue::from_maybe_shared(Bytes::from(http_date(document.last_modified)))
-    {
+    if let Ok(date) = HeaderValue::from_maybe_shared(document.last_modified_text.clone()) {
         headers.insert(header::LAST_MODIFIED, date);
     }
     headers.insert(

@@ -186,6 +186,8 @@ pub struct Document {
     /// A strong validator: a hash of the body, quoted.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
+    /// `last_modified` as an IMF-fixdate (RFC 9110 §5.6.7), written once, not per request.
+    pub last_modified_text: Bytes,
     pub caching: Caching,
     /// RFC 3229 deltas: for an earlier version's ETag, this document's entries added or
     /// changed since that version.
@@ -213,6 +215,7 @@ impl Document {
             brotli: None,
             media_type,
             last_modified,
+            last_modified_text: Bytes::from(httpdate::fmt_http_date(last_modified.into())),
             caching: Caching::Revalidate,
             deltas: Vec::new(),
             browser_view: false,
@@ -377,6 +380,16 @@ pub fn category_title(site: &Site, category: &Category) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_modified_is_an_imf_fixdate() {
+        let time = DateTime::from_timestamp(784111777, 0).unwrap();
+        let document = Document::new(Vec::new(), HTML_TYPE, time);
+        assert_eq!(
+            &document.last_modified_text[..],
+            b"Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+    }
 
     fn site(base: &str) -> Site {
         Site {
