@@ -113,10 +113,12 @@ impl Ingest {
         Ok(())
     }
 
-    /// Polls until nothing is left settling: the end of the first scan. A file that
-    /// never stops changing is left to the driver loop rather than holding start-up.
+    /// Polls until nothing is left settling: the end of the first scan. Files that keep
+    /// changing, with nothing else settling for a while, are left to the driver loop
+    /// rather than holding start-up; a big folder that takes long to ingest is not.
     pub fn settle_all(&mut self) -> Result<(), IngestError> {
-        let give_up = Instant::now() + self.settings.settle * 4 + Duration::from_secs(2);
+        let patience = self.settings.settle * 4 + Duration::from_secs(2);
+        let mut give_up = Instant::now() + patience;
         while !self.settler.is_empty() {
             if Instant::now() >= give_up {
                 tracing::warn!(
@@ -125,7 +127,11 @@ impl Ingest {
                 );
                 break;
             }
+            let pending = self.settler.len();
             self.process_settled()?;
+            if self.settler.len() < pending {
+                give_up = Instant::now() + patience;
+            }
             if !self.settler.is_empty() {
                 std::thread::sleep(self.tick());
             }
