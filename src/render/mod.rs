@@ -15,8 +15,10 @@ mod json_feed;
 mod opml;
 mod renderer;
 mod rss;
+mod shards;
 
 pub use renderer::Renderer;
+pub use shards::DocumentMap;
 
 use std::sync::Arc;
 
@@ -253,30 +255,40 @@ pub fn etag_of(body: &[u8]) -> String {
 /// holds an `Arc` of the current one and never renders anything.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    documents: std::collections::HashMap<String, Arc<Document>>,
+    /// Entry pages and archive pages: many, and mostly unchanged from one snapshot to the
+    /// next, so shared with the last snapshot.
+    pub(crate) pages: DocumentMap,
+    pub(crate) archives: DocumentMap,
+    /// The feeds, the index and the rest: few, and rendered for each snapshot.
+    pub(crate) others: std::collections::HashMap<String, Arc<Document>>,
 }
 
 impl Snapshot {
     pub fn get(&self, path: &str) -> Option<&Arc<Document>> {
-        self.documents.get(path)
-    }
-
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.documents.keys().map(String::as_str)
+        if path.starts_with("/entries/") {
+            self.pages.get(path)
+        } else if path.starts_with("/archive/") {
+            self.archives.get(path)
+        } else {
+            self.others.get(path)
+        }
     }
 
     pub fn documents(&self) -> impl Iterator<Item = (&str, &Arc<Document>)> {
-        self.documents
-            .iter()
-            .map(|(path, doc)| (path.as_str(), doc))
+        let others = self.others.iter().map(|(path, doc)| (path.as_str(), doc));
+        self.pages.iter().chain(self.archives.iter()).chain(others)
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.documents().map(|(path, _)| path)
     }
 
     pub fn len(&self) -> usize {
-        self.documents.len()
+        self.pages.len() + self.archives.len() + self.others.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.documents.is_empty()
+        self.len() == 0
     }
 }
 

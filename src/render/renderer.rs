@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::DateTime;
 
 use super::delta::History;
+use super::shards::DocumentMap;
 use super::{
     Archive, Caching, Document, FeedDoc, Format, HTML_TYPE, INDEX_PATH, MAIN_STEM, OPML_PATH,
     OPML_TYPE, RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem, category_stem,
@@ -22,13 +23,13 @@ const FEED_XSL: &str = include_str!("feed.xsl");
 pub struct Renderer {
     site: Site,
     /// Entry pages, by path.
-    pages: HashMap<String, Arc<Document>>,
+    pages: DocumentMap,
     /// Each section's feed documents, by slug, then path.
     sections: HashMap<String, HashMap<String, Arc<Document>>>,
     /// Every section with a feed, for the index and the OPML list.
     categories: Vec<Category>,
     /// Full archive pages, by path; never re-rendered.
-    archives: HashMap<String, Arc<Document>>,
+    archives: DocumentMap,
     newest_archive: Option<u64>,
     /// The main feeds, index and OPML list of the last snapshot, reused while their bytes
     /// are equal (with their compressed variants and deltas).
@@ -41,10 +42,10 @@ impl Renderer {
     pub fn new(site: Site) -> Self {
         Self {
             site,
-            pages: HashMap::new(),
+            pages: DocumentMap::default(),
             sections: HashMap::new(),
             categories: Vec::new(),
-            archives: HashMap::new(),
+            archives: DocumentMap::default(),
             newest_archive: None,
             main: HashMap::new(),
             stylesheet: Arc::new(
@@ -124,7 +125,7 @@ impl Renderer {
 
     /// Drops every archive page (before rendering them again for a new base URL).
     pub fn clear_archive_pages(&mut self) {
-        self.archives.clear();
+        self.archives = DocumentMap::default();
         self.newest_archive = None;
     }
 
@@ -207,16 +208,10 @@ impl Renderer {
         self.main = feed_documents(&self.site, &mut self.history, &feed, &previous)?;
         let updated = feed.updated();
 
-        let mut documents = self.pages.clone();
-        documents.extend(
-            self.archives
-                .iter()
-                .map(|(p, d)| (p.clone(), Arc::clone(d))),
-        );
+        let mut others: HashMap<String, Arc<Document>> = HashMap::new();
         for section in self.sections.values() {
-            documents.extend(section.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
+            others.extend(section.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
         }
-        documents.extend(self.main.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
         let index = html::index_page(&self.site, latest, &self.categories);
         let list = opml::render(&self.site, &self.categories, updated);
         for (path, body, media_type) in
@@ -225,11 +220,15 @@ impl Renderer {
             let mut document = Document::new(body, media_type, updated);
             document.cors = path == OPML_PATH;
             let document = reuse_or_compress(previous.get(path), document);
-            self.main.insert(path.to_owned(), Arc::clone(&document));
-            documents.insert(path.to_owned(), document);
+            self.main.insert(path.to_owned(), document);
         }
-        documents.insert(XSL_PATH.to_owned(), Arc::clone(&self.stylesheet));
-        Ok(Snapshot { documents })
+        others.extend(self.main.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
+        others.insert(XSL_PATH.to_owned(), Arc::clone(&self.stylesheet));
+        Ok(Snapshot {
+            pages: self.pages.clone(),
+            archives: self.archives.clone(),
+            others,
+        })
     }
 }
 
