@@ -236,6 +236,44 @@ async fn slow_clients_are_cut_off_and_do_not_block_others() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_trickled_forever_is_cut_off_at_the_header_read_timeout() {
+    // The idle timeout is far away: only the header-read timeout can end this.
+    let daemon = TestDaemon::start_with(Layer {
+        header_read_timeout: Some(1),
+        idle_timeout: Some(600),
+        ..Layer::default()
+    })
+    .await;
+    let addr = daemon.url("").trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    let mut closed = false;
+    while std::time::Instant::now() < deadline {
+        // One more header line every 200 ms, as a slowloris client sends them.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if stream.write_all(b"X-Slow: yes\r\n").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut probe = [0u8; 1];
+        match tokio::time::timeout(std::time::Duration::from_millis(1), stream.read(&mut probe))
+            .await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(closed, "a trickled head kept its connection open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_connection_cap_a_client_gets_503() {
     let daemon = TestDaemon::start_with(Layer {
         max_connections: Some(4),

@@ -245,6 +245,13 @@ impl TimedStream {
     /// Errors when a limit has passed; otherwise keeps the timer armed for the current
     /// deadline (and registers the task to be woken at it).
     fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        // A request head still incomplete brings the deadline forward: re-arm for it.
+        // (A complete request never gets here with one pending, so the fast path never
+        // touches the timer.)
+        let deadline = self.deadline();
+        if deadline < self.timer.deadline() {
+            self.timer.as_mut().reset(deadline);
+        }
         loop {
             if self.timer.as_mut().poll(cx).is_pending() {
                 return Ok(());
