@@ -1,6 +1,7 @@
-//! The HTTP surface: an axum router that only looks documents up in the current
-//! [`Snapshot`]. No request renders, compresses or touches the database: a request is a
-//! lookup and a write.
+//! The HTTP surface: [`answer`] only looks documents up in the current [`Snapshot`]. No
+//! request renders, compresses or touches the database: a request is a lookup and a
+//! write. The listener and its limits are in `server`; the protocol rules (conditional
+//! requests, negotiation) are pure functions in their own files.
 
 mod conditional;
 mod metrics;

@@ -191,7 +191,7 @@ async fn serve(
     }
     drop(listener);
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections drained"),
+        () = graceful.shutdown() => tracing::debug!("a worker's connections drained"),
         () = tokio::time::sleep(limits.shutdown_timeout) => {
             tracing::warn!(timeout_secs = limits.shutdown_timeout.as_secs(), "connections still open after shutdown_timeout; closing them");
         }
