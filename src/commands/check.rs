@@ -13,7 +13,7 @@ use crate::ingest::ArticleReader;
 use crate::model::{ContentHash, EntryKey, RejectReason};
 use crate::normalize::id_namespace;
 use crate::store::FileChange;
-use crate::watch::{SeedFolder, seed_key};
+use crate::watch::{SeedFolder, path_key};
 
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let folder = SeedFolder::open(&config.seeds)
@@ -32,7 +32,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let (mut articles, mut duplicates, mut rejects) = (0, 0, 0);
     let mut out = std::io::stdout().lock();
     for (path, _) in &files {
-        let Some(key) = seed_key(path) else { continue };
+        let Some(key) = path_key(path) else { continue };
         let shown = |path: &str| config.seeds.join(path).display().to_string();
         let outcome = match key_owner.get(&key) {
             Some(other) => Err(RejectReason::KeyConflict {

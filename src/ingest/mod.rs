@@ -19,7 +19,7 @@ use crate::normalize::normalize;
 use crate::parse::parse_article;
 use crate::render::RenderError;
 use crate::store::{ApplyOutcome, FileChange, Store, StoreError};
-use crate::watch::{SeedFolder, SeedRead, Settled, Settler, WatchEvent, seed_key};
+use crate::watch::{SeedFolder, SeedRead, Settled, Settler, WatchEvent, path_key};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -113,6 +113,28 @@ impl Ingest {
         Ok(())
     }
 
+    /// A folder appeared, went or moved: every file on disk under it, and every file
+    /// stored under it, is looked at (a folder moved in or out brings no event for the
+    /// files inside it).
+    fn look_under(&mut self, dir: &str) -> Result<(), IngestError> {
+        let now = Instant::now();
+        let on_disk = self.settings.reader.folder.scan_under(dir);
+        let stored = self.store.known_files_under(dir)?;
+        tracing::debug!(
+            folder = dir,
+            on_disk = on_disk.len(),
+            stored = stored.len(),
+            "a folder changed"
+        );
+        for (path, _) in on_disk {
+            self.settler.touch(path, now);
+        }
+        for path in stored {
+            self.settler.touch(path, now);
+        }
+        Ok(())
+    }
+
     /// Polls until nothing is left settling: the end of the first scan. Files that keep
     /// changing, with nothing else settling for a while, are left to the driver loop
     /// rather than holding start-up; a big folder that takes long to ingest is not.
@@ -190,11 +212,15 @@ impl Ingest {
     /// Takes one message; `Break` means stop.
     fn handle(&mut self, message: IngestMsg) -> ControlFlow<()> {
         match message {
-            IngestMsg::Watch(WatchEvent::Paths(paths)) => {
-                let now = Instant::now();
-                for path in paths {
-                    self.settler.touch(path, now);
-                }
+            IngestMsg::Watch(WatchEvent::Changed(path)) => {
+                self.settler.touch(path, Instant::now());
+            }
+            IngestMsg::Watch(WatchEvent::Finished(path)) => {
+                let root = self.settings.reader.folder.root();
+                self.settler.finish(root, path, Instant::now());
+            }
+            IngestMsg::Watch(WatchEvent::Tree(dir)) => {
+                log_error(self.look_under(&dir));
             }
             IngestMsg::Watch(WatchEvent::Rescan(why)) => {
                 tracing::warn!(reason = %why, "rescanning the seeds folder");
@@ -254,7 +280,7 @@ impl Ingest {
             Settled::Absent(path) => return FileChange::Removed { path: path.clone() },
             Settled::Present(path) => path,
         };
-        match seed_key(path) {
+        match path_key(path) {
             Some(key) => self.settings.reader.read(path, key),
             None => FileChange::Removed { path: path.clone() },
         }

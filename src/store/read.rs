@@ -30,6 +30,19 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The paths of the files stored under one subfolder (relative path) of the seeds
+    /// folder, at any depth.
+    pub fn known_files_under(&self, dir: &str) -> Result<Vec<String>, StoreError> {
+        // Every path under `dir/` sorts between `dir/` and `dir0` ('0' follows '/').
+        let low = format!("{dir}/");
+        let high = format!("{dir}0");
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path FROM files WHERE path > ?1 AND path < ?2")?;
+        let rows = stmt.query_map(params![low, high], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The newest `limit` live entries, newest first.
     pub fn latest_entries(&self, limit: usize) -> Result<Vec<Entry>, StoreError> {
         let sql = format!(

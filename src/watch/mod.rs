@@ -9,11 +9,10 @@ pub use settle::{Settled, Settler};
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::{Component, Path, PathBuf};
 
-use notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind, RenameMode};
+use notify::{EventKind, RecursiveMode, Watcher};
 
 use crate::model::{EntryKey, RejectReason};
 use crate::store::FileStamp;
@@ -36,6 +35,12 @@ pub fn seed_key(file_name: &str) -> Option<EntryKey> {
     Some(EntryKey::new(stem))
 }
 
+/// The entry key of an article file by its path relative to the seeds folder: its file
+/// name's, wherever the subfolder.
+pub fn path_key(relative: &str) -> Option<EntryKey> {
+    seed_key(file_name(relative))
+}
+
 /// The outcome of reading one seed file.
 #[derive(Debug)]
 pub enum SeedRead {
@@ -52,6 +57,8 @@ pub enum SeedRead {
 }
 
 /// The seeds folder, resolved once so that symlink targets can be checked against it.
+/// Article files may sit in subfolders at any depth; hidden folders (`.git`, rsync's
+/// temporary ones) are never entered.
 #[derive(Debug, Clone)]
 pub struct SeedFolder {
     root: PathBuf,
@@ -73,43 +80,107 @@ impl SeedFolder {
         &self.root
     }
 
-    /// The path relative to the folder, when `path` is an article file directly in it.
-    pub fn relative(&self, path: &Path) -> Option<String> {
-        if path.parent()? != self.root {
-            return None;
+    /// The path relative to the folder (components joined by `/`), when `path` lies
+    /// inside it below no hidden folder: `None` for anything else.
+    fn relative_any(&self, path: &Path) -> Option<String> {
+        let inner = path.strip_prefix(&self.root).ok()?;
+        let mut relative = String::new();
+        for component in inner.components() {
+            let Component::Normal(name) = component else {
+                return None;
+            };
+            let name = name.to_str()?;
+            if name.starts_with('.') {
+                return None;
+            }
+            if !relative.is_empty() {
+                relative.push('/');
+            }
+            relative.push_str(name);
         }
-        let name = path.file_name()?.to_str()?;
-        seed_key(name).map(|_| name.to_owned())
+        (!relative.is_empty()).then_some(relative)
     }
 
-    /// Every article file in the folder with its stamp (reading none of them).
+    /// The path relative to the folder, when `path` names an article file in it.
+    pub fn relative(&self, path: &Path) -> Option<String> {
+        let relative = self.relative_any(path)?;
+        path_key(&relative).map(|_| relative)
+    }
+
+    /// Every article file in the folder and its subfolders, with its stamp (reading none
+    /// of them), sorted by path.
     pub fn scan(&self) -> std::io::Result<Vec<(String, FileStamp)>> {
         let mut found = Vec::new();
-        for dirent in std::fs::read_dir(&self.root)? {
-            let dirent = dirent?;
-            let Some(name) = dirent.file_name().to_str().map(str::to_owned) else {
-                tracing::warn!(path = ?dirent.path(), "file name is not UTF-8; skipped");
-                continue;
-            };
-            if seed_key(&name).is_none() {
-                continue;
-            }
-            let path = dirent.path();
-            match stat(&path) {
-                Some(meta) if meta.is_dir() => {}
-                Some(meta) => found.push((name, stamp_of(&meta))),
-                // Vanished since the listing, or a dangling symlink: reported when read.
-                None => found.push((
-                    name,
-                    FileStamp {
-                        size: 0,
-                        mtime_ns: 0,
-                    },
-                )),
-            }
-        }
+        self.scan_into(&self.root, &mut found)?;
         found.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(found)
+    }
+
+    /// Every article file under one subfolder (relative path), as [`Self::scan`] lists
+    /// them; nothing when it is not a folder (any more).
+    pub fn scan_under(&self, relative_dir: &str) -> Vec<(String, FileStamp)> {
+        let mut found = Vec::new();
+        let dir = self.root.join(relative_dir);
+        let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|meta| meta.is_dir());
+        if is_dir && let Err(error) = self.scan_into(&dir, &mut found) {
+            tracing::warn!(path = relative_dir, %error, "cannot list a subfolder");
+        }
+        found
+    }
+
+    /// Walks one folder depth first. Symlinked folders are not followed (no loops, and no
+    /// way out of the seeds folder); a subfolder that cannot be listed is logged and
+    /// skipped, so one bad folder does not hide the rest.
+    fn scan_into(&self, dir: &Path, found: &mut Vec<(String, FileStamp)>) -> std::io::Result<()> {
+        let mut pending = vec![dir.to_owned()];
+        let mut first = true;
+        while let Some(dir) = pending.pop() {
+            let listing = match std::fs::read_dir(&dir) {
+                Ok(listing) => listing,
+                // The seeds folder itself must be listable; a subfolder may vanish or be
+                // closed to us.
+                Err(e) if first => return Err(e),
+                Err(error) => {
+                    tracing::warn!(path = ?dir, %error, "cannot list a subfolder; skipped");
+                    continue;
+                }
+            };
+            first = false;
+            for dirent in listing {
+                let dirent = dirent?;
+                let path = dirent.path();
+                let Some(relative) = self.relative_any(&path) else {
+                    if dirent.file_name().to_str().is_none() {
+                        tracing::warn!(path = ?path, "file name is not UTF-8; skipped");
+                    }
+                    continue;
+                };
+                let Ok(kind) = dirent.file_type() else {
+                    continue;
+                };
+                if kind.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                if path_key(&relative).is_none() {
+                    continue;
+                }
+                match stat(&path) {
+                    // A symlink to a folder is not followed, and is no article either.
+                    Some(meta) if meta.is_dir() => {}
+                    Some(meta) => found.push((relative, stamp_of(&meta))),
+                    // Vanished since the listing, or a dangling symlink: reported when read.
+                    None => found.push((
+                        relative,
+                        FileStamp {
+                            size: 0,
+                            mtime_ns: 0,
+                        },
+                    )),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads one article file safely: only a regular file inside the folder is opened
@@ -130,6 +201,10 @@ impl SeedFolder {
                 );
             }
         };
+        // A folder with an article's name is walked as a folder, not read as a file.
+        if link_meta.is_dir() {
+            return SeedRead::Gone;
+        }
         let (target, meta) = if link_meta.file_type().is_symlink() {
             match self.resolve_symlink(&path) {
                 Ok(resolved) => resolved,
@@ -255,22 +330,33 @@ pub fn stamp_of(meta: &Metadata) -> FileStamp {
     }
 }
 
-/// What the watcher tells the ingest driver, in our own terms.
+/// The file name part of a relative path.
+fn file_name(relative: &str) -> &str {
+    relative.rsplit_once('/').map_or(relative, |(_, name)| name)
+}
+
+/// What the watcher tells the ingest driver, in our own terms. Paths are relative to
+/// the seeds folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchEvent {
-    /// These article files (relative paths) may have changed, appeared or gone.
-    Paths(Vec<String>),
+    /// This article file may have changed, appeared or gone: it settles before it is read.
+    Changed(String),
+    /// This article file was closed after writing, or renamed into place: its writer is
+    /// done, so it need not wait to settle (unless it changes again).
+    Finished(String),
+    /// A folder appeared, went, or was renamed (or this path may have been one): every
+    /// file under it is looked at.
+    Tree(String),
     /// Events were lost (queue overflow, watcher error): compare the whole folder.
     Rescan(String),
 }
 
-/// A notify watcher on the seeds folder; events stop when it is dropped.
+/// A notify watcher on the seeds folder and its subfolders; events stop when it is
+/// dropped. Events are passed on one by one as they come, without a debounce delay:
+/// the ingest driver groups what arrives together, and the settle stage decides.
 pub struct FolderWatcher {
-    _debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+    _watcher: notify::RecommendedWatcher,
 }
-
-/// Events are grouped over this long before they reach the settle stage.
-const DEBOUNCE: Duration = Duration::from_millis(50);
 
 impl FolderWatcher {
     pub fn start(
@@ -278,58 +364,82 @@ impl FolderWatcher {
         deliver: impl Fn(WatchEvent) + Send + 'static,
     ) -> notify::Result<Self> {
         let translator = folder.clone();
-        let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
+        let handler = move |result: notify::Result<notify::Event>| {
             for event in translator.translate(result) {
                 deliver(event);
             }
-        })?;
-        debouncer.watch(folder.root(), RecursiveMode::NonRecursive)?;
-        Ok(Self {
-            _debouncer: debouncer,
-        })
+        };
+        // Symlinked folders are not followed: files are only read inside the folder.
+        let config = notify::Config::default().with_follow_symlinks(false);
+        let mut watcher = notify::RecommendedWatcher::new(handler, config)?;
+        watcher.watch(folder.root(), RecursiveMode::Recursive)?;
+        Ok(Self { _watcher: watcher })
     }
 }
 
 impl SeedFolder {
-    /// notify's events to ours. Whether a path was created, modified or removed does not
-    /// matter here: the settle stage looks at the file itself and decides, so a rename,
-    /// an atomic save or a delete-and-recreate all end in the right state.
-    fn translate(&self, result: DebounceEventResult) -> Vec<WatchEvent> {
-        let events = match result {
-            Ok(events) => events,
-            Err(errors) => {
-                let message = errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return vec![WatchEvent::Rescan(format!("watcher error: {message}"))];
-            }
+    /// One notify event to ours. Whether a path was created, modified or removed does not
+    /// decide anything: the settle stage looks at the file itself, so a rename, an atomic
+    /// save or a delete-and-recreate all end in the right state. What the event kind does
+    /// tell is when a writer is done (close after write, rename into place) and when a
+    /// whole folder moved.
+    fn translate(&self, result: notify::Result<notify::Event>) -> Vec<WatchEvent> {
+        let event = match result {
+            Ok(event) => event,
+            Err(error) => return vec![WatchEvent::Rescan(format!("watcher error: {error}"))],
         };
-        let mut paths = Vec::new();
-        let mut out = Vec::new();
-        for event in events {
-            // The kernel dropped events (inotify queue overflow): nothing is known.
-            if event.need_rescan() {
-                out.push(WatchEvent::Rescan("the watcher lost events".into()));
-                continue;
-            }
-            // Reads change nothing.
-            if matches!(event.kind, EventKind::Access(_)) {
-                continue;
-            }
-            for path in &event.paths {
-                if let Some(relative) = self.relative(path)
-                    && !paths.contains(&relative)
-                {
-                    paths.push(relative);
-                }
-            }
+        // The kernel dropped events (inotify queue overflow): nothing is known.
+        if event.need_rescan() {
+            return vec![WatchEvent::Rescan("the watcher lost events".into())];
         }
-        if !paths.is_empty() {
-            out.push(WatchEvent::Paths(paths));
+        let mut out = Vec::new();
+        for (index, path) in event.paths.iter().enumerate() {
+            match event.kind {
+                EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                    out.extend(self.relative(path).map(WatchEvent::Finished));
+                }
+                // Opens and reads (our own among them) change nothing.
+                EventKind::Access(_) => {}
+                EventKind::Create(CreateKind::Folder) | EventKind::Remove(RemoveKind::Folder) => {
+                    out.extend(self.relative_any(path).map(WatchEvent::Tree));
+                }
+                // A rename: the old name may have been a folder, so what was stored under
+                // it is looked at too; the new name is complete (rsync and editors rename
+                // a finished temporary file into place).
+                EventKind::Modify(ModifyKind::Name(mode)) => {
+                    let arriving = matches!(mode, RenameMode::To)
+                        || (matches!(mode, RenameMode::Both) && index == 1);
+                    out.extend(self.renamed(path, arriving));
+                }
+                _ => match self.relative(path) {
+                    Some(relative) => out.push(WatchEvent::Changed(relative)),
+                    // Not an article name: a folder that went without saying it was one.
+                    None if matches!(event.kind, EventKind::Remove(_)) => {
+                        out.extend(self.relative_any(path).map(WatchEvent::Tree));
+                    }
+                    None => {}
+                },
+            }
         }
         out
+    }
+
+    fn renamed(&self, path: &Path, arriving: bool) -> Vec<WatchEvent> {
+        let Some(relative) = self.relative_any(path) else {
+            return Vec::new();
+        };
+        let is_dir = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.is_dir());
+        let is_seed = path_key(&relative).is_some();
+        match (arriving, is_dir, is_seed) {
+            (_, true, _) => vec![WatchEvent::Tree(relative)],
+            (true, false, true) => vec![WatchEvent::Finished(relative)],
+            (false, false, true) => vec![
+                WatchEvent::Changed(relative.clone()),
+                WatchEvent::Tree(relative),
+            ],
+            (false, false, false) => vec![WatchEvent::Tree(relative)],
+            (true, false, false) => Vec::new(),
+        }
     }
 }
 
@@ -418,5 +528,114 @@ mod tests {
             names,
             ["big.txt", "in.txt", "ok.txt", "out.txt", "pipe.txt"]
         );
+    }
+
+    #[test]
+    fn scans_subfolders_but_not_hidden_or_symlinked_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for sub in ["2026/11", ".git", "x.txt", ".rsync-tmp"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        for file in [
+            "top.txt",
+            "2026/11/deep.txt",
+            "2026/notes.md",
+            ".git/HEAD.txt",
+            "x.txt/inside.txt",
+            ".rsync-tmp/a.txt",
+        ] {
+            std::fs::write(root.join(file), "Title").unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("2026"), root.join("loop")).unwrap();
+        let folder = SeedFolder::open(root).unwrap();
+        let names: Vec<String> = folder.scan().unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["2026/11/deep.txt", "top.txt", "x.txt/inside.txt"]);
+        let under: Vec<String> = folder
+            .scan_under("2026")
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(under, ["2026/11/deep.txt"]);
+        assert!(folder.scan_under("missing").is_empty());
+        // A folder named like an article is no file to read.
+        assert!(matches!(folder.read("x.txt", 100), SeedRead::Gone));
+        assert_eq!(path_key("2026/11/deep.txt").unwrap().as_str(), "deep");
+        let root = folder.root().to_owned();
+        assert_eq!(
+            folder.relative(&root.join("2026/11/deep.txt")).as_deref(),
+            Some("2026/11/deep.txt")
+        );
+        assert_eq!(folder.relative(&root.join(".git/HEAD.txt")), None);
+        assert_eq!(folder.relative(&root.join("2026/notes.md")), None);
+    }
+
+    #[test]
+    fn events_say_when_a_writer_is_done_and_when_a_folder_moved() {
+        use notify::Event;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let folder = SeedFolder::open(dir.path()).unwrap();
+        let at = |name: &str| folder.root().join(name);
+        let translate = |kind: EventKind, paths: &[&str]| {
+            let mut event = Event::new(kind);
+            for path in paths {
+                event = event.add_path(at(path));
+            }
+            folder.translate(Ok(event))
+        };
+        assert_eq!(
+            translate(
+                EventKind::Access(AccessKind::Close(AccessMode::Write)),
+                &["a.txt"]
+            ),
+            [WatchEvent::Finished("a.txt".into())]
+        );
+        assert!(
+            translate(
+                EventKind::Access(AccessKind::Open(AccessMode::Any)),
+                &["a.txt"]
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            translate(EventKind::Modify(ModifyKind::Any), &["a.txt", ".a.txt.swp"]),
+            [WatchEvent::Changed("a.txt".into())]
+        );
+        // rsync: the finished temporary file renamed over the article.
+        assert_eq!(
+            translate(
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+                &[".a.txt.Xy12", "a.txt"]
+            ),
+            [WatchEvent::Finished("a.txt".into())]
+        );
+        assert_eq!(
+            translate(EventKind::Create(CreateKind::Folder), &["sub"]),
+            [WatchEvent::Tree("sub".into())]
+        );
+        assert_eq!(
+            translate(
+                EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+                &["sub"]
+            ),
+            [WatchEvent::Tree("sub".into())]
+        );
+        assert_eq!(
+            translate(
+                EventKind::Modify(ModifyKind::Name(RenameMode::From)),
+                &["gone"]
+            ),
+            [WatchEvent::Tree("gone".into())]
+        );
+        assert!(matches!(
+            translate(EventKind::Other, &[]).as_slice(),
+            [] | [WatchEvent::Rescan(_)]
+        ));
+        let overflow = notify::Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
+        assert!(matches!(
+            folder.translate(Ok(overflow)).as_slice(),
+            [WatchEvent::Rescan(_)]
+        ));
     }
 }

@@ -32,6 +32,9 @@ struct Pending {
     last: Option<Option<Look>>,
     /// When the last look first showed what it shows.
     unchanged_since: Instant,
+    /// How the file looked when its writer said it was done (closed it after writing, or
+    /// renamed it into place). While it still looks so, it need not wait to settle.
+    finished: Option<Look>,
 }
 
 /// Paths waiting to settle, by path relative to the folder.
@@ -54,7 +57,21 @@ impl Settler {
         self.pending.entry(relative).or_insert(Pending {
             last: None,
             unchanged_since: now,
+            finished: None,
         });
+    }
+
+    /// The writer of `relative` is done with it: it is ready at the next poll as long as
+    /// it still looks as it does now. A later write changes its look, and then it settles
+    /// the usual way.
+    pub fn finish(&mut self, root: &Path, relative: String, now: Instant) {
+        let look = look(&root.join(&relative));
+        let pending = self.pending.entry(relative).or_insert(Pending {
+            last: None,
+            unchanged_since: now,
+            finished: None,
+        });
+        pending.finished = look;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -79,7 +96,11 @@ impl Settler {
             let ready = match look {
                 // Still since our first look, or (for files that were old when first
                 // seen, as at start-up) still by their own clock.
-                Some(look) => still_for >= settle || quiet_by_clock(look, wall) >= settle,
+                Some(look) => {
+                    pending.finished == Some(look)
+                        || still_for >= settle
+                        || quiet_by_clock(look, wall) >= settle
+                }
                 None => still_for >= settle,
             };
             if ready {
@@ -167,6 +188,25 @@ mod tests {
         assert!(settler.poll(dir.path(), t1, wall).is_empty());
         assert!(settler.poll(dir.path(), t0 + settle, wall).is_empty());
         assert_eq!(settler.poll(dir.path(), t1 + settle, wall).len(), 1);
+    }
+
+    #[test]
+    fn a_finished_file_is_ready_at_once_unless_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "done").unwrap();
+        std::fs::write(dir.path().join("b.txt"), "done").unwrap();
+        let mut settler = Settler::new(Duration::from_secs(60));
+        let t0 = Instant::now();
+        let wall = SystemTime::now();
+        settler.finish(dir.path(), "a.txt".into(), t0);
+        settler.finish(dir.path(), "b.txt".into(), t0);
+        // b is opened again and appended to after its writer closed it once.
+        std::fs::write(dir.path().join("b.txt"), "done, and more").unwrap();
+        assert_eq!(
+            settler.poll(dir.path(), t0, wall),
+            [Settled::Present("a.txt".into())]
+        );
+        assert_eq!(settler.len(), 1);
     }
 
     #[test]
