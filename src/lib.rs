@@ -1,15 +1,17 @@
 //! seedfeed: a syndication daemon. It watches a folder of plain-text articles and serves
-//! them as RSS 2.0 and Atom 1.0 over HTTP.
+//! them as RSS 2.0, Atom 1.0 and JSON Feed over HTTP.
 //!
 //! ```text
 //! seeds/*.txt --watch--> ingest --parse--> Article --normalize--> EntryDraft --store--> SQLite
-//!                                                                                |
-//!                   HTTP <--http-- Snapshot (pre-rendered documents) <--render---+
+//!                                                                                |    |
+//!                   HTTP <--http-- Snapshot (feeds, pre-rendered) <--render------+    |
+//!                        <--http-- pages (entry and archive pages, cached) <--read----+
 //! ```
 //!
 //! Data flows one way. `parse` and `normalize` are pure; `store` is the only module that
 //! knows SQL; `render` knows nothing of SQLite; `http` only looks documents up in the
-//! current snapshot; `daemon` is the only place that spawns tasks and handles signals.
+//! current snapshot or asks `pages`; `daemon` is the only place that spawns tasks and
+//! handles signals.
 
 pub mod cli;
 pub mod commands;
@@ -19,6 +21,7 @@ pub mod http;
 pub mod ingest;
 pub mod model;
 pub mod normalize;
+pub mod pages;
 pub mod parse;
 pub mod render;
 pub mod store;

@@ -227,8 +227,10 @@ async fn subfolders_are_watched_and_whole_folders_move_in_and_out() {
         &[("deep", "Deep"), ("top", "Top"), ("inside", "Inside")],
     )
     .await;
+    // The keys passed from the old paths to the new: no conflict on the way.
     let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
     assert_eq!(status["rejects"], serde_json::json!([]), "{status}");
+    assert_eq!(status["totals"]["rejected"], 0, "{status}");
     assert_eq!(after.len(), 3);
     // The renamed folder's articles kept their keys, so their ids and published dates.
     assert_eq!(

@@ -21,7 +21,7 @@ use proptest::test_runner::TestRunner;
 use seedfeed::model::{Article, Category, Entry, EntryDraft, EntryKey, Tombstone};
 use seedfeed::normalize::{entry_id, escape_html, id_namespace, looks_like_html, normalize};
 use seedfeed::parse::{ParseWarning, parse_article};
-use seedfeed::render::{Renderer, Site, Snapshot};
+use seedfeed::render::{Renderer, Site, Snapshot, entry_document, entry_path};
 
 // ---------------------------------------------------------------------------------------
 // Configuration
@@ -484,6 +484,8 @@ struct Rendered {
     snapshot: Snapshot,
     /// Archive page 1 in RSS and Atom, by path.
     archive: BTreeMap<String, Vec<u8>>,
+    /// The entry pages, by path.
+    pages: BTreeMap<String, Vec<u8>>,
 }
 
 /// Parses, normalizes and renders `bytes` as the file `key` beside the fixed entry, as
@@ -499,7 +501,15 @@ fn render(bytes: &[u8], key: &str) -> Option<Rendered> {
     };
     let entries = vec![entry.clone(), fixed_entry()];
     let mut renderer = Renderer::new(site());
-    renderer.set_pages(&entries);
+    let pages = entries
+        .iter()
+        .map(|e| {
+            (
+                entry_path(&e.draft.key),
+                entry_document(&site(), e).body.to_vec(),
+            )
+        })
+        .collect();
     let mut sections: BTreeMap<String, Category> = BTreeMap::new();
     for e in &entries {
         if let Some(category) = &e.draft.category {
@@ -529,13 +539,15 @@ fn render(bytes: &[u8], key: &str) -> Option<Rendered> {
         draft: entry.draft,
         snapshot,
         archive,
+        pages,
     })
 }
 
-fn body<'a>(snapshot: &'a Snapshot, path: &str) -> Result<&'a [u8], TestCaseError> {
-    snapshot
+fn body<'a>(r: &'a Rendered, path: &str) -> Result<&'a [u8], TestCaseError> {
+    r.snapshot
         .get(path)
         .map(|d| d.body.as_ref())
+        .or_else(|| r.pages.get(path).map(Vec::as_slice))
         .ok_or_else(|| TestCaseError::fail(format!("the snapshot has no {path}")))
 }
 
@@ -817,7 +829,7 @@ proptest! {
             json_paths.push(format!("/categories/{}.json", category.slug));
         }
         for path in &json_paths {
-            let json = body(&r.snapshot, path)?;
+            let json = body(&r, path)?;
             if let Err(e) = serde_json::from_slice::<serde_json::Value>(json) {
                 return Err(TestCaseError::fail(format!("{path} is not JSON: {e}")));
             }
@@ -832,7 +844,7 @@ proptest! {
         let Some(r) = render(&input.bytes, &key) else { return Ok(()) };
         let id = r.draft.id.to_string();
         for path in ["/feed.rss", "/feed.atom", "/feed.json"] {
-            let feed = feed_rs::parser::parse(body(&r.snapshot, path)?)
+            let feed = feed_rs::parser::parse(body(&r, path)?)
                 .map_err(|e| TestCaseError::fail(format!("feed-rs cannot read {path}: {e}")))?;
             let Some(entry) = feed.entries.iter().find(|e| e.id == id) else {
                 return Err(TestCaseError::fail(format!("{path} has no entry {id}")));
@@ -848,7 +860,7 @@ proptest! {
             }
             prop_assert_eq!(&title_as_shown(title, path), &r.article.title, "{}", path);
         }
-        let json: serde_json::Value = serde_json::from_slice(body(&r.snapshot, "/feed.json")?).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(body(&r, "/feed.json")?).unwrap();
         prop_assert_eq!(&json["items"][0]["title"], &r.article.title);
         prop_assert_eq!(&json["items"][0]["id"], &id);
     }
@@ -861,7 +873,7 @@ proptest! {
         let Some(r) = render(&input.bytes, &key) else { return Ok(()) };
         let entry_page = format!("/entries/{key}");
         for path in ["/", entry_page.as_str()] {
-            let page = text(body(&r.snapshot, path)?, path)?;
+            let page = text(body(&r, path)?, path)?;
             prop_assert!(
                 !page.to_ascii_lowercase().contains("<script"),
                 "{}: a raw <script in\n{}", path, page
@@ -874,7 +886,7 @@ proptest! {
                 "{}: the escaped title is missing", path
             );
         }
-        let page = text(body(&r.snapshot, &entry_page)?, &entry_page)?;
+        let page = text(body(&r, &entry_page)?, &entry_page)?;
         prop_assert!(page.contains(&r.draft.content_html), "the entry's body is missing");
     }
 

@@ -425,12 +425,18 @@ fn archive_pages_and_settings_survive_a_reopen() {
         store.save_archive_pages(&[other]).unwrap();
     }
     let mut store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.archive_pages().unwrap(), [page]);
+    assert_eq!(store.archive_page("/archive/1.atom").unwrap(), Some(page));
+    assert_eq!(store.archive_page_paths().unwrap(), ["/archive/1.atom"]);
+    assert_eq!(store.newest_archive_page().unwrap(), Some(1));
+    // A second connection, read-only, sees what the writer committed.
+    let reader = Store::open_reader(dir.path()).unwrap();
+    assert_eq!(reader.newest_archive_page().unwrap(), Some(1));
     assert_eq!(
         store.meta("archive_page_size").unwrap().as_deref(),
         Some("50")
     );
     assert_eq!(store.meta("nothing").unwrap(), None);
     store.clear_archive_pages().unwrap();
-    assert!(store.archive_pages().unwrap().is_empty());
+    assert_eq!(store.newest_archive_page().unwrap(), None);
+    assert_eq!(reader.archive_page("/archive/1.atom").unwrap(), None);
 }

@@ -13,16 +13,37 @@ use crate::config::Config;
 use crate::render::Document;
 
 pub fn run(config: &Config, out: &Path) -> anyhow::Result<ExitCode> {
-    let snapshot = crate::daemon::render_once(config)?;
+    let (snapshot, pages) = crate::daemon::render_once(config)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut written = 0;
+    let mut write = |path: &str, document: &Document| -> anyhow::Result<()> {
+        match export_path(path) {
+            Some(relative) => {
+                write_document(&out.join(relative), document)?;
+                written += 1;
+            }
+            None => tracing::warn!(path, "not a path a file can have; skipped"),
+        }
+        Ok(())
+    };
     for (path, document) in snapshot.documents() {
-        let Some(relative) = export_path(path) else {
-            tracing::warn!(path, "not a path a file can have; skipped");
-            continue;
-        };
-        write_document(&out.join(relative), document)?;
-        written += 1;
+        write(path, document)?;
+    }
+    // Entry and archive pages one at a time, without the server's cache.
+    let paths = pages
+        .paths()
+        .context("listing the entry and archive pages")?;
+    let total = paths.len();
+    for (done, path) in paths.iter().enumerate() {
+        let document = pages
+            .load(path)
+            .with_context(|| format!("reading {path} from the database"))?;
+        if let Some(document) = document {
+            write(path, &document)?;
+        }
+        if (done + 1) % 10_000 == 0 {
+            tracing::info!(done = done + 1, total, "pages written");
+        }
     }
     tracing::info!(documents = written, out = %out.display(), "rendered");
     writeln!(

@@ -18,6 +18,7 @@ use crate::http::{AppState, Workers};
 use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings, Publisher, error_chain};
 use crate::model::Status;
 use crate::normalize::id_namespace;
+use crate::pages::Pages;
 use crate::render::{Renderer, Site, Snapshot};
 use crate::store::Store;
 use crate::watch::{FolderWatcher, SeedFolder};
@@ -84,6 +85,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let (first_scan_tx, first_scan) = oneshot::channel();
     let data = config.data.clone();
     let tombstone_days = config.tombstone_days;
+    let pages = Arc::new(Pages::new(site.clone(), config.data.clone()));
+    let publisher_pages = Arc::clone(&pages);
     let ingest = std::thread::Builder::new()
         .name("seedfeed-ingest".into())
         .spawn(move || {
@@ -97,8 +100,13 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
                     return;
                 }
             };
-            let publisher =
-                Publisher::new(Renderer::new(site), snapshots_tx, status_tx, tombstone_days);
+            let publisher = Publisher::new(
+                Renderer::new(site),
+                snapshots_tx,
+                status_tx,
+                tombstone_days,
+                publisher_pages,
+            );
             let mut ingest = Ingest::new(settings, store, publisher);
             if let Err(e) = ingest.render_all() {
                 let _ = started_tx.send(Err(anyhow!(e).context("rendering the stored entries")));
@@ -120,7 +128,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .await
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
 
-    let mut state = AppState::new(snapshots, status, config.cache_max_age);
+    let mut state = AppState::new(snapshots, pages, status, config.cache_max_age);
     state.max_url_bytes = config.max_url_bytes;
     state.access_log = config.access_log;
     let metrics = Arc::clone(&state.metrics);
@@ -163,9 +171,9 @@ fn pipeline(config: &Config, folder: &SeedFolder, base_url: &Url) -> (Site, Inge
 }
 
 /// Ingests the seeds folder once, on this thread, and returns every document the daemon
-/// would serve: for `seedfeed render`. The database is the daemon's, brought up to date
+/// would serve (the feeds, and the entry and archive pages): for `seedfeed render`. The database is the daemon's, brought up to date
 /// as a start-up scan would.
-pub fn render_once(config: &Config) -> anyhow::Result<Arc<Snapshot>> {
+pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>)> {
     let folder = SeedFolder::open(&config.seeds)
         .with_context(|| format!("seeds folder {}", config.seeds.display()))?;
     let base_url = config
@@ -181,11 +189,13 @@ pub fn render_once(config: &Config) -> anyhow::Result<Arc<Snapshot>> {
     })?;
     let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let (status_tx, _status) = watch::channel(Arc::new(Status::default()));
+    let pages = Arc::new(Pages::new(site.clone(), config.data.clone()));
     let publisher = Publisher::new(
         Renderer::new(site),
         snapshots_tx,
         status_tx,
         config.tombstone_days,
+        Arc::clone(&pages),
     );
     let mut ingest = Ingest::new(settings, store, publisher);
     ingest
@@ -195,8 +205,11 @@ pub fn render_once(config: &Config) -> anyhow::Result<Arc<Snapshot>> {
         .reconcile("render")
         .and_then(|()| ingest.settle_all())
         .context("reading the seeds folder")?;
+    ingest
+        .freeze_archives()
+        .context("freezing the archive pages")?;
     let snapshot = Arc::clone(&snapshots.borrow());
-    Ok(snapshot)
+    Ok((snapshot, pages))
 }
 
 /// Filesystem events, when the platform gives them; periodic rescans cover the rest.

@@ -25,6 +25,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::model::Status;
+use crate::pages::Pages;
 use crate::render::{BROWSER_VIEW_TYPE, Caching, Document, Snapshot};
 
 /// The current snapshot, replaced by the ingest driver after each change.
@@ -34,6 +35,8 @@ pub type Snapshots = watch::Receiver<Arc<Snapshot>>;
 #[derive(Clone)]
 pub struct AppState {
     pub snapshots: Snapshots,
+    /// Entry and archive pages, read from the store when not cached.
+    pub pages: Arc<Pages>,
     pub status: watch::Receiver<Arc<Status>>,
     pub metrics: Arc<Metrics>,
     /// `Cache-Control` of documents that change: `public, max-age={cache_max_age}`.
@@ -48,11 +51,13 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         snapshots: Snapshots,
+        pages: Arc<Pages>,
         status: watch::Receiver<Arc<Status>>,
         cache_max_age: u32,
     ) -> Self {
         Self {
             snapshots,
+            pages,
             status,
             metrics: Arc::new(Metrics::default()),
             cache_control: HeaderValue::from_str(&format!("public, max-age={cache_max_age}"))
@@ -94,8 +99,21 @@ fn document(state: &AppState, parts: &Parts) -> Response {
     };
     // Clone the Arc and let the channel's lock go at once.
     let snapshot = Arc::clone(&state.snapshots.borrow());
-    let Some(document) = snapshot.get(&path) else {
-        return HttpError::NotFound.into_response();
+    let page;
+    let document = match snapshot.get(&path) {
+        Some(document) => document,
+        None if Pages::serves(&path) => match state.pages.get(&path) {
+            Ok(Some(found)) => {
+                page = found;
+                &page
+            }
+            Ok(None) => return HttpError::NotFound.into_response(),
+            Err(error) => {
+                tracing::error!(path = %path, error = %crate::ingest::error_chain(&error), "cannot read a page from the database");
+                return HttpError::Unavailable.into_response();
+            }
+        },
+        None => return HttpError::NotFound.into_response(),
     };
     let with_body = match parts.method {
         Method::GET => true,
@@ -345,6 +363,8 @@ pub enum HttpError {
     NotAcceptable,
     BodyNotAllowed,
     UriTooLong,
+    /// The database could not be read (logged with the cause).
+    Unavailable,
 }
 
 impl IntoResponse for HttpError {
@@ -358,6 +378,10 @@ impl IntoResponse for HttpError {
                 "request bodies are not accepted\n",
             ),
             Self::UriTooLong => (StatusCode::URI_TOO_LONG, "URI too long\n"),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the page cannot be read now; try again\n",
+            ),
         };
         let mut response = (status, message).into_response();
         if self == Self::MethodNotAllowed {
@@ -407,13 +431,14 @@ mod tests {
             published: chrono::DateTime::UNIX_EPOCH,
             updated: chrono::DateTime::UNIX_EPOCH,
         };
-        let mut renderer = Renderer::new(site);
-        renderer.set_pages(std::slice::from_ref(&entry));
+        let mut renderer = Renderer::new(site.clone());
         let snapshot = renderer.snapshot(&[entry], &[]).unwrap();
         // A receiver keeps the last value after its sender is gone.
         let (_, snapshots) = watch::channel(Arc::new(snapshot));
         let (_, status) = watch::channel(Arc::new(Status::default()));
-        AppState::new(snapshots, status, 300)
+        // Pages of a database that is not there: reading one fails.
+        let pages = Pages::new(site, std::path::PathBuf::from("/nonexistent/seedfeed-data"));
+        AppState::new(snapshots, Arc::new(pages), status, 300)
     }
 
     fn request(method: Method, path: &str, headers: &[(&str, &str)]) -> axum::http::Request<()> {
@@ -442,9 +467,11 @@ mod tests {
         let etag = feed.headers()["etag"].to_str().unwrap().to_owned();
         assert_eq!(get("/feed.atom", &[("if-none-match", &etag)]).status(), 304);
         assert_eq!(
-            get("/entries/k", &[]).headers()["content-type"],
+            get("/", &[]).headers()["content-type"],
             "text/html; charset=utf-8"
         );
+        // A page the database cannot give is a 503, not a 404 or a panic.
+        assert_eq!(get("/entries/k", &[]).status(), 503);
         let metrics = get("/metrics", &[]);
         assert_eq!(metrics.status(), 200);
     }

@@ -27,6 +27,8 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error("a thread reading seed files panicked; its batch is read again at the next rescan")]
+    ReaderPanicked,
     #[error("cannot list the seeds folder {path}")]
     Scan {
         path: String,
@@ -57,6 +59,13 @@ pub struct ArticleReader {
     pub max_file_bytes: u64,
     pub namespace: Uuid,
 }
+
+/// A batch that changes more entries than this logs them in one line (each at debug).
+const BULK_LOG: usize = 20;
+
+/// Archive pages frozen in one step of the driver loop, between looks at its inbox: one
+/// page (two documents, about 10 ms) is as long as a new article waits behind them.
+const ARCHIVE_STEP: u64 = 1;
 
 /// Changes are written in transactions of at most this many files, so a cold start on a
 /// big folder shows progress and commits as it goes.
@@ -161,12 +170,23 @@ impl Ingest {
         Ok(())
     }
 
+    /// Freezes every archive page that has filled (for a one-off render).
+    pub fn freeze_archives(&mut self) -> Result<(), IngestError> {
+        while self.publisher.freeze_archives(&mut self.store, u64::MAX)? {}
+        Ok(())
+    }
+
     /// The driver loop: watch events and rescans in, snapshots out, until shutdown.
+    /// Archive pages are frozen when nothing else is waiting, a few at a time, so that
+    /// a new article never waits behind a long history.
     pub fn run(mut self, inbox: Receiver<IngestMsg>) {
         let mut next_rescan = Instant::now() + self.settings.rescan_interval;
+        let mut archives_waiting = true;
         loop {
             let now = Instant::now();
-            let mut wait = if self.settler.is_empty() {
+            let mut wait = if archives_waiting {
+                Duration::ZERO
+            } else if self.settler.is_empty() {
                 next_rescan.saturating_duration_since(now)
             } else {
                 self.tick()
@@ -196,7 +216,22 @@ impl Ingest {
                 next_rescan = Instant::now() + self.settings.rescan_interval;
             }
             if !self.settler.is_empty() {
+                let pending = self.settler.len();
                 log_error(self.process_settled());
+                // Ingested entries may have filled pages.
+                archives_waiting |= self.settler.len() < pending;
+            }
+            if archives_waiting && self.settler.is_empty() {
+                match self
+                    .publisher
+                    .freeze_archives(&mut self.store, ARCHIVE_STEP)
+                {
+                    Ok(more) => archives_waiting = more,
+                    Err(error) => {
+                        log_error(Err(error));
+                        archives_waiting = false;
+                    }
+                }
             }
             if self
                 .publisher
@@ -246,23 +281,44 @@ impl Ingest {
             Instant::now(),
             SystemTime::now(),
         );
+        let settled = self.hold_back_moves(settled);
         if settled.is_empty() {
             return Ok(());
         }
         let total = settled.len();
         let mut outcome = ApplyOutcome::default();
-        for (done, chunk) in settled.chunks(BATCH).enumerate() {
-            let changes: Vec<FileChange> = chunk.iter().map(|s| self.read_change(s)).collect();
-            let part = self.store.apply(&changes, Utc::now())?;
+        let reader = &self.settings.reader;
+        let store = &mut self.store;
+        let mut apply = |done: usize, changes: Vec<FileChange>| -> Result<(), IngestError> {
+            let part = store.apply(&changes, Utc::now())?;
             log_outcome(&part, &changes);
             merge(&mut outcome, part);
             if total > BATCH {
-                tracing::info!(
-                    done = (done * BATCH + chunk.len()),
-                    total,
-                    "ingest progress"
-                );
+                tracing::info!(done, total, "ingest progress");
             }
+            Ok(())
+        };
+        if total <= BATCH {
+            apply(total, read_changes(reader, &settled))?;
+        } else {
+            // A bulk: the next batch is read and parsed on a second thread while this
+            // one is written, so the two cores each take one half of the work.
+            std::thread::scope(|scope| -> Result<(), IngestError> {
+                let mut chunks = settled.chunks(BATCH);
+                let mut next = chunks
+                    .next()
+                    .map(|c| scope.spawn(|| read_changes(reader, c)));
+                let mut done = 0;
+                while let Some(reading) = next.take() {
+                    let changes = reading.join().map_err(|_| IngestError::ReaderPanicked)?;
+                    next = chunks
+                        .next()
+                        .map(|c| scope.spawn(|| read_changes(reader, c)));
+                    done += changes.len();
+                    apply(done, changes)?;
+                }
+                Ok(())
+            })?;
         }
         let now = Instant::now();
         for path in std::mem::take(&mut outcome.requeue) {
@@ -274,17 +330,44 @@ impl Ingest {
         self.publisher.record(&self.store, &outcome)
     }
 
-    /// One settled path as a store change.
-    fn read_change(&self, settled: &Settled) -> FileChange {
-        let path = match settled {
-            Settled::Absent(path) => return FileChange::Removed { path: path.clone() },
-            Settled::Present(path) => path,
-        };
-        match path_key(path) {
-            Some(key) => self.settings.reader.read(path, key),
-            None => FileChange::Removed { path: path.clone() },
+    /// A file whose key is still held by a path on its way out (a file or folder renamed
+    /// or moved within the seeds folder: the old path settles as gone only after
+    /// `settle`, the new one may be ready at once) waits for that path, so that the
+    /// key passes from one to the other instead of being refused as a key conflict.
+    fn hold_back_moves(&mut self, settled: Vec<Settled>) -> Vec<Settled> {
+        let leaving: HashSet<EntryKey> = self.settler.missing().filter_map(path_key).collect();
+        if leaving.is_empty() {
+            return settled;
         }
+        let now = Instant::now();
+        let mut ready = Vec::with_capacity(settled.len());
+        for item in settled {
+            match &item {
+                Settled::Present(path) if path_key(path).is_some_and(|k| leaving.contains(&k)) => {
+                    self.settler.touch(path.clone(), now);
+                }
+                _ => ready.push(item),
+            }
+        }
+        ready
     }
+}
+
+/// Settled paths as store changes, in their order.
+fn read_changes(reader: &ArticleReader, settled: &[Settled]) -> Vec<FileChange> {
+    settled
+        .iter()
+        .map(|settled| {
+            let path = match settled {
+                Settled::Absent(path) => return FileChange::Removed { path: path.clone() },
+                Settled::Present(path) => path,
+            };
+            match path_key(path) {
+                Some(key) => reader.read(path, key),
+                None => FileChange::Removed { path: path.clone() },
+            }
+        })
+        .collect()
 }
 
 impl ArticleReader {
@@ -358,15 +441,30 @@ fn merge(total: &mut ApplyOutcome, part: ApplyOutcome) {
 
 /// One log line per event, with fields: what entered, changed or left the feeds, and why
 /// a file was set aside. Each version of a file is processed once, so each is logged once.
+/// A big batch (a bulk copy, a cold start) logs its entries as one line, and each entry
+/// only at debug level: a hundred thousand lines would say less and cost more.
 fn log_outcome(outcome: &ApplyOutcome, changes: &[FileChange]) {
-    for key in &outcome.published {
-        tracing::info!(key = %key, "entry published");
+    let entries = outcome.published.len() + outcome.updated.len() + outcome.removed.len();
+    if entries > BULK_LOG {
+        tracing::info!(
+            published = outcome.published.len(),
+            updated = outcome.updated.len(),
+            removed = outcome.removed.len(),
+            "entries changed"
+        );
     }
-    for key in &outcome.updated {
-        tracing::info!(key = %key, "entry updated");
-    }
-    for key in &outcome.removed {
-        tracing::info!(key = %key, "entry removed");
+    for (what, keys) in [
+        ("entry published", &outcome.published),
+        ("entry updated", &outcome.updated),
+        ("entry removed", &outcome.removed),
+    ] {
+        for key in keys {
+            if entries > BULK_LOG {
+                tracing::debug!(key = %key, "{what}");
+            } else {
+                tracing::info!(key = %key, "{what}");
+            }
+        }
     }
     for (path, original) in &outcome.duplicates {
         tracing::warn!(path = %path, duplicate_of = %original, "duplicate content; not published twice");

@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
 use super::IngestError;
-use crate::model::{EntryKey, FileCounts, Status, Tombstone};
+use crate::model::{FileCounts, Status, Tombstone};
+use crate::pages::Pages;
 use crate::render::{Renderer, Snapshot};
 use crate::store::{ApplyOutcome, Store};
 
@@ -21,6 +22,10 @@ const MAX_TOMBSTONES: usize = 1000;
 const META_PAGE_SIZE: &str = "archive_page_size";
 const META_ARCHIVE_BASE: &str = "archive_base_url";
 
+/// While many archive pages are being frozen, the main feeds are rendered again this
+/// often to link to the newest one.
+const ARCHIVE_RENDER_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct Publisher {
     renderer: Renderer,
     snapshots: watch::Sender<Arc<Snapshot>>,
@@ -30,6 +35,10 @@ pub struct Publisher {
     tombstone_window: Duration,
     /// The tombstones of the last snapshot.
     tombstones: Vec<Tombstone>,
+    /// Entry and archive pages, whose cached copies a change makes stale.
+    pages: Arc<Pages>,
+    /// When the main feeds were last rendered for newly frozen archive pages.
+    archive_render: Instant,
 }
 
 impl Publisher {
@@ -38,6 +47,7 @@ impl Publisher {
         snapshots: watch::Sender<Arc<Snapshot>>,
         statuses: watch::Sender<Arc<Status>>,
         tombstone_days: u32,
+        pages: Arc<Pages>,
     ) -> Self {
         Self {
             renderer,
@@ -46,16 +56,16 @@ impl Publisher {
             statuses,
             tombstone_window: Duration::days(i64::from(tombstone_days)),
             tombstones: Vec::new(),
+            pages,
+            archive_render: Instant::now(),
         }
     }
 
-    /// Renders everything the store holds: at start-up, so a restart serves the previous
-    /// state at once.
+    /// Renders the feeds of everything the store holds: at start-up, so a restart serves
+    /// the previous state at once. Archive pages that filled are frozen later, a few at a
+    /// time, by [`Publisher::freeze_archives`].
     pub fn publish_all(&mut self, store: &mut Store) -> Result<(), IngestError> {
-        let entries = store.live_entries()?;
-        self.renderer.set_pages(&entries);
         self.load_archives(store)?;
-        self.freeze_archives(store)?;
         self.tombstones = self.current_tombstones(store)?;
         let sections: BTreeSet<String> = store
             .categories(self.tombstones_since())?
@@ -99,10 +109,7 @@ impl Publisher {
         store: &mut Store,
         outcome: &ApplyOutcome,
     ) -> Result<(), IngestError> {
-        self.renderer.remove_pages(&outcome.removed);
-        let changed: Vec<EntryKey> = outcome.changed().cloned().collect();
-        self.renderer.set_pages(&store.entries(&changed)?);
-        self.freeze_archives(store)?;
+        self.pages.forget(outcome.changed().chain(&outcome.removed));
         self.tombstones = self.current_tombstones(store)?;
         self.refresh_sections(store, &outcome.categories)?;
         self.render(store)
@@ -170,28 +177,34 @@ impl Publisher {
         Ok(())
     }
 
-    /// Loads the archive pages already frozen, unless they were rendered for another base
-    /// URL (the site moved): then they are dropped and rendered again.
+    /// Finds the archive pages already frozen, unless they were rendered for another base
+    /// URL (the site moved): then they are dropped and frozen again.
     fn load_archives(&mut self, store: &mut Store) -> Result<(), IngestError> {
         let base = self.renderer.site().base.clone();
-        let pages = store.archive_pages()?;
+        let newest = store.newest_archive_page()?;
         match store.meta(META_ARCHIVE_BASE)? {
-            Some(stored) if stored != base && !pages.is_empty() => {
-                tracing::warn!(old = %stored, new = %base, pages = pages.len(), "base URL changed; rendering the archive pages again");
+            Some(stored) if stored != base && newest.is_some() => {
+                tracing::warn!(old = %stored, new = %base, "base URL changed; rendering the archive pages again");
                 store.clear_archive_pages()?;
-                self.renderer.clear_archive_pages();
+                self.pages.forget_all();
+                self.renderer.set_newest_archive(None);
             }
-            _ => self.renderer.set_archive_pages(&pages),
+            _ => self.renderer.set_newest_archive(newest),
         }
         store.set_meta(META_ARCHIVE_BASE, &base)?;
         Ok(())
     }
 
-    /// Renders and keeps every archive page that has filled since the last one. A page
-    /// holds the entries first published as numbers `(n-1)*size+1 ..= n*size`; the size
-    /// is `feed_size` when the first page filled, and stays so, so that pages never move.
-    /// Page 1 waits for page 2, so that it can link to it (see `render::Archive`).
-    fn freeze_archives(&mut self, store: &mut Store) -> Result<(), IngestError> {
+    /// Freezes at most `limit` of the archive pages that have filled since the last one;
+    /// returns whether more are waiting. A page holds the entries first published as
+    /// numbers `(n-1)*size+1 ..= n*size`; the size is `feed_size` when the first page
+    /// filled, and stays so, so that pages never move. Page 1 waits for page 2, so that it
+    /// can link to it (see `render::Archive`).
+    ///
+    /// The ingest driver calls this when it has nothing else to do, so that a bulk ingest
+    /// reaches the feeds first and its history follows. The main feeds link to the newest
+    /// frozen page, so no link ever leads to a page that is not there yet.
+    pub fn freeze_archives(&mut self, store: &mut Store, limit: u64) -> Result<bool, IngestError> {
         let size = match store
             .meta(META_PAGE_SIZE)?
             .and_then(|v| v.parse::<u64>().ok())
@@ -208,16 +221,25 @@ impl Publisher {
             full => full,
         };
         let frozen = self.renderer.newest_archive().unwrap_or(0);
-        for number in frozen + 1..=full {
+        let last = full.min(frozen.saturating_add(limit));
+        if last <= frozen {
+            return Ok(false);
+        }
+        for number in frozen + 1..=last {
             let entries = store.entries_by_seq((number - 1) * size + 1, number * size)?;
             let pages = self.renderer.archive_page(number, &entries)?;
             store.save_archive_pages(&pages)?;
-            self.renderer.set_archive_pages(&pages);
         }
-        if full > frozen {
-            tracing::info!(pages = full - frozen, newest = full, "archive pages frozen");
+        self.renderer.set_newest_archive(Some(last));
+        let more = last < full;
+        // The main feeds' link to the newest page: once caught up, and now and then
+        // while a long history is being frozen.
+        if !more || self.archive_render.elapsed() >= ARCHIVE_RENDER_EVERY {
+            tracing::info!(newest = last, waiting = full - last, "archive pages frozen");
+            self.render(store)?;
+            self.archive_render = Instant::now();
         }
-        Ok(())
+        Ok(more)
     }
 
     /// Renders the main feeds and the index and publishes the new snapshot.

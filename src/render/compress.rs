@@ -10,10 +10,22 @@ use bytes::Bytes;
 /// gzip -9 on size); above it the better qualities pay for themselves.
 const SMALL: usize = 64 * 1024;
 
-/// The compressed variants worth keeping: each only when smaller than the original.
+/// The compressed variants worth keeping: each only when smaller than the original. A
+/// big document's two variants are computed on two threads (a feed of 50 full entries
+/// takes milliseconds each; the machine this runs on has at least two cores).
 pub fn variants(body: &[u8]) -> (Option<Bytes>, Option<Bytes>) {
     let smaller = |out: Vec<u8>| (out.len() < body.len()).then(|| Bytes::from(out));
-    (gzip(body).and_then(smaller), brotli(body).and_then(smaller))
+    let (gz, br) = if body.len() < SMALL {
+        (gzip(body), brotli(body))
+    } else {
+        std::thread::scope(|scope| {
+            let br = scope.spawn(|| brotli(body));
+            let gz = gzip(body);
+            // A panic in the encoder costs only the variant: the identity is always served.
+            (gz, br.join().ok().flatten())
+        })
+    };
+    (gz.and_then(smaller), br.and_then(smaller))
 }
 
 fn gzip(body: &[u8]) -> Option<Vec<u8>> {

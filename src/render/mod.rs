@@ -2,8 +2,8 @@
 //! Knows nothing of SQLite or HTTP: entries and tombstones in, bytes out.
 //!
 //! The documents: the main feeds and one feed per section in RSS 2.0, Atom 1.0 and JSON
-//! Feed 1.1; RFC 5005 archive pages (rendered once, when full, then kept as bytes); an
-//! HTML page per entry and an index; an OPML list of the feeds; an XSLT stylesheet that
+//! Feed 1.1; RFC 5005 archive pages (rendered once, when full, then kept as bytes by the
+//! store); an HTML page per entry and an index; an OPML list of the feeds; an XSLT stylesheet that
 //! makes the XML feeds readable in a browser. Feeds also carry RFC 3229 deltas against
 //! their recent earlier versions.
 
@@ -15,11 +15,10 @@ mod json_feed;
 mod opml;
 mod renderer;
 mod rss;
-mod shards;
 
 pub use renderer::Renderer;
-pub use shards::DocumentMap;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,8 +27,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::model::Tombstone;
-use crate::model::{Category, Entry, EntryKey};
+use crate::model::{ArchivePage, Category, Entry, EntryKey, Tombstone};
 
 pub const HTML_TYPE: &str = "text/html; charset=utf-8";
 pub const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
@@ -251,45 +249,55 @@ pub fn etag_of(body: &[u8]) -> String {
     format!("\"{hex}\"")
 }
 
-/// Every document at one moment, by request path. Immutable once built; the HTTP layer
-/// holds an `Arc` of the current one and never renders anything.
+/// The documents readers poll, at one moment, by request path: the feeds, the index and
+/// the lists. Immutable once built; the HTTP layer holds an `Arc` of the current one and
+/// never renders any of them. Entry and archive pages are served by `crate::pages`.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// Entry pages and archive pages: many, and mostly unchanged from one snapshot to the
-    /// next, so shared with the last snapshot.
-    pub(crate) pages: DocumentMap,
-    pub(crate) archives: DocumentMap,
-    /// The feeds, the index and the rest: few, and rendered for each snapshot.
-    pub(crate) others: std::collections::HashMap<String, Arc<Document>>,
+    pub(crate) documents: HashMap<String, Arc<Document>>,
 }
 
 impl Snapshot {
     pub fn get(&self, path: &str) -> Option<&Arc<Document>> {
-        if path.starts_with("/entries/") {
-            self.pages.get(path)
-        } else if path.starts_with("/archive/") {
-            self.archives.get(path)
-        } else {
-            self.others.get(path)
-        }
+        self.documents.get(path)
     }
 
     pub fn documents(&self) -> impl Iterator<Item = (&str, &Arc<Document>)> {
-        let others = self.others.iter().map(|(path, doc)| (path.as_str(), doc));
-        self.pages.iter().chain(self.archives.iter()).chain(others)
+        self.documents
+            .iter()
+            .map(|(path, doc)| (path.as_str(), doc))
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.documents().map(|(path, _)| path)
+        self.documents.keys().map(String::as_str)
     }
 
     pub fn len(&self) -> usize {
-        self.pages.len() + self.archives.len() + self.others.len()
+        self.documents.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.documents.is_empty()
     }
+}
+
+/// An entry's HTML page, with its compressed variants.
+pub fn entry_document(site: &Site, entry: &Entry) -> Document {
+    html::entry_page(site, entry).compressed()
+}
+
+/// A frozen archive page as served: the stored bytes and variants, cacheable for ever.
+pub fn archive_document(page: &ArchivePage) -> Document {
+    let format = if page.path.ends_with(".rss") {
+        Format::Rss
+    } else {
+        Format::Atom
+    };
+    let mut document = Document::xml_feed(page.body.clone(), format, page.last_modified);
+    document.gzip = page.gzip.clone().map(Into::into);
+    document.brotli = page.brotli.clone().map(Into::into);
+    document.caching = Caching::Immutable;
+    document
 }
 
 /// What kind of document of a logical feed this is (RFC 5005).

@@ -1,6 +1,7 @@
-//! The renderer's memory between snapshots: entry pages, section feeds and archive pages
-//! are kept and only re-rendered when their entries change; the main feeds, the index and
-//! the OPML list are rendered for every snapshot (they are small).
+//! The renderer's memory between snapshots: section feeds are kept and only re-rendered
+//! when their entries change; the main feeds, the index and the OPML list are rendered for
+//! every snapshot (they are small). Entry and archive pages are not kept here: see
+//! `crate::pages`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,13 +9,12 @@ use std::sync::Arc;
 use chrono::DateTime;
 
 use super::delta::History;
-use super::shards::DocumentMap;
 use super::{
-    Archive, Caching, Document, FeedDoc, Format, HTML_TYPE, INDEX_PATH, MAIN_STEM, OPML_PATH,
-    OPML_TYPE, RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem, category_stem,
-    category_title, entry_path, html, opml, render_feed,
+    Archive, Document, FeedDoc, Format, HTML_TYPE, INDEX_PATH, MAIN_STEM, OPML_PATH, OPML_TYPE,
+    RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem, category_stem, category_title,
+    html, opml, render_feed,
 };
-use crate::model::{ArchivePage, Category, Entry, EntryKey, Tombstone};
+use crate::model::{ArchivePage, Category, Entry, Tombstone};
 
 /// The stylesheet that makes the XML feeds readable in a browser.
 const FEED_XSL: &str = include_str!("feed.xsl");
@@ -22,14 +22,11 @@ const FEED_XSL: &str = include_str!("feed.xsl");
 #[derive(Debug)]
 pub struct Renderer {
     site: Site,
-    /// Entry pages, by path.
-    pages: DocumentMap,
     /// Each section's feed documents, by slug, then path.
     sections: HashMap<String, HashMap<String, Arc<Document>>>,
     /// Every section with a feed, for the index and the OPML list.
     categories: Vec<Category>,
-    /// Full archive pages, by path; never re-rendered.
-    archives: DocumentMap,
+    /// The newest frozen archive page, which the main feeds link to.
     newest_archive: Option<u64>,
     /// The main feeds, index and OPML list of the last snapshot, reused while their bytes
     /// are equal (with their compressed variants and deltas).
@@ -42,10 +39,8 @@ impl Renderer {
     pub fn new(site: Site) -> Self {
         Self {
             site,
-            pages: DocumentMap::default(),
             sections: HashMap::new(),
             categories: Vec::new(),
-            archives: DocumentMap::default(),
             newest_archive: None,
             main: HashMap::new(),
             stylesheet: Arc::new(
@@ -58,21 +53,6 @@ impl Renderer {
 
     pub fn site(&self) -> &Site {
         &self.site
-    }
-
-    pub fn set_pages(&mut self, entries: &[Entry]) {
-        for entry in entries {
-            let path = entry_path(&entry.draft.key);
-            let page = html::entry_page(&self.site, entry);
-            let page = reuse_or_compress(self.pages.get(&path), page);
-            self.pages.insert(path, page);
-        }
-    }
-
-    pub fn remove_pages(&mut self, keys: &[EntryKey]) {
-        for key in keys {
-            self.pages.remove(&entry_path(key));
-        }
     }
 
     /// The list of sections the index and the OPML list show.
@@ -123,27 +103,9 @@ impl Renderer {
         self.newest_archive
     }
 
-    /// Drops every archive page (before rendering them again for a new base URL).
-    pub fn clear_archive_pages(&mut self) {
-        self.archives = DocumentMap::default();
-        self.newest_archive = None;
-    }
-
-    /// The full archive pages, as the store keeps them.
-    pub fn set_archive_pages(&mut self, pages: &[ArchivePage]) {
-        for page in pages {
-            let format = if page.path.ends_with(".rss") {
-                Format::Rss
-            } else {
-                Format::Atom
-            };
-            let mut document = Document::xml_feed(page.body.clone(), format, page.last_modified);
-            document.gzip = page.gzip.clone().map(Into::into);
-            document.brotli = page.brotli.clone().map(Into::into);
-            document.caching = Caching::Immutable;
-            self.archives.insert(page.path.clone(), Arc::new(document));
-            self.newest_archive = self.newest_archive.max(Some(page.number));
-        }
+    /// The newest frozen archive page is now `newest` (`None`: there is none).
+    pub fn set_newest_archive(&mut self, newest: Option<u64>) {
+        self.newest_archive = newest;
     }
 
     /// Renders full archive page `number` in RSS and Atom, for the store to keep. The
@@ -224,11 +186,7 @@ impl Renderer {
         }
         others.extend(self.main.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
         others.insert(XSL_PATH.to_owned(), Arc::clone(&self.stylesheet));
-        Ok(Snapshot {
-            pages: self.pages.clone(),
-            archives: self.archives.clone(),
-            others,
-        })
+        Ok(Snapshot { documents: others })
     }
 }
 

@@ -215,10 +215,14 @@ fn distinct_published(tx: &Transaction<'_>, wanted: i64) -> rusqlite::Result<i64
     if taken.is_none() {
         return Ok(wanted);
     }
+    // ORDER BY ... LIMIT 1 rather than max(): SQLite reads one index row for it, but
+    // every row of the range for max() with a WHERE (a minute of a bulk copy's files).
     tx.prepare_cached(
-        "SELECT max(published) + 1 FROM entries WHERE published >= ?1 AND published < ?1 + 60000",
+        "SELECT published + 1 FROM entries WHERE published >= ?1 AND published < ?1 + 60000 \
+         ORDER BY published DESC LIMIT 1",
     )?
-    .query_row([wanted], |r| r.get::<_, Option<i64>>(0))
+    .query_row([wanted], |r| r.get::<_, i64>(0))
+    .optional()
     .map(|free| free.unwrap_or(wanted))
 }
 

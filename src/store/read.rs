@@ -223,24 +223,44 @@ impl Store {
         self.query_entries(&sql, params![first as i64, last as i64])
     }
 
-    /// Every frozen archive page.
-    pub fn archive_pages(&self) -> Result<Vec<ArchivePage>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT path, number, body, gzip, brotli, media_type, last_modified FROM archive_pages \
-             ORDER BY number, path",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ArchivePage {
-                path: r.get(0)?,
-                number: r.get::<_, i64>(1)?.max(0) as u64,
-                body: r.get(2)?,
-                gzip: r.get(3)?,
-                brotli: r.get(4)?,
-                media_type: r.get(5)?,
-                last_modified: DateTime::from_timestamp_millis(r.get(6)?).unwrap_or_default(),
-            })
-        })?;
+    /// One frozen archive page, by path.
+    pub fn archive_page(&self, path: &str) -> Result<Option<ArchivePage>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT path, number, body, gzip, brotli, media_type, last_modified \
+                 FROM archive_pages WHERE path = ?1",
+            )?
+            .query_row([path], archive_page_from_row)
+            .optional()?)
+    }
+
+    /// The paths of every frozen archive page, oldest first.
+    pub fn archive_page_paths(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path FROM archive_pages ORDER BY number, path")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The number of the newest frozen archive page, if any.
+    pub fn newest_archive_page(&self) -> Result<Option<u64>, StoreError> {
+        let newest: Option<i64> =
+            self.conn
+                .query_row("SELECT max(number) FROM archive_pages", [], |r| r.get(0))?;
+        Ok(newest.map(|n| n.max(0) as u64))
+    }
+
+    /// The key of every live entry, in key order.
+    pub fn live_keys(&self) -> Result<Vec<EntryKey>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key FROM entries WHERE deleted IS NULL ORDER BY key")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows
+            .map(|key| key.map(EntryKey::new))
+            .collect::<Result<_, _>>()?)
     }
 
     /// Stores newly full archive pages; a page already stored is never replaced.
@@ -289,6 +309,18 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+fn archive_page_from_row(r: &Row<'_>) -> rusqlite::Result<ArchivePage> {
+    Ok(ArchivePage {
+        path: r.get(0)?,
+        number: r.get::<_, i64>(1)?.max(0) as u64,
+        body: r.get(2)?,
+        gzip: r.get(3)?,
+        brotli: r.get(4)?,
+        media_type: r.get(5)?,
+        last_modified: DateTime::from_timestamp_millis(r.get(6)?).unwrap_or_default(),
+    })
 }
 
 /// An entries row as stored, before its text columns are checked.

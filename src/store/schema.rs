@@ -61,6 +61,10 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) STRICT;",
+    // 3: the sections, live or deleted, without reading the entries' text: a covering
+    // index (the table's rows hold whole articles; scanning them for the list of sections
+    // took a second at 20k entries).
+    "CREATE INDEX entries_by_category ON entries (category_slug, published, deleted, section);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -82,6 +82,15 @@ impl Settler {
         self.pending.len()
     }
 
+    /// The pending paths that were missing at the last look: files on their way out,
+    /// unless they come back before they settle.
+    pub fn missing(&self) -> impl Iterator<Item = &str> {
+        self.pending
+            .iter()
+            .filter(|(_, pending)| pending.last == Some(None))
+            .map(|(path, _)| path.as_str())
+    }
+
     /// Looks at every pending path once and returns those that have settled.
     pub fn poll(&mut self, root: &Path, now: Instant, wall: SystemTime) -> Vec<Settled> {
         let settle = self.settle;
