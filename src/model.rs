@@ -196,6 +196,9 @@ pub struct Status {
     /// Files set aside, oldest first (at most [`Status::MAX_REJECTS`]; `files.rejected`
     /// has the count).
     pub rejects: Vec<RejectedFile>,
+    /// Files not published because another file has the same content, oldest first (at
+    /// most [`Status::MAX_REJECTS`]; `files.duplicates` has the count).
+    pub duplicates: Vec<DuplicateFile>,
     /// When the last batch of file changes was stored.
     pub last_ingest: Option<DateTime<Utc>>,
     /// When this snapshot was rendered.
@@ -221,6 +224,15 @@ pub struct FileCounts {
 pub struct RejectedFile {
     pub path: String,
     pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
+/// A file whose content another file already publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DuplicateFile {
+    pub path: String,
+    /// The path of the file that publishes the same content.
+    pub duplicate_of: String,
     pub since: DateTime<Utc>,
 }
 

@@ -699,3 +699,38 @@ fn parse_help_lists_its_file_arguments() {
     let out = help(&["parse"]);
     assert_lists(&out, &["<FILE>..."]);
 }
+
+/// With the daemon's database beside it, `check` says since when each file has been set
+/// aside (it reads the database, and writes nothing).
+#[test]
+fn check_says_since_when_a_file_has_been_set_aside() {
+    let (dir, seeds) = workspace();
+    write(&seeds, "empty.txt", "");
+    let mut store = seedfeed::store::Store::open(&dir.path().join("data")).unwrap();
+    let since = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap();
+    store
+        .apply(
+            &[seedfeed::store::FileChange::Rejected {
+                path: "empty.txt".into(),
+                key: seedfeed::model::EntryKey::new("empty"),
+                stamp: seedfeed::store::FileStamp {
+                    size: 0,
+                    mtime_ns: 0,
+                },
+                reason: seedfeed::model::RejectReason::Empty,
+            }],
+            since.with_timezone(&Utc),
+        )
+        .unwrap();
+    drop(store);
+
+    let out = check(dir.path(), &seeds);
+
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.lines()
+            .iter()
+            .any(|l| l.contains("empty.txt") && l.ends_with("(since 2026-01-02T03:04:05Z)")),
+        "{out}"
+    );
+}

@@ -318,8 +318,10 @@ async fn status_and_metrics_describe_the_daemon() {
     let daemon = TestDaemon::start().await;
     daemon.publish_sample().await;
     common::write_file(&daemon.seed_path("empty.txt"), b"");
-    eventually("the reject in /status", || async {
-        daemon.body("/status").await.contains("empty.txt")
+    common::write_file(&daemon.seed_path("copy.txt"), &common::sample_article());
+    eventually("the reject and the duplicate in /status", || async {
+        let status = daemon.body("/status").await;
+        status.contains("empty.txt") && status.contains("copy.txt")
     })
     .await;
     let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
@@ -333,6 +335,15 @@ async fn status_and_metrics_describe_the_daemon() {
             .unwrap()
             .starts_with("empty")
     );
+    // A duplicate names the file it repeats, and since when.
+    assert_eq!(status["files"]["duplicates"], 1);
+    assert_eq!(status["duplicates"][0]["path"], "copy.txt");
+    assert_eq!(
+        status["duplicates"][0]["duplicate_of"],
+        format!("{}.txt", common::SAMPLE_KEY)
+    );
+    assert!(status["duplicates"][0]["since"].is_string());
+    assert!(status["rejects"][0]["since"].is_string());
     assert!(status["last_ingest"].is_string());
     assert!(status["uptime_seconds"].is_u64() && status["snapshot_age_seconds"].is_number());
     assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));

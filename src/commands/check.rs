@@ -7,12 +7,13 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::SecondsFormat;
 
 use crate::config::Config;
 use crate::ingest::ArticleReader;
 use crate::model::{ContentHash, EntryKey, RejectReason};
 use crate::normalize::id_namespace;
-use crate::store::FileChange;
+use crate::store::{FileChange, Store};
 use crate::watch::{SeedFolder, path_key};
 
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
@@ -30,6 +31,16 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let mut content_owner: HashMap<ContentHash, String> = HashMap::new();
     let mut key_owner: HashMap<EntryKey, String> = HashMap::new();
     let (mut articles, mut duplicates, mut rejects) = (0, 0, 0);
+    // The daemon's database, when there is one, tells since when a file has been set
+    // aside; `check` itself stores nothing.
+    let store = Store::open_reader(&config.data).ok();
+    let since = |path: &str| {
+        store
+            .as_ref()
+            .and_then(|store| store.file_since(path).ok().flatten())
+            .map(|t| format!(" (since {})", t.to_rfc3339_opts(SecondsFormat::Secs, true)))
+            .unwrap_or_default()
+    };
     let mut out = std::io::stdout().lock();
     for (path, _) in &files {
         let Some(key) = path_key(path) else { continue };
@@ -49,16 +60,17 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         match outcome {
             Err(reason) => {
                 rejects += 1;
-                writeln!(out, "{}: rejected: {reason}", shown(path))?;
+                writeln!(out, "{}: rejected: {reason}{}", shown(path), since(path))?;
             }
             Ok(hash) => match content_owner.get(&hash) {
                 Some(original) => {
                     duplicates += 1;
                     writeln!(
                         out,
-                        "{}: duplicate of {} (not published twice)",
+                        "{}: duplicate of {} (not published twice){}",
                         shown(path),
-                        shown(original)
+                        shown(original),
+                        since(path)
                     )?;
                 }
                 None => {

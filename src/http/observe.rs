@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::AppState;
 use super::metrics::Route;
 use super::negotiate::Coding;
-use crate::model::{FileCounts, IngestTotals, RejectedFile};
+use crate::model::{DuplicateFile, FileCounts, IngestTotals, RejectedFile};
 
 #[derive(Serialize)]
 struct StatusBody<'a> {
@@ -25,6 +25,7 @@ struct StatusBody<'a> {
     entries: u64,
     files: FileCounts,
     rejects: &'a [RejectedFile],
+    duplicates: &'a [DuplicateFile],
     last_ingest: Option<String>,
     totals: IngestTotals,
 }
@@ -47,6 +48,7 @@ fn status(state: &AppState) -> Response {
         entries: status.entries,
         files: status.files,
         rejects: &status.rejects,
+        duplicates: &status.duplicates,
         last_ingest: status.last_ingest.map(|t| t.to_rfc3339()),
         totals: status.totals,
     };

@@ -99,6 +99,7 @@ impl Publisher {
             rejected: counts.rejects,
         };
         self.status.rejects = store.rejected_files(Status::MAX_REJECTS)?;
+        self.status.duplicates = store.duplicate_files(Status::MAX_REJECTS)?;
         self.statuses.send_replace(Arc::new(self.status.clone()));
         Ok(())
     }

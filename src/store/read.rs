@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{ArchivePage, Counts, FileStamp, Store, StoreError, Tombstone};
-use crate::model::{Category, ContentHash, Entry, EntryDraft, EntryId, EntryKey, RejectedFile};
+use crate::model::{
+    Category, ContentHash, DuplicateFile, Entry, EntryDraft, EntryId, EntryKey, RejectedFile,
+};
 use crate::normalize::category;
 
 const ENTRY_COLUMNS: &str = "key, id, title, section, category_slug, caption, summary, \
@@ -113,6 +115,35 @@ impl Store {
             .query_map(params, RawEntry::from_row)?
             .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(RawEntry::into_entry).collect()
+    }
+
+    /// Files not published because another file publishes the same content,
+    /// longest-standing first, at most `limit`, each with the path of that file.
+    pub fn duplicate_files(&self, limit: usize) -> Result<Vec<DuplicateFile>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.path, coalesce(o.path, d.detail, ''), d.since FROM files d \
+             LEFT JOIN files o ON o.key = d.detail AND o.status = 'published' \
+             WHERE d.status = 'duplicate' ORDER BY d.since, d.path LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(DuplicateFile {
+                path: r.get(0)?,
+                duplicate_of: r.get(1)?,
+                since: DateTime::from_timestamp_millis(r.get(2)?).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Since when a file has been in its present state (published, duplicate or
+    /// rejected), if the store knows it.
+    pub fn file_since(&self, path: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let since: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT since FROM files WHERE path = ?1")?
+            .query_row([path], |r| r.get(0))
+            .optional()?;
+        Ok(since.and_then(DateTime::from_timestamp_millis))
     }
 
     /// Files set aside as rejects, longest-standing first, at most `limit`.
