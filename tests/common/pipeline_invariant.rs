@@ -1,0 +1,99 @@
+//! The invariant of the whole pipeline, parse → normalize → render, for one input: what
+//! the fuzz target (`fuzz/fuzz_targets/pipeline.rs`) checks on every input it makes, and
+//! what `tests/fuzz_regressions.rs` checks on every input the fuzzer ever found a fault
+//! with. One file, included by both, so that the two cannot drift apart.
+//!
+//! For any bytes: parsing does not panic; a rejected input is a reason, not a fault. For
+//! an accepted one: normalizing twice gives the same entry, whose id is the UUIDv5 of its
+//! key; every document rendered from it (the main and section feeds in RSS, Atom and
+//! JSON Feed, the OPML list, an archive page, the entry's HTML page and the index) is
+//! well-formed: XML parses, JSON parses, and the HTML pages carry the title escaped.
+
+use chrono::{DateTime, Utc};
+use seedfeed::model::{Entry, EntryKey};
+use seedfeed::normalize::{entry_id, escape_html, id_namespace, normalize};
+use seedfeed::parse::parse_article;
+use seedfeed::render::{Renderer, Site, entry_document};
+
+/// The key the input is stored under.
+const KEY: &str = "fuzz_input";
+
+fn site() -> Site {
+    Site {
+        base: "https://news.example.org".into(),
+        title: "Example News".into(),
+        description: "Articles & more".into(),
+        author: "Example Desk".into(),
+        language: "en".into(),
+        id_namespace: id_namespace("seedfeed"),
+        feed_size: 50,
+    }
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+/// Checks the invariant for one input; the error says which part broke, and where.
+pub fn check(bytes: &[u8]) -> Result<(), String> {
+    let Ok(parsed) = parse_article(bytes) else {
+        return Ok(());
+    };
+    let namespace = id_namespace("seedfeed");
+    let key = EntryKey::new(KEY);
+    let draft = normalize(key.clone(), &parsed.article, &namespace);
+    let again = normalize(key.clone(), &parsed.article, &namespace);
+    if draft != again {
+        return Err(format!("normalizing twice differs:\n{draft:?}\n{again:?}"));
+    }
+    if draft.id != entry_id(&namespace, &key) {
+        return Err(format!("id {} is not the UUIDv5 of the key", draft.id));
+    }
+    let title = escape_html(&draft.title);
+    let entry = Entry {
+        draft,
+        published: at(1_700_000_000),
+        updated: at(1_700_000_600),
+    };
+    let entries = std::slice::from_ref(&entry);
+
+    let site = site();
+    let mut renderer = Renderer::new(site.clone());
+    if let Some(category) = &entry.draft.category {
+        renderer
+            .set_section(category, entries, &[])
+            .map_err(|e| format!("rendering the section feeds: {e}"))?;
+        renderer.set_categories(vec![category.clone()]);
+    }
+    let snapshot = renderer
+        .snapshot(entries, &[])
+        .map_err(|e| format!("rendering the feeds: {e}"))?;
+    let mut documents: Vec<(String, Vec<u8>)> = snapshot
+        .documents()
+        .map(|(path, document)| (path.to_owned(), document.body.to_vec()))
+        .collect();
+    let archive = renderer
+        .archive_page(1, entries)
+        .map_err(|e| format!("rendering an archive page: {e}"))?;
+    documents.extend(archive.into_iter().map(|page| (page.path, page.body)));
+    let page = entry_document(&site, &entry);
+    documents.push(("/entries/fuzz_input".into(), page.body.to_vec()));
+
+    for (path, body) in &documents {
+        let text = std::str::from_utf8(body).map_err(|e| format!("{path} is not UTF-8: {e}"))?;
+        if path.ends_with(".json") {
+            serde_json::from_str::<serde_json::Value>(text)
+                .map_err(|e| format!("{path} is not JSON: {e}\n{text}"))?;
+        } else if path.ends_with(".rss")
+            || path.ends_with(".atom")
+            || path.ends_with(".opml")
+            || path.ends_with(".xsl")
+        {
+            roxmltree::Document::parse(text)
+                .map_err(|e| format!("{path} is not well-formed XML: {e}\n{text}"))?;
+        } else if (path == "/" || path.starts_with("/entries/")) && !text.contains(&title) {
+            return Err(format!("{path} lacks the escaped title {title:?}\n{text}"));
+        }
+    }
+    Ok(())
+}
