@@ -36,13 +36,16 @@ pub struct Running {
 
 /// Runs the daemon until SIGINT or SIGTERM. SIGHUP rescans the seeds folder.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Handlers first: a signal that arrives while start-up is still going (a stop right
+    // after a start) is kept and acted on once it is done, instead of killing the process.
+    let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
     let running = start(&config).await?;
     tracing::info!(addr = %running.addr, base_url = %running.base_url, seeds = %config.seeds.display(), "listening");
-    let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
             _ = hangup.recv() => {
                 tracing::info!("SIGHUP: rescanning the seeds folder");
