@@ -1,0 +1,135 @@
+//! The pure stages of the pipeline, one article or one document at a time: parse,
+//! normalize, render a 50-entry feed in each format, an entry's page, and the gzip and
+//! brotli variants of a feed. Inputs are the articles in `seeds/`, so this runs anywhere.
+//!
+//!     cargo bench --bench pipeline
+//!
+//! The daemon as a whole (cold ingest, drop to served, restart) is measured by
+//! `bench/ingest.sh`; serving, by `bench/serve.sh`.
+
+#![allow(clippy::unwrap_used)] // a benchmark that cannot unwrap has failed
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::DateTime;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use seedfeed::model::{Entry, EntryKey};
+use seedfeed::normalize::{id_namespace, normalize};
+use seedfeed::parse::parse_article;
+use seedfeed::render::{Archive, Document, FeedDoc, Format, Site, entry_document, render_feed};
+
+fn seeds() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+fn site() -> Site {
+    Site {
+        base: "https://news.example.org".into(),
+        title: "Example News".into(),
+        description: "Articles & more".into(),
+        author: "Example Desk".into(),
+        language: "en".into(),
+        id_namespace: id_namespace("seedfeed"),
+        feed_size: 50,
+    }
+}
+
+/// 50 entries made from the seeds, each under its own key and date.
+fn entries(seeds: &[Vec<u8>]) -> Vec<Entry> {
+    let namespace = id_namespace("seedfeed");
+    (0..50)
+        .map(|i| {
+            let article = parse_article(&seeds[i % seeds.len()]).unwrap().article;
+            let at = DateTime::from_timestamp(1_700_000_000 + i as i64 * 60, 0).unwrap();
+            Entry {
+                draft: normalize(EntryKey::new(format!("entry_{i:02}")), &article, &namespace),
+                published: at,
+                updated: at,
+            }
+        })
+        .collect()
+}
+
+fn stages(c: &mut Criterion) {
+    let seeds = seeds();
+    let bytes: u64 = seeds.iter().map(|s| s.len() as u64).sum();
+    let namespace = id_namespace("seedfeed");
+
+    let mut group = c.benchmark_group("article");
+    group.throughput(Throughput::Elements(seeds.len() as u64));
+    group.bench_function("parse (every seed)", |b| {
+        b.iter(|| {
+            for seed in &seeds {
+                std::hint::black_box(parse_article(seed).unwrap());
+            }
+        })
+    });
+    let articles: Vec<_> = seeds
+        .iter()
+        .map(|s| parse_article(s).unwrap().article)
+        .collect();
+    group.bench_function("normalize (every seed)", |b| {
+        b.iter(|| {
+            for (i, article) in articles.iter().enumerate() {
+                std::hint::black_box(normalize(
+                    EntryKey::new(format!("k{i}")),
+                    article,
+                    &namespace,
+                ));
+            }
+        })
+    });
+    group.finish();
+    eprintln!("(the seeds: {} articles, {bytes} bytes)", seeds.len());
+
+    let site = site();
+    let entries = entries(&seeds);
+    let feed = FeedDoc {
+        title: &site.title,
+        id: "urn:uuid:00000000-0000-0000-0000-000000000000",
+        stem: "/feed",
+        current_stem: "/feed",
+        entries: &entries,
+        tombstones: &[],
+        archive: Archive::Subscription { newest_page: None },
+    };
+    let mut group = c.benchmark_group("feed of 50 entries");
+    for format in Format::ALL {
+        group.bench_function(format!("render {}", format.name()), |b| {
+            b.iter(|| std::hint::black_box(render_feed(&site, &feed, format).unwrap()))
+        });
+    }
+    let atom = render_feed(&site, &feed, Format::Atom).unwrap();
+    group.throughput(Throughput::Bytes(atom.len() as u64));
+    group.bench_function("gzip and brotli of the Atom feed", |b| {
+        b.iter(|| {
+            std::hint::black_box(
+                Document::new(atom.clone(), "application/atom+xml", feed.updated()).compressed(),
+            )
+        })
+    });
+    group.finish();
+
+    c.bench_function("entry page, with its variants", |b| {
+        b.iter(|| std::hint::black_box(entry_document(&site, &entries[0])))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    // Short runs: the whole suite takes well under two minutes on two cores.
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = stages
+}
+criterion_main!(benches);
