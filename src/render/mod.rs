@@ -16,6 +16,8 @@ mod opml;
 mod renderer;
 mod rss;
 
+pub use html::{entry_page, index_page};
+pub use opml::render as opml_list;
 pub use renderer::Renderer;
 
 use std::collections::HashMap;

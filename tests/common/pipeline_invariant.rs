@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use seedfeed::model::{Entry, EntryKey};
 use seedfeed::normalize::{entry_id, escape_html, id_namespace, normalize};
 use seedfeed::parse::parse_article;
-use seedfeed::render::{Renderer, Site, entry_document};
+use seedfeed::render::{
+    Archive, FeedDoc, Format, Site, entry_page, index_page, opml_list, render_feed,
+};
 
 /// The key the input is stored under.
 const KEY: &str = "fuzz_input";
@@ -57,27 +59,56 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     };
     let entries = std::slice::from_ref(&entry);
 
+    // Every kind of document, rendered without its compressed variants: they are bytes
+    // of the same document, and compressing would take most of each run's time.
     let site = site();
-    let mut renderer = Renderer::new(site.clone());
-    if let Some(category) = &entry.draft.category {
-        renderer
-            .set_section(category, entries, &[])
-            .map_err(|e| format!("rendering the section feeds: {e}"))?;
-        renderer.set_categories(vec![category.clone()]);
+    let main = FeedDoc {
+        title: &site.title,
+        id: "urn:uuid:00000000-0000-0000-0000-000000000000",
+        stem: "/feed",
+        current_stem: "/feed",
+        entries,
+        tombstones: &[],
+        archive: Archive::Subscription {
+            newest_page: Some(1),
+        },
+    };
+    let section_stem = entry
+        .draft
+        .category
+        .as_ref()
+        .map(|c| format!("/categories/{}", c.slug));
+    let mut feeds = vec![main];
+    if let Some(stem) = &section_stem {
+        feeds.push(FeedDoc {
+            stem,
+            archive: Archive::None,
+            ..main
+        });
     }
-    let snapshot = renderer
-        .snapshot(entries, &[])
-        .map_err(|e| format!("rendering the feeds: {e}"))?;
-    let mut documents: Vec<(String, Vec<u8>)> = snapshot
-        .documents()
-        .map(|(path, document)| (path.to_owned(), document.body.to_vec()))
-        .collect();
-    let archive = renderer
-        .archive_page(1, entries)
-        .map_err(|e| format!("rendering an archive page: {e}"))?;
-    documents.extend(archive.into_iter().map(|page| (page.path, page.body)));
-    let page = entry_document(&site, &entry);
-    documents.push(("/entries/fuzz_input".into(), page.body.to_vec()));
+    feeds.push(FeedDoc {
+        stem: "/archive/1",
+        archive: Archive::Page { number: 1 },
+        ..main
+    });
+    let mut documents: Vec<(String, Vec<u8>)> = Vec::new();
+    for feed in &feeds {
+        for format in Format::ALL {
+            let body = render_feed(&site, feed, format)
+                .map_err(|e| format!("rendering {}: {e}", feed.path(format)))?;
+            documents.push((feed.path(format), body));
+        }
+    }
+    let categories: Vec<_> = entry.draft.category.iter().cloned().collect();
+    documents.push((
+        "/feeds.opml".into(),
+        opml_list(&site, &categories, entry.updated),
+    ));
+    documents.push(("/".into(), index_page(&site, entries, &categories)));
+    documents.push((
+        "/entries/fuzz_input".into(),
+        entry_page(&site, &entry).body.to_vec(),
+    ));
 
     for (path, body) in &documents {
         let text = std::str::from_utf8(body).map_err(|e| format!("{path} is not UTF-8: {e}"))?;
