@@ -187,6 +187,9 @@ impl RejectReason {
     }
 }
 
+/// Why a file or folder whose name is not UTF-8 is not read.
+pub const BAD_NAME_REASON: &str = "the name is not valid UTF-8, so it cannot be a key, a URL or a path in the database; rename it";
+
 /// The state of ingest at one snapshot, for `/status` and `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Status {

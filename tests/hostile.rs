@@ -8,6 +8,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -183,6 +184,13 @@ async fn a_hostile_folder_dropped_at_once_leaves_the_daemon_up_and_the_feeds_sou
         nix::sys::stat::Mode::S_IRWXU,
     )
     .unwrap();
+    // A name that is not UTF-8 (Latin-1 "café.txt"): it can be no key, URL or path.
+    let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    std::fs::write(
+        staging.path().join(latin1),
+        article("Latin-1 name", "Body."),
+    )
+    .unwrap();
 
     // A normal client keeps polling throughout.
     let stop = Arc::new(AtomicBool::new(false));
@@ -221,7 +229,7 @@ async fn a_hostile_folder_dropped_at_once_leaves_the_daemon_up_and_the_feeds_sou
     let wanted_rejects: BTreeSet<&str> = bad
         .iter()
         .map(|(name, _, _)| *name)
-        .chain(["link_outside.txt", "pipe.txt"])
+        .chain(["link_outside.txt", "pipe.txt", "caf\u{fffd}.txt"])
         .collect();
     eventually("every good article and every reject", || async {
         let status: serde_json::Value =
@@ -255,6 +263,7 @@ async fn a_hostile_folder_dropped_at_once_leaves_the_daemon_up_and_the_feeds_sou
     }
     assert!(rejects["link_outside.txt"].contains("outside the seeds folder"));
     assert!(rejects["pipe.txt"].contains("named pipe"));
+    assert!(rejects["caf\u{fffd}.txt"].contains("not valid UTF-8"));
     assert_eq!(status["files"]["duplicates"], 0, "{status}");
 
     // Each good article exactly once, under the id of its key, with its title.

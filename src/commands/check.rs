@@ -24,9 +24,10 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         max_file_bytes: config.max_file_bytes,
         namespace: id_namespace(&config.id_namespace),
     };
-    let files = folder
+    let listing = folder
         .scan()
         .with_context(|| format!("listing {}", config.seeds.display()))?;
+    let files = listing.files;
     // The first file with each content and with each key, in the order the daemon reads.
     let mut content_owner: HashMap<ContentHash, String> = HashMap::new();
     let mut key_owner: HashMap<EntryKey, String> = HashMap::new();
@@ -80,6 +81,15 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
                 }
             },
         }
+    }
+    for name in &listing.bad_names {
+        rejects += 1;
+        writeln!(
+            out,
+            "{}: rejected: {}",
+            config.seeds.join(name).display(),
+            crate::model::BAD_NAME_REASON
+        )?;
     }
     tracing::info!(files = files.len(), articles, duplicates, rejects, seeds = %config.seeds.display(), "check done");
     Ok(if rejects > 0 {

@@ -104,6 +104,8 @@ impl Ingest {
         })?;
         let known = self.store.known_files()?;
         let now = Instant::now();
+        self.publisher.set_bad_names(&on_disk.bad_names);
+        let on_disk = on_disk.files;
         let mut present = HashSet::with_capacity(on_disk.len());
         let mut changed = 0;
         for (path, stamp) in on_disk {
@@ -119,7 +121,8 @@ impl Ingest {
             gone += 1;
         }
         tracing::info!(why, files = present.len(), changed, gone, "reconcile scan");
-        Ok(())
+        // The names that cannot be read are only known here: show them at once.
+        self.publisher.refresh_status(&self.store)
     }
 
     /// A folder appeared, went or moved: every file on disk under it, and every file
@@ -127,7 +130,15 @@ impl Ingest {
     /// files inside it).
     fn look_under(&mut self, dir: &str) -> Result<(), IngestError> {
         let now = Instant::now();
-        let on_disk = self.settings.reader.folder.scan_under(dir);
+        let listing = self.settings.reader.folder.scan_under(dir);
+        let mut bad_names_changed = false;
+        for name in listing.bad_names {
+            bad_names_changed |= self.publisher.bad_name(name, true);
+        }
+        if bad_names_changed {
+            self.publisher.refresh_status(&self.store)?;
+        }
+        let on_disk = listing.files;
         let stored = self.store.known_files_under(dir)?;
         tracing::debug!(
             folder = dir,
@@ -256,6 +267,11 @@ impl Ingest {
             }
             IngestMsg::Watch(WatchEvent::Tree(dir)) => {
                 log_error(self.look_under(&dir));
+            }
+            IngestMsg::Watch(WatchEvent::BadName(name, exists)) => {
+                if self.publisher.bad_name(name, exists) {
+                    log_error(self.publisher.refresh_status(&self.store));
+                }
             }
             IngestMsg::Watch(WatchEvent::Rescan(why)) => {
                 tracing::warn!(reason = %why, "rescanning the seeds folder");

@@ -1,7 +1,7 @@
 //! From the store to a published snapshot: which documents a change touches, the window
 //! of RFC 6721 tombstones, and freezing RFC 5005 archive pages as they fill.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 
 use super::IngestError;
-use crate::model::{FileCounts, Status, Tombstone};
+use crate::model::{BAD_NAME_REASON, FileCounts, RejectedFile, Status, Tombstone};
 use crate::pages::Pages;
 use crate::render::{Renderer, Snapshot};
 use crate::store::{ApplyOutcome, Store};
@@ -39,6 +39,9 @@ pub struct Publisher {
     pages: Arc<Pages>,
     /// When the main feeds were last rendered for newly frozen archive pages.
     archive_render: Instant,
+    /// Files and folders in the seeds folder whose names are not UTF-8, shown with
+    /// U+FFFD, and since when they have been seen: rejects the store cannot hold.
+    bad_names: BTreeMap<String, DateTime<Utc>>,
 }
 
 impl Publisher {
@@ -58,7 +61,43 @@ impl Publisher {
             tombstones: Vec::new(),
             pages,
             archive_render: Instant::now(),
+            bad_names: BTreeMap::new(),
         }
+    }
+
+    /// The names a full scan found that are not UTF-8: the list is replaced (keeping
+    /// since when each was first seen), and each new one logged once.
+    pub fn set_bad_names(&mut self, names: &[String]) {
+        let mut kept = BTreeMap::new();
+        for name in names {
+            let since = match self.bad_names.remove(name) {
+                Some(since) => since,
+                None => {
+                    tracing::warn!(path = %name, reason = BAD_NAME_REASON, "file rejected");
+                    Utc::now()
+                }
+            };
+            kept.insert(name.clone(), since);
+        }
+        self.bad_names = kept;
+    }
+
+    /// A name that is not UTF-8 appeared or went; returns whether the list changed.
+    pub fn bad_name(&mut self, name: String, exists: bool) -> bool {
+        if !exists {
+            return self.bad_names.remove(&name).is_some();
+        }
+        if self.bad_names.contains_key(&name) {
+            return false;
+        }
+        tracing::warn!(path = %name, reason = BAD_NAME_REASON, "file rejected");
+        self.bad_names.insert(name, Utc::now());
+        true
+    }
+
+    /// Sends a new status without any change to the feeds.
+    pub fn refresh_status(&mut self, store: &Store) -> Result<(), IngestError> {
+        self.report(store)
     }
 
     /// Renders the feeds of everything the store holds: at start-up, so a restart serves
@@ -96,9 +135,21 @@ impl Publisher {
         self.status.files = FileCounts {
             published: counts.published_files,
             duplicates: counts.duplicates,
-            rejected: counts.rejects,
+            rejected: counts.rejects + self.bad_names.len() as u64,
         };
-        self.status.rejects = store.rejected_files(Status::MAX_REJECTS)?;
+        let mut rejects: Vec<RejectedFile> = self
+            .bad_names
+            .iter()
+            .map(|(path, since)| RejectedFile {
+                path: path.clone(),
+                reason: BAD_NAME_REASON.to_owned(),
+                since: *since,
+            })
+            .collect();
+        rejects.extend(store.rejected_files(Status::MAX_REJECTS)?);
+        rejects.sort_by(|a, b| (a.since, &a.path).cmp(&(b.since, &b.path)));
+        rejects.truncate(Status::MAX_REJECTS);
+        self.status.rejects = rejects;
         self.status.duplicates = store.duplicate_files(Status::MAX_REJECTS)?;
         self.statuses.send_replace(Arc::new(self.status.clone()));
         Ok(())

@@ -41,6 +41,16 @@ pub fn path_key(relative: &str) -> Option<EntryKey> {
     seed_key(file_name(relative))
 }
 
+/// What a scan of the folder found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Article files (relative paths) and their stamps.
+    pub files: Vec<(String, FileStamp)>,
+    /// Files and folders that cannot be read because their names are not UTF-8 (shown
+    /// with U+FFFD).
+    pub bad_names: Vec<String>,
+}
+
 /// The outcome of reading one seed file.
 #[derive(Debug)]
 pub enum SeedRead {
@@ -109,17 +119,17 @@ impl SeedFolder {
 
     /// Every article file in the folder and its subfolders, with its stamp (reading none
     /// of them), sorted by path.
-    pub fn scan(&self) -> std::io::Result<Vec<(String, FileStamp)>> {
-        let mut found = Vec::new();
+    pub fn scan(&self) -> std::io::Result<Listing> {
+        let mut found = Listing::default();
         self.scan_into(&self.root, &mut found)?;
-        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.files.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(found)
     }
 
     /// Every article file under one subfolder (relative path), as [`Self::scan`] lists
     /// them; nothing when it is not a folder (any more).
-    pub fn scan_under(&self, relative_dir: &str) -> Vec<(String, FileStamp)> {
-        let mut found = Vec::new();
+    pub fn scan_under(&self, relative_dir: &str) -> Listing {
+        let mut found = Listing::default();
         let dir = self.root.join(relative_dir);
         let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|meta| meta.is_dir());
         if is_dir && let Err(error) = self.scan_into(&dir, &mut found) {
@@ -128,10 +138,34 @@ impl SeedFolder {
         found
     }
 
+    /// The path relative to the folder, with U+FFFD for what is not UTF-8, when `path`
+    /// would be an article or a subfolder but for a name that is not UTF-8: such a file
+    /// cannot be named in a URL, a feed or the database, so it is reported, not read.
+    fn bad_name(&self, path: &Path) -> Option<String> {
+        let inner = path.strip_prefix(&self.root).ok()?;
+        let mut relative = String::new();
+        let mut bad = false;
+        for component in inner.components() {
+            let Component::Normal(name) = component else {
+                return None;
+            };
+            let shown = name.to_string_lossy();
+            if shown.starts_with('.') {
+                return None;
+            }
+            bad |= name.to_str().is_none();
+            if !relative.is_empty() {
+                relative.push('/');
+            }
+            relative.push_str(&shown);
+        }
+        bad.then_some(relative)
+    }
+
     /// Walks one folder depth first. Symlinked folders are not followed (no loops, and no
     /// way out of the seeds folder); a subfolder that cannot be listed is logged and
     /// skipped, so one bad folder does not hide the rest.
-    fn scan_into(&self, dir: &Path, found: &mut Vec<(String, FileStamp)>) -> std::io::Result<()> {
+    fn scan_into(&self, dir: &Path, found: &mut Listing) -> std::io::Result<()> {
         let mut pending = vec![dir.to_owned()];
         let mut first = true;
         while let Some(dir) = pending.pop() {
@@ -150,9 +184,7 @@ impl SeedFolder {
                 let dirent = dirent?;
                 let path = dirent.path();
                 let Some(relative) = self.relative_any(&path) else {
-                    if dirent.file_name().to_str().is_none() {
-                        tracing::warn!(path = ?path, "file name is not UTF-8; skipped");
-                    }
+                    found.bad_names.extend(self.bad_name(&path));
                     continue;
                 };
                 let Ok(kind) = dirent.file_type() else {
@@ -168,9 +200,9 @@ impl SeedFolder {
                 match stat(&path) {
                     // A symlink to a folder is not followed, and is no article either.
                     Some(meta) if meta.is_dir() => {}
-                    Some(meta) => found.push((relative, stamp_of(&meta))),
+                    Some(meta) => found.files.push((relative, stamp_of(&meta))),
                     // Vanished since the listing, or a dangling symlink: reported when read.
-                    None => found.push((
+                    None => found.files.push((
                         relative,
                         FileStamp {
                             size: 0,
@@ -347,6 +379,8 @@ pub enum WatchEvent {
     /// A folder appeared, went, or was renamed (or this path may have been one): every
     /// file under it is looked at.
     Tree(String),
+    /// A file or folder whose name is not UTF-8 appeared (`true`) or went (`false`).
+    BadName(String, bool),
     /// Events were lost (queue overflow, watcher error): compare the whole folder.
     Rescan(String),
 }
@@ -394,6 +428,13 @@ impl SeedFolder {
         }
         let mut out = Vec::new();
         for (index, path) in event.paths.iter().enumerate() {
+            if let Some(shown) = self.bad_name(path) {
+                if !matches!(event.kind, EventKind::Access(_)) {
+                    let exists = std::fs::symlink_metadata(path).is_ok();
+                    out.push(WatchEvent::BadName(shown, exists));
+                }
+                continue;
+            }
             match event.kind {
                 EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
                     out.extend(self.relative(path).map(WatchEvent::Finished));
@@ -523,7 +564,13 @@ mod tests {
             }
         ));
         assert!(matches!(folder.read("missing.txt", 10), SeedRead::Gone));
-        let names: Vec<String> = folder.scan().unwrap().into_iter().map(|(n, _)| n).collect();
+        let names: Vec<String> = folder
+            .scan()
+            .unwrap()
+            .files
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         assert_eq!(
             names,
             ["big.txt", "in.txt", "ok.txt", "out.txt", "pipe.txt"]
@@ -548,16 +595,38 @@ mod tests {
             std::fs::write(root.join(file), "Title").unwrap();
         }
         std::os::unix::fs::symlink(root.join("2026"), root.join("loop")).unwrap();
+        // A name that is not UTF-8 is reported, not read; a hidden one is not reported.
+        use std::os::unix::ffi::OsStrExt;
+        let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+        std::fs::write(root.join("2026").join(latin1), "Title").unwrap();
+        std::fs::write(
+            root.join(std::ffi::OsStr::from_bytes(b".\xe9.txt")),
+            "Title",
+        )
+        .unwrap();
         let folder = SeedFolder::open(root).unwrap();
-        let names: Vec<String> = folder.scan().unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(folder.scan().unwrap().bad_names, ["2026/caf\u{fffd}.txt"]);
+        assert_eq!(
+            folder.translate(Ok(notify::Event::new(EventKind::Create(CreateKind::File))
+                .add_path(folder.root().join("2026").join(latin1)))),
+            [WatchEvent::BadName("2026/caf\u{fffd}.txt".into(), true)]
+        );
+        let names: Vec<String> = folder
+            .scan()
+            .unwrap()
+            .files
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         assert_eq!(names, ["2026/11/deep.txt", "top.txt", "x.txt/inside.txt"]);
         let under: Vec<String> = folder
             .scan_under("2026")
+            .files
             .into_iter()
             .map(|(n, _)| n)
             .collect();
         assert_eq!(under, ["2026/11/deep.txt"]);
-        assert!(folder.scan_under("missing").is_empty());
+        assert!(folder.scan_under("missing").files.is_empty());
         // A folder named like an article is no file to read.
         assert!(matches!(folder.read("x.txt", 100), SeedRead::Gone));
         assert_eq!(path_key("2026/11/deep.txt").unwrap().as_str(), "deep");
