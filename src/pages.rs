@@ -8,7 +8,9 @@
 //!
 //! The ingest driver is the only writer; it drops the pages of the entries a batch changed
 //! after committing it. A page read before that commit is not cached (see
-//! [`Pages::forget`]), so the cache never holds a page older than the store.
+//! [`Pages::forget`]), so the cache never holds a page older than the store. It also
+//! renders the pages the main feeds link to before it publishes them ([`Pages::prepare`]),
+//! so the pages readers open from their feeds are answered from memory.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,8 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use lru::LruCache;
 
-use crate::model::EntryKey;
-use crate::render::{Document, Site, archive_document, entry_document};
+use crate::model::{Entry, EntryKey};
+use crate::render::{Document, Site, archive_document, entry_document, entry_path};
 use crate::store::{Store, StoreError};
 
 /// The prefixes of the paths served from here.
@@ -85,6 +87,22 @@ impl Pages {
         Ok(Some(page))
     }
 
+    /// Renders and caches the pages of these entries (as the store has them now) that are
+    /// not cached yet: the ingest driver's, for the entries the feeds link to.
+    pub fn prepare(&self, entries: &[Entry]) {
+        let missing: Vec<&Entry> = {
+            let cache = self.cache();
+            entries
+                .iter()
+                .filter(|e| !cache.pages.contains(&entry_path(&e.draft.key)))
+                .collect()
+        };
+        for entry in missing {
+            let page = Arc::new(entry_document(&self.site, entry));
+            self.cache().insert(entry_path(&entry.draft.key), page);
+        }
+    }
+
     /// Reads and renders a page, without the cache.
     pub fn load(&self, path: &str) -> Result<Option<Document>, StoreError> {
         let reader = self.reader()?;
@@ -108,11 +126,7 @@ impl Pages {
     /// The path of every page there is: each live entry's, then each archive page's.
     pub fn paths(&self) -> Result<Vec<String>, StoreError> {
         let reader = self.reader()?;
-        let mut paths: Vec<String> = reader
-            .live_keys()?
-            .iter()
-            .map(crate::render::entry_path)
-            .collect();
+        let mut paths: Vec<String> = reader.live_keys()?.iter().map(entry_path).collect();
         paths.extend(reader.archive_page_paths()?);
         self.give_back(reader);
         Ok(paths)
@@ -124,7 +138,7 @@ impl Pages {
         let mut cache = self.cache();
         self.generation.fetch_add(1, Ordering::AcqRel);
         for key in keys {
-            cache.remove(&crate::render::entry_path(key));
+            cache.remove(&entry_path(key));
         }
     }
 
@@ -292,6 +306,27 @@ mod tests {
         drop(stale);
         let fresh = pages.get("/entries/a").unwrap().unwrap();
         assert!(String::from_utf8_lossy(&fresh.body).contains("Second"));
+    }
+
+    #[test]
+    fn prepared_pages_are_served_without_the_database() {
+        // No database at all: only what was prepared can be served.
+        let pages = Pages::new(site(), PathBuf::from("/nonexistent/seedfeed-data"));
+        let FileChange::Article { draft, .. } = change("a", "Prepared") else {
+            unreachable!()
+        };
+        let entry = Entry {
+            draft,
+            published: Utc::now(),
+            updated: Utc::now(),
+        };
+        pages.prepare(std::slice::from_ref(&entry));
+        let page = pages.get("/entries/a").unwrap().unwrap();
+        assert!(String::from_utf8_lossy(&page.body).contains("Prepared"));
+        assert!(
+            pages.get("/entries/b").is_err(),
+            "a miss goes to the database"
+        );
     }
 
     #[test]

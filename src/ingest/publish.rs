@@ -301,6 +301,10 @@ impl Publisher {
         let tombstones = &self.tombstones[..self.tombstones.len().min(MAX_TOMBSTONES)];
         let snapshot = self.renderer.snapshot(&latest, tombstones)?;
         let documents = snapshot.len();
+        // The pages the main feeds link to are the ones readers open: they are rendered
+        // here, before the feeds that link to them are published, so that opening one
+        // never waits for the database (only the newly linked ones are rendered).
+        self.pages.prepare(&latest);
         self.snapshots.send_replace(Arc::new(snapshot));
         self.status.rendered_at = Utc::now();
         self.status
