@@ -188,19 +188,22 @@ impl Ingest {
     }
 
     /// The driver loop: watch events and rescans in, snapshots out, until shutdown.
-    /// Archive pages are frozen when nothing else is waiting, a few at a time, so that
-    /// a new article never waits behind a long history.
+    /// Archive pages are frozen when nothing else is waiting, one page at a time, so
+    /// that a new article never waits behind a long history.
     pub fn run(mut self, inbox: Receiver<IngestMsg>) {
         let mut next_rescan = Instant::now() + self.settings.rescan_interval;
         let mut archives_waiting = true;
         loop {
             let now = Instant::now();
-            let mut wait = if archives_waiting {
-                Duration::ZERO
-            } else if self.settler.is_empty() {
-                next_rescan.saturating_duration_since(now)
-            } else {
+            // Files settling are looked at every tick; archive pages are frozen only
+            // when nothing settles (a file held open for minutes must not make this
+            // loop spin), and then one after another without waiting.
+            let mut wait = if !self.settler.is_empty() {
                 self.tick()
+            } else if archives_waiting {
+                Duration::ZERO
+            } else {
+                next_rescan.saturating_duration_since(now)
             };
             if let Some(expiry) = self.publisher.next_expiry() {
                 let until = (expiry - Utc::now()).to_std().unwrap_or_default();
