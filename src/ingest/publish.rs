@@ -101,7 +101,7 @@ impl Publisher {
     }
 
     /// Renders the feeds of everything the store holds: at start-up, so a restart serves
-    /// the previous state at once. Archive pages that filled are frozen later, a few at a
+    /// the previous state at once. Archive pages that filled are frozen later, one at a
     /// time, by [`Publisher::freeze_archives`].
     pub fn publish_all(&mut self, store: &mut Store) -> Result<(), IngestError> {
         self.load_archives(store)?;
