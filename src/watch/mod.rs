@@ -290,13 +290,20 @@ impl SeedFolder {
         read_limited(&mut file, stamp, max_bytes)
     }
 
-    /// Follows a symlink; its target must be inside the folder.
+    /// Follows a symlink; its target must be inside the folder, and be a file that would
+    /// be read under its own name (not hidden, not a temporary: a link must not publish a
+    /// half-written rsync file).
     fn resolve_symlink(&self, path: &Path) -> Result<(PathBuf, Metadata), RejectReason> {
         let target = std::fs::canonicalize(path)
             .map_err(|e| RejectReason::NotRegularFile(format!("a dangling symlink ({e})")))?;
         if !target.starts_with(&self.root) {
             return Err(RejectReason::NotRegularFile(
                 "a symlink leading outside the seeds folder".into(),
+            ));
+        }
+        if self.relative(&target).is_none() {
+            return Err(RejectReason::NotRegularFile(
+                "a symlink leading to a hidden or temporary file".into(),
             ));
         }
         let meta = std::fs::symlink_metadata(&target)
@@ -530,6 +537,8 @@ mod tests {
         )
         .unwrap();
         std::os::unix::fs::symlink(dir.path().join("ok.txt"), dir.path().join("in.txt")).unwrap();
+        std::fs::write(dir.path().join(".ok.txt.Xy12Zq"), "half-written").unwrap();
+        std::os::unix::fs::symlink(".ok.txt.Xy12Zq", dir.path().join("peek.txt")).unwrap();
         nix::unistd::mkfifo(&dir.path().join("pipe.txt"), nix::sys::stat::Mode::S_IRWXU).unwrap();
 
         let folder = SeedFolder::open(dir.path()).unwrap();
@@ -563,6 +572,13 @@ mod tests {
                 ..
             }
         ));
+        assert!(matches!(
+            folder.read("peek.txt", 100),
+            SeedRead::Rejected {
+                reason: RejectReason::NotRegularFile(_),
+                ..
+            }
+        ));
         assert!(matches!(folder.read("missing.txt", 10), SeedRead::Gone));
         let names: Vec<String> = folder
             .scan()
@@ -573,7 +589,9 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["big.txt", "in.txt", "ok.txt", "out.txt", "pipe.txt"]
+            [
+                "big.txt", "in.txt", "ok.txt", "out.txt", "peek.txt", "pipe.txt"
+            ]
         );
     }
 
