@@ -4,17 +4,19 @@
 //! with. One file, included by both, so that the two cannot drift apart.
 //!
 //! For any bytes: parsing does not panic; a rejected input is a reason, not a fault. For
-//! an accepted one: normalizing twice gives the same entry, whose id is the UUIDv5 of its
-//! key; every document rendered from it (the main and section feeds in RSS, Atom and
-//! JSON Feed, the OPML list, an archive page, the entry's HTML page and the index) is
-//! well-formed: XML parses, JSON parses, and the HTML pages carry the title escaped.
+//! an accepted one: parsing and normalizing it again gives the same entry, whose id is
+//! the UUIDv5 of its key; every document rendered from it (the main and section feeds in
+//! RSS, Atom and JSON Feed, the OPML list, an archive page, the entry's HTML page and the
+//! index) is well-formed: XML parses, JSON parses, and the HTML pages carry the title
+//! escaped.
 
 use chrono::{DateTime, Utc};
 use seedfeed::model::{Entry, EntryKey};
 use seedfeed::normalize::{entry_id, escape_html, id_namespace, normalize};
 use seedfeed::parse::parse_article;
 use seedfeed::render::{
-    Archive, FeedDoc, Format, Site, entry_page, index_page, opml_list, render_feed,
+    Archive, FeedDoc, Format, Site, category_stem, category_title, entry_page, index_page,
+    opml_list, render_feed,
 };
 
 /// The key the input is stored under.
@@ -41,12 +43,17 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     let Ok(parsed) = parse_article(bytes) else {
         return Ok(());
     };
+    let Ok(reparsed) = parse_article(bytes) else {
+        return Err("accepted once, rejected the second time".into());
+    };
     let namespace = id_namespace("seedfeed");
     let key = EntryKey::new(KEY);
     let draft = normalize(key.clone(), &parsed.article, &namespace);
-    let again = normalize(key.clone(), &parsed.article, &namespace);
+    let again = normalize(key.clone(), &reparsed.article, &namespace);
     if draft != again {
-        return Err(format!("normalizing twice differs:\n{draft:?}\n{again:?}"));
+        return Err(format!(
+            "parsing and normalizing twice differ:\n{draft:?}\n{again:?}"
+        ));
     }
     if draft.id != entry_id(&namespace, &key) {
         return Err(format!("id {} is not the UUIDv5 of the key", draft.id));
@@ -59,12 +66,14 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     };
     let entries = std::slice::from_ref(&entry);
 
-    // Every kind of document, rendered without its compressed variants: they are bytes
-    // of the same document, and compressing would take most of each run's time.
+    // Every kind of document, with the titles and ids `Renderer` gives it, rendered
+    // without its compressed variants: they are bytes of the same document, and
+    // compressing would take most of each run's time.
     let site = site();
+    let main_id = site.feed_id("feed");
     let main = FeedDoc {
         title: &site.title,
-        id: "urn:uuid:00000000-0000-0000-0000-000000000000",
+        id: &main_id,
         stem: "/feed",
         current_stem: "/feed",
         entries,
@@ -73,15 +82,21 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
             newest_page: Some(1),
         },
     };
-    let section_stem = entry
-        .draft
-        .category
-        .as_ref()
-        .map(|c| format!("/categories/{}", c.slug));
+    // A section's feed is titled with the section's text, which comes from the input.
+    let section = entry.draft.category.as_ref().map(|c| {
+        (
+            category_title(&site, c),
+            site.feed_id(&format!("category:{}", c.slug)),
+            category_stem(&c.slug),
+        )
+    });
     let mut feeds = vec![main];
-    if let Some(stem) = &section_stem {
+    if let Some((title, id, stem)) = &section {
         feeds.push(FeedDoc {
+            title,
+            id,
             stem,
+            current_stem: stem,
             archive: Archive::None,
             ..main
         });
