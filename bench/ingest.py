@@ -1,28 +1,34 @@
 #!/usr/bin/env python3
 """The daemon's ingest, measured on a generated corpus (run through bench/ingest.sh).
 
-Four phases, in one command, on one corpus of N articles:
+Four phases, in one command, on one corpus of N articles (distinct mtimes, so the
+highest-numbered file is the newest article):
 
 1. cold ingest: `seedfeed serve` on the corpus with an empty data folder, until /status
-   counts N entries (they are then stored and in the feeds); articles per second, and
-   peak RSS (VmHWM) of the daemon over the phase.
-2. drop to served: with the N entries stored (and the archive pages frozen), D new
-   articles written one at a time into a subfolder of the seeds folder (open, write,
-   close, as `cp` does); for each, the time from close() to /feed.atom holding it,
-   polled every millisecond with If-None-Match on one keep-alive connection; median and
-   p99. The subfolder is removed afterwards, and its entries leave the feeds.
+   counts N entries (/status is sent after the snapshot holding them is published, so they
+   are then stored and served); articles per second from exec, and the daemon's peak RSS
+   (VmHWM, with VmRSS sampled at every poll). Also: exec to /feed.atom first holding the
+   newest article, and exec to the last archive page frozen (its log line).
+2. drop to served: with the N entries stored and the archive pages frozen, D new articles
+   written one at a time straight into the seeds folder (open, write, close, as `cp`
+   does); for each, the time from close() to /feed.atom holding it, polled every
+   millisecond with If-None-Match on one keep-alive connection; median and p99. The
+   dropped files are deleted afterwards and the daemon waited for until they leave.
 3. start-up: the daemon stopped (SIGTERM) and started again on the same data and seeds
    (N unchanged files): exec to the first 200 of /feed.atom, and exec to the end of the
-   first reconcile scan (its log line).
+   first reconcile scan (its log line: /status does not say).
 4. reference: Hugo building a 50-item full-content RSS feed from the same articles
-   converted to Markdown (conversion not timed), in the same run; its wall time, articles
-   per second and peak RSS (`/usr/bin/time -v`). Skipped when `hugo` is not installed.
+   converted to Markdown (title, date from the file's mtime, categories from the
+   section; conversion not timed), in the same run; its wall time, articles per second
+   and peak RSS (`/usr/bin/time -v`). Skipped with --no-hugo.
 
-Prints a Markdown table. Timing claims live here, never in tests.
+Prints a Markdown table. Timing claims live here, never in tests. Every daemon started
+is stopped on the way out, on an error, Ctrl-C or SIGTERM too.
 """
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import shutil
@@ -36,6 +42,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "seedfeed")
+RUNNING = []  # every daemon started and not yet stopped
 
 
 def free_port():
@@ -45,12 +52,33 @@ def free_port():
 
 
 def kib(pid, field):
-    """A VmRSS/VmHWM line of /proc/PID/status, in KiB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+    """A VmRSS/VmHWM line of /proc/PID/status, in KiB (0 once the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return 0
+
+
+class LogTail:
+    """The daemon's log, read from where the last look stopped (it grows during a run)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = os.path.getsize(path) if os.path.exists(path) else 0
+
+    def find(self, text):
+        """Whether a line with `text` was written since the last look that found one."""
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            chunk = f.read()
+        end = chunk.rfind(b"\n") + 1  # a half-written line is read again next time
+        found = text.encode() in chunk[:end]
+        self.offset += end
+        return found
 
 
 class Daemon:
@@ -58,13 +86,22 @@ class Daemon:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDFEED_")}
         env["SEEDFEED_LOG"] = "info"
-        self.log_path = log_path
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            [BINARY, "serve", "--seeds", seeds, "--data", data,
-             "--listen", f"127.0.0.1:{self.port}"],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "a"))
+        self.log = LogTail(log_path)
+        with open(log_path, "a") as log:
+            self.started = time.monotonic()
+            self.proc = subprocess.Popen(
+                [BINARY, "serve", "--seeds", seeds, "--data", data,
+                 "--listen", f"127.0.0.1:{self.port}"],
+                env=env, stdout=subprocess.DEVNULL, stderr=log)
+        RUNNING.append(self)
         self.conn = None
+        self.peak_rss = 0
+
+    def since_exec(self):
+        return time.monotonic() - self.started
+
+    def sample_rss(self):
+        self.peak_rss = max(self.peak_rss, kib(self.proc.pid, "VmRSS"))
 
     def request(self, path, headers=None):
         """GET on a keep-alive connection: (status, etag, body); None if not up yet."""
@@ -84,16 +121,38 @@ class Daemon:
             return None
         return json.loads(answer[2])
 
-    def log(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
     def stop(self):
+        """SIGTERM, as an operator would; SIGKILL if it does not exit in time."""
+        if self in RUNNING:
+            RUNNING.remove(self)
+        if self.conn is not None:
+            self.conn.close()
+        if self.proc.poll() is not None:
+            return
         self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
-def wait(what, check, limit=900, every=0.05):
+class FeedWatch:
+    """/feed.atom polled with If-None-Match: whether it holds an entry, cheaply."""
+
+    def __init__(self, daemon):
+        self.daemon = daemon
+        self.etag = None
+        self.body = b""
+
+    def holds(self, key):
+        answer = self.daemon.request("/feed.atom", {"If-None-Match": self.etag} if self.etag else {})
+        if answer is not None and answer[0] == 200:
+            self.etag, self.body = answer[1], answer[2]
+        return f"/entries/{key}".encode() in self.body
+
+
+def wait(what, check, limit=1800, every=0.05):
     deadline = time.monotonic() + limit
     while True:
         value = check()
@@ -104,58 +163,74 @@ def wait(what, check, limit=900, every=0.05):
         time.sleep(every)
 
 
-def cold_ingest(seeds, data, log, n):
+def cold_ingest(seeds, data, log, n, newest):
     d = Daemon(seeds, data, log)
-    peak_rss = 0
+    feed = FeedWatch(d)
+    marks = {}
 
     def stored():
-        nonlocal peak_rss
-        peak_rss = max(peak_rss, kib(d.proc.pid, "VmRSS"))
+        if d.proc.poll() is not None:
+            sys.exit(f"the daemon exited with status {d.proc.returncode}; see its log")
+        d.sample_rss()
+        if "newest" not in marks and feed.holds(newest):
+            marks["newest"] = d.since_exec()
         s = d.status()
-        return s is not None and s["entries"] >= n
+        if s is not None and s["entries"] >= n:
+            marks["stored"] = d.since_exec()
+        return "stored" in marks and "newest" in marks
 
-    wait(f"{n} entries", stored)
-    seconds = time.monotonic() - d.started
+    wait(f"{n} entries", stored, every=0.02)
+    d.sample_rss()
     hwm = kib(d.proc.pid, "VmHWM")
-    return d, seconds, max(hwm, peak_rss)
+    return d, marks["stored"], marks["newest"], max(hwm, d.peak_rss), d.peak_rss
+
+
+def archives_frozen(d, n, page_size=50):
+    """Exec to the last archive page frozen: the log line that names it with nothing
+    waiting (freezing may catch up, and log so, between two batches of the ingest)."""
+    full = n // page_size
+    if full < 2:  # page 1 waits for page 2: nothing is frozen under two pages
+        return None
+
+    def done():
+        d.sample_rss()
+        return d.log.find(f"newest={full} waiting=0")
+
+    wait("the archive pages", done, every=0.1)
+    return d.since_exec()
 
 
 def drops(d, seeds, count):
-    folder = os.path.join(seeds, "bench-drops")
-    os.makedirs(folder, exist_ok=True)
-    _, etag, _ = d.request("/feed.atom")
-    latencies = []
+    feed = FeedWatch(d)
+    feed.holds("")
+    latencies, paths = [], []
     for i in range(count):
-        key = f"drop_{os.getpid()}_{i:04d}"
+        key = f"zz_drop_{os.getpid()}_{i:04d}"
         text = (f"World\n\nDropped article {key}\n\n\nA caption.\n\n\n\n"
                 f"The body of {key}, a new article.\n\nA second paragraph.\n")
-        path = os.path.join(folder, key + ".txt")
+        path = os.path.join(seeds, key + ".txt")
+        paths.append(path)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         closed = time.monotonic()
-        needle = f"/entries/{key}".encode()
-        while True:
-            status, new_etag, body = d.request("/feed.atom", {"If-None-Match": etag} if etag else {})
-            if status == 200:
-                etag = new_etag
-                if needle in body:
-                    break
+        while not feed.holds(key):
             if time.monotonic() - closed > 30:
-                sys.exit(f"{key} never appeared")
+                sys.exit(f"{key} never appeared in /feed.atom")
             time.sleep(0.001)
         latencies.append(time.monotonic() - closed)
         time.sleep(0.02)
-    shutil.rmtree(folder)
+    d.sample_rss()
+    for path in paths:
+        os.unlink(path)
     return latencies
 
 
-def startup(seeds, data, log, n):
+def startup(seeds, data, log):
     d = Daemon(seeds, data, log)
-    before = d.log().count("first scan done")
     wait("the first 200", lambda: (d.request("/feed.atom") or (0,))[0] == 200, every=0.005)
-    serving = time.monotonic() - d.started
-    wait("the first scan", lambda: d.log().count("first scan done") > before, every=0.005)
-    scanned = time.monotonic() - d.started
+    serving = d.since_exec()
+    wait("the first scan", lambda: d.log.find("first scan done"), every=0.005)
+    scanned = d.since_exec()
     s = d.status()
     return d, serving, scanned, s["entries"] if s else 0
 
@@ -177,6 +252,7 @@ def markdown_site(seeds, site):
                 '<item><title>{{ .Title }}</title><link>{{ .Permalink }}</link>'
                 '<pubDate>{{ .Date.Format "Mon, 02 Jan 2006 15:04:05 -0700" }}</pubDate>'
                 '<guid>{{ .Permalink }}</guid>'
+                '<category>{{ index .Params.categories 0 }}</category>'
                 '<description>{{ .Content | html }}</description></item>{{ end }}'
                 '</channel></rss>')
     for name in os.listdir(seeds):
@@ -190,29 +266,82 @@ def markdown_site(seeds, site):
         section, title, body = blocks[0], blocks[1], blocks[2:]
         date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.stat(path).st_mtime))
         with open(os.path.join(content, name[:-4] + ".md"), "w", encoding="utf-8") as out:
-            out.write("---\ntitle: " + json_string(title) + "\ndate: " + date +
-                      "\ncategories: [" + json_string(section) + "]\n---\n\n" +
+            out.write("---\ntitle: " + json.dumps(title, ensure_ascii=False) +
+                      "\ndate: " + date +
+                      "\ncategories: [" + json.dumps(section, ensure_ascii=False) + "]\n---\n\n" +
                       "\n\n".join(body) + "\n")
 
 
-def json_string(text):
-    return json.dumps(text, ensure_ascii=False)
-
-
-def hugo(seeds, n, work):
-    if shutil.which("hugo") is None:
-        return None
+def hugo(corpus, work, newest):
     site = os.path.join(work, "hugo-site")
-    markdown_site(seeds, site)
+    public = os.path.join(work, "hugo-public")
+    markdown_site(corpus, site)
+    subprocess.run(["sync"])
     timing = os.path.join(work, "hugo-time.txt")
     started = time.monotonic()
     subprocess.run(["/usr/bin/time", "-v", "-o", timing, "hugo", "--quiet", "-s", site,
-                    "-d", os.path.join(work, "hugo-public")], check=True)
+                    "-d", public], check=True)
     seconds = time.monotonic() - started
     with open(timing) as f:
         peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", f.read()).group(1))
+    with open(os.path.join(public, "index.xml"), "rb") as f:
+        feed = f.read()
+    items = feed.count(b"<item>")
+    if items != 50 or f"/posts/{newest}/".lower().encode() not in feed.lower():
+        sys.exit(f"Hugo's feed is not the expected one ({items} items, newest {newest})")
     version = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[1]
     return seconds, peak, version
+
+
+def nearest_rank(values, q):
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def link_corpus(corpus, seeds):
+    """Hard links: the daemon gets its own folder (drops go into it) without a copy."""
+    os.makedirs(seeds)
+    for name in os.listdir(corpus):
+        src, dst = os.path.join(corpus, name), os.path.join(seeds, name)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    subprocess.run(["sync"])
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.0f} ms"
+
+
+def report(n, command, r):
+    print()
+    print(f"`{command}`: {n:,} articles, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+    print()
+    print("| measure | seedfeed | target |")
+    print("| --- | --- | --- |")
+    print(f"| cold ingest: exec → all {n:,} stored and served | {r['cold_s']:.1f} s = "
+          f"{n / r['cold_s']:,.0f} articles/s | ≥ 25,000 articles/s |")
+    print(f"| cold ingest: exec → newest article in /feed.atom | {r['newest_s']:.1f} s | |")
+    print(f"| peak RSS of the cold ingest (VmHWM; VmRSS sampled: {r['cold_sampled'] / 1024:.0f} MiB) "
+          f"| {r['cold_rss'] / 1024:.0f} MiB | < 150 MiB |")
+    if r["frozen_s"] is not None:
+        print(f"| exec → every archive page frozen | {r['frozen_s']:.1f} s | |")
+    print(f"| peak RSS after archive freezing and the drops | {r['drop_rss'] / 1024:.0f} MiB | |")
+    drop = r["drops"]
+    print(f"| file closed → in /feed.atom, {n:,} stored: median, p99 ({len(drop)} drops) | "
+          f"{ms(statistics.median(drop))}, {ms(nearest_rank(drop, 0.99))} "
+          f"(max {ms(max(drop))}) | |")
+    print(f"| restart over {r['entries']:,} unchanged files: exec → first 200 of /feed.atom "
+          f"| {r['serving_s']:.2f} s | < 2 s |")
+    print(f"| restart: exec → first scan done | {r['scanned_s']:.2f} s | < 2 s |")
+    print(f"| peak RSS of the restart | {r['start_rss'] / 1024:.0f} MiB | |")
+    if r.get("hugo"):
+        seconds, peak, version = r["hugo"]
+        print(f"| Hugo {version}, RSS feed of the same articles (50 items, full content) | "
+              f"{seconds:.1f} s = {n / seconds:,.0f} articles/s, {peak / 1024:.0f} MiB | |")
+        print(f"| articles/s, seedfeed cold ingest / Hugo build | "
+              f"{(n / r['cold_s']) / (n / seconds):.2f} | |")
 
 
 def main():
@@ -220,62 +349,50 @@ def main():
     ap.add_argument("corpus", help="a folder of generated articles")
     ap.add_argument("--drops", type=int, default=200, help="articles dropped in phase 2")
     ap.add_argument("--no-hugo", action="store_true", help="skip the Hugo reference")
+    ap.add_argument("--command", default="bench/ingest.sh", help="the command line to print")
     a = ap.parse_args()
     if not os.access(BINARY, os.X_OK):
         sys.exit("build first: cargo build --release")
-    n = sum(1 for name in os.listdir(a.corpus) if name.endswith(".txt"))
+    # SIGTERM and SIGHUP end the run as Ctrl-C does: through the `finally` below.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda number, _frame: sys.exit(128 + number))
+    names = sorted(name for name in os.listdir(a.corpus) if name.endswith(".txt"))
+    n, newest = len(names), max(names, key=lambda name: os.stat(os.path.join(a.corpus, name)).st_mtime)[:-4]
     work = tempfile.mkdtemp(prefix="seedfeed-ingest-bench-")
-    seeds = os.path.join(work, "seeds")
-    data = os.path.join(work, "data")
+    seeds, data = os.path.join(work, "seeds"), os.path.join(work, "data")
     log = os.path.join(work, "daemon.log")
+    r = {}
     try:
-        # Hard links: the daemon gets its own folder (drops go into it) without a copy.
-        os.makedirs(seeds)
-        for name in os.listdir(a.corpus):
-            src, dst = os.path.join(a.corpus, name), os.path.join(seeds, name)
-            try:
-                os.link(src, dst)
-            except OSError:
-                shutil.copy2(src, dst)
-        subprocess.run(["sync"])
+        link_corpus(a.corpus, seeds)
 
         print(f"[1/4] cold ingest of {n} articles", file=sys.stderr)
-        d, cold_s, cold_rss = cold_ingest(seeds, data, log, n)
-        print(f"[2/4] {a.drops} drops with {n} stored (waiting for the archive pages first)", file=sys.stderr)
-        wait("the archive pages", lambda: "waiting=0" in d.log() or n < 100, every=0.5)
-        drop = drops(d, seeds, a.drops)
+        d, r["cold_s"], r["newest_s"], r["cold_rss"], r["cold_sampled"] = cold_ingest(seeds, data, log, n, newest)
+        print(f"      {r['cold_s']:.1f} s; waiting for the archive pages", file=sys.stderr)
+        r["frozen_s"] = archives_frozen(d, n)
+        print(f"[2/4] {a.drops} drops with {n} stored", file=sys.stderr)
+        r["drops"] = drops(d, seeds, a.drops)
         wait("the drops to leave", lambda: (d.status() or {}).get("entries") == n)
-        drop_rss = kib(d.proc.pid, "VmHWM")
+        r["drop_rss"] = kib(d.proc.pid, "VmHWM")
         d.stop()
         print("[3/4] restart over the unchanged folder", file=sys.stderr)
-        d, serving_s, scanned_s, entries = startup(seeds, data, log, n)
-        start_rss = kib(d.proc.pid, "VmHWM")
+        d, r["serving_s"], r["scanned_s"], r["entries"] = startup(seeds, data, log)
+        r["start_rss"] = kib(d.proc.pid, "VmHWM")
         d.stop()
-        print("[4/4] Hugo reference", file=sys.stderr)
-        ref = None if a.no_hugo else hugo(a.corpus, n, work)
-
-        drop.sort()
-        p99 = drop[min(len(drop) - 1, int(len(drop) * 0.99))]
-        print()
-        print(f"corpus: {n} articles; {os.cpu_count()} cores")
-        print()
-        print("| measure | seedfeed | target |")
-        print("| --- | --- | --- |")
-        print(f"| cold ingest, exec to all {n} stored and served | {cold_s:.1f} s = "
-              f"{n / cold_s:,.0f} articles/s | ≥ 25,000 articles/s |")
-        print(f"| peak RSS during the cold ingest | {cold_rss / 1024:.0f} MiB | < 150 MiB |")
-        print(f"| peak RSS after archive freezing and {len(drop)} drops | {drop_rss / 1024:.0f} MiB | |")
-        print(f"| file closed → in /feed.atom, {n} stored ({len(drop)} drops) | median "
-              f"{statistics.median(drop) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms | p99 < 100 ms |")
-        print(f"| restart over {entries} unchanged files: exec → first 200 | {serving_s:.2f} s | |")
-        print(f"| restart: exec → first scan done | {scanned_s:.2f} s | < 2 s |")
-        print(f"| peak RSS of the restart | {start_rss / 1024:.0f} MiB | |")
-        if ref:
-            seconds, peak, version = ref
-            print(f"| Hugo {version}: RSS feed of the same articles | {seconds:.1f} s = "
-                  f"{n / seconds:,.0f} articles/s, {peak / 1024:.0f} MiB | |")
-            print(f"| ratio of articles/s, seedfeed / Hugo | {(n / cold_s) / (n / seconds):.2f} | |")
+        if a.no_hugo:
+            print("[4/4] no Hugo reference", file=sys.stderr)
+        else:
+            print("[4/4] Hugo reference", file=sys.stderr)
+            r["hugo"] = hugo(a.corpus, work, newest)
+        report(n, a.command, r)
+    except BaseException:
+        if os.path.exists(log):
+            with open(log, "rb") as f:
+                tail = f.read()[-2000:].decode("utf-8", "replace")
+            print(f"the daemon's last log lines:\n{tail}", file=sys.stderr)
+        raise
     finally:
+        for d in list(RUNNING):
+            d.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,49 +1,72 @@
 #!/usr/bin/env bash
 # The ingest benchmark: cold ingest, drop-to-served latency and restart of seedfeed on a
 # generated corpus, with Hugo building a feed from the same articles as the reference, in
-# one run. See bench/ingest.py for what each phase measures.
+# one run. See bench/ingest.py for what each phase measures. Prints a Markdown table.
 #
-#   bench/ingest.sh            # 100,000 articles (about 3 minutes, 0.4 GB of corpus)
-#   bench/ingest.sh -n 10000   # a quicker run
+#   bench/ingest.sh                       # 100,000 articles (several minutes, 0.4 GB of corpus)
+#   bench/ingest.sh -n 10000              # a quicker run (or BENCH_N=10000 bench/ingest.sh)
+#   bench/ingest.sh --drops 50 --no-hugo
 #
-# Needs python3 and the corpus generator in ../shared/tools; installs hugo (apt) when
-# missing and allowed (root or sudo), else runs without the reference.
+# The corpus is generated once per size (deterministic, distinct mtimes) into
+# $TMPDIR/seedfeed-bench and kept between runs. Needs cargo, python3 and the corpus
+# generator in ../shared/tools; installs hugo (apt) when missing and allowed (root or
+# sudo), else runs without the reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-n=100000
+n=${BENCH_N:-100000}
 drops=200
+hugo=yes
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n="$2"; shift 2 ;;
     --drops) drops="$2"; shift 2 ;;
-    *) echo "usage: bench/ingest.sh [-n ARTICLES] [--drops N]" >&2; exit 2 ;;
+    --no-hugo) hugo=no; shift ;;
+    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
   esac
 done
+case "$n$drops" in *[!0-9]*) echo "-n and --drops take a number" >&2; exit 2 ;; esac
+command="bench/ingest.sh -n $n --drops $drops"
+[ "$hugo" = no ] && command+=" --no-hugo"
 
 generator=../shared/tools/gen_corpus.py
 [ -f "$generator" ] || { echo "the corpus generator $generator is missing" >&2; exit 2; }
+for tool in cargo python3; do
+  command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
+done
 
-if ! command -v hugo >/dev/null; then
+if [ "$hugo" = yes ] && ! command -v hugo >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   if command -v apt-get >/dev/null && { [ -z "$SUDO" ] || sudo -n true 2>/dev/null; }; then
     echo "installing hugo for the reference" >&2
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q hugo >/dev/null
   fi
 fi
+if [ "$hugo" = yes ] && { ! command -v hugo >/dev/null || [ ! -x /usr/bin/time ]; }; then
+  echo "hugo or /usr/bin/time is not installed: no reference (apt-get install -y hugo time)" >&2
+  hugo=no
+fi
 
 echo "building the release binary" >&2
 cargo build --release --locked -q
 
-# The corpus is deterministic: generated once per size and kept between runs.
-corpus="${TMPDIR:-/tmp}/seedfeed-bench/corpus-$n"
-if [ "$(find "$corpus" -maxdepth 1 -name '*.txt' 2>/dev/null | wc -l)" -ne "$n" ]; then
+# Distinct mtimes, one second apart, so the newest article is the last file and every
+# date in the feeds (and in Hugo's) differs. Generated aside, then renamed into place,
+# so an interrupted generation is never taken for a corpus.
+cache="${TMPDIR:-/tmp}/seedfeed-bench"
+corpus="$cache/articles-$n"
+if [ ! -d "$corpus" ]; then
   echo "generating $n articles into $corpus" >&2
-  rm -rf "$corpus"
-  mkdir -p "$corpus"
-  python3 "$generator" "$corpus" -n "$n" >&2
+  mkdir -p "$cache"
+  partial=$(mktemp -d "$cache/partial.XXXXXX")
+  trap 'rm -rf "$partial"' EXIT
+  python3 "$generator" "$partial" -n "$n" --mtime-spread "$n" >&2
+  mv "$partial" "$corpus"
+  trap - EXIT
 fi
 
-extra=()
-command -v hugo >/dev/null || { echo "hugo is not installed: no reference" >&2; extra=(--no-hugo); }
-python3 bench/ingest.py "$corpus" --drops "$drops" "${extra[@]}"
+# ingest.py stops every daemon it started on its way out (error, Ctrl-C, SIGTERM), so
+# it replaces this shell: signals reach it directly.
+args=(--drops "$drops" --command "$command")
+[ "$hugo" = no ] && args+=(--no-hugo)
+exec python3 bench/ingest.py "$corpus" "${args[@]}"
