@@ -31,7 +31,7 @@ pub struct Running {
     inbox: mpsc::Sender<IngestMsg>,
     ingest: std::thread::JoinHandle<()>,
     first_scan: Option<oneshot::Receiver<()>>,
-    _watcher: Option<FolderWatcher>,
+    _watcher: Option<Arc<FolderWatcher>>,
 }
 
 /// Runs the daemon until SIGINT or SIGTERM. SIGHUP rescans the seeds folder.
@@ -83,7 +83,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let (status_tx, status) = watch::channel(Arc::new(Status::default()));
     let (inbox, inbox_rx) = mpsc::channel();
-    let watcher = start_watcher(&folder, inbox.clone(), config.rescan_interval);
+    let watcher = start_watcher(&folder, inbox.clone(), config.rescan_interval).map(Arc::new);
+    let ingest_watcher = watcher.clone();
     let (started_tx, started) = oneshot::channel();
     let (first_scan_tx, first_scan) = oneshot::channel();
     let data = config.data.clone();
@@ -110,7 +111,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
                 tombstone_days,
                 publisher_pages,
             );
-            let mut ingest = Ingest::new(settings, store, publisher);
+            let mut ingest = Ingest::new(settings, store, publisher, ingest_watcher);
             if let Err(e) = ingest.render_all() {
                 let _ = started_tx.send(Err(anyhow!(e).context("rendering the stored entries")));
                 return;
@@ -200,7 +201,7 @@ pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>
         config.tombstone_days,
         Arc::clone(&pages),
     );
-    let mut ingest = Ingest::new(settings, store, publisher);
+    let mut ingest = Ingest::new(settings, store, publisher, None);
     ingest
         .render_all()
         .context("rendering the stored entries")?;

@@ -8,6 +8,7 @@ pub use publish::Publisher;
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -19,7 +20,7 @@ use crate::normalize::normalize;
 use crate::parse::parse_article;
 use crate::render::RenderError;
 use crate::store::{ApplyOutcome, FileChange, Store, StoreError};
-use crate::watch::{SeedFolder, SeedRead, Settled, Settler, WatchEvent, path_key};
+use crate::watch::{FolderWatcher, SeedFolder, SeedRead, Settled, Settler, WatchEvent, path_key};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -73,16 +74,25 @@ const BATCH: usize = 500;
 
 pub struct Ingest {
     settings: IngestSettings,
+    /// Filesystem events, when the platform gives them: the driver adds the subfolders
+    /// its scans find.
+    watcher: Option<Arc<FolderWatcher>>,
     store: Store,
     settler: Settler,
     publisher: Publisher,
 }
 
 impl Ingest {
-    pub fn new(settings: IngestSettings, store: Store, publisher: Publisher) -> Self {
+    pub fn new(
+        settings: IngestSettings,
+        store: Store,
+        publisher: Publisher,
+        watcher: Option<Arc<FolderWatcher>>,
+    ) -> Self {
         Self {
             settler: Settler::new(settings.settle),
             settings,
+            watcher,
             store,
             publisher,
         }
@@ -105,6 +115,7 @@ impl Ingest {
         let known = self.store.known_files()?;
         let now = Instant::now();
         self.publisher.set_bad_names(&on_disk.bad_names);
+        self.watch_folders(&on_disk.folders);
         let on_disk = on_disk.files;
         let mut present = HashSet::with_capacity(on_disk.len());
         let mut changed = 0;
@@ -125,12 +136,22 @@ impl Ingest {
         self.publisher.refresh_status(&self.store)
     }
 
+    fn watch_folders(&self, folders: &[String]) {
+        if let Some(watcher) = &self.watcher {
+            watcher.watch_folders(folders);
+        }
+    }
+
     /// A folder appeared, went or moved: every file on disk under it, and every file
     /// stored under it, is looked at (a folder moved in or out brings no event for the
     /// files inside it).
     fn look_under(&mut self, dir: &str) -> Result<(), IngestError> {
         let now = Instant::now();
+        // Watched before it is listed, so that a file written into a new folder right
+        // after it appeared is either listed here or brings its own event.
+        self.watch_folders(&[dir.to_owned()]);
         let listing = self.settings.reader.folder.scan_under(dir);
+        self.watch_folders(&listing.folders);
         let mut bad_names_changed = false;
         for name in listing.bad_names {
             bad_names_changed |= self.publisher.bad_name(name, true);
