@@ -237,4 +237,25 @@ async fn subfolders_are_watched_and_whole_folders_move_in_and_out() {
         published(&after, &daemon, "deep"),
         published(&nested, &daemon, "deep")
     );
+
+    // The renamed folders are still watched, under their new names, at every depth.
+    write_tree(
+        &root,
+        &[
+            ("archive-2026/later.txt", "Later"),
+            ("archive-2026/11/deeper.txt", "Deeper"),
+        ],
+    );
+    wait_for_titles(
+        &daemon,
+        "files written into the renamed folders",
+        &[
+            ("deep", "Deep"),
+            ("top", "Top"),
+            ("inside", "Inside"),
+            ("later", "Later"),
+            ("deeper", "Deeper"),
+        ],
+    )
+    .await;
 }
