@@ -267,6 +267,26 @@ impl TimedStream {
         }
     }
 
+    /// Bookkeeping after a write: progress when bytes went out; when the client does
+    /// not read, the slow-reader clock starts and the deadlines are checked.
+    fn after_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match written {
+            Poll::Ready(result) => {
+                self.wrote();
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                self.response_started.get_or_insert_with(Instant::now);
+                self.check(cx)?;
+                Poll::Pending
+            }
+        }
+    }
+
     fn wrote(&mut self) {
         let now = Instant::now();
         self.last_progress = now;
@@ -307,17 +327,8 @@ impl AsyncWrite for TimedStream {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.stream).poll_write(cx, data) {
-            Poll::Ready(result) => {
-                self.wrote();
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                self.response_started.get_or_insert_with(Instant::now);
-                self.check(cx)?;
-                Poll::Pending
-            }
-        }
+        let written = Pin::new(&mut self.stream).poll_write(cx, data);
+        self.after_write(cx, written)
     }
 
     fn poll_write_vectored(
@@ -325,17 +336,8 @@ impl AsyncWrite for TimedStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.stream).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                self.wrote();
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                self.response_started.get_or_insert_with(Instant::now);
-                self.check(cx)?;
-                Poll::Pending
-            }
-        }
+        let written = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.after_write(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {

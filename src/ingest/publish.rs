@@ -95,11 +95,6 @@ impl Publisher {
         true
     }
 
-    /// Sends a new status without any change to the feeds.
-    pub fn refresh_status(&mut self, store: &Store) -> Result<(), IngestError> {
-        self.report(store)
-    }
-
     /// Renders the feeds of everything the store holds: at start-up, so a restart serves
     /// the previous state at once. Archive pages that filled are frozen later, one at a
     /// time, by [`Publisher::freeze_archives`].
@@ -113,7 +108,7 @@ impl Publisher {
             .collect();
         self.refresh_sections(store, &sections)?;
         self.render(store)?;
-        self.report(store)
+        self.refresh_status(store)
     }
 
     /// Counts a batch of changes and sends the new status, whether or not the feeds
@@ -126,10 +121,11 @@ impl Publisher {
         totals.duplicates += outcome.duplicates.len() as u64;
         totals.rejected += outcome.rejected as u64;
         self.status.last_ingest = Some(Utc::now());
-        self.report(store)
+        self.refresh_status(store)
     }
 
-    fn report(&mut self, store: &Store) -> Result<(), IngestError> {
+    /// Sends a new status (after a batch, or when only the rejects changed).
+    pub fn refresh_status(&mut self, store: &Store) -> Result<(), IngestError> {
         let counts = store.counts()?;
         self.status.entries = counts.entries;
         self.status.files = FileCounts {
@@ -190,7 +186,7 @@ impl Publisher {
         );
         self.refresh_sections(store, &expired)?;
         self.render(store)?;
-        self.report(store)
+        self.refresh_status(store)
     }
 
     fn tombstones_since(&self) -> DateTime<Utc> {
