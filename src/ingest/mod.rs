@@ -2,6 +2,7 @@
 //! publish a new snapshot. It runs on one thread of its own, which owns the database
 //! connection, so no blocking work ever lands on the async workers.
 
+mod bulk;
 mod publish;
 
 pub use publish::Publisher;
@@ -341,23 +342,7 @@ impl Ingest {
         if total <= BATCH {
             apply(total, read_changes(reader, &settled))?;
         } else {
-            // A bulk: the next batch is read and parsed by two threads while this one is
-            // written. Reading and parsing take about twice the CPU time of writing
-            // (measured on a cold ingest), so this keeps two cores busy.
-            std::thread::scope(|scope| -> Result<(), IngestError> {
-                let read_in_two = |chunk| read_in_two(scope, reader, chunk);
-                let mut chunks = settled.chunks(BATCH);
-                let mut next = chunks.next().map(read_in_two);
-                let mut done = 0;
-                while let Some([first, second]) = next.take() {
-                    let mut changes = first.join().map_err(|_| IngestError::ReaderPanicked)?;
-                    changes.extend(second.join().map_err(|_| IngestError::ReaderPanicked)?);
-                    next = chunks.next().map(read_in_two);
-                    done += changes.len();
-                    apply(done, changes)?;
-                }
-                Ok(())
-            })?;
+            bulk::read_and_apply(reader, &settled, BATCH, apply)?;
         }
         let now = Instant::now();
         for path in std::mem::take(&mut outcome.requeue) {
@@ -390,19 +375,6 @@ impl Ingest {
         }
         ready
     }
-}
-
-/// Starts reading the two halves of a batch on two threads of `scope`.
-fn read_in_two<'scope, 'env>(
-    scope: &'scope std::thread::Scope<'scope, 'env>,
-    reader: &'env ArticleReader,
-    chunk: &'env [Settled],
-) -> [std::thread::ScopedJoinHandle<'scope, Vec<FileChange>>; 2] {
-    let (first, second) = chunk.split_at(chunk.len() / 2);
-    [
-        scope.spawn(move || read_changes(reader, first)),
-        scope.spawn(move || read_changes(reader, second)),
-    ]
 }
 
 /// Settled paths as store changes, in their order.

@@ -65,7 +65,7 @@ fn apply_article(
     outcome: &mut ApplyOutcome,
 ) -> Result<(), StoreError> {
     let key = &draft.key;
-    let hash = draft.content_hash.to_hex();
+    let hash = draft.content_hash.0.as_slice();
 
     // Another file already publishes this key (a.txt and a.TXT): first come, first served.
     let owner: Option<String> = tx
@@ -85,7 +85,7 @@ fn apply_article(
             path,
             key,
             stamp,
-            Some(&hash),
+            Some(hash),
             FileStatus::Rejected(&reason),
             now,
         )?);
@@ -106,7 +106,7 @@ fn apply_article(
             path,
             key,
             stamp,
-            Some(&hash),
+            Some(hash),
             FileStatus::Duplicate(&original),
             now,
         )?;
@@ -116,11 +116,11 @@ fn apply_article(
         return Ok(());
     }
 
-    let existing: Option<(String, Option<i64>, i64, Option<String>)> = tx
+    let existing: Option<(bool, Option<i64>, i64, Option<String>)> = tx
         .prepare_cached(
-            "SELECT content_hash, deleted, updated, category_slug FROM entries WHERE key = ?1",
+            "SELECT content_hash = ?2, deleted, updated, category_slug FROM entries WHERE key = ?1",
         )?
-        .query_row([key.as_str()], |r| {
+        .query_row(params![key.as_str(), hash], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
@@ -129,12 +129,12 @@ fn apply_article(
     match existing {
         None => {
             let published = distinct_published(tx, stamp.mtime_ms().min(now))?;
-            // seq: the order of first publication, which archive pages follow.
+            // seq, the rowid, is given the next number: the order of first publication,
+            // which archive pages follow (rows are never deleted, so numbers never return).
             tx.prepare_cached(
                 "INSERT INTO entries (key, id, title, section, category_slug, caption, summary, \
-                 content_html, related, content_hash, published, updated, seq) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, \
-                 (SELECT coalesce(max(seq), 0) + 1 FROM entries))",
+                 content_html, related, content_hash, published, updated) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
             )?
             .execute(params![
                 key.as_str(),
@@ -152,9 +152,9 @@ fn apply_article(
             outcome.published.push(key.clone());
             outcome.categories.extend(slug.map(str::to_owned));
         }
-        Some((old_hash, deleted, updated, old_slug)) => {
+        Some((same_hash, deleted, updated, old_slug)) => {
             // The id and the published date are never touched: they belong to the key.
-            let content_changed = old_hash != hash;
+            let content_changed = !same_hash;
             let new_updated = if content_changed {
                 next_updated(updated, stamp.mtime_ms(), now)
             } else {
@@ -191,15 +191,7 @@ fn apply_article(
             }
         }
     }
-    upsert_file(
-        tx,
-        path,
-        key,
-        stamp,
-        Some(&hash),
-        FileStatus::Published,
-        now,
-    )?;
+    upsert_file(tx, path, key, stamp, Some(hash), FileStatus::Published, now)?;
     Ok(())
 }
 
@@ -299,14 +291,20 @@ fn requeue_waiting(
     key: &EntryKey,
     outcome: &mut ApplyOutcome,
 ) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT path FROM files WHERE (status = 'duplicate' AND detail = ?1) \
-         OR (status = 'rejected' AND reject_code = 'key_conflict' AND key = ?1) ORDER BY path",
-    )?;
-    let waiting = stmt.query_map([key.as_str()], |r| r.get::<_, String>(0))?;
-    for path in waiting {
-        outcome.requeue.push(path?);
+    let mut waiting = Vec::new();
+    for sql in [
+        "SELECT path FROM files WHERE status != 'published' AND status = 'duplicate' \
+         AND detail = ?1",
+        "SELECT path FROM files WHERE key = ?1 AND status = 'rejected' \
+         AND reject_code = 'key_conflict'",
+    ] {
+        let mut stmt = tx.prepare_cached(sql)?;
+        for path in stmt.query_map([key.as_str()], |r| r.get::<_, String>(0))? {
+            waiting.push(path?);
+        }
     }
+    waiting.sort();
+    outcome.requeue.extend(waiting);
     Ok(())
 }
 
@@ -315,7 +313,7 @@ fn upsert_file(
     path: &str,
     key: &EntryKey,
     stamp: FileStamp,
-    hash: Option<&str>,
+    hash: Option<&[u8]>,
     status: FileStatus<'_>,
     now: i64,
 ) -> rusqlite::Result<()> {

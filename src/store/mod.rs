@@ -138,6 +138,9 @@ impl Store {
 
     pub fn open_file(path: &Path) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path)?;
+        // 8 KiB pages for a new database (an existing one keeps its own): an article's
+        // row, text and HTML, fits on one page instead of spilling onto overflow pages.
+        conn.pragma_update(None, "page_size", 8192)?;
         // WAL: readers never block the writer. NORMAL is durable against a process crash
         // (kill -9) in WAL mode; only an OS crash can lose the last commits.
         conn.pragma_update(None, "journal_mode", "WAL")?;

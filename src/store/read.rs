@@ -89,19 +89,24 @@ impl Store {
             entries: entries as u64,
             ..Counts::default()
         };
-        let mut stmt = self
+        let files: i64 = self
             .conn
-            .prepare("SELECT status, count(*) FROM files GROUP BY status")?;
+            .query_row("SELECT count(*) FROM files", [], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT status, count(*) FROM files WHERE status != 'published' GROUP BY status",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut set_aside = 0;
         for row in rows {
             let (status, n) = row?;
             let n = n as u64;
+            set_aside += n;
             match status.as_str() {
-                "published" => counts.published_files = n,
                 "duplicate" => counts.duplicates = n,
                 _ => counts.rejects += n,
             }
         }
+        counts.published_files = (files as u64).saturating_sub(set_aside);
         Ok(counts)
     }
 
@@ -123,7 +128,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT d.path, coalesce(o.path, d.detail, ''), d.since FROM files d \
              LEFT JOIN files o ON o.key = d.detail AND o.status = 'published' \
-             WHERE d.status = 'duplicate' ORDER BY d.since, d.path LIMIT ?1",
+             WHERE d.status != 'published' AND d.status = 'duplicate' \
+             ORDER BY d.since, d.path LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
             Ok(DuplicateFile {
@@ -149,8 +155,8 @@ impl Store {
     /// Files set aside as rejects, longest-standing first, at most `limit`.
     pub fn rejected_files(&self, limit: usize) -> Result<Vec<RejectedFile>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT path, coalesce(detail, ''), since FROM files WHERE status = 'rejected' \
-             ORDER BY since, path LIMIT ?1",
+            "SELECT path, coalesce(detail, ''), since FROM files \
+             WHERE status != 'published' AND status = 'rejected' ORDER BY since, path LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
             Ok(RejectedFile {
@@ -365,7 +371,7 @@ struct RawEntry {
     summary: String,
     content_html: String,
     related: String,
-    content_hash: String,
+    content_hash: Vec<u8>,
     published: i64,
     updated: i64,
 }
@@ -396,8 +402,9 @@ impl RawEntry {
         let id = EntryId::parse_urn(&self.id).ok_or_else(|| corrupt("id is not a urn:uuid"))?;
         let related: Vec<String> = serde_json::from_str(&self.related)
             .map_err(|_| corrupt("related is not a JSON list"))?;
-        let content_hash =
-            parse_hash(&self.content_hash).ok_or_else(|| corrupt("content hash is not hex"))?;
+        let content_hash = <[u8; 32]>::try_from(self.content_hash.as_slice())
+            .map(ContentHash)
+            .map_err(|_| corrupt("content hash is not 32 bytes"))?;
         let published = DateTime::from_timestamp_millis(self.published)
             .ok_or_else(|| corrupt("published is out of range"))?;
         let updated = DateTime::from_timestamp_millis(self.updated)
@@ -427,15 +434,4 @@ impl RawEntry {
             updated,
         })
     }
-}
-
-fn parse_hash(hex: &str) -> Option<ContentHash> {
-    if hex.len() != 64 || !hex.is_ascii() {
-        return None;
-    }
-    let mut bytes = [0u8; 32];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(ContentHash(bytes))
 }

@@ -1,0 +1,177 @@
+//! A bulk of settled paths (a cold start, a big copy): two threads read and parse while
+//! the driver's thread writes, as a stream. Handing over whole batches left a core idle
+//! at every hand-over, whichever stage finished first waiting for the other.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use super::{ArticleReader, IngestError, read_changes};
+use crate::store::FileChange;
+use crate::watch::Settled;
+
+/// Paths a reader takes at a time: small enough that the writer's next batch is never
+/// far from ready, large enough that the hand-over costs nothing next to the reading.
+const CHUNK: usize = 32;
+
+/// Reader threads. Reading and parsing an article costs about as much CPU as writing
+/// it, so two readers and the writer keep two cores busy.
+const READERS: usize = 2;
+
+/// Reads every path of `settled` on reader threads and passes the changes to `apply`
+/// in the order of `settled`, in batches of about `batch` (and the rest at the end),
+/// with the number of changes applied so far. Stops at the first error of `apply`.
+pub(super) fn read_and_apply(
+    reader: &ArticleReader,
+    settled: &[Settled],
+    batch: usize,
+    mut apply: impl FnMut(usize, Vec<FileChange>) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let chunks = settled.len().div_ceil(CHUNK);
+    let next_chunk = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        // Room for two batches: the readers go on while a batch is written, and no
+        // more than that waits in memory.
+        let (sender, receiver) = sync_channel(2 * batch.div_ceil(CHUNK));
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                let sender = sender.clone();
+                let (next_chunk, stop) = (&next_chunk, &stop);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let start = next_chunk.fetch_add(1, Ordering::Relaxed) * CHUNK;
+                        if start >= settled.len() {
+                            break;
+                        }
+                        let part = &settled[start..(start + CHUNK).min(settled.len())];
+                        // The writer gave up (an error): nothing more to do.
+                        if sender
+                            .send((start / CHUNK, read_changes(reader, part)))
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Only the readers hold senders now: when they are all gone, so is the stream.
+        drop(sender);
+        let written = write_in_order(receiver, chunks, batch, &mut apply);
+        stop.store(true, Ordering::Relaxed);
+        let panicked = readers.into_iter().any(|reader| reader.join().is_err());
+        match written {
+            Ok(()) if panicked => Err(IngestError::ReaderPanicked),
+            result => result,
+        }
+    })
+}
+
+/// Takes the readers' chunks as they come and applies them in their order. A stream
+/// that ends before every chunk came means a reader died (it panicked).
+fn write_in_order(
+    receiver: Receiver<(usize, Vec<FileChange>)>,
+    chunks: usize,
+    batch: usize,
+    apply: &mut impl FnMut(usize, Vec<FileChange>) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    // Chunks read ahead of their turn (two readers: at most a few).
+    let mut early: BTreeMap<usize, Vec<FileChange>> = BTreeMap::new();
+    let mut next = 0;
+    let mut pending = Vec::with_capacity(batch + CHUNK);
+    let mut done = 0;
+    while next < chunks {
+        let (index, changes) = receiver.recv().map_err(|_| IngestError::ReaderPanicked)?;
+        early.insert(index, changes);
+        while let Some(changes) = early.remove(&next) {
+            next += 1;
+            pending.extend(changes);
+            if pending.len() >= batch || next == chunks {
+                done += pending.len();
+                let full = std::mem::replace(&mut pending, Vec::with_capacity(batch + CHUNK));
+                apply(done, full)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::SeedFolder;
+
+    fn reader(dir: &std::path::Path) -> ArticleReader {
+        ArticleReader {
+            folder: SeedFolder::open(dir).unwrap(),
+            max_file_bytes: 1 << 20,
+            namespace: uuid::Uuid::nil(),
+        }
+    }
+
+    fn path_of(change: &FileChange) -> &str {
+        match change {
+            FileChange::Article { path, .. }
+            | FileChange::Rejected { path, .. }
+            | FileChange::Removed { path } => path,
+        }
+    }
+
+    /// Every path comes out once, in the order given, in batches of the size asked for.
+    #[test]
+    fn applies_every_path_in_order_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settled = Vec::new();
+        for i in 0..1000 {
+            let name = format!("{i:04}.txt");
+            if i % 7 == 0 {
+                // Gone before it was read, and a reject: both come out in their place.
+                settled.push(Settled::Absent(name));
+                continue;
+            }
+            let text = if i % 11 == 0 { "" } else { "Title\n\n\nBody." };
+            std::fs::write(dir.path().join(&name), text).unwrap();
+            settled.push(Settled::Present(name));
+        }
+        let mut seen = Vec::new();
+        let mut batches = Vec::new();
+        read_and_apply(&reader(dir.path()), &settled, 100, |done, changes| {
+            seen.extend(changes.iter().map(|c| path_of(c).to_owned()));
+            batches.push((done, changes.len()));
+            Ok(())
+        })
+        .unwrap();
+        let expected: Vec<String> = settled
+            .iter()
+            .map(|s| match s {
+                Settled::Present(p) | Settled::Absent(p) => p.clone(),
+            })
+            .collect();
+        assert_eq!(seen, expected);
+        assert_eq!(batches.last().map(|b| b.0), Some(1000));
+        // Every batch but the last holds at least `batch` changes and at most one chunk more.
+        for (_, len) in &batches[..batches.len() - 1] {
+            assert!((100..100 + CHUNK).contains(len), "batch of {len}");
+        }
+    }
+
+    /// An error of the writer stops the readers and comes back as it was.
+    #[test]
+    fn stops_at_the_first_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let settled: Vec<Settled> = (0..5000)
+            .map(|i| Settled::Absent(format!("{i}.txt")))
+            .collect();
+        let mut calls = 0;
+        let result = read_and_apply(&reader(dir.path()), &settled, 100, |_, _| {
+            calls += 1;
+            Err(IngestError::Scan {
+                path: "here".into(),
+                source: std::io::Error::other("full"),
+            })
+        });
+        assert!(matches!(result, Err(IngestError::Scan { .. })));
+        assert_eq!(calls, 1);
+    }
+}
