@@ -14,7 +14,7 @@ use crate::ingest::ArticleReader;
 use crate::model::{ContentHash, EntryKey, RejectReason};
 use crate::normalize::id_namespace;
 use crate::store::{FileChange, Store};
-use crate::watch::{SeedFolder, path_key};
+use crate::watch::{Listed, SeedFolder, path_key};
 
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let folder = SeedFolder::open(&config.seeds)
@@ -43,7 +43,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
     };
     let mut out = std::io::stdout().lock();
-    for (path, _) in &files {
+    for Listed { path, .. } in &files {
         let Some(key) = path_key(path) else { continue };
         let shown = |path: &str| config.seeds.join(path).display().to_string();
         let outcome = match key_owner.get(&key) {

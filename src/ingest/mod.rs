@@ -120,12 +120,13 @@ impl Ingest {
         let on_disk = on_disk.files;
         let mut present = HashSet::with_capacity(on_disk.len());
         let mut changed = 0;
-        for (path, stamp) in on_disk {
-            if known.get(&path) != Some(&stamp) {
-                self.settler.touch(path.clone(), now);
+        for file in on_disk {
+            if known.get(&file.path) != Some(&file.stamp) {
+                self.settler
+                    .touch_scanned(file.path.clone(), file.look, now);
                 changed += 1;
             }
-            present.insert(path);
+            present.insert(file.path);
         }
         let mut gone = 0;
         for path in known.into_keys().filter(|p| !present.contains(p)) {
@@ -168,8 +169,8 @@ impl Ingest {
             stored = stored.len(),
             "a folder changed"
         );
-        for (path, _) in on_disk {
-            self.settler.touch(path, now);
+        for file in on_disk {
+            self.settler.touch(file.path, now);
         }
         for path in stored {
             self.settler.touch(path, now);

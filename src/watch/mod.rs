@@ -4,7 +4,7 @@
 
 mod settle;
 
-pub use settle::{Settled, Settler};
+pub use settle::{Look, Settled, Settler};
 
 use std::fs::{File, Metadata};
 use std::io::Read;
@@ -44,13 +44,22 @@ pub fn path_key(relative: &str) -> Option<EntryKey> {
 /// What a scan of the folder found.
 #[derive(Debug, Default)]
 pub struct Listing {
-    /// Article files (relative paths) and their stamps.
-    pub files: Vec<(String, FileStamp)>,
+    /// Article files, by relative path.
+    pub files: Vec<Listed>,
     /// Files and folders that cannot be read because their names are not UTF-8 (shown
     /// with U+FFFD).
     pub bad_names: Vec<String>,
     /// The subfolders walked (relative paths), to be watched.
     pub folders: Vec<String>,
+}
+
+/// One article file a scan found.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub path: String,
+    pub stamp: FileStamp,
+    /// Its `stat`; `None` when it vanished since the listing or is a dangling symlink.
+    pub look: Option<Look>,
 }
 
 /// The outcome of reading one seed file.
@@ -133,7 +142,7 @@ impl SeedFolder {
     pub fn scan(&self) -> std::io::Result<Listing> {
         let mut found = Listing::default();
         self.scan_into(&self.root, &mut found)?;
-        found.files.sort_by(|a, b| a.0.cmp(&b.0));
+        found.files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(found)
     }
 
@@ -193,18 +202,30 @@ impl SeedFolder {
                 if path_key(&relative).is_none() {
                     continue;
                 }
-                match stat(&path) {
+                // A plain file is looked at through its folder's listing (no walk of the
+                // whole path again); a symlink is followed.
+                let meta = if kind.is_symlink() {
+                    stat(&path)
+                } else {
+                    dirent.metadata().ok()
+                };
+                match meta {
                     // A symlink to a folder is not followed, and is no article either.
                     Some(meta) if meta.is_dir() => {}
-                    Some(meta) => found.files.push((relative, stamp_of(&meta))),
+                    Some(meta) => found.files.push(Listed {
+                        path: relative,
+                        stamp: stamp_of(&meta),
+                        look: Some(Look::of(&meta)),
+                    }),
                     // Vanished since the listing, or a dangling symlink: reported when read.
-                    None => found.files.push((
-                        relative,
-                        FileStamp {
+                    None => found.files.push(Listed {
+                        path: relative,
+                        stamp: FileStamp {
                             size: 0,
                             mtime_ns: 0,
                         },
-                    )),
+                        look: None,
+                    }),
                 }
             }
         }
@@ -610,7 +631,7 @@ mod tests {
             .unwrap()
             .files
             .into_iter()
-            .map(|(n, _)| n)
+            .map(|f| f.path)
             .collect();
         assert_eq!(
             names,
@@ -659,14 +680,14 @@ mod tests {
             .unwrap()
             .files
             .into_iter()
-            .map(|(n, _)| n)
+            .map(|f| f.path)
             .collect();
         assert_eq!(names, ["2026/11/deep.txt", "top.txt", "x.txt/inside.txt"]);
         let under: Vec<String> = folder
             .scan_under("2026")
             .files
             .into_iter()
-            .map(|(n, _)| n)
+            .map(|f| f.path)
             .collect();
         assert_eq!(under, ["2026/11/deep.txt"]);
         assert!(folder.scan_under("missing").files.is_empty());
