@@ -18,6 +18,9 @@ const CHUNK: usize = 32;
 /// it, so two readers and the writer keep two cores busy.
 const READERS: usize = 2;
 
+/// Chunks read ahead of the writer at most (about 1,000 articles, 8 MB).
+const AHEAD: usize = 32;
+
 /// Reads every path of `settled` on reader threads and passes the changes to `apply`
 /// in the order of `settled`, in batches of about `batch` (and the rest at the end),
 /// with the number of changes applied so far. Stops at the first error of `apply`.
@@ -31,9 +34,8 @@ pub(super) fn read_and_apply(
     let next_chunk = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        // Room for two batches: the readers go on while a batch is written, and no
-        // more than that waits in memory.
-        let (sender, receiver) = sync_channel(2 * batch.div_ceil(CHUNK));
+        // The readers go on while a batch is written, up to AHEAD chunks.
+        let (sender, receiver) = sync_channel(AHEAD);
         let readers: Vec<_> = (0..READERS)
             .map(|_| {
                 let sender = sender.clone();
