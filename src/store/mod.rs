@@ -6,6 +6,7 @@
 //! mtime when first seen; `updated` moves only when the content hash changes.
 
 mod apply;
+mod checkpoint;
 mod read;
 mod schema;
 
@@ -33,6 +34,8 @@ pub enum StoreError {
     TooNew { found: usize, known: usize },
     #[error("stored entry {key} is damaged: {what}")]
     Corrupt { key: String, what: String },
+    #[error("cannot start the database's checkpoint thread")]
+    Thread { source: std::io::Error },
 }
 
 /// What identifies one version of a file without reading it.
@@ -111,7 +114,10 @@ pub struct Counts {
 }
 
 pub struct Store {
+    /// Declared before the checkpointer: it closes first, and with it the hook that wakes
+    /// the checkpointer, which then stops.
     conn: Connection,
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Store {
@@ -133,7 +139,10 @@ impl Store {
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         tune(&conn)?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            _checkpointer: None,
+        })
     }
 
     pub fn open_file(path: &Path) -> Result<Self, StoreError> {
@@ -145,10 +154,15 @@ impl Store {
         // (kill -9) in WAL mode; only an OS crash can lose the last commits.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "journal_size_limit", checkpoint::WAL_SIZE_LIMIT)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         tune(&conn)?;
         schema::migrate(&mut conn)?;
-        Ok(Self { conn })
+        let checkpointer = checkpoint::Checkpointer::start(path, &mut conn)?;
+        Ok(Self {
+            conn,
+            _checkpointer: Some(checkpointer),
+        })
     }
 }
 
