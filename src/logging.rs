@@ -16,8 +16,8 @@ pub struct LogLevel(reload::Handle<EnvFilter, Registry>);
 impl LogLevel {
     /// Applies a new level or filter (already validated with the configuration).
     pub fn set(&self, level: &str) -> anyhow::Result<()> {
-        let filter = EnvFilter::try_new(level)
-            .map_err(|e| anyhow::anyhow!("log_level {level:?}: {e}"))?;
+        let filter =
+            EnvFilter::try_new(level).map_err(|e| anyhow::anyhow!("log_level {level:?}: {e}"))?;
         self.0
             .reload(filter)
             .map_err(|e| anyhow::anyhow!("changing the log level: {e}"))

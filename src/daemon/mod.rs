@@ -159,7 +159,7 @@ fn reload_config(
     let reloaded = match reload() {
         Ok(reloaded) => reloaded,
         Err(error) => {
-            tracing::error!(error = %format!("{error:#}"), "SIGHUP: configuration not reloaded; keeping the running one");
+            tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: configuration not reloaded; keeping the running one");
             return config;
         }
     };
@@ -172,7 +172,7 @@ fn reload_config(
     }
     if changes.live.contains(&"log_level") {
         if let Err(error) = set_log_level(&reloaded.log_level) {
-            tracing::error!(error = %format!("{error:#}"), "SIGHUP: log_level not changed");
+            tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: log_level not changed");
         }
     }
     let now = reload::in_force(&config, &reloaded);
@@ -181,6 +181,12 @@ fn reload_config(
     }
     tracing::info!(changed = ?changes.live, "SIGHUP: configuration reloaded; rescanning the seeds folder");
     now
+}
+
+/// A message on one line (a TOML error quotes the line at fault below it), so that the
+/// log stays one line per event.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Sends `STATUS=` as the counts change, at most every [`STATUS_EVERY`].
@@ -218,9 +224,8 @@ pub async fn start_on(
             crate::http::share(listener, config.workers)
                 .context("sharing the socket passed by systemd")?
         }
-        None => crate::http::bind(config.listen, config.workers).with_context(|| {
-            format!("cannot listen on {} (config key `listen`)", config.listen)
-        })?,
+        None => crate::http::bind(config.listen, config.workers)
+            .with_context(|| format!("cannot listen on {} (config key `listen`)", config.listen))?,
     };
     let addr = listeners
         .first()

@@ -150,10 +150,7 @@ mod tests {
         let changes = compare(&running, &reloaded);
 
         assert_eq!(changes.live, ["feed.title", "feed_size", "log_level"]);
-        assert_eq!(
-            changes.need_restart,
-            ["data", "listen", "shutdown_timeout"]
-        );
+        assert_eq!(changes.need_restart, ["data", "listen", "shutdown_timeout"]);
         let now = in_force(&running, &reloaded);
         assert_eq!(now.feed.title, "Renamed");
         assert_eq!(now.feed_size, 20);

@@ -125,7 +125,7 @@ impl Notifier {
 /// What `systemctl status` shows while the daemon serves.
 pub fn status_text(status: &Status) -> String {
     format!(
-        "serving {} entries; {} files rejected, {} duplicates",
+        "serving; entries: {}, rejected files: {}, duplicates: {}",
         status.entries, status.files.rejected, status.files.duplicates
     )
 }
@@ -160,12 +160,9 @@ pub fn passed_sockets(
 ) -> Result<usize, SystemdError> {
     let for_us = listen_pid.and_then(|p| p.trim().parse::<u32>().ok()) == Some(own_pid);
     match listen_fds {
-        Some(value) if for_us => value
-            .trim()
-            .parse()
-            .map_err(|_| SystemdError::ListenFds {
-                value: value.to_owned(),
-            }),
+        Some(value) if for_us => value.trim().parse().map_err(|_| SystemdError::ListenFds {
+            value: value.to_owned(),
+        }),
         _ => Ok(0),
     }
 }

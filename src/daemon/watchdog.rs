@@ -140,8 +140,10 @@ mod tests {
         let watchdog = builder();
         let stuck_handle = stuck.handle().clone();
         assert!(!watchdog.block_on(http_alive(&[stuck_handle], Duration::from_millis(100))));
-        assert!(watchdog.block_on(async {
-            http_alive(&[Handle::current()], Duration::from_secs(10)).await
-        }));
+        assert!(
+            watchdog.block_on(async {
+                http_alive(&[Handle::current()], Duration::from_secs(10)).await
+            })
+        );
     }
 }
