@@ -93,12 +93,19 @@ pub async fn run(config: Config, service: Service) -> anyhow::Result<()> {
     }
     let mut first_scan = running.first_scan.take();
     let mut config = config;
+    let mut failed = None;
     loop {
         tokio::select! {
             _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
-            () = wait_for(&mut first_scan) => {
+            // Collects the tasks that are done (a reload's), so that none is kept.
+            Some(_) = tasks.join_next() => {}
+            scanned = wait_for(&mut first_scan) => {
                 first_scan = None;
+                if !scanned {
+                    failed = Some(anyhow!("the ingest thread stopped during the first scan"));
+                    break;
+                }
                 // Every seed is in the feeds now: a reader that subscribes as soon as
                 // `systemctl start` returns sees them all.
                 let text = systemd::status_text(&running.status.borrow());
@@ -135,15 +142,15 @@ pub async fn run(config: Config, service: Service) -> anyhow::Result<()> {
     ]);
     tracing::info!("shutting down");
     tasks.abort_all();
-    running.shutdown().await
+    running.shutdown().await?;
+    failed.map_or(Ok(()), Err)
 }
 
-/// Resolves when the first scan is done; never, once it has been seen.
-async fn wait_for(first_scan: &mut Option<oneshot::Receiver<()>>) {
+/// Resolves when the first scan is done (false: the ingest thread is gone); never, once
+/// it has been seen.
+async fn wait_for(first_scan: &mut Option<oneshot::Receiver<()>>) -> bool {
     match first_scan {
-        Some(done) => {
-            let _ = done.await;
-        }
+        Some(done) => done.await.is_ok(),
         None => std::future::pending().await,
     }
 }
