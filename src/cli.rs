@@ -11,7 +11,7 @@ use crate::config::Layer;
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (git ",
-    env!("SEEDFEED_GIT_REVISION"),
+    env!("BUILD_GIT_REVISION"),
     ")"
 );
 
