@@ -7,10 +7,18 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Layer;
 
+/// The version and the git revision it was built from (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("BUILD_GIT_REVISION"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "seedfeed",
-    version,
+    version = VERSION,
     about = "Watches a folder of plain-text articles and serves them as RSS and Atom feeds"
 )]
 pub struct Cli {

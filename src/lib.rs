@@ -19,6 +19,7 @@ pub mod config;
 pub mod daemon;
 pub mod http;
 pub mod ingest;
+pub mod logging;
 pub mod model;
 pub mod normalize;
 pub mod pages;

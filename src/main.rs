@@ -1,7 +1,6 @@
 //! The `seedfeed` binary: parse the command line, load the config, set up logging, run
 //! the command, and print the whole error chain if it fails.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -31,36 +30,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Parse(args) => (args.config.config.clone(), Layer::default()),
         Command::Render(args) => (args.config.config.clone(), args.layer()),
     };
-    let config = load_config(config_flag, flags, std::env::vars())?;
-    init_logging(&config.log_level);
+    // Variables that are not Unicode cannot be settings: skipped, not a panic.
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .collect();
+    let config = load_config(config_flag.clone(), flags.clone(), env.clone())?;
+    let log_level = seedfeed::logging::init(&config.log_level);
     match cli.command {
         Command::Serve(_) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .thread_name("seedfeed-http")
-                .build()?;
-            runtime.block_on(commands::serve::run(config))?;
+            let sources = commands::serve::Sources {
+                config_flag,
+                flags,
+                env,
+            };
+            commands::serve::run(config, sources, log_level)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(_) => commands::check::run(&config),
         Command::Parse(args) => commands::parse::run(&args.files, &config),
         Command::Render(args) => commands::render::run(&config, &args.out),
-    }
-}
-
-/// Logs go to stderr, one line per event. No colours unless stderr is a terminal; no
-/// timestamps under journald (`JOURNAL_STREAM`), which adds its own.
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        builder.without_time().init();
-    } else {
-        builder.init();
     }
 }

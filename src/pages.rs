@@ -34,7 +34,8 @@ const CACHE_BYTES: usize = 24 << 20;
 const MAX_IDLE_READERS: usize = 8;
 
 pub struct Pages {
-    site: Site,
+    /// Replaced on a reload; each page is rendered with the one current when it starts.
+    site: Mutex<Arc<Site>>,
     data_dir: PathBuf,
     readers: Mutex<Vec<Store>>,
     cache: Mutex<Cache>,
@@ -52,7 +53,7 @@ impl Pages {
     /// Pages of the database in `data_dir` (which the ingest driver has created).
     pub fn new(site: Site, data_dir: PathBuf) -> Self {
         Self {
-            site,
+            site: Mutex::new(Arc::new(site)),
             data_dir,
             readers: Mutex::new(Vec::new()),
             cache: Mutex::new(Cache {
@@ -97,8 +98,9 @@ impl Pages {
                 .filter(|e| !cache.pages.contains(&entry_path(&e.draft.key)))
                 .collect()
         };
+        let site = self.site();
         for entry in missing {
-            let page = Arc::new(entry_document(&self.site, entry));
+            let page = Arc::new(entry_document(&site, entry));
             self.cache().insert(entry_path(&entry.draft.key), page);
         }
     }
@@ -113,7 +115,7 @@ impl Pages {
             let entries = reader.entries(&[EntryKey::new(key)])?;
             entries
                 .first()
-                .map(|entry| entry_document(&self.site, entry))
+                .map(|entry| entry_document(&self.site(), entry))
         } else if path.starts_with(ARCHIVE_PREFIX) {
             reader.archive_page(path)?.as_ref().map(archive_document)
         } else {
@@ -140,6 +142,17 @@ impl Pages {
         for key in keys {
             cache.remove(&entry_path(key));
         }
+    }
+
+    /// New site settings (a reload): every cached page is dropped, and pages are rendered
+    /// with the new settings from now on.
+    pub fn set_site(&self, site: Site) {
+        *self.site.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(site);
+        self.forget_all();
+    }
+
+    fn site(&self) -> Arc<Site> {
+        Arc::clone(&self.site.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Drops every cached page (the archive pages were rendered again).

@@ -1,8 +1,14 @@
-//! Start-up, signals and shutdown: the only place that spawns tasks and threads.
+//! Start-up, signals and shutdown: the only place that spawns tasks and threads, and that
+//! talks to systemd.
 //!
-//! Order of start-up: open the seeds folder and bind the listener (so mistakes in either
-//! fail fast), open the store and serve what it holds, start watching, then scan the
-//! folder; the feeds fill in as the scan goes.
+//! Order of start-up: open the seeds folder and bind the listener (or take the one
+//! systemd passed), so mistakes in either fail fast; open the store and serve what it
+//! holds, start watching, then scan the folder; the feeds fill in as the scan goes. Once
+//! the scan is done, systemd is told the service is ready.
+
+mod reload;
+pub mod systemd;
+mod watchdog;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +29,8 @@ use crate::render::{Renderer, Site, Snapshot};
 use crate::store::Store;
 use crate::watch::{FolderWatcher, SeedFolder};
 
+use systemd::{Notifier, State};
+
 /// A running daemon: its address, and the handles that stop it.
 pub struct Running {
     addr: SocketAddr,
@@ -31,30 +39,171 @@ pub struct Running {
     inbox: mpsc::Sender<IngestMsg>,
     ingest: std::thread::JoinHandle<()>,
     first_scan: Option<oneshot::Receiver<()>>,
+    status: watch::Receiver<Arc<Status>>,
     _watcher: Option<Arc<FolderWatcher>>,
 }
 
-/// Runs the daemon until SIGINT or SIGTERM. SIGHUP rescans the seeds folder.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// What the daemon gets from its command beside the configuration.
+pub struct Service {
+    /// A listening socket passed by systemd (socket activation): served instead of
+    /// binding `listen`.
+    pub listener: Option<std::net::TcpListener>,
+    /// Reads the configuration again (the same file, environment and flags), on SIGHUP.
+    pub reload: Box<LoadConfig>,
+    /// Applies a new `log_level`.
+    pub set_log_level: Box<SetLogLevel>,
+}
+
+pub type LoadConfig = dyn Fn() -> anyhow::Result<Config> + Send;
+pub type SetLogLevel = dyn Fn(&str) -> anyhow::Result<()> + Send;
+
+/// How often `STATUS=` may be sent while the counts move (a bulk copy changes them every
+/// batch).
+const STATUS_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs the daemon until SIGINT or SIGTERM. SIGHUP reloads the configuration and rescans
+/// the seeds folder. systemd hears of each step (`READY=1`, `RELOADING=1`, `STOPPING=1`,
+/// `STATUS=`, `WATCHDOG=1`) when it asked to (`NOTIFY_SOCKET`, `WATCHDOG_USEC`).
+pub async fn run(config: Config, service: Service) -> anyhow::Result<()> {
     // Handlers first: a signal that arrives while start-up is still going (a stop right
     // after a start) is kept and acted on once it is done, instead of killing the process.
     let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
-    let running = start(&config).await?;
+    let notifier = Arc::new(Notifier::from_env());
+    notifier.notify(&[State::Status("starting: scanning the seeds folder")]);
+    let Service {
+        listener,
+        reload,
+        set_log_level,
+    } = service;
+    let mut running = start_on(&config, listener).await?;
     tracing::info!(addr = %running.addr, base_url = %running.base_url, seeds = %config.seeds.display(), "listening");
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(period) = systemd::watchdog_period() {
+        tracing::info!(
+            keep_alive_ms = period.as_millis() as u64,
+            "systemd watchdog on"
+        );
+        tasks.spawn(watchdog::keep_alive(
+            Arc::clone(&notifier),
+            period,
+            running.probes(),
+        ));
+    }
+    let mut first_scan = running.first_scan.take();
+    let mut config = config;
+    let mut failed = None;
     loop {
         tokio::select! {
             _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
+            // Collects the tasks that are done (a reload's), so that none is kept.
+            Some(_) = tasks.join_next() => {}
+            scanned = wait_for(&mut first_scan) => {
+                first_scan = None;
+                if !scanned {
+                    failed = Some(anyhow!("the ingest thread stopped during the first scan"));
+                    break;
+                }
+                // Every seed is in the feeds now: a reader that subscribes as soon as
+                // `systemctl start` returns sees them all.
+                let text = systemd::status_text(&running.status.borrow());
+                notifier.notify(&[State::Ready, State::Status(&text)]);
+                tracing::info!("ready");
+                tasks.spawn(report_status(Arc::clone(&notifier), running.status.clone()));
+            }
             _ = hangup.recv() => {
-                tracing::info!("SIGHUP: rescanning the seeds folder");
+                let ready = first_scan.is_none();
+                if ready {
+                    notifier.notify(&[State::Reloading]);
+                }
+                config = reload_config(&running, config, &*reload, &*set_log_level);
                 running.rescan("SIGHUP");
+                // The driver handles its messages in order: once it answers, the new
+                // settings are rendered and the folder compared with the store.
+                let caught_up = running.ping();
+                let notifier = Arc::clone(&notifier);
+                let status = running.status.clone();
+                tasks.spawn(async move {
+                    let _ = caught_up.await;
+                    if ready {
+                        let text = systemd::status_text(&status.borrow());
+                        notifier.notify(&[State::Ready, State::Status(&text)]);
+                    }
+                    tracing::info!("reload done");
+                });
             }
         }
     }
+    notifier.notify(&[
+        State::Stopping,
+        State::Status("stopping: finishing the requests in flight"),
+    ]);
     tracing::info!("shutting down");
-    running.shutdown().await
+    tasks.abort_all();
+    running.shutdown().await?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// Resolves when the first scan is done (false: the ingest thread is gone); never, once
+/// it has been seen.
+async fn wait_for(first_scan: &mut Option<oneshot::Receiver<()>>) -> bool {
+    match first_scan {
+        Some(done) => done.await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// SIGHUP: reads the configuration again and applies what can change live; returns the
+/// configuration now in force. An invalid file changes nothing.
+fn reload_config(
+    running: &Running,
+    config: Config,
+    reload: &LoadConfig,
+    set_log_level: &SetLogLevel,
+) -> Config {
+    let reloaded = match reload() {
+        Ok(reloaded) => reloaded,
+        Err(error) => {
+            tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: configuration not reloaded; keeping the running one");
+            return config;
+        }
+    };
+    let changes = reload::compare(&config, &reloaded);
+    for key in &changes.need_restart {
+        tracing::warn!(
+            key,
+            "SIGHUP: this setting changed but takes effect only after a restart"
+        );
+    }
+    if changes.live.contains(&"log_level") {
+        if let Err(error) = set_log_level(&reloaded.log_level) {
+            tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: log_level not changed");
+        }
+    }
+    let now = reload::in_force(&config, &reloaded);
+    if changes.live.iter().any(|key| *key != "log_level") {
+        running.set_site(site(&now, &running.base_url));
+    }
+    tracing::info!(changed = ?changes.live, "SIGHUP: configuration reloaded; rescanning the seeds folder");
+    now
+}
+
+/// A message on one line (a TOML error quotes the line at fault below it), so that the
+/// log stays one line per event.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Sends `STATUS=` as the counts change, at most every [`STATUS_EVERY`].
+async fn report_status(notifier: Arc<Notifier>, mut status: watch::Receiver<Arc<Status>>) {
+    status.mark_unchanged();
+    while status.changed().await.is_ok() {
+        let text = systemd::status_text(&status.borrow_and_update());
+        notifier.notify(&[State::Status(&text)]);
+        tokio::time::sleep(STATUS_EVERY).await;
+    }
 }
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> anyhow::Result<tokio::signal::unix::Signal> {
@@ -64,10 +213,27 @@ fn signal(kind: tokio::signal::unix::SignalKind) -> anyhow::Result<tokio::signal
 /// Starts every part and returns once the listener is bound and the stored entries are
 /// being served. The first scan goes on in the background; see [`Running::first_scan`].
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    start_on(config, None).await
+}
+
+/// [`start`], serving on `listener` when one is given instead of binding `listen`.
+pub async fn start_on(
+    config: &Config,
+    listener: Option<std::net::TcpListener>,
+) -> anyhow::Result<Running> {
     let folder = SeedFolder::open(&config.seeds)
         .with_context(|| format!("seeds folder {}", config.seeds.display()))?;
-    let listeners = crate::http::bind(config.listen, config.workers)
-        .with_context(|| format!("cannot listen on {} (config key `listen`)", config.listen))?;
+    let listeners = match listener {
+        Some(listener) => {
+            tracing::info!(
+                "serving on the socket passed by systemd; config key `listen` is not used"
+            );
+            crate::http::share(listener, config.workers)
+                .context("sharing the socket passed by systemd")?
+        }
+        None => crate::http::bind(config.listen, config.workers)
+            .with_context(|| format!("cannot listen on {} (config key `listen`)", config.listen))?,
+    };
     let addr = listeners
         .first()
         .map(std::net::TcpListener::local_addr)
@@ -78,7 +244,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .base_url
         .clone()
         .unwrap_or_else(|| base_url_for(addr));
-    let (site, settings) = pipeline(config, &folder, &base_url);
+    let site = site(config, &base_url);
+    let settings = settings(config, &folder);
 
     let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let (status_tx, status) = watch::channel(Arc::new(Status::default()));
@@ -132,7 +299,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .await
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
 
-    let mut state = AppState::new(snapshots, pages, status, config.cache_max_age);
+    let mut state = AppState::new(snapshots, pages, status.clone(), config.cache_max_age);
     state.max_url_bytes = config.max_url_bytes;
     state.access_log = config.access_log;
     let metrics = Arc::clone(&state.metrics);
@@ -146,32 +313,35 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         inbox,
         ingest,
         first_scan: Some(first_scan),
+        status,
         _watcher: watcher,
     })
 }
 
-/// What the renderer says about the site and how the folder is read, from the config.
-fn pipeline(config: &Config, folder: &SeedFolder, base_url: &Url) -> (Site, IngestSettings) {
-    let namespace = id_namespace(&config.id_namespace);
-    let site = Site {
+/// What the renderer says about the site, from the config.
+fn site(config: &Config, base_url: &Url) -> Site {
+    Site {
         base: base_str(base_url).to_owned(),
         title: config.feed.title.clone(),
         description: config.feed.description.clone(),
         author: config.feed.author.clone(),
         language: config.feed.language.clone(),
-        id_namespace: namespace,
+        id_namespace: id_namespace(&config.id_namespace),
         feed_size: config.feed_size,
-    };
-    let settings = IngestSettings {
+    }
+}
+
+/// How the folder is read, from the config.
+fn settings(config: &Config, folder: &SeedFolder) -> IngestSettings {
+    IngestSettings {
         reader: ArticleReader {
             folder: folder.clone(),
             max_file_bytes: config.max_file_bytes,
-            namespace,
+            namespace: id_namespace(&config.id_namespace),
         },
         settle: config.settle,
         rescan_interval: config.rescan_interval,
-    };
-    (site, settings)
+    }
 }
 
 /// Ingests the seeds folder once, on this thread, and returns every document the daemon
@@ -184,7 +354,8 @@ pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>
         .base_url
         .clone()
         .unwrap_or_else(|| base_url_for(config.listen));
-    let (site, settings) = pipeline(config, &folder, &base_url);
+    let site = site(config, &base_url);
+    let settings = settings(config, &folder);
     let store = Store::open(&config.data).with_context(|| {
         format!(
             "opening the database in {} (config key `data`)",
@@ -252,6 +423,29 @@ impl Running {
     /// Asks the ingest driver to compare the whole folder with the store.
     pub fn rescan(&self, why: &'static str) {
         let _ = self.inbox.send(IngestMsg::Rescan(why));
+    }
+
+    /// Asks the ingest driver to render every feed and page with new site settings.
+    pub fn set_site(&self, site: Site) {
+        let _ = self.inbox.send(IngestMsg::Reload(Box::new(site)));
+    }
+
+    /// Resolves once the ingest driver has handled every message sent before (or has
+    /// stopped).
+    pub fn ping(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.inbox.send(IngestMsg::Ping(reply));
+        async move {
+            let _ = answer.await;
+        }
+    }
+
+    /// What the watchdog checks: each HTTP worker's event loop and the ingest driver.
+    fn probes(&self) -> watchdog::Probes {
+        watchdog::Probes {
+            http: self.workers.runtimes(),
+            ingest: self.inbox.clone(),
+        }
     }
 
     /// Stops accepting, lets in-flight requests finish (up to a bound), stops ingest

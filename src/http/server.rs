@@ -65,7 +65,15 @@ pub fn bind(addr: SocketAddr, workers: usize) -> io::Result<Vec<std::net::TcpLis
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
-    let listener = std::net::TcpListener::from(socket);
+    share(std::net::TcpListener::from(socket), workers)
+}
+
+/// A listening socket (bound here, or passed by systemd), with a handle for each worker.
+pub fn share(
+    listener: std::net::TcpListener,
+    workers: usize,
+) -> io::Result<Vec<std::net::TcpListener>> {
+    listener.set_nonblocking(true)?;
     let mut listeners = Vec::with_capacity(workers.max(1));
     for _ in 1..workers.max(1) {
         listeners.push(listener.try_clone()?);
@@ -78,6 +86,8 @@ pub fn bind(addr: SocketAddr, workers: usize) -> io::Result<Vec<std::net::TcpLis
 pub struct Workers {
     threads: Vec<std::thread::JoinHandle<()>>,
     stop: watch::Sender<bool>,
+    /// Each worker's runtime, so the watchdog can check that its event loop still runs.
+    runtimes: Vec<tokio::runtime::Handle>,
 }
 
 /// Starts one worker thread per listener, each answering with `app` on its own runtime.
@@ -90,6 +100,7 @@ pub fn start(
     let (stop, stopped) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut threads = Vec::with_capacity(listeners.len());
+    let mut runtimes = Vec::with_capacity(listeners.len());
     for (n, listener) in listeners.into_iter().enumerate() {
         let app = Arc::clone(&app);
         let metrics = Arc::clone(&metrics);
@@ -98,6 +109,7 @@ pub fn start(
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        runtimes.push(runtime.handle().clone());
         let thread = std::thread::Builder::new()
             .name(format!("seedfeed-http-{n}"))
             .spawn(move || {
@@ -117,10 +129,19 @@ pub fn start(
             })?;
         threads.push(thread);
     }
-    Ok(Workers { threads, stop })
+    Ok(Workers {
+        threads,
+        stop,
+        runtimes,
+    })
 }
 
 impl Workers {
+    /// The workers' runtimes: a task spawned on one runs only while its event loop does.
+    pub fn runtimes(&self) -> Vec<tokio::runtime::Handle> {
+        self.runtimes.clone()
+    }
+
     /// Stops accepting and waits for the workers to drain (each for at most
     /// `shutdown_timeout`). Blocks: call it off the async workers.
     pub fn stop(self) {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::model::EntryKey;
 use crate::normalize::normalize;
 use crate::parse::parse_article;
-use crate::render::RenderError;
+use crate::render::{RenderError, Site};
 use crate::store::{ApplyOutcome, FileChange, Store, StoreError};
 use crate::watch::{FolderWatcher, SeedFolder, SeedRead, Settled, Settler, WatchEvent, path_key};
 
@@ -44,6 +44,12 @@ pub enum IngestMsg {
     Watch(WatchEvent),
     /// Compare the whole folder with the store now.
     Rescan(&'static str),
+    /// A reloaded configuration's title, description, author, language and feed size:
+    /// every feed and page is rendered again with them.
+    Reload(Box<Site>),
+    /// Answered once every message before it has been handled: the watchdog's proof
+    /// that the driver loop is alive, and the end of a reload.
+    Ping(tokio::sync::oneshot::Sender<()>),
     Shutdown,
 }
 
@@ -305,6 +311,12 @@ impl Ingest {
             }
             IngestMsg::Rescan(why) => {
                 log_error(self.reconcile(why));
+            }
+            IngestMsg::Reload(site) => {
+                log_error(self.publisher.set_site(&mut self.store, *site));
+            }
+            IngestMsg::Ping(reply) => {
+                let _ = reply.send(());
             }
             IngestMsg::Shutdown => return ControlFlow::Break(()),
         }

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use super::IngestError;
 use crate::model::{BAD_NAME_REASON, FileCounts, RejectedFile, Status, Tombstone};
 use crate::pages::Pages;
-use crate::render::{Renderer, Snapshot};
+use crate::render::{Renderer, Site, Snapshot};
 use crate::store::{ApplyOutcome, Store};
 
 /// A feed announces at most this many deletions, the most recent first, so that a mass
@@ -93,6 +93,14 @@ impl Publisher {
         tracing::warn!(path = %name, reason = BAD_NAME_REASON, "file rejected");
         self.bad_names.insert(name, Utc::now());
         true
+    }
+
+    /// Takes new site settings (a reload) and renders every feed with them; cached pages
+    /// are dropped, to be rendered again when asked for.
+    pub fn set_site(&mut self, store: &mut Store, site: Site) -> Result<(), IngestError> {
+        self.pages.set_site(site.clone());
+        self.renderer.set_site(site);
+        self.publish_all(store)
     }
 
     /// Renders the feeds of everything the store holds: at start-up, so a restart serves

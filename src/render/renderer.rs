@@ -55,6 +55,11 @@ impl Renderer {
         &self.site
     }
 
+    /// New site settings (a reload): they apply from the next documents rendered.
+    pub fn set_site(&mut self, site: Site) {
+        self.site = site;
+    }
+
     /// The list of sections the index and the OPML list show.
     pub fn set_categories(&mut self, categories: Vec<Category>) {
         self.categories = categories;
