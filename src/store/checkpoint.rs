@@ -47,7 +47,8 @@ impl Checkpointer {
             .name("seedfeed-checkpoint".into())
             .spawn(move || {
                 while woken.recv().is_ok() {
-                    if let Err(error) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE)
+                    if let Err(error) =
+                        conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE)
                     {
                         tracing::warn!(%error, "checkpoint failed; the next commit asks again");
                     }
