@@ -36,28 +36,36 @@ pub(super) fn read_and_apply(
     std::thread::scope(|scope| {
         // The readers go on while a batch is written, up to AHEAD chunks.
         let (sender, receiver) = sync_channel(AHEAD);
-        let readers: Vec<_> = (0..READERS)
+        let readers = (0..READERS)
             .map(|_| {
                 let sender = sender.clone();
                 let (next_chunk, stop) = (&next_chunk, &stop);
-                scope.spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        let start = next_chunk.fetch_add(1, Ordering::Relaxed) * CHUNK;
-                        if start >= settled.len() {
-                            break;
+                std::thread::Builder::new()
+                    .name("seedfeed-read".into())
+                    .spawn_scoped(scope, move || {
+                        while !stop.load(Ordering::Relaxed) {
+                            let start = next_chunk.fetch_add(1, Ordering::Relaxed) * CHUNK;
+                            if start >= settled.len() {
+                                break;
+                            }
+                            let part = &settled[start..(start + CHUNK).min(settled.len())];
+                            let changes = read_changes(reader, part);
+                            // The writer gave up (an error): nothing more to do.
+                            if sender.send((start / CHUNK, changes)).is_err() {
+                                break;
+                            }
                         }
-                        let part = &settled[start..(start + CHUNK).min(settled.len())];
-                        // The writer gave up (an error): nothing more to do.
-                        if sender
-                            .send((start / CHUNK, read_changes(reader, part)))
-                            .is_err()
-                        {
-                            break;
-                        }
-                    }
-                })
+                    })
             })
-            .collect();
+            .collect::<Result<Vec<_>, _>>();
+        let readers = match readers {
+            Ok(readers) => readers,
+            Err(source) => {
+                // Those that started stop at once; the scope waits for them.
+                stop.store(true, Ordering::Relaxed);
+                return Err(IngestError::Thread { source });
+            }
+        };
         // Only the readers hold senders now: when they are all gone, so is the stream.
         drop(sender);
         let written = write_in_order(receiver, chunks, batch, &mut apply);

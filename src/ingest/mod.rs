@@ -31,6 +31,8 @@ pub enum IngestError {
     Render(#[from] RenderError),
     #[error("a thread reading seed files panicked; its batch is read again at the next rescan")]
     ReaderPanicked,
+    #[error("cannot start a thread to read seed files; they are read again at the next rescan")]
+    Thread { source: std::io::Error },
     #[error("cannot list the seeds folder {path}")]
     Scan {
         path: String,
