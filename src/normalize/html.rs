@@ -6,17 +6,52 @@ use crate::model::Article;
 /// Escapes the five characters that matter in HTML text and attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
+    push_escaped(&mut out, text);
+    out
+}
+
+/// Appends `text` to `out` with the five characters of [`escape_html`] escaped. The five
+/// are ASCII, so the scan is over bytes, 32 at a time: a block without any of them (most
+/// of them) is tested with one vectorized fold and skipped, and the runs between escapes
+/// are copied whole. (Normalize of the seeds: the char-by-char `push` loop was three
+/// quarters of its time.)
+fn push_escaped(out: &mut String, text: &str) {
+    const BLOCK: usize = 32;
+    let bytes = text.as_bytes();
+    let mut copied = 0;
+    for (n, block) in bytes.chunks(BLOCK).enumerate() {
+        if !block.iter().fold(false, |seen, &b| seen | needs_escape(b)) {
+            continue;
+        }
+        for (k, &byte) in block.iter().enumerate() {
+            if let Some(entity) = entity(byte) {
+                let i = n * BLOCK + k;
+                // `i` is the index of an ASCII byte, so a char boundary.
+                out.push_str(&text[copied..i]);
+                out.push_str(entity);
+                copied = i + 1;
+            }
         }
     }
-    out
+    out.push_str(&text[copied..]);
+}
+
+/// The test of [`entity`] as comparisons only, which the compiler vectorizes.
+#[inline]
+fn needs_escape(byte: u8) -> bool {
+    matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\'')
+}
+
+#[inline]
+fn entity(byte: u8) -> Option<&'static str> {
+    match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        _ => None,
+    }
 }
 
 /// Whether plain text would be taken for HTML by a reader that guesses (feedparser, and
@@ -49,29 +84,34 @@ pub fn looks_like_html(text: &str) -> bool {
 /// its title as the body, so that no reader shows an empty entry (Atom and JSON Feed
 /// also ask for content that is not blank).
 pub fn content_html(article: &Article) -> String {
-    let mut html = String::new();
+    // Room for the text, its markup and a few entities, so the string grows at most once.
+    let text_len: usize = article.caption.as_ref().map_or(0, String::len)
+        + article.paragraphs.iter().map(String::len).sum::<usize>()
+        + article.related.iter().map(String::len).sum::<usize>();
+    let blocks = 1 + article.paragraphs.len() + article.related.len();
+    let mut html = String::with_capacity(text_len + text_len / 16 + blocks * 16 + 64);
     if let Some(caption) = &article.caption {
         html.push_str("<p><em>");
-        html.push_str(&escape_html(caption));
+        push_escaped(&mut html, caption);
         html.push_str("</em></p>\n");
     }
     for paragraph in &article.paragraphs {
         html.push_str("<p>");
-        html.push_str(&escape_html(paragraph));
+        push_escaped(&mut html, paragraph);
         html.push_str("</p>\n");
     }
     if !article.related.is_empty() {
         html.push_str("<p><strong>More from GlobalPost:</strong></p>\n<ul>\n");
         for headline in &article.related {
             html.push_str("<li>");
-            html.push_str(&escape_html(headline));
+            push_escaped(&mut html, headline);
             html.push_str("</li>\n");
         }
         html.push_str("</ul>\n");
     }
     if html.is_empty() {
         html.push_str("<p>");
-        html.push_str(&escape_html(&article.title));
+        push_escaped(&mut html, &article.title);
         html.push_str("</p>");
     }
     // Blocks are separated by newlines; none trails (readers trim it anyway).
@@ -96,6 +136,29 @@ mod tests {
             "R&D;",
         ] {
             assert_eq!(looks_like_html(text), text == "R&D;", "{text}");
+        }
+    }
+
+    #[test]
+    fn escaping_matches_the_char_by_char_rule_at_every_offset() {
+        let reference = |text: &str| {
+            text.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_owned(),
+                    '<' => "&lt;".to_owned(),
+                    '>' => "&gt;".to_owned(),
+                    '"' => "&quot;".to_owned(),
+                    '\'' => "&#39;".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect::<String>()
+        };
+        let filler = "é字 plain text, ".repeat(8);
+        for special in ["&", "<", ">", "\"", "'", "&<", "\"'"] {
+            for offset in (0..80).filter(|&i| filler.is_char_boundary(i)) {
+                let text = format!("{}{special}{}", &filler[..offset], &filler[offset..]);
+                assert_eq!(escape_html(&text), reference(&text), "{text:?}");
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! Bytes to clean text: encoding detection, line ends, and removal of the characters
 //! XML 1.0 cannot carry, so that nothing downstream ever has to think about them.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use encoding_rs::{UTF_8, WINDOWS_1252};
@@ -43,8 +44,9 @@ impl fmt::Display for ParseWarning {
 /// taken for binary data rather than text with a few stray characters.
 const MAX_CONTROL_SHARE: f64 = 0.10;
 
-/// Decodes `bytes` into text with `\n` line ends and only XML-legal characters.
-pub fn decode_text(bytes: &[u8]) -> Result<(String, Vec<ParseWarning>), RejectReason> {
+/// Decodes `bytes` into text with `\n` line ends and only XML-legal characters. Clean
+/// UTF-8 (the usual file) is borrowed as it is, not copied.
+pub fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, Vec<ParseWarning>), RejectReason> {
     let mut warnings = Vec::new();
     let raw = match encoding_rs::Encoding::for_bom(bytes) {
         Some((encoding, bom_len)) if encoding == UTF_8 => {
@@ -60,30 +62,61 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, Vec<ParseWarning>), RejectRe
                     "starts with a UTF-16 byte order mark but is not UTF-16 text".into(),
                 ));
             }
-            text.into_owned()
+            Cow::Owned(text.into_owned())
         }
         None => {
             check_not_binary(bytes)?;
             decode_utf8_with_fallback(bytes, &mut warnings)
         }
     };
+    if !may_need_cleaning(raw.as_bytes()) {
+        return Ok((raw, warnings));
+    }
     let text = normalize_line_ends(&raw);
     let (text, removed) = remove_illegal_chars(&text);
     if removed > 0 {
         warnings.push(ParseWarning::RemovedCharacters { count: removed });
     }
-    Ok((text, warnings))
+    Ok((Cow::Owned(text), warnings))
+}
+
+/// Whether UTF-8 `bytes` may hold a CR or a character that [`remove_illegal_chars`]
+/// drops: every such character starts with one of these bytes (C0 controls but tab and
+/// LF, DEL, 0xC2 for the C1 controls, 0xEF for U+FDD0.., U+FEFF, U+FFFE/F, 0xF0.. for
+/// the noncharacters of the other planes). Most files have none, and skip both repairs.
+fn may_need_cleaning(bytes: &[u8]) -> bool {
+    let suspect =
+        |b: u8| (b < 0x20 && b != b'\t' && b != b'\n') | (b == 0x7f) | (b == 0xc2) | (b >= 0xef);
+    // A fold without early exit over fixed chunks vectorizes; `any` per byte does not.
+    bytes
+        .chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |seen, &b| seen | suspect(b)))
+}
+
+/// Control bytes (other than tab, line ends and form feed) count towards binary data.
+fn is_control(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f
 }
 
 fn check_not_binary(bytes: &[u8]) -> Result<(), RejectReason> {
+    // Counted in chunks of at most 255 into a byte, which the compiler vectorizes; a NUL
+    // is a control byte, so it is looked for only when there are any.
+    let controls: usize = bytes
+        .chunks(255)
+        .map(|chunk| {
+            let in_chunk = chunk
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(is_control(b))));
+            usize::from(in_chunk)
+        })
+        .sum();
+    if controls == 0 {
+        return Ok(());
+    }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(RejectReason::Binary(format!("NUL byte at offset {pos}")));
     }
-    let controls = bytes
-        .iter()
-        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
-        .count();
-    if !bytes.is_empty() && controls as f64 / bytes.len() as f64 > MAX_CONTROL_SHARE {
+    if controls as f64 / bytes.len() as f64 > MAX_CONTROL_SHARE {
         return Err(RejectReason::Binary(format!(
             "{controls} of {} bytes are control characters",
             bytes.len()
@@ -97,9 +130,12 @@ fn check_not_binary(bytes: &[u8]) -> Result<(), RejectReason> {
 /// be valid UTF-8 and must not be read as such), or UTF-8 with a few pasted Windows-1252
 /// bytes, where each invalid run is decoded alone. Whichever kind of non-ASCII text is in
 /// the majority decides. Never produces U+FFFD.
-fn decode_utf8_with_fallback(bytes: &[u8], warnings: &mut Vec<ParseWarning>) -> String {
+fn decode_utf8_with_fallback<'a>(
+    bytes: &'a [u8],
+    warnings: &mut Vec<ParseWarning>,
+) -> Cow<'a, str> {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
     let (utf8_chars, invalid_bytes) =
         bytes.utf8_chunks().fold((0, 0), |(valid, invalid), chunk| {
@@ -112,7 +148,7 @@ fn decode_utf8_with_fallback(bytes: &[u8], warnings: &mut Vec<ParseWarning>) -> 
             bytes: legacy_bytes,
         });
         let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
-        return text.into_owned();
+        return Cow::Owned(text.into_owned());
     }
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
     for chunk in bytes.utf8_chunks() {
@@ -123,7 +159,7 @@ fn decode_utf8_with_fallback(bytes: &[u8], warnings: &mut Vec<ParseWarning>) -> 
     warnings.push(ParseWarning::Windows1252 {
         bytes: invalid_bytes,
     });
-    text
+    Cow::Owned(text)
 }
 
 /// CRLF (Windows) and lone CR (classic Mac OS) both become LF.
@@ -175,16 +211,13 @@ mod tests {
 
     #[test]
     fn mixed_utf8_and_windows_1252_keeps_both() {
-        let (text, _) = decode_text(
-            "caf\u{e9} \u{2014} "
-                .as_bytes()
-                .iter()
-                .chain(b"\x93hi\x94")
-                .copied()
-                .collect::<Vec<_>>()
-                .as_slice(),
-        )
-        .unwrap();
+        let bytes: Vec<u8> = "caf\u{e9} \u{2014} "
+            .as_bytes()
+            .iter()
+            .chain(b"\x93hi\x94")
+            .copied()
+            .collect();
+        let (text, _) = decode_text(&bytes).unwrap();
         assert_eq!(text, "caf\u{e9} \u{2014} \u{201c}hi\u{201d}");
     }
 
