@@ -440,3 +440,38 @@ fn archive_pages_and_settings_survive_a_reopen() {
     assert_eq!(store.newest_archive_page().unwrap(), None);
     assert_eq!(reader.archive_page("/archive/1.atom").unwrap(), None);
 }
+
+/// The checkpoint thread copies committed pages into the database file while the WAL is
+/// still far from the size at which the writer would checkpoint by itself.
+#[test]
+fn committed_pages_reach_the_database_file_without_the_writer() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let db = dir.path().join("seedfeed.db");
+    let empty = std::fs::metadata(&db).unwrap().len();
+    // About 2,000 pages of WAL (each body is 8 KB): past the thread's threshold (1,000),
+    // far below the writer's own (4,000).
+    let body = "word ".repeat(1600);
+    for batch in 0..4 {
+        let changes: Vec<FileChange> = (0..500)
+            .map(|i| {
+                let key = format!("k{batch}_{i:03}");
+                let mut draft = draft(&key, &key);
+                draft.content_html = body.clone();
+                article(&format!("{key}.txt"), draft, at(1_700_000_000 + i))
+            })
+            .collect();
+        store.apply(&changes, at(1_800_000_000)).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut size = empty;
+    while size < empty + 8 * 1024 * 1024 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        size = std::fs::metadata(&db).unwrap().len();
+    }
+    assert!(
+        size >= empty + 8 * 1024 * 1024,
+        "the database file holds {size} bytes; the WAL was not checkpointed"
+    );
+    assert_eq!(store.counts().unwrap().entries, 2000);
+}

@@ -34,6 +34,8 @@ pub enum StoreError {
     TooNew { found: usize, known: usize },
     #[error("stored entry {key} is damaged: {what}")]
     Corrupt { key: String, what: String },
+    #[error("the database is in journal mode {mode}, not WAL")]
+    NotWal { mode: String },
     #[error("cannot start the database's checkpoint thread")]
     Thread { source: std::io::Error },
 }
