@@ -21,7 +21,9 @@ use url::Url;
 
 use crate::config::{Config, base_str, base_url_for};
 use crate::http::{AppState, Workers};
-use crate::ingest::{ArticleReader, Ingest, IngestMsg, IngestSettings, Publisher, error_chain};
+use crate::ingest::{
+    ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings, Publisher, error_chain,
+};
 use crate::model::Status;
 use crate::normalize::id_namespace;
 use crate::pages::Pages;
@@ -38,6 +40,7 @@ pub struct Running {
     workers: Workers,
     inbox: mpsc::Sender<IngestMsg>,
     ingest: std::thread::JoinHandle<()>,
+    heartbeat: Heartbeat,
     first_scan: Option<oneshot::Receiver<()>>,
     status: watch::Receiver<Arc<Status>>,
     _watcher: Option<Arc<FolderWatcher>>,
@@ -246,6 +249,7 @@ pub async fn start_on(
         .unwrap_or_else(|| base_url_for(addr));
     let site = site(config, &base_url);
     let settings = settings(config, &folder);
+    let heartbeat = settings.heartbeat.clone();
 
     let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let (status_tx, status) = watch::channel(Arc::new(Status::default()));
@@ -312,6 +316,7 @@ pub async fn start_on(
         workers,
         inbox,
         ingest,
+        heartbeat,
         first_scan: Some(first_scan),
         status,
         _watcher: watcher,
@@ -341,6 +346,7 @@ fn settings(config: &Config, folder: &SeedFolder) -> IngestSettings {
         },
         settle: config.settle,
         rescan_interval: config.rescan_interval,
+        heartbeat: Heartbeat::default(),
     }
 }
 
@@ -445,6 +451,7 @@ impl Running {
         watchdog::Probes {
             http: self.workers.runtimes(),
             ingest: self.inbox.clone(),
+            heartbeat: self.heartbeat.clone(),
         }
     }
 

@@ -11,12 +11,13 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use super::systemd::{Notifier, State};
-use crate::ingest::IngestMsg;
+use crate::ingest::{Heartbeat, IngestMsg};
 
-/// How long the ingest driver may leave a ping unanswered before it is taken for hung.
-/// It reads its inbox between batches, and the batch of a bulk copy of 100,000 files
-/// takes about half a minute; this is far above any batch, and far below "forever".
-const INGEST_PATIENCE: Duration = Duration::from_secs(600);
+/// How long the ingest driver may go without answering a ping and without writing a batch
+/// before it is taken for hung. It reads its inbox only between bulks (a cold start over
+/// 100,000 files is one bulk of about ten seconds), but beats its heartbeat at every
+/// batch of 500 files, which takes well under a second.
+const INGEST_PATIENCE: Duration = Duration::from_secs(60);
 
 /// What the watchdog looks at.
 pub struct Probes {
@@ -24,6 +25,8 @@ pub struct Probes {
     pub http: Vec<Handle>,
     /// The ingest driver's inbox.
     pub ingest: mpsc::Sender<IngestMsg>,
+    /// The ingest driver's sign of progress.
+    pub heartbeat: Heartbeat,
 }
 
 /// Sends the keep-alive every `period` while the loops are alive; runs until aborted.
@@ -38,7 +41,7 @@ pub async fn keep_alive(notifier: Arc<Notifier>, period: Duration, probes: Probe
         // time.
         let stuck = if !http_alive(&probes.http, period / 2).await {
             Some("http")
-        } else if !ingest.alive(&probes.ingest) {
+        } else if !ingest.alive(&probes.ingest, probes.heartbeat.count(), Instant::now()) {
             Some("ingest")
         } else {
             None
@@ -79,21 +82,30 @@ async fn http_alive(runtimes: &[Handle], within: Duration) -> bool {
     .unwrap_or(false)
 }
 
-/// One ping in flight to the ingest driver at a time.
+/// One ping in flight to the ingest driver at a time, and the last sign of progress.
 #[derive(Default)]
 struct IngestProbe {
     waiting: Option<(oneshot::Receiver<()>, Instant)>,
+    /// The heartbeat's count when last seen, and when it was last seen to move.
+    beats: Option<(u64, Instant)>,
 }
 
 impl IngestProbe {
-    /// Alive when the last ping was answered (a new one is sent) or is younger than
-    /// [`INGEST_PATIENCE`]; dead when the driver is gone.
-    fn alive(&mut self, inbox: &mpsc::Sender<IngestMsg>) -> bool {
+    /// Alive when the last ping was answered (a new one is sent), or while it waits,
+    /// as long as the ping or the last move of the heartbeat (`beats`, at `now`) is
+    /// younger than [`INGEST_PATIENCE`]; dead when the driver is gone.
+    fn alive(&mut self, inbox: &mpsc::Sender<IngestMsg>, beats: u64, now: Instant) -> bool {
+        let moved = match self.beats {
+            Some((seen, at)) if seen == beats => at,
+            _ => now,
+        };
+        self.beats = Some((beats, moved));
         if let Some((reply, sent)) = &mut self.waiting {
             match reply.try_recv() {
                 Ok(()) => self.waiting = None,
                 Err(oneshot::error::TryRecvError::Empty) => {
-                    return sent.elapsed() < INGEST_PATIENCE;
+                    let last_sign = moved.max(*sent);
+                    return now.saturating_duration_since(last_sign) < INGEST_PATIENCE;
                 }
                 Err(oneshot::error::TryRecvError::Closed) => return false,
             }
@@ -102,7 +114,7 @@ impl IngestProbe {
         if inbox.send(IngestMsg::Ping(reply)).is_err() {
             return false;
         }
-        self.waiting = Some((answer, Instant::now()));
+        self.waiting = Some((answer, now));
         true
     }
 }
@@ -115,16 +127,39 @@ mod tests {
     fn an_ingest_driver_that_answers_is_alive_and_a_gone_one_is_not() {
         let (inbox, driver) = mpsc::channel();
         let mut probe = IngestProbe::default();
-        assert!(probe.alive(&inbox));
+        let t0 = Instant::now();
+        assert!(probe.alive(&inbox, 0, t0));
         // Unanswered, but young: a batch may be running.
-        assert!(probe.alive(&inbox));
+        assert!(probe.alive(&inbox, 0, t0));
         match driver.recv().unwrap() {
             IngestMsg::Ping(reply) => reply.send(()).unwrap(),
             other => panic!("{other:?}"),
         }
-        assert!(probe.alive(&inbox), "answered");
+        assert!(probe.alive(&inbox, 0, t0), "answered");
         drop(driver);
-        assert!(!probe.alive(&inbox), "the driver is gone");
+        assert!(!probe.alive(&inbox, 0, t0), "the driver is gone");
+    }
+
+    /// A driver busy with a bulk does not answer, but beats; one that neither answers
+    /// nor beats for the patience is hung.
+    #[test]
+    fn an_unanswered_ping_is_forgiven_while_the_heartbeat_moves() {
+        let (inbox, _driver) = mpsc::channel();
+        let mut probe = IngestProbe::default();
+        let t0 = Instant::now();
+        let later = |secs| t0 + Duration::from_secs(secs);
+        assert!(probe.alive(&inbox, 0, t0));
+        assert!(probe.alive(&inbox, 0, later(59)), "young ping");
+        assert!(!probe.alive(&inbox, 0, later(61)), "no answer, no beat");
+        assert!(probe.alive(&inbox, 7, later(62)), "a batch was written");
+        assert!(
+            probe.alive(&inbox, 7, later(121)),
+            "within the patience of that beat"
+        );
+        assert!(
+            !probe.alive(&inbox, 7, later(123)),
+            "stuck since the last beat"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub use publish::Publisher;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -60,6 +61,23 @@ pub struct IngestSettings {
     pub reader: ArticleReader,
     pub settle: Duration,
     pub rescan_interval: Duration,
+    /// Beats at every turn of the driver loop and every batch written.
+    pub heartbeat: Heartbeat,
+}
+
+/// A counter the driver moves as it makes progress: the watchdog's sign of life while
+/// the driver is too busy with a bulk (it reads its inbox only between bulks) to answer.
+#[derive(Debug, Clone, Default)]
+pub struct Heartbeat(Arc<AtomicU64>);
+
+impl Heartbeat {
+    pub fn beat(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// Turns one file of a folder into a store change: safe read, parse, normalize.
@@ -225,6 +243,7 @@ impl Ingest {
         let mut next_rescan = Instant::now() + self.settings.rescan_interval;
         let mut archives_waiting = true;
         loop {
+            self.settings.heartbeat.beat();
             let now = Instant::now();
             // Files settling are looked at every tick; archive pages are frozen only
             // when nothing settles (a file held open for minutes must not make this
@@ -344,9 +363,11 @@ impl Ingest {
         let total = settled.len();
         let mut outcome = ApplyOutcome::default();
         let reader = &self.settings.reader;
+        let heartbeat = &self.settings.heartbeat;
         let store = &mut self.store;
         let mut apply = |done: usize, changes: Vec<FileChange>| -> Result<(), IngestError> {
             let part = store.apply(&changes, Utc::now())?;
+            heartbeat.beat();
             log_outcome(&part, &changes);
             merge(&mut outcome, part);
             if total > BATCH {
