@@ -40,6 +40,18 @@ struct Pending {
     scanned: Option<Look>,
 }
 
+impl Pending {
+    /// A path first seen at `now`, not looked at yet.
+    fn new(now: Instant) -> Self {
+        Self {
+            last: None,
+            unchanged_since: now,
+            finished: None,
+            scanned: None,
+        }
+    }
+}
+
 /// Paths waiting to settle, by path relative to the folder.
 #[derive(Debug)]
 pub struct Settler {
@@ -57,12 +69,7 @@ impl Settler {
 
     /// Something happened at `relative`; look at it until it settles.
     pub fn touch(&mut self, relative: String, now: Instant) {
-        self.pending.entry(relative).or_insert(Pending {
-            last: None,
-            unchanged_since: now,
-            finished: None,
-            scanned: None,
-        });
+        self.pending.entry(relative).or_insert(Pending::new(now));
     }
 
     /// Like [`Self::touch`], for a file a scan has just looked at. If that look shows it
@@ -74,12 +81,7 @@ impl Settler {
     pub fn touch_scanned(&mut self, relative: String, look: Option<Look>, now: Instant) {
         self.pending
             .entry(relative)
-            .or_insert(Pending {
-                last: None,
-                unchanged_since: now,
-                finished: None,
-                scanned: None,
-            })
+            .or_insert(Pending::new(now))
             .scanned = look;
     }
 
@@ -88,12 +90,7 @@ impl Settler {
     /// the usual way.
     pub fn finish(&mut self, root: &Path, relative: String, now: Instant) {
         let look = look(&root.join(&relative));
-        let pending = self.pending.entry(relative).or_insert(Pending {
-            last: None,
-            unchanged_since: now,
-            finished: None,
-            scanned: None,
-        });
+        let pending = self.pending.entry(relative).or_insert(Pending::new(now));
         pending.finished = look;
     }
 
