@@ -49,6 +49,37 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "FEED_DESCRIPTION" => layer.feed.description = Some(value),
             "FEED_AUTHOR" => layer.feed.author = Some(value),
             "FEED_LANGUAGE" => layer.feed.language = Some(value),
+            "WEBSUB_HUB" => layer.websub.hub = Some(boolean(&var, &value)?),
+            // A list in one variable: URLs separated by commas or spaces.
+            "WEBSUB_HUBS" => {
+                layer.websub.hubs = Some(
+                    value
+                        .split([',', ' '])
+                        .filter(|url| !url.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                )
+            }
+            "WEBSUB_ALLOW_PRIVATE_CALLBACKS" => {
+                layer.websub.allow_private_callbacks = Some(boolean(&var, &value)?)
+            }
+            "WEBSUB_LEASE_SECONDS" => layer.websub.lease_seconds = Some(number(&var, &value)?),
+            "WEBSUB_MIN_LEASE_SECONDS" => {
+                layer.websub.min_lease_seconds = Some(number(&var, &value)?)
+            }
+            "WEBSUB_MAX_LEASE_SECONDS" => {
+                layer.websub.max_lease_seconds = Some(number(&var, &value)?)
+            }
+            "WEBSUB_RETRY_SECONDS" => layer.websub.retry_seconds = Some(number(&var, &value)?),
+            "WEBSUB_REQUEST_TIMEOUT" => {
+                layer.websub.request_timeout = Some(number(&var, &value)?)
+            }
+            "WEBSUB_MAX_CONCURRENT_REQUESTS" => {
+                layer.websub.max_concurrent_requests = Some(number(&var, &value)?)
+            }
+            "WEBSUB_SUBSCRIBE_PER_MINUTE" => {
+                layer.websub.subscribe_per_minute = Some(number(&var, &value)?)
+            }
             _ => {
                 return Err(ConfigError::Env {
                     var,

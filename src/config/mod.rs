@@ -57,6 +57,8 @@ pub struct Layer {
     pub log_level: Option<String>,
     #[serde(default)]
     pub feed: FeedLayer,
+    #[serde(default)]
+    pub websub: WebSubLayer,
 }
 
 /// The `[feed]` table: what the feeds say about themselves.
@@ -67,6 +69,22 @@ pub struct FeedLayer {
     pub description: Option<String>,
     pub author: Option<String>,
     pub language: Option<String>,
+}
+
+/// The `[websub]` table: pushing changes to aggregators (W3C WebSub).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSubLayer {
+    pub hub: Option<bool>,
+    pub hubs: Option<Vec<String>>,
+    pub allow_private_callbacks: Option<bool>,
+    pub lease_seconds: Option<u64>,
+    pub min_lease_seconds: Option<u64>,
+    pub max_lease_seconds: Option<u64>,
+    pub retry_seconds: Option<u64>,
+    pub request_timeout: Option<u64>,
+    pub max_concurrent_requests: Option<usize>,
+    pub subscribe_per_minute: Option<u32>,
 }
 
 impl Layer {
@@ -99,6 +117,18 @@ impl Layer {
                 description: Some("News articles, syndicated by seedfeed".into()),
                 author: Some("seedfeed".into()),
                 language: Some("en".into()),
+            },
+            websub: WebSubLayer {
+                hub: Some(false),
+                hubs: Some(Vec::new()),
+                allow_private_callbacks: Some(false),
+                lease_seconds: Some(10 * 86_400),
+                min_lease_seconds: Some(3_600),
+                max_lease_seconds: Some(30 * 86_400),
+                retry_seconds: Some(6 * 3_600),
+                request_timeout: Some(10),
+                max_concurrent_requests: Some(16),
+                subscribe_per_minute: Some(30),
             },
         }
     }
@@ -149,6 +179,28 @@ impl Layer {
                 author: self.feed.author.or(lower.feed.author),
                 language: self.feed.language.or(lower.feed.language),
             },
+            websub: self.websub.over(lower.websub),
+        }
+    }
+}
+
+impl WebSubLayer {
+    fn over(self, lower: WebSubLayer) -> WebSubLayer {
+        WebSubLayer {
+            hub: self.hub.or(lower.hub),
+            hubs: self.hubs.or(lower.hubs),
+            allow_private_callbacks: self
+                .allow_private_callbacks
+                .or(lower.allow_private_callbacks),
+            lease_seconds: self.lease_seconds.or(lower.lease_seconds),
+            min_lease_seconds: self.min_lease_seconds.or(lower.min_lease_seconds),
+            max_lease_seconds: self.max_lease_seconds.or(lower.max_lease_seconds),
+            retry_seconds: self.retry_seconds.or(lower.retry_seconds),
+            request_timeout: self.request_timeout.or(lower.request_timeout),
+            max_concurrent_requests: self
+                .max_concurrent_requests
+                .or(lower.max_concurrent_requests),
+            subscribe_per_minute: self.subscribe_per_minute.or(lower.subscribe_per_minute),
         }
     }
 }
@@ -177,6 +229,30 @@ pub struct Config {
     pub access_log: bool,
     pub log_level: String,
     pub feed: FeedMeta,
+    pub websub: WebSubConfig,
+}
+
+/// How seedfeed pushes changes: the hubs it announces and pings, and its own hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSubConfig {
+    /// Serve the built-in hub at `/hub`.
+    pub hub: bool,
+    /// External hubs, announced in every feed and pinged when a feed changes.
+    pub hubs: Vec<Url>,
+    /// Accept callbacks on loopback, private and link-local addresses (tests, intranets).
+    pub allow_private_callbacks: bool,
+    /// The lease granted when a subscriber asks for none, and the bounds of any other.
+    pub lease: Duration,
+    pub min_lease: Duration,
+    pub max_lease: Duration,
+    /// How long a failed delivery or ping is retried before it is dropped.
+    pub retry_for: Duration,
+    /// The longest an outgoing request may take, connection included.
+    pub request_timeout: Duration,
+    /// Outgoing requests in flight at once, over every host.
+    pub max_concurrent_requests: usize,
+    /// Subscription requests accepted per callback host and minute.
+    pub subscribe_per_minute: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,6 +360,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             message: format!("{language:?} is not a language tag like en or pt-BR"),
         });
     }
+    let websub = validate_websub(layer.websub)?;
     Ok(Config {
         seeds: layer.seeds.unwrap_or_else(|| PathBuf::from("seeds")),
         data: layer.data.unwrap_or_else(|| PathBuf::from("data")),
@@ -310,6 +387,61 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             author: required(layer.feed.author, "feed.author")?,
             language,
         },
+        websub,
+    })
+}
+
+fn validate_websub(layer: WebSubLayer) -> Result<WebSubConfig, ConfigError> {
+    let mut hubs = Vec::new();
+    for text in layer.hubs.unwrap_or_default() {
+        let url = Url::parse(&text).map_err(|e| ConfigError::Invalid {
+            key: "websub.hubs",
+            message: format!("{text:?} is not a URL ({e})"),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConfigError::Invalid {
+                key: "websub.hubs",
+                message: format!("{text:?} must be an http:// or https:// URL"),
+            });
+        }
+        hubs.push(url);
+    }
+    let seconds = |value: Option<u64>, key: &'static str| {
+        at_least(value, key, 1).map(Duration::from_secs)
+    };
+    let lease = seconds(layer.lease_seconds, "websub.lease_seconds")?;
+    let min_lease = seconds(layer.min_lease_seconds, "websub.min_lease_seconds")?;
+    let max_lease = seconds(layer.max_lease_seconds, "websub.max_lease_seconds")?;
+    if !(min_lease <= lease && lease <= max_lease) {
+        return Err(ConfigError::Invalid {
+            key: "websub.lease_seconds",
+            message: format!(
+                "{} is not between min_lease_seconds ({}) and max_lease_seconds ({})",
+                lease.as_secs(),
+                min_lease.as_secs(),
+                max_lease.as_secs()
+            ),
+        });
+    }
+    Ok(WebSubConfig {
+        hub: layer.hub.unwrap_or(false),
+        hubs,
+        allow_private_callbacks: layer.allow_private_callbacks.unwrap_or(false),
+        lease,
+        min_lease,
+        max_lease,
+        retry_for: seconds(layer.retry_seconds, "websub.retry_seconds")?,
+        request_timeout: seconds(layer.request_timeout, "websub.request_timeout")?,
+        max_concurrent_requests: at_least(
+            layer.max_concurrent_requests,
+            "websub.max_concurrent_requests",
+            1,
+        )?,
+        subscribe_per_minute: at_least(
+            layer.subscribe_per_minute,
+            "websub.subscribe_per_minute",
+            1,
+        )?,
     })
 }
 

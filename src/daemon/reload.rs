@@ -35,6 +35,7 @@ pub fn compare(running: &Config, reloaded: &Config) -> Changes {
         access_log,
         log_level,
         feed,
+        websub,
     } = reloaded;
     let Limits {
         max_connections,
@@ -94,6 +95,8 @@ pub fn compare(running: &Config, reloaded: &Config) -> Changes {
         ("workers", *workers != was.workers),
         ("max_url_bytes", *max_url_bytes != was.max_url_bytes),
         ("access_log", *access_log != was.access_log),
+        // The hubs are in every feed and the hub's limits in its tasks.
+        ("websub", *websub != was.websub),
     ];
     let changed = |keys: &[(&'static str, bool)]| {
         keys.iter()
