@@ -315,7 +315,7 @@ async fn rejects_temporaries_and_duplicates_stay_out_of_the_feeds() {
 async fn the_http_surface_answers_as_specified() {
     let daemon = TestDaemon::start().await;
     daemon.publish_sample().await;
-    let client = reqwest::Client::new();
+    let client = common::http_client().build().unwrap();
     for (path, media_type) in [
         ("/feed.atom", "application/atom+xml; charset=utf-8"),
         ("/feed.rss", "application/rss+xml; charset=utf-8"),
@@ -387,7 +387,7 @@ async fn the_release_binary_serves_a_folder_and_stops_on_sigterm() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = common::http_client().build().unwrap();
     let url = format!("{base}/feed.atom");
     eventually("the binary to serve the sample", || {
         let client = client.clone();

@@ -84,7 +84,7 @@ async fn a_hostile_folder_dropped_at_once_leaves_the_daemon_up_and_the_feeds_sou
 
     let mut problems = Problems::default();
     poller.stop(&mut problems).await;
-    let client = reqwest::Client::builder()
+    let client = common::http_client()
         .timeout(PATIENCE)
         .build()
         .unwrap();
@@ -888,7 +888,7 @@ impl Poller {
                 Arc::clone(&failures),
             );
             tokio::spawn(async move {
-                let client = reqwest::Client::builder()
+                let client = common::http_client()
                     .timeout(CLIENT_TIMEOUT)
                     .build()
                     .unwrap();

@@ -65,7 +65,7 @@ impl TestDaemon {
             running: None,
             base: String::new(),
             addr: String::new(),
-            client: reqwest::Client::new(),
+            client: http_client().build().unwrap(),
         };
         daemon.boot().await;
         daemon
@@ -198,6 +198,13 @@ impl Drop for TestDaemon {
         // the handles closes the listener's task and the ingest inbox.
         self.running.take();
     }
+}
+
+/// A client builder for tests. reqwest is built with rustls and without a default crypto
+/// provider (seedfeed chooses ring), so one is installed before any client is built.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }
 
 /// Polls an async condition until it holds, or panics after [`PATIENCE`].
