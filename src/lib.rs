@@ -27,3 +27,4 @@ pub mod parse;
 pub mod render;
 pub mod store;
 pub mod watch;
+pub mod websub;

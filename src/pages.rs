@@ -245,6 +245,7 @@ mod tests {
             language: "en".into(),
             id_namespace: id_namespace("seedfeed"),
             feed_size: 50,
+            hubs: Vec::new(),
         }
     }
 

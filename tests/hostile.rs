@@ -84,10 +84,7 @@ async fn a_hostile_folder_dropped_at_once_leaves_the_daemon_up_and_the_feeds_sou
 
     let mut problems = Problems::default();
     poller.stop(&mut problems).await;
-    let client = common::http_client()
-        .timeout(PATIENCE)
-        .build()
-        .unwrap();
+    let client = common::http_client().timeout(PATIENCE).build().unwrap();
 
     let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
     let set_aside = SetAside::of(&status);

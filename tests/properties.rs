@@ -449,6 +449,7 @@ fn site() -> Site {
         language: "en".into(),
         id_namespace: namespace(),
         feed_size: 50,
+        hubs: Vec::new(),
     }
 }
 

@@ -25,6 +25,7 @@ fn site() -> Site {
         language: "en".into(),
         id_namespace: id_namespace("golden"),
         feed_size: 50,
+        hubs: Vec::new(),
     }
 }
 

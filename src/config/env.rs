@@ -71,9 +71,7 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
                 layer.websub.max_lease_seconds = Some(number(&var, &value)?)
             }
             "WEBSUB_RETRY_SECONDS" => layer.websub.retry_seconds = Some(number(&var, &value)?),
-            "WEBSUB_REQUEST_TIMEOUT" => {
-                layer.websub.request_timeout = Some(number(&var, &value)?)
-            }
+            "WEBSUB_REQUEST_TIMEOUT" => layer.websub.request_timeout = Some(number(&var, &value)?),
             "WEBSUB_MAX_CONCURRENT_REQUESTS" => {
                 layer.websub.max_concurrent_requests = Some(number(&var, &value)?)
             }

@@ -406,9 +406,8 @@ fn validate_websub(layer: WebSubLayer) -> Result<WebSubConfig, ConfigError> {
         }
         hubs.push(url);
     }
-    let seconds = |value: Option<u64>, key: &'static str| {
-        at_least(value, key, 1).map(Duration::from_secs)
-    };
+    let seconds =
+        |value: Option<u64>, key: &'static str| at_least(value, key, 1).map(Duration::from_secs);
     let lease = seconds(layer.lease_seconds, "websub.lease_seconds")?;
     let min_lease = seconds(layer.min_lease_seconds, "websub.min_lease_seconds")?;
     let max_lease = seconds(layer.max_lease_seconds, "websub.max_lease_seconds")?;

@@ -30,6 +30,7 @@ use crate::pages::Pages;
 use crate::render::{Renderer, Site, Snapshot};
 use crate::store::Store;
 use crate::watch::{FolderWatcher, SeedFolder};
+use crate::websub::WebSub;
 
 use systemd::{Notifier, State};
 
@@ -43,6 +44,7 @@ pub struct Running {
     heartbeat: Heartbeat,
     first_scan: Option<oneshot::Receiver<()>>,
     status: watch::Receiver<Arc<Status>>,
+    websub: Option<WebSub>,
     _watcher: Option<Arc<FolderWatcher>>,
 }
 
@@ -303,9 +305,19 @@ pub async fn start_on(
         .await
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
 
+    // After the stored entries are rendered: the first snapshot it compares with the
+    // versions last announced is the state before this start's scan.
+    let websub = crate::websub::start(
+        &config.websub,
+        base_str(&base_url),
+        &config.data,
+        snapshots.clone(),
+    )?;
     let mut state = AppState::new(snapshots, pages, status.clone(), config.cache_max_age);
     state.max_url_bytes = config.max_url_bytes;
     state.access_log = config.access_log;
+    state.hub = websub.as_ref().and_then(WebSub::hub);
+    state.websub = websub.as_ref().map(WebSub::counters);
     let metrics = Arc::clone(&state.metrics);
     let app = Arc::new(state);
     let workers = crate::http::start(listeners, app, config.limits, metrics)
@@ -319,6 +331,7 @@ pub async fn start_on(
         heartbeat,
         first_scan: Some(first_scan),
         status,
+        websub,
         _watcher: watcher,
     })
 }
@@ -333,6 +346,7 @@ fn site(config: &Config, base_url: &Url) -> Site {
         language: config.feed.language.clone(),
         id_namespace: id_namespace(&config.id_namespace),
         feed_size: config.feed_size,
+        hubs: crate::websub::hub_urls(&config.websub, base_str(base_url)),
     }
 }
 
@@ -463,6 +477,9 @@ impl Running {
         tokio::task::spawn_blocking(move || workers.stop())
             .await
             .context("stopping the HTTP workers")?;
+        if let Some(websub) = self.websub {
+            websub.stop().await;
+        }
         drop(self._watcher);
         let _ = self.inbox.send(IngestMsg::Shutdown);
         let ingest = self.ingest;

@@ -19,11 +19,12 @@ pub enum Route {
     Health,
     Status,
     Metrics,
+    Hub,
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 11] = [
+    const ALL: [Route; 12] = [
         Route::Feed,
         Route::Section,
         Route::Archive,
@@ -34,6 +35,7 @@ impl Route {
         Route::Health,
         Route::Status,
         Route::Metrics,
+        Route::Hub,
         Route::Other,
     ];
 
@@ -46,6 +48,7 @@ impl Route {
             "/healthz" => Self::Health,
             "/status" => Self::Status,
             "/metrics" => Self::Metrics,
+            crate::websub::HUB_PATH => Self::Hub,
             p if p.starts_with("/categories/") => Self::Section,
             p if p.starts_with("/archive/") => Self::Archive,
             p if p.starts_with("/entries/") => Self::Entry,
@@ -65,14 +68,15 @@ impl Route {
             Self::Health => "healthz",
             Self::Status => "status",
             Self::Metrics => "metrics",
+            Self::Hub => "hub",
             Self::Other => "other",
         }
     }
 }
 
 /// The statuses the server answers with; anything else counts as "other".
-const STATUSES: [u16; 14] = [
-    200, 204, 226, 304, 400, 404, 405, 406, 408, 413, 414, 431, 500, 503,
+const STATUSES: [u16; 18] = [
+    200, 202, 204, 226, 304, 400, 403, 404, 405, 406, 408, 413, 414, 415, 429, 431, 500, 503,
 ];
 const OTHER_STATUS: usize = STATUSES.len();
 

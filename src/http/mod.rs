@@ -46,6 +46,10 @@ pub struct AppState {
     /// One log line per request, when on.
     pub access_log: bool,
     pub started: Instant,
+    /// The built-in WebSub hub, answering `POST /hub`, when on.
+    pub hub: Option<Arc<crate::websub::Hub>>,
+    /// WebSub's counts for `/status` and `/metrics`, when it is on.
+    pub websub: Option<Arc<crate::websub::Counters>>,
 }
 
 impl AppState {
@@ -65,6 +69,8 @@ impl AppState {
             max_url_bytes: 2048,
             access_log: false,
             started: Instant::now(),
+            hub: None,
+            websub: None,
         }
     }
 }
@@ -86,6 +92,38 @@ pub fn answer<B>(state: &AppState, request: axum::http::Request<B>) -> Response 
         _ => document(state, &parts),
     };
     observe::record(state, route, &parts, &response, started);
+    response
+}
+
+/// Answers a request to the built-in hub: the one path that reads a request body, so
+/// the one that is not answered at once. Without the hub, `/hub` is an unknown path.
+pub async fn answer_hub(
+    state: &AppState,
+    request: axum::http::Request<hyper::body::Incoming>,
+) -> Response {
+    let started = state.access_log.then(Instant::now);
+    let (parts, body) = request.into_parts();
+    let response = match (&state.hub, &parts.method) {
+        (None, _) => HttpError::NotFound.into_response(),
+        (Some(hub), &Method::POST) => {
+            match axum::body::to_bytes(Body::new(body), crate::websub::MAX_FORM_BYTES).await {
+                Ok(form) => hub.answer(&parts.headers, &form).await,
+                Err(_) => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is too large\n",
+                )
+                    .into_response(),
+            }
+        }
+        (Some(_), _) => {
+            let mut response = HttpError::MethodNotAllowed.into_response();
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
+    };
+    observe::record(state, Route::Hub, &parts, &response, started);
     response
 }
 
@@ -267,7 +305,7 @@ fn respond(
     *response.status_mut() = status;
     let headers = response.headers_mut();
     // Room for every header below, so the map never grows while they go in.
-    headers.reserve(14);
+    headers.reserve(15);
     let etag = match answer {
         Answer::Delta(_) => document.etag.clone(),
         _ => representation.etag(),
@@ -296,8 +334,13 @@ fn respond(
         );
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("ETag, Last-Modified, IM"),
+            HeaderValue::from_static("ETag, Last-Modified, IM, Link"),
         );
+    }
+    if let Some(links) = &document.links {
+        if let Ok(links) = HeaderValue::from_maybe_shared(links.clone()) {
+            headers.insert(header::LINK, links);
+        }
     }
     if let Some(length) = length {
         headers.insert(
@@ -420,6 +463,7 @@ mod tests {
             language: "en".into(),
             id_namespace: id_namespace("t"),
             feed_size: 10,
+            hubs: Vec::new(),
         };
         let article = Article {
             title: "T".into(),

@@ -28,6 +28,9 @@ struct StatusBody<'a> {
     duplicates: &'a [DuplicateFile],
     last_ingest: Option<String>,
     totals: IngestTotals,
+    /// Subscriptions of the built-in hub and pushes waiting, when WebSub is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    websub: Option<crate::websub::CountersNow>,
 }
 
 /// The answer of `/healthz`, `/status` or `/metrics`.
@@ -51,6 +54,7 @@ fn status(state: &AppState) -> Response {
         duplicates: &status.duplicates,
         last_ingest: status.last_ingest.map(|t| t.to_rfc3339()),
         totals: status.totals,
+        websub: state.websub.as_ref().map(|counters| counters.now()),
     };
     let mut json = serde_json::to_vec_pretty(&body).unwrap_or_else(|_| b"{}".to_vec());
     json.push(b'\n');
@@ -121,6 +125,31 @@ fn metrics(state: &AppState) -> Response {
             out,
             "seedfeed_ingest_files_total{{outcome=\"{outcome}\"}} {n}"
         );
+    }
+    if let Some(websub) = state.websub.as_ref().map(|counters| counters.now()) {
+        let _ = writeln!(
+            out,
+            "# HELP seedfeed_websub_subscriptions Verified subscriptions of the built-in hub.\n\
+# TYPE seedfeed_websub_subscriptions gauge\nseedfeed_websub_subscriptions {}\n\
+# HELP seedfeed_websub_pending Deliveries and publish pings waiting to be sent.\n\
+# TYPE seedfeed_websub_pending gauge\nseedfeed_websub_pending {}",
+            websub.subscriptions, websub.pending
+        );
+        let _ = writeln!(
+            out,
+            "# HELP seedfeed_websub_sends_total WebSub deliveries and pings since start, by outcome.\n\
+# TYPE seedfeed_websub_sends_total counter"
+        );
+        for (outcome, n) in [
+            ("sent", websub.sent),
+            ("failed", websub.failed),
+            ("dropped", websub.dropped),
+        ] {
+            let _ = writeln!(
+                out,
+                "seedfeed_websub_sends_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
     }
     let histogram = &status.render_seconds;
     let name = "seedfeed_render_duration_seconds";

@@ -27,6 +27,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -193,9 +194,14 @@ async fn serve(
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(TimedStream::new(stream, &limits));
         let state = std::sync::Arc::clone(&app_state);
-        let service = hyper::service::service_fn(move |request| {
-            let response = super::answer(&state, request);
-            std::future::ready(Ok::<_, std::convert::Infallible>(response))
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            if request.uri().path() == crate::websub::HUB_PATH {
+                let state = Arc::clone(&state);
+                return Reply::Later(Box::pin(
+                    async move { super::answer_hub(&state, request).await },
+                ));
+            }
+            Reply::Now(Some(super::answer(&state, request)))
         });
         let connection = builder.serve_connection(io, service);
         let connection = graceful.watch(connection);
@@ -215,6 +221,27 @@ async fn serve(
         () = graceful.shutdown() => tracing::debug!("a worker's connections drained"),
         () = tokio::time::sleep(limits.shutdown_timeout) => {
             tracing::warn!(timeout_secs = limits.shutdown_timeout.as_secs(), "connections still open after shutdown_timeout; closing them");
+        }
+    }
+}
+
+/// A response: at once (every document), or once the request's body is read (`/hub`).
+/// Documents need no boxed future per request.
+enum Reply {
+    Now(Option<axum::response::Response>),
+    Later(Pin<Box<dyn Future<Output = axum::response::Response> + Send>>),
+}
+
+impl Future for Reply {
+    type Output = Result<axum::response::Response, std::convert::Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Reply::Now(response) => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => Poll::Pending,
+            },
+            Reply::Later(future) => future.as_mut().poll(cx).map(Ok),
         }
     }
 }

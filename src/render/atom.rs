@@ -102,6 +102,13 @@ fn links(site: &Site, feed: &FeedDoc<'_>) -> Vec<Link> {
     for (rel, path) in feed.history_links(Format::Atom) {
         links.push(atom(rel, path));
     }
+    for hub in feed.hubs(site) {
+        links.push(Link {
+            href: hub.clone(),
+            rel: "hub".into(),
+            ..Link::default()
+        });
+    }
     links
 }
 

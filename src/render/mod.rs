@@ -106,6 +106,8 @@ pub struct Site {
     /// The namespace of every id; feed ids derive from it, independent of the base URL.
     pub id_namespace: Uuid,
     pub feed_size: usize,
+    /// The WebSub hubs every feed names (`rel="hub"`): the built-in one and external ones.
+    pub hubs: Vec<String>,
 }
 
 /// Characters kept as they are in a URL path segment (RFC 3986 unreserved).
@@ -199,6 +201,8 @@ pub struct Document {
     pub browser_view: bool,
     /// Feeds are meant to be read from any site's scripts: `Access-Control-Allow-Origin: *`.
     pub cors: bool,
+    /// The HTTP `Link` header of a feed: its WebSub hubs and itself (`rel="self"`).
+    pub links: Option<Bytes>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +226,7 @@ impl Document {
             deltas: Vec::new(),
             browser_view: false,
             cors: false,
+            links: None,
         }
     }
 
@@ -354,6 +359,27 @@ impl FeedDoc<'_> {
         }
     }
 
+    /// The WebSub hubs this document announces: a subscription document's are the
+    /// site's; an archive page never changes, so there is nothing to push for it.
+    pub fn hubs<'s>(&self, site: &'s Site) -> &'s [String] {
+        match self.archive {
+            Archive::Page { .. } => &[],
+            Archive::Subscription { .. } | Archive::None => &site.hubs,
+        }
+    }
+
+    /// The HTTP `Link` header of this document in `format`: each hub, and the document
+    /// itself as `self` (WebSub §4).
+    pub fn link_header(&self, site: &Site, format: Format) -> String {
+        let mut links: Vec<String> = self
+            .hubs(site)
+            .iter()
+            .map(|hub| format!("<{hub}>; rel=\"hub\""))
+            .collect();
+        links.push(format!("<{}>; rel=\"self\"", site.url(&self.path(format))));
+        links.join(", ")
+    }
+
     /// The feed's date: its newest entry update or deletion, never the time of rendering,
     /// so that an unchanged feed renders to the same bytes. An empty feed has the epoch.
     pub fn updated(&self) -> DateTime<Utc> {
@@ -422,6 +448,7 @@ mod tests {
             language: "en".into(),
             id_namespace: Uuid::nil(),
             feed_size: 1,
+            hubs: Vec::new(),
         }
     }
 

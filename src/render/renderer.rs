@@ -209,6 +209,7 @@ fn feed_documents(
         let path = feed.path(format);
         let body = render_feed(site, feed, format)?;
         let mut document = Document::xml_feed(body, format, feed.updated());
+        document.links = Some(feed.link_header(site, format).into());
         let document = match previous.get(&path) {
             Some(old) if old.etag == document.etag => Arc::clone(old),
             _ => {

@@ -1,6 +1,6 @@
 //! RSS 2.0, written with the `rss` crate: `guid isPermaLink="false"` (the `urn:uuid` id),
 //! RFC 822 dates, the summary as `description` and the full HTML as `content:encoded`,
-//! `atom:link rel="self"` (and the RFC 5005 archive links), and `dc:creator` rather than a
+//! `atom:link rel="self"` (and the RFC 5005 archive links and WebSub hubs), and `dc:creator` rather than a
 //! name-only `<author>` (RSS wants an e-mail address there).
 //!
 //! RSS never says whether a title is text or HTML, and readers guess. Following the RSS
@@ -88,6 +88,13 @@ fn links(site: &Site, feed: &FeedDoc<'_>) -> Vec<Link> {
     let mut links = vec![link("self", feed.path(Format::Rss))];
     for (rel, path) in feed.history_links(Format::Rss) {
         links.push(link(rel, path));
+    }
+    for hub in feed.hubs(site) {
+        links.push(Link {
+            href: hub.clone(),
+            rel: "hub".into(),
+            ..Link::default()
+        });
     }
     links
 }

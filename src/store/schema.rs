@@ -119,6 +119,33 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX files_by_key ON files (key);
     -- Queries that use it repeat its condition, which is how SQLite knows they may.
     CREATE INDEX files_set_aside ON files (status, detail) WHERE status != 'published';",
+    // 5: WebSub (crate::websub): the built-in hub's subscriptions, the deliveries and
+    // pings still to send, and the version of each feed last announced, so that a
+    // restart neither loses a change nor announces one twice.
+    "CREATE TABLE websub_subscriptions (
+        topic      TEXT NOT NULL,         -- the feed's URL
+        callback   TEXT NOT NULL,
+        secret     TEXT,                  -- signs deliveries (X-Hub-Signature)
+        lease_ends INTEGER NOT NULL,      -- unix ms
+        since      INTEGER NOT NULL,      -- unix ms of the first verified subscription
+        PRIMARY KEY (topic, callback)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE websub_outbox (
+        kind       TEXT NOT NULL CHECK (kind IN ('deliver', 'ping')),
+        target     TEXT NOT NULL,         -- a subscriber's callback, or a hub
+        topic      TEXT NOT NULL,
+        due        INTEGER NOT NULL,      -- unix ms of the next attempt
+        first      INTEGER NOT NULL,      -- unix ms the oldest unsent change was queued
+        attempts   INTEGER NOT NULL,      -- failed attempts since then
+        changes    INTEGER NOT NULL,      -- bumped by each change queued while pending
+        last_error TEXT,
+        PRIMARY KEY (kind, target, topic)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX websub_outbox_by_due ON websub_outbox (due);
+    CREATE TABLE websub_versions (
+        path TEXT PRIMARY KEY,            -- a feed's path
+        etag TEXT NOT NULL                -- the version last announced
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

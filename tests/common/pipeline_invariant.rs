@@ -31,6 +31,7 @@ fn site() -> Site {
         language: "en".into(),
         id_namespace: id_namespace("seedfeed"),
         feed_size: 50,
+        hubs: Vec::new(),
     }
 }
 

@@ -1,0 +1,445 @@
+//! The WebSub task: it turns new snapshots into outbox rows, sends the rows that are due,
+//! verifies subscription requests, and drops expired subscriptions. Sends and
+//! verifications run as tasks of their own, so one slow subscriber delays nobody else.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use url::Url;
+
+use super::callback::Policy;
+use super::hub::Hub;
+use super::outbox::{Job, JobKind, Outbox, OutboxError};
+use super::sender::{Failure, Sender};
+use super::{Counters, Intent, Leases, Mode};
+use crate::config::WebSubConfig;
+use crate::http::Snapshots;
+
+/// How often expired subscriptions are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The longest wait between two attempts of a failing delivery or ping.
+const MAX_BACKOFF: Duration = Duration::from_secs(600);
+
+/// Rows taken from the outbox at a time.
+const DUE_AT_ONCE: usize = 256;
+
+/// Subscription requests waiting to be verified; over it, `/hub` answers 503.
+const MAX_WAITING_INTENTS: usize = 1024;
+
+type JobKey = (JobKind, String, String);
+
+/// The running WebSub service, and the hub the HTTP workers answer `/hub` with.
+pub struct WebSub {
+    hub: Option<Arc<Hub>>,
+    counters: Arc<Counters>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the service on the current runtime, when there is anything to do: the hub is
+/// on, or there are hubs to ping. `base` is the site's base URL (topics are `base` +
+/// path); the database in `data` has the current schema already.
+pub fn start(
+    config: &WebSubConfig,
+    base: &str,
+    data: &Path,
+    snapshots: Snapshots,
+) -> anyhow::Result<Option<WebSub>> {
+    if !config.hub && config.hubs.is_empty() {
+        return Ok(None);
+    }
+    let outbox = Outbox::open(data).context("opening the database for WebSub")?;
+    let sender = Sender::new(config).context("setting up the WebSub HTTP client")?;
+    let (intents_tx, intents) = mpsc::channel(MAX_WAITING_INTENTS);
+    let hub = config.hub.then(|| {
+        Arc::new(Hub::new(
+            intents_tx,
+            Policy {
+                allow_private: config.allow_private_callbacks,
+            },
+            Leases::of(config),
+            config.subscribe_per_minute,
+        ))
+    });
+    let (stop, stopped) = watch::channel(false);
+    let counters = Arc::new(Counters::default());
+    let shared = Arc::new(Shared {
+        counters: Arc::clone(&counters),
+        outbox: Mutex::new(outbox),
+        sender,
+        base: base.to_owned(),
+        hubs: config.hubs.iter().map(|u| u.as_str().to_owned()).collect(),
+        retry_for: config.retry_for,
+        snapshots: snapshots.clone(),
+    });
+    let service = Service {
+        shared,
+        intents,
+        snapshots,
+        stop: stopped,
+    };
+    let task = tokio::spawn(service.run());
+    Ok(Some(WebSub {
+        hub,
+        counters,
+        stop,
+        task,
+    }))
+}
+
+impl WebSub {
+    /// The hub, when `websub.hub` is on.
+    pub fn hub(&self) -> Option<Arc<Hub>> {
+        self.hub.clone()
+    }
+
+    /// What `/status` and `/metrics` show.
+    pub fn counters(&self) -> Arc<Counters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// Stops the service; sends in flight are abandoned and stay in the outbox.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the WebSub task did not stop in time");
+        }
+    }
+}
+
+/// What the service task and the tasks it spawns share.
+struct Shared {
+    counters: Arc<Counters>,
+    outbox: Mutex<Outbox>,
+    sender: Sender,
+    base: String,
+    /// The external hubs to ping.
+    hubs: Vec<String>,
+    retry_for: Duration,
+    snapshots: Snapshots,
+}
+
+impl Shared {
+    /// Runs a database step off the async threads (the ingest writer may hold the lock).
+    async fn db<T: Send + 'static>(
+        self: &Arc<Self>,
+        step: impl FnOnce(&mut Outbox) -> Result<T, OutboxError> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let shared = Arc::clone(self);
+        let result = tokio::task::spawn_blocking(move || {
+            let mut outbox = shared.outbox.lock().unwrap_or_else(PoisonError::into_inner);
+            step(&mut outbox)
+        })
+        .await
+        .context("a WebSub database step stopped")?;
+        Ok(result?)
+    }
+
+    /// The path of a topic, when it is one of the feeds served now.
+    fn feed_path<'t>(&self, topic: &'t str) -> Option<&'t str> {
+        let path = topic.strip_prefix(&self.base)?;
+        let snapshot = self.snapshots.borrow();
+        snapshot
+            .get(path)
+            .is_some_and(|document| document.links.is_some())
+            .then_some(path)
+    }
+}
+
+struct Service {
+    shared: Arc<Shared>,
+    intents: mpsc::Receiver<Intent>,
+    snapshots: Snapshots,
+    stop: watch::Receiver<bool>,
+}
+
+impl Service {
+    async fn run(mut self) {
+        let mut tasks: JoinSet<Option<JobKey>> = JoinSet::new();
+        let mut in_flight: HashSet<JobKey> = HashSet::new();
+        let mut next_sweep = tokio::time::Instant::now();
+        // The snapshot served now is compared with the versions last announced.
+        self.snapshots.mark_changed();
+        loop {
+            if tokio::time::Instant::now() >= next_sweep {
+                self.sweep().await;
+                next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+            }
+            let wake = match self.dispatch(&mut tasks, &mut in_flight).await {
+                Ok(Some(due)) => instant_of(due).min(next_sweep),
+                Ok(None) => next_sweep,
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "WebSub: cannot read the outbox; trying again");
+                    tokio::time::Instant::now() + Duration::from_secs(5)
+                }
+            };
+            tokio::select! {
+                _ = self.stop.changed() => break,
+                Some(intent) = self.intents.recv() => {
+                    tasks.spawn(verify(Arc::clone(&self.shared), intent));
+                }
+                changed = self.snapshots.changed() => match changed {
+                    Ok(()) => self.announce().await,
+                    // The ingest driver is gone: the daemon is stopping.
+                    Err(_) => break,
+                },
+                Some(joined) = tasks.join_next() => {
+                    if let Ok(Some(key)) = joined {
+                        in_flight.remove(&key);
+                    }
+                }
+                () = tokio::time::sleep_until(wake) => {}
+            }
+        }
+        tasks.shutdown().await;
+    }
+
+    /// Records the feeds' versions; changed ones are queued for their subscribers and
+    /// hubs.
+    async fn announce(&mut self) {
+        let versions: Vec<(String, String)> = {
+            let snapshot = self.snapshots.borrow_and_update();
+            snapshot
+                .documents()
+                .filter(|(_, document)| document.links.is_some())
+                .map(|(path, document)| (path.to_owned(), document.etag.clone()))
+                .collect()
+        };
+        // The empty snapshot before the store is read announces nothing.
+        if versions.is_empty() {
+            return;
+        }
+        let (base, hubs) = (self.shared.base.clone(), self.shared.hubs.clone());
+        match self
+            .shared
+            .db(move |outbox| outbox.announce(&versions, &base, &hubs, Utc::now()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(queued) => tracing::debug!(queued, "WebSub: changes queued"),
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "WebSub: cannot queue the changed feeds; the next change retries")
+            }
+        }
+    }
+
+    /// Starts a task for each row that is due and not in flight; returns when the next
+    /// row falls due.
+    async fn dispatch(
+        &mut self,
+        tasks: &mut JoinSet<Option<JobKey>>,
+        in_flight: &mut HashSet<JobKey>,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let now = Utc::now();
+        let (jobs, next, (subscriptions, pending)) = self
+            .shared
+            .db(move |outbox| {
+                Ok((
+                    outbox.due(now, DUE_AT_ONCE)?,
+                    outbox.next_due(now)?,
+                    outbox.counts()?,
+                ))
+            })
+            .await?;
+        let counters = &self.shared.counters;
+        counters
+            .subscriptions
+            .store(subscriptions, Ordering::Relaxed);
+        counters.pending.store(pending, Ordering::Relaxed);
+        for job in jobs {
+            if in_flight.insert(job.key()) {
+                tasks.spawn(send(Arc::clone(&self.shared), job));
+            }
+        }
+        Ok(next)
+    }
+
+    async fn sweep(&self) {
+        match self.shared.db(|outbox| outbox.expire(Utc::now())).await {
+            Ok(0) => {}
+            Ok(expired) => {
+                tracing::info!(expired, "WebSub: subscriptions whose lease ended dropped")
+            }
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "WebSub: cannot drop expired subscriptions")
+            }
+        }
+    }
+}
+
+/// The runtime's clock for a wall-clock time (now, if it has passed).
+fn instant_of(time: DateTime<Utc>) -> tokio::time::Instant {
+    let wait = (time - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    tokio::time::Instant::now() + wait
+}
+
+/// The wait before attempt `failed + 1`: 1 s, 2 s, 4 s … up to [`MAX_BACKOFF`].
+fn backoff(failed: u32) -> Duration {
+    let exponent = failed.saturating_sub(1).min(20);
+    Duration::from_secs(1u64 << exponent).min(MAX_BACKOFF)
+}
+
+/// Sends one row and records the outcome. Returns the row's key, for the set in flight.
+async fn send(shared: Arc<Shared>, job: Job) -> Option<JobKey> {
+    let key = job.key();
+    let result = match job.kind {
+        JobKind::Deliver => deliver(&shared, &job).await,
+        JobKind::Ping => match Url::parse(&job.target) {
+            Ok(hub) => shared.sender.ping(&hub, &job.topic).await,
+            Err(e) => Err(Failure::Refused(format!("not a URL ({e})"))),
+        },
+    };
+    let what = match job.kind {
+        JobKind::Deliver => "delivery",
+        JobKind::Ping => "publish ping",
+    };
+    let recorded = match result {
+        Ok(()) => {
+            Counters::count(&shared.counters.sent);
+            tracing::debug!(kind = what, target = %job.target, topic = %job.topic, "WebSub: sent");
+            let now = Utc::now();
+            shared.db(move |outbox| outbox.sent(&job, now)).await
+        }
+        Err(Failure::Gone) => {
+            tracing::info!(callback = %job.target, topic = %job.topic, "WebSub: the subscriber answered 410 Gone; subscription ended");
+            shared
+                .db(move |outbox| outbox.unsubscribe(&job.topic, &job.target).map(drop))
+                .await
+        }
+        Err(failure) => retry_or_drop(&shared, job, what, &failure).await,
+    };
+    if let Err(error) = recorded {
+        tracing::error!(error = %format!("{error:#}"), "WebSub: cannot record a send; it will be sent again");
+    }
+    Some(key)
+}
+
+/// After a failed send: another attempt later, or, once `retry_seconds` have passed
+/// since the change (or when trying again cannot help), the row is dropped.
+async fn retry_or_drop(
+    shared: &Arc<Shared>,
+    job: Job,
+    what: &'static str,
+    failure: &Failure,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let waited =
+        Duration::from_millis(u64::try_from(now.timestamp_millis() - job.first).unwrap_or(0));
+    let reason = failure.to_string();
+    Counters::count(&shared.counters.failed);
+    if matches!(failure, Failure::Refused(_)) || waited >= shared.retry_for {
+        tracing::warn!(kind = what, target = %job.target, topic = %job.topic, attempts = job.attempts + 1, reason, "WebSub: giving up");
+        Counters::count(&shared.counters.dropped);
+        return shared.db(move |outbox| outbox.drop_job(&job)).await;
+    }
+    let wait = backoff(job.attempts + 1);
+    tracing::info!(kind = what, target = %job.target, topic = %job.topic, attempts = job.attempts + 1, retry_in_ms = wait.as_millis() as u64, reason, "WebSub: send failed; will retry");
+    let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+    shared
+        .db(move |outbox| outbox.retry(&job, &reason, at))
+        .await
+}
+
+/// Sends a topic's current document to a subscriber. A row whose subscription or topic
+/// is gone is done: `Ok` without a request.
+async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<(), Failure> {
+    let document = shared
+        .feed_path(&job.topic)
+        .and_then(|path| shared.snapshots.borrow().get(path).cloned());
+    let Some(document) = document else {
+        return Ok(());
+    };
+    let (topic, callback) = (job.topic.clone(), job.target.clone());
+    let subscription = shared
+        .db(move |outbox| outbox.subscription(&topic, &callback))
+        .await
+        .map_err(|e| Failure::Transient(format!("{e:#}")))?;
+    let Some(subscription) = subscription.filter(|s| s.lease_ends > Utc::now()) else {
+        return Ok(());
+    };
+    let callback = Url::parse(&job.target).map_err(|e| Failure::Refused(e.to_string()))?;
+    shared
+        .sender
+        .deliver(
+            &callback,
+            document.body.clone(),
+            document.media_type,
+            document.links.as_ref(),
+            subscription.secret.as_ref(),
+        )
+        .await
+}
+
+/// Verifies a subscription request with its subscriber (WebSub §5.3) and, if the
+/// subscriber confirms, records it. A topic that is not one of our feeds is denied.
+async fn verify(shared: Arc<Shared>, intent: Intent) -> Option<JobKey> {
+    let Intent {
+        mode,
+        callback,
+        topic,
+        lease,
+        secret,
+    } = intent;
+    if mode == Mode::Subscribe && shared.feed_path(&topic).is_none() {
+        let reason = "the topic is not a feed of this site";
+        tracing::info!(callback = %callback, topic = %topic, "WebSub: subscription denied: {reason}");
+        if let Err(failure) = shared.sender.deny(&callback, &topic, reason).await {
+            tracing::info!(callback = %callback, reason = %failure, "WebSub: the denial was not delivered");
+        }
+        return None;
+    }
+    let granted = (mode == Mode::Subscribe).then_some(lease);
+    if let Err(failure) = shared.sender.verify(&callback, mode, &topic, granted).await {
+        tracing::info!(mode = mode.as_str(), callback = %callback, topic = %topic, reason = %failure, "WebSub: request not verified; nothing changed");
+        return None;
+    }
+    let now = Utc::now();
+    let lease_ends = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let (t, c) = (topic.clone(), callback.to_string());
+    let recorded = match mode {
+        Mode::Subscribe => {
+            shared
+                .db(move |outbox| outbox.subscribe(&t, &c, secret.as_ref(), lease_ends, now))
+                .await
+        }
+        Mode::Unsubscribe => {
+            shared
+                .db(move |outbox| outbox.unsubscribe(&t, &c).map(drop))
+                .await
+        }
+    };
+    match recorded {
+        Ok(()) => {
+            tracing::info!(mode = mode.as_str(), callback = %callback, topic = %topic, lease_secs = granted.map(|l| l.as_secs()), "WebSub: verified")
+        }
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), callback = %callback, "WebSub: a verified request could not be recorded")
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_ten_minutes() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(5), Duration::from_secs(16));
+        assert_eq!(backoff(11), MAX_BACKOFF);
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
+    }
+}
