@@ -209,7 +209,7 @@ class Daemon:
         self.log_file = open(log, "wb")
         self.proc = subprocess.Popen(
             [str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=self.log_file,
-            stderr=subprocess.STDOUT, env=clean_env(SEEDFEED_LOG="warn"),
+            stderr=subprocess.STDOUT, env=clean_env(SEEDFEED_LOG="warn", SEEDFEED_WEBSUB_HUB="true"),
         )
 
     def url(self, path):
@@ -724,6 +724,18 @@ class Suite:
             if e is not None:
                 group.check(abs(d - e.published) <= timedelta(seconds=1), js.url,
                             f"entry {i}: date_published {d.isoformat()}, but the file's mtime is {e.published.isoformat()}")
+        # The daemon runs with the built-in WebSub hub: each main feed names it in its
+        # body and in a Link header that also names the feed itself, once, as self.
+        hub = self.daemon.base + "/hub"
+        group.check(rss.links.get("hub") == hub, rss.url, f"atom:link rel=hub is {rss.links.get('hub')!r}, expected {hub!r}")
+        group.check(atom.links.get("hub") == hub, atom.url, f"link rel=hub is {atom.links.get('hub')!r}, expected {hub!r}")
+        hubs = json.loads(js.response.body).get("hubs")
+        group.check(hubs == [{"type": "WebSub", "url": hub}], js.url, f"hubs is {hubs!r}, expected one WebSub hub {hub!r}")
+        for doc in (rss, atom, js):
+            link = doc.response.headers.get("link", "")
+            group.check(f'<{hub}>; rel="hub"' in link and link.count('rel="self"') == 1
+                        and f'<{doc.url}>; rel="self"' in link, doc.url,
+                        f"Link header {link!r} does not name the hub and the feed as self")
         group.finish(f"{want} entries each")
 
     def check_sections(self, c):
