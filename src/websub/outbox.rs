@@ -91,6 +91,8 @@ impl Outbox {
         let conn = Connection::open(data_dir.join("seedfeed.db"))?;
         // The ingest writer may hold the lock for a batch; waiting is better than failing.
         conn.busy_timeout(Duration::from_secs(10))?;
+        // As the store's writer: durable against a crash of the process, in WAL mode.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(Self { conn })
     }
 

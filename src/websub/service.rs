@@ -296,7 +296,7 @@ async fn send(shared: Arc<Shared>, job: Job) -> Option<JobKey> {
     let result = match job.kind {
         JobKind::Deliver => deliver(&shared, &job).await,
         JobKind::Ping => match Url::parse(&job.target) {
-            Ok(hub) => shared.sender.ping(&hub, &job.topic).await,
+            Ok(hub) => shared.sender.ping(&hub, &job.topic).await.map(|()| true),
             Err(e) => Err(Failure::Refused(format!("not a URL ({e})"))),
         },
     };
@@ -305,9 +305,11 @@ async fn send(shared: Arc<Shared>, job: Job) -> Option<JobKey> {
         JobKind::Ping => "publish ping",
     };
     let recorded = match result {
-        Ok(()) => {
-            Counters::count(&shared.counters.sent);
-            tracing::debug!(kind = what, target = %job.target, topic = %job.topic, "WebSub: sent");
+        Ok(sent) => {
+            if sent {
+                Counters::count(&shared.counters.sent);
+                tracing::debug!(kind = what, target = %job.target, topic = %job.topic, "WebSub: sent");
+            }
             let now = Utc::now();
             shared.db(move |outbox| outbox.sent(&job, now)).await
         }
@@ -352,13 +354,13 @@ async fn retry_or_drop(
 }
 
 /// Sends a topic's current document to a subscriber. A row whose subscription or topic
-/// is gone is done: `Ok` without a request.
-async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<(), Failure> {
+/// is gone is done without a request: `Ok(false)`.
+async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<bool, Failure> {
     let document = shared
         .feed_path(&job.topic)
         .and_then(|path| shared.snapshots.borrow().get(path).cloned());
     let Some(document) = document else {
-        return Ok(());
+        return Ok(false);
     };
     let (topic, callback) = (job.topic.clone(), job.target.clone());
     let subscription = shared
@@ -366,7 +368,7 @@ async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Transient(format!("{e:#}")))?;
     let Some(subscription) = subscription.filter(|s| s.lease_ends > Utc::now()) else {
-        return Ok(());
+        return Ok(false);
     };
     let callback = Url::parse(&job.target).map_err(|e| Failure::Refused(e.to_string()))?;
     shared
@@ -379,6 +381,7 @@ async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<(), Failure> {
             subscription.secret.as_ref(),
         )
         .await
+        .map(|()| true)
 }
 
 /// Verifies a subscription request with its subscriber (WebSub §5.3) and, if the
