@@ -3,7 +3,7 @@
 //! with the content, duplicates are published once).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{ApplyOutcome, FileChange, FileStamp, Store, StoreError};
 use crate::model::{EntryDraft, EntryKey, RejectReason};
@@ -16,7 +16,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ApplyOutcome, StoreError> {
         let now = now.timestamp_millis();
-        let tx = self.conn.transaction()?;
+        // IMMEDIATE: the write lock is taken (waiting under busy_timeout) before the
+        // first read. A deferred transaction that read first fails with SQLITE_BUSY as
+        // soon as another connection (WebSub's) has written since, whatever the timeout.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = ApplyOutcome::default();
         for change in changes {
             match change {

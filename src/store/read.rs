@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{ArchivePage, Counts, FileStamp, Store, StoreError, Tombstone};
 use crate::model::{
@@ -302,7 +302,7 @@ impl Store {
 
     /// Stores newly full archive pages; a page already stored is never replaced.
     pub fn save_archive_pages(&mut self, pages: &[ArchivePage]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for page in pages {
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO archive_pages \

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::Secret;
 
@@ -124,7 +124,7 @@ impl Outbox {
 
     /// Ends a subscription and drops its pending delivery; returns whether there was one.
     pub fn unsubscribe(&mut self, topic: &str, callback: &str) -> Result<bool, OutboxError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let removed = tx.execute(
             "DELETE FROM websub_subscriptions WHERE topic = ?1 AND callback = ?2",
             params![topic, callback],
@@ -160,7 +160,7 @@ impl Outbox {
 
     /// Drops the subscriptions whose lease ended, and their pending deliveries.
     pub fn expire(&mut self, now: DateTime<Utc>) -> Result<usize, OutboxError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "DELETE FROM websub_outbox WHERE kind = 'deliver' AND EXISTS (
                  SELECT 1 FROM websub_subscriptions s WHERE s.topic = websub_outbox.topic
@@ -186,7 +186,7 @@ impl Outbox {
         now: DateTime<Utc>,
     ) -> Result<usize, OutboxError> {
         let now = ms(now);
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut queued = 0;
         {
             let mut known =
