@@ -20,7 +20,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use common::{PATIENCE, SAMPLE_KEY, TestDaemon, write_file};
+use common::{PATIENCE, SAMPLE_KEY, TestDaemon, eventually, write_file};
 use hmac::{Hmac, KeyInit, Mac};
 use seedfeed::config::{Layer, WebSubLayer};
 use sha2::Sha256;
@@ -47,11 +47,6 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// How long a negative check waits first, so that a request that should not come has had
 /// the time to come. Only ever makes a test slower, never flaky.
 const GRACE: Duration = Duration::from_secs(2);
-
-/// The hub stores a subscription after it has read the callback's answer; nothing outside
-/// shows when that is done, so a test waits this long after the verification arrived
-/// before it changes a feed. (The settle time of the article comes on top.)
-const STORED: Duration = Duration::from_secs(1);
 
 // ---------------------------------------------------------------------------------------
 // The daemon
@@ -158,10 +153,25 @@ async fn subscribe(
 /// Subscribes each (subscriber, topic), waits for every verification, then lets the hub
 /// store them.
 async fn subscribe_all(daemon: &TestDaemon, subscriptions: &[(&Subscriber, &str)]) {
+    let before = subscriptions_held(daemon).await;
     for (subscriber, topic) in subscriptions {
         subscribe(daemon, subscriber, topic, &[]).await;
     }
-    tokio::time::sleep(STORED).await;
+    wait_for_subscriptions(daemon, before + subscriptions.len() as u64).await;
+}
+
+/// The verified subscriptions the hub holds, as `/status` shows them.
+async fn subscriptions_held(daemon: &TestDaemon) -> u64 {
+    let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
+    status["websub"]["subscriptions"].as_u64().unwrap()
+}
+
+/// Waits until the hub has stored what it verified: `/status` shows `count`.
+async fn wait_for_subscriptions(daemon: &TestDaemon, count: u64) {
+    eventually(&format!("{count} subscriptions in /status"), || async {
+        subscriptions_held(daemon).await == count
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -844,16 +854,11 @@ async fn a_callback_that_does_not_echo_the_challenge_is_not_subscribed() {
     let empty = Subscriber::start(Behaviour::verify(Verify::Empty)).await;
     let agrees = Subscriber::start(Behaviour::ok()).await;
     let feed = topic(&daemon, "/feed.atom");
-    subscribe_all(
-        &daemon,
-        &[
-            (&not_found, &feed),
-            (&wrong, &feed),
-            (&empty, &feed),
-            (&agrees, &feed),
-        ],
-    )
-    .await;
+    for subscriber in [&not_found, &wrong, &empty, &agrees] {
+        subscribe(&daemon, subscriber, &feed, &[]).await;
+    }
+    // Only the one that echoed the challenge is held.
+    wait_for_subscriptions(&daemon, 1).await;
 
     let first = drop_seed(&daemon, EDUCATION);
     agrees.delivery_with(&first).await;
@@ -888,6 +893,7 @@ async fn a_change_is_delivered_as_the_topic_document_with_links_and_signature() 
     let rss_topic = topic(&daemon, "/feed.rss");
     let json_topic = topic(&daemon, "/feed.json");
     subscribe(&daemon, &signed, &atom_topic, &[("hub.secret", secret)]).await;
+    wait_for_subscriptions(&daemon, 1).await;
     subscribe_all(
         &daemon,
         &[
@@ -1192,6 +1198,7 @@ async fn unsubscribing_stops_deliveries_once_the_subscriber_confirms() {
         &[(&leaves, &feed), (&refuses, &feed), (&control, &feed)],
     )
     .await;
+    let held = subscriptions_held(&daemon).await;
 
     let first = drop_seed(&daemon, RIGHTS_A);
     for subscriber in [&leaves, &refuses, &control] {
@@ -1210,7 +1217,8 @@ async fn unsubscribing_stops_deliveries_once_the_subscriber_confirms() {
         );
         assert_eq!(verification.param("client"), Some("test"));
     }
-    tokio::time::sleep(STORED).await;
+    // One confirmed the unsubscription, the other did not.
+    wait_for_subscriptions(&daemon, held - 1).await;
 
     let second = drop_seed(&daemon, RIGHTS_B);
     control.delivery_with(&second).await;
