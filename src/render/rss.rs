@@ -1,7 +1,7 @@
 //! RSS 2.0, written with the `rss` crate: `guid isPermaLink="false"` (the `urn:uuid` id),
 //! RFC 822 dates, the summary as `description` and the full HTML as `content:encoded`,
-//! `atom:link rel="self"` (and the RFC 5005 archive links and WebSub hubs), and `dc:creator` rather than a
-//! name-only `<author>` (RSS wants an e-mail address there).
+//! `atom:link rel="self"` (and the RFC 5005 archive links and the WebSub hubs), and
+//! `dc:creator` rather than a name-only `<author>` (RSS wants an e-mail address there).
 //!
 //! RSS never says whether a title is text or HTML, and readers guess. Following the RSS
 //! Best Practices Profile, `&` and `<` are written as `&#x26;` and `&#x3C;`, and text that
