@@ -19,7 +19,9 @@ impl Store {
         // IMMEDIATE: the write lock is taken (waiting under busy_timeout) before the
         // first read. A deferred transaction that read first fails with SQLITE_BUSY as
         // soon as another connection (WebSub's) has written since, whatever the timeout.
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = ApplyOutcome::default();
         for change in changes {
             match change {

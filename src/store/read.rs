@@ -302,7 +302,9 @@ impl Store {
 
     /// Stores newly full archive pages; a page already stored is never replaced.
     pub fn save_archive_pages(&mut self, pages: &[ArchivePage]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for page in pages {
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO archive_pages \

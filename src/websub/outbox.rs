@@ -47,7 +47,7 @@ impl JobKind {
 }
 
 /// One pending delivery or ping.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct Job {
     pub kind: JobKind,
     /// The subscriber's callback or the hub's URL.
@@ -60,6 +60,8 @@ pub struct Job {
     /// Which change this attempt carries: a change queued while it is in flight bumps the
     /// row's count, and the row stays for another attempt.
     pub changes: i64,
+    /// A delivery's subscription, read with the row (`None`: it has ended).
+    pub subscription: Option<Subscription>,
 }
 
 impl Job {
@@ -124,7 +126,9 @@ impl Outbox {
 
     /// Ends a subscription and drops its pending delivery; returns whether there was one.
     pub fn unsubscribe(&mut self, topic: &str, callback: &str) -> Result<bool, OutboxError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let removed = tx.execute(
             "DELETE FROM websub_subscriptions WHERE topic = ?1 AND callback = ?2",
             params![topic, callback],
@@ -137,6 +141,8 @@ impl Outbox {
         Ok(removed > 0)
     }
 
+    /// Deliveries read their subscription with their row ([`Outbox::due`]).
+    #[cfg(test)]
     pub fn subscription(
         &self,
         topic: &str,
@@ -160,7 +166,9 @@ impl Outbox {
 
     /// Drops the subscriptions whose lease ended, and their pending deliveries.
     pub fn expire(&mut self, now: DateTime<Utc>) -> Result<usize, OutboxError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "DELETE FROM websub_outbox WHERE kind = 'deliver' AND EXISTS (
                  SELECT 1 FROM websub_subscriptions s WHERE s.topic = websub_outbox.topic
@@ -186,7 +194,9 @@ impl Outbox {
         now: DateTime<Utc>,
     ) -> Result<usize, OutboxError> {
         let now = ms(now);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut queued = 0;
         {
             let mut known =
@@ -229,10 +239,14 @@ impl Outbox {
     /// Up to `limit` rows whose time has come, the most overdue first.
     pub fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Job>, OutboxError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT kind, target, topic, attempts, first, changes FROM websub_outbox
-             WHERE due <= ?1 ORDER BY due LIMIT ?2",
+            "SELECT o.kind, o.target, o.topic, o.attempts, o.first, o.changes, s.secret,
+                 s.lease_ends
+             FROM websub_outbox o LEFT JOIN websub_subscriptions s
+                 ON o.kind = 'deliver' AND s.topic = o.topic AND s.callback = o.target
+             WHERE o.due <= ?1 ORDER BY o.due LIMIT ?2",
         )?;
         let rows = statement.query_map(params![ms(now), limit as i64], |row| {
+            let lease_ends: Option<i64> = row.get(7)?;
             Ok(Job {
                 kind: JobKind::of(&row.get::<_, String>(0)?),
                 target: row.get(1)?,
@@ -240,6 +254,15 @@ impl Outbox {
                 attempts: row.get(3)?,
                 first: row.get(4)?,
                 changes: row.get(5)?,
+                subscription: lease_ends.map(|ends| Subscription {
+                    secret: row
+                        .get::<_, Option<String>>(6)
+                        .ok()
+                        .flatten()
+                        .map(Secret::new),
+                    lease_ends: DateTime::from_timestamp_millis(ends)
+                        .unwrap_or(DateTime::UNIX_EPOCH),
+                }),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -255,8 +278,8 @@ impl Outbox {
     }
 
     /// The job was sent. Its row goes, unless a change came while it was in flight:
-    /// then it stays, due at once, to send that change.
-    pub fn sent(&self, job: &Job, now: DateTime<Utc>) -> Result<(), OutboxError> {
+    /// then it stays, due at once, to send that change (and this returns true).
+    pub fn sent(&self, job: &Job, now: DateTime<Utc>) -> Result<bool, OutboxError> {
         let gone = self
             .conn
             .prepare_cached(
@@ -272,7 +295,7 @@ impl Outbox {
                 )?
                 .execute(params![job.kind.code(), job.target, job.topic, ms(now)])?;
         }
-        Ok(())
+        Ok(gone == 0)
     }
 
     /// The job failed; it is tried again at `retry_at`.
@@ -377,10 +400,10 @@ mod tests {
         outbox
             .announce(&versions(&[("/feed.atom", "\"2\"")]), BASE, &[], at(2))
             .unwrap();
-        outbox.sent(&job, at(3)).unwrap();
+        assert!(outbox.sent(&job, at(3)).unwrap(), "the row stays");
         let again = outbox.due(at(3), 10).unwrap();
         assert_eq!(again.len(), 1, "the newer version is still to send");
-        outbox.sent(&again[0], at(4)).unwrap();
+        assert!(!outbox.sent(&again[0], at(4)).unwrap());
         assert!(outbox.due(at(10), 10).unwrap().is_empty());
     }
 
@@ -395,6 +418,7 @@ mod tests {
             .announce(&versions(&[("/feed.atom", "\"1\"")]), BASE, &[], at(1))
             .unwrap();
         let job = outbox.due(at(1), 10).unwrap().remove(0);
+        assert_eq!(job.subscription.as_ref().unwrap().lease_ends, at(100));
         outbox.retry(&job, "500", at(5)).unwrap();
         assert!(outbox.due(at(4), 10).unwrap().is_empty());
         assert_eq!(outbox.next_due(at(4)).unwrap(), Some(at(5)));

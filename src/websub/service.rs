@@ -36,6 +36,18 @@ const MAX_WAITING_INTENTS: usize = 1024;
 
 type JobKey = (JobKind, String, String);
 
+/// How soon after sends finish the counts in `/status` follow.
+const COUNTS_EVERY: Duration = Duration::from_secs(1);
+
+/// What a finished task tells the service loop.
+struct Done {
+    /// The row it sent, now out of flight.
+    key: Option<JobKey>,
+    /// The outbox must be read again: a row is due again or later, or a subscription
+    /// came or went.
+    look: bool,
+}
+
 /// The running WebSub service, and the hub the HTTP workers answer `/hub` with.
 pub struct WebSub {
     hub: Option<Arc<Hub>>,
@@ -166,40 +178,57 @@ struct Service {
 
 impl Service {
     async fn run(mut self) {
-        let mut tasks: JoinSet<Option<JobKey>> = JoinSet::new();
+        let mut tasks: JoinSet<Done> = JoinSet::new();
         let mut in_flight: HashSet<JobKey> = HashSet::new();
         let mut next_sweep = tokio::time::Instant::now();
+        let mut wake = next_sweep;
+        // Whether the outbox must be read again: it changed in a way that may make a row
+        // due (a change, a retry, a row sent while a newer change came), or time passed.
+        // A send that simply succeeded does not need it, so a fan-out to many subscribers
+        // does not read the outbox once per subscriber.
+        let mut look = true;
         // The snapshot served now is compared with the versions last announced.
         self.snapshots.mark_changed();
         loop {
             if tokio::time::Instant::now() >= next_sweep {
                 self.sweep().await;
                 next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+                look = true;
             }
-            let wake = match self.dispatch(&mut tasks, &mut in_flight).await {
-                Ok(Some(due)) => instant_of(due).min(next_sweep),
-                Ok(None) => next_sweep,
-                Err(error) => {
-                    tracing::error!(error = %format!("{error:#}"), "WebSub: cannot read the outbox; trying again");
-                    tokio::time::Instant::now() + Duration::from_secs(5)
-                }
-            };
+            if look {
+                look = false;
+                wake = match self.dispatch(&mut tasks, &mut in_flight).await {
+                    Ok(Some(due)) => instant_of(due).min(next_sweep),
+                    Ok(None) => next_sweep,
+                    Err(error) => {
+                        tracing::error!(error = %format!("{error:#}"), "WebSub: cannot read the outbox; trying again");
+                        tokio::time::Instant::now() + Duration::from_secs(5)
+                    }
+                };
+            }
             tokio::select! {
                 _ = self.stop.changed() => break,
                 Some(intent) = self.intents.recv() => {
                     tasks.spawn(verify(Arc::clone(&self.shared), intent));
                 }
                 changed = self.snapshots.changed() => match changed {
-                    Ok(()) => self.announce().await,
+                    Ok(()) => {
+                        self.announce().await;
+                        look = true;
+                    }
                     // The ingest driver is gone: the daemon is stopping.
                     Err(_) => break,
                 },
                 Some(joined) = tasks.join_next() => {
-                    if let Ok(Some(key)) = joined {
+                    let done = joined.unwrap_or(Done { key: None, look: true });
+                    if let Some(key) = done.key {
                         in_flight.remove(&key);
                     }
+                    look |= done.look;
+                    // The counts /status shows, soon enough.
+                    wake = wake.min(tokio::time::Instant::now() + COUNTS_EVERY);
                 }
-                () = tokio::time::sleep_until(wake) => {}
+                () = tokio::time::sleep_until(wake) => look = true,
             }
         }
         tasks.shutdown().await;
@@ -238,7 +267,7 @@ impl Service {
     /// row falls due.
     async fn dispatch(
         &mut self,
-        tasks: &mut JoinSet<Option<JobKey>>,
+        tasks: &mut JoinSet<Done>,
         in_flight: &mut HashSet<JobKey>,
     ) -> anyhow::Result<Option<DateTime<Utc>>> {
         let now = Utc::now();
@@ -290,8 +319,8 @@ fn backoff(failed: u32) -> Duration {
     Duration::from_secs(1u64 << exponent).min(MAX_BACKOFF)
 }
 
-/// Sends one row and records the outcome. Returns the row's key, for the set in flight.
-async fn send(shared: Arc<Shared>, job: Job) -> Option<JobKey> {
+/// Sends one row and records the outcome.
+async fn send(shared: Arc<Shared>, job: Job) -> Done {
     let key = job.key();
     let result = match job.kind {
         JobKind::Deliver => deliver(&shared, &job).await,
@@ -316,15 +345,21 @@ async fn send(shared: Arc<Shared>, job: Job) -> Option<JobKey> {
         Err(Failure::Gone) => {
             tracing::info!(callback = %job.target, topic = %job.topic, "WebSub: the subscriber answered 410 Gone; subscription ended");
             shared
-                .db(move |outbox| outbox.unsubscribe(&job.topic, &job.target).map(drop))
+                .db(move |outbox| outbox.unsubscribe(&job.topic, &job.target).map(|_| true))
                 .await
         }
-        Err(failure) => retry_or_drop(&shared, job, what, &failure).await,
+        Err(failure) => retry_or_drop(&shared, job, what, &failure)
+            .await
+            .map(|()| true),
     };
-    if let Err(error) = recorded {
+    let look = recorded.unwrap_or_else(|error| {
         tracing::error!(error = %format!("{error:#}"), "WebSub: cannot record a send; it will be sent again");
+        true
+    });
+    Done {
+        key: Some(key),
+        look,
     }
-    Some(key)
 }
 
 /// After a failed send: another attempt later, or, once `retry_seconds` have passed
@@ -362,12 +397,11 @@ async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<bool, Failure> {
     let Some(document) = document else {
         return Ok(false);
     };
-    let (topic, callback) = (job.topic.clone(), job.target.clone());
-    let subscription = shared
-        .db(move |outbox| outbox.subscription(&topic, &callback))
-        .await
-        .map_err(|e| Failure::Transient(format!("{e:#}")))?;
-    let Some(subscription) = subscription.filter(|s| s.lease_ends > Utc::now()) else {
+    let Some(subscription) = job
+        .subscription
+        .as_ref()
+        .filter(|s| s.lease_ends > Utc::now())
+    else {
         return Ok(false);
     };
     let callback = Url::parse(&job.target).map_err(|e| Failure::Refused(e.to_string()))?;
@@ -386,7 +420,13 @@ async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<bool, Failure> {
 
 /// Verifies a subscription request with its subscriber (WebSub §5.3) and, if the
 /// subscriber confirms, records it. A topic that is not one of our feeds is denied.
-async fn verify(shared: Arc<Shared>, intent: Intent) -> Option<JobKey> {
+async fn verify(shared: Arc<Shared>, intent: Intent) -> Done {
+    // A subscription that came or went changes the counts, and the first ones wake the
+    // loop: read the outbox again.
+    let done = Done {
+        key: None,
+        look: true,
+    };
     let Intent {
         mode,
         callback,
@@ -400,12 +440,12 @@ async fn verify(shared: Arc<Shared>, intent: Intent) -> Option<JobKey> {
         if let Err(failure) = shared.sender.deny(&callback, &topic, reason).await {
             tracing::info!(callback = %callback, reason = %failure, "WebSub: the denial was not delivered");
         }
-        return None;
+        return done;
     }
     let granted = (mode == Mode::Subscribe).then_some(lease);
     if let Err(failure) = shared.sender.verify(&callback, mode, &topic, granted).await {
         tracing::info!(mode = mode.as_str(), callback = %callback, topic = %topic, reason = %failure, "WebSub: request not verified; nothing changed");
-        return None;
+        return done;
     }
     let now = Utc::now();
     let lease_ends = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
@@ -430,7 +470,7 @@ async fn verify(shared: Arc<Shared>, intent: Intent) -> Option<JobKey> {
             tracing::error!(error = %format!("{error:#}"), callback = %callback, "WebSub: a verified request could not be recorded")
         }
     }
-    None
+    done
 }
 
 #[cfg(test)]
