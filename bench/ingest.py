@@ -10,8 +10,9 @@ highest-numbered file is the newest article):
    (VmHWM, with VmRSS sampled at every poll). Also: exec to /feed.atom first holding the
    newest article, and exec to the last archive page frozen (its log line).
 2. drop to served: with the N entries stored and the archive pages frozen, D new articles
-   written one at a time straight into the seeds folder (open, write, close, as `cp`
-   does); for each, the time from close() to /feed.atom holding it, polled every
+   (the generator's next ones, as long as the stored ones, so the feeds keep their
+   size) written one at a time straight into the seeds folder (open, write, close, as
+   `cp` does); for each, the time from close() to /feed.atom holding it, polled every
    millisecond with If-None-Match on one keep-alive connection; median and p99. The
    dropped files are deleted afterwards and the daemon waited for until they leave.
 3. start-up: the daemon stopped (SIGTERM) and started again on the same data and seeds
@@ -200,17 +201,19 @@ def archives_frozen(d, n, page_size=50):
     return d.since_exec()
 
 
-def drops(d, seeds, count):
+def drops(d, seeds, extra, count):
+    """Writes the first `count` articles of `extra` into the seeds folder, one at a time;
+    returns each one's latency from close() to /feed.atom holding it."""
     feed = FeedWatch(d)
     feed.holds("")
     latencies, paths = [], []
-    for i in range(count):
-        key = f"zz_drop_{os.getpid()}_{i:04d}"
-        text = (f"World\n\nDropped article {key}\n\n\nA caption.\n\n\n\n"
-                f"The body of {key}, a new article.\n\nA second paragraph.\n")
-        path = os.path.join(seeds, key + ".txt")
+    for name in sorted(os.listdir(extra))[:count]:
+        key = name[:-len(".txt")]
+        with open(os.path.join(extra, name), "rb") as f:
+            text = f.read()
+        path = os.path.join(seeds, name)
         paths.append(path)
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path, "wb") as f:
             f.write(text)
         closed = time.monotonic()
         while not feed.holds(key):
@@ -219,6 +222,8 @@ def drops(d, seeds, count):
             time.sleep(0.001)
         latencies.append(time.monotonic() - closed)
         time.sleep(0.02)
+    if len(latencies) < count:
+        sys.exit(f"{extra} holds {len(latencies)} articles, {count} drops asked for")
     d.sample_rss()
     for path in paths:
         os.unlink(path)
@@ -348,6 +353,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="a folder of generated articles")
     ap.add_argument("--drops", type=int, default=200, help="articles dropped in phase 2")
+    ap.add_argument("--extra", required=True, help="a folder of the articles to drop (not in the corpus)")
     ap.add_argument("--no-hugo", action="store_true", help="skip the Hugo reference")
     ap.add_argument("--command", default="bench/ingest.sh", help="the command line to print")
     a = ap.parse_args()
@@ -370,7 +376,7 @@ def main():
         print(f"      {r['cold_s']:.1f} s; waiting for the archive pages", file=sys.stderr)
         r["frozen_s"] = archives_frozen(d, n)
         print(f"[2/4] {a.drops} drops with {n} stored", file=sys.stderr)
-        r["drops"] = drops(d, seeds, a.drops)
+        r["drops"] = drops(d, seeds, a.extra, a.drops)
         wait("the drops to leave", lambda: (d.status() or {}).get("entries") == n)
         r["drop_rss"] = kib(d.proc.pid, "VmHWM")
         d.stop()

@@ -65,8 +65,20 @@ if [ ! -d "$corpus" ]; then
   trap - EXIT
 fi
 
+# The articles to drop: the generator's next ones after the corpus (articles n, n+1, …),
+# full-size like the stored ones, and in no feed yet. ingest.py writes them anew.
+extra="$cache/articles-$n-next-$drops"
+if [ ! -d "$extra" ]; then
+  echo "generating the $drops articles to drop into $extra" >&2
+  partial=$(mktemp -d "$cache/partial.XXXXXX")
+  trap 'rm -rf "$partial"' EXIT
+  python3 "$generator" "$partial" -n "$drops" --start "$n" --mtime-spread "$drops" >&2
+  mv "$partial" "$extra"
+  trap - EXIT
+fi
+
 # ingest.py stops every daemon it started on its way out (error, Ctrl-C, SIGTERM), so
 # it replaces this shell: signals reach it directly.
-args=(--drops "$drops" --command "$command")
+args=(--drops "$drops" --extra "$extra" --command "$command")
 [ "$hugo" = no ] && args+=(--no-hugo)
 exec python3 bench/ingest.py "$corpus" "${args[@]}"

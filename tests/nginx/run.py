@@ -63,16 +63,22 @@ def get(url):
         return r.status, r.read().decode()
 
 
-def wait_until(what, check, seconds=30):
+def wait_until(what, check, seconds=30, shown=None):
+    """Polls `check` until it holds; on giving up, says what `shown` returns (the
+    requests nginx logged, say) so that a failure can be understood from the CI log."""
     deadline = time.monotonic() + seconds
+    error = None
     while time.monotonic() < deadline:
         try:
             if check():
                 return
-        except OSError:
-            pass
+        except OSError as e:
+            error = e
         time.sleep(0.1)
-    fail(f"gave up waiting for {what}")
+    details = f"; last error: {error}" if error else ""
+    if shown:
+        details += f"; seen: {shown()}"
+    fail(f"gave up waiting for {what}{details}")
 
 
 def fail(message):
@@ -128,7 +134,9 @@ def main():
 
         time.sleep(MAX_AGE + 1)
         log_before = len((work / "access.log").read_text().splitlines())
-        wait_until("a revalidation", lambda: get(cached + "/feed.atom") and "cache=REVALIDATED" in last_log_line(work), seconds=5)
+        revalidated = lambda: get(cached + "/feed.atom") and "cache=REVALIDATED" in last_log_line(work)
+        wait_until("a revalidation", revalidated, seconds=10,
+                   shown=lambda: (work / "access.log").read_text().splitlines()[log_before:][-8:])
         since = (work / "access.log").read_text().splitlines()[log_before:]
         if any("upstream=200" in line for line in since):
             fail(f"nginx fetched the whole feed again instead of revalidating: {since}")
