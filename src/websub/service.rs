@@ -2,7 +2,7 @@
 //! verifies subscription requests, and drops expired subscriptions. Sends and
 //! verifications run as tasks of their own, so one slow subscriber delays nobody else.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,10 +39,28 @@ type JobKey = (JobKind, String, String);
 /// How soon after sends finish the counts in `/status` follow.
 const COUNTS_EVERY: Duration = Duration::from_secs(1);
 
+/// The rows being sent, by the task sending each.
+#[derive(Default)]
+struct InFlight {
+    keys: HashSet<JobKey>,
+    tasks: HashMap<tokio::task::Id, JobKey>,
+}
+
+impl InFlight {
+    fn started(&mut self, task: tokio::task::Id, key: JobKey) {
+        self.keys.insert(key.clone());
+        self.tasks.insert(task, key);
+    }
+
+    fn finished(&mut self, task: tokio::task::Id) {
+        if let Some(key) = self.tasks.remove(&task) {
+            self.keys.remove(&key);
+        }
+    }
+}
+
 /// What a finished task tells the service loop.
 struct Done {
-    /// The row it sent, now out of flight.
-    key: Option<JobKey>,
     /// The outbox must be read again: a row is due again or later, or a subscription
     /// came or went.
     look: bool,
@@ -179,7 +197,7 @@ struct Service {
 impl Service {
     async fn run(mut self) {
         let mut tasks: JoinSet<Done> = JoinSet::new();
-        let mut in_flight: HashSet<JobKey> = HashSet::new();
+        let mut in_flight = InFlight::default();
         let mut next_sweep = tokio::time::Instant::now();
         let mut wake = next_sweep;
         // Whether the outbox must be read again: it changed in a way that may make a row
@@ -219,11 +237,13 @@ impl Service {
                     // The ingest driver is gone: the daemon is stopping.
                     Err(_) => break,
                 },
-                Some(joined) = tasks.join_next() => {
-                    let done = joined.unwrap_or(Done { key: None, look: true });
-                    if let Some(key) = done.key {
-                        in_flight.remove(&key);
-                    }
+                Some(joined) = tasks.join_next_with_id() => {
+                    // A task that panicked leaves its row due: it is tried again.
+                    let (id, done) = match joined {
+                        Ok((id, done)) => (id, done),
+                        Err(error) => (error.id(), Done { look: true }),
+                    };
+                    in_flight.finished(id);
                     look |= done.look;
                     // The counts /status shows, soon enough.
                     wake = wake.min(tokio::time::Instant::now() + COUNTS_EVERY);
@@ -268,7 +288,7 @@ impl Service {
     async fn dispatch(
         &mut self,
         tasks: &mut JoinSet<Done>,
-        in_flight: &mut HashSet<JobKey>,
+        in_flight: &mut InFlight,
     ) -> anyhow::Result<Option<DateTime<Utc>>> {
         let now = Utc::now();
         let (jobs, next, (subscriptions, pending)) = self
@@ -287,8 +307,10 @@ impl Service {
             .store(subscriptions, Ordering::Relaxed);
         counters.pending.store(pending, Ordering::Relaxed);
         for job in jobs {
-            if in_flight.insert(job.key()) {
-                tasks.spawn(send(Arc::clone(&self.shared), job));
+            let key = job.key();
+            if !in_flight.keys.contains(&key) {
+                let task = tasks.spawn(send(Arc::clone(&self.shared), job));
+                in_flight.started(task.id(), key);
             }
         }
         Ok(next)
@@ -321,7 +343,6 @@ fn backoff(failed: u32) -> Duration {
 
 /// Sends one row and records the outcome.
 async fn send(shared: Arc<Shared>, job: Job) -> Done {
-    let key = job.key();
     let result = match job.kind {
         JobKind::Deliver => deliver(&shared, &job).await,
         JobKind::Ping => match Url::parse(&job.target) {
@@ -356,10 +377,7 @@ async fn send(shared: Arc<Shared>, job: Job) -> Done {
         tracing::error!(error = %format!("{error:#}"), "WebSub: cannot record a send; it will be sent again");
         true
     });
-    Done {
-        key: Some(key),
-        look,
-    }
+    Done { look }
 }
 
 /// After a failed send: another attempt later, or, once `retry_seconds` have passed
@@ -423,10 +441,7 @@ async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<bool, Failure> {
 async fn verify(shared: Arc<Shared>, intent: Intent) -> Done {
     // A subscription that came or went changes the counts, and the first ones wake the
     // loop: read the outbox again.
-    let done = Done {
-        key: None,
-        look: true,
-    };
+    let done = Done { look: true };
     let Intent {
         mode,
         callback,
