@@ -303,13 +303,18 @@ impl Publisher {
         let started = Instant::now();
         let latest = store.latest_entries(self.renderer.site().feed_size)?;
         let tombstones = &self.tombstones[..self.tombstones.len().min(MAX_TOMBSTONES)];
-        let snapshot = self.renderer.snapshot(&latest, tombstones)?;
+        let snapshot = self.renderer.render(&latest, tombstones)?;
         let documents = snapshot.len();
         // The pages the main feeds link to are the ones readers open: they are rendered
         // here, before the feeds that link to them are published, so that opening one
         // never waits for the database (only the newly linked ones are rendered).
         self.pages.prepare(&latest);
         self.snapshots.send_replace(Arc::new(snapshot));
+        // Then once more with the new feeds' gzip and brotli variants.
+        if self.renderer.compress_pending() {
+            self.snapshots
+                .send_replace(Arc::new(self.renderer.assemble()));
+        }
         self.status.rendered_at = Utc::now();
         self.status
             .render_seconds
