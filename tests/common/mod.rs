@@ -169,6 +169,22 @@ impl TestDaemon {
                 );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
+            self.wait_for_variants(path).await;
+        }
+    }
+
+    /// Waits until `path` is served compressed: a new version of a feed is served first
+    /// as it is, then with its gzip and brotli variants.
+    pub async fn wait_for_variants(&self, path: &str) {
+        for coding in ["gzip", "br"] {
+            eventually(&format!("{path} in {coding}"), || async {
+                let response = self.get_with(path, &[("accept-encoding", coding)]).await;
+                response
+                    .headers()
+                    .get("content-encoding")
+                    .is_some_and(|v| v.as_bytes() == coding.as_bytes())
+            })
+            .await;
         }
     }
 
