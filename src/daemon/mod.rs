@@ -403,6 +403,7 @@ pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>
     ingest
         .freeze_archives()
         .context("freezing the archive pages")?;
+    ingest.compress_all();
     let snapshot = Arc::clone(&snapshots.borrow());
     Ok((snapshot, pages))
 }

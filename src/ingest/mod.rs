@@ -236,9 +236,14 @@ impl Ingest {
         Ok(())
     }
 
+    /// Every feed published so far with its compressed variants (for `seedfeed render`).
+    pub fn compress_all(&mut self) {
+        self.publisher.compress_all();
+    }
+
     /// The driver loop: watch events and rescans in, snapshots out, until shutdown.
-    /// Archive pages are frozen when nothing else is waiting, one page at a time, so
-    /// that a new article never waits behind a long history.
+    /// New feeds are compressed, then archive pages frozen, when nothing else is
+    /// waiting, one document at a time, so that a new article never waits behind them.
     pub fn run(mut self, inbox: Receiver<IngestMsg>) {
         let mut next_rescan = Instant::now() + self.settings.rescan_interval;
         let mut archives_waiting = true;
@@ -248,9 +253,10 @@ impl Ingest {
             // Files settling are looked at every tick; archive pages are frozen only
             // when nothing settles (a file held open for minutes must not make this
             // loop spin), and then one after another without waiting.
+            let compression_waiting = self.publisher.compression_waiting();
             let mut wait = if !self.settler.is_empty() {
                 self.tick()
-            } else if archives_waiting {
+            } else if archives_waiting || compression_waiting {
                 Duration::ZERO
             } else {
                 next_rescan.saturating_duration_since(now)
@@ -285,7 +291,9 @@ impl Ingest {
                 // Ingested entries may have filled pages.
                 archives_waiting |= self.settler.len() < pending;
             }
-            if archives_waiting && self.settler.is_empty() {
+            if self.settler.is_empty() && self.publisher.compression_waiting() {
+                self.publisher.compress_one();
+            } else if archives_waiting && self.settler.is_empty() {
                 match self
                     .publisher
                     .freeze_archives(&mut self.store, ARCHIVE_STEP)

@@ -298,6 +298,27 @@ impl Publisher {
         Ok(more)
     }
 
+    /// Computes the variants of one feed published without them and publishes them;
+    pub fn compress_one(&mut self) {
+        if self.renderer.compress_one() {
+            self.snapshots
+                .send_replace(Arc::new(self.renderer.assemble()));
+        }
+    }
+
+    /// Whether feeds wait for their compressed variants.
+    pub fn compression_waiting(&self) -> bool {
+        self.renderer.compression_waiting()
+    }
+
+    /// Every feed with its variants: for a snapshot that is written out, not served.
+    pub fn compress_all(&mut self) {
+        if self.renderer.compress_pending() {
+            self.snapshots
+                .send_replace(Arc::new(self.renderer.assemble()));
+        }
+    }
+
     /// Renders the main feeds and the index and publishes the new snapshot.
     fn render(&mut self, store: &Store) -> Result<(), IngestError> {
         let started = Instant::now();
@@ -309,12 +330,9 @@ impl Publisher {
         // here, before the feeds that link to them are published, so that opening one
         // never waits for the database (only the newly linked ones are rendered).
         self.pages.prepare(&latest);
+        // Served as rendered; the driver adds the gzip and brotli variants when it has
+        // nothing else to do (`compress_one`).
         self.snapshots.send_replace(Arc::new(snapshot));
-        // Then once more with the new feeds' gzip and brotli variants.
-        if self.renderer.compress_pending() {
-            self.snapshots
-                .send_replace(Arc::new(self.renderer.assemble()));
-        }
         self.status.rendered_at = Utc::now();
         self.status
             .render_seconds

@@ -218,29 +218,43 @@ impl Renderer {
     }
 
     /// Computes the compressed variants of the feeds rendered since the last call;
-    /// returns whether there were any (then [`Renderer::assemble`] has them). Feeds are
-    /// published before this, so that a new entry is served without waiting for
-    /// compression (half the time of a render, measured on feeds of 50 full articles);
-    /// a client asking for gzip or brotli meanwhile gets the identity.
+    /// returns whether there were any (then [`Renderer::assemble`] has them).
     pub fn compress_pending(&mut self) -> bool {
-        if self.uncompressed.is_empty() {
-            return false;
+        let mut any = false;
+        while self.compress_one() {
+            any = true;
         }
-        let section_of = |path: &str| {
-            path.strip_prefix("/categories/")
-                .and_then(|rest| rest.rsplit_once('.'))
-                .map(|(slug, _)| slug.to_owned())
+        any
+    }
+
+    /// Computes the variants of one feed rendered without them; returns false when
+    /// there was none left. Feeds are published before this, so that a new entry is
+    /// served without waiting for compression (half the time of a render, measured on
+    /// feeds of 50 full articles), and one at a time, so that the ingest driver can put
+    /// a new file first: a client asking for gzip or brotli meanwhile gets the identity.
+    pub fn compress_one(&mut self) -> bool {
+        let Some(path) = self.uncompressed.iter().next().cloned() else {
+            return false;
         };
-        for path in std::mem::take(&mut self.uncompressed) {
-            let documents = match section_of(&path) {
-                Some(slug) => self.sections.get_mut(&slug),
-                None => Some(&mut self.main),
-            };
-            if let Some(document) = documents.and_then(|d| d.get_mut(&path)) {
-                *document = Arc::new(Document::clone(document).compressed());
-            }
+        self.uncompressed.remove(&path);
+        let section = path
+            .strip_prefix("/categories/")
+            .and_then(|rest| rest.rsplit_once('.'))
+            .map(|(slug, _)| slug);
+        let documents = match section {
+            Some(slug) => self.sections.get_mut(slug),
+            None => Some(&mut self.main),
+        };
+        // A section removed since has nothing to compress.
+        if let Some(document) = documents.and_then(|d| d.get_mut(&path)) {
+            *document = Arc::new(Document::clone(document).compressed());
         }
         true
+    }
+
+    /// Whether feeds wait for their compressed variants.
+    pub fn compression_waiting(&self) -> bool {
+        !self.uncompressed.is_empty()
     }
 
     /// The snapshot of the documents rendered so far.
