@@ -164,15 +164,24 @@ impl Sender {
         self.policy
             .check(url)
             .map_err(|e| Failure::Refused(e.to_string()))?;
+        self.send(url, self.callbacks.get(url.clone())).await
+    }
+
+    /// Sends a request to `url` once a slot for it is free; returns the status and the
+    /// start of the answer (read also so that the connection can be used again). The
+    /// status decides: an answer cut short after it reads as empty.
+    async fn send(
+        &self,
+        url: &Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), Failure> {
         let _slot = self.slot(url).await;
-        let response = self
-            .callbacks
-            .get(url.clone())
+        let response = request
             .send()
             .await
             .map_err(|e| Failure::Transient(describe(&e)))?;
         let status = response.status();
-        Ok((status, read_some(response).await?))
+        Ok((status, read_some(response).await.unwrap_or_default()))
     }
 
     /// Content distribution (WebSub §7): the topic's document, its type, the `Link`
@@ -199,15 +208,7 @@ impl Sender {
         if let Some(secret) = secret {
             request = request.header("X-Hub-Signature", signature(secret, &body));
         }
-        let _slot = self.slot(callback).await;
-        let response = request
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| Failure::Transient(describe(&e)))?;
-        let status = response.status();
-        // Read a little, so the connection can be reused; the content does not matter.
-        let _ = read_some(response).await;
+        let (status, _) = self.send(callback, request.body(body)).await?;
         match status.as_u16() {
             200..=299 => Ok(()),
             410 => Err(Failure::Gone),
@@ -224,20 +225,15 @@ impl Sender {
             .append_pair("hub.mode", "publish")
             .append_pair("hub.url", topic)
             .finish();
-        let _slot = self.slot(hub).await;
-        let response = self
+        let request = self
             .hubs
             .post(hub.clone())
             .header(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
             )
-            .body(form)
-            .send()
-            .await
-            .map_err(|e| Failure::Transient(describe(&e)))?;
-        let status = response.status();
-        let _ = read_some(response).await;
+            .body(form);
+        let (status, _) = self.send(hub, request).await?;
         match status.as_u16() {
             200..=299 => Ok(()),
             408 | 425 | 429 | 500..=599 => {
