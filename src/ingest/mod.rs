@@ -250,9 +250,10 @@ impl Ingest {
         loop {
             self.settings.heartbeat.beat();
             let now = Instant::now();
-            // Files settling are looked at every tick; archive pages are frozen only
-            // when nothing settles (a file held open for minutes must not make this
-            // loop spin), and then one after another without waiting.
+            // Files settling are looked at every tick; new feeds are compressed and
+            // archive pages frozen only when nothing settles (a file held open for
+            // minutes must not make this loop spin), and then one after another
+            // without waiting.
             let compression_waiting = self.publisher.compression_waiting();
             let mut wait = if !self.settler.is_empty() {
                 self.tick()

@@ -298,7 +298,7 @@ impl Publisher {
         Ok(more)
     }
 
-    /// Computes the variants of one feed published without them and publishes them;
+    /// Computes the variants of one feed published without them, and publishes them.
     pub fn compress_one(&mut self) {
         if self.renderer.compress_one() {
             self.snapshots
