@@ -20,9 +20,7 @@ mod outbox;
 mod sender;
 mod service;
 
-pub use callback::{Policy, is_public};
 pub use hub::{Hub, MAX_FORM_BYTES};
-pub use sender::signature;
 pub use service::{WebSub, start};
 
 use std::fmt;

@@ -115,6 +115,7 @@ pub fn start(
         intents,
         snapshots,
         stop: stopped,
+        recorded: Vec::new(),
     };
     let task = tokio::spawn(service.run());
     Ok(Some(WebSub {
@@ -192,6 +193,9 @@ struct Service {
     intents: mpsc::Receiver<Intent>,
     snapshots: Snapshots,
     stop: watch::Receiver<bool>,
+    /// The feeds' versions last recorded, so that a snapshot that changed no feed (one
+    /// that only adds compressed variants, say) costs no database transaction.
+    recorded: Vec<(String, String)>,
 }
 
 impl Service {
@@ -257,7 +261,7 @@ impl Service {
     /// Records the feeds' versions; changed ones are queued for their subscribers and
     /// hubs.
     async fn announce(&mut self) {
-        let versions: Vec<(String, String)> = {
+        let mut versions: Vec<(String, String)> = {
             let snapshot = self.snapshots.borrow_and_update();
             snapshot
                 .documents()
@@ -265,16 +269,21 @@ impl Service {
                 .map(|(path, document)| (path.to_owned(), document.etag.clone()))
                 .collect()
         };
+        versions.sort_unstable();
         // The empty snapshot before the store is read announces nothing.
-        if versions.is_empty() {
+        if versions.is_empty() || versions == self.recorded {
             return;
         }
         let (base, hubs) = (self.shared.base.clone(), self.shared.hubs.clone());
-        match self
+        let recording = versions.clone();
+        let result = self
             .shared
             .db(move |outbox| outbox.announce(&versions, &base, &hubs, Utc::now()))
-            .await
-        {
+            .await;
+        if result.is_ok() {
+            self.recorded = recording;
+        }
+        match result {
             Ok(0) => {}
             Ok(queued) => tracing::debug!(queued, "WebSub: changes queued"),
             Err(error) => {
