@@ -449,10 +449,10 @@ fn committed_pages_reach_the_database_file_without_the_writer() {
     let mut store = Store::open(dir.path()).unwrap();
     let db = dir.path().join("seedfeed.db");
     let empty = std::fs::metadata(&db).unwrap().len();
-    // About 2,000 pages of WAL (each body is 8 KB): past the thread's threshold (1,000),
-    // far below the writer's own (4,000).
+    // About 40 MB of WAL (each body is 8 KB): past the thread's threshold (16 MiB), far
+    // below the writer's own (256 MiB).
     let body = "word ".repeat(1600);
-    for batch in 0..4 {
+    for batch in 0..10 {
         let changes: Vec<FileChange> = (0..500)
             .map(|i| {
                 let key = format!("k{batch}_{i:03}");
@@ -465,13 +465,13 @@ fn committed_pages_reach_the_database_file_without_the_writer() {
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut size = empty;
-    while size < empty + 8 * 1024 * 1024 && std::time::Instant::now() < deadline {
+    while size < empty + 16 * 1024 * 1024 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
         size = std::fs::metadata(&db).unwrap().len();
     }
     assert!(
-        size >= empty + 8 * 1024 * 1024,
+        size >= empty + 16 * 1024 * 1024,
         "the database file holds {size} bytes; the WAL was not checkpointed"
     );
-    assert_eq!(store.counts().unwrap().entries, 2000);
+    assert_eq!(store.counts().unwrap().entries, 5000);
 }

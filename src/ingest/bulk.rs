@@ -22,13 +22,14 @@ const READERS: usize = 2;
 const AHEAD: usize = 32;
 
 /// Reads every path of `settled` on reader threads and passes the changes to `apply`
-/// in the order of `settled`, in batches of about `batch` (and the rest at the end),
-/// with the number of changes applied so far. Stops at the first error of `apply`.
+/// a chunk at a time, in the order of `settled`, with the number of changes passed so
+/// far and whether to commit: after every `batch` changes or so, and after the last.
+/// Stops at the first error of `apply`.
 pub(super) fn read_and_apply(
     reader: &ArticleReader,
     settled: &[Settled],
     batch: usize,
-    mut apply: impl FnMut(usize, Vec<FileChange>) -> Result<(), IngestError>,
+    mut apply: impl FnMut(usize, Vec<FileChange>, bool) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     let chunks = settled.len().div_ceil(CHUNK);
     let next_chunk = AtomicUsize::new(0);
@@ -84,24 +85,25 @@ fn write_in_order(
     receiver: Receiver<(usize, Vec<FileChange>)>,
     chunks: usize,
     batch: usize,
-    apply: &mut impl FnMut(usize, Vec<FileChange>) -> Result<(), IngestError>,
+    apply: &mut impl FnMut(usize, Vec<FileChange>, bool) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     // Chunks read ahead of their turn (two readers: at most a few).
     let mut early: BTreeMap<usize, Vec<FileChange>> = BTreeMap::new();
     let mut next = 0;
-    let mut pending = Vec::with_capacity(batch + CHUNK);
     let mut done = 0;
+    let mut uncommitted = 0;
     while next < chunks {
         let (index, changes) = receiver.recv().map_err(|_| IngestError::ReaderPanicked)?;
         early.insert(index, changes);
         while let Some(changes) = early.remove(&next) {
             next += 1;
-            pending.extend(changes);
-            if pending.len() >= batch || next == chunks {
-                done += pending.len();
-                let full = std::mem::replace(&mut pending, Vec::with_capacity(batch + CHUNK));
-                apply(done, full)?;
+            done += changes.len();
+            uncommitted += changes.len();
+            let commit = uncommitted >= batch || next == chunks;
+            if commit {
+                uncommitted = 0;
             }
+            apply(done, changes, commit)?;
         }
     }
     Ok(())
@@ -145,12 +147,22 @@ mod tests {
             settled.push(Settled::Present(name));
         }
         let mut seen = Vec::new();
-        let mut batches = Vec::new();
-        read_and_apply(&reader(dir.path()), &settled, 100, |done, changes| {
-            seen.extend(changes.iter().map(|c| path_of(c).to_owned()));
-            batches.push((done, changes.len()));
-            Ok(())
-        })
+        let mut commits = Vec::new();
+        let mut uncommitted = 0;
+        read_and_apply(
+            &reader(dir.path()),
+            &settled,
+            100,
+            |done, changes, commit| {
+                seen.extend(changes.iter().map(|c| path_of(c).to_owned()));
+                uncommitted += changes.len();
+                if commit {
+                    commits.push((done, uncommitted));
+                    uncommitted = 0;
+                }
+                Ok(())
+            },
+        )
         .unwrap();
         let expected: Vec<String> = settled
             .iter()
@@ -159,10 +171,10 @@ mod tests {
             })
             .collect();
         assert_eq!(seen, expected);
-        assert_eq!(batches.last().map(|b| b.0), Some(1000));
-        // Every batch but the last holds at least `batch` changes and at most one chunk more.
-        for (_, len) in &batches[..batches.len() - 1] {
-            assert!((100..100 + CHUNK).contains(len), "batch of {len}");
+        assert_eq!(commits.last(), Some(&(1000, 1000 % 128)));
+        // Every commit but the last holds at least `batch` changes and at most one chunk more.
+        for (_, len) in &commits[..commits.len() - 1] {
+            assert!((100..100 + CHUNK).contains(len), "commit of {len}");
         }
     }
 
@@ -174,7 +186,7 @@ mod tests {
             .map(|i| Settled::Absent(format!("{i}.txt")))
             .collect();
         let mut calls = 0;
-        let result = read_and_apply(&reader(dir.path()), &settled, 100, |_, _| {
+        let result = read_and_apply(&reader(dir.path()), &settled, 100, |_, _, _| {
             calls += 1;
             Err(IngestError::Scan {
                 path: "here".into(),

@@ -95,9 +95,15 @@ const BULK_LOG: usize = 20;
 /// page (two documents, about 10 ms) is as long as a new article waits behind them.
 const ARCHIVE_STEP: u64 = 1;
 
-/// Changes are written in transactions of at most this many files, so a cold start on a
-/// big folder shows progress and commits as it goes.
-const BATCH: usize = 500;
+/// More settled files than this are a bulk: read on threads, with progress lines.
+const BULK: usize = 500;
+
+/// A bulk is committed every this many files (and at its end), in one transaction that
+/// stays open while the readers go on. Each commit rewrites every index page it touched,
+/// and a content hash lands anywhere in its index: commits of 500 wrote about 2.1 GB to
+/// disk for a cold ingest of 100k articles, commits of 4,096 about 1.3 GB (medians of
+/// alternating runs: 8.1 s instead of 8.9 s).
+const COMMIT_EVERY: usize = 4096;
 
 pub struct Ingest {
     settings: IngestSettings,
@@ -371,24 +377,31 @@ impl Ingest {
         }
         let total = settled.len();
         let mut outcome = ApplyOutcome::default();
+        let mut uncommitted = ApplyOutcome::default();
         let reader = &self.settings.reader;
         let heartbeat = &self.settings.heartbeat;
-        let store = &mut self.store;
-        let mut apply = |done: usize, changes: Vec<FileChange>| -> Result<(), IngestError> {
-            let part = store.apply(&changes, Utc::now())?;
+        let mut writer = self.store.writer();
+        let mut apply = |done: usize, changes: Vec<FileChange>, commit: bool| {
+            let part = writer.apply(&changes, Utc::now())?;
             heartbeat.beat();
-            log_outcome(&part, &changes);
-            merge(&mut outcome, part);
-            if total > BATCH {
-                tracing::info!(done, total, "ingest progress");
+            log_set_aside(&part, &changes);
+            merge(&mut uncommitted, part);
+            if commit {
+                writer.commit()?;
+                log_entries(&uncommitted);
+                merge(&mut outcome, std::mem::take(&mut uncommitted));
+                if total > BULK {
+                    tracing::info!(done, total, "ingest progress");
+                }
             }
-            Ok(())
+            Ok::<_, IngestError>(())
         };
-        if total <= BATCH {
-            apply(total, read_changes(reader, &settled))?;
+        if total <= BULK {
+            apply(total, read_changes(reader, &settled), true)?;
         } else {
-            bulk::read_and_apply(reader, &settled, BATCH, apply)?;
+            bulk::read_and_apply(reader, &settled, COMMIT_EVERY, apply)?;
         }
+        drop(writer);
         let now = Instant::now();
         for path in std::mem::take(&mut outcome.requeue) {
             self.settler.touch(path, now);
@@ -508,11 +521,11 @@ fn merge(total: &mut ApplyOutcome, part: ApplyOutcome) {
     total.rejected += part.rejected;
 }
 
-/// One log line per event, with fields: what entered, changed or left the feeds, and why
-/// a file was set aside. Each version of a file is processed once, so each is logged once.
-/// A big batch (a bulk copy, a cold start) logs its entries as one line, and each entry
-/// only at debug level: a hundred thousand lines would say less and cost more.
-fn log_outcome(outcome: &ApplyOutcome, changes: &[FileChange]) {
+/// One log line per event, with fields: what entered, changed or left the feeds (once
+/// committed). Each version of a file is processed once, so each is logged once. A big
+/// batch (a bulk copy, a cold start) logs its entries as one line, and each entry only at
+/// debug level: a hundred thousand lines would say less and cost more.
+fn log_entries(outcome: &ApplyOutcome) {
     let entries = outcome.published.len() + outcome.updated.len() + outcome.removed.len();
     if entries > BULK_LOG {
         tracing::info!(
@@ -535,6 +548,10 @@ fn log_outcome(outcome: &ApplyOutcome, changes: &[FileChange]) {
             }
         }
     }
+}
+
+/// One warning per file set aside, and why.
+fn log_set_aside(outcome: &ApplyOutcome, changes: &[FileChange]) {
     for (path, original) in &outcome.duplicates {
         tracing::warn!(path = %path, duplicate_of = %original, "duplicate content; not published twice");
     }

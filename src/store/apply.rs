@@ -3,7 +3,7 @@
 //! with the content, duplicates are published once).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{ApplyOutcome, FileChange, FileStamp, Store, StoreError};
 use crate::model::{EntryDraft, EntryKey, RejectReason};
@@ -15,18 +15,53 @@ impl Store {
         changes: &[FileChange],
         now: DateTime<Utc>,
     ) -> Result<ApplyOutcome, StoreError> {
+        let mut writer = self.writer();
+        let outcome = writer.apply(changes, now)?;
+        writer.commit()?;
+        Ok(outcome)
+    }
+
+    /// A writer whose transaction stays open across [`Writer::apply`] calls until
+    /// [`Writer::commit`]: a bulk ingest hands its changes over a few dozen at a time,
+    /// and commits every few thousand. Every commit rewrites each index page it touched
+    /// (a content hash lands anywhere in its index), so fewer, bigger commits write
+    /// several times fewer bytes.
+    pub fn writer(&mut self) -> Writer<'_> {
+        Writer {
+            conn: &self.conn,
+            open: false,
+        }
+    }
+}
+
+/// See [`Store::writer`]. Dropped with its transaction open, it rolls it back.
+pub struct Writer<'s> {
+    conn: &'s Connection,
+    open: bool,
+}
+
+impl Writer<'_> {
+    /// Applies `changes` in the open transaction, beginning one if none is.
+    pub fn apply(
+        &mut self,
+        changes: &[FileChange],
+        now: DateTime<Utc>,
+    ) -> Result<ApplyOutcome, StoreError> {
+        if !self.open {
+            // IMMEDIATE: the write lock is taken (waiting under busy_timeout) before the
+            // first read. A deferred transaction that read first fails with SQLITE_BUSY
+            // as soon as another connection (WebSub's) has written since, whatever the
+            // timeout.
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.open = true;
+        }
+        let tx = self.conn;
         let now = now.timestamp_millis();
-        // IMMEDIATE: the write lock is taken (waiting under busy_timeout) before the
-        // first read. A deferred transaction that read first fails with SQLITE_BUSY as
-        // soon as another connection (WebSub's) has written since, whatever the timeout.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = ApplyOutcome::default();
         for change in changes {
             match change {
                 FileChange::Article { path, stamp, draft } => {
-                    apply_article(&tx, path, *stamp, draft, now, &mut outcome)?
+                    apply_article(tx, path, *stamp, draft, now, &mut outcome)?
                 }
                 FileChange::Rejected {
                     path,
@@ -38,7 +73,7 @@ impl Store {
                     // bad input never takes anything away from readers.
                     outcome.rejected += 1;
                     upsert_file(
-                        &tx,
+                        tx,
                         path,
                         key,
                         *stamp,
@@ -47,11 +82,30 @@ impl Store {
                         now,
                     )?
                 }
-                FileChange::Removed { path } => apply_removal(&tx, path, now, &mut outcome)?,
+                FileChange::Removed { path } => apply_removal(tx, path, now, &mut outcome)?,
             }
         }
-        tx.commit()?;
         Ok(outcome)
+    }
+
+    /// Commits what was applied since the last commit (nothing to do if nothing was).
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if self.open {
+            self.conn.execute_batch("COMMIT")?;
+            self.open = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        // A failed COMMIT (SQLITE_BUSY) leaves the transaction open too.
+        if self.open && !self.conn.is_autocommit() {
+            if let Err(error) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!(%error, "cannot roll back an unfinished write");
+            }
+        }
     }
 }
 
@@ -62,7 +116,7 @@ enum FileStatus<'a> {
 }
 
 fn apply_article(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     path: &str,
     stamp: FileStamp,
     draft: &EntryDraft,
@@ -204,7 +258,7 @@ fn apply_article(
 /// after the latest taken within the next minute. Files copied in one go (`cp`, `git
 /// clone`) share an mtime to the millisecond; distinct dates keep the order of entries
 /// stable in every reader, and validators warn about entries with equal dates.
-fn distinct_published(tx: &Transaction<'_>, wanted: i64) -> rusqlite::Result<i64> {
+fn distinct_published(tx: &Connection, wanted: i64) -> rusqlite::Result<i64> {
     let taken: Option<i64> = tx
         .prepare_cached("SELECT 1 FROM entries WHERE published = ?1 LIMIT 1")?
         .query_row([wanted], |r| r.get(0))
@@ -236,7 +290,7 @@ fn next_updated(previous: i64, mtime: i64, now: i64) -> i64 {
 
 /// Retires the entry of `key` when no file publishes it any more.
 fn retire_if_orphaned(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &EntryKey,
     now: i64,
     outcome: &mut ApplyOutcome,
@@ -252,7 +306,7 @@ fn retire_if_orphaned(
 }
 
 fn apply_removal(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     path: &str,
     now: i64,
     outcome: &mut ApplyOutcome,
@@ -270,7 +324,7 @@ fn apply_removal(
 /// Takes a live entry out of the feeds (keeping its row, so a returning file keeps its id
 /// and published date) and requeues the files that were waiting on it.
 fn retire_entry(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &EntryKey,
     now: i64,
     outcome: &mut ApplyOutcome,
@@ -292,7 +346,7 @@ fn retire_entry(
 /// Files set aside because of `key` (duplicates of its old content, files whose key it
 /// holds) are read again: they may now be published.
 fn requeue_waiting(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &EntryKey,
     outcome: &mut ApplyOutcome,
 ) -> Result<(), StoreError> {
@@ -314,7 +368,7 @@ fn requeue_waiting(
 }
 
 fn upsert_file(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     path: &str,
     key: &EntryKey,
     stamp: FileStamp,

@@ -6,6 +6,7 @@
 //! mtime when first seen; `updated` moves only when the content hash changes.
 
 mod apply;
+pub use apply::Writer;
 mod checkpoint;
 mod read;
 mod schema;
@@ -149,9 +150,13 @@ impl Store {
 
     pub fn open_file(path: &Path) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path)?;
-        // 8 KiB pages for a new database (an existing one keeps its own): an article's
-        // row, text and HTML, fits on one page instead of spilling onto overflow pages.
-        conn.pragma_update(None, "page_size", 8192)?;
+        // 64 KiB pages for a new database (an existing one keeps its own). An article's
+        // row (about 4 KB, text and HTML) took a page of 8 KiB to itself, half of it
+        // empty; 64 KiB pages hold 15 of them. Cold ingest of 100k articles, medians of
+        // alternating runs (checkpoint thresholds then counted in pages, so growing with
+        // them): 8.75 s with 8 KiB pages, 7.33 s with 16, 6.77 s with 32, 6.16 s with 64;
+        // a database of 455 MB instead of 600.
+        conn.pragma_update(None, "page_size", 65536)?;
         // WAL: readers never block the writer. NORMAL is durable against a process crash
         // (kill -9) in WAL mode; only an OS crash can lose the last commits.
         conn.pragma_update(None, "journal_mode", "WAL")?;
