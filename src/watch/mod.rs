@@ -2,6 +2,7 @@
 //! read of one file, a listing for reconcile scans, notify events translated into our own
 //! [`WatchEvent`], and the settle rule that keeps half-written files out.
 
+mod inotify;
 mod settle;
 
 pub use settle::{Look, Settled, Settler};
@@ -11,8 +12,10 @@ use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
+use notify::EventKind;
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind, RenameMode};
-use notify::{EventKind, RecursiveMode, Watcher};
+
+use self::inotify::InotifyWatcher;
 
 use crate::model::{EntryKey, RejectReason};
 use crate::store::FileStamp;
@@ -409,7 +412,7 @@ pub enum WatchEvent {
     Rescan(String),
 }
 
-/// A notify watcher on the seeds folder and its subfolders; events stop when it is
+/// An inotify watcher on the seeds folder and its subfolders; events stop when it is
 /// dropped. Events are passed on one by one as they come, without a debounce delay:
 /// the ingest driver groups what arrives together, and the settle stage decides.
 ///
@@ -419,27 +422,24 @@ pub enum WatchEvent {
 /// a sixth of the start-up time, spent again on top of our own scan.
 pub struct FolderWatcher {
     root: PathBuf,
-    watcher: std::sync::Mutex<notify::RecommendedWatcher>,
+    watcher: InotifyWatcher,
 }
 
 impl FolderWatcher {
     pub fn start(
         folder: &SeedFolder,
         deliver: impl Fn(WatchEvent) + Send + 'static,
-    ) -> notify::Result<Self> {
+    ) -> std::io::Result<Self> {
         let translator = folder.clone();
-        let handler = move |result: notify::Result<notify::Event>| {
-            for event in translator.translate(result) {
+        let watcher = InotifyWatcher::start(move |event| {
+            for event in translator.translate(Ok(event)) {
                 deliver(event);
             }
-        };
-        // Symlinked folders are not followed: files are only read inside the folder.
-        let config = notify::Config::default().with_follow_symlinks(false);
-        let mut watcher = notify::RecommendedWatcher::new(handler, config)?;
-        watcher.watch(folder.root(), RecursiveMode::NonRecursive)?;
+        })?;
+        watcher.watch(folder.root())?;
         Ok(Self {
             root: folder.root().to_owned(),
-            watcher: std::sync::Mutex::new(watcher),
+            watcher,
         })
     }
 
@@ -447,15 +447,14 @@ impl FolderWatcher {
     /// folder that cannot be watched (gone, or the system's limit on watches reached) is
     /// logged: its files are still found by the periodic rescans.
     pub fn watch_folders(&self, folders: &[String]) {
-        let mut watcher = self
-            .watcher
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for folder in folders {
             let path = self.root.join(folder);
-            if let Err(error) = watcher.watch(&path, RecursiveMode::NonRecursive) {
-                let gone = matches!(error.kind, notify::ErrorKind::PathNotFound)
-                    || matches!(&error.kind, notify::ErrorKind::Io(e) if e.kind() == std::io::ErrorKind::NotFound);
+            if let Err(error) = self.watcher.watch(&path) {
+                // Gone, or replaced by a file, since it was seen.
+                let gone = matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                );
                 if !gone {
                     tracing::warn!(folder = %folder, %error, "cannot watch a subfolder; its changes are found by the periodic rescans");
                 }
