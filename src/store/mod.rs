@@ -182,6 +182,10 @@ fn tune(conn: &Connection) -> Result<(), StoreError> {
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     // Every statement of the ingest and the page reads stays prepared.
     conn.set_prepared_statement_cache_capacity(64);
+    // Statement journals in memory, not in a temporary file each. In a transaction that
+    // spans thousands of articles, an insert that could fail on the unique key after
+    // touching other indexes keeps one, and each was a new file (O_TMPFILE) on disk.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     // 16 MiB of pages (the default is 2 MiB): the indexes of 100k entries stay in memory.
     conn.pragma_update(None, "cache_size", -16 * 1024)?;
     Ok(())
