@@ -23,9 +23,10 @@ const CHECKPOINT_BYTES: i64 = 16 * 1024 * 1024;
 /// writer that never pauses seldom does; this bounds it. By then the thread has copied
 /// nearly everything, so the writer's checkpoint is short. A bulk ingest commits tens of
 /// MiB at a time, so the bound is high: the thread must do the copying, beside the
-/// writer (cold ingest of 100k articles, medians of alternating runs: 5.5 s with the
-/// thread asked at 64 MiB, 5.7 s at 16 MiB, 7.1 s with the writer doing every checkpoint
-/// at 256 MiB). A bulk ingest may leave this much WAL until the next quiet commit.
+/// writer. (Cold ingest of 100k articles, medians of alternating runs: 6.35 s with the
+/// thread asked at 64 MiB against 7.06 s with the writer doing every checkpoint at 256
+/// MiB; in another pair, 5.5 s with the thread asked at 64 MiB, 5.7 s at 16 MiB.) A bulk
+/// ingest may leave this much WAL until the next quiet commit.
 const WRITER_CHECKPOINT_BYTES: i64 = 256 * 1024 * 1024;
 
 /// The WAL file is cut back to this size when it starts over, so that a bulk ingest
