@@ -455,16 +455,7 @@ mod tests {
     use crate::render::{Renderer, Site};
 
     fn state() -> AppState {
-        let site = Site {
-            base: "https://x.org".into(),
-            title: "X".into(),
-            description: "D".into(),
-            author: "A".into(),
-            language: "en".into(),
-            id_namespace: id_namespace("t"),
-            feed_size: 10,
-            hubs: Vec::new(),
-        };
+        let site = Site::for_tests();
         let article = Article {
             title: "T".into(),
             paragraphs: vec!["p".repeat(500)],

@@ -118,6 +118,22 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 impl Site {
+    /// The site of the library's unit tests: `https://x.org`, ten entries a feed, ids in
+    /// the namespace of "t".
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            base: "https://x.org".into(),
+            title: "X".into(),
+            description: "D".into(),
+            author: "A".into(),
+            language: "en".into(),
+            id_namespace: crate::normalize::id_namespace("t"),
+            feed_size: 10,
+            hubs: Vec::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -330,16 +330,7 @@ mod tests {
     }
 
     fn renderer() -> Renderer {
-        Renderer::new(Site {
-            base: "https://x.org".into(),
-            title: "X".into(),
-            description: "D".into(),
-            author: "A".into(),
-            language: "en".into(),
-            id_namespace: id_namespace("t"),
-            feed_size: 10,
-            hubs: Vec::new(),
-        })
+        Renderer::new(Site::for_tests())
     }
 
     #[test]
