@@ -209,18 +209,20 @@ fn sigkill_during_a_bulk_ingest_loses_and_duplicates_nothing() {
     }
 
     // Kills: one early (during the scan or the first batch), then at random numbers of
-    // stored entries, each a little after the count is reached.
+    // stored entries, each a little after the count is reached. A bulk commits in four
+    // steps at least, so up to 70% of the files that count comes before the last step,
+    // with a quarter of the bulk still to write when the kill lands.
     let data = work.path().join("data");
     let log = work.path().join("daemon.log");
     let mut thresholds: Vec<usize> = (0..4)
-        .map(|_| 1 + rng.below(FILES as u64 * 9 / 10) as usize)
+        .map(|_| 1 + rng.below(FILES as u64 * 7 / 10) as usize)
         .collect();
     thresholds.sort_unstable();
     let mut kills = 0;
     let mut stored_at_kills = Vec::new();
     let mut before: BTreeMap<String, i64> = BTreeMap::new();
     let early = Daemon::start(&seeds, &data, &log);
-    std::thread::sleep(Duration::from_millis(rng.below(300)));
+    std::thread::sleep(Duration::from_millis(rng.below(60)));
     early.kill();
     kills += 1;
     for threshold in thresholds {

@@ -475,3 +475,99 @@ fn committed_pages_reach_the_database_file_without_the_writer() {
     );
     assert_eq!(store.counts().unwrap().entries, 5000);
 }
+
+/// A bulk writer skips the lookups that what the store holds shows cannot find anything
+/// (store::known): it must decide everything as the plain writer does, over a store that
+/// already holds entries (so what it loads matters) and within the bulk itself.
+#[test]
+fn a_bulk_writer_decides_as_the_plain_writer_does() {
+    let same = |key: &str, title: &str| {
+        let mut d = draft("x", title);
+        d.id = seedfeed::normalize::entry_id(&id_namespace("test"), &EntryKey::new(key));
+        d.key = EntryKey::new(key);
+        d
+    };
+    let reject = |path: &str, key: &str| FileChange::Rejected {
+        path: path.into(),
+        key: EntryKey::new(key),
+        stamp: stamp(at(NOW - 40)),
+        reason: RejectReason::Empty,
+    };
+    let before = vec![
+        article("old.txt", draft("old", "Old"), at(NOW - 100)),
+        article("kept.txt", same("kept", "Kept"), at(NOW - 90)),
+        article("gone.txt", draft("gone", "Gone"), at(NOW - 80)),
+        article("bad.txt", draft("bad", "Bad"), at(NOW - 70)),
+    ];
+    let bulk = [
+        vec![
+            // The same mtime as a stored entry, and as each other: distinct dates.
+            article("n1.txt", draft("n1", "N1"), at(NOW - 100)),
+            article("n2.txt", draft("n2", "N2"), at(NOW - 100)),
+            // The content of a stored entry, then of an entry new in this bulk.
+            article("dup.txt", same("dup", "Kept"), at(NOW - 30)),
+            article("n3.txt", same("n3", "N3"), at(NOW - 30)),
+            article("n3copy.txt", same("n3copy", "N3"), at(NOW - 30)),
+        ],
+        vec![
+            // A deleted entry's file returns; a stored entry changes; a stored key and a
+            // key new in this bulk are claimed by a second file.
+            article("gone.txt", draft("gone", "Gone again"), at(NOW - 20)),
+            article("old.txt", draft("old", "Old, edited"), at(NOW - 20)),
+            article("OLD.txt", draft("old", "Other old"), at(NOW - 20)),
+            article("N1.txt", draft("n1", "Other n1"), at(NOW - 20)),
+            reject("bad.txt", "bad"),
+            reject("new-bad.txt", "new-bad"),
+            removed("kept.txt"),
+        ],
+        vec![
+            // The file that duplicated a removed entry, and a rejected file made good.
+            article("dup.txt", same("dup", "Kept"), at(NOW - 10)),
+            article("new-bad.txt", draft("new-bad", "Good now"), at(NOW - 10)),
+            article("n4.txt", draft("n4", "N4"), at(NOW - 100)),
+        ],
+    ];
+    let run = |bulk_writer: bool| {
+        let dir = TempDir::new().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.apply(&before, at(NOW)).unwrap();
+        store.apply(&[removed("gone.txt")], at(NOW)).unwrap();
+        let mut outcomes = Vec::new();
+        {
+            let mut writer = if bulk_writer {
+                store.bulk_writer(1000)
+            } else {
+                store.writer()
+            };
+            for (i, part) in bulk.iter().enumerate() {
+                outcomes.push(writer.apply(part, at(NOW + i as i64)).unwrap());
+                if i == 1 {
+                    writer.commit().unwrap();
+                }
+            }
+            writer.commit().unwrap();
+        }
+        let state = (
+            store.live_entries().unwrap(),
+            store.tombstones(at(0)).unwrap(),
+            store.counts().unwrap(),
+            store.duplicate_files(100).unwrap(),
+            store.rejected_files(100).unwrap(),
+        );
+        (outcomes, state)
+    };
+    let (plain_outcomes, plain) = run(false);
+    let (bulk_outcomes, bulk) = run(true);
+    assert_eq!(bulk_outcomes, plain_outcomes);
+    assert_eq!(bulk, plain);
+    // The scenario reaches every decision the lookups make.
+    let (entries, tombstones, counts, duplicates, rejects) = plain;
+    assert_eq!(entries.len(), 9, "{entries:#?}");
+    assert_eq!(tombstones.len(), 1, "{tombstones:?}");
+    assert_eq!(counts.duplicates, 1, "{duplicates:?}");
+    assert_eq!(counts.rejects, 3, "{rejects:?}");
+    let mut published: Vec<_> = entries.iter().map(|e| e.published).collect();
+    published.sort();
+    published.dedup();
+    assert_eq!(published.len(), entries.len(), "dates are distinct");
+}

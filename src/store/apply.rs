@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::known::Known;
 use super::{ApplyOutcome, FileChange, FileStamp, Store, StoreError};
 use crate::model::{EntryDraft, EntryKey, RejectReason};
 
@@ -30,6 +31,19 @@ impl Store {
         Writer {
             conn: &self.conn,
             open: false,
+            known: Known::Anything,
+            bulk: None,
+        }
+    }
+
+    /// A [`Store::writer`] for a bulk of `files` files, which skips the lookups that
+    /// what the store holds shows cannot find anything (see [`Known`]).
+    pub fn bulk_writer(&mut self, files: usize) -> Writer<'_> {
+        Writer {
+            conn: &self.conn,
+            open: false,
+            known: Known::Anything,
+            bulk: Some(files),
         }
     }
 }
@@ -38,6 +52,9 @@ impl Store {
 pub struct Writer<'s> {
     conn: &'s Connection,
     open: bool,
+    known: Known,
+    /// For a bulk writer, the size of the bulk until `known` is loaded.
+    bulk: Option<usize>,
 }
 
 impl Writer<'_> {
@@ -54,14 +71,18 @@ impl Writer<'_> {
             // timeout.
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.open = true;
+            if let Some(files) = self.bulk.take() {
+                self.known = Known::load(self.conn, files)?;
+            }
         }
         let tx = self.conn;
+        let known = &mut self.known;
         let now = now.timestamp_millis();
         let mut outcome = ApplyOutcome::default();
         for change in changes {
             match change {
                 FileChange::Article { path, stamp, draft } => {
-                    apply_article(tx, path, *stamp, draft, now, &mut outcome)?
+                    apply_article(tx, known, path, *stamp, draft, now, &mut outcome)?
                 }
                 FileChange::Rejected {
                     path,
@@ -117,6 +138,7 @@ enum FileStatus<'a> {
 
 fn apply_article(
     tx: &Connection,
+    known: &mut Known,
     path: &str,
     stamp: FileStamp,
     draft: &EntryDraft,
@@ -126,13 +148,18 @@ fn apply_article(
     let key = &draft.key;
     let hash = draft.content_hash.0.as_slice();
 
+    let key_known = known.may_have_key(key.as_str());
+
     // Another file already publishes this key (a.txt and a.TXT): first come, first served.
-    let owner: Option<String> = tx
-        .prepare_cached(
+    let owner: Option<String> = if key_known {
+        tx.prepare_cached(
             "SELECT path FROM files WHERE key = ?1 AND path != ?2 AND status = 'published' LIMIT 1",
         )?
         .query_row(params![key.as_str(), path], |r| r.get(0))
-        .optional()?;
+        .optional()?
+    } else {
+        None
+    };
     if let Some(other) = owner {
         let reason = RejectReason::KeyConflict {
             key: key.to_string(),
@@ -151,13 +178,16 @@ fn apply_article(
     }
 
     // Identical content is already published under another key.
-    let original: Option<String> = tx
-        .prepare_cached(
+    let original: Option<String> = if known.may_have_hash(hash) {
+        tx.prepare_cached(
             "SELECT key FROM entries WHERE content_hash = ?1 AND deleted IS NULL AND key != ?2 \
              ORDER BY published, key LIMIT 1",
         )?
         .query_row(params![hash, key.as_str()], |r| r.get(0))
-        .optional()?;
+        .optional()?
+    } else {
+        None
+    };
     if let Some(original) = original {
         let original = EntryKey::new(original);
         upsert_file(
@@ -175,19 +205,22 @@ fn apply_article(
         return Ok(());
     }
 
-    let existing: Option<(bool, Option<i64>, i64, Option<String>)> = tx
-        .prepare_cached(
+    let existing: Option<(bool, Option<i64>, i64, Option<String>)> = if key_known {
+        tx.prepare_cached(
             "SELECT content_hash = ?2, deleted, updated, category_slug FROM entries WHERE key = ?1",
         )?
         .query_row(params![key.as_str(), hash], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
-        .optional()?;
+        .optional()?
+    } else {
+        None
+    };
     let related = serde_json::to_string(&draft.related).unwrap_or_else(|_| "[]".into());
     let slug = draft.category.as_ref().map(|c| c.slug.as_str());
     match existing {
         None => {
-            let published = distinct_published(tx, stamp.mtime_ms().min(now))?;
+            let published = distinct_published(tx, known, stamp.mtime_ms().min(now))?;
             // seq, the rowid, is given the next number: the order of first publication,
             // which archive pages follow (rows are never deleted, so numbers never return).
             tx.prepare_cached(
@@ -208,6 +241,7 @@ fn apply_article(
                 hash,
                 published,
             ])?;
+            known.add_entry(key.as_str(), hash, published);
             outcome.published.push(key.clone());
             outcome.categories.extend(slug.map(str::to_owned));
         }
@@ -236,6 +270,7 @@ fn apply_article(
                 hash,
                 new_updated,
             ])?;
+            known.add_hash(hash);
             if deleted.is_some() {
                 outcome.published.push(key.clone());
             } else if content_changed {
@@ -258,7 +293,10 @@ fn apply_article(
 /// after the latest taken within the next minute. Files copied in one go (`cp`, `git
 /// clone`) share an mtime to the millisecond; distinct dates keep the order of entries
 /// stable in every reader, and validators warn about entries with equal dates.
-fn distinct_published(tx: &Connection, wanted: i64) -> rusqlite::Result<i64> {
+fn distinct_published(tx: &Connection, known: &Known, wanted: i64) -> rusqlite::Result<i64> {
+    if !known.may_have_published(wanted) {
+        return Ok(wanted);
+    }
     let taken: Option<i64> = tx
         .prepare_cached("SELECT 1 FROM entries WHERE published = ?1 LIMIT 1")?
         .query_row([wanted], |r| r.get(0))

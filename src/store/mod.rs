@@ -8,6 +8,7 @@
 mod apply;
 pub use apply::Writer;
 mod checkpoint;
+mod known;
 mod read;
 mod schema;
 

@@ -1,0 +1,122 @@
+//! What a bulk writer knows the store may hold, so that it skips the lookups that cannot
+//! find anything. Before inserting an article the writer looks up its key (among files
+//! and entries), its content hash and its published time; in a cold ingest none is ever
+//! found. Skipping them took the writer thread's CPU time for a cold ingest of 100k
+//! articles from 3.8–4.3 s to 3.2–3.9 s, and the ingest from a median of 5.55 s to
+//! 4.76 s (four alternating runs each).
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use rusqlite::Connection;
+
+/// Loading what the store holds reads three index rows per stored entry (each under a
+/// microsecond: 0.5 to 0.8 µs from Python's sqlite3 over a store of 100k); skipping
+/// the lookups saves about 8 µs per article written. Past this many stored entries per
+/// file of the bulk, loading would cost about as much as it saves.
+const STORED_PER_FILE: i64 = 4;
+
+/// A superset of the keys, the live content hashes and the published times of the
+/// entries in the store. (A key is looked up among published files too, but a published
+/// file always has its entry, and entry rows are never deleted.) A value outside it is
+/// certainly not stored; a value inside it may be, and is looked up. Nothing is ever
+/// taken out, so it stays a superset through deletions and rollbacks. It holds only
+/// while no other connection writes entries, which is true in the daemon: the ingest
+/// thread's connection is the only writer, and a bulk writer lives for one bulk.
+pub(super) enum Known {
+    /// Anything may be stored: every lookup is made.
+    Anything,
+    /// 64-bit fingerprints of the values: two values sharing one cost a lookup that
+    /// finds nothing, never a lookup skipped.
+    Only {
+        keys: HashSet<u64>,
+        hashes: HashSet<u64>,
+        published: HashSet<i64>,
+    },
+}
+
+impl Known {
+    /// What the store holds, read in the writer's transaction, for a bulk of `files`;
+    /// [`Known::Anything`] when the store is too big for that to pay.
+    pub(super) fn load(conn: &Connection, files: usize) -> rusqlite::Result<Self> {
+        let stored: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM entries", [], |r| {
+            r.get(0)
+        })?;
+        let files = i64::try_from(files).unwrap_or(i64::MAX);
+        if stored > files.saturating_mul(STORED_PER_FILE) {
+            return Ok(Self::Anything);
+        }
+        let mut keys = HashSet::new();
+        let mut stmt = conn.prepare("SELECT key FROM entries")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            keys.insert(fingerprint(row.get_ref(0)?.as_str()?));
+        }
+        let mut hashes = HashSet::new();
+        let mut stmt = conn.prepare("SELECT content_hash FROM entries WHERE deleted IS NULL")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            hashes.insert(fingerprint(row.get_ref(0)?.as_blob()?));
+        }
+        let published = conn
+            .prepare("SELECT published FROM entries")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Self::Only {
+            keys,
+            hashes,
+            published,
+        })
+    }
+
+    /// Whether an entry, or a file that publishes, may have `key`.
+    pub(super) fn may_have_key(&self, key: &str) -> bool {
+        match self {
+            Self::Anything => true,
+            Self::Only { keys, .. } => keys.contains(&fingerprint(key)),
+        }
+    }
+
+    /// Whether a live entry may have the content hash `hash`.
+    pub(super) fn may_have_hash(&self, hash: &[u8]) -> bool {
+        match self {
+            Self::Anything => true,
+            Self::Only { hashes, .. } => hashes.contains(&fingerprint(hash)),
+        }
+    }
+
+    /// Whether an entry may have been published at `published` (unix ms).
+    pub(super) fn may_have_published(&self, published: i64) -> bool {
+        match self {
+            Self::Anything => true,
+            Self::Only { published: set, .. } => set.contains(&published),
+        }
+    }
+
+    /// Records a new entry.
+    pub(super) fn add_entry(&mut self, key: &str, hash: &[u8], published: i64) {
+        if let Self::Only {
+            keys,
+            hashes,
+            published: set,
+        } = self
+        {
+            keys.insert(fingerprint(key));
+            hashes.insert(fingerprint(hash));
+            set.insert(published);
+        }
+    }
+
+    /// Records a new content hash of a live entry (changed, or back in the feeds).
+    pub(super) fn add_hash(&mut self, hash: &[u8]) {
+        if let Self::Only { hashes, .. } = self {
+            hashes.insert(fingerprint(hash));
+        }
+    }
+}
+
+fn fingerprint(value: &(impl Hash + ?Sized)) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
