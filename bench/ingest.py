@@ -9,7 +9,10 @@ highest-numbered file is the newest article):
    counts N entries (/status is sent after the snapshot holding them is published, so they
    are then stored and served); articles per second from exec, and the daemon's peak RSS
    (VmHWM, with VmRSS sampled at every poll). Also: exec to /feed.atom first holding the
-   newest article, and exec to the last archive page frozen (its log line).
+   newest article, and exec to the last archive page frozen (its log line). Run R times
+   (--runs, default 3), each on a new data folder: the median is reported, with every
+   run, because a shared machine's speed drifts by a fifth within minutes. The last
+   run's daemon goes on to the next phases.
 2. drop to served: with the N entries stored and the archive pages frozen, D new articles
    (the generator's next ones, as long as the stored ones, so the feeds keep their
    size) written one at a time straight into the seeds folder (open, write, close, as
@@ -22,7 +25,8 @@ highest-numbered file is the newest article):
 4. reference: Hugo building a 50-item full-content RSS feed from the same articles
    converted to Markdown (title, date from the file's mtime, categories from the
    section; conversion not timed), in the same run; its wall time, articles per second
-   and peak RSS (`/usr/bin/time -v`). Skipped with --no-hugo.
+   and peak RSS (`/usr/bin/time -v`); R builds, median reported. Skipped with
+   --no-hugo.
 
 Prints a Markdown table. Timing claims live here, never in tests. Every daemon started
 is stopped on the way out, on an error, Ctrl-C or SIGTERM too.
@@ -278,10 +282,12 @@ def markdown_site(seeds, site):
                       "\n\n".join(body) + "\n")
 
 
-def hugo(corpus, work, newest):
+def hugo(corpus, work, newest, run):
+    """One Hugo build into a new output folder; the site is converted on the first run."""
     site = os.path.join(work, "hugo-site")
-    public = os.path.join(work, "hugo-public")
-    markdown_site(corpus, site)
+    public = os.path.join(work, f"hugo-public-{run}")
+    if run == 0:
+        markdown_site(corpus, site)
     subprocess.run(["sync"])
     timing = os.path.join(work, "hugo-time.txt")
     started = time.monotonic()
@@ -296,6 +302,7 @@ def hugo(corpus, work, newest):
     if items != 50 or f"/posts/{newest}/".lower().encode() not in feed.lower():
         sys.exit(f"Hugo's feed is not the expected one ({items} items, newest {newest})")
     version = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[1]
+    shutil.rmtree(public, ignore_errors=True)  # a page per article: hundreds of MB
     return seconds, peak, version
 
 
@@ -326,9 +333,12 @@ def report(n, command, r):
     print()
     print("| measure | seedfeed | target |")
     print("| --- | --- | --- |")
-    print(f"| cold ingest: exec → all {n:,} stored and served | {r['cold_s']:.1f} s = "
-          f"{n / r['cold_s']:,.0f} articles/s | ≥ 25,000 articles/s |")
-    print(f"| cold ingest: exec → newest article in /feed.atom | {r['newest_s']:.1f} s | |")
+    cold = statistics.median(r["cold_s"])
+    runs = ", ".join(f"{s:.2f}" for s in r["cold_s"])
+    print(f"| cold ingest: exec → all {n:,} stored and served, median of {len(r['cold_s'])} "
+          f"({runs} s) | {cold:.2f} s = {n / cold:,.0f} articles/s | ≥ 25,000 articles/s |")
+    print(f"| cold ingest: exec → newest article in /feed.atom (median) | "
+          f"{statistics.median(r['newest_s']):.2f} s | |")
     print(f"| peak RSS of the cold ingest (VmHWM; VmRSS sampled: {r['cold_sampled'] / 1024:.0f} MiB) "
           f"| {r['cold_rss'] / 1024:.0f} MiB | < 150 MiB |")
     if r["frozen_s"] is not None:
@@ -343,11 +353,15 @@ def report(n, command, r):
     print(f"| restart: exec → first scan done | {r['scanned_s']:.2f} s | < 2 s |")
     print(f"| peak RSS of the restart | {r['start_rss'] / 1024:.0f} MiB | |")
     if r.get("hugo"):
-        seconds, peak, version = r["hugo"]
-        print(f"| Hugo {version}, RSS feed of the same articles (50 items, full content) | "
+        builds = r["hugo"]
+        seconds = statistics.median(b[0] for b in builds)
+        peak, version = max(b[1] for b in builds), builds[0][2]
+        times = ", ".join(f"{b[0]:.1f}" for b in builds)
+        print(f"| Hugo {version}, RSS feed of the same articles (50 items, full content), "
+              f"median of {len(builds)} ({times} s) | "
               f"{seconds:.1f} s = {n / seconds:,.0f} articles/s, {peak / 1024:.0f} MiB | |")
-        print(f"| articles/s, seedfeed cold ingest / Hugo build | "
-              f"{(n / r['cold_s']) / (n / seconds):.2f} | |")
+        print(f"| articles/s, seedfeed cold ingest / Hugo build (medians) | "
+              f"{seconds / cold:.2f} | |")
 
 
 def warm(seeds):
@@ -369,7 +383,10 @@ def main():
     ap.add_argument("--extra", required=True, help="a folder of the articles to drop (not in the corpus)")
     ap.add_argument("--no-hugo", action="store_true", help="skip the Hugo reference")
     ap.add_argument("--command", default="bench/ingest.sh", help="the command line to print")
+    ap.add_argument("--runs", type=int, default=3, help="cold ingests and Hugo builds (medians)")
     a = ap.parse_args()
+    if a.runs < 1:
+        sys.exit("--runs takes a number of at least 1")
     if not os.access(BINARY, os.X_OK):
         sys.exit("build first: cargo build --release")
     # SIGTERM and SIGHUP end the run as Ctrl-C does: through the `finally` below.
@@ -383,11 +400,19 @@ def main():
     r = {}
     try:
         link_corpus(a.corpus, seeds)
-        warm(seeds)
-
-        print(f"[1/4] cold ingest of {n} articles", file=sys.stderr)
-        d, r["cold_s"], r["newest_s"], r["cold_rss"], r["cold_sampled"] = cold_ingest(seeds, data, log, n, newest)
-        print(f"      {r['cold_s']:.1f} s; waiting for the archive pages", file=sys.stderr)
+        r["cold_s"], r["newest_s"], r["cold_rss"], r["cold_sampled"] = [], [], 0, 0
+        for run in range(a.runs):
+            if run > 0:
+                d.stop()
+                shutil.rmtree(data)
+            warm(seeds)
+            print(f"[1/4] cold ingest of {n} articles, run {run + 1} of {a.runs}", file=sys.stderr)
+            d, cold_s, newest_s, rss, sampled = cold_ingest(seeds, data, log, n, newest)
+            print(f"      {cold_s:.2f} s", file=sys.stderr)
+            r["cold_s"].append(cold_s)
+            r["newest_s"].append(newest_s)
+            r["cold_rss"], r["cold_sampled"] = max(r["cold_rss"], rss), max(r["cold_sampled"], sampled)
+        print("      waiting for the archive pages", file=sys.stderr)
         r["frozen_s"] = archives_frozen(d, n)
         print(f"[2/4] {a.drops} drops with {n} stored", file=sys.stderr)
         r["drops"] = drops(d, seeds, a.extra, a.drops)
@@ -401,8 +426,10 @@ def main():
         if a.no_hugo:
             print("[4/4] no Hugo reference", file=sys.stderr)
         else:
-            print("[4/4] Hugo reference", file=sys.stderr)
-            r["hugo"] = hugo(a.corpus, work, newest)
+            r["hugo"] = []
+            for run in range(a.runs):
+                print(f"[4/4] Hugo reference, build {run + 1} of {a.runs}", file=sys.stderr)
+                r["hugo"].append(hugo(a.corpus, work, newest, run))
         report(n, a.command, r)
     except BaseException:
         if os.path.exists(log):

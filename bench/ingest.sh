@@ -6,6 +6,7 @@
 #   bench/ingest.sh                       # 100,000 articles (several minutes, 0.4 GB of corpus)
 #   bench/ingest.sh -n 10000              # a quicker run (or BENCH_N=10000 bench/ingest.sh)
 #   bench/ingest.sh --drops 50 --no-hugo
+#   bench/ingest.sh --runs 5               # cold ingests and Hugo builds (median; default 3)
 #
 # The corpus is generated once per size (deterministic, distinct mtimes) into
 # $TMPDIR/seedfeed-bench and kept between runs. Needs cargo, python3 and the corpus
@@ -16,17 +17,19 @@ cd "$(dirname "$0")/.."
 
 n=${BENCH_N:-100000}
 drops=200
+runs=3
 hugo=yes
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n="$2"; shift 2 ;;
     --drops) drops="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
     --no-hugo) hugo=no; shift ;;
-    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
   esac
 done
-case "$n$drops" in *[!0-9]*) echo "-n and --drops take a number" >&2; exit 2 ;; esac
-command="bench/ingest.sh -n $n --drops $drops"
+case "$n$drops$runs" in *[!0-9]*) echo "-n, --drops and --runs take a number" >&2; exit 2 ;; esac
+command="bench/ingest.sh -n $n --drops $drops --runs $runs"
 [ "$hugo" = no ] && command+=" --no-hugo"
 
 generator=../shared/tools/gen_corpus.py
@@ -79,6 +82,6 @@ fi
 
 # ingest.py stops every daemon it started on its way out (error, Ctrl-C, SIGTERM), so
 # it replaces this shell: signals reach it directly.
-args=(--drops "$drops" --extra "$extra" --command "$command")
+args=(--drops "$drops" --runs "$runs" --extra "$extra" --command "$command")
 [ "$hugo" = no ] && args+=(--no-hugo)
 exec python3 bench/ingest.py "$corpus" "${args[@]}"
