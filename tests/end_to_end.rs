@@ -258,6 +258,41 @@ async fn a_file_written_in_chunks_is_only_published_complete() {
     assert!(content.contains("Army gets key posts in new Mali government"));
 }
 
+/// A new file still being written when the daemon starts is read only once it has
+/// settled: the start-up scan lists new files without looking at them, and their read
+/// looks first. Read half-way, it would be published, then updated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_being_written_at_start_up_is_only_published_complete() {
+    let mut daemon = TestDaemon::start_with_settle(1500).await;
+    daemon.stop().await;
+    let path = daemon.seed_path(&format!("{SAMPLE_KEY}.txt"));
+    let article = sample_article();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&path).unwrap();
+        for chunk in article.chunks(article.len() / 8 + 1) {
+            file.write_all(chunk).unwrap();
+            file.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    // The first chunks are on disk when the start-up scan lists the file.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    daemon.restart().await;
+    writer.join().unwrap();
+    let id = daemon.id_of(SAMPLE_KEY).to_string();
+    daemon
+        .wait_for_feeds("the complete article", has(id.clone()))
+        .await;
+    let atom = daemon.feed("/feed.atom").await;
+    let entry = entry(&atom, &id).unwrap();
+    assert!(content(entry).contains("get out of politics completely"));
+    assert_eq!(
+        entry.published, entry.updated,
+        "published once, complete, never updated"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejects_temporaries_and_duplicates_stay_out_of_the_feeds() {
     let daemon = TestDaemon::start().await;

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
+use std::time::Duration;
 
-use super::{ArticleReader, IngestError, read_changes};
-use crate::store::FileChange;
+use super::{ArticleReader, IngestError, ReadChunk, read_changes};
 use crate::watch::Settled;
 
 /// Paths a reader takes at a time: small enough that the writer's next batch is never
@@ -21,15 +21,16 @@ const READERS: usize = 2;
 /// Chunks read ahead of the writer at most (about 1,000 articles, 8 MB).
 const AHEAD: usize = 32;
 
-/// Reads every path of `settled` on reader threads and passes the changes to `apply`
-/// a chunk at a time, in the order of `settled`, with the number of changes passed so
-/// far and whether to commit: after every `batch` changes or so, and after the last.
-/// Stops at the first error of `apply`.
+/// Reads every path of `settled` on reader threads (see [`read_changes`] for `settle`)
+/// and passes what was read to `apply` a chunk at a time, in the order of `settled`,
+/// with the number of paths passed so far and whether to commit: after every `batch`
+/// paths or so, and after the last. Stops at the first error of `apply`.
 pub(super) fn read_and_apply(
     reader: &ArticleReader,
     settled: &[Settled],
+    settle: Duration,
     batch: usize,
-    mut apply: impl FnMut(usize, Vec<FileChange>, bool) -> Result<(), IngestError>,
+    mut apply: impl FnMut(usize, ReadChunk, bool) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     let chunks = settled.len().div_ceil(CHUNK);
     let next_chunk = AtomicUsize::new(0);
@@ -50,9 +51,9 @@ pub(super) fn read_and_apply(
                                 break;
                             }
                             let part = &settled[start..(start + CHUNK).min(settled.len())];
-                            let changes = read_changes(reader, part);
+                            let chunk = read_changes(reader, part, settle);
                             // The writer gave up (an error): nothing more to do.
-                            if sender.send((start / CHUNK, changes)).is_err() {
+                            if sender.send((start / CHUNK, chunk)).is_err() {
                                 break;
                             }
                         }
@@ -82,28 +83,28 @@ pub(super) fn read_and_apply(
 /// Takes the readers' chunks as they come and applies them in their order. A stream
 /// that ends before every chunk came means a reader died (it panicked).
 fn write_in_order(
-    receiver: Receiver<(usize, Vec<FileChange>)>,
+    receiver: Receiver<(usize, ReadChunk)>,
     chunks: usize,
     batch: usize,
-    apply: &mut impl FnMut(usize, Vec<FileChange>, bool) -> Result<(), IngestError>,
+    apply: &mut impl FnMut(usize, ReadChunk, bool) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     // Chunks read ahead of their turn (two readers: at most a few).
-    let mut early: BTreeMap<usize, Vec<FileChange>> = BTreeMap::new();
+    let mut early: BTreeMap<usize, ReadChunk> = BTreeMap::new();
     let mut next = 0;
     let mut done = 0;
     let mut uncommitted = 0;
     while next < chunks {
-        let (index, changes) = receiver.recv().map_err(|_| IngestError::ReaderPanicked)?;
-        early.insert(index, changes);
-        while let Some(changes) = early.remove(&next) {
+        let (index, chunk) = receiver.recv().map_err(|_| IngestError::ReaderPanicked)?;
+        early.insert(index, chunk);
+        while let Some(chunk) = early.remove(&next) {
             next += 1;
-            done += changes.len();
-            uncommitted += changes.len();
+            done += chunk.len();
+            uncommitted += chunk.len();
             let commit = uncommitted >= batch || next == chunks;
             if commit {
                 uncommitted = 0;
             }
-            apply(done, changes, commit)?;
+            apply(done, chunk, commit)?;
         }
     }
     Ok(())
@@ -112,6 +113,7 @@ fn write_in_order(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::FileChange;
     use crate::watch::SeedFolder;
 
     fn reader(dir: &std::path::Path) -> ArticleReader {
@@ -144,7 +146,12 @@ mod tests {
             }
             let text = if i % 11 == 0 { "" } else { "Title\n\n\nBody." };
             std::fs::write(dir.path().join(&name), text).unwrap();
-            settled.push(Settled::Present(name));
+            // Listed without a look, and still for the settle time of zero: read.
+            settled.push(if i % 5 == 0 {
+                Settled::Listed(name)
+            } else {
+                Settled::Present(name)
+            });
         }
         let mut seen = Vec::new();
         let mut commits = Vec::new();
@@ -152,10 +159,12 @@ mod tests {
         read_and_apply(
             &reader(dir.path()),
             &settled,
+            Duration::ZERO,
             100,
-            |done, changes, commit| {
-                seen.extend(changes.iter().map(|c| path_of(c).to_owned()));
-                uncommitted += changes.len();
+            |done, chunk, commit| {
+                assert!(chunk.changing.is_empty());
+                seen.extend(chunk.changes.iter().map(|c| path_of(c).to_owned()));
+                uncommitted += chunk.len();
                 if commit {
                     commits.push((done, uncommitted));
                     uncommitted = 0;
@@ -167,7 +176,7 @@ mod tests {
         let expected: Vec<String> = settled
             .iter()
             .map(|s| match s {
-                Settled::Present(p) | Settled::Absent(p) => p.clone(),
+                Settled::Present(p) | Settled::Absent(p) | Settled::Listed(p) => p.clone(),
             })
             .collect();
         assert_eq!(seen, expected);
@@ -186,14 +195,48 @@ mod tests {
             .map(|i| Settled::Absent(format!("{i}.txt")))
             .collect();
         let mut calls = 0;
-        let result = read_and_apply(&reader(dir.path()), &settled, 100, |_, _, _| {
-            calls += 1;
-            Err(IngestError::Scan {
-                path: "here".into(),
-                source: std::io::Error::other("full"),
-            })
-        });
+        let result = read_and_apply(
+            &reader(dir.path()),
+            &settled,
+            Duration::ZERO,
+            100,
+            |_, _, _| {
+                calls += 1;
+                Err(IngestError::Scan {
+                    path: "here".into(),
+                    source: std::io::Error::other("full"),
+                })
+            },
+        );
         assert!(matches!(result, Err(IngestError::Scan { .. })));
         assert_eq!(calls, 1);
+    }
+
+    /// A file listed without a look that changed within the settle time is not read: it
+    /// comes back to settle again. One listed long enough ago is read as usual.
+    #[test]
+    fn a_listed_file_that_is_still_changing_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settled = Vec::new();
+        for i in 0..600 {
+            let name = format!("{i:04}.txt");
+            std::fs::write(dir.path().join(&name), "Title\n\n\nBody.").unwrap();
+            settled.push(Settled::Listed(name));
+        }
+        let run = |settle| {
+            let (mut changes, mut changing) = (0, Vec::new());
+            read_and_apply(&reader(dir.path()), &settled, settle, 100, |_, chunk, _| {
+                changes += chunk.changes.len();
+                changing.extend(chunk.changing);
+                Ok(())
+            })
+            .unwrap();
+            (changes, changing)
+        };
+        let (changes, changing) = run(Duration::from_secs(3600));
+        assert_eq!(changes, 0);
+        assert_eq!(changing.len(), 600);
+        assert_eq!(changing[599], "0599.txt", "in their order");
+        assert_eq!(run(Duration::ZERO), (600, Vec::new()));
     }
 }

@@ -140,13 +140,17 @@ impl Ingest {
 
     /// Compares the folder with the store. New, changed and vanished files start
     /// settling; files whose size and mtime match what was stored are not read again.
+    /// Files the store does not know are not looked at by the scan: they are read anyway,
+    /// and their read looks first.
     pub fn reconcile(&mut self, why: &str) -> Result<(), IngestError> {
-        let folder = &self.settings.reader.folder;
-        let on_disk = folder.scan().map_err(|source| IngestError::Scan {
-            path: folder.root().display().to_string(),
-            source,
-        })?;
         let known = self.store.known_files()?;
+        let folder = &self.settings.reader.folder;
+        let on_disk = folder
+            .scan_looking(|path| known.contains_key(path))
+            .map_err(|source| IngestError::Scan {
+                path: folder.root().display().to_string(),
+                source,
+            })?;
         let now = Instant::now();
         self.publisher.set_bad_names(&on_disk.bad_names);
         self.watch_folders(&on_disk.folders);
@@ -154,7 +158,10 @@ impl Ingest {
         let mut present = HashSet::with_capacity(on_disk.len());
         let mut changed = 0;
         for file in on_disk {
-            if known.get(&file.path) != Some(&file.stamp) {
+            if !file.looked {
+                self.settler.touch_listed(file.path.clone(), now);
+                changed += 1;
+            } else if known.get(&file.path) != Some(&file.stamp) {
                 self.settler
                     .touch_scanned(file.path.clone(), file.look, now);
                 changed += 1;
@@ -386,7 +393,10 @@ impl Ingest {
         } else {
             self.store.writer()
         };
-        let mut apply = |done: usize, changes: Vec<FileChange>, commit: bool| {
+        let mut changing = Vec::new();
+        let mut apply = |done: usize, chunk: ReadChunk, commit: bool| {
+            let changes = chunk.changes;
+            changing.extend(chunk.changing);
             let part = writer.apply(&changes, Utc::now())?;
             heartbeat.beat();
             log_set_aside(&part, &changes);
@@ -401,15 +411,19 @@ impl Ingest {
             }
             Ok::<_, IngestError>(())
         };
+        let settle = self.settings.settle;
         if total <= BULK {
-            apply(total, read_changes(reader, &settled), true)?;
+            apply(total, read_changes(reader, &settled, settle), true)?;
         } else {
             let batch = COMMIT_EVERY.min(total.div_ceil(4));
-            bulk::read_and_apply(reader, &settled, batch, apply)?;
+            bulk::read_and_apply(reader, &settled, settle, batch, apply)?;
         }
         drop(writer);
         let now = Instant::now();
-        for path in std::mem::take(&mut outcome.requeue) {
+        for path in std::mem::take(&mut outcome.requeue)
+            .into_iter()
+            .chain(changing)
+        {
             self.settler.touch(path, now);
         }
         if outcome.feeds_changed() {
@@ -431,7 +445,9 @@ impl Ingest {
         let mut ready = Vec::with_capacity(settled.len());
         for item in settled {
             match &item {
-                Settled::Present(path) if path_key(path).is_some_and(|k| leaving.contains(&k)) => {
+                Settled::Present(path) | Settled::Listed(path)
+                    if path_key(path).is_some_and(|k| leaving.contains(&k)) =>
+                {
                     self.settler.touch(path.clone(), now);
                 }
                 _ => ready.push(item),
@@ -441,28 +457,77 @@ impl Ingest {
     }
 }
 
-/// Settled paths as store changes, in their order.
-fn read_changes(reader: &ArticleReader, settled: &[Settled]) -> Vec<FileChange> {
-    settled
-        .iter()
-        .map(|settled| {
-            let path = match settled {
-                Settled::Absent(path) => return FileChange::Removed { path: path.clone() },
-                Settled::Present(path) => path,
-            };
-            match path_key(path) {
-                Some(key) => reader.read(path, key),
-                None => FileChange::Removed { path: path.clone() },
+/// Settled paths, read: the changes they make to the store, in their order, and the
+/// paths listed without a look that turned out to be still changing (they settle again).
+#[derive(Debug, Default)]
+struct ReadChunk {
+    changes: Vec<FileChange>,
+    changing: Vec<String>,
+}
+
+impl ReadChunk {
+    /// How many settled paths it answers for.
+    fn len(&self) -> usize {
+        self.changes.len() + self.changing.len()
+    }
+}
+
+/// Reads settled paths; a listed one only if it has been still for `settle`.
+fn read_changes(reader: &ArticleReader, settled: &[Settled], settle: Duration) -> ReadChunk {
+    let wall = SystemTime::now();
+    let mut chunk = ReadChunk::default();
+    for settled in settled {
+        let (path, still_for) = match settled {
+            Settled::Absent(path) => {
+                chunk
+                    .changes
+                    .push(FileChange::Removed { path: path.clone() });
+                continue;
             }
-        })
-        .collect()
+            Settled::Present(path) => (path, None),
+            Settled::Listed(path) => (path, Some((settle, wall))),
+        };
+        let change = match path_key(path) {
+            Some(key) => reader.read_checked(path, key, still_for),
+            None => Some(FileChange::Removed { path: path.clone() }),
+        };
+        match change {
+            Some(change) => chunk.changes.push(change),
+            None => chunk.changing.push(path.clone()),
+        }
+    }
+    chunk
 }
 
 impl ArticleReader {
     /// Reads one file safely, parses and normalizes it: the change it makes to the store.
     /// Repairs are logged here, with the path, once per version of the file.
     pub fn read(&self, path: &str, key: EntryKey) -> FileChange {
-        let (bytes, stamp) = match self.folder.read(path, self.max_file_bytes) {
+        let read = self.folder.read(path, self.max_file_bytes);
+        self.change_of(path, key, read)
+    }
+
+    /// Like [`Self::read`]; with `still_for`, `None` when the file changed within that
+    /// settle time before that moment (it is not read).
+    fn read_checked(
+        &self,
+        path: &str,
+        key: EntryKey,
+        still_for: Option<(Duration, SystemTime)>,
+    ) -> Option<FileChange> {
+        let read = match still_for {
+            Some((settle, wall)) => {
+                self.folder
+                    .read_if_still(path, self.max_file_bytes, settle, wall)?
+            }
+            None => self.folder.read(path, self.max_file_bytes),
+        };
+        Some(self.change_of(path, key, read))
+    }
+
+    /// The change that what was read makes.
+    fn change_of(&self, path: &str, key: EntryKey, read: SeedRead) -> FileChange {
+        let (bytes, stamp) = match read {
             SeedRead::Read { bytes, stamp } => (bytes, stamp),
             SeedRead::Gone => {
                 return FileChange::Removed {

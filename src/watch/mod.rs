@@ -5,12 +5,14 @@
 mod inotify;
 mod settle;
 
+use settle::is_still;
 pub use settle::{Look, Settled, Settler};
 
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use notify::EventKind;
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind, RenameMode};
@@ -60,9 +62,13 @@ pub struct Listing {
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub path: String,
+    /// What its `stat` said; zero when it was not looked at.
     pub stamp: FileStamp,
-    /// Its `stat`; `None` when it vanished since the listing or is a dangling symlink.
+    /// Its `stat`; `None` when it vanished since the listing, is a dangling symlink, or
+    /// was not looked at.
     pub look: Option<Look>,
+    /// Whether the scan looked at it ([`SeedFolder::scan_looking`]).
+    pub looked: bool,
 }
 
 /// The outcome of reading one seed file.
@@ -143,8 +149,16 @@ impl SeedFolder {
     /// Every article file in the folder and its subfolders, with its stamp (reading none
     /// of them), sorted by path.
     pub fn scan(&self) -> std::io::Result<Listing> {
+        self.scan_looking(|_| true)
+    }
+
+    /// Like [`Self::scan`], but a regular file is looked at (`stat`) only when `look`
+    /// says so of its path; the others are listed with `looked` false. A `stat` per file
+    /// was most of a scan's time, and a file about to be read need not be looked at
+    /// first: its read looks at it (see [`Self::read_if_still`]).
+    pub fn scan_looking(&self, look: impl Fn(&str) -> bool + Sync) -> std::io::Result<Listing> {
         let mut found = Listing::default();
-        self.scan_into(&self.root, &mut found)?;
+        self.scan_into(&self.root, &mut found, &look)?;
         found.files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(found)
     }
@@ -155,7 +169,7 @@ impl SeedFolder {
         let mut found = Listing::default();
         let dir = self.root.join(relative_dir);
         let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|meta| meta.is_dir());
-        if is_dir && let Err(error) = self.scan_into(&dir, &mut found) {
+        if is_dir && let Err(error) = self.scan_into(&dir, &mut found, &|_| true) {
             tracing::warn!(path = relative_dir, %error, "cannot list a subfolder");
         }
         found
@@ -172,12 +186,20 @@ impl SeedFolder {
     /// Walks one folder depth first. Symlinked folders are not followed (no loops, and no
     /// way out of the seeds folder); a subfolder that cannot be listed is logged and
     /// skipped, so one bad folder does not hide the rest.
-    fn scan_into(&self, dir: &Path, found: &mut Listing) -> std::io::Result<()> {
+    fn scan_into(
+        &self,
+        dir: &Path,
+        found: &mut Listing,
+        look: &(impl Fn(&str) -> bool + Sync),
+    ) -> std::io::Result<()> {
         let mut unlooked = Vec::new();
         let mut pending = vec![dir.to_owned()];
         let mut first = true;
         while let Some(dir) = pending.pop() {
-            found.folders.extend(self.relative_any(&dir));
+            // Relative paths are built from the folder's and each name: going through the
+            // components of every file's whole path was a tenth of a big scan's time.
+            let prefix = self.relative_any(&dir);
+            found.folders.extend(prefix.clone());
             let listing = match std::fs::read_dir(&dir) {
                 Ok(listing) => listing,
                 // The seeds folder itself must be listable; a subfolder may vanish or be
@@ -191,27 +213,47 @@ impl SeedFolder {
             first = false;
             for dirent in listing {
                 let dirent = dirent?;
-                let path = dirent.path();
-                let Some(relative) = self.relative_any(&path) else {
-                    found.bad_names.extend(self.bad_name(&path));
+                let name = dirent.file_name();
+                let shown = name.to_string_lossy();
+                if shown.starts_with('.') {
                     continue;
+                }
+                let relative = match &prefix {
+                    Some(prefix) => format!("{prefix}/{shown}"),
+                    None => shown.into_owned(),
                 };
+                if name.to_str().is_none() {
+                    found.bad_names.push(relative);
+                    continue;
+                }
                 let Ok(kind) = dirent.file_type() else {
                     continue;
                 };
                 if kind.is_dir() {
-                    pending.push(path);
+                    pending.push(dirent.path());
                     continue;
                 }
                 if path_key(&relative).is_none() {
+                    continue;
+                }
+                if kind.is_file() && !look(&relative) {
+                    found.files.push(Listed {
+                        path: relative,
+                        stamp: FileStamp {
+                            size: 0,
+                            mtime_ns: 0,
+                        },
+                        look: None,
+                        looked: false,
+                    });
                     continue;
                 }
                 unlooked.push(Unlooked {
                     relative,
                     // A plain file is looked at through its folder's listing (no walk of
                     // the whole path again); a symlink is followed.
+                    path: dirent.path(),
                     dirent: (!kind.is_symlink()).then_some(dirent),
-                    path,
                 });
             }
         }
@@ -224,23 +266,33 @@ impl SeedFolder {
     /// `max_bytes + 1` bytes are read.
     pub fn read(&self, relative: &str, max_bytes: u64) -> SeedRead {
         let path = self.root.join(relative);
-        let link_meta = match std::fs::symlink_metadata(&path) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return SeedRead::Gone,
-            Err(e) => {
-                return unreadable(
-                    FileStamp {
-                        size: 0,
-                        mtime_ns: 0,
-                    },
-                    &e,
-                );
-            }
-        };
-        // A folder with an article's name is walked as a folder, not read as a file.
-        if link_meta.is_dir() {
-            return SeedRead::Gone;
+        match look_before_reading(&path) {
+            Ok(link_meta) => self.read_looked(path, link_meta, max_bytes),
+            Err(read) => read,
         }
+    }
+
+    /// Like [`Self::read`], for a file nobody looked at before (listed by
+    /// [`Self::scan_looking`]): `None`, and nothing read, unless its own clock shows it
+    /// still for `settle` before `wall`. Its first `stat` decides, as a scan's would
+    /// have; a file still being written brings its own events.
+    pub fn read_if_still(
+        &self,
+        relative: &str,
+        max_bytes: u64,
+        settle: Duration,
+        wall: SystemTime,
+    ) -> Option<SeedRead> {
+        let path = self.root.join(relative);
+        Some(match look_before_reading(&path) {
+            Ok(link_meta) if !is_still(Look::of(&link_meta), settle, wall) => return None,
+            Ok(link_meta) => self.read_looked(path, link_meta, max_bytes),
+            Err(read) => read,
+        })
+    }
+
+    /// Reads the file at `path`, whose `lstat` is `link_meta`.
+    fn read_looked(&self, path: PathBuf, link_meta: Metadata, max_bytes: u64) -> SeedRead {
         let (target, meta) = if link_meta.file_type().is_symlink() {
             match self.resolve_symlink(&path) {
                 Ok(resolved) => resolved,
@@ -334,6 +386,27 @@ fn read_limited(file: &mut File, stamp: FileStamp, max_bytes: u64) -> SeedRead {
     SeedRead::Read { bytes, stamp }
 }
 
+/// The `lstat` of a file about to be read; what its read comes to when there is nothing
+/// to read.
+fn look_before_reading(path: &Path) -> Result<Metadata, SeedRead> {
+    let link_meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SeedRead::Gone),
+        Err(e) => {
+            let stamp = FileStamp {
+                size: 0,
+                mtime_ns: 0,
+            };
+            return Err(unreadable(stamp, &e));
+        }
+    };
+    // A folder with an article's name is walked as a folder, not read as a file.
+    if link_meta.is_dir() {
+        return Err(SeedRead::Gone);
+    }
+    Ok(link_meta)
+}
+
 fn unreadable(stamp: FileStamp, error: &std::io::Error) -> SeedRead {
     SeedRead::Rejected {
         stamp,
@@ -406,6 +479,7 @@ fn look_at(file: &Unlooked) -> Option<Listed> {
             path: file.relative.clone(),
             stamp: stamp_of(&meta),
             look: Some(Look::of(&meta)),
+            looked: true,
         },
         // Vanished since the listing, or a dangling symlink: reported when read.
         None => Listed {
@@ -415,6 +489,7 @@ fn look_at(file: &Unlooked) -> Option<Listed> {
                 mtime_ns: 0,
             },
             look: None,
+            looked: true,
         },
     })
 }

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub enum Settled {
     Present(String),
     Absent(String),
+    /// Listed by a scan without a look ([`Settler::touch_listed`]): read only if its
+    /// own clock shows it still (`SeedFolder::read_if_still`), else settled again.
+    Listed(String),
 }
 
 /// What one `stat` says about a path; any difference between two looks is a change.
@@ -38,6 +41,8 @@ struct Pending {
     finished: Option<Look>,
     /// How a scan found it moments ago, when it was touched because of that scan.
     scanned: Option<Look>,
+    /// Listed by a scan that did not look at it: ready at once, for its read to look.
+    listed: bool,
 }
 
 impl Pending {
@@ -48,6 +53,7 @@ impl Pending {
             unchanged_since: now,
             finished: None,
             scanned: None,
+            listed: false,
         }
     }
 }
@@ -85,6 +91,17 @@ impl Settler {
             .scanned = look;
     }
 
+    /// Like [`Self::touch_scanned`], for a file a scan listed without looking at it
+    /// (`SeedFolder::scan_looking`): the next poll takes it as [`Settled::Listed`], and
+    /// its read decides by its first look whether it has settled. At start-up over 100k
+    /// new files, that is 100k `stat`s fewer before the first file is read.
+    pub fn touch_listed(&mut self, relative: String, now: Instant) {
+        self.pending
+            .entry(relative)
+            .or_insert(Pending::new(now))
+            .listed = true;
+    }
+
     /// The writer of `relative` is done with it: it is ready at the next poll as long as
     /// it still looks as it does now. A later write changes its look, and then it settles
     /// the usual way.
@@ -116,8 +133,12 @@ impl Settler {
         let settle = self.settle;
         let mut settled = Vec::new();
         self.pending.retain(|relative, pending| {
+            if pending.listed {
+                settled.push(Settled::Listed(relative.clone()));
+                return false;
+            }
             if let Some(scanned) = pending.scanned.take()
-                && quiet_by_clock(scanned, wall) >= settle
+                && is_still(scanned, settle, wall)
             {
                 settled.push(Settled::Present(relative.clone()));
                 return false;
@@ -153,7 +174,7 @@ impl Settler {
 
 fn settled_path(settled: &Settled) -> &str {
     match settled {
-        Settled::Present(path) | Settled::Absent(path) => path,
+        Settled::Present(path) | Settled::Absent(path) | Settled::Listed(path) => path,
     }
 }
 
@@ -173,6 +194,11 @@ impl Look {
             ino: meta.ino(),
         }
     }
+}
+
+/// Whether the file has not changed for `settle` before `wall`, by its own timestamps.
+pub(super) fn is_still(look: Look, settle: Duration, wall: SystemTime) -> bool {
+    quiet_by_clock(look, wall) >= settle
 }
 
 /// How long ago the file last changed by its own timestamps; zero when they are in the
