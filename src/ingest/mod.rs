@@ -477,23 +477,26 @@ fn read_changes(reader: &ArticleReader, settled: &[Settled], settle: Duration) -
     let wall = SystemTime::now();
     let mut chunk = ReadChunk::default();
     for settled in settled {
-        let (path, still_for) = match settled {
+        let (path, listed) = match settled {
             Settled::Absent(path) => {
-                chunk
-                    .changes
-                    .push(FileChange::Removed { path: path.clone() });
+                let removed = FileChange::Removed { path: path.clone() };
+                chunk.changes.push(removed);
                 continue;
             }
-            Settled::Present(path) => (path, None),
-            Settled::Listed(path) => (path, Some((settle, wall))),
+            Settled::Present(path) => (path, false),
+            Settled::Listed(path) => (path, true),
         };
-        let change = match path_key(path) {
-            Some(key) => reader.read_checked(path, key, still_for),
-            None => Some(FileChange::Removed { path: path.clone() }),
+        let Some(key) = path_key(path) else {
+            let removed = FileChange::Removed { path: path.clone() };
+            chunk.changes.push(removed);
+            continue;
         };
-        match change {
-            Some(change) => chunk.changes.push(change),
-            None => chunk.changing.push(path.clone()),
+        if !listed {
+            chunk.changes.push(reader.read(path, key));
+        } else if let Some(change) = reader.read_if_still(path, key, settle, wall) {
+            chunk.changes.push(change);
+        } else {
+            chunk.changing.push(path.clone());
         }
     }
     chunk
@@ -507,21 +510,18 @@ impl ArticleReader {
         self.change_of(path, key, read)
     }
 
-    /// Like [`Self::read`]; with `still_for`, `None` when the file changed within that
-    /// settle time before that moment (it is not read).
-    fn read_checked(
+    /// Like [`Self::read`], for a file listed without a look: `None`, and nothing read,
+    /// when it changed within `settle` before `wall`.
+    fn read_if_still(
         &self,
         path: &str,
         key: EntryKey,
-        still_for: Option<(Duration, SystemTime)>,
+        settle: Duration,
+        wall: SystemTime,
     ) -> Option<FileChange> {
-        let read = match still_for {
-            Some((settle, wall)) => {
-                self.folder
-                    .read_if_still(path, self.max_file_bytes, settle, wall)?
-            }
-            None => self.folder.read(path, self.max_file_bytes),
-        };
+        let read = self
+            .folder
+            .read_if_still(path, self.max_file_bytes, settle, wall)?;
         Some(self.change_of(path, key, read))
     }
 

@@ -28,22 +28,21 @@ impl Store {
     /// (a content hash lands anywhere in its index), so fewer, bigger commits write
     /// several times fewer bytes.
     pub fn writer(&mut self) -> Writer<'_> {
-        Writer {
-            conn: &self.conn,
-            open: false,
-            known: Known::Anything,
-            bulk: None,
-        }
+        self.writer_for(None)
     }
 
     /// A [`Store::writer`] for a bulk of `files` files, which skips the lookups that
     /// what the store holds shows cannot find anything (see [`Known`]).
     pub fn bulk_writer(&mut self, files: usize) -> Writer<'_> {
+        self.writer_for(Some(files))
+    }
+
+    fn writer_for(&mut self, bulk: Option<usize>) -> Writer<'_> {
         Writer {
             conn: &self.conn,
             open: false,
             known: Known::Anything,
-            bulk: Some(files),
+            bulk,
         }
     }
 }

@@ -50,6 +50,12 @@ pub struct FileStamp {
 }
 
 impl FileStamp {
+    /// No `stat` to go by: a file not looked at, gone, or that could not be looked at.
+    pub const UNKNOWN: Self = Self {
+        size: 0,
+        mtime_ns: 0,
+    };
+
     /// The mtime in unix milliseconds: the resolution of every stored date. Whole
     /// seconds would give every file of one `cp` or `git clone` the same date.
     pub fn mtime_ms(&self) -> i64 {

@@ -152,13 +152,16 @@ impl SeedFolder {
         self.scan_looking(|_| true)
     }
 
-    /// Like [`Self::scan`], but a regular file is looked at (`stat`) only when `look`
+    /// Like [`Self::scan`], but a regular file is looked at (`stat`) only when `needs_look`
     /// says so of its path; the others are listed with `looked` false. A `stat` per file
     /// was most of a scan's time, and a file about to be read need not be looked at
     /// first: its read looks at it (see [`Self::read_if_still`]).
-    pub fn scan_looking(&self, look: impl Fn(&str) -> bool + Sync) -> std::io::Result<Listing> {
+    pub fn scan_looking(
+        &self,
+        needs_look: impl Fn(&str) -> bool + Sync,
+    ) -> std::io::Result<Listing> {
         let mut found = Listing::default();
-        self.scan_into(&self.root, &mut found, &look)?;
+        self.scan_into(&self.root, &mut found, &needs_look)?;
         found.files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(found)
     }
@@ -190,7 +193,7 @@ impl SeedFolder {
         &self,
         dir: &Path,
         found: &mut Listing,
-        look: &(impl Fn(&str) -> bool + Sync),
+        needs_look: &(impl Fn(&str) -> bool + Sync),
     ) -> std::io::Result<()> {
         let mut unlooked = Vec::new();
         let mut pending = vec![dir.to_owned()];
@@ -236,13 +239,10 @@ impl SeedFolder {
                 if path_key(&relative).is_none() {
                     continue;
                 }
-                if kind.is_file() && !look(&relative) {
+                if kind.is_file() && !needs_look(&relative) {
                     found.files.push(Listed {
                         path: relative,
-                        stamp: FileStamp {
-                            size: 0,
-                            mtime_ns: 0,
-                        },
+                        stamp: FileStamp::UNKNOWN,
                         look: None,
                         looked: false,
                     });
@@ -393,11 +393,7 @@ fn look_before_reading(path: &Path) -> Result<Metadata, SeedRead> {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SeedRead::Gone),
         Err(e) => {
-            let stamp = FileStamp {
-                size: 0,
-                mtime_ns: 0,
-            };
-            return Err(unreadable(stamp, &e));
+            return Err(unreadable(FileStamp::UNKNOWN, &e));
         }
     };
     // A folder with an article's name is walked as a folder, not read as a file.
@@ -446,21 +442,21 @@ const PARALLEL_LOOKS: usize = 4096;
 
 /// Each listed file with its `stat`, in the order given.
 fn look_at_all(unlooked: Vec<Unlooked>) -> Vec<Listed> {
-    let look_at = |part: &[Unlooked]| part.iter().filter_map(look_at).collect::<Vec<_>>();
+    let look_at_part = |part: &[Unlooked]| part.iter().filter_map(look_at).collect::<Vec<_>>();
     if unlooked.len() < PARALLEL_LOOKS {
-        return look_at(&unlooked);
+        return look_at_part(&unlooked);
     }
     let (first, second) = unlooked.split_at(unlooked.len() / 2);
     std::thread::scope(|scope| {
         let other = std::thread::Builder::new()
             .name("seedfeed-scan".into())
-            .spawn_scoped(scope, || look_at(second));
-        let mut listed = look_at(first);
+            .spawn_scoped(scope, || look_at_part(second));
+        let mut listed = look_at_part(first);
         match other.map(|thread| thread.join()) {
             Ok(Ok(rest)) => listed.extend(rest),
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
             // No thread to be had: this one does the rest.
-            Err(_) => listed.extend(look_at(second)),
+            Err(_) => listed.extend(look_at_part(second)),
         }
         listed
     })
@@ -484,10 +480,7 @@ fn look_at(file: &Unlooked) -> Option<Listed> {
         // Vanished since the listing, or a dangling symlink: reported when read.
         None => Listed {
             path: file.relative.clone(),
-            stamp: FileStamp {
-                size: 0,
-                mtime_ns: 0,
-            },
+            stamp: FileStamp::UNKNOWN,
             look: None,
             looked: true,
         },
