@@ -143,7 +143,7 @@ impl Ingest {
     /// Files the store does not know are not looked at by the scan: they are read anyway,
     /// and their read looks first.
     pub fn reconcile(&mut self, why: &str) -> Result<(), IngestError> {
-        let known = self.store.known_files()?;
+        let mut known = self.store.known_files()?;
         let folder = &self.settings.reader.folder;
         let on_disk = folder
             .scan_looking(|path| known.contains_key(path))
@@ -155,25 +155,24 @@ impl Ingest {
         self.publisher.set_bad_names(&on_disk.bad_names);
         self.watch_folders(&on_disk.folders);
         let on_disk = on_disk.files;
-        let mut present = HashSet::with_capacity(on_disk.len());
+        let files = on_disk.len();
         let mut changed = 0;
+        // Each file on disk is taken out of `known`: what is left there has gone.
         for file in on_disk {
+            let stored = known.remove(&file.path);
             if !file.looked {
-                self.settler.touch_listed(file.path.clone(), now);
+                self.settler.touch_listed(file.path, now);
                 changed += 1;
-            } else if known.get(&file.path) != Some(&file.stamp) {
-                self.settler
-                    .touch_scanned(file.path.clone(), file.look, now);
+            } else if stored != Some(file.stamp) {
+                self.settler.touch_scanned(file.path, file.look, now);
                 changed += 1;
             }
-            present.insert(file.path);
         }
-        let mut gone = 0;
-        for path in known.into_keys().filter(|p| !present.contains(p)) {
+        let gone = known.len();
+        for path in known.into_keys() {
             self.settler.touch(path, now);
-            gone += 1;
         }
-        tracing::info!(why, files = present.len(), changed, gone, "reconcile scan");
+        tracing::info!(why, files, changed, gone, "reconcile scan");
         // The names that cannot be read are only known here: show them at once.
         self.publisher.refresh_status(&self.store)
     }

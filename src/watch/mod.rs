@@ -149,20 +149,22 @@ impl SeedFolder {
     /// Every article file in the folder and its subfolders, with its stamp (reading none
     /// of them), sorted by path.
     pub fn scan(&self) -> std::io::Result<Listing> {
-        self.scan_looking(|_| true)
+        let mut found = self.scan_looking(|_| true)?;
+        found.files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(found)
     }
 
-    /// Like [`Self::scan`], but a regular file is looked at (`stat`) only when `needs_look`
-    /// says so of its path; the others are listed with `looked` false. A `stat` per file
-    /// was most of a scan's time, and a file about to be read need not be looked at
-    /// first: its read looks at it (see [`Self::read_if_still`]).
+    /// Like [`Self::scan`], in the order of the folders' listings, but a regular file is
+    /// looked at (`stat`) only when `needs_look` says so of its path; the others are
+    /// listed with `looked` false. A `stat` per file was most of a scan's time, and a
+    /// file about to be read need not be looked at first: its read looks at it (see
+    /// [`Self::read_if_still`]).
     pub fn scan_looking(
         &self,
         needs_look: impl Fn(&str) -> bool + Sync,
     ) -> std::io::Result<Listing> {
         let mut found = Listing::default();
         self.scan_into(&self.root, &mut found, &needs_look)?;
-        found.files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(found)
     }
 

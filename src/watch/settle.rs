@@ -2,7 +2,7 @@
 //! `settle`, and a path is taken as deleted only once it has stayed missing that long.
 //! An event never decides anything by itself; the file's own state does.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -54,6 +54,40 @@ impl Pending {
             finished: None,
             scanned: None,
             listed: false,
+        }
+    }
+
+    /// Looks at the path if need be: how it settled, or `None` while it has not.
+    fn settled(
+        &mut self,
+        root: &Path,
+        relative: &str,
+        settle: Duration,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<fn(String) -> Settled> {
+        if self.listed {
+            return Some(Settled::Listed);
+        }
+        if let Some(scanned) = self.scanned.take()
+            && is_still(scanned, settle, wall)
+        {
+            return Some(Settled::Present);
+        }
+        let look = look(&root.join(relative));
+        if self.last != Some(look) {
+            self.last = Some(look);
+            self.unchanged_since = now;
+        }
+        let still_for = now.saturating_duration_since(self.unchanged_since);
+        match look {
+            // Still since our first look, or (for files that were old when first seen, as
+            // at start-up) still by their own clock.
+            Some(look) => (self.finished == Some(look)
+                || still_for >= settle
+                || quiet_by_clock(look, wall) >= settle)
+                .then_some(Settled::Present),
+            None => (still_for >= settle).then_some(Settled::Absent),
         }
     }
 }
@@ -128,46 +162,21 @@ impl Settler {
             .map(|(path, _)| path.as_str())
     }
 
-    /// Looks at every pending path once and returns those that have settled.
+    /// Looks at every pending path once and returns those that have settled, by path.
     pub fn poll(&mut self, root: &Path, now: Instant, wall: SystemTime) -> Vec<Settled> {
         let settle = self.settle;
+        // The paths that settled are moved out of the map, not copied (a start-up takes
+        // 100k of them at once); the others go back into it.
         let mut settled = Vec::new();
-        self.pending.retain(|relative, pending| {
-            if pending.listed {
-                settled.push(Settled::Listed(relative.clone()));
-                return false;
-            }
-            if let Some(scanned) = pending.scanned.take()
-                && is_still(scanned, settle, wall)
-            {
-                settled.push(Settled::Present(relative.clone()));
-                return false;
-            }
-            let look = look(&root.join(relative));
-            if pending.last != Some(look) {
-                pending.last = Some(look);
-                pending.unchanged_since = now;
-            }
-            let still_for = now.saturating_duration_since(pending.unchanged_since);
-            let ready = match look {
-                // Still since our first look, or (for files that were old when first
-                // seen, as at start-up) still by their own clock.
-                Some(look) => {
-                    pending.finished == Some(look)
-                        || still_for >= settle
-                        || quiet_by_clock(look, wall) >= settle
+        for (path, mut pending) in std::mem::take(&mut self.pending) {
+            match pending.settled(root, &path, settle, now, wall) {
+                Some(kind) => settled.push(kind(path)),
+                None => {
+                    self.pending.insert(path, pending);
                 }
-                None => still_for >= settle,
-            };
-            if ready {
-                settled.push(match look {
-                    Some(_) => Settled::Present(relative.clone()),
-                    None => Settled::Absent(relative.clone()),
-                });
             }
-            !ready
-        });
-        settled.sort_by(|a, b| settled_path(a).cmp(settled_path(b)));
+        }
+        settled.sort_unstable_by(|a, b| settled_path(a).cmp(settled_path(b)));
         settled
     }
 }
