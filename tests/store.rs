@@ -401,6 +401,37 @@ fn sections_tombstones_and_publication_order() {
     assert_eq!(store.max_seq().unwrap(), 3);
 }
 
+/// A section is named as its newest live entry names it; with none live, as its newest
+/// deleted one did.
+#[test]
+fn a_section_is_named_by_its_newest_live_entry() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let batch = [
+        article("a.txt", in_section("a", "A", "Tech"), at(NOW - 30)),
+        article("b.txt", in_section("b", "B", "TECH"), at(NOW - 20)),
+        article("c.txt", in_section("c", "C", "tech"), at(NOW - 10)),
+    ];
+    store.apply(&batch, at(NOW)).unwrap();
+    let term = |store: &Store| store.category("tech").unwrap().map(|c| c.term);
+    assert_eq!(term(&store).as_deref(), Some("tech"));
+    store.apply(&[removed("c.txt")], at(NOW + 1)).unwrap();
+    assert_eq!(
+        term(&store).as_deref(),
+        Some("TECH"),
+        "the live entry first"
+    );
+    store
+        .apply(&[removed("a.txt"), removed("b.txt")], at(NOW + 2))
+        .unwrap();
+    assert_eq!(
+        term(&store).as_deref(),
+        Some("tech"),
+        "the newest deleted one"
+    );
+    assert_eq!(store.category("sport").unwrap(), None);
+}
+
 #[test]
 fn archive_pages_and_settings_survive_a_reopen() {
     let dir = TempDir::new().unwrap();

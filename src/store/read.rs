@@ -195,20 +195,32 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The section of a slug, if any entry (live or deleted) has it.
+    /// The section of a slug, if any entry (live or deleted) has it: the newest live
+    /// entry's term, else the newest deleted one's.
     pub fn category(&self, slug: &str) -> Result<Option<Category>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT section FROM entries WHERE category_slug = ?1 \
-                 ORDER BY deleted IS NOT NULL, published DESC LIMIT 1",
-            )?
-            .query_row([slug], |r| r.get::<_, String>(0))
-            .optional()?
-            .map(|term| Category {
-                term,
-                slug: slug.to_owned(),
-            }))
+        // Two queries that walk the section's index from its newest end: one ordered by
+        // liveness first sorted every row of the section (7 ms at 8k entries, for each
+        // section after a bulk).
+        let mut term = None;
+        for sql in [
+            "SELECT section FROM entries WHERE category_slug = ?1 AND deleted IS NULL \
+             ORDER BY published DESC LIMIT 1",
+            "SELECT section FROM entries WHERE category_slug = ?1 \
+             ORDER BY published DESC LIMIT 1",
+        ] {
+            term = self
+                .conn
+                .prepare_cached(sql)?
+                .query_row([slug], |r| r.get::<_, String>(0))
+                .optional()?;
+            if term.is_some() {
+                break;
+            }
+        }
+        Ok(term.map(|term| Category {
+            term,
+            slug: slug.to_owned(),
+        }))
     }
 
     /// Entries deleted at or after `since`, most recent deletion first.
