@@ -68,7 +68,7 @@ fn apply(c: &mut Criterion) {
                 (dir, store)
             },
             |(dir, mut store)| {
-                let mut writer = store.bulk_writer(ARTICLES);
+                let mut writer = store.bulk_writer(ARTICLES).unwrap();
                 for (i, chunk) in changes.chunks(CHUNK).enumerate() {
                     writer.apply(chunk, now).unwrap();
                     if (i + 1) * CHUNK % COMMIT_EVERY == 0 {

@@ -566,7 +566,7 @@ fn a_bulk_writer_decides_as_the_plain_writer_does() {
         let mut outcomes = Vec::new();
         {
             let mut writer = if bulk_writer {
-                store.bulk_writer(1000)
+                store.bulk_writer(1000).unwrap()
             } else {
                 store.writer()
             };

@@ -388,7 +388,7 @@ impl Ingest {
         let reader = &self.settings.reader;
         let heartbeat = &self.settings.heartbeat;
         let mut writer = if total > BULK {
-            self.store.bulk_writer(total)
+            self.store.bulk_writer(total)?
         } else {
             self.store.writer()
         };

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::known::Known;
-use super::{ApplyOutcome, FileChange, FileStamp, Store, StoreError};
+use super::{ApplyOutcome, FileChange, FileStamp, Store, StoreError, checkpoint};
 use crate::model::{EntryDraft, EntryKey, RejectReason};
 
 impl Store {
@@ -32,9 +32,13 @@ impl Store {
     }
 
     /// A [`Store::writer`] for a bulk of `files` files, which skips the lookups that
-    /// what the store holds shows cannot find anything (see [`Known`]).
-    pub fn bulk_writer(&mut self, files: usize) -> Writer<'_> {
-        self.writer_for(Some(files))
+    /// what the store holds shows cannot find anything (see [`Known`]). While it is open,
+    /// the WAL is not cut back when it starts over (see
+    /// [`checkpoint::BULK_WAL_SIZE_LIMIT`]); after, it is at its next start.
+    pub fn bulk_writer(&mut self, files: usize) -> Result<Writer<'_>, StoreError> {
+        self.conn
+            .pragma_update(None, "journal_size_limit", checkpoint::BULK_WAL_SIZE_LIMIT)?;
+        Ok(self.writer_for(Some(files)))
     }
 
     fn writer_for(&mut self, bulk: Option<usize>) -> Writer<'_> {
@@ -42,6 +46,7 @@ impl Store {
             conn: &self.conn,
             open: false,
             known: Known::Anything,
+            bulk_writer: bulk.is_some(),
             bulk,
         }
     }
@@ -54,6 +59,7 @@ pub struct Writer<'s> {
     known: Known,
     /// For a bulk writer, the size of the bulk until `known` is loaded.
     bulk: Option<usize>,
+    bulk_writer: bool,
 }
 
 impl Writer<'_> {
@@ -124,6 +130,12 @@ impl Drop for Writer<'_> {
         if self.open && !self.conn.is_autocommit() {
             if let Err(error) = self.conn.execute_batch("ROLLBACK") {
                 tracing::warn!(%error, "cannot roll back an unfinished write");
+            }
+        }
+        if self.bulk_writer {
+            let limit = checkpoint::WAL_SIZE_LIMIT;
+            if let Err(error) = self.conn.pragma_update(None, "journal_size_limit", limit) {
+                tracing::warn!(%error, "cannot set the WAL's size limit back after a bulk");
             }
         }
     }
@@ -440,4 +452,28 @@ fn upsert_file(
         now
     ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The WAL is not cut back while a bulk writer is open, and is again once it is gone.
+    #[test]
+    fn a_bulk_writer_lets_the_wal_keep_its_size_until_it_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let limit = |conn: &Connection| -> i64 {
+            conn.query_row("PRAGMA journal_size_limit", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(limit(&store.conn), checkpoint::WAL_SIZE_LIMIT);
+        {
+            let writer = store.bulk_writer(10).unwrap();
+            assert_eq!(limit(writer.conn), checkpoint::BULK_WAL_SIZE_LIMIT);
+        }
+        assert_eq!(limit(&store.conn), checkpoint::WAL_SIZE_LIMIT);
+        let writer = store.writer();
+        assert_eq!(limit(writer.conn), checkpoint::WAL_SIZE_LIMIT);
+    }
 }

@@ -33,6 +33,14 @@ const WRITER_CHECKPOINT_BYTES: i64 = 256 * 1024 * 1024;
 /// does not leave a WAL of its longest size behind.
 pub(super) const WAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
 
+/// The same, while a bulk writer is open (`Store::bulk_writer`): the WAL starts over
+/// every few commits of a bulk, and each time it was cut back to [`WAL_SIZE_LIMIT`]
+/// only to grow again, its pages freed and allocated anew. Past
+/// [`WRITER_CHECKPOINT_BYTES`] the writer checkpoints, so the WAL is seldom longer. Cold
+/// ingest of 100k articles, four alternating runs each: median 3.79 s against 4.12 s,
+/// the new build faster in every pair.
+pub(super) const BULK_WAL_SIZE_LIMIT: i64 = 2 * WRITER_CHECKPOINT_BYTES;
+
 pub(super) struct Checkpointer {
     wake: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
