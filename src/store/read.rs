@@ -180,19 +180,36 @@ impl Store {
     /// Every section with a live entry or a tombstone kept since `tombstones_since`, by
     /// name. A section's term is taken from its newest entry.
     pub fn categories(&self, tombstones_since: DateTime<Utc>) -> Result<Vec<Category>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            // With max(), SQLite takes the bare `section` from the row holding the maximum.
-            "SELECT category_slug, section, max(published) FROM entries \
-             WHERE category_slug IS NOT NULL AND (deleted IS NULL OR deleted >= ?1) \
-             GROUP BY category_slug ORDER BY section, category_slug",
+        // One hop through the section index per section, and one look at its newest
+        // end: a GROUP BY read every entry's index row (20 ms at 100k entries, after
+        // every batch that changed the feeds).
+        let mut first = self.conn.prepare_cached(
+            "SELECT min(category_slug) FROM entries WHERE category_slug IS NOT NULL",
         )?;
-        let rows = stmt.query_map([tombstones_since.timestamp_millis()], |r| {
-            Ok(Category {
-                slug: r.get(0)?,
-                term: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut next = self
+            .conn
+            .prepare_cached("SELECT min(category_slug) FROM entries WHERE category_slug > ?1")?;
+        let mut newest = self.conn.prepare_cached(
+            "SELECT section FROM entries WHERE category_slug = ?1 \
+             AND (deleted IS NULL OR deleted >= ?2) ORDER BY published DESC LIMIT 1",
+        )?;
+        let since = tombstones_since.timestamp_millis();
+        let mut categories = Vec::new();
+        let mut slug: Option<String> = first.query_row([], |r| r.get(0))?;
+        while let Some(current) = slug {
+            let term: Option<String> = newest
+                .query_row(params![current, since], |r| r.get(0))
+                .optional()?;
+            slug = next.query_row([&current], |r| r.get(0))?;
+            if let Some(term) = term {
+                categories.push(Category {
+                    slug: current,
+                    term,
+                });
+            }
+        }
+        categories.sort_by(|a, b| (&a.term, &a.slug).cmp(&(&b.term, &b.slug)));
+        Ok(categories)
     }
 
     /// The section of a slug, if any entry (live or deleted) has it: the newest live
