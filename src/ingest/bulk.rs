@@ -213,8 +213,8 @@ mod tests {
     fn the_readers_yield_to_the_writer() {
         let dir = tempfile::tempdir().unwrap();
         let mut settled = Vec::new();
-        // More chunks than the readers may read ahead: they are still there at the
-        // first chunk written.
+        // More chunks than the readers may read ahead: they are still there while the
+        // first chunks are written.
         for i in 0..(AHEAD + 8) * CHUNK {
             let name = format!("{i:05}.txt");
             std::fs::write(dir.path().join(&name), "Title\n\n\nBody.").unwrap();

@@ -59,6 +59,7 @@ pub struct Writer<'s> {
     known: Known,
     /// For a bulk writer, the size of the bulk until `known` is loaded.
     bulk: Option<usize>,
+    /// A bulk writer sets the WAL's size limit back when it is dropped.
     bulk_writer: bool,
 }
 
