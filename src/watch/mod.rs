@@ -723,23 +723,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn safe_read_rejects_what_is_not_an_article_file() {
+    /// A seeds folder (the first) with a good file, a big one, symlinks into and out of
+    /// it (the second folder) and to a hidden file, and a FIFO.
+    fn hostile_folder() -> (tempfile::TempDir, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
         std::fs::write(dir.path().join("big.txt"), "x".repeat(100)).unwrap();
         std::fs::write(dir.path().join("ok.txt"), "Title").unwrap();
-        std::os::unix::fs::symlink(
-            outside.path().join("secret.txt"),
-            dir.path().join("out.txt"),
-        )
-        .unwrap();
-        std::os::unix::fs::symlink(dir.path().join("ok.txt"), dir.path().join("in.txt")).unwrap();
+        let link = |target: &Path, name: &str| {
+            std::os::unix::fs::symlink(target, dir.path().join(name)).unwrap()
+        };
+        link(&outside.path().join("secret.txt"), "out.txt");
+        link(&dir.path().join("ok.txt"), "in.txt");
         std::fs::write(dir.path().join(".ok.txt.Xy12Zq"), "half-written").unwrap();
-        std::os::unix::fs::symlink(".ok.txt.Xy12Zq", dir.path().join("peek.txt")).unwrap();
+        link(Path::new(".ok.txt.Xy12Zq"), "peek.txt");
         nix::unistd::mkfifo(&dir.path().join("pipe.txt"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        (dir, outside)
+    }
 
+    #[test]
+    fn safe_read_rejects_what_is_not_an_article_file() {
+        let (dir, _outside) = hostile_folder();
         let folder = SeedFolder::open(dir.path()).unwrap();
         assert!(
             matches!(folder.read("ok.txt", 10), SeedRead::Read { ref bytes, .. } if bytes == b"Title")
@@ -798,19 +803,7 @@ mod tests {
     /// anything) comes to what a read with a look comes to, and a fresh one waits.
     #[test]
     fn a_listed_file_read_without_a_look_is_refused_as_any_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
-        std::fs::write(dir.path().join("big.txt"), "x".repeat(100)).unwrap();
-        std::fs::write(dir.path().join("ok.txt"), "Title").unwrap();
-        let link = |target: &Path, name: &str| {
-            std::os::unix::fs::symlink(target, dir.path().join(name)).unwrap()
-        };
-        link(&outside.path().join("secret.txt"), "out.txt");
-        link(&dir.path().join("ok.txt"), "in.txt");
-        std::fs::write(dir.path().join(".ok.txt.Xy12Zq"), "half-written").unwrap();
-        link(Path::new(".ok.txt.Xy12Zq"), "peek.txt");
-        nix::unistd::mkfifo(&dir.path().join("pipe.txt"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let (dir, _outside) = hostile_folder();
         std::fs::create_dir(dir.path().join("folder.txt")).unwrap();
 
         let folder = SeedFolder::open(dir.path()).unwrap();
