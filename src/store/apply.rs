@@ -36,9 +36,13 @@ impl Store {
     /// the WAL is not cut back when it starts over (see
     /// [`checkpoint::BULK_WAL_SIZE_LIMIT`]); after, it is at its next start.
     pub fn bulk_writer(&mut self, files: usize) -> Result<Writer<'_>, StoreError> {
-        self.conn
-            .pragma_update(None, "journal_size_limit", checkpoint::BULK_WAL_SIZE_LIMIT)?;
-        Ok(self.writer_for(Some(files)))
+        let mut writer = self.writer_for(Some(files));
+        let limit = checkpoint::BULK_WAL_SIZE_LIMIT;
+        writer
+            .conn
+            .pragma_update(None, "journal_size_limit", limit)?;
+        writer.wal_limit_raised = true;
+        Ok(writer)
     }
 
     fn writer_for(&mut self, bulk: Option<usize>) -> Writer<'_> {
@@ -46,7 +50,7 @@ impl Store {
             conn: &self.conn,
             open: false,
             known: Known::Anything,
-            bulk_writer: bulk.is_some(),
+            wal_limit_raised: false,
             bulk,
         }
     }
@@ -59,8 +63,8 @@ pub struct Writer<'s> {
     known: Known,
     /// For a bulk writer, the size of the bulk until `known` is loaded.
     bulk: Option<usize>,
-    /// A bulk writer sets the WAL's size limit back when it is dropped.
-    bulk_writer: bool,
+    /// Whether this writer raised the WAL's size limit, to set back when it is dropped.
+    wal_limit_raised: bool,
 }
 
 impl Writer<'_> {
@@ -133,7 +137,7 @@ impl Drop for Writer<'_> {
                 tracing::warn!(%error, "cannot roll back an unfinished write");
             }
         }
-        if self.bulk_writer {
+        if self.wal_limit_raised {
             let limit = checkpoint::WAL_SIZE_LIMIT;
             if let Err(error) = self.conn.pragma_update(None, "journal_size_limit", limit) {
                 tracing::warn!(%error, "cannot set the WAL's size limit back after a bulk");

@@ -242,12 +242,21 @@ mod tests {
 mod upgrade_tests {
     use super::*;
 
+    /// An in-memory database brought to schema `version` only, as an older seedfeed left it.
+    fn at_version(version: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64)
+            .unwrap();
+        conn
+    }
+
     /// A database of schema 1 with entries gets publication numbers in date order.
     #[test]
     fn version_2_numbers_existing_entries_by_date() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(MIGRATIONS[0]).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
+        let mut conn = at_version(1);
         for (key, published) in [("late", 30), ("early", 10), ("middle", 20)] {
             conn.execute(
                 "INSERT INTO entries (key, id, title, summary, content_html, related, content_hash, published, updated) \
@@ -270,11 +279,7 @@ mod upgrade_tests {
     /// Version 4 keeps every entry, its number and its hash (now bytes), and every file.
     #[test]
     fn version_4_keeps_entries_numbers_hashes_and_files() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..3] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 3).unwrap();
+        let mut conn = at_version(3);
         let hex = "ab".repeat(32);
         for (seq, key, hash) in [(7, "a", hex.as_str()), (9, "b", "not hex")] {
             conn.execute(
@@ -318,11 +323,7 @@ mod upgrade_tests {
     /// Version 6 keeps every file, and still refuses a status that is none of the three.
     #[test]
     fn version_6_keeps_files_and_checks_their_status() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..5] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 5).unwrap();
+        let mut conn = at_version(5);
         let insert = "INSERT INTO files (path, key, size, mtime_ns, content_hash, status, \
                       reject_code, detail, since) VALUES (?1, ?2, 1, 2, NULL, ?3, ?4, ?5, 3)";
         let rows = [
