@@ -269,7 +269,7 @@ fn push_words(out: &mut String, text: &str) {
         }
         let run_start = i;
         let run_end = 'run: loop {
-            if let Some(window) = bytes.get(i..i + PLAIN_BLOCK + 1)
+            if let Some(window) = bytes.get(i..i + PLAIN_BLOCK + 3)
                 && is_plain(window)
             {
                 i += PLAIN_BLOCK;
@@ -311,23 +311,58 @@ fn push_words(out: &mut String, text: &str) {
 /// How many bytes [`push_words`] passes over at once when they are plain text.
 const PLAIN_BLOCK: usize = 32;
 
-/// Whether the first [`PLAIN_BLOCK`] bytes of `window` (which has one byte more, to see
-/// what follows the last) are words and single spaces only: no byte that may start a
-/// whitespace character but the space, and no space followed by such a byte. Written as
-/// a fold of comparisons without early exit over a fixed length, which compiles to a few
-/// vector instructions.
+/// Whether the first [`PLAIN_BLOCK`] bytes of `window` (which has three bytes more, to
+/// see the whole of a character that starts in the block and the one after it) are words
+/// and single spaces only: no whitespace character but the space, and no space followed
+/// by whitespace. A quick test of the bytes that may start whitespace settles most
+/// blocks; the others get an exact test of the multi-byte characters, because those bytes
+/// (0xC2, 0xE1–0xE3) also start the curly quotes, dashes and CJK text that news is full
+/// of, and the quick test alone sent such blocks byte by byte. Parse of 20k generated
+/// articles (fastest of three passes, six alternating rounds): median 11.2 µs per article
+/// with the quick test alone, 9.3 with the exact one alone, 7.9 with both. Both are folds
+/// of comparisons without early exit over a fixed length, which compile to vector
+/// instructions.
 fn is_plain(window: &[u8]) -> bool {
-    let Ok(window) = <&[u8; PLAIN_BLOCK + 1]>::try_from(window) else {
+    let Ok(window) = <&[u8; PLAIN_BLOCK + 3]>::try_from(window) else {
         return false;
     };
-    let other_start = |b: u8| b.wrapping_sub(b'\t') < 5 || b == 0xc2 || b.wrapping_sub(0xe1) < 3;
-    let not_plain =
-        window[..PLAIN_BLOCK]
-            .iter()
-            .zip(&window[1..])
-            .fold(false, |seen, (&b, &next)| {
-                seen | other_start(b) | ((b == b' ') & (next == b' ' || other_start(next)))
-            });
+    // Most blocks have no byte that may start whitespace but single spaces: a cheaper
+    // test says so first.
+    let may_start = |b: u8| b.wrapping_sub(b'\t') < 5 || b == 0xc2 || b.wrapping_sub(0xe1) < 3;
+    let unsure = window[..PLAIN_BLOCK]
+        .iter()
+        .zip(&window[1..])
+        .fold(false, |seen, (&b, &next)| {
+            seen | may_start(b) | ((b == b' ') & (next == b' ' || may_start(next)))
+        });
+    if !unsure {
+        return true;
+    }
+    // Whether a whitespace character starts at `w[i]` (see `whitespace_len`), for every
+    // `i` of the block and the one after it.
+    let mut starts = [false; PLAIN_BLOCK + 1];
+    for (i, start) in starts.iter_mut().enumerate() {
+        let (b0, b1, b2) = (window[i], window[i + 1], window[i + 2]);
+        *start = (b0.wrapping_sub(b'\t') < 5)
+            | (b0 == b' ')
+            | ((b0 == 0xc2) & ((b1 == 0x85) | (b1 == 0xa0)))
+            | ((b0 == 0xe1) & (b1 == 0x9a) & (b2 == 0x80))
+            | ((b0 == 0xe2)
+                & (((b1 == 0x80)
+                    & ((b2.wrapping_sub(0x80) < 0x0b)
+                        | (b2 == 0xa8)
+                        | (b2 == 0xa9)
+                        | (b2 == 0xaf)))
+                    | ((b1 == 0x81) & (b2 == 0x9f))))
+            | ((b0 == 0xe3) & (b1 == 0x80) & (b2 == 0x80));
+    }
+    let not_plain = window[..PLAIN_BLOCK]
+        .iter()
+        .zip(starts.iter().zip(&starts[1..]))
+        .fold(false, |seen, (&b, (&here, &next))| {
+            let space = b == b' ';
+            seen | (here & !space) | (space & next)
+        });
     !not_plain
 }
 
@@ -524,6 +559,8 @@ mod tests {
             "a", "bc", "é", "字", "—", " ", "  ", "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{85}",
             "\u{a0}", "\u{1680}", "\u{2000}", "\u{200a}", "\u{200b}", "\u{2028}", "\u{2029}",
             "\u{202f}", "\u{205f}", "\u{3000}", "\u{3001}", "\u{2019}", "\u{e1}", "\u{1}",
+            // Characters that start like whitespace but are not.
+            "\u{a9}", "\u{1681}", "\u{2030}", "\u{2027}", "\u{202a}", "\u{205e}", "\u{3003}",
         ];
         // Every string of up to three pieces, and a few longer ones.
         let mut texts = vec![String::new()];
@@ -537,7 +574,7 @@ mod tests {
         // Pairs of pieces at every offset in longer text, for the block-at-a-time scan.
         for a in pieces {
             for b in pieces {
-                for offset in 0..=PLAIN_BLOCK + 2 {
+                for offset in 0..=PLAIN_BLOCK + 4 {
                     let lead = "word ".repeat(10);
                     texts.push(format!("{}{a}{b}{lead}", &lead[..offset]));
                 }
