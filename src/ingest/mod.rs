@@ -161,7 +161,7 @@ impl Ingest {
         for file in on_disk {
             let stored = known.remove(&file.path);
             if !file.looked {
-                self.settler.touch_listed(file.path, now);
+                self.settler.touch_listed(file.path);
                 changed += 1;
             } else if stored != Some(file.stamp) {
                 self.settler.touch_scanned(file.path, file.look, now);
