@@ -65,16 +65,31 @@ struct Block<'a> {
 impl<'a> Block<'a> {
     /// The block's lines, trimmed (none is blank).
     fn lines(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.text.split('\n').map(str::trim)
+        split_lines(self.text).map(str::trim)
     }
 
     fn is_one_line(&self) -> bool {
-        !self.text.contains('\n')
+        memchr::memchr(b'\n', self.text.as_bytes()).is_none()
     }
 
     fn joined(&self) -> String {
         join_words(self.text)
     }
+}
+
+/// `text.split('\n')`, with the memchr crate's vectorized search for the line ends: the
+/// standard library's, a word at a time, was a tenth of the time of a parse.
+fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(Some)
+        .chain([None])
+        .map(move |end| {
+            let end = end.unwrap_or(text.len());
+            let line = &text[start..end];
+            start = end + 1;
+            line
+        })
 }
 
 fn split_blocks(text: &str) -> Vec<Block<'_>> {
@@ -83,7 +98,7 @@ fn split_blocks(text: &str) -> Vec<Block<'_>> {
     // The block being read: its gap before, and the span of its text so far.
     let mut current: Option<(usize, usize, usize)> = None;
     let mut line_start = 0;
-    for line in text.split('\n') {
+    for line in split_lines(text) {
         let start = line_start;
         line_start += line.len() + 1;
         let trimmed = line.trim_start();
@@ -590,6 +605,24 @@ mod tests {
                 words => format!("x {words}"),
             };
             assert_eq!(appended, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn lines_are_split_as_str_split_splits_them() {
+        for text in [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "\na",
+            "a\nb",
+            "a\n\n b \n",
+            "é\n字\n",
+        ] {
+            let expected: Vec<&str> = text.split('\n').collect();
+            assert_eq!(split_lines(text).collect::<Vec<_>>(), expected, "{text:?}");
         }
     }
 
