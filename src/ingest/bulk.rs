@@ -24,12 +24,12 @@ const AHEAD: usize = 32;
 /// How much lower the readers' priority is than the writer's (a nice increment). Two
 /// readers and the writer share two cores, and the writer, the one stage that cannot be
 /// split, waited for a core for about a third of its time; the readers, far enough
-/// ahead, can wait instead. Cold ingest of 100k articles, four alternating runs each:
-/// median 3.74 s at +5 and 3.75 s at +15, against 4.00 s at the writer's priority, the
-/// lower priority faster in every round; in a second set, 3.85 s at +5 against 4.13 s,
-/// faster in three rounds of four. (In an earlier build, whose writer had more to do per
-/// article, +5, +10 and +19 made no difference beyond the noise.)
-const READER_NICE: i32 = 5;
+/// ahead, can wait instead. Cold ingest of 100k articles, four alternating runs each,
+/// once the readers' parse had become cheaper: median 3.56 s at +15 against 3.67 s at
+/// +5, and in a second set 3.29 s at +15, 3.38 s at +19, 3.44 s at +5; +15 was faster
+/// than +5 in all eight pairs. (Before, +5 and +15 had been alike, both faster than no
+/// increment: 3.74 s and 3.75 s against 4.00 s.)
+const READER_NICE: i32 = 15;
 
 /// Reads every path of `settled` on reader threads (see [`read_changes`] for `settle`)
 /// and passes what was read to `apply` a chunk at a time, in the order of `settled`,
