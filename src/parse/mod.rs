@@ -353,23 +353,10 @@ fn is_plain(window: &[u8]) -> bool {
     if !unsure {
         return true;
     }
-    // Whether a whitespace character starts at `w[i]` (see `whitespace_len`), for every
-    // `i` of the block and the one after it.
+    // Whether a whitespace character starts at each byte of the block and the one after.
     let mut starts = [false; PLAIN_BLOCK + 1];
     for (i, start) in starts.iter_mut().enumerate() {
-        let (b0, b1, b2) = (window[i], window[i + 1], window[i + 2]);
-        *start = (b0.wrapping_sub(b'\t') < 5)
-            | (b0 == b' ')
-            | ((b0 == 0xc2) & ((b1 == 0x85) | (b1 == 0xa0)))
-            | ((b0 == 0xe1) & (b1 == 0x9a) & (b2 == 0x80))
-            | ((b0 == 0xe2)
-                & (((b1 == 0x80)
-                    & ((b2.wrapping_sub(0x80) < 0x0b)
-                        | (b2 == 0xa8)
-                        | (b2 == 0xa9)
-                        | (b2 == 0xaf)))
-                    | ((b1 == 0x81) & (b2 == 0x9f))))
-            | ((b0 == 0xe3) & (b1 == 0x80) & (b2 == 0x80));
+        *start = starts_whitespace(window[i], window[i + 1], window[i + 2]);
     }
     let not_plain = window[..PLAIN_BLOCK]
         .iter()
@@ -379,6 +366,22 @@ fn is_plain(window: &[u8]) -> bool {
             seen | (here & !space) | (space & next)
         });
     !not_plain
+}
+
+/// Whether the bytes `b0 b1 b2` (UTF-8, `b1` and `b2` whatever follows) start a
+/// whitespace character: [`whitespace_len`]'s answer, written as comparisons only so that
+/// [`is_plain`] tests a whole block at once.
+#[inline(always)]
+fn starts_whitespace(b0: u8, b1: u8, b2: u8) -> bool {
+    (b0.wrapping_sub(b'\t') < 5)
+        | (b0 == b' ')
+        | ((b0 == 0xc2) & ((b1 == 0x85) | (b1 == 0xa0)))
+        | ((b0 == 0xe1) & (b1 == 0x9a) & (b2 == 0x80))
+        | ((b0 == 0xe2)
+            & (((b1 == 0x80)
+                & ((b2.wrapping_sub(0x80) < 0x0b) | (b2 == 0xa8) | (b2 == 0xa9) | (b2 == 0xaf)))
+                | ((b1 == 0x81) & (b2 == 0x9f))))
+        | ((b0 == 0xe3) & (b1 == 0x80) & (b2 == 0x80))
 }
 
 /// The bytes a whitespace character can start with: ASCII whitespace, and the first
@@ -623,6 +626,18 @@ mod tests {
         ] {
             let expected: Vec<&str> = text.split('\n').collect();
             assert_eq!(split_lines(text).collect::<Vec<_>>(), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn starts_whitespace_agrees_with_whitespace_len() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            for next in ["", "a", "\u{80}", " "] {
+                let text = format!("{c}{next}xx");
+                let b = text.as_bytes();
+                let expected = whitespace_len(b, 0) > 0;
+                assert_eq!(starts_whitespace(b[0], b[1], b[2]), expected, "{text:?}");
+            }
         }
     }
 
