@@ -13,9 +13,10 @@ use std::time::Duration;
 use chrono::DateTime;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use seedfeed::model::EntryKey;
+use seedfeed::model::FileStamp;
 use seedfeed::normalize::{id_namespace, normalize};
 use seedfeed::parse::parse_article;
-use seedfeed::store::{FileChange, FileStamp, Store};
+use seedfeed::store::{FileChange, Store};
 
 /// Articles per run; per hand-over to the writer and per commit, as the ingest's bulk
 /// path writes them.

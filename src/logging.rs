@@ -41,6 +41,18 @@ pub fn init(level: &str) -> LogLevel {
     LogLevel(handle)
 }
 
+/// An error and its causes on one line, for a log field.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
 /// Whether stderr is the stream systemd connected to journald: `JOURNAL_STREAM` names
 /// its device and inode (systemd.exec(5)). Compared, not just checked for presence, so
 /// that a program started from a service with its stderr redirected keeps timestamps.

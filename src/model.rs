@@ -132,6 +132,27 @@ pub struct Entry {
     pub updated: DateTime<Utc>,
 }
 
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+impl FileStamp {
+    /// No `stat` to go by: a file not looked at, gone, or that could not be looked at.
+    pub const UNKNOWN: Self = Self {
+        size: 0,
+        mtime_ns: 0,
+    };
+
+    /// The mtime in unix milliseconds: the resolution of every stored date. Whole
+    /// seconds would give every file of one `cp` or `git clone` the same date.
+    pub fn mtime_ms(&self) -> i64 {
+        self.mtime_ns.div_euclid(1_000_000)
+    }
+}
+
 /// An entry whose file went away: RFC 6721 keeps announcing the deletion for a while.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tombstone {
@@ -190,39 +211,28 @@ impl RejectReason {
 /// Why a file or folder whose name is not UTF-8 is not read.
 pub const BAD_NAME_REASON: &str = "the name is not valid UTF-8, so it cannot be a key, a URL or a path in the database; rename it";
 
-/// The state of ingest at one snapshot, for `/status` and `/metrics`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Status {
-    /// Entries in the feeds now.
-    pub entries: u64,
-    pub files: FileCounts,
-    /// Files set aside, oldest first (at most [`Status::MAX_REJECTS`]; `files.rejected`
-    /// has the count).
-    pub rejects: Vec<RejectedFile>,
-    /// Files not published because another file has the same content, oldest first (at
-    /// most [`Status::MAX_REJECTS`]; `files.duplicates` has the count).
-    pub duplicates: Vec<DuplicateFile>,
-    /// When the last batch of file changes was stored.
-    pub last_ingest: Option<DateTime<Utc>>,
-    /// When this snapshot was rendered.
-    pub rendered_at: DateTime<Utc>,
-    /// Changes since the daemon started.
-    pub totals: IngestTotals,
-    /// How long each publication (render and compression) took, in seconds.
-    pub render_seconds: Histogram,
+/// A subscriber's `hub.secret`: used to sign its deliveries, never shown (its `Debug`
+/// hides it, and nothing logs it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
-impl Status {
-    pub const MAX_REJECTS: usize = 1000;
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(hidden)")
+    }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct FileCounts {
-    pub published: u64,
-    pub duplicates: u64,
-    pub rejected: u64,
-}
-
+/// A file set aside, and why, as the store lists it for `/status` and `seedfeed check`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedFile {
     pub path: String,
@@ -237,47 +247,4 @@ pub struct DuplicateFile {
     /// The path of the file that publishes the same content.
     pub duplicate_of: String,
     pub since: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct IngestTotals {
-    pub published: u64,
-    pub updated: u64,
-    pub removed: u64,
-    pub duplicates: u64,
-    pub rejected: u64,
-}
-
-/// A cumulative histogram with fixed bucket bounds, as Prometheus wants one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Histogram {
-    /// Upper bounds (seconds) and how many observations were at or below each.
-    pub buckets: Vec<(f64, u64)>,
-    pub sum: f64,
-    pub count: u64,
-}
-
-impl Default for Histogram {
-    fn default() -> Self {
-        const BOUNDS: [f64; 11] = [
-            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-        ];
-        Self {
-            buckets: BOUNDS.iter().map(|b| (*b, 0)).collect(),
-            sum: 0.0,
-            count: 0,
-        }
-    }
-}
-
-impl Histogram {
-    pub fn observe(&mut self, value: f64) {
-        for (bound, count) in &mut self.buckets {
-            if value <= *bound {
-                *count += 1;
-            }
-        }
-        self.sum += value;
-        self.count += 1;
-    }
 }

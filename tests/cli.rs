@@ -713,7 +713,7 @@ fn check_says_since_when_a_file_has_been_set_aside() {
             &[seedfeed::store::FileChange::Rejected {
                 path: "empty.txt".into(),
                 key: seedfeed::model::EntryKey::new("empty"),
-                stamp: seedfeed::store::FileStamp {
+                stamp: seedfeed::model::FileStamp {
                     size: 0,
                     mtime_ns: 0,
                 },

@@ -4,9 +4,10 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use chrono::{DateTime, Duration, Utc};
+use seedfeed::model::FileStamp;
 use seedfeed::model::{Article, EntryDraft, EntryKey, RejectReason};
 use seedfeed::normalize::{id_namespace, normalize};
-use seedfeed::store::{FileChange, FileStamp, Store};
+use seedfeed::store::{FileChange, Store};
 use tempfile::TempDir;
 
 fn draft(key: &str, title: &str) -> EntryDraft {

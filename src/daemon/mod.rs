@@ -21,12 +21,10 @@ use url::Url;
 
 use crate::config::{Config, base_str, base_url_for};
 use crate::http::{AppState, Workers};
-use crate::ingest::{
-    ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings, Publisher, error_chain,
-};
-use crate::model::Status;
+use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
+use crate::logging::error_chain;
 use crate::normalize::id_namespace;
-use crate::pages::Pages;
+use crate::publish::{Pages, Publisher, Status};
 use crate::render::{Renderer, Site, Snapshot};
 use crate::store::Store;
 use crate::watch::{FolderWatcher, SeedFolder};

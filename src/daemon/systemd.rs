@@ -13,8 +13,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::time::Duration;
 
-use crate::ingest::error_chain;
-use crate::model::Status;
+use crate::logging::error_chain;
+use crate::publish::Status;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SystemdError {

@@ -24,12 +24,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use crate::model::Status;
-use crate::pages::Pages;
-use crate::render::{BROWSER_VIEW_TYPE, Caching, Document, Snapshot};
-
-/// The current snapshot, replaced by the ingest driver after each change.
-pub type Snapshots = watch::Receiver<Arc<Snapshot>>;
+use crate::publish::{Pages, Snapshots, Status};
+use crate::render::{BROWSER_VIEW_TYPE, Caching, Document};
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -147,7 +143,7 @@ fn document(state: &AppState, parts: &Parts) -> Response {
             }
             Ok(None) => return HttpError::NotFound.into_response(),
             Err(error) => {
-                tracing::error!(path = %path, error = %crate::ingest::error_chain(&error), "cannot read a page from the database");
+                tracing::error!(path = %path, error = %crate::logging::error_chain(&error), "cannot read a page from the database");
                 return HttpError::Unavailable.into_response();
             }
         },

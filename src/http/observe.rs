@@ -14,7 +14,8 @@ use serde::Serialize;
 use super::AppState;
 use super::metrics::Route;
 use super::negotiate::Coding;
-use crate::model::{DuplicateFile, FileCounts, IngestTotals, RejectedFile};
+use crate::model::{DuplicateFile, RejectedFile};
+use crate::publish::status::{FileCounts, IngestTotals};
 
 #[derive(Serialize)]
 struct StatusBody<'a> {

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Duration;
 
-use super::{ArticleReader, IngestError, ReadChunk, read_changes};
+use super::IngestError;
+use super::reader::{ArticleReader, ReadChunk, read_changes};
 use crate::watch::Settled;
 
 /// Paths a reader takes at a time: small enough that the writer's next batch is never

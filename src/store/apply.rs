@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::known::Known;
-use super::{ApplyOutcome, FileChange, FileStamp, Store, StoreError, checkpoint};
-use crate::model::{EntryDraft, EntryKey, RejectReason};
+use super::{ApplyOutcome, FileChange, Store, StoreError, checkpoint};
+use crate::model::{EntryDraft, EntryKey, FileStamp, RejectReason};
 
 impl Store {
     /// Applies a batch of settled file changes in one transaction.

@@ -9,6 +9,8 @@ mod apply;
 pub use apply::Writer;
 mod checkpoint;
 mod known;
+mod outbox;
+pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
 mod read;
 mod schema;
 
@@ -18,8 +20,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
-pub use crate::model::{ArchivePage, Tombstone};
-use crate::model::{EntryDraft, EntryKey, RejectReason};
+use crate::model::{EntryDraft, EntryKey, FileStamp, RejectReason};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,27 +41,6 @@ pub enum StoreError {
     NotWal { mode: String },
     #[error("cannot start the database's checkpoint thread")]
     Thread { source: std::io::Error },
-}
-
-/// What identifies one version of a file without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStamp {
-    pub size: u64,
-    pub mtime_ns: i64,
-}
-
-impl FileStamp {
-    /// No `stat` to go by: a file not looked at, gone, or that could not be looked at.
-    pub const UNKNOWN: Self = Self {
-        size: 0,
-        mtime_ns: 0,
-    };
-
-    /// The mtime in unix milliseconds: the resolution of every stored date. Whole
-    /// seconds would give every file of one `cp` or `git clone` the same date.
-    pub fn mtime_ms(&self) -> i64 {
-        self.mtime_ns.div_euclid(1_000_000)
-    }
 }
 
 /// One settled change of one file in the seeds folder. `path` is relative to the folder.
@@ -111,6 +91,17 @@ impl ApplyOutcome {
     /// Entries whose pages need rendering.
     pub fn changed(&self) -> impl Iterator<Item = &EntryKey> {
         self.published.iter().chain(&self.updated)
+    }
+
+    /// Adds what a later part of the same batch did.
+    pub fn merge(&mut self, part: ApplyOutcome) {
+        self.categories.extend(part.categories);
+        self.published.extend(part.published);
+        self.updated.extend(part.updated);
+        self.removed.extend(part.removed);
+        self.duplicates.extend(part.duplicates);
+        self.requeue.extend(part.requeue);
+        self.rejected += part.rejected;
     }
 }
 

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
-use super::{ArchivePage, Counts, FileStamp, Store, StoreError, Tombstone};
+use super::{Counts, Store, StoreError};
 use crate::model::{
-    Category, ContentHash, DuplicateFile, Entry, EntryDraft, EntryId, EntryKey, RejectedFile,
+    ArchivePage, Category, ContentHash, DuplicateFile, Entry, EntryDraft, EntryId, EntryKey,
+    FileStamp, RejectedFile, Tombstone,
 };
 use crate::normalize::category;
 

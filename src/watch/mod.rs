@@ -19,8 +19,7 @@ use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind, 
 
 use self::inotify::InotifyWatcher;
 
-use crate::model::{EntryKey, RejectReason};
-use crate::store::FileStamp;
+use crate::model::{EntryKey, FileStamp, RejectReason};
 
 /// The extension of article files (compared without regard to case).
 const SEED_EXTENSION: &str = "txt";

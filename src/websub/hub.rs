@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 use url::Url;
 
 use super::callback::{CallbackError, Policy, RateLimit, host_of};
-use super::{Intent, Leases, Mode, Secret};
+use super::{Intent, Leases, Mode};
+use crate::model::Secret;
 
 /// Form bodies larger than this are refused (413): a request is four short fields.
 pub const MAX_FORM_BYTES: usize = 16 * 1024;

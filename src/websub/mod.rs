@@ -9,21 +9,19 @@
 //!   secret.
 //!
 //! The service task watches the snapshots the ingest driver publishes; it never holds
-//! up ingest or serving. Changes become rows of the outbox (`outbox`) in the same
+//! up ingest or serving. Changes become rows of the outbox (`store::Outbox`) in the same
 //! transaction that records the versions announced, and rows leave it only once sent, or
 //! given up after `retry_seconds`: a restart loses no subscription and no pending push.
 //! Requests being verified when the daemon stops are lost; their subscribers retry.
 
 mod callback;
 mod hub;
-mod outbox;
 mod sender;
 mod service;
 
 pub use hub::{Hub, MAX_FORM_BYTES};
 pub use service::{WebSub, start};
 
-use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -32,6 +30,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::config::WebSubConfig;
+use crate::model::Secret;
 
 /// Where the built-in hub answers.
 pub const HUB_PATH: &str = "/hub";
@@ -43,27 +42,6 @@ pub fn hub_urls(config: &WebSubConfig, base: &str) -> Vec<String> {
     own.into_iter()
         .chain(config.hubs.iter().map(|url| url.as_str().to_owned()))
         .collect()
-}
-
-/// A subscriber's `hub.secret`: used to sign its deliveries, never shown (its `Debug`
-/// hides it, and nothing logs it).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(secret: String) -> Self {
-        Self(secret)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(hidden)")
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,9 +16,10 @@ use sha2::Sha256;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
+use super::Mode;
 use super::callback::{CheckedResolver, Policy, host_of};
-use super::{Mode, Secret};
 use crate::config::WebSubConfig;
+use crate::model::Secret;
 
 /// Requests in flight to one host at most.
 const PER_HOST: usize = 2;

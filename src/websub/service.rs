@@ -16,11 +16,11 @@ use url::Url;
 
 use super::callback::Policy;
 use super::hub::Hub;
-use super::outbox::{Job, JobKind, Outbox, OutboxError};
 use super::sender::{Failure, Sender};
 use super::{Counters, Intent, Leases, Mode};
 use crate::config::WebSubConfig;
-use crate::http::Snapshots;
+use crate::publish::Snapshots;
+use crate::store::{Outbox, OutboxError, PushJob, PushKind};
 
 /// How often expired subscriptions are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -34,7 +34,7 @@ const DUE_AT_ONCE: usize = 256;
 /// Subscription requests waiting to be verified; over it, `/hub` answers 503.
 const MAX_WAITING_INTENTS: usize = 1024;
 
-type JobKey = (JobKind, String, String);
+type JobKey = (PushKind, String, String);
 
 /// How soon after sends finish the counts in `/status` follow.
 const COUNTS_EVERY: Duration = Duration::from_secs(1);
@@ -351,17 +351,17 @@ fn backoff(failed: u32) -> Duration {
 }
 
 /// Sends one row and records the outcome.
-async fn send(shared: Arc<Shared>, job: Job) -> Done {
+async fn send(shared: Arc<Shared>, job: PushJob) -> Done {
     let result = match job.kind {
-        JobKind::Deliver => deliver(&shared, &job).await,
-        JobKind::Ping => match Url::parse(&job.target) {
+        PushKind::Deliver => deliver(&shared, &job).await,
+        PushKind::Ping => match Url::parse(&job.target) {
             Ok(hub) => shared.sender.ping(&hub, &job.topic).await.map(|()| true),
             Err(e) => Err(Failure::Refused(format!("not a URL ({e})"))),
         },
     };
     let what = match job.kind {
-        JobKind::Deliver => "delivery",
-        JobKind::Ping => "publish ping",
+        PushKind::Deliver => "delivery",
+        PushKind::Ping => "publish ping",
     };
     let recorded = match result {
         Ok(sent) => {
@@ -393,7 +393,7 @@ async fn send(shared: Arc<Shared>, job: Job) -> Done {
 /// since the change (or when trying again cannot help), the row is dropped.
 async fn retry_or_drop(
     shared: &Arc<Shared>,
-    job: Job,
+    job: PushJob,
     what: &'static str,
     failure: &Failure,
 ) -> anyhow::Result<()> {
@@ -417,7 +417,7 @@ async fn retry_or_drop(
 
 /// Sends a topic's current document to a subscriber. A row whose subscription or topic
 /// is gone is done without a request: `Ok(false)`.
-async fn deliver(shared: &Arc<Shared>, job: &Job) -> Result<bool, Failure> {
+async fn deliver(shared: &Arc<Shared>, job: &PushJob) -> Result<bool, Failure> {
     let document = shared
         .feed_path(&job.topic)
         .and_then(|path| shared.snapshots.borrow().get(path).cloned());

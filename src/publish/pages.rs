@@ -258,7 +258,7 @@ mod tests {
         let parsed = parse_article(text.as_bytes()).unwrap();
         FileChange::Article {
             path: format!("{key}.txt"),
-            stamp: crate::store::FileStamp {
+            stamp: crate::model::FileStamp {
                 size: text.len() as u64,
                 mtime_ns: 1_700_000_000_000_000_000,
             },

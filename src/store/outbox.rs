@@ -1,6 +1,6 @@
-//! WebSub's share of the database (the tables are created by the store's migration 5):
-//! the hub's verified subscriptions, the deliveries and pings still to send, and the
-//! version of each feed last announced.
+//! The push outbox, WebSub's share of the database (its tables come with migration 5):
+//! the built-in hub's verified subscriptions, the deliveries and pings still to send, and
+//! the version of each feed last announced. `crate::websub` sends what is here.
 //!
 //! A feed change and the deliveries it calls for are written in one transaction, and a
 //! delivery leaves the outbox only once its subscriber took it, so a kill at any moment
@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::Secret;
+use crate::model::Secret;
 
 #[derive(Debug, thiserror::Error)]
 #[error("WebSub tables in the database")]
@@ -22,14 +22,14 @@ pub struct OutboxError(#[from] rusqlite::Error);
 
 /// What a pending row sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobKind {
+pub enum PushKind {
     /// The topic's document, to a subscriber of the built-in hub.
     Deliver,
     /// `hub.mode=publish` for the topic, to an external hub.
     Ping,
 }
 
-impl JobKind {
+impl PushKind {
     fn code(self) -> &'static str {
         match self {
             Self::Deliver => "deliver",
@@ -48,8 +48,8 @@ impl JobKind {
 
 /// One pending delivery or ping.
 #[derive(Debug, Clone)]
-pub struct Job {
-    pub kind: JobKind,
+pub struct PushJob {
+    pub kind: PushKind,
     /// The subscriber's callback or the hub's URL.
     pub target: String,
     pub topic: String,
@@ -64,9 +64,9 @@ pub struct Job {
     pub subscription: Option<Subscription>,
 }
 
-impl Job {
+impl PushJob {
     /// The row's identity, for the set of jobs in flight.
-    pub fn key(&self) -> (JobKind, String, String) {
+    pub fn key(&self) -> (PushKind, String, String) {
         (self.kind, self.target.clone(), self.topic.clone())
     }
 }
@@ -237,7 +237,7 @@ impl Outbox {
     }
 
     /// Up to `limit` rows whose time has come, the most overdue first.
-    pub fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Job>, OutboxError> {
+    pub fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<PushJob>, OutboxError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT o.kind, o.target, o.topic, o.attempts, o.first, o.changes, s.secret,
                  s.lease_ends
@@ -247,8 +247,8 @@ impl Outbox {
         )?;
         let rows = statement.query_map(params![ms(now), limit as i64], |row| {
             let lease_ends: Option<i64> = row.get(7)?;
-            Ok(Job {
-                kind: JobKind::of(&row.get::<_, String>(0)?),
+            Ok(PushJob {
+                kind: PushKind::of(&row.get::<_, String>(0)?),
                 target: row.get(1)?,
                 topic: row.get(2)?,
                 attempts: row.get(3)?,
@@ -279,7 +279,7 @@ impl Outbox {
 
     /// The job was sent. Its row goes, unless a change came while it was in flight:
     /// then it stays, due at once, to send that change (and this returns true).
-    pub fn sent(&self, job: &Job, now: DateTime<Utc>) -> Result<bool, OutboxError> {
+    pub fn sent(&self, job: &PushJob, now: DateTime<Utc>) -> Result<bool, OutboxError> {
         let gone = self
             .conn
             .prepare_cached(
@@ -301,7 +301,7 @@ impl Outbox {
     /// The job failed; it is tried again at `retry_at`.
     pub fn retry(
         &self,
-        job: &Job,
+        job: &PushJob,
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> Result<(), OutboxError> {
@@ -321,7 +321,7 @@ impl Outbox {
     }
 
     /// Drops the job's row (given up, or nothing left to send).
-    pub fn drop_job(&self, job: &Job) -> Result<(), OutboxError> {
+    pub fn drop_job(&self, job: &PushJob) -> Result<(), OutboxError> {
         self.conn
             .prepare_cached(
                 "DELETE FROM websub_outbox WHERE kind = ?1 AND target = ?2 AND topic = ?3",

@@ -1,0 +1,171 @@
+//! One step of settling: the paths that settled are read, applied to the store in one
+//! transaction (or, for a bulk, in a stream of chunks committed every few thousand), and
+//! what changed is published. A file still being written goes back to settle.
+
+use std::collections::HashSet;
+use std::time::{Instant, SystemTime};
+
+use chrono::Utc;
+
+use super::reader::{ReadChunk, read_changes};
+use super::{Ingest, IngestError, bulk};
+use crate::model::EntryKey;
+use crate::store::{ApplyOutcome, FileChange};
+use crate::watch::{Settled, path_key};
+
+/// A batch that changes more entries than this logs them in one line (each at debug).
+const BULK_LOG: usize = 20;
+
+/// More settled files than this are a bulk: read on threads, with progress lines.
+const BULK: usize = 500;
+
+/// A bulk is committed every this many files (and at its end), in one transaction that
+/// stays open while the readers go on. Each commit rewrites every index page it touched,
+/// and a content hash lands anywhere in its index, so fewer, bigger commits write far
+/// fewer bytes. A smaller bulk still commits in four steps at least: a crash loses no
+/// more than a quarter of it.
+const COMMIT_EVERY: usize = 4096;
+
+/// What storing a batch came to: the committed outcome, and the paths listed without a
+/// look that turned out to be still changing.
+struct Stored {
+    outcome: ApplyOutcome,
+    changing: Vec<String>,
+}
+
+impl Ingest {
+    /// Reads, stores and publishes every path that has settled.
+    pub(super) fn process_settled(&mut self) -> Result<(), IngestError> {
+        let settled = self.settler.poll(
+            self.settings.reader.folder.root(),
+            Instant::now(),
+            SystemTime::now(),
+        );
+        let settled = self.hold_back_moves(settled);
+        if settled.is_empty() {
+            return Ok(());
+        }
+        let Stored {
+            mut outcome,
+            changing,
+        } = self.store_settled(&settled)?;
+        let now = Instant::now();
+        for path in std::mem::take(&mut outcome.requeue)
+            .into_iter()
+            .chain(changing)
+        {
+            self.settler.touch(path, now);
+        }
+        if outcome.feeds_changed() {
+            self.publisher.publish(&mut self.store, &outcome)?;
+        }
+        Ok(self.publisher.record(&self.store, &outcome)?)
+    }
+
+    /// Reads the settled paths and applies what they say, committing as it goes.
+    fn store_settled(&mut self, settled: &[Settled]) -> Result<Stored, IngestError> {
+        let total = settled.len();
+        let mut stored = Stored {
+            outcome: ApplyOutcome::default(),
+            changing: Vec::new(),
+        };
+        let mut uncommitted = ApplyOutcome::default();
+        let reader = &self.settings.reader;
+        let heartbeat = &self.settings.heartbeat;
+        let mut writer = if total > BULK {
+            self.store.bulk_writer(total)?
+        } else {
+            self.store.writer()
+        };
+        let mut apply = |done: usize, chunk: ReadChunk, commit: bool| {
+            let changes = chunk.changes;
+            stored.changing.extend(chunk.changing);
+            let part = writer.apply(&changes, Utc::now())?;
+            heartbeat.beat();
+            log_set_aside(&part, &changes);
+            uncommitted.merge(part);
+            if commit {
+                writer.commit()?;
+                log_entries(&uncommitted);
+                stored.outcome.merge(std::mem::take(&mut uncommitted));
+                if total > BULK {
+                    tracing::info!(done, total, "ingest progress");
+                }
+            }
+            Ok::<_, IngestError>(())
+        };
+        let settle = self.settings.settle;
+        if total <= BULK {
+            apply(total, read_changes(reader, settled, settle), true)?;
+        } else {
+            let batch = COMMIT_EVERY.min(total.div_ceil(4));
+            bulk::read_and_apply(reader, settled, settle, batch, apply)?;
+        }
+        Ok(stored)
+    }
+
+    /// A file whose key is still held by a path on its way out (a file or folder renamed
+    /// or moved within the seeds folder: the old path settles as gone only after
+    /// `settle`, the new one may be ready at once) waits for that path, so that the
+    /// key passes from one to the other instead of being refused as a key conflict.
+    fn hold_back_moves(&mut self, settled: Vec<Settled>) -> Vec<Settled> {
+        let leaving: HashSet<EntryKey> = self.settler.missing().filter_map(path_key).collect();
+        if leaving.is_empty() {
+            return settled;
+        }
+        let now = Instant::now();
+        let mut ready = Vec::with_capacity(settled.len());
+        for item in settled {
+            match &item {
+                Settled::Present(path) | Settled::Listed(path)
+                    if path_key(path).is_some_and(|k| leaving.contains(&k)) =>
+                {
+                    self.settler.touch(path.clone(), now);
+                }
+                _ => ready.push(item),
+            }
+        }
+        ready
+    }
+}
+
+/// One log line per event, with fields: what entered, changed or left the feeds (once
+/// committed). Each version of a file is processed once, so each is logged once. A big
+/// batch (a bulk copy, a cold start) logs its entries as one line, and each entry only at
+/// debug level: a hundred thousand lines would say less and cost more.
+fn log_entries(outcome: &ApplyOutcome) {
+    let entries = outcome.published.len() + outcome.updated.len() + outcome.removed.len();
+    if entries > BULK_LOG {
+        tracing::info!(
+            published = outcome.published.len(),
+            updated = outcome.updated.len(),
+            removed = outcome.removed.len(),
+            "entries changed"
+        );
+    }
+    for (what, keys) in [
+        ("entry published", &outcome.published),
+        ("entry updated", &outcome.updated),
+        ("entry removed", &outcome.removed),
+    ] {
+        for key in keys {
+            if entries > BULK_LOG {
+                tracing::debug!(key = %key, "{what}");
+            } else {
+                tracing::info!(key = %key, "{what}");
+            }
+        }
+    }
+}
+
+/// One warning per file set aside, and why.
+fn log_set_aside(outcome: &ApplyOutcome, changes: &[FileChange]) {
+    for (path, original) in &outcome.duplicates {
+        tracing::warn!(path = %path, duplicate_of = %original, "duplicate content; not published twice");
+    }
+    for change in changes {
+        if let FileChange::Rejected { path, reason, .. } = change {
+            tracing::warn!(path = %path, reason = %reason, "file rejected");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! One file of the seeds folder to a store change: a safe read (`watch`), parse and
+//! normalize. Pure but for the read, and used by the daemon, `seedfeed check` and
+//! `seedfeed parse` alike, so that all three see a file the same way.
+
+use std::time::{Duration, SystemTime};
+
+use uuid::Uuid;
+
+use crate::model::EntryKey;
+use crate::normalize::normalize;
+use crate::parse::parse_article;
+use crate::store::FileChange;
+use crate::watch::{SeedFolder, SeedRead, Settled, path_key};
+
+/// Turns one file of a folder into a store change: safe read, parse, normalize.
+#[derive(Debug, Clone)]
+pub struct ArticleReader {
+    pub folder: SeedFolder,
+    pub max_file_bytes: u64,
+    pub namespace: Uuid,
+}
+
+impl ArticleReader {
+    /// Reads one file safely, parses and normalizes it: the change it makes to the store.
+    /// Repairs are logged here, with the path, once per version of the file.
+    pub fn read(&self, path: &str, key: EntryKey) -> FileChange {
+        let read = self.folder.read(path, self.max_file_bytes);
+        self.change_of(path, key, read)
+    }
+
+    /// Like [`Self::read`], for a file listed without a look: `None`, and nothing read,
+    /// when it changed within `settle` before `wall`.
+    fn read_if_still(
+        &self,
+        path: &str,
+        key: EntryKey,
+        settle: Duration,
+        wall: SystemTime,
+    ) -> Option<FileChange> {
+        let read = self
+            .folder
+            .read_if_still(path, self.max_file_bytes, settle, wall)?;
+        Some(self.change_of(path, key, read))
+    }
+
+    /// The change that what was read makes.
+    fn change_of(&self, path: &str, key: EntryKey, read: SeedRead) -> FileChange {
+        let path = path.to_owned();
+        let (bytes, stamp) = match read {
+            SeedRead::Read { bytes, stamp } => (bytes, stamp),
+            SeedRead::Gone => return FileChange::Removed { path },
+            SeedRead::Rejected { stamp, reason } => {
+                return FileChange::Rejected {
+                    path,
+                    key,
+                    stamp,
+                    reason,
+                };
+            }
+        };
+        match parse_article(&bytes) {
+            Ok(parsed) => {
+                for warning in &parsed.warnings {
+                    tracing::warn!(path = %path, %warning, "article repaired");
+                }
+                FileChange::Article {
+                    draft: normalize(key, &parsed.article, &self.namespace),
+                    path,
+                    stamp,
+                }
+            }
+            Err(reason) => FileChange::Rejected {
+                path,
+                key,
+                stamp,
+                reason,
+            },
+        }
+    }
+}
+
+/// Settled paths, read: the changes they make to the store, in their order, and the
+/// paths listed without a look that turned out to be still changing (they settle again).
+#[derive(Debug, Default)]
+pub(super) struct ReadChunk {
+    pub(super) changes: Vec<FileChange>,
+    pub(super) changing: Vec<String>,
+}
+
+impl ReadChunk {
+    /// How many settled paths it answers for.
+    pub(super) fn len(&self) -> usize {
+        self.changes.len() + self.changing.len()
+    }
+}
+
+/// Reads settled paths; a listed one only if it has been still for `settle`.
+pub(super) fn read_changes(
+    reader: &ArticleReader,
+    settled: &[Settled],
+    settle: Duration,
+) -> ReadChunk {
+    let wall = SystemTime::now();
+    let mut chunk = ReadChunk::default();
+    for settled in settled {
+        let (path, listed) = match settled {
+            Settled::Absent(path) => {
+                let removed = FileChange::Removed { path: path.clone() };
+                chunk.changes.push(removed);
+                continue;
+            }
+            Settled::Present(path) => (path, false),
+            Settled::Listed(path) => (path, true),
+        };
+        let Some(key) = path_key(path) else {
+            let removed = FileChange::Removed { path: path.clone() };
+            chunk.changes.push(removed);
+            continue;
+        };
+        if !listed {
+            chunk.changes.push(reader.read(path, key));
+        } else if let Some(change) = reader.read_if_still(path, key, settle, wall) {
+            chunk.changes.push(change);
+        } else {
+            chunk.changing.push(path.clone());
+        }
+    }
+    chunk
+}

@@ -1,0 +1,241 @@
+//! Stored entries to the [`Snapshot`] the HTTP layer serves: which documents a batch of
+//! changes touches, the window of RFC 6721 tombstones, RFC 5005 archive pages frozen as
+//! they fill ([`archives`]), the entry and archive pages read from the store when asked
+//! for ([`Pages`]), and the [`Status`] reported after every batch ([`status`]).
+//!
+//! The [`Publisher`] lives on the ingest thread and is the only writer of the snapshot
+//! and status channels; the HTTP workers and the WebSub task hold their receivers.
+
+mod archives;
+mod pages;
+pub mod status;
+
+pub use pages::Pages;
+pub use status::Status;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::watch;
+
+use crate::model::Tombstone;
+use crate::render::{RenderError, Renderer, Site, Snapshot};
+use crate::store::{ApplyOutcome, Store, StoreError};
+use status::Reporter;
+
+/// The current snapshot, as the HTTP workers and the WebSub task receive it.
+pub type Snapshots = watch::Receiver<Arc<Snapshot>>;
+
+/// The current status, as `/status`, `/metrics` and systemd's `STATUS=` receive it.
+pub type Statuses = watch::Receiver<Arc<Status>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// A feed announces at most this many deletions, the most recent first, so that a mass
+/// deletion cannot make every feed huge.
+const MAX_TOMBSTONES: usize = 1000;
+
+pub struct Publisher {
+    renderer: Renderer,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    reporter: Reporter,
+    tombstone_window: Duration,
+    /// The tombstones of the last snapshot.
+    tombstones: Vec<Tombstone>,
+    /// Entry and archive pages, whose cached copies a change makes stale.
+    pages: Arc<Pages>,
+    /// When the main feeds were last rendered for newly frozen archive pages.
+    archive_render: Instant,
+}
+
+impl Publisher {
+    pub fn new(
+        renderer: Renderer,
+        snapshots: watch::Sender<Arc<Snapshot>>,
+        statuses: watch::Sender<Arc<Status>>,
+        tombstone_days: u32,
+        pages: Arc<Pages>,
+    ) -> Self {
+        Self {
+            renderer,
+            snapshots,
+            reporter: Reporter::new(statuses),
+            tombstone_window: Duration::days(i64::from(tombstone_days)),
+            tombstones: Vec::new(),
+            pages,
+            archive_render: Instant::now(),
+        }
+    }
+
+    /// The names a full scan found that are not UTF-8 (see [`Reporter::set_bad_names`]).
+    pub fn set_bad_names(&mut self, names: &[String]) {
+        self.reporter.set_bad_names(names);
+    }
+
+    /// A name that is not UTF-8 appeared or went; returns whether the list changed.
+    pub fn bad_name(&mut self, name: String, exists: bool) -> bool {
+        self.reporter.bad_name(name, exists)
+    }
+
+    /// Takes new site settings (a reload) and renders every feed with them; cached pages
+    /// are dropped, to be rendered again when asked for.
+    pub fn set_site(&mut self, store: &mut Store, site: Site) -> Result<(), PublishError> {
+        self.pages.set_site(site.clone());
+        self.renderer.set_site(site);
+        self.publish_all(store)
+    }
+
+    /// Renders the feeds of everything the store holds: at start-up, so a restart serves
+    /// the previous state at once. Archive pages that filled are frozen later, one at a
+    /// time, by [`Publisher::freeze_archives`].
+    pub fn publish_all(&mut self, store: &mut Store) -> Result<(), PublishError> {
+        self.load_archives(store)?;
+        self.tombstones = self.current_tombstones(store)?;
+        let sections: BTreeSet<String> = store
+            .categories(self.tombstones_since())?
+            .into_iter()
+            .map(|c| c.slug)
+            .collect();
+        self.refresh_sections(store, &sections)?;
+        self.render(store)?;
+        self.refresh_status(store)
+    }
+
+    /// Counts a batch of changes and sends the new status, whether or not the feeds
+    /// changed (a reject changes only the status).
+    pub fn record(&mut self, store: &Store, outcome: &ApplyOutcome) -> Result<(), PublishError> {
+        self.reporter.count(outcome);
+        self.refresh_status(store)
+    }
+
+    /// Sends a new status (after a batch, or when only the rejects changed).
+    pub fn refresh_status(&mut self, store: &Store) -> Result<(), PublishError> {
+        Ok(self.reporter.send(store)?)
+    }
+
+    /// Re-renders what a batch of changes touched.
+    pub fn publish(
+        &mut self,
+        store: &mut Store,
+        outcome: &ApplyOutcome,
+    ) -> Result<(), PublishError> {
+        self.pages.forget(outcome.changed().chain(&outcome.removed));
+        self.tombstones = self.current_tombstones(store)?;
+        self.refresh_sections(store, &outcome.categories)?;
+        self.render(store)
+    }
+
+    /// When the oldest tombstone leaves the window, so the feeds must change.
+    pub fn next_expiry(&self) -> Option<DateTime<Utc>> {
+        self.tombstones
+            .iter()
+            .map(|t| t.deleted + self.tombstone_window)
+            .min()
+    }
+
+    /// Drops the tombstones that left the window from the feeds that carried them.
+    pub fn expire_tombstones(&mut self, store: &mut Store) -> Result<(), PublishError> {
+        let before = std::mem::take(&mut self.tombstones);
+        self.tombstones = self.current_tombstones(store)?;
+        let expired: BTreeSet<String> = before
+            .iter()
+            .filter(|t| !self.tombstones.iter().any(|kept| kept.id == t.id))
+            .filter_map(|t| t.category_slug.clone())
+            .collect();
+        tracing::info!(
+            expired = before.len().saturating_sub(self.tombstones.len()),
+            "tombstones expired"
+        );
+        self.refresh_sections(store, &expired)?;
+        self.render(store)?;
+        self.refresh_status(store)
+    }
+
+    fn tombstones_since(&self) -> DateTime<Utc> {
+        Utc::now() - self.tombstone_window
+    }
+
+    fn current_tombstones(&self, store: &Store) -> Result<Vec<Tombstone>, StoreError> {
+        store.tombstones(self.tombstones_since())
+    }
+
+    /// Re-renders the feeds of the given sections and the list of sections.
+    fn refresh_sections(
+        &mut self,
+        store: &Store,
+        slugs: &BTreeSet<String>,
+    ) -> Result<(), PublishError> {
+        let size = self.renderer.site().feed_size;
+        for slug in slugs {
+            let Some(category) = store.category(slug)? else {
+                self.renderer.remove_section(slug);
+                continue;
+            };
+            let entries = store.latest_in_category(slug, size)?;
+            let tombstones: Vec<Tombstone> = self
+                .tombstones
+                .iter()
+                .filter(|t| t.category_slug.as_deref() == Some(slug.as_str()))
+                .take(MAX_TOMBSTONES)
+                .cloned()
+                .collect();
+            self.renderer
+                .set_section(&category, &entries, &tombstones)?;
+        }
+        self.renderer
+            .set_categories(store.categories(self.tombstones_since())?);
+        Ok(())
+    }
+
+    /// Computes the variants of one feed published without them, and publishes them.
+    pub fn compress_one(&mut self) {
+        if self.renderer.compress_one() {
+            self.snapshots
+                .send_replace(Arc::new(self.renderer.assemble()));
+        }
+    }
+
+    /// Whether feeds wait for their compressed variants.
+    pub fn compression_waiting(&self) -> bool {
+        self.renderer.compression_waiting()
+    }
+
+    /// Every feed with its variants: for a snapshot that is written out, not served.
+    pub fn compress_all(&mut self) {
+        if self.renderer.compress_pending() {
+            self.snapshots
+                .send_replace(Arc::new(self.renderer.assemble()));
+        }
+    }
+
+    /// Renders the main feeds and the index and publishes the new snapshot.
+    fn render(&mut self, store: &Store) -> Result<(), PublishError> {
+        let started = Instant::now();
+        let latest = store.latest_entries(self.renderer.site().feed_size)?;
+        let tombstones = &self.tombstones[..self.tombstones.len().min(MAX_TOMBSTONES)];
+        let snapshot = self.renderer.render(&latest, tombstones)?;
+        let documents = snapshot.len();
+        // The pages the main feeds link to are the ones readers open: they are rendered
+        // here, before the feeds that link to them are published, so that opening one
+        // never waits for the database (only the newly linked ones are rendered).
+        self.pages.prepare(&latest);
+        // Served as rendered; the driver adds the gzip and brotli variants when it has
+        // nothing else to do (`compress_one`).
+        self.snapshots.send_replace(Arc::new(snapshot));
+        self.reporter.rendered(started.elapsed());
+        tracing::debug!(
+            documents,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "rendered"
+        );
+        Ok(())
+    }
+}

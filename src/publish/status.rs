@@ -1,0 +1,184 @@
+//! What the daemon reports of itself: the counts and lists `/status`, `/metrics` and
+//! systemd's `STATUS=` show, made by the publisher after every batch and sent to the HTTP
+//! workers through a watch channel. Also the one kind of reject the store cannot hold:
+//! names that are not UTF-8, known only to the scans.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::model::{BAD_NAME_REASON, DuplicateFile, RejectedFile};
+use crate::store::{ApplyOutcome, Store, StoreError};
+
+/// The state of ingest at one snapshot, for `/status` and `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Status {
+    /// Entries in the feeds now.
+    pub entries: u64,
+    pub files: FileCounts,
+    /// Files set aside, oldest first (at most [`Status::MAX_REJECTS`]; `files.rejected`
+    /// has the count).
+    pub rejects: Vec<RejectedFile>,
+    /// Files not published because another file has the same content, oldest first (at
+    /// most [`Status::MAX_REJECTS`]; `files.duplicates` has the count).
+    pub duplicates: Vec<DuplicateFile>,
+    /// When the last batch of file changes was stored.
+    pub last_ingest: Option<DateTime<Utc>>,
+    /// When this snapshot was rendered.
+    pub rendered_at: DateTime<Utc>,
+    /// Changes since the daemon started.
+    pub totals: IngestTotals,
+    /// How long each publication (render and compression) took, in seconds.
+    pub render_seconds: Histogram,
+}
+
+impl Status {
+    pub const MAX_REJECTS: usize = 1000;
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FileCounts {
+    pub published: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestTotals {
+    pub published: u64,
+    pub updated: u64,
+    pub removed: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+}
+
+/// A cumulative histogram with fixed bucket bounds, as Prometheus wants one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    /// Upper bounds (seconds) and how many observations were at or below each.
+    pub buckets: Vec<(f64, u64)>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        const BOUNDS: [f64; 11] = [
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        Self {
+            buckets: BOUNDS.iter().map(|b| (*b, 0)).collect(),
+            sum: 0.0,
+            count: 0,
+        }
+    }
+}
+
+impl Histogram {
+    pub fn observe(&mut self, value: f64) {
+        for (bound, count) in &mut self.buckets {
+            if value <= *bound {
+                *count += 1;
+            }
+        }
+        self.sum += value;
+        self.count += 1;
+    }
+}
+
+/// Keeps the [`Status`] and sends each new one; owned by the publisher.
+pub struct Reporter {
+    status: Status,
+    sender: watch::Sender<Arc<Status>>,
+    /// Files and folders in the seeds folder whose names are not UTF-8, shown with
+    /// U+FFFD, and since when they have been seen: rejects the store cannot hold.
+    bad_names: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl Reporter {
+    pub fn new(sender: watch::Sender<Arc<Status>>) -> Self {
+        Self {
+            status: Status::default(),
+            sender,
+            bad_names: BTreeMap::new(),
+        }
+    }
+
+    /// The names a full scan found that are not UTF-8: the list is replaced (keeping
+    /// since when each was first seen), and each new one logged once.
+    pub fn set_bad_names(&mut self, names: &[String]) {
+        let mut kept = BTreeMap::new();
+        for name in names {
+            let since = match self.bad_names.remove(name) {
+                Some(since) => since,
+                None => {
+                    tracing::warn!(path = %name, reason = BAD_NAME_REASON, "file rejected");
+                    Utc::now()
+                }
+            };
+            kept.insert(name.clone(), since);
+        }
+        self.bad_names = kept;
+    }
+
+    /// A name that is not UTF-8 appeared or went; returns whether the list changed.
+    pub fn bad_name(&mut self, name: String, exists: bool) -> bool {
+        if !exists {
+            return self.bad_names.remove(&name).is_some();
+        }
+        if self.bad_names.contains_key(&name) {
+            return false;
+        }
+        tracing::warn!(path = %name, reason = BAD_NAME_REASON, "file rejected");
+        self.bad_names.insert(name, Utc::now());
+        true
+    }
+
+    /// Counts a batch of changes; the caller sends the new status.
+    pub fn count(&mut self, outcome: &ApplyOutcome) {
+        let totals = &mut self.status.totals;
+        totals.published += outcome.published.len() as u64;
+        totals.updated += outcome.updated.len() as u64;
+        totals.removed += outcome.removed.len() as u64;
+        totals.duplicates += outcome.duplicates.len() as u64;
+        totals.rejected += outcome.rejected as u64;
+        self.status.last_ingest = Some(Utc::now());
+    }
+
+    /// Notes a render that took `elapsed`; the caller sends the new status.
+    pub fn rendered(&mut self, elapsed: Duration) {
+        self.status.rendered_at = Utc::now();
+        self.status.render_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// Reads the counts and lists from the store and sends the new status.
+    pub fn send(&mut self, store: &Store) -> Result<(), StoreError> {
+        let counts = store.counts()?;
+        self.status.entries = counts.entries;
+        self.status.files = FileCounts {
+            published: counts.published_files,
+            duplicates: counts.duplicates,
+            rejected: counts.rejects + self.bad_names.len() as u64,
+        };
+        let mut rejects: Vec<RejectedFile> = self
+            .bad_names
+            .iter()
+            .map(|(path, since)| RejectedFile {
+                path: path.clone(),
+                reason: BAD_NAME_REASON.to_owned(),
+                since: *since,
+            })
+            .collect();
+        rejects.extend(store.rejected_files(Status::MAX_REJECTS)?);
+        rejects.sort_by(|a, b| (a.since, &a.path).cmp(&(b.since, &b.path)));
+        rejects.truncate(Status::MAX_REJECTS);
+        self.status.rejects = rejects;
+        self.status.duplicates = store.duplicate_files(Status::MAX_REJECTS)?;
+        self.sender.send_replace(Arc::new(self.status.clone()));
+        Ok(())
+    }
+}
