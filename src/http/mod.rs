@@ -26,6 +26,7 @@ use tokio::sync::watch;
 
 use crate::publish::{Pages, Snapshots, Status};
 use crate::render::{BROWSER_VIEW_TYPE, Caching, Document};
+use crate::websub::HubReply;
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -103,7 +104,11 @@ pub async fn answer_hub(
         (None, _) => HttpError::NotFound.into_response(),
         (Some(hub), &Method::POST) => {
             match axum::body::to_bytes(Body::new(body), crate::websub::MAX_FORM_BYTES).await {
-                Ok(form) => hub.answer(&parts.headers, &form).await,
+                Ok(form) => {
+                    let content_type = parts.headers.get(header::CONTENT_TYPE);
+                    let content_type = content_type.and_then(|v| v.to_str().ok());
+                    hub_response(hub.answer(content_type, &form).await)
+                }
                 Err(_) => (
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "the request body is too large\n",
@@ -120,6 +125,18 @@ pub async fn answer_hub(
         }
     };
     observe::record(state, Route::Hub, &parts, &response, started);
+    response
+}
+
+/// The hub's plain answer as a response.
+fn hub_response(reply: HubReply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, reply.message).into_response();
+    if let Some(seconds) = reply.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }
 

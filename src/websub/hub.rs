@@ -1,12 +1,11 @@
 //! The built-in hub's endpoint, `POST /hub` (WebSub §5.1): a subscription request is
 //! checked, counted against its callback host's rate, and handed to the service task,
 //! which verifies it with the subscriber. The answer, 202, only says it was understood.
+//! The answer is a plain [`HubReply`]; the HTTP layer turns it into a response.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 use url::Url;
 
@@ -22,6 +21,30 @@ const MAX_SECRET_BYTES: usize = 200;
 
 /// Callback and topic URLs longer than this are refused.
 const MAX_URL_BYTES: usize = 2048;
+
+/// The hub's answer to one request: an HTTP status, a plain-text body (WebSub §5.1:
+/// "the body SHOULD describe the error"), and how long to wait before trying again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubReply {
+    pub status: u16,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+impl HubReply {
+    fn new(status: u16, message: &str) -> Self {
+        Self {
+            status,
+            message: format!("{message}\n"),
+            retry_after: None,
+        }
+    }
+
+    fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
 
 /// What the HTTP workers share with the hub's task.
 pub struct Hub {
@@ -46,25 +69,23 @@ impl Hub {
         }
     }
 
-    /// Answers a POST to `/hub` with its headers and (size-limited) body.
-    pub async fn answer(&self, headers: &HeaderMap, body: &[u8]) -> Response {
-        let form_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
+    /// Answers a POST to `/hub` with its `Content-Type` and (size-limited) body.
+    pub async fn answer(&self, content_type: Option<&str>, body: &[u8]) -> HubReply {
+        let form_type = content_type
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| {
                 v.trim()
                     .eq_ignore_ascii_case("application/x-www-form-urlencoded")
             });
         if !form_type {
-            return refuse(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            return HubReply::new(
+                415,
                 "a hub request is a form: Content-Type: application/x-www-form-urlencoded",
             );
         }
         let intent = match parse(body, &self.leases) {
             Ok(intent) => intent,
-            Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
+            Err(message) => return HubReply::new(400, &message),
         };
         if let Err(error) = self.policy.check(&intent.callback) {
             return callback_refused(&error);
@@ -77,53 +98,36 @@ impl Hub {
             .take(&host, Instant::now());
         if let Err(wait) = limited {
             tracing::info!(host = %host, "WebSub: subscription request over the host's rate");
-            let mut response = refuse(
-                StatusCode::TOO_MANY_REQUESTS,
+            return HubReply::new(
+                429,
                 "too many subscription requests for this callback host; try again later",
-            );
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(wait.as_secs().max(1)),
-            );
-            return response;
+            )
+            .retry_after(wait.as_secs().max(1));
         }
         if let Err(error) = self.policy.check_resolved(&intent.callback).await {
             return callback_refused(&error);
         }
         tracing::debug!(mode = intent.mode.as_str(), topic = %intent.topic, callback = %intent.callback, "WebSub: request accepted");
         match self.intents.try_send(intent) {
-            Ok(()) => (
-                StatusCode::ACCEPTED,
-                "accepted: the hub will verify the request with the callback\n",
+            Ok(()) => HubReply::new(
+                202,
+                "accepted: the hub will verify the request with the callback",
+            ),
+            Err(_) => HubReply::new(
+                503,
+                "the hub has too many requests to verify; try again later",
             )
-                .into_response(),
-            Err(_) => {
-                let mut response = refuse(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the hub has too many requests to verify; try again later",
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-                response
-            }
+            .retry_after(10),
         }
     }
 }
 
-fn callback_refused(error: &CallbackError) -> Response {
+fn callback_refused(error: &CallbackError) -> HubReply {
     let status = match error {
-        CallbackError::Private { .. } => StatusCode::FORBIDDEN,
-        CallbackError::Scheme | CallbackError::NoHost | CallbackError::Unresolved { .. } => {
-            StatusCode::BAD_REQUEST
-        }
+        CallbackError::Private { .. } => 403,
+        CallbackError::Scheme | CallbackError::NoHost | CallbackError::Unresolved { .. } => 400,
     };
-    refuse(status, &format!("hub.callback: {error}"))
-}
-
-/// A plain-text error body (WebSub §5.1: "the body SHOULD describe the error").
-fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, format!("{message}\n")).into_response()
+    HubReply::new(status, &format!("hub.callback: {error}"))
 }
 
 /// The fields of a subscription request, checked. A field given twice counts once, as

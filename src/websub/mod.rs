@@ -19,7 +19,7 @@ mod hub;
 mod sender;
 mod service;
 
-pub use hub::{Hub, MAX_FORM_BYTES};
+pub use hub::{Hub, HubReply, MAX_FORM_BYTES};
 pub use service::{WebSub, start};
 
 use std::sync::atomic::{AtomicU64, Ordering};
