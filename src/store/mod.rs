@@ -6,13 +6,16 @@
 //! mtime when first seen; `updated` moves only when the content hash changes.
 
 mod apply;
-pub use apply::Writer;
+mod change;
 mod checkpoint;
+mod decide;
 mod known;
 mod outbox;
-pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
 mod read;
 mod schema;
+
+pub use apply::Writer;
+pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

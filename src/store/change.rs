@@ -1,0 +1,408 @@
+//! The SQL of one file change, in a batch's open transaction: the facts the rules of
+//! `decide` need, read with the lookups a bulk writer's [`Known`] shows cannot find
+//! anything skipped, and the decision carried out on the `entries` and `files` tables.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::decide::{
+    Action, DISTINCT_WINDOW_MS, Existing, StoredEntry, decide, distinct_published,
+};
+use super::known::Known;
+use super::{ApplyOutcome, StoreError};
+use crate::model::{EntryDraft, EntryKey, FileStamp, RejectReason};
+
+/// One call of `Writer::apply`: its transaction, what the writer knows the store may
+/// hold, the time, and what the changes did so far.
+pub(super) struct Batch<'a> {
+    pub(super) tx: &'a Connection,
+    pub(super) known: &'a mut Known,
+    /// Unix milliseconds.
+    pub(super) now: i64,
+    pub(super) outcome: ApplyOutcome,
+}
+
+/// A row of the `files` table: one file of the seeds folder and what became of it.
+struct FileRow<'a> {
+    path: &'a str,
+    key: &'a EntryKey,
+    stamp: FileStamp,
+    /// The content hash of what was read; `None` when nothing could be.
+    hash: Option<&'a [u8]>,
+    status: FileStatus<'a>,
+}
+
+enum FileStatus<'a> {
+    Published,
+    Duplicate(&'a EntryKey),
+    Rejected(&'a RejectReason),
+}
+
+/// What the store holds about an article's key beside the rules' facts: the section slug
+/// of the key's entry, whose feed an update touches.
+type OldSlug = Option<String>;
+
+/// An update the rules decided ([`Action::Update`]), with the entry's old section.
+struct Update {
+    updated: i64,
+    returns: bool,
+    edited: bool,
+    old_slug: OldSlug,
+}
+
+impl Batch<'_> {
+    /// An article file: decided by the rules, then written.
+    pub(super) fn article(
+        &mut self,
+        path: &str,
+        stamp: FileStamp,
+        draft: &EntryDraft,
+    ) -> Result<(), StoreError> {
+        let key = &draft.key;
+        let hash = Some(draft.content_hash.0.as_slice());
+        let (existing, old_slug) = self.existing(path, draft)?;
+        let status = match decide(&existing, draft, stamp, self.now) {
+            Action::KeyConflict { other } => {
+                let reason = RejectReason::KeyConflict {
+                    key: key.to_string(),
+                    other,
+                };
+                self.outcome.rejected += 1;
+                let status = FileStatus::Rejected(&reason);
+                return Ok(self.upsert_file(FileRow {
+                    path,
+                    key,
+                    stamp,
+                    hash,
+                    status,
+                })?);
+            }
+            Action::Duplicate { original } => {
+                let status = FileStatus::Duplicate(&original);
+                self.upsert_file(FileRow {
+                    path,
+                    key,
+                    stamp,
+                    hash,
+                    status,
+                })?;
+                // If this file used to publish its own entry, that entry now repeats
+                // another.
+                self.retire_if_orphaned(key)?;
+                self.outcome.duplicates.push((path.to_owned(), original));
+                return Ok(());
+            }
+            Action::Insert { wanted } => {
+                self.insert_entry(draft, wanted)?;
+                FileStatus::Published
+            }
+            Action::Update {
+                updated,
+                returns,
+                edited,
+            } => {
+                let update = Update {
+                    updated,
+                    returns,
+                    edited,
+                    old_slug,
+                };
+                self.update_entry(draft, update)?;
+                FileStatus::Published
+            }
+        };
+        Ok(self.upsert_file(FileRow {
+            path,
+            key,
+            stamp,
+            hash,
+            status,
+        })?)
+    }
+
+    /// A file that cannot be an article. A published entry whose file turns bad keeps its
+    /// last good version: bad input never takes anything away from readers.
+    pub(super) fn rejected(
+        &mut self,
+        path: &str,
+        key: &EntryKey,
+        stamp: FileStamp,
+        reason: &RejectReason,
+    ) -> Result<(), StoreError> {
+        self.outcome.rejected += 1;
+        let status = FileStatus::Rejected(reason);
+        let row = FileRow {
+            path,
+            key,
+            stamp,
+            hash: None,
+            status,
+        };
+        Ok(self.upsert_file(row)?)
+    }
+
+    /// A file that went: its entry leaves the feeds unless another file publishes it.
+    pub(super) fn removal(&mut self, path: &str) -> Result<(), StoreError> {
+        let key: Option<String> = self
+            .tx
+            .prepare_cached("DELETE FROM files WHERE path = ?1 RETURNING key")?
+            .query_row([path], |r| r.get(0))
+            .optional()?;
+        match key {
+            Some(key) => self.retire_if_orphaned(&EntryKey::new(key)),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads what the store holds about an article's key and content (see [`Existing`]),
+    /// skipping the lookups that `known` shows cannot find anything.
+    fn existing(&self, path: &str, draft: &EntryDraft) -> Result<(Existing, OldSlug), StoreError> {
+        let key = draft.key.as_str();
+        let hash = draft.content_hash.0.as_slice();
+        let key_known = self.known.may_have_key(key);
+        let mut existing = Existing::default();
+        if key_known {
+            existing.key_owner = self
+                .tx
+                .prepare_cached(
+                    "SELECT path FROM files WHERE key = ?1 AND path != ?2 \
+                     AND status = 'published' LIMIT 1",
+                )?
+                .query_row(params![key, path], |r| r.get(0))
+                .optional()?;
+        }
+        if self.known.may_have_hash(hash) {
+            existing.same_content = self
+                .tx
+                .prepare_cached(
+                    "SELECT key FROM entries WHERE content_hash = ?1 AND deleted IS NULL \
+                     AND key != ?2 ORDER BY published, key LIMIT 1",
+                )?
+                .query_row(params![hash, key], |r| {
+                    r.get::<_, String>(0).map(EntryKey::new)
+                })
+                .optional()?;
+        }
+        let (entry, old_slug) = if key_known {
+            self.stored_entry(key)?
+        } else {
+            (None, None)
+        };
+        existing.entry = entry;
+        Ok((existing, old_slug))
+    }
+
+    /// The entry of `key`, live or retired, and its section slug.
+    fn stored_entry(&self, key: &str) -> Result<(Option<StoredEntry>, OldSlug), StoreError> {
+        let row: Option<(Vec<u8>, bool, i64, OldSlug)> = self
+            .tx
+            .prepare_cached(
+                "SELECT content_hash, deleted IS NOT NULL, updated, category_slug \
+                 FROM entries WHERE key = ?1",
+            )?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let Some((stored_hash, retired, updated, slug)) = row else {
+            return Ok((None, None));
+        };
+        let content_hash = stored_hash.try_into().map_err(|_| StoreError::Corrupt {
+            key: key.to_owned(),
+            what: "its content hash is not 32 bytes".into(),
+        })?;
+        let entry = StoredEntry {
+            content_hash,
+            retired,
+            updated,
+        };
+        Ok((Some(entry), slug))
+    }
+
+    /// A new entry, at the first free published time from `wanted`.
+    fn insert_entry(&mut self, draft: &EntryDraft, wanted: i64) -> Result<(), StoreError> {
+        let key = &draft.key;
+        let hash = draft.content_hash.0.as_slice();
+        let slug = draft.category.as_ref().map(|c| c.slug.as_str());
+        let published = distinct_published(wanted, self.latest_taken(wanted)?);
+        // seq, the rowid, is given the next number: the order of first publication, which
+        // archive pages follow (rows are never deleted, so numbers never return).
+        self.tx
+            .prepare_cached(
+                "INSERT INTO entries (key, id, title, section, category_slug, caption, \
+                 summary, content_html, related, content_hash, published, updated) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            )?
+            .execute(params![
+                key.as_str(),
+                draft.id.to_string(),
+                draft.title,
+                draft.section,
+                slug,
+                draft.caption,
+                draft.summary,
+                draft.content_html,
+                related_json(draft),
+                hash,
+                published,
+            ])?;
+        self.known.add_entry(key.as_str(), hash, published);
+        self.outcome.published.push(key.clone());
+        self.outcome.categories.extend(slug.map(str::to_owned));
+        Ok(())
+    }
+
+    /// The key's entry takes the draft's content. Its id and published date are never
+    /// touched: they belong to the key. An entry that comes back is published again; an
+    /// edit touches the feeds of its old and new sections, and the files that waited on
+    /// its old content are read again.
+    fn update_entry(&mut self, draft: &EntryDraft, update: Update) -> Result<(), StoreError> {
+        let key = &draft.key;
+        let hash = draft.content_hash.0.as_slice();
+        let slug = draft.category.as_ref().map(|c| c.slug.as_str());
+        self.tx
+            .prepare_cached(
+                "UPDATE entries SET title = ?2, section = ?3, category_slug = ?4, \
+                 caption = ?5, summary = ?6, content_html = ?7, related = ?8, \
+                 content_hash = ?9, updated = ?10, deleted = NULL WHERE key = ?1",
+            )?
+            .execute(params![
+                key.as_str(),
+                draft.title,
+                draft.section,
+                slug,
+                draft.caption,
+                draft.summary,
+                draft.content_html,
+                related_json(draft),
+                hash,
+                update.updated,
+            ])?;
+        self.known.add_hash(hash);
+        if update.returns {
+            self.outcome.published.push(key.clone());
+        } else if update.edited {
+            self.outcome.updated.push(key.clone());
+        }
+        if update.returns || update.edited {
+            self.outcome.categories.extend(update.old_slug);
+            self.outcome.categories.extend(slug.map(str::to_owned));
+        }
+        if update.edited {
+            self.requeue_waiting(key)?;
+        }
+        Ok(())
+    }
+
+    /// The latest published time taken in the window after `wanted`, when `wanted`
+    /// itself is taken: what [`distinct_published`] needs.
+    fn latest_taken(&self, wanted: i64) -> rusqlite::Result<Option<i64>> {
+        if !self.known.may_have_published(wanted) {
+            return Ok(None);
+        }
+        let taken: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT 1 FROM entries WHERE published = ?1 LIMIT 1")?
+            .query_row([wanted], |r| r.get(0))
+            .optional()?;
+        if taken.is_none() {
+            return Ok(None);
+        }
+        // ORDER BY ... LIMIT 1 rather than max(): SQLite reads one index row for it, but
+        // every row of the range for max() with a WHERE (a minute of a bulk copy's files).
+        self.tx
+            .prepare_cached(
+                "SELECT published FROM entries WHERE published >= ?1 AND published < ?1 + ?2 \
+                 ORDER BY published DESC LIMIT 1",
+            )?
+            .query_row([wanted, DISTINCT_WINDOW_MS], |r| r.get(0))
+            .optional()
+    }
+
+    /// Retires the entry of `key` when no file publishes it any more.
+    fn retire_if_orphaned(&mut self, key: &EntryKey) -> Result<(), StoreError> {
+        let published: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT 1 FROM files WHERE key = ?1 AND status = 'published' LIMIT 1")?
+            .query_row([key.as_str()], |r| r.get(0))
+            .optional()?;
+        if published.is_none() {
+            self.retire_entry(key)?;
+        }
+        Ok(())
+    }
+
+    /// Takes a live entry out of the feeds (keeping its row, so a returning file keeps
+    /// its id and published date) and requeues the files that were waiting on it.
+    fn retire_entry(&mut self, key: &EntryKey) -> Result<(), StoreError> {
+        let retired: Option<Option<String>> = self
+            .tx
+            .prepare_cached(
+                "UPDATE entries SET deleted = ?2 WHERE key = ?1 AND deleted IS NULL \
+                 RETURNING category_slug",
+            )?
+            .query_row(params![key.as_str(), self.now], |r| r.get(0))
+            .optional()?;
+        if let Some(slug) = retired {
+            self.outcome.removed.push(key.clone());
+            self.outcome.categories.extend(slug);
+        }
+        self.requeue_waiting(key)
+    }
+
+    /// Files set aside because of `key` (duplicates of its old content, files whose key
+    /// it holds) are read again: they may now be published.
+    fn requeue_waiting(&mut self, key: &EntryKey) -> Result<(), StoreError> {
+        let mut waiting = Vec::new();
+        for sql in [
+            "SELECT path FROM files WHERE status != 'published' AND status = 'duplicate' \
+             AND detail = ?1",
+            "SELECT path FROM files WHERE key = ?1 AND status = 'rejected' \
+             AND reject_code = 'key_conflict'",
+        ] {
+            let mut stmt = self.tx.prepare_cached(sql)?;
+            for path in stmt.query_map([key.as_str()], |r| r.get::<_, String>(0))? {
+                waiting.push(path?);
+            }
+        }
+        waiting.sort();
+        self.outcome.requeue.extend(waiting);
+        Ok(())
+    }
+
+    fn upsert_file(&self, row: FileRow<'_>) -> rusqlite::Result<()> {
+        let (status, code, detail) = match row.status {
+            FileStatus::Published => ("published", None, None),
+            FileStatus::Duplicate(original) => ("duplicate", None, Some(original.to_string())),
+            FileStatus::Rejected(reason) => {
+                ("rejected", Some(reason.code()), Some(reason.to_string()))
+            }
+        };
+        // `since` is kept while the file stays in the same state, so /status can say
+        // since when.
+        self.tx
+            .prepare_cached(
+                "INSERT INTO files (path, key, size, mtime_ns, content_hash, status, \
+                 reject_code, detail, since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT (path) DO UPDATE SET key = excluded.key, size = excluded.size, \
+                 mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, \
+                 since = CASE WHEN status = excluded.status AND detail IS excluded.detail \
+                 THEN since ELSE excluded.since END, \
+                 status = excluded.status, reject_code = excluded.reject_code, \
+                 detail = excluded.detail",
+            )?
+            .execute(params![
+                row.path,
+                row.key.as_str(),
+                row.stamp.size as i64,
+                row.stamp.mtime_ns,
+                row.hash,
+                status,
+                code,
+                detail,
+                self.now
+            ])?;
+        Ok(())
+    }
+}
+
+fn related_json(draft: &EntryDraft) -> String {
+    serde_json::to_string(&draft.related).unwrap_or_else(|_| "[]".into())
+}

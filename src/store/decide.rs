@@ -1,0 +1,237 @@
+//! The store's rules for one article file, as a pure function of what the store holds:
+//! which file owns a key, when content is a duplicate, and the dates. The SQL that reads
+//! the facts and carries the decision out is in `apply`; `seedfeed check` runs the same
+//! code on a store in memory.
+//!
+//! - A key belongs to the first file that publishes it (`a.txt` beside `a.TXT`).
+//! - Content already published under another key is a duplicate, not a second entry.
+//! - `published` is set once, from the file's mtime (never in the future), made distinct
+//!   from every other entry's; it never moves.
+//! - `updated` moves only when the content changes, and always forward.
+
+use crate::model::{EntryDraft, EntryKey, FileStamp};
+
+/// What the store holds that decides an article file's fate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Existing {
+    /// Another file that publishes the same key.
+    pub key_owner: Option<String>,
+    /// The live entry of another key with the same content.
+    pub same_content: Option<EntryKey>,
+    /// This key's entry, live or retired.
+    pub entry: Option<StoredEntry>,
+}
+
+/// An entry as stored, as far as the rules need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub content_hash: [u8; 32],
+    /// Whether it has left the feeds (its file went, or became a duplicate).
+    pub retired: bool,
+    /// Unix milliseconds.
+    pub updated: i64,
+}
+
+/// What applying an article file does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Another file publishes this key: this one is set aside.
+    KeyConflict { other: String },
+    /// The content is published under `original`: this file is a duplicate of it, and the
+    /// key's own entry leaves the feeds if no file publishes it any more.
+    Duplicate { original: EntryKey },
+    /// A new entry, published at `wanted` (the file's mtime, never in the future) or the
+    /// first free millisecond after it (see [`distinct_published`]).
+    Insert { wanted: i64 },
+    /// The key's entry takes this content; its id and published date stay as they are.
+    /// `returns`: it was retired and comes back to the feeds. `edited`: the content
+    /// changed, and `updated` moved. Neither: the same content (a touch, a copy over
+    /// itself), nothing a reader sees.
+    Update {
+        updated: i64,
+        returns: bool,
+        edited: bool,
+    },
+}
+
+/// Decides what an article file does, given what the store holds (`now` and the stamp's
+/// mtime in unix milliseconds).
+pub fn decide(existing: &Existing, draft: &EntryDraft, stamp: FileStamp, now: i64) -> Action {
+    if let Some(other) = &existing.key_owner {
+        return Action::KeyConflict {
+            other: other.clone(),
+        };
+    }
+    if let Some(original) = &existing.same_content {
+        return Action::Duplicate {
+            original: original.clone(),
+        };
+    }
+    let mtime = stamp.mtime_ms();
+    let Some(entry) = &existing.entry else {
+        return Action::Insert {
+            wanted: mtime.min(now),
+        };
+    };
+    let edited = entry.content_hash != draft.content_hash.0;
+    let updated = if edited {
+        next_updated(entry.updated, mtime, now)
+    } else {
+        entry.updated
+    };
+    Action::Update {
+        updated,
+        returns: entry.retired,
+        edited,
+    }
+}
+
+/// `updated` for a content change: the file's mtime when that is news, else now; always
+/// later than before, so readers see the change.
+pub fn next_updated(previous: i64, mtime: i64, now: i64) -> i64 {
+    let candidate = mtime.min(now);
+    if candidate > previous {
+        candidate
+    } else {
+        now.max(previous + 1)
+    }
+}
+
+/// How far past a taken millisecond [`distinct_published`] looks for the latest taken.
+pub const DISTINCT_WINDOW_MS: i64 = 60_000;
+
+/// A published time no other entry has: `wanted` when it is free, else one past
+/// `latest_taken`, the latest published time taken in `wanted .. wanted +`
+/// [`DISTINCT_WINDOW_MS`] (which, `wanted` being taken, there is). Files copied in one
+/// go (`cp`, `git clone`) share an mtime to the millisecond; distinct dates keep the
+/// order of entries stable in every reader, and validators warn about equal dates.
+pub fn distinct_published(wanted: i64, latest_taken: Option<i64>) -> i64 {
+    match latest_taken {
+        Some(latest) if latest >= wanted => latest + 1,
+        _ => wanted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ContentHash, EntryId};
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn draft(hash: u8) -> EntryDraft {
+        EntryDraft {
+            key: EntryKey::new("k"),
+            id: EntryId::new(uuid::Uuid::nil()),
+            title: "T".into(),
+            section: None,
+            category: None,
+            caption: None,
+            summary: String::new(),
+            content_html: String::new(),
+            related: Vec::new(),
+            content_hash: ContentHash([hash; 32]),
+        }
+    }
+
+    fn stamp(mtime_ms: i64) -> FileStamp {
+        FileStamp {
+            size: 1,
+            mtime_ns: mtime_ms * 1_000_000,
+        }
+    }
+
+    fn stored(hash: u8, retired: bool, updated: i64) -> Existing {
+        Existing {
+            entry: Some(StoredEntry {
+                content_hash: [hash; 32],
+                retired,
+                updated,
+            }),
+            ..Existing::default()
+        }
+    }
+
+    #[test]
+    fn a_new_key_is_published_at_its_mtime_never_in_the_future() {
+        let new = Existing::default();
+        assert_eq!(
+            decide(&new, &draft(1), stamp(NOW - 5), NOW),
+            Action::Insert { wanted: NOW - 5 }
+        );
+        assert_eq!(
+            decide(&new, &draft(1), stamp(NOW + 60_000), NOW),
+            Action::Insert { wanted: NOW }
+        );
+    }
+
+    #[test]
+    fn a_key_held_by_another_file_is_a_conflict_before_anything_else() {
+        let existing = Existing {
+            key_owner: Some("a.TXT".into()),
+            same_content: Some(EntryKey::new("b")),
+            ..stored(1, false, NOW)
+        };
+        assert_eq!(
+            decide(&existing, &draft(2), stamp(NOW), NOW),
+            Action::KeyConflict {
+                other: "a.TXT".into()
+            }
+        );
+    }
+
+    #[test]
+    fn content_published_under_another_key_is_a_duplicate() {
+        let existing = Existing {
+            same_content: Some(EntryKey::new("b")),
+            ..stored(1, false, NOW)
+        };
+        assert_eq!(
+            decide(&existing, &draft(1), stamp(NOW), NOW),
+            Action::Duplicate {
+                original: EntryKey::new("b")
+            }
+        );
+    }
+
+    /// An update carries no published time: there is nothing by which it could move.
+    #[test]
+    fn updated_moves_only_with_the_content() {
+        let earlier = NOW - 10_000;
+        let update = |retired, hash, mtime| {
+            decide(
+                &stored(1, retired, earlier),
+                &draft(hash),
+                stamp(mtime),
+                NOW,
+            )
+        };
+        let action = |updated, returns, edited| Action::Update {
+            updated,
+            returns,
+            edited,
+        };
+        assert_eq!(update(false, 1, NOW), action(earlier, false, false));
+        assert_eq!(update(false, 2, NOW - 1), action(NOW - 1, false, true));
+        assert_eq!(update(true, 1, NOW), action(earlier, true, false));
+        assert_eq!(update(true, 2, NOW - 1), action(NOW - 1, true, true));
+    }
+
+    #[test]
+    fn updated_always_moves_forward() {
+        // An mtime that is news.
+        assert_eq!(next_updated(100, 200, 300), 200);
+        // An old mtime (cp -p, rsync -t) or one in the future: now.
+        assert_eq!(next_updated(100, 50, 300), 300);
+        assert_eq!(next_updated(100, 900, 300), 300);
+        // A clock behind the stored date: one past it.
+        assert_eq!(next_updated(500, 50, 300), 501);
+    }
+
+    #[test]
+    fn published_times_are_made_distinct() {
+        assert_eq!(distinct_published(1000, None), 1000);
+        assert_eq!(distinct_published(1000, Some(1000)), 1001);
+        assert_eq!(distinct_published(1000, Some(1042)), 1043);
+    }
+}
