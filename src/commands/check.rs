@@ -1,100 +1,129 @@
-//! `seedfeed check`: parse every seed without serving or storing anything; print one line
-//! per file the daemon would reject (and per duplicate, which is reported but is not an
-//! error); exit 1 when anything was rejected.
+//! `seedfeed check`: read every seed as the daemon would, without serving or keeping
+//! anything; print one line per file the daemon would reject (and per duplicate, which
+//! is reported but is not an error); exit 1 when anything was rejected. Duplicates and
+//! key conflicts are decided by the store's own rules, applied to a store in memory in
+//! the order the daemon reads.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::SecondsFormat;
+use chrono::{SecondsFormat, Utc};
 
 use crate::config::Config;
 use crate::ingest::ArticleReader;
-use crate::model::{ContentHash, EntryKey, RejectReason};
+use crate::model::BAD_NAME_REASON;
 use crate::normalize::id_namespace;
 use crate::store::{FileChange, Store};
-use crate::watch::{Listed, SeedFolder, path_key};
+use crate::watch::{Listing, SeedFolder, path_key};
+
+/// Files read and applied to the store in memory at a time, so that the texts of a big
+/// folder are never all held at once.
+const CHUNK: usize = 256;
+
+/// What the store in memory made of the folder.
+struct Verdicts {
+    /// The line to print for each file set aside, by path.
+    lines: HashMap<String, String>,
+    articles: u64,
+    duplicates: u64,
+    rejects: u64,
+}
 
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let folder = SeedFolder::open(&config.seeds)
         .with_context(|| format!("seeds folder {}", config.seeds.display()))?;
-    let reader = ArticleReader {
-        folder: folder.clone(),
-        max_file_bytes: config.max_file_bytes,
-        namespace: id_namespace(&config.id_namespace),
-    };
     let listing = folder
         .scan()
         .with_context(|| format!("listing {}", config.seeds.display()))?;
-    let files = listing.files;
-    // The first file with each content and with each key, in the order the daemon reads.
-    let mut content_owner: HashMap<ContentHash, String> = HashMap::new();
-    let mut key_owner: HashMap<EntryKey, String> = HashMap::new();
-    let (mut articles, mut duplicates, mut rejects) = (0, 0, 0);
+    let reader = ArticleReader {
+        folder,
+        max_file_bytes: config.max_file_bytes,
+        namespace: id_namespace(&config.id_namespace),
+    };
+    let verdicts = judge(&reader, &listing, config)?;
+    let mut out = std::io::stdout().lock();
+    for file in &listing.files {
+        if let Some(line) = verdicts.lines.get(&file.path) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    for name in &listing.bad_names {
+        writeln!(
+            out,
+            "{}: rejected: {BAD_NAME_REASON}",
+            config.seeds.join(name).display()
+        )?;
+    }
+    let rejects = verdicts.rejects + listing.bad_names.len() as u64;
+    let Verdicts {
+        articles,
+        duplicates,
+        ..
+    } = verdicts;
+    tracing::info!(files = listing.files.len(), articles, duplicates, rejects, seeds = %config.seeds.display(), "check done");
+    Ok(if rejects > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Reads every listed file and applies it to a store in memory, in listing order (the
+/// daemon's), then asks the store which files it set aside and why.
+fn judge(reader: &ArticleReader, listing: &Listing, config: &Config) -> anyhow::Result<Verdicts> {
+    let mut memory = Store::open_in_memory().context("opening a database in memory")?;
+    let mut writer = memory.writer();
+    for chunk in listing.files.chunks(CHUNK) {
+        let changes: Vec<FileChange> = chunk
+            .iter()
+            .filter_map(|file| Some(reader.read(&file.path, path_key(&file.path)?)))
+            .collect();
+        writer
+            .apply(&changes, Utc::now())
+            .context("applying the seeds to a database in memory")?;
+    }
+    writer
+        .commit()
+        .context("committing the database in memory")?;
+    drop(writer);
     // The daemon's database, when there is one, tells since when a file has been set
-    // aside; `check` itself stores nothing.
-    let store = Store::open_reader(&config.data).ok();
+    // aside; `check` itself keeps nothing.
+    let daemon = Store::open_reader(&config.data).ok();
     let since = |path: &str| {
-        store
+        daemon
             .as_ref()
             .and_then(|store| store.file_since(path).ok().flatten())
             .map(|t| format!(" (since {})", t.to_rfc3339_opts(SecondsFormat::Secs, true)))
             .unwrap_or_default()
     };
-    let mut out = std::io::stdout().lock();
-    for Listed { path, .. } in &files {
-        let Some(key) = path_key(path) else { continue };
-        let shown = |path: &str| config.seeds.join(path).display().to_string();
-        let outcome = match key_owner.get(&key) {
-            Some(other) => Err(RejectReason::KeyConflict {
-                key: key.to_string(),
-                other: shown(other),
-            }),
-            None => match reader.read(path, key.clone()) {
-                FileChange::Article { draft, .. } => Ok(draft.content_hash),
-                FileChange::Rejected { reason, .. } => Err(reason),
-                // Gone since the listing: nothing to say.
-                FileChange::Removed { .. } => continue,
-            },
-        };
-        match outcome {
-            Err(reason) => {
-                rejects += 1;
-                writeln!(out, "{}: rejected: {reason}{}", shown(path), since(path))?;
-            }
-            Ok(hash) => match content_owner.get(&hash) {
-                Some(original) => {
-                    duplicates += 1;
-                    writeln!(
-                        out,
-                        "{}: duplicate of {} (not published twice){}",
-                        shown(path),
-                        shown(original),
-                        since(path)
-                    )?;
-                }
-                None => {
-                    articles += 1;
-                    content_owner.insert(hash, path.clone());
-                    key_owner.insert(key, path.clone());
-                }
-            },
-        }
+    let shown = |path: &str| config.seeds.join(path).display().to_string();
+    let mut lines = HashMap::new();
+    let rejected = memory.rejected_files(usize::MAX)?;
+    let duplicated = memory.duplicate_files(usize::MAX)?;
+    for file in &rejected {
+        let line = format!(
+            "{}: rejected: {}{}",
+            shown(&file.path),
+            file.reason,
+            since(&file.path)
+        );
+        lines.insert(file.path.clone(), line);
     }
-    for name in &listing.bad_names {
-        rejects += 1;
-        writeln!(
-            out,
-            "{}: rejected: {}",
-            config.seeds.join(name).display(),
-            crate::model::BAD_NAME_REASON
-        )?;
+    for file in &duplicated {
+        let line = format!(
+            "{}: duplicate of {} (not published twice){}",
+            shown(&file.path),
+            shown(&file.duplicate_of),
+            since(&file.path)
+        );
+        lines.insert(file.path.clone(), line);
     }
-    tracing::info!(files = files.len(), articles, duplicates, rejects, seeds = %config.seeds.display(), "check done");
-    Ok(if rejects > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    Ok(Verdicts {
+        lines,
+        articles: memory.counts()?.published_files,
+        duplicates: duplicated.len() as u64,
+        rejects: rejected.len() as u64,
     })
 }

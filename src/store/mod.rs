@@ -149,6 +149,18 @@ impl Store {
         })
     }
 
+    /// A store in memory, with the schema and nothing else: the store's own rules applied
+    /// to files without keeping anything (`seedfeed check`).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let mut conn = Connection::open_in_memory()?;
+        tune(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(Self {
+            conn,
+            _checkpointer: None,
+        })
+    }
+
     pub fn open_file(path: &Path) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path)?;
         // 64 KiB pages for a new database (an existing one keeps its own). An article's
@@ -165,7 +177,9 @@ impl Store {
         conn.pragma_update(None, "journal_size_limit", checkpoint::WAL_SIZE_LIMIT)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         tune(&conn)?;
-        schema::migrate(&mut conn)?;
+        for version in schema::migrate(&mut conn)? {
+            tracing::info!(version, "database schema migrated");
+        }
         let checkpointer = checkpoint::Checkpointer::start(path, &mut conn)?;
         Ok(Self {
             conn,

@@ -171,7 +171,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX files_set_aside ON files (status, detail) WHERE status != 'published';",
 ];
 
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// Brings the schema up to date; returns the versions it migrated to, in order.
+pub fn migrate(conn: &mut Connection) -> Result<std::ops::Range<usize>, StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     let version = usize::try_from(version).unwrap_or(usize::MAX);
     if version > MIGRATIONS.len() {
@@ -185,9 +186,8 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
         tx.commit()?;
-        tracing::info!(version = index + 1, "database schema migrated");
     }
-    Ok(())
+    Ok(version + 1..MIGRATIONS.len() + 1)
 }
 
 #[cfg(test)]
