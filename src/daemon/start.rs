@@ -1,0 +1,389 @@
+//! Building and starting the parts: the seeds folder, the listener, the publisher and
+//! its channels, the ingest thread, WebSub and the HTTP workers. [`Parts`] is built
+//! once from the configuration for both the daemon ([`start_on`]) and `seedfeed render`
+//! ([`render_once`]), which runs the same ingest once on its own thread.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use tokio::sync::{oneshot, watch};
+use url::Url;
+
+use super::watchdog;
+use crate::config::{Config, base_str, base_url_for};
+use crate::http::{AppState, Workers};
+use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
+use crate::logging::error_chain;
+use crate::normalize::id_namespace;
+use crate::publish::{Pages, Publisher, Snapshots, Status, Statuses};
+use crate::render::{Renderer, Site, Snapshot};
+use crate::store::Store;
+use crate::watch::{FolderWatcher, SeedFolder};
+use crate::websub::WebSub;
+
+/// A running daemon: its address, and the handles that stop it.
+pub struct Running {
+    addr: SocketAddr,
+    base_url: Url,
+    workers: Workers,
+    inbox: mpsc::Sender<IngestMsg>,
+    ingest: std::thread::JoinHandle<()>,
+    heartbeat: Heartbeat,
+    pub(super) first_scan: Option<oneshot::Receiver<()>>,
+    pub(super) status: Statuses,
+    websub: Option<WebSub>,
+    _watcher: Option<Arc<FolderWatcher>>,
+}
+
+/// What the pipeline is made of, from the configuration: the ingest driver's settings,
+/// the publisher with the senders of the snapshot and status channels, and what the
+/// HTTP workers read.
+struct Parts {
+    settings: IngestSettings,
+    publisher: Publisher,
+    served: Served,
+}
+
+/// What the HTTP workers (and WebSub) read: the ingest thread's snapshots and status,
+/// and the entry and archive pages.
+struct Served {
+    pages: Arc<Pages>,
+    snapshots: Snapshots,
+    status: Statuses,
+}
+
+impl Parts {
+    fn new(config: &Config, folder: &SeedFolder, base_url: &Url) -> Self {
+        let site = site(config, base_url);
+        let settings = IngestSettings {
+            reader: ArticleReader {
+                folder: folder.clone(),
+                max_file_bytes: config.max_file_bytes,
+                namespace: id_namespace(&config.id_namespace),
+            },
+            settle: config.settle,
+            rescan_interval: config.rescan_interval,
+            heartbeat: Heartbeat::default(),
+        };
+        let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+        let (status_tx, status) = watch::channel(Arc::new(Status::default()));
+        let pages = Arc::new(Pages::new(site.clone(), config.data.clone()));
+        let publisher = Publisher::new(
+            Renderer::new(site),
+            snapshots_tx,
+            status_tx,
+            config.tombstone_days,
+            Arc::clone(&pages),
+        );
+        Self {
+            settings,
+            publisher,
+            served: Served {
+                pages,
+                snapshots,
+                status,
+            },
+        }
+    }
+}
+
+/// Starts every part and returns once the listener is bound and the stored entries are
+/// being served. The first scan goes on in the background; see [`Running::first_scan`].
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    start_on(config, None).await
+}
+
+/// [`start`], serving on `listener` when one is given instead of binding `listen`.
+///
+/// Order: open the seeds folder and bind the listener (or take the one systemd passed),
+/// so that mistakes in either fail fast; serve what the store holds; start watching,
+/// then scan the folder (the feeds fill in as the scan goes); then WebSub and the HTTP
+/// workers.
+pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow::Result<Running> {
+    let folder = open_folder(config)?;
+    let listeners = listen(config, listener)?;
+    let addr = listeners
+        .first()
+        .map(TcpListener::local_addr)
+        .transpose()
+        .context("reading the bound address")?
+        .unwrap_or(config.listen);
+    let base_url = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| base_url_for(addr));
+    let Parts {
+        settings,
+        publisher,
+        served,
+    } = Parts::new(config, &folder, &base_url);
+    let heartbeat = settings.heartbeat.clone();
+    let (inbox, inbox_rx) = mpsc::channel();
+    let watcher = start_watcher(&folder, inbox.clone(), config.rescan_interval).map(Arc::new);
+    let (started, started_rx) = oneshot::channel();
+    let (first_scan, first_scan_rx) = oneshot::channel();
+    let thread = IngestThread {
+        inbox: inbox_rx,
+        watcher: watcher.clone(),
+        started,
+        first_scan,
+    };
+    let ingest = spawn_ingest(config, settings, publisher, thread)?;
+    started_rx
+        .await
+        .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
+    // After the stored entries are rendered: the first snapshot it compares with the
+    // versions last announced is the state before this start's scan.
+    let websub = crate::websub::start(
+        &config.websub,
+        base_str(&base_url),
+        &config.data,
+        served.snapshots.clone(),
+    )?;
+    let workers = serve(config, listeners, &served, websub.as_ref())?;
+    Ok(Running {
+        addr,
+        base_url,
+        workers,
+        inbox,
+        ingest,
+        heartbeat,
+        first_scan: Some(first_scan_rx),
+        status: served.status,
+        websub,
+        _watcher: watcher,
+    })
+}
+
+fn open_folder(config: &Config) -> anyhow::Result<SeedFolder> {
+    SeedFolder::open(&config.seeds)
+        .with_context(|| format!("seeds folder {}", config.seeds.display()))
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.data).with_context(|| {
+        format!(
+            "opening the database in {} (config key `data`)",
+            config.data.display()
+        )
+    })
+}
+
+/// The listening socket, one handle per worker: the one systemd passed, or `listen`.
+fn listen(config: &Config, passed: Option<TcpListener>) -> anyhow::Result<Vec<TcpListener>> {
+    match passed {
+        Some(listener) => {
+            tracing::info!(
+                "serving on the socket passed by systemd; config key `listen` is not used"
+            );
+            crate::http::share(listener, config.workers)
+                .context("sharing the socket passed by systemd")
+        }
+        None => crate::http::bind(config.listen, config.workers)
+            .with_context(|| format!("cannot listen on {} (config key `listen`)", config.listen)),
+    }
+}
+
+/// What the ingest thread is told through, and how it reports back as it goes.
+struct IngestThread {
+    inbox: mpsc::Receiver<IngestMsg>,
+    /// The watcher whose subfolders the driver's scans add.
+    watcher: Option<Arc<FolderWatcher>>,
+    /// The stored entries are served (or they could not be).
+    started: oneshot::Sender<anyhow::Result<()>>,
+    /// The first scan is done.
+    first_scan: oneshot::Sender<()>,
+}
+
+/// The ingest thread: it opens the store, serves what it holds, scans the folder, and
+/// then runs the driver loop until shutdown.
+fn spawn_ingest(
+    config: &Config,
+    settings: IngestSettings,
+    publisher: Publisher,
+    life: IngestThread,
+) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    let config = config.clone();
+    std::thread::Builder::new()
+        .name("seedfeed-ingest".into())
+        .spawn(move || {
+            let store = match open_store(&config) {
+                Ok(store) => store,
+                Err(error) => {
+                    let _ = life.started.send(Err(error));
+                    return;
+                }
+            };
+            let mut ingest = Ingest::new(settings, store, publisher, life.watcher);
+            if let Err(e) = ingest.render_all() {
+                let _ = life
+                    .started
+                    .send(Err(anyhow!(e).context("rendering the stored entries")));
+                return;
+            }
+            let _ = life.started.send(Ok(()));
+            if let Err(error) = first_scan(&mut ingest, "start-up") {
+                tracing::error!(error = %error_chain(&error), "first scan failed; the next rescan retries");
+            }
+            tracing::info!("first scan done");
+            let _ = life.first_scan.send(());
+            ingest.run(life.inbox);
+        })
+        .context("starting the ingest thread")
+}
+
+/// Compares the folder with the store and ingests every file that has settled.
+fn first_scan(ingest: &mut Ingest, why: &str) -> Result<(), crate::ingest::IngestError> {
+    ingest.reconcile(why)?;
+    ingest.settle_all()
+}
+
+/// The HTTP workers, serving the snapshots, the pages, the status and WebSub's hub.
+fn serve(
+    config: &Config,
+    listeners: Vec<TcpListener>,
+    served: &Served,
+    websub: Option<&WebSub>,
+) -> anyhow::Result<Workers> {
+    let mut state = AppState::new(
+        served.snapshots.clone(),
+        Arc::clone(&served.pages),
+        served.status.clone(),
+        config.cache_max_age,
+    );
+    state.max_url_bytes = config.max_url_bytes;
+    state.access_log = config.access_log;
+    state.hub = websub.and_then(WebSub::hub);
+    state.websub = websub.map(WebSub::counters);
+    let metrics = Arc::clone(&state.metrics);
+    crate::http::start(listeners, Arc::new(state), config.limits, metrics)
+        .context("starting the HTTP workers")
+}
+
+/// What the renderer says about the site, from the config.
+pub(super) fn site(config: &Config, base_url: &Url) -> Site {
+    Site {
+        base: base_str(base_url).to_owned(),
+        title: config.feed.title.clone(),
+        description: config.feed.description.clone(),
+        author: config.feed.author.clone(),
+        language: config.feed.language.clone(),
+        id_namespace: id_namespace(&config.id_namespace),
+        feed_size: config.feed_size,
+        hubs: crate::websub::hub_urls(&config.websub, base_str(base_url)),
+    }
+}
+
+/// Ingests the seeds folder once, on this thread, and returns every document the daemon
+/// would serve (the feeds, and the entry and archive pages): for `seedfeed render`. The
+/// database is the daemon's, brought up to date as a start-up scan would.
+pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>)> {
+    let folder = open_folder(config)?;
+    let base_url = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| base_url_for(config.listen));
+    let Parts {
+        settings,
+        publisher,
+        served,
+    } = Parts::new(config, &folder, &base_url);
+    let mut ingest = Ingest::new(settings, open_store(config)?, publisher, None);
+    ingest
+        .render_all()
+        .context("rendering the stored entries")?;
+    first_scan(&mut ingest, "render").context("reading the seeds folder")?;
+    ingest
+        .freeze_archives()
+        .context("freezing the archive pages")?;
+    ingest.compress_all();
+    let snapshot = Arc::clone(&served.snapshots.borrow());
+    Ok((snapshot, served.pages))
+}
+
+/// Filesystem events, when the platform gives them; periodic rescans cover the rest.
+fn start_watcher(
+    folder: &SeedFolder,
+    inbox: mpsc::Sender<IngestMsg>,
+    rescan_interval: Duration,
+) -> Option<FolderWatcher> {
+    match FolderWatcher::start(folder, move |event| {
+        let _ = inbox.send(IngestMsg::Watch(event));
+    }) {
+        Ok(watcher) => Some(watcher),
+        Err(error) => {
+            tracing::warn!(%error, rescan_secs = rescan_interval.as_secs(), "no filesystem events; relying on periodic rescans");
+            None
+        }
+    }
+}
+
+impl Running {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// Waits until the start-up scan of the seeds folder has been ingested.
+    pub async fn first_scan(&mut self) {
+        if let Some(done) = self.first_scan.take() {
+            let _ = done.await;
+        }
+    }
+
+    /// Asks the ingest driver to compare the whole folder with the store.
+    pub fn rescan(&self, why: &'static str) {
+        let _ = self.inbox.send(IngestMsg::Rescan(why));
+    }
+
+    /// Asks the ingest driver to render every feed and page with new site settings.
+    pub fn set_site(&self, site: Site) {
+        let _ = self.inbox.send(IngestMsg::Reload(Box::new(site)));
+    }
+
+    /// Resolves once the ingest driver has handled every message sent before (or has
+    /// stopped).
+    pub fn ping(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.inbox.send(IngestMsg::Ping(reply));
+        async move {
+            let _ = answer.await;
+        }
+    }
+
+    /// What the watchdog checks: each HTTP worker's event loop and the ingest driver.
+    pub(super) fn probes(&self) -> watchdog::Probes {
+        watchdog::Probes {
+            http: self.workers.runtimes(),
+            ingest: self.inbox.clone(),
+            heartbeat: self.heartbeat.clone(),
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to a bound), stops ingest
+    /// after its current batch, and closes the database.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        // Each worker drains for at most shutdown_timeout.
+        let workers = self.workers;
+        tokio::task::spawn_blocking(move || workers.stop())
+            .await
+            .context("stopping the HTTP workers")?;
+        if let Some(websub) = self.websub {
+            websub.stop().await;
+        }
+        drop(self._watcher);
+        let _ = self.inbox.send(IngestMsg::Shutdown);
+        let ingest = self.ingest;
+        tokio::task::spawn_blocking(move || ingest.join())
+            .await
+            .context("joining the ingest thread")?
+            .map_err(|_| anyhow!("the ingest thread panicked"))?;
+        Ok(())
+    }
+}
