@@ -13,8 +13,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::http::Limits;
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}")]
@@ -253,6 +251,17 @@ pub struct WebSubConfig {
     pub max_concurrent_requests: usize,
     /// Subscription requests accepted per callback host and minute.
     pub subscribe_per_minute: u32,
+}
+
+/// What one HTTP connection may take; the listener gives each connection these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub shutdown_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

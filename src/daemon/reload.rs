@@ -4,8 +4,7 @@
 //! workers, ids and archive pages depend on `id_namespace` and `base_url`); a change to
 //! one of them is logged as needing a restart, and the running value stays.
 
-use crate::config::{Config, FeedMeta};
-use crate::http::Limits;
+use crate::config::{Config, FeedMeta, Limits};
 
 /// The keys whose value differs, by when they take effect.
 #[derive(Debug, Default, PartialEq, Eq)]
