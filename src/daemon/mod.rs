@@ -6,7 +6,6 @@
 //! holds, start watching, then scan the folder; the feeds fill in as the scan goes. Once
 //! the scan is done, systemd is told the service is ready.
 
-mod reload;
 pub mod systemd;
 mod watchdog;
 
@@ -175,7 +174,7 @@ fn reload_config(
             return config;
         }
     };
-    let changes = reload::compare(&config, &reloaded);
+    let changes = crate::config::reload::compare(&config, &reloaded);
     for key in &changes.need_restart {
         tracing::warn!(
             key,
@@ -187,7 +186,7 @@ fn reload_config(
             tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: log_level not changed");
         }
     }
-    let now = reload::in_force(&config, &reloaded);
+    let now = crate::config::reload::in_force(&config, &reloaded);
     if changes.live.iter().any(|key| *key != "log_level") {
         running.set_site(site(&now, &running.base_url));
     }
