@@ -3,16 +3,18 @@
 //! order, and the result is validated once into a [`Config`].
 //!
 //! Each key is declared once, in the table of `settings.rs`: the layer structs, defaults,
-//! merge, per-key checks, environment names (`env.rs`) and what a reload applies
-//! (`reload.rs`) all come from it. `validate` here converts the checked values into the
-//! typed [`Config`] and holds the rules between keys.
+//! merge, per-key checks, environment names (`env.rs`), what a reload applies
+//! (`reload.rs`) and the help text (`help.rs`) all come from it. `validate` here converts
+//! the checked values into the typed [`Config`] and holds the rules between keys.
 
 mod env;
+mod help;
 pub mod reload;
 mod settings;
 mod table;
 
 pub use env::env_layer;
+pub use help::{flag_help, settings_help};
 pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
 pub use table::{Reload, Setting};
 
