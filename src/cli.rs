@@ -1,11 +1,13 @@
 //! The command line (clap derive). Flags are all `Option` with no defaults of their own:
-//! defaults live in the config layer, so a flag only wins when it is given.
+//! defaults live in the config layer, so a flag only wins when it is given. A flag that
+//! sets a key takes its help line, default shown, from the table of settings, and
+//! `serve --help` ends with every setting.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::Layer;
+use crate::config::{Layer, flag_help, settings_help};
 
 /// The version and the git revision it was built from (see build.rs).
 pub const VERSION: &str = concat!(
@@ -26,15 +28,23 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Where the other commands' long help points: they read the same settings.
+const SEE_SETTINGS: &str =
+    "Every setting, with its default and environment variable: seedfeed serve --help";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Watch the seeds folder and serve the feeds over HTTP.
+    #[command(after_long_help = settings_help())]
     Serve(ServeArgs),
     /// Parse every seed and report the rejected ones; exit 1 if any.
+    #[command(after_long_help = SEE_SETTINGS)]
     Check(CheckArgs),
     /// Print the normalized entries of article files as JSON.
+    #[command(after_long_help = SEE_SETTINGS)]
     Parse(ParseArgs),
     /// Write every document the server serves into a folder, with .gz and .br siblings.
+    #[command(after_long_help = SEE_SETTINGS)]
     Render(RenderArgs),
 }
 
@@ -50,17 +60,13 @@ pub struct ConfigArg {
 pub struct ServeArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Folder of article files to watch.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = flag_help("seeds"))]
     pub seeds: Option<PathBuf>,
-    /// Folder for the database.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = flag_help("data"))]
     pub data: Option<PathBuf>,
-    /// Address to listen on, like 127.0.0.1:8080.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", help = flag_help("listen"))]
     pub listen: Option<String>,
-    /// Public URL of the site; absolute links in the feeds start with it.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help = flag_help("base_url"))]
     pub base_url: Option<String>,
 }
 
@@ -68,8 +74,7 @@ pub struct ServeArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Folder of article files to check.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = flag_help("seeds"))]
     pub seeds: Option<PathBuf>,
 }
 
@@ -89,14 +94,11 @@ pub struct RenderArgs {
     /// Folder to write the documents into (created if missing).
     #[arg(long, value_name = "DIR", required = true)]
     pub out: PathBuf,
-    /// Folder of article files.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = flag_help("seeds"))]
     pub seeds: Option<PathBuf>,
-    /// Folder of the database.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = flag_help("data"))]
     pub data: Option<PathBuf>,
-    /// Public URL of the site; absolute links in the documents start with it.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help = flag_help("base_url"))]
     pub base_url: Option<String>,
 }
 
@@ -129,5 +131,31 @@ impl CheckArgs {
             seeds: self.seeds.clone(),
             ..Layer::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::config::Setting;
+
+    /// A flag named after a key (`--base-url`, `base_url`) shows that key's help line.
+    #[test]
+    fn flags_of_keys_take_their_help_from_the_table() {
+        let cli = Cli::command();
+        let mut checked = 0;
+        for command in cli.get_subcommands() {
+            for arg in command.get_arguments() {
+                let Some(setting) = Setting::named(arg.get_id().as_str()) else {
+                    continue;
+                };
+                let help = arg.get_help().map(ToString::to_string);
+                assert_eq!(help, Some(flag_help(setting.key)), "{}", arg.get_id());
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 8, "serve's 4 flags of keys, check's 1, render's 3");
     }
 }

@@ -32,22 +32,22 @@ complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "parse" -d 'Print 
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "render" -d 'Write every document the server serves into a folder, with .gz and .br siblings'
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l seeds -d 'Folder of article files to watch' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l data -d 'Folder for the database' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l listen -d 'Address to listen on, like 127.0.0.1:8080' -r
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l base-url -d 'Public URL of the site; absolute links in the feeds start with it' -r
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l data -d 'Folder of the database (seedfeed.db, SQLite), created if missing [default: data]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l listen -d 'Address and port to listen on [default: 127.0.0.1:8080]' -r
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l base-url -d 'Public URL that absolute links start with (unset: http:// and the listen address)' -r
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -l seeds -d 'Folder of article files to check' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -s h -l help -d 'Print help'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand parse" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand parse" -s h -l help -d 'Print help'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand parse" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l out -d 'Folder to write the documents into (created if missing)' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l seeds -d 'Folder of article files' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l data -d 'Folder of the database' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l base-url -d 'Public URL of the site; absolute links in the documents start with it' -r
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -s h -l help -d 'Print help'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l data -d 'Folder of the database (seedfeed.db, SQLite), created if missing [default: data]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l base-url -d 'Public URL that absolute links start with (unset: http:// and the listen address)' -r
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render help" -f -a "serve" -d 'Watch the seeds folder and serve the feeds over HTTP'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render help" -f -a "check" -d 'Parse every seed and report the rejected ones; exit 1 if any'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render help" -f -a "parse" -d 'Print the normalized entries of article files as JSON'

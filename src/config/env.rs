@@ -1,113 +1,66 @@
-//! The `SEEDFEED_*` environment as a [`Layer`]. Variables come in as an iterator of pairs,
-//! so tests never touch the process environment.
+//! The `SEEDFEED_*` environment as a [`Layer`]: each key of the table of settings has a
+//! variable named after it. Variables come in as an iterator of pairs, so tests never touch
+//! the process environment.
 
-use std::path::PathBuf;
-use std::str::FromStr;
-
-use super::{ConfigError, Layer};
+use super::{ConfigError, Layer, SETTINGS, Setting};
 
 const PREFIX: &str = "SEEDFEED_";
 
 /// Names the command line reads itself; not configuration keys.
 const NOT_KEYS: &[&str] = &["SEEDFEED_CONFIG"];
 
+/// Short names, and the setting's own name they stand for.
+const ALIASES: &[(&str, &str)] = &[("SEEDFEED_LOG", "SEEDFEED_LOG_LEVEL")];
+
 /// Builds a layer from `SEEDFEED_<KEY>` variables (`SEEDFEED_FEED_TITLE` for `feed.title`).
 /// `SEEDFEED_LOG` is a short alias of `SEEDFEED_LOG_LEVEL`. An unknown `SEEDFEED_*` name
-/// is an error, as an unknown key in the file is: a typo must not pass silently.
+/// is an error, as an unknown key in the file is: a typo must not pass silently. Each
+/// value is read as its key's type; a list (`SEEDFEED_WEBSUB_HUBS`) is separated by commas
+/// or spaces.
 pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Layer, ConfigError> {
     let mut layer = Layer::default();
     for (var, value) in vars {
-        let Some(name) = var.strip_prefix(PREFIX) else {
+        if !var.starts_with(PREFIX) || NOT_KEYS.contains(&var.as_str()) {
             continue;
+        }
+        let Some(setting) = setting_for(&var) else {
+            return Err(ConfigError::Env {
+                var,
+                message: "no such setting (see config/seedfeed.toml for the keys)".into(),
+            });
         };
-        if NOT_KEYS.contains(&var.as_str()) {
-            continue;
-        }
-        match name {
-            "SEEDS" => layer.seeds = Some(PathBuf::from(value)),
-            "DATA" => layer.data = Some(PathBuf::from(value)),
-            "LISTEN" => layer.listen = Some(value),
-            "BASE_URL" => layer.base_url = Some(value),
-            "ID_NAMESPACE" => layer.id_namespace = Some(value),
-            "FEED_SIZE" => layer.feed_size = Some(number(&var, &value)?),
-            "SETTLE_MS" => layer.settle_ms = Some(number(&var, &value)?),
-            "MAX_FILE_BYTES" => layer.max_file_bytes = Some(number(&var, &value)?),
-            "RESCAN_INTERVAL" => layer.rescan_interval = Some(number(&var, &value)?),
-            "TOMBSTONE_DAYS" => layer.tombstone_days = Some(number(&var, &value)?),
-            "CACHE_MAX_AGE" => layer.cache_max_age = Some(number(&var, &value)?),
-            "MAX_CONNECTIONS" => layer.max_connections = Some(number(&var, &value)?),
-            "WORKERS" => layer.workers = Some(number(&var, &value)?),
-            "HEADER_READ_TIMEOUT" => layer.header_read_timeout = Some(number(&var, &value)?),
-            "IDLE_TIMEOUT" => layer.idle_timeout = Some(number(&var, &value)?),
-            "REQUEST_TIMEOUT" => layer.request_timeout = Some(number(&var, &value)?),
-            "SHUTDOWN_TIMEOUT" => layer.shutdown_timeout = Some(number(&var, &value)?),
-            "MAX_HEADER_BYTES" => layer.max_header_bytes = Some(number(&var, &value)?),
-            "MAX_URL_BYTES" => layer.max_url_bytes = Some(number(&var, &value)?),
-            "ACCESS_LOG" => layer.access_log = Some(boolean(&var, &value)?),
-            "LOG" | "LOG_LEVEL" => layer.log_level = Some(value),
-            "FEED_TITLE" => layer.feed.title = Some(value),
-            "FEED_DESCRIPTION" => layer.feed.description = Some(value),
-            "FEED_AUTHOR" => layer.feed.author = Some(value),
-            "FEED_LANGUAGE" => layer.feed.language = Some(value),
-            "WEBSUB_HUB" => layer.websub.hub = Some(boolean(&var, &value)?),
-            // A list in one variable: URLs separated by commas or spaces.
-            "WEBSUB_HUBS" => {
-                layer.websub.hubs = Some(
-                    value
-                        .split([',', ' '])
-                        .filter(|url| !url.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                )
-            }
-            "WEBSUB_ALLOW_PRIVATE_CALLBACKS" => {
-                layer.websub.allow_private_callbacks = Some(boolean(&var, &value)?)
-            }
-            "WEBSUB_LEASE_SECONDS" => layer.websub.lease_seconds = Some(number(&var, &value)?),
-            "WEBSUB_MIN_LEASE_SECONDS" => {
-                layer.websub.min_lease_seconds = Some(number(&var, &value)?)
-            }
-            "WEBSUB_MAX_LEASE_SECONDS" => {
-                layer.websub.max_lease_seconds = Some(number(&var, &value)?)
-            }
-            "WEBSUB_RETRY_SECONDS" => layer.websub.retry_seconds = Some(number(&var, &value)?),
-            "WEBSUB_REQUEST_TIMEOUT" => layer.websub.request_timeout = Some(number(&var, &value)?),
-            "WEBSUB_MAX_CONCURRENT_REQUESTS" => {
-                layer.websub.max_concurrent_requests = Some(number(&var, &value)?)
-            }
-            "WEBSUB_SUBSCRIBE_PER_MINUTE" => {
-                layer.websub.subscribe_per_minute = Some(number(&var, &value)?)
-            }
-            _ => {
-                return Err(ConfigError::Env {
-                    var,
-                    message: "no such setting (see config/seedfeed.toml for the keys)".into(),
-                });
-            }
-        }
+        (setting.set_env)(&mut layer, &value)
+            .map_err(|message| ConfigError::Env { var, message })?;
     }
     Ok(layer)
 }
 
-fn boolean(var: &str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::Env {
-            var: var.to_owned(),
-            message: format!("{value:?} is not true or false"),
-        }),
-    }
+/// The setting a variable sets, through its alias if it is one.
+fn setting_for(var: &str) -> Option<&'static Setting> {
+    let var = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == var)
+        .map_or(var, |(_, name)| *name);
+    SETTINGS.iter().find(|setting| setting.env_var() == var)
 }
 
-fn number<T: FromStr>(var: &str, value: &str) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    value.trim().parse().map_err(|e| ConfigError::Env {
-        var: var.to_owned(),
-        message: format!("{value:?} is not a number ({e})"),
-    })
+impl Setting {
+    /// `SEEDFEED_` and the key in capitals, `_` for `.`: `SEEDFEED_FEED_TITLE`.
+    pub fn env_var(&self) -> String {
+        format!(
+            "{PREFIX}{}",
+            self.key.to_ascii_uppercase().replace('.', "_")
+        )
+    }
+
+    /// The other names of this setting's variable (`SEEDFEED_LOG`).
+    pub fn env_aliases(&self) -> impl Iterator<Item = &'static str> {
+        let var = self.env_var();
+        ALIASES
+            .iter()
+            .filter(move |(_, name)| *name == var)
+            .map(|(alias, _)| *alias)
+    }
 }
 
 #[cfg(test)]
@@ -142,5 +95,48 @@ mod tests {
         assert!(err.to_string().contains("SEEDFEED_FEEDSIZE"), "{err}");
         let err = env_layer(vars(&[("SEEDFEED_FEED_SIZE", "many")])).unwrap_err();
         assert!(err.to_string().contains("SEEDFEED_FEED_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn every_key_has_its_own_variable() {
+        let mut names: Vec<String> = SETTINGS.iter().map(Setting::env_var).collect();
+        names.extend(ALIASES.iter().map(|(alias, _)| alias.to_string()));
+        names.extend(NOT_KEYS.iter().map(|name| name.to_string()));
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "two keys share a variable: {names:?}");
+        for (alias, name) in ALIASES {
+            assert!(
+                SETTINGS.iter().any(|setting| setting.env_var() == *name),
+                "{alias} stands for {name}, which is no setting"
+            );
+        }
+    }
+
+    #[test]
+    fn each_type_reads_its_variable() {
+        let layer = env_layer(vars(&[
+            ("SEEDFEED_SEEDS", "/srv/seeds"),
+            ("SEEDFEED_ACCESS_LOG", "yes"),
+            (
+                "SEEDFEED_WEBSUB_HUBS",
+                "https://a.example/, https://b.example/",
+            ),
+            ("SEEDFEED_WEBSUB_SUBSCRIBE_PER_MINUTE", " 5 "),
+        ]))
+        .unwrap();
+        assert_eq!(
+            layer.seeds.as_deref(),
+            Some(std::path::Path::new("/srv/seeds"))
+        );
+        assert_eq!(layer.access_log, Some(true));
+        assert_eq!(
+            layer.websub.hubs.unwrap(),
+            ["https://a.example/", "https://b.example/"]
+        );
+        assert_eq!(layer.websub.subscribe_per_minute, Some(5));
+        let err = env_layer(vars(&[("SEEDFEED_WEBSUB_HUB", "maybe")])).unwrap_err();
+        assert!(err.to_string().contains("SEEDFEED_WEBSUB_HUB"), "{err}");
     }
 }

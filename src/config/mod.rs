@@ -1,19 +1,30 @@
 //! Configuration: every layer (built-in defaults, the TOML file, `SEEDFEED_*` environment,
 //! command-line flags) is the same all-`Option` [`Layer`]; they are merged once, in that
 //! order, and the result is validated once into a [`Config`].
+//!
+//! Each key is declared once, in the table of `settings.rs`: the layer structs, defaults,
+//! merge, per-key checks, environment names (`env.rs`), what a reload applies
+//! (`reload.rs`) and the help text (`help.rs`) all come from it. `validate` here converts
+//! the checked values into the typed [`Config`] and holds the rules between keys.
 
 mod env;
+mod help;
+pub mod reload;
+mod settings;
+mod table;
 
 pub use env::env_layer;
+pub use help::{flag_help, settings_help};
+pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
+pub use table::{Reload, Setting};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::http::Limits;
+use settings::WebSubValues;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -30,109 +41,7 @@ pub enum ConfigError {
     Invalid { key: &'static str, message: String },
 }
 
-/// One layer of configuration; `None` means "this layer does not say".
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Layer {
-    pub seeds: Option<PathBuf>,
-    pub data: Option<PathBuf>,
-    pub listen: Option<String>,
-    pub base_url: Option<String>,
-    pub id_namespace: Option<String>,
-    pub feed_size: Option<usize>,
-    pub settle_ms: Option<u64>,
-    pub max_file_bytes: Option<u64>,
-    pub rescan_interval: Option<u64>,
-    pub tombstone_days: Option<u32>,
-    pub cache_max_age: Option<u32>,
-    pub max_connections: Option<usize>,
-    pub workers: Option<usize>,
-    pub header_read_timeout: Option<u64>,
-    pub idle_timeout: Option<u64>,
-    pub request_timeout: Option<u64>,
-    pub shutdown_timeout: Option<u64>,
-    pub max_header_bytes: Option<usize>,
-    pub max_url_bytes: Option<usize>,
-    pub access_log: Option<bool>,
-    pub log_level: Option<String>,
-    #[serde(default)]
-    pub feed: FeedLayer,
-    #[serde(default)]
-    pub websub: WebSubLayer,
-}
-
-/// The `[feed]` table: what the feeds say about themselves.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeedLayer {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub author: Option<String>,
-    pub language: Option<String>,
-}
-
-/// The `[websub]` table: pushing changes to aggregators (W3C WebSub).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebSubLayer {
-    pub hub: Option<bool>,
-    pub hubs: Option<Vec<String>>,
-    pub allow_private_callbacks: Option<bool>,
-    pub lease_seconds: Option<u64>,
-    pub min_lease_seconds: Option<u64>,
-    pub max_lease_seconds: Option<u64>,
-    pub retry_seconds: Option<u64>,
-    pub request_timeout: Option<u64>,
-    pub max_concurrent_requests: Option<usize>,
-    pub subscribe_per_minute: Option<u32>,
-}
-
 impl Layer {
-    /// The built-in defaults, which make `seedfeed serve` work from a fresh clone.
-    pub fn defaults() -> Self {
-        Self {
-            seeds: Some(PathBuf::from("seeds")),
-            data: Some(PathBuf::from("data")),
-            listen: Some("127.0.0.1:8080".into()),
-            base_url: None,
-            id_namespace: Some("seedfeed".into()),
-            feed_size: Some(50),
-            settle_ms: Some(500),
-            max_file_bytes: Some(1024 * 1024),
-            rescan_interval: Some(300),
-            tombstone_days: Some(30),
-            cache_max_age: Some(300),
-            max_connections: Some(1024),
-            workers: None,
-            header_read_timeout: Some(10),
-            idle_timeout: Some(60),
-            request_timeout: Some(60),
-            shutdown_timeout: Some(10),
-            max_header_bytes: Some(16 * 1024),
-            max_url_bytes: Some(2048),
-            access_log: Some(false),
-            log_level: Some("info".into()),
-            feed: FeedLayer {
-                title: Some("seedfeed".into()),
-                description: Some("News articles, syndicated by seedfeed".into()),
-                author: Some("seedfeed".into()),
-                language: Some("en".into()),
-            },
-            websub: WebSubLayer {
-                hub: Some(false),
-                hubs: Some(Vec::new()),
-                allow_private_callbacks: Some(false),
-                lease_seconds: Some(10 * 86_400),
-                min_lease_seconds: Some(3_600),
-                max_lease_seconds: Some(30 * 86_400),
-                retry_seconds: Some(6 * 3_600),
-                request_timeout: Some(10),
-                max_concurrent_requests: Some(16),
-                subscribe_per_minute: Some(30),
-            },
-        }
-    }
-
     /// Reads a TOML file. Unknown keys are an error naming the key and the file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -147,61 +56,6 @@ impl Layer {
 
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
-    }
-
-    /// `self` wins wherever it says something; `lower` fills the rest.
-    pub fn over(self, lower: Layer) -> Layer {
-        Layer {
-            seeds: self.seeds.or(lower.seeds),
-            data: self.data.or(lower.data),
-            listen: self.listen.or(lower.listen),
-            base_url: self.base_url.or(lower.base_url),
-            id_namespace: self.id_namespace.or(lower.id_namespace),
-            feed_size: self.feed_size.or(lower.feed_size),
-            settle_ms: self.settle_ms.or(lower.settle_ms),
-            max_file_bytes: self.max_file_bytes.or(lower.max_file_bytes),
-            rescan_interval: self.rescan_interval.or(lower.rescan_interval),
-            tombstone_days: self.tombstone_days.or(lower.tombstone_days),
-            cache_max_age: self.cache_max_age.or(lower.cache_max_age),
-            max_connections: self.max_connections.or(lower.max_connections),
-            workers: self.workers.or(lower.workers),
-            header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
-            idle_timeout: self.idle_timeout.or(lower.idle_timeout),
-            request_timeout: self.request_timeout.or(lower.request_timeout),
-            shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
-            max_header_bytes: self.max_header_bytes.or(lower.max_header_bytes),
-            max_url_bytes: self.max_url_bytes.or(lower.max_url_bytes),
-            access_log: self.access_log.or(lower.access_log),
-            log_level: self.log_level.or(lower.log_level),
-            feed: FeedLayer {
-                title: self.feed.title.or(lower.feed.title),
-                description: self.feed.description.or(lower.feed.description),
-                author: self.feed.author.or(lower.feed.author),
-                language: self.feed.language.or(lower.feed.language),
-            },
-            websub: self.websub.over(lower.websub),
-        }
-    }
-}
-
-impl WebSubLayer {
-    fn over(self, lower: WebSubLayer) -> WebSubLayer {
-        WebSubLayer {
-            hub: self.hub.or(lower.hub),
-            hubs: self.hubs.or(lower.hubs),
-            allow_private_callbacks: self
-                .allow_private_callbacks
-                .or(lower.allow_private_callbacks),
-            lease_seconds: self.lease_seconds.or(lower.lease_seconds),
-            min_lease_seconds: self.min_lease_seconds.or(lower.min_lease_seconds),
-            max_lease_seconds: self.max_lease_seconds.or(lower.max_lease_seconds),
-            retry_seconds: self.retry_seconds.or(lower.retry_seconds),
-            request_timeout: self.request_timeout.or(lower.request_timeout),
-            max_concurrent_requests: self
-                .max_concurrent_requests
-                .or(lower.max_concurrent_requests),
-            subscribe_per_minute: self.subscribe_per_minute.or(lower.subscribe_per_minute),
-        }
     }
 }
 
@@ -255,6 +109,17 @@ pub struct WebSubConfig {
     pub subscribe_per_minute: u32,
 }
 
+/// What one HTTP connection may take; the listener gives each connection these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub shutdown_timeout: Duration,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedMeta {
     pub title: String,
@@ -285,115 +150,63 @@ pub fn load(sources: Sources) -> Result<Config, ConfigError> {
     validate(merged)
 }
 
-/// Checks every value once; the messages name the key at fault.
+/// Checks every key (its row's check in the table), then converts the values into a
+/// [`Config`] and applies the rules between keys; the messages name the key at fault.
+/// `layer` is the merged layers, the defaults included.
 pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
-    let defaults = Layer::defaults();
-    let required = |value: Option<String>, key: &'static str| {
-        value
-            .filter(|v| !v.trim().is_empty())
-            .ok_or(ConfigError::Invalid {
-                key,
-                message: "must not be empty".into(),
-            })
-    };
-    let listen_text = required(layer.listen, "listen")?;
-    let listen = listen_text
+    let values = layer.resolve()?;
+    let listen = values
+        .listen
         .parse::<SocketAddr>()
         .map_err(|e| ConfigError::Invalid {
             key: "listen",
-            message: format!("{listen_text:?} is not an address like 127.0.0.1:8080 ({e})"),
-        })?;
-    let base_url = layer.base_url.as_deref().map(parse_base_url).transpose()?;
-    let feed_size = layer.feed_size.or(defaults.feed_size).unwrap_or(50);
-    if !(1..=10_000).contains(&feed_size) {
-        return Err(ConfigError::Invalid {
-            key: "feed_size",
-            message: format!("{feed_size} is outside 1..=10000"),
-        });
-    }
-    let max_file_bytes = layer.max_file_bytes.unwrap_or(1024 * 1024);
-    if max_file_bytes == 0 {
-        return Err(ConfigError::Invalid {
-            key: "max_file_bytes",
-            message: "must be at least 1".into(),
-        });
-    }
-    let rescan_interval = layer.rescan_interval.unwrap_or(300);
-    if rescan_interval == 0 {
-        return Err(ConfigError::Invalid {
-            key: "rescan_interval",
-            message: "must be at least 1 second".into(),
-        });
-    }
-    let seconds =
-        |value: Option<u64>, key: &'static str| at_least(value, key, 1).map(Duration::from_secs);
-    let limits = Limits {
-        max_connections: at_least(layer.max_connections, "max_connections", 1)?,
-        header_read_timeout: seconds(layer.header_read_timeout, "header_read_timeout")?,
-        idle_timeout: seconds(layer.idle_timeout, "idle_timeout")?,
-        request_timeout: seconds(layer.request_timeout, "request_timeout")?,
-        shutdown_timeout: Duration::from_secs(layer.shutdown_timeout.unwrap_or(10)),
-        // hyper's smallest read buffer is 8 KiB.
-        max_header_bytes: at_least(layer.max_header_bytes, "max_header_bytes", 8192)?,
-    };
-    let log_level = required(layer.log_level, "log_level")?;
-    // A bare word must be a level: EnvFilter would take "loud" for a target name.
-    let is_level = |word: &str| {
-        ["off", "error", "warn", "info", "debug", "trace"]
-            .contains(&word.to_ascii_lowercase().as_str())
-    };
-    let is_filter = log_level.contains(['=', ',']) || is_level(&log_level);
-    if !is_filter || tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
-        return Err(ConfigError::Invalid {
-            key: "log_level",
             message: format!(
-                "{log_level:?} is not a level (error, warn, info, debug, trace) or filter"
+                "{:?} is not an address like 127.0.0.1:8080 ({e})",
+                values.listen
             ),
-        });
-    }
-    let language = required(layer.feed.language, "feed.language")?;
-    if !language.split('-').all(|part| {
-        !part.is_empty() && part.len() <= 8 && part.chars().all(|c| c.is_ascii_alphanumeric())
-    }) {
-        return Err(ConfigError::Invalid {
-            key: "feed.language",
-            message: format!("{language:?} is not a language tag like en or pt-BR"),
-        });
-    }
-    let websub = validate_websub(layer.websub)?;
+        })?;
+    let base_url = values.base_url.as_deref().map(parse_base_url).transpose()?;
+    let limits = Limits {
+        max_connections: values.max_connections,
+        header_read_timeout: Duration::from_secs(values.header_read_timeout),
+        idle_timeout: Duration::from_secs(values.idle_timeout),
+        request_timeout: Duration::from_secs(values.request_timeout),
+        shutdown_timeout: Duration::from_secs(values.shutdown_timeout),
+        max_header_bytes: values.max_header_bytes,
+    };
     Ok(Config {
-        seeds: layer.seeds.unwrap_or_else(|| PathBuf::from("seeds")),
-        data: layer.data.unwrap_or_else(|| PathBuf::from("data")),
+        seeds: values.seeds,
+        data: values.data,
         listen,
         base_url,
-        id_namespace: required(layer.id_namespace, "id_namespace")?,
-        feed_size,
-        settle: Duration::from_millis(layer.settle_ms.unwrap_or(500)),
-        max_file_bytes,
-        rescan_interval: Duration::from_secs(rescan_interval),
-        tombstone_days: layer.tombstone_days.unwrap_or(30),
-        cache_max_age: layer.cache_max_age.unwrap_or(300),
+        id_namespace: values.id_namespace,
+        feed_size: values.feed_size,
+        settle: Duration::from_millis(values.settle_ms),
+        max_file_bytes: values.max_file_bytes,
+        rescan_interval: Duration::from_secs(values.rescan_interval),
+        tombstone_days: values.tombstone_days,
+        cache_max_age: values.cache_max_age,
         limits,
-        workers: match layer.workers {
-            Some(n) => at_least(Some(n), "workers", 1)?,
-            None => std::thread::available_parallelism().map_or(1, usize::from),
-        },
-        max_url_bytes: at_least(layer.max_url_bytes, "max_url_bytes", 64)?,
-        access_log: layer.access_log.unwrap_or(false),
-        log_level,
+        workers: values
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        max_url_bytes: values.max_url_bytes,
+        access_log: values.access_log,
+        log_level: values.log_level,
         feed: FeedMeta {
-            title: required(layer.feed.title, "feed.title")?,
-            description: required(layer.feed.description, "feed.description")?,
-            author: required(layer.feed.author, "feed.author")?,
-            language,
+            title: values.feed.title,
+            description: values.feed.description,
+            author: values.feed.author,
+            language: values.feed.language,
         },
-        websub,
+        websub: websub_config(values.websub)?,
     })
 }
 
-fn validate_websub(layer: WebSubLayer) -> Result<WebSubConfig, ConfigError> {
+/// The hubs as URLs, and the default lease between its bounds.
+fn websub_config(values: WebSubValues) -> Result<WebSubConfig, ConfigError> {
     let mut hubs = Vec::new();
-    for text in layer.hubs.unwrap_or_default() {
+    for text in values.hubs {
         let url = Url::parse(&text).map_err(|e| ConfigError::Invalid {
             key: "websub.hubs",
             message: format!("{text:?} is not a URL ({e})"),
@@ -406,61 +219,32 @@ fn validate_websub(layer: WebSubLayer) -> Result<WebSubConfig, ConfigError> {
         }
         hubs.push(url);
     }
-    let seconds =
-        |value: Option<u64>, key: &'static str| at_least(value, key, 1).map(Duration::from_secs);
-    let lease = seconds(layer.lease_seconds, "websub.lease_seconds")?;
-    let min_lease = seconds(layer.min_lease_seconds, "websub.min_lease_seconds")?;
-    let max_lease = seconds(layer.max_lease_seconds, "websub.max_lease_seconds")?;
+    let (lease, min_lease, max_lease) = (
+        values.lease_seconds,
+        values.min_lease_seconds,
+        values.max_lease_seconds,
+    );
     if !(min_lease <= lease && lease <= max_lease) {
         return Err(ConfigError::Invalid {
             key: "websub.lease_seconds",
             message: format!(
-                "{} is not between min_lease_seconds ({}) and max_lease_seconds ({})",
-                lease.as_secs(),
-                min_lease.as_secs(),
-                max_lease.as_secs()
+                "{lease} is not between min_lease_seconds ({min_lease}) and \
+                 max_lease_seconds ({max_lease})"
             ),
         });
     }
     Ok(WebSubConfig {
-        hub: layer.hub.unwrap_or(false),
+        hub: values.hub,
         hubs,
-        allow_private_callbacks: layer.allow_private_callbacks.unwrap_or(false),
-        lease,
-        min_lease,
-        max_lease,
-        retry_for: seconds(layer.retry_seconds, "websub.retry_seconds")?,
-        request_timeout: seconds(layer.request_timeout, "websub.request_timeout")?,
-        max_concurrent_requests: at_least(
-            layer.max_concurrent_requests,
-            "websub.max_concurrent_requests",
-            1,
-        )?,
-        subscribe_per_minute: at_least(
-            layer.subscribe_per_minute,
-            "websub.subscribe_per_minute",
-            1,
-        )?,
+        allow_private_callbacks: values.allow_private_callbacks,
+        lease: Duration::from_secs(lease),
+        min_lease: Duration::from_secs(min_lease),
+        max_lease: Duration::from_secs(max_lease),
+        retry_for: Duration::from_secs(values.retry_seconds),
+        request_timeout: Duration::from_secs(values.request_timeout),
+        max_concurrent_requests: values.max_concurrent_requests,
+        subscribe_per_minute: values.subscribe_per_minute,
     })
-}
-
-/// A number that must be set (the defaults do) and at least `min`.
-fn at_least<T: PartialOrd + Copy + std::fmt::Display>(
-    value: Option<T>,
-    key: &'static str,
-    min: T,
-) -> Result<T, ConfigError> {
-    match value {
-        Some(v) if v >= min => Ok(v),
-        Some(v) => Err(ConfigError::Invalid {
-            key,
-            message: format!("{v} is below the minimum of {min}"),
-        }),
-        None => Err(ConfigError::Invalid {
-            key,
-            message: "must be set".into(),
-        }),
-    }
 }
 
 /// An absolute http(s) URL without query or fragment; the trailing slash is dropped so
@@ -586,6 +370,47 @@ mod tests {
     }
 
     #[test]
+    fn each_check_of_the_table_names_its_key() {
+        let mut layer = Layer::defaults();
+        layer.websub.subscribe_per_minute = Some(0);
+        let err = validate(layer).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config key `websub.subscribe_per_minute`: 0 is below the minimum of 1"
+        );
+        let mut layer = Layer::defaults();
+        layer.feed.language = Some("en_US".into());
+        let err = validate(layer).unwrap_err();
+        assert!(err.to_string().contains("`feed.language`"), "{err}");
+        let layer = Layer {
+            workers: Some(0),
+            ..Layer::defaults()
+        };
+        let err = validate(layer).unwrap_err();
+        assert!(err.to_string().contains("`workers`"), "{err}");
+        let layer = Layer {
+            feed_size: Some(10_001),
+            ..Layer::defaults()
+        };
+        let err = validate(layer).unwrap_err();
+        assert!(
+            err.to_string().ends_with("10001 is outside 1..=10000"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rules_between_keys_and_missing_values_name_the_key() {
+        let mut layer = Layer::defaults();
+        layer.websub.min_lease_seconds = Some(20 * 86_400);
+        let err = validate(layer).unwrap_err();
+        assert!(err.to_string().contains("`websub.lease_seconds`"), "{err}");
+        // Without the defaults under it, a layer misses keys.
+        let err = validate(Layer::default()).unwrap_err();
+        assert_eq!(err.to_string(), "config key `seeds`: must be set");
+    }
+
+    #[test]
     fn base_url_from_bound_address() {
         assert_eq!(
             base_url_for("0.0.0.0:8080".parse().unwrap()).as_str(),
@@ -606,28 +431,26 @@ mod tests {
 mod example_file_tests {
     use super::*;
 
-    /// The documented example must load, name every key, and hold the defaults.
+    /// The documented example must load, name every key of the table, and hold the
+    /// defaults.
     #[test]
     fn example_config_loads_and_matches_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/seedfeed.toml");
         let from_file = validate(Layer::from_file(&path).unwrap()).unwrap();
         assert_eq!(from_file, validate(Layer::defaults()).unwrap());
         let text = std::fs::read_to_string(&path).unwrap();
-        // Every key a layer can hold (base_url has no default, so it is named here).
-        let defaults: toml::Table =
-            toml::from_str(&toml::to_string(&Layer::defaults()).unwrap()).unwrap();
-        let mut keys = vec!["base_url".to_owned()];
-        for (key, value) in &defaults {
-            match value.as_table() {
-                Some(table) => keys.extend(table.keys().cloned()),
-                None => keys.push(key.clone()),
-            }
-        }
-        assert!(keys.len() > 10, "{keys:?}");
-        for key in keys {
+        // Every key of the table, in its table: `title` under `[feed]` for `feed.title`.
+        assert!(SETTINGS.len() > 10, "{SETTINGS:?}");
+        for setting in SETTINGS {
+            let (table, name) = setting.key.split_once('.').unwrap_or(("", setting.key));
+            let body = text
+                .split("\n[")
+                .find(|part| part.starts_with(&format!("{table}]")) || table.is_empty())
+                .unwrap();
             assert!(
-                text.contains(&format!("{key} = ")),
-                "config/seedfeed.toml does not document `{key}`"
+                body.contains(&format!("\n{name} = ")) || body.contains(&format!("\n# {name} = ")),
+                "config/seedfeed.toml does not document `{}`",
+                setting.key
             );
         }
     }

@@ -4,7 +4,6 @@
 //! run the ingest driver (and, during a bulk, its readers), the HTTP workers, the
 //! database's checkpoints and the inotify reader; `docs/architecture.md` lists them.
 
-mod reload;
 mod start;
 pub mod systemd;
 mod watchdog;
@@ -182,7 +181,7 @@ fn reload_config(
             return config;
         }
     };
-    let changes = reload::compare(&config, &reloaded);
+    let changes = crate::config::reload::compare(&config, &reloaded);
     for key in &changes.need_restart {
         tracing::warn!(
             key,
@@ -194,7 +193,7 @@ fn reload_config(
             tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: log_level not changed");
         }
     }
-    let now = reload::in_force(&config, &reloaded);
+    let now = crate::config::reload::in_force(&config, &reloaded);
     if changes.live.iter().any(|key| *key != "log_level") {
         running.set_site(start::site(&now, running.base_url()));
     }

@@ -12,7 +12,7 @@ mod server;
 pub use conditional::{Answer, Validators, decide};
 pub use metrics::{Metrics, Route};
 pub use negotiate::{Coding, choose_coding, prefers_html};
-pub use server::{Limits, Workers, bind, share, start};
+pub use server::{Workers, bind, share, start};
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -37,17 +37,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 
 use super::metrics::Metrics;
-
-/// What one connection may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub max_connections: usize,
-    pub header_read_timeout: Duration,
-    pub idle_timeout: Duration,
-    pub request_timeout: Duration,
-    pub max_header_bytes: usize,
-    pub shutdown_timeout: Duration,
-}
+use crate::config::Limits;
 
 /// The answer to a connection over the cap: cheap to send, no parsing needed.
 const OVERLOADED: &[u8] =
