@@ -77,7 +77,7 @@ pub struct Config {
     /// `Cache-Control: max-age` of documents that change (seconds).
     pub cache_max_age: u32,
     pub limits: Limits,
-    /// HTTP worker threads, each with its own listening socket.
+    /// HTTP worker threads, each with its own event loop on the shared listening socket.
     pub workers: usize,
     pub max_url_bytes: usize,
     pub access_log: bool,

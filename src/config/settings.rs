@@ -49,7 +49,7 @@ settings! {
             Restart => limits.max_header_bytes;
         /// Bytes of a request URL at most; a longer one gets 414.
         max_url_bytes: usize = Some(2048), min(64), Restart => max_url_bytes;
-        /// HTTP worker threads, each with its own listening socket (unset: one per CPU core).
+        /// HTTP worker threads, each with its own event loop (unset: one per CPU core).
         workers: usize = None, min(1), Restart => workers;
         /// On SIGTERM, seconds to let requests in flight finish before closing.
         shutdown_timeout: u64 = Some(10), any, Restart => limits.shutdown_timeout;

@@ -14,9 +14,9 @@
 //!   `shutdown_timeout`, then close what is left.
 //!
 //! Like nginx's worker processes, each worker thread runs its own single-threaded runtime
-//! with its own listening socket on the shared address (`SO_REUSEPORT`): the kernel
-//! spreads connections, and a request never crosses threads (no work stealing, no
-//! cross-thread wake-ups, which cost more than the request on a 2-core machine).
+//! and accepts from the one listening socket they share: a free worker takes the next
+//! connection, and a request never crosses threads (no work stealing, no cross-thread
+//! wake-ups, which cost more than the request on a small machine).
 
 use std::future::Future;
 use std::io;
