@@ -8,10 +8,10 @@
 #   bench/ingest.sh --drops 50 --no-hugo
 #   bench/ingest.sh --runs 5               # cold ingests and Hugo builds (median; default 3)
 #
-# The corpus is generated once per size (deterministic, distinct mtimes) into
-# $TMPDIR/seedfeed-bench and kept between runs. Needs cargo, python3 and the corpus
-# generator in ../shared/tools; installs hugo (apt) when missing and allowed (root or
-# sudo), else runs without the reference.
+# The corpus is generated once per size by bench/gen_corpus.py (deterministic, distinct
+# mtimes) into $TMPDIR/seedfeed-bench and kept between runs. Needs cargo and python3;
+# installs hugo (apt) when missing and allowed (root or sudo), else runs without the
+# reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,8 +32,7 @@ case "$n$drops$runs" in *[!0-9]*) echo "-n, --drops and --runs take a number" >&
 command="bench/ingest.sh -n $n --drops $drops --runs $runs"
 [ "$hugo" = no ] && command+=" --no-hugo"
 
-generator=../shared/tools/gen_corpus.py
-[ -f "$generator" ] || { echo "the corpus generator $generator is missing" >&2; exit 2; }
+generator=bench/gen_corpus.py
 for tool in cargo python3; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done

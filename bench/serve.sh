@@ -42,7 +42,7 @@ SF_PORT=$(free_port) NG_PORT=$(free_port)
 BASE="http://127.0.0.1:$SF_PORT"
 
 echo "# corpus: $N articles" >&2
-python3 ../shared/tools/gen_corpus.py "$WORK/seeds" -n "$N" -q --mtime-spread "$N"
+python3 bench/gen_corpus.py "$WORK/seeds" -n "$N" -q --mtime-spread "$N"
 env -u SEEDFEED_CONFIG SEEDFEED_LOG=warn "$BIN" serve --seeds "$WORK/seeds" --data "$WORK/data" \
   --listen "127.0.0.1:$SF_PORT" --base-url "$BASE" 2>"$WORK/seedfeed.log" &
 SEEDFEED_PID=$!
