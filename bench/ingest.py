@@ -28,6 +28,17 @@ highest-numbered file is the newest article):
    and peak RSS (`/usr/bin/time -v`); R builds, median reported. Skipped with
    --no-hugo.
 
+With --baseline BINARY, a second build (already built: another commit, or this one with
+a change undone) is measured in the same run, in turn with this one, A B A B, because
+the machine's drift is then shared by both and cancels in the ratio, as it would not
+between two commands minutes apart. Each cold ingest of this build (A) is followed by
+one of the baseline's (B), each on its own data folder; after its last cold ingest
+each build goes on to phases 2 and 3 before the other starts, so no two daemons ever
+run at once. The table then has a column for each build and A/B, A's value divided by
+B's (of times and sizes: below 1, A is the faster or the smaller). The baseline must
+take the same `serve` flags and log the same two lines (the archive pages frozen, the
+first scan done).
+
 Prints a Markdown table. Timing claims live here, never in tests. Every daemon started
 is stopped on the way out, on an error, Ctrl-C or SIGTERM too.
 """
@@ -45,10 +56,30 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "seedfeed")
 RUNNING = []  # every daemon started and not yet stopped
+
+
+@dataclass
+class Build:
+    """One seedfeed binary measured: its own data folder, log and results."""
+
+    name: str
+    binary: str
+    data: str
+    log: str
+    results: dict = field(default_factory=dict)
+
+    def version(self):
+        try:
+            out = subprocess.run([self.binary, "--version"], capture_output=True, text=True,
+                                 timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        return out.splitlines()[0] if out else "version unknown"
 
 
 def free_port():
@@ -88,15 +119,15 @@ class LogTail:
 
 
 class Daemon:
-    def __init__(self, seeds, data, log_path):
+    def __init__(self, build, seeds):
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDFEED_")}
         env["SEEDFEED_LOG"] = "info"
-        self.log = LogTail(log_path)
-        with open(log_path, "a") as log:
+        self.log = LogTail(build.log)
+        with open(build.log, "a") as log:
             self.started = time.monotonic()
             self.proc = subprocess.Popen(
-                [BINARY, "serve", "--seeds", seeds, "--data", data,
+                [build.binary, "serve", "--seeds", seeds, "--data", build.data,
                  "--listen", f"127.0.0.1:{self.port}"],
                 env=env, stdout=subprocess.DEVNULL, stderr=log)
         RUNNING.append(self)
@@ -169,8 +200,8 @@ def wait(what, check, limit=1800, every=0.05):
         time.sleep(every)
 
 
-def cold_ingest(seeds, data, log, n, newest):
-    d = Daemon(seeds, data, log)
+def cold_ingest(build, seeds, n, newest):
+    d = Daemon(build, seeds)
     feed = FeedWatch(d)
     marks = {}
 
@@ -235,8 +266,8 @@ def drops(d, seeds, extra, count):
     return latencies
 
 
-def startup(seeds, data, log):
-    d = Daemon(seeds, data, log)
+def startup(build, seeds):
+    d = Daemon(build, seeds)
     wait("the first 200", lambda: (d.request("/feed.atom") or (0,))[0] == 200, every=0.005)
     serving = d.since_exec()
     wait("the first scan", lambda: d.log.find("first scan done"), every=0.005)
@@ -327,41 +358,95 @@ def ms(seconds):
     return f"{seconds * 1000:.0f} ms"
 
 
-def report(n, command, r):
+def ratio(values):
+    """A/B of a row's two values, or nothing when there is one build."""
+    if len(values) < 2 or not values[1]:
+        return ""
+    return f"{values[0] / values[1]:.2f}"
+
+
+def row(label, cells, target="", ab=""):
+    """One line of the table: a cell per build, and A/B after them when there are two."""
+    parts = [label, *cells] + ([ab] if len(cells) > 1 else [])
+    print("| " + " | ".join(parts) + (f" | {target} |" if target else " | |"))
+
+
+def shown(path):
+    return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
+
+
+def report(n, command, builds, hugo_builds):
+    rs = [b.results for b in builds]
+    two = len(builds) > 1
     print()
     print(f"`{command}`: {n:,} articles, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
     print()
-    print("| measure | seedfeed | target |")
-    print("| --- | --- | --- |")
-    cold = statistics.median(r["cold_s"])
-    runs = ", ".join(f"{s:.2f}" for s in r["cold_s"])
-    print(f"| cold ingest: exec → all {n:,} stored and served, median of {len(r['cold_s'])} "
-          f"({runs} s) | {cold:.2f} s = {n / cold:,.0f} articles/s | ≥ 25,000 articles/s |")
-    print(f"| cold ingest: exec → newest article in /feed.atom (median) | "
-          f"{statistics.median(r['newest_s']):.2f} s | |")
-    print(f"| peak RSS of the cold ingest (VmHWM; VmRSS sampled: {r['cold_sampled'] / 1024:.0f} MiB) "
-          f"| {r['cold_rss'] / 1024:.0f} MiB | < 150 MiB |")
-    if r["frozen_s"] is not None:
-        print(f"| exec → every archive page frozen | {r['frozen_s']:.1f} s | |")
-    print(f"| peak RSS after archive freezing and the drops | {r['drop_rss'] / 1024:.0f} MiB | |")
-    drop = r["drops"]
-    print(f"| file closed → in /feed.atom, {n:,} stored: median, p99 ({len(drop)} drops) | "
-          f"{ms(statistics.median(drop))}, {ms(nearest_rank(drop, 0.99))} "
-          f"(max {ms(max(drop))}) | |")
-    print(f"| restart over {r['entries']:,} unchanged files: exec → first 200 of /feed.atom "
-          f"| {r['serving_s']:.2f} s | < 2 s |")
-    print(f"| restart: exec → first scan done | {r['scanned_s']:.2f} s | < 2 s |")
-    print(f"| peak RSS of the restart | {r['start_rss'] / 1024:.0f} MiB | |")
-    if r.get("hugo"):
-        builds = r["hugo"]
-        seconds = statistics.median(b[0] for b in builds)
-        peak, version = max(b[1] for b in builds), builds[0][2]
-        times = ", ".join(f"{b[0]:.1f}" for b in builds)
-        print(f"| Hugo {version}, RSS feed of the same articles (50 items, full content), "
-              f"median of {len(builds)} ({times} s) | "
-              f"{seconds:.1f} s = {n / seconds:,.0f} articles/s, {peak / 1024:.0f} MiB | |")
-        print(f"| articles/s, seedfeed cold ingest / Hugo build (medians) | "
-              f"{seconds / cold:.2f} | |")
+    if two:
+        for letter, b in zip("AB", builds):
+            print(f"- {letter}, {b.name}: {b.version()} (`{shown(b.binary)}`)")
+        print("- A/B: A's value divided by B's; the cold ingests alternated A B A B")
+        print()
+        print("| measure | A: seedfeed | B: baseline | A/B | target |")
+        print("| --- | --- | --- | --- | --- |")
+    else:
+        print("| measure | seedfeed | target |")
+        print("| --- | --- | --- |")
+    cold = [statistics.median(r["cold_s"]) for r in rs]
+    runs = [", ".join(f"{s:.2f}" for s in r["cold_s"]) for r in rs]
+    count = len(rs[0]["cold_s"])
+    if two:  # every run in its build's cell
+        label = f"cold ingest: exec → all {n:,} stored and served, median of {count} (every run)"
+        cells = [f"{c:.2f} s = {n / c:,.0f} articles/s ({each} s)" for c, each in zip(cold, runs)]
+    else:
+        label = f"cold ingest: exec → all {n:,} stored and served, median of {count} ({runs[0]} s)"
+        cells = [f"{cold[0]:.2f} s = {n / cold[0]:,.0f} articles/s"]
+    row(label, cells, "≥ 25,000 articles/s", ratio(cold))
+    newest = [statistics.median(r["newest_s"]) for r in rs]
+    row("cold ingest: exec → newest article in /feed.atom (median)",
+        [f"{x:.2f} s" for x in newest], ab=ratio(newest))
+    rss = [r["cold_rss"] / 1024 for r in rs]
+    sampled = [r["cold_sampled"] / 1024 for r in rs]
+    if two:
+        row("peak RSS of the cold ingest (VmHWM; VmRSS sampled)",
+            [f"{x:.0f} MiB ({y:.0f} MiB sampled)" for x, y in zip(rss, sampled)], "< 150 MiB",
+            ratio(rss))
+    else:
+        row(f"peak RSS of the cold ingest (VmHWM; VmRSS sampled: {sampled[0]:.0f} MiB)",
+            [f"{rss[0]:.0f} MiB"], "< 150 MiB")
+    frozen = [r["frozen_s"] for r in rs]
+    if None not in frozen:
+        row("exec → every archive page frozen", [f"{x:.1f} s" for x in frozen], ab=ratio(frozen))
+    drop_rss = [r["drop_rss"] / 1024 for r in rs]
+    row("peak RSS after archive freezing and the drops", [f"{x:.0f} MiB" for x in drop_rss],
+        ab=ratio(drop_rss))
+    drop = [r["drops"] for r in rs]
+    median = [statistics.median(x) for x in drop]
+    p99 = [nearest_rank(x, 0.99) for x in drop]
+    row(f"file closed → in /feed.atom, {n:,} stored: median, p99 ({len(drop[0])} drops)",
+        [f"{ms(m)}, {ms(p)} (max {ms(max(x))})" for m, p, x in zip(median, p99, drop)],
+        ab=f"{ratio(median)}, {ratio(p99)}" if two else "")
+    entries = [r["entries"] for r in rs]
+    serving = [r["serving_s"] for r in rs]
+    cells = [f"{x:.2f} s" for x in serving]
+    if two and entries[1] != entries[0]:  # it would be a different restart
+        cells[1] += f" ({entries[1]:,} entries)"
+    row(f"restart over {entries[0]:,} unchanged files: exec → first 200 of /feed.atom",
+        cells, "< 2 s", ratio(serving))
+    scanned = [r["scanned_s"] for r in rs]
+    row("restart: exec → first scan done", [f"{x:.2f} s" for x in scanned], "< 2 s",
+        ratio(scanned))
+    start_rss = [r["start_rss"] / 1024 for r in rs]
+    row("peak RSS of the restart", [f"{x:.0f} MiB" for x in start_rss], ab=ratio(start_rss))
+    if hugo_builds:
+        seconds = statistics.median(b[0] for b in hugo_builds)
+        peak, version = max(b[1] for b in hugo_builds), hugo_builds[0][2]
+        times = ", ".join(f"{b[0]:.1f}" for b in hugo_builds)
+        reference = f"{seconds:.1f} s = {n / seconds:,.0f} articles/s, {peak / 1024:.0f} MiB"
+        row(f"Hugo {version}, RSS feed of the same articles (50 items, full content), "
+            f"median of {len(hugo_builds)} ({times} s)", [reference] + ["(the same)"] * (len(builds) - 1))
+        speed = [seconds / c for c in cold]
+        row("articles/s, seedfeed cold ingest / Hugo build (medians)",
+            [f"{x:.2f}" for x in speed], ab=ratio(speed))
 
 
 def warm(seeds):
@@ -384,58 +469,75 @@ def main():
     ap.add_argument("--no-hugo", action="store_true", help="skip the Hugo reference")
     ap.add_argument("--command", default="bench/ingest.sh", help="the command line to print")
     ap.add_argument("--runs", type=int, default=3, help="cold ingests and Hugo builds (medians)")
+    ap.add_argument("--baseline", metavar="BINARY",
+                    help="a second seedfeed build measured in turn with this one (A B A B)")
     a = ap.parse_args()
     if a.runs < 1:
         sys.exit("--runs takes a number of at least 1")
     if not os.access(BINARY, os.X_OK):
         sys.exit("build first: cargo build --release")
+    if a.baseline and not (os.path.isfile(a.baseline) and os.access(a.baseline, os.X_OK)):
+        sys.exit(f"the baseline {a.baseline} is not an executable file")
     # SIGTERM and SIGHUP end the run as Ctrl-C does: through the `finally` below.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda number, _frame: sys.exit(128 + number))
     names = sorted(name for name in os.listdir(a.corpus) if name.endswith(".txt"))
     n, newest = len(names), max(names, key=lambda name: os.stat(os.path.join(a.corpus, name)).st_mtime)[:-4]
     work = tempfile.mkdtemp(prefix="seedfeed-ingest-bench-")
-    seeds, data = os.path.join(work, "seeds"), os.path.join(work, "data")
-    log = os.path.join(work, "daemon.log")
-    r = {}
+    seeds = os.path.join(work, "seeds")
+    builds = [Build("seedfeed", BINARY, os.path.join(work, "data"), os.path.join(work, "daemon.log"))]
+    if a.baseline:
+        builds.append(Build("baseline", os.path.abspath(a.baseline), os.path.join(work, "data-baseline"),
+                            os.path.join(work, "daemon-baseline.log")))
+    current = builds[0]  # whose log to show on an error
+    hugo_builds = []
     try:
         link_corpus(a.corpus, seeds)
-        r["cold_s"], r["newest_s"], r["cold_rss"], r["cold_sampled"] = [], [], 0, 0
+        for b in builds:
+            b.results.update(cold_s=[], newest_s=[], cold_rss=0, cold_sampled=0)
         for run in range(a.runs):
-            if run > 0:
+            for b in builds:
+                current, r = b, b.results
+                which = f" ({b.name})" if len(builds) > 1 else ""
+                if os.path.exists(b.data):
+                    shutil.rmtree(b.data)
+                warm(seeds)
+                print(f"[1/4] cold ingest of {n} articles, run {run + 1} of {a.runs}{which}",
+                      file=sys.stderr)
+                d, cold_s, newest_s, rss, sampled = cold_ingest(b, seeds, n, newest)
+                print(f"      {cold_s:.2f} s", file=sys.stderr)
+                r["cold_s"].append(cold_s)
+                r["newest_s"].append(newest_s)
+                r["cold_rss"], r["cold_sampled"] = max(r["cold_rss"], rss), max(r["cold_sampled"], sampled)
+                if run < a.runs - 1:
+                    d.stop()
+                    continue
+                # The last cold ingest's daemon goes on to the drops, then the restart; the
+                # other build's daemon is started only once this one is stopped.
+                print("      waiting for the archive pages", file=sys.stderr)
+                r["frozen_s"] = archives_frozen(d, n)
+                print(f"[2/4] {a.drops} drops with {n} stored{which}", file=sys.stderr)
+                r["drops"] = drops(d, seeds, a.extra, a.drops)
+                wait("the drops to leave", lambda: (d.status() or {}).get("entries") == n)
+                r["drop_rss"] = kib(d.proc.pid, "VmHWM")
                 d.stop()
-                shutil.rmtree(data)
-            warm(seeds)
-            print(f"[1/4] cold ingest of {n} articles, run {run + 1} of {a.runs}", file=sys.stderr)
-            d, cold_s, newest_s, rss, sampled = cold_ingest(seeds, data, log, n, newest)
-            print(f"      {cold_s:.2f} s", file=sys.stderr)
-            r["cold_s"].append(cold_s)
-            r["newest_s"].append(newest_s)
-            r["cold_rss"], r["cold_sampled"] = max(r["cold_rss"], rss), max(r["cold_sampled"], sampled)
-        print("      waiting for the archive pages", file=sys.stderr)
-        r["frozen_s"] = archives_frozen(d, n)
-        print(f"[2/4] {a.drops} drops with {n} stored", file=sys.stderr)
-        r["drops"] = drops(d, seeds, a.extra, a.drops)
-        wait("the drops to leave", lambda: (d.status() or {}).get("entries") == n)
-        r["drop_rss"] = kib(d.proc.pid, "VmHWM")
-        d.stop()
-        print("[3/4] restart over the unchanged folder", file=sys.stderr)
-        d, r["serving_s"], r["scanned_s"], r["entries"] = startup(seeds, data, log)
-        r["start_rss"] = kib(d.proc.pid, "VmHWM")
-        d.stop()
+                print(f"[3/4] restart over the unchanged folder{which}", file=sys.stderr)
+                d, r["serving_s"], r["scanned_s"], r["entries"] = startup(b, seeds)
+                r["start_rss"] = kib(d.proc.pid, "VmHWM")
+                d.stop()
         if a.no_hugo:
             print("[4/4] no Hugo reference", file=sys.stderr)
         else:
-            r["hugo"] = []
             for run in range(a.runs):
                 print(f"[4/4] Hugo reference, build {run + 1} of {a.runs}", file=sys.stderr)
-                r["hugo"].append(hugo(a.corpus, work, newest, run))
-        report(n, a.command, r)
+                hugo_builds.append(hugo(a.corpus, work, newest, run))
+        report(n, a.command, builds, hugo_builds)
     except BaseException:
-        if os.path.exists(log):
-            with open(log, "rb") as f:
+        if os.path.exists(current.log):
+            with open(current.log, "rb") as f:
                 tail = f.read()[-2000:].decode("utf-8", "replace")
-            print(f"the daemon's last log lines:\n{tail}", file=sys.stderr)
+            who = f"the {current.name} daemon's" if len(builds) > 1 else "the daemon's"
+            print(f"{who} last log lines:\n{tail}", file=sys.stderr)
         raise
     finally:
         for d in list(RUNNING):

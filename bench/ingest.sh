@@ -7,33 +7,46 @@
 #   bench/ingest.sh -n 10000              # a quicker run (or BENCH_N=10000 bench/ingest.sh)
 #   bench/ingest.sh --drops 50 --no-hugo
 #   bench/ingest.sh --runs 5               # cold ingests and Hugo builds (median; default 3)
+#   bench/ingest.sh -n 20000 --baseline OTHER/target/release/seedfeed
+#                                         # and another build, in turn: medians of each, A/B
 #
-# The corpus is generated once per size (deterministic, distinct mtimes) into
-# $TMPDIR/seedfeed-bench and kept between runs. Needs cargo, python3 and the corpus
-# generator in ../shared/tools; installs hugo (apt) when missing and allowed (root or
-# sudo), else runs without the reference.
+# --baseline takes a seedfeed binary built beforehand (another commit, say from a
+# `git worktree`), run as it is; see bench/ingest.py for how the two alternate.
+#
+# The corpus is generated once per size by bench/gen_corpus.py (deterministic, distinct
+# mtimes) into $TMPDIR/seedfeed-bench and kept between runs. Needs cargo and python3;
+# installs hugo (apt) when missing and allowed (root or sudo), else runs without the
+# reference.
 set -euo pipefail
+caller=$PWD # a relative --baseline is from there
 cd "$(dirname "$0")/.."
 
 n=${BENCH_N:-100000}
 drops=200
 runs=3
 hugo=yes
+baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n="$2"; shift 2 ;;
     --drops) drops="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --no-hugo) hugo=no; shift ;;
-    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
+    --baseline) baseline="$2"; shift 2 ;;
+    *) sed -n '2,19p' "$0" >&2; exit 2 ;;
   esac
 done
 case "$n$drops$runs" in *[!0-9]*) echo "-n, --drops and --runs take a number" >&2; exit 2 ;; esac
 command="bench/ingest.sh -n $n --drops $drops --runs $runs"
 [ "$hugo" = no ] && command+=" --no-hugo"
+if [ -n "$baseline" ]; then
+  given=$baseline
+  command+=" --baseline $given"
+  baseline=$(cd "$caller" && realpath -e -- "$baseline" 2>/dev/null) && [ -f "$baseline" ] && [ -x "$baseline" ] \
+    || { echo "--baseline takes a built seedfeed binary: $given is not one" >&2; exit 2; }
+fi
 
-generator=../shared/tools/gen_corpus.py
-[ -f "$generator" ] || { echo "the corpus generator $generator is missing" >&2; exit 2; }
+generator=bench/gen_corpus.py
 for tool in cargo python3; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
@@ -52,6 +65,11 @@ fi
 
 echo "building the release binary" >&2
 cargo build --release --locked -q
+# The build just written over is A: B must be another file (a copy, to compare a build
+# with itself).
+if [ -n "$baseline" ] && [ "$baseline" -ef target/release/seedfeed ]; then
+  echo "--baseline is target/release/seedfeed itself, the build under test" >&2; exit 2
+fi
 
 # Distinct mtimes, one second apart, so the newest article is the last file and every
 # date in the feeds (and in Hugo's) differs. Generated aside, then renamed into place,
@@ -84,4 +102,5 @@ fi
 # it replaces this shell: signals reach it directly.
 args=(--drops "$drops" --runs "$runs" --extra "$extra" --command "$command")
 [ "$hugo" = no ] && args+=(--no-hugo)
+[ -n "$baseline" ] && args+=(--baseline "$baseline")
 exec python3 bench/ingest.py "$corpus" "${args[@]}"

@@ -9,8 +9,8 @@
 #   bench/push.sh --hosts 4                           # subscribers on 127.0.0.1-4 only
 #
 # The corpus (and the D articles to drop, the next ones of the same generator) are
-# generated once per size into $TMPDIR/seedfeed-bench and kept between runs. Needs cargo,
-# python3 and the corpus generator in ../shared/tools.
+# generated once per size into $TMPDIR/seedfeed-bench by bench/gen_corpus.py and kept
+# between runs. Needs cargo and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +34,7 @@ fi
 command="bench/push.sh -n $n --subscribers $subscribers --drops $drops"
 [ "$hosts" != 8 ] && command+=" --hosts $hosts"
 
-generator=../shared/tools/gen_corpus.py
-[ -f "$generator" ] || { echo "the corpus generator $generator is missing" >&2; exit 2; }
+generator=bench/gen_corpus.py
 for tool in cargo python3; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done

@@ -11,11 +11,12 @@ feeds, section feeds, archive pages, OPML) and checks them with xmllint, jing (t
 expected. Then it deletes an article (RFC 6721 tombstone) and adds one (RFC 3229 delta).
 
 Exit status: 0 every check passed; 1 a check failed (each failure names the document
-URL, what was expected and what was seen); 2 a tool, the binary or a shared file is
-missing (never skipped).
+URL, what was expected and what was seen); 2 a tool, the binary or a file of the
+repository is missing (never skipped).
 
-Needs: Python 3.11+, feedparser, xmllint (libxml2-utils), jing, newsboat, sfeed, and
-the shared folder beside the repository (../shared: tools/gen_corpus.py, schemas/atom.rnc).
+Needs: Python 3.11+, feedparser, xmllint (libxml2-utils), jing, newsboat, sfeed. Nothing
+outside the repository: the articles come from bench/gen_corpus.py, the schema is
+atom.rnc beside this file.
 """
 
 import argparse
@@ -40,9 +41,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-SHARED = REPO.parent / "shared"
-GEN_CORPUS = SHARED / "tools" / "gen_corpus.py"
-ATOM_RNC = SHARED / "schemas" / "atom.rnc"
+GEN_CORPUS = REPO / "bench" / "gen_corpus.py"
+ATOM_RNC = HERE / "atom.rnc"  # RFC 4287 Appendix B; its header says where it comes from
 FIXTURES = REPO / "tests" / "fixtures" / "articles"
 
 CORPUS_SIZE = 500
@@ -149,7 +149,7 @@ def preflight(binary):
         missing.append(f"the seedfeed binary {binary} is missing (build it: cargo build --release)")
     for path, what in [(GEN_CORPUS, "the corpus generator"), (ATOM_RNC, "the Atom RELAX NG schema")]:
         if not path.is_file():
-            missing.append(f"{what} {path} is missing (the shared folder must be at {SHARED})")
+            missing.append(f"{what} {path} is missing from the repository")
     if not FIXTURES.is_dir():
         missing.append(f"the fixture articles {FIXTURES} are missing")
     if missing:
@@ -845,7 +845,7 @@ class Suite:
         group.finish(f"{imported} items imported")
 
     def newsboat_read(self, url, nb, group):
-        """Runs newsboat headless as ../shared/tools/feedcheck/clients.sh does; returns its
+        """Runs newsboat headless (one `-x reload`, its own config and cache); returns its
         items of `url`, by guid: (title, url, pubDate)."""
         nb.mkdir(parents=True)
         (nb / "urls").write_text(url + "\n")
