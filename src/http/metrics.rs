@@ -101,12 +101,13 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of the request and connection metrics.
-    pub fn write_prometheus(&self, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "# HELP seedfeed_http_requests_total HTTP requests answered, by route and status."
+    pub fn write_prometheus(&self, out: &mut Exposition) {
+        let requests = "seedfeed_http_requests_total";
+        out.family(
+            requests,
+            "counter",
+            "HTTP requests answered, by route and status.",
         );
-        let _ = writeln!(out, "# TYPE seedfeed_http_requests_total counter");
         let (mut all, mut not_modified) = (0u64, 0u64);
         for route in Route::ALL {
             for (i, counter) in self.requests[route as usize].iter().enumerate() {
@@ -119,11 +120,8 @@ impl Metrics {
                 if status == "304" {
                     not_modified += n;
                 }
-                let _ = writeln!(
-                    out,
-                    "seedfeed_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
-                    route.label()
-                );
+                let labels = format!("route=\"{}\",status=\"{status}\"", route.label());
+                out.sample(requests, &labels, n);
             }
         }
         let ratio = if all == 0 {
@@ -131,50 +129,72 @@ impl Metrics {
         } else {
             not_modified as f64 / all as f64
         };
-        let _ = writeln!(
-            out,
-            "# HELP seedfeed_http_not_modified_ratio Share of requests answered 304 since start."
+        out.single(
+            "seedfeed_http_not_modified_ratio",
+            "gauge",
+            "Share of requests answered 304 since start.",
+            ratio,
         );
-        let _ = writeln!(out, "# TYPE seedfeed_http_not_modified_ratio gauge");
-        let _ = writeln!(out, "seedfeed_http_not_modified_ratio {ratio}");
-        let _ = writeln!(
-            out,
-            "# HELP seedfeed_http_response_bytes_total Body bytes sent, by content coding."
-        );
-        let _ = writeln!(out, "# TYPE seedfeed_http_response_bytes_total counter");
+        let bytes = "seedfeed_http_response_bytes_total";
+        out.family(bytes, "counter", "Body bytes sent, by content coding.");
         for coding in [Coding::Identity, Coding::Gzip, Coding::Brotli] {
-            let _ = writeln!(
-                out,
-                "seedfeed_http_response_bytes_total{{encoding=\"{}\"}} {}",
-                coding.token(),
-                self.bytes[coding as usize].load(Ordering::Relaxed)
+            let labels = format!("encoding=\"{}\"", coding.token());
+            out.sample(
+                bytes,
+                &labels,
+                self.bytes[coding as usize].load(Ordering::Relaxed),
             );
         }
-        for (name, help, kind, value) in [
-            (
-                "seedfeed_http_connections_open",
-                "Connections open now.",
-                "gauge",
-                self.connections_open.load(Ordering::Relaxed).max(0) as u64,
-            ),
-            (
-                "seedfeed_http_connections_total",
-                "Connections accepted since start.",
-                "counter",
-                self.connections_total.load(Ordering::Relaxed),
-            ),
-            (
-                "seedfeed_http_connections_refused_total",
-                "Connections refused over the connection cap.",
-                "counter",
-                self.connections_refused.load(Ordering::Relaxed),
-            ),
-        ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        }
+        let open = self.connections_open.load(Ordering::Relaxed).max(0);
+        out.single(
+            "seedfeed_http_connections_open",
+            "gauge",
+            "Connections open now.",
+            open,
+        );
+        out.single(
+            "seedfeed_http_connections_total",
+            "counter",
+            "Connections accepted since start.",
+            self.connections_total.load(Ordering::Relaxed),
+        );
+        out.single(
+            "seedfeed_http_connections_refused_total",
+            "counter",
+            "Connections refused over the connection cap.",
+            self.connections_refused.load(Ordering::Relaxed),
+        );
+    }
+}
+
+/// The Prometheus text exposition format (version 0.0.4), written into a string.
+#[derive(Debug, Default)]
+pub struct Exposition(String);
+
+impl Exposition {
+    /// The `# HELP` and `# TYPE` lines of a metric family.
+    pub fn family(&mut self, name: &str, kind: &str, help: &str) {
+        // Writing to a String cannot fail.
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    /// One sample: `labels` is the text between the braces, or empty for none.
+    pub fn sample(&mut self, name: &str, labels: &str, value: impl std::fmt::Display) {
+        let _ = if labels.is_empty() {
+            writeln!(self.0, "{name} {value}")
+        } else {
+            writeln!(self.0, "{name}{{{labels}}} {value}")
+        };
+    }
+
+    /// A family of one sample without labels.
+    pub fn single(&mut self, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+        self.family(name, kind, help);
+        self.sample(name, "", value);
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -189,8 +209,9 @@ mod tests {
         metrics.record(Route::of("/feed.atom"), 304, Coding::Identity, 0);
         metrics.record(Route::of("/entries/a"), 404, Coding::Identity, 10);
         metrics.record(Route::of("/x"), 599, Coding::Identity, 0);
-        let mut text = String::new();
-        metrics.write_prometheus(&mut text);
+        let mut out = Exposition::default();
+        metrics.write_prometheus(&mut out);
+        let text = out.into_string();
         for line in [
             "seedfeed_http_requests_total{route=\"feed\",status=\"200\"} 1",
             "seedfeed_http_requests_total{route=\"feed\",status=\"304\"} 1",

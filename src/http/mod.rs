@@ -319,6 +319,43 @@ fn respond(
     let headers = response.headers_mut();
     // Room for every header below, so the map never grows while they go in.
     headers.reserve(15);
+    caching_headers(headers, representation, answer, cache_control);
+    if document.cors {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("ETag, Last-Modified, IM, Link"),
+        );
+    }
+    if let Some(links) = &document.links {
+        if let Ok(links) = HeaderValue::from_maybe_shared(links.clone()) {
+            headers.insert(header::LINK, links);
+        }
+    }
+    if let Some(length) = length {
+        content_headers(headers, representation.media_type(), length, coding);
+    }
+    if let Answer::Delta(_) = answer {
+        headers.insert(
+            HeaderName::from_static("im"),
+            HeaderValue::from_static("feed"),
+        );
+    }
+    response
+}
+
+/// The validators and how long caches may keep the answer: a delta is never stored, a
+/// full archive page is kept for a year.
+fn caching_headers(
+    headers: &mut HeaderMap,
+    representation: &Representation<'_>,
+    answer: Answer,
+    cache_control: &HeaderValue,
+) {
+    let document = representation.document;
     let etag = match answer {
         Answer::Delta(_) => document.etag.clone(),
         _ => representation.etag(),
@@ -340,45 +377,27 @@ fn respond(
         },
     );
     headers.insert(header::VARY, representation.vary());
-    if document.cors {
+}
+
+/// The headers of a body: its type, length and coding.
+fn content_headers(
+    headers: &mut HeaderMap,
+    media_type: &'static str,
+    length: usize,
+    coding: Coding,
+) {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if coding != Coding::Identity {
         headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("ETag, Last-Modified, IM, Link"),
-        );
-    }
-    if let Some(links) = &document.links {
-        if let Ok(links) = HeaderValue::from_maybe_shared(links.clone()) {
-            headers.insert(header::LINK, links);
-        }
-    }
-    if let Some(length) = length {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(representation.media_type()),
-        );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        if coding != Coding::Identity {
-            headers.insert(
-                header::CONTENT_ENCODING,
-                HeaderValue::from_static(coding.token()),
-            );
-        }
-    }
-    if let Answer::Delta(_) = answer {
-        headers.insert(
-            HeaderName::from_static("im"),
-            HeaderValue::from_static("feed"),
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(coding.token()),
         );
     }
-    response
 }
 
 /// `OPTIONS` on a document (RFC 9110 §9.3.7), and the CORS preflight for feeds (Fetch

@@ -1,7 +1,6 @@
 //! Observability: `/status` (JSON), `/metrics` (Prometheus text), and the middleware that
 //! counts every request and, when asked, logs it.
 
-use std::fmt::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,10 +11,12 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::AppState;
-use super::metrics::Route;
+use super::metrics::{Exposition, Route};
 use super::negotiate::Coding;
 use crate::model::{DuplicateFile, RejectedFile};
-use crate::publish::status::{FileCounts, IngestTotals};
+use crate::publish::Status;
+use crate::publish::status::{FileCounts, Histogram, IngestTotals};
+use crate::websub::CountersNow;
 
 #[derive(Serialize)]
 struct StatusBody<'a> {
@@ -31,7 +32,7 @@ struct StatusBody<'a> {
     totals: IngestTotals,
     /// Subscriptions of the built-in hub and pushes waiting, when WebSub is on.
     #[serde(skip_serializing_if = "Option::is_none")]
-    websub: Option<crate::websub::CountersNow>,
+    websub: Option<CountersNow>,
 }
 
 /// The answer of `/healthz`, `/status` or `/metrics`.
@@ -74,8 +75,28 @@ fn status(state: &AppState) -> Response {
 
 fn metrics(state: &AppState) -> Response {
     let status = Arc::clone(&state.status.borrow());
-    let mut out = String::with_capacity(4096);
+    let mut out = Exposition::default();
     state.metrics.write_prometheus(&mut out);
+    status_metrics(&mut out, state, &status);
+    if let Some(websub) = state.websub.as_ref().map(|counters| counters.now()) {
+        websub_metrics(&mut out, websub);
+    }
+    render_histogram(&mut out, &status.render_seconds);
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        out.into_string(),
+    )
+        .into_response()
+}
+
+/// The counts of the status: entries, files set aside, ages, and ingest totals.
+fn status_metrics(out: &mut Exposition, state: &AppState, status: &Status) {
     let gauges = [
         (
             "seedfeed_entries",
@@ -104,17 +125,15 @@ fn metrics(state: &AppState) -> Response {
         ),
     ];
     for (name, help, value) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
+        out.single(name, "gauge", help, value);
     }
     let totals = status.totals;
-    let _ = writeln!(
-        out,
-        "# HELP seedfeed_ingest_files_total File changes ingested since start, by outcome."
+    let name = "seedfeed_ingest_files_total";
+    out.family(
+        name,
+        "counter",
+        "File changes ingested since start, by outcome.",
     );
-    let _ = writeln!(out, "# TYPE seedfeed_ingest_files_total counter");
     for (outcome, n) in [
         ("published", totals.published),
         ("updated", totals.updated),
@@ -122,60 +141,52 @@ fn metrics(state: &AppState) -> Response {
         ("duplicate", totals.duplicates),
         ("rejected", totals.rejected),
     ] {
-        let _ = writeln!(
-            out,
-            "seedfeed_ingest_files_total{{outcome=\"{outcome}\"}} {n}"
-        );
+        out.sample(name, &format!("outcome=\"{outcome}\""), n);
     }
-    if let Some(websub) = state.websub.as_ref().map(|counters| counters.now()) {
-        let _ = writeln!(
-            out,
-            "# HELP seedfeed_websub_subscriptions Verified subscriptions of the built-in hub.\n\
-# TYPE seedfeed_websub_subscriptions gauge\nseedfeed_websub_subscriptions {}\n\
-# HELP seedfeed_websub_pending Deliveries and publish pings waiting to be sent.\n\
-# TYPE seedfeed_websub_pending gauge\nseedfeed_websub_pending {}",
-            websub.subscriptions, websub.pending
-        );
-        let _ = writeln!(
-            out,
-            "# HELP seedfeed_websub_sends_total WebSub deliveries and pings since start, by outcome.\n\
-# TYPE seedfeed_websub_sends_total counter"
-        );
-        for (outcome, n) in [
-            ("sent", websub.sent),
-            ("failed", websub.failed),
-            ("dropped", websub.dropped),
-        ] {
-            let _ = writeln!(
-                out,
-                "seedfeed_websub_sends_total{{outcome=\"{outcome}\"}} {n}"
-            );
-        }
-    }
-    let histogram = &status.render_seconds;
-    let name = "seedfeed_render_duration_seconds";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Time to render and compress the documents after a change."
+}
+
+fn websub_metrics(out: &mut Exposition, websub: CountersNow) {
+    out.single(
+        "seedfeed_websub_subscriptions",
+        "gauge",
+        "Verified subscriptions of the built-in hub.",
+        websub.subscriptions,
     );
-    let _ = writeln!(out, "# TYPE {name} histogram");
-    for (bound, count) in &histogram.buckets {
-        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+    out.single(
+        "seedfeed_websub_pending",
+        "gauge",
+        "Deliveries and publish pings waiting to be sent.",
+        websub.pending,
+    );
+    let name = "seedfeed_websub_sends_total";
+    out.family(
+        name,
+        "counter",
+        "WebSub deliveries and pings since start, by outcome.",
+    );
+    for (outcome, n) in [
+        ("sent", websub.sent),
+        ("failed", websub.failed),
+        ("dropped", websub.dropped),
+    ] {
+        out.sample(name, &format!("outcome=\"{outcome}\""), n);
     }
-    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", histogram.count);
-    let _ = writeln!(out, "{name}_sum {}", histogram.sum);
-    let _ = writeln!(out, "{name}_count {}", histogram.count);
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        out,
-    )
-        .into_response()
+}
+
+fn render_histogram(out: &mut Exposition, histogram: &Histogram) {
+    let name = "seedfeed_render_duration_seconds";
+    out.family(
+        name,
+        "histogram",
+        "Time to render and compress the documents after a change.",
+    );
+    let bucket = format!("{name}_bucket");
+    for (bound, count) in &histogram.buckets {
+        out.sample(&bucket, &format!("le=\"{bound}\""), count);
+    }
+    out.sample(&bucket, "le=\"+Inf\"", histogram.count);
+    out.sample(&format!("{name}_sum"), "", histogram.sum);
+    out.sample(&format!("{name}_count"), "", histogram.count);
 }
 
 fn age_seconds(then: chrono::DateTime<Utc>) -> f64 {
