@@ -15,8 +15,8 @@ use crate::ingest::{Heartbeat, IngestMsg};
 
 /// How long the ingest driver may go without answering a ping and without writing a batch
 /// before it is taken for hung. It reads its inbox only between bulks (a cold start over
-/// 100,000 files is one bulk of about ten seconds), but beats its heartbeat at every
-/// batch of 500 files, which takes well under a second.
+/// a big folder is one bulk of several seconds), but beats its heartbeat at every chunk
+/// it writes, which takes far less than a second.
 const INGEST_PATIENCE: Duration = Duration::from_secs(60);
 
 /// What the watchdog looks at.

@@ -1,6 +1,8 @@
-//! The HTTP surface: [`answer`] only looks documents up in the current [`Snapshot`]. No
-//! request renders, compresses or touches the database: a request is a lookup and a
-//! write. The listener and its limits are in `server`; the protocol rules (conditional
+//! The HTTP surface: [`answer`] looks documents up in the current snapshot, and entry
+//! and archive pages in [`Pages`]. No request renders or compresses a feed: a feed is a
+//! lookup and a write. An entry or archive page that is not cached is the one case where
+//! a request reads the database (one indexed row) and renders; see `publish::Pages`.
+//! The listener and its limits are in `server`; the protocol rules (conditional
 //! requests, negotiation) are pure functions in their own files.
 
 mod conditional;
@@ -75,8 +77,8 @@ impl AppState {
 /// Answers one request: what every worker's connections call, and what tests call with a
 /// request they build. The few fixed paths are matched before the document lookup, and
 /// every answer is counted (and logged, when asked) in one place. hyper calls this
-/// directly: an axum `Router` in between cost 5 to 10 % of the CPU time of a 304 on 2
-/// cores (measured under wrk), for a table of three fixed paths and one map lookup.
+/// directly: an axum `Router` in between cost a measurable share of the CPU time of a
+/// 304 (docs/performance.md), for a table of three fixed paths and one map lookup.
 pub fn answer<B>(state: &AppState, request: axum::http::Request<B>) -> Response {
     let started = state.access_log.then(Instant::now);
     let (parts, _body) = request.into_parts();

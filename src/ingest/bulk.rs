@@ -19,17 +19,14 @@ const CHUNK: usize = 32;
 /// it, so two readers and the writer keep two cores busy.
 const READERS: usize = 2;
 
-/// Chunks read ahead of the writer at most (about 1,000 articles, 8 MB).
+/// Chunks read ahead of the writer at most: enough that the writer never waits for the
+/// readers, few enough that the texts waiting stay a few megabytes.
 const AHEAD: usize = 32;
 
 /// How much lower the readers' priority is than the writer's (a nice increment). Two
 /// readers and the writer share two cores, and the writer, the one stage that cannot be
-/// split, waited for a core for about a third of its time; the readers, far enough
-/// ahead, can wait instead. Cold ingest of 100k articles, four alternating runs each,
-/// once the readers' parse had become cheaper: median 3.56 s at +15 against 3.67 s at
-/// +5, and in a second set 3.29 s at +15, 3.38 s at +19, 3.44 s at +5; +15 was faster
-/// than +5 in all eight pairs. (Before, +5 and +15 had been alike, both faster than no
-/// increment: 3.74 s and 3.75 s against 4.00 s.)
+/// split, waited for a core for much of its time; the readers, far enough ahead, can
+/// wait instead. docs/performance.md has the increments tried.
 const READER_NICE: i32 = 15;
 
 /// Reads every path of `settled` on reader threads (see [`read_changes`] for `settle`)

@@ -134,8 +134,8 @@ fn decode_utf8_with_fallback<'a>(
     bytes: &'a [u8],
     warnings: &mut Vec<ParseWarning>,
 ) -> Cow<'a, str> {
-    // simdutf8 checks text with many multi-byte characters (curly quotes, accents) several
-    // times faster than `str::from_utf8`, which leaves its ASCII fast path at each of them.
+    // simdutf8 stays vectorized over text with many multi-byte characters (curly quotes,
+    // accents), where `str::from_utf8` leaves its ASCII fast path at each of them.
     if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
         return Cow::Borrowed(text);
     }

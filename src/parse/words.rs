@@ -14,7 +14,7 @@ pub(super) fn join_words(text: &str) -> String {
 /// `str::split_whitespace` joined with spaces, but a run of words already separated by
 /// single spaces (nearly all text) is copied whole instead of word by word. The scan
 /// passes over such text [`PLAIN_BLOCK`] bytes at a time and looks at the rest byte by
-/// byte (parse of the seeds: this function went from 60% of the time to a few percent).
+/// byte.
 pub(super) fn push_words(out: &mut String, text: &str) {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -78,11 +78,9 @@ const PLAIN_BLOCK: usize = 32;
 /// by whitespace. A quick test of the bytes that may start whitespace settles most
 /// blocks; the others get an exact test of the multi-byte characters, because those bytes
 /// (0xC2, 0xE1–0xE3) also start the curly quotes, dashes and CJK text that news is full
-/// of, and the quick test alone sent such blocks byte by byte. Parse of 20k generated
-/// articles (fastest of three passes, six alternating rounds): median 11.2 µs per article
-/// with the quick test alone, 9.3 with the exact one alone, 7.9 with both. Both are folds
-/// of comparisons without early exit over a fixed length, which compile to vector
-/// instructions.
+/// of, and the quick test alone sent such blocks byte by byte (docs/performance.md has
+/// the parse times of each test alone and of both). Both are folds of comparisons
+/// without early exit over a fixed length, which compile to vector instructions.
 fn is_plain(window: &[u8]) -> bool {
     let Ok(window) = <&[u8; PLAIN_BLOCK + 3]>::try_from(window) else {
         return false;
@@ -132,8 +130,8 @@ fn starts_whitespace(b0: u8, b1: u8, b2: u8) -> bool {
 
 /// The bytes a whitespace character can start with: ASCII whitespace, and the first
 /// bytes of U+0085, U+00A0 (0xC2), U+1680 (0xE1), U+2000.. (0xE2) and U+3000 (0xE3).
-/// A table lookup per byte keeps the scan of [`push_words`] tight (parse of the seeds:
-/// about twice as fast as calling [`whitespace_len`] on every byte).
+/// A table lookup per byte keeps the scan of [`push_words`] tight: far cheaper than
+/// calling [`whitespace_len`] on every byte.
 const MAY_START_WHITESPACE: [bool; 256] = {
     let mut table = [false; 256];
     let starts: [u8; 10] = [

@@ -1,7 +1,7 @@
 //! Entry pages and archive pages, served from the store. There is one page per entry and
-//! two per full archive page: at 100k entries, keeping them all rendered with their
-//! compressed variants would take gigabytes of memory, and rendering and compressing them
-//! all would take most of a cold ingest. Each is asked for rarely (readers poll the
+//! two per full archive page: for a big folder, keeping them all rendered with their
+//! compressed variants would take memory in proportion to the history, and rendering and
+//! compressing them all would take most of a cold ingest. Each is asked for rarely (readers poll the
 //! feeds), so a page is read from the store when first asked for (one indexed row),
 //! rendered and compressed then, and kept in a cache bounded in bytes. The documents
 //! readers poll (feeds, index, lists) stay pre-rendered in the snapshot.
@@ -26,8 +26,8 @@ use crate::store::{Store, StoreError};
 pub const ENTRY_PREFIX: &str = "/entries/";
 pub const ARCHIVE_PREFIX: &str = "/archive/";
 
-/// Bytes of pages (with their variants) the cache keeps: about 2,500 entry pages, or a
-/// hundred archive pages.
+/// Bytes of pages (with their variants) the cache keeps: a few thousand entry pages, or
+/// about a hundred archive pages.
 const CACHE_BYTES: usize = 24 << 20;
 
 /// Read connections kept open for reuse: one per HTTP worker is the most ever in use.

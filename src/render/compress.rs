@@ -5,9 +5,9 @@ use std::io::Write;
 
 use bytes::Bytes;
 
-/// Below this size brotli's quality 5 and up cost milliseconds of set-up whatever the
-/// input (measured: 7 ms for a 5 KB page, against 0.3 ms at quality 4, which still beats
-/// gzip -9 on size); above it the better qualities pay for themselves.
+/// Below this size brotli's quality 5 and up cost more in set-up, whatever the input,
+/// than quality 4 (which still beats gzip -9 on size) costs in all; above it the better
+/// qualities pay for themselves (docs/performance.md).
 const SMALL: usize = 64 * 1024;
 
 /// The compressed variants worth keeping: each only when smaller than the original. A

@@ -1,11 +1,13 @@
-//! Entries to a [`Snapshot`]: every document the server serves, rendered once per change.
-//! Knows nothing of SQLite or HTTP: entries and tombstones in, bytes out.
+//! Entries to documents: pure writers of every document the server serves, and the
+//! [`Snapshot`] of the ones readers poll. Knows nothing of SQLite or HTTP: entries and
+//! tombstones in, bytes out.
 //!
 //! The documents: the main feeds and one feed per section in RSS 2.0, Atom 1.0 and JSON
 //! Feed 1.1; RFC 5005 archive pages (rendered once, when full, then kept as bytes by the
-//! store); an HTML page per entry and an index; an OPML list of the feeds; an XSLT stylesheet that
-//! makes the XML feeds readable in a browser. Feeds also carry RFC 3229 deltas against
-//! their recent earlier versions.
+//! store); an HTML page per entry and an index; an OPML list of the feeds; an XSLT
+//! stylesheet that makes the XML feeds readable in a browser. Feeds also carry RFC 3229
+//! deltas against their recent earlier versions. The [`Renderer`] keeps what it rendered
+//! between snapshots, and compresses each new version once.
 
 mod atom;
 mod compress;
@@ -274,7 +276,7 @@ pub fn etag_of(body: &[u8]) -> String {
 
 /// The documents readers poll, at one moment, by request path: the feeds, the index and
 /// the lists. Immutable once built; the HTTP layer holds an `Arc` of the current one and
-/// never renders any of them. Entry and archive pages are served by `crate::pages`.
+/// never renders any of them. Entry and archive pages are `publish::Pages`.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub(crate) documents: HashMap<String, Arc<Document>>,

@@ -1,7 +1,7 @@
 //! The renderer's memory between snapshots: section feeds are kept and only re-rendered
 //! when their entries change; the main feeds, the index and the OPML list are rendered for
 //! every snapshot (they are small). Entry and archive pages are not kept here: see
-//! `crate::pages`.
+//! `publish::Pages`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -229,8 +229,8 @@ impl Renderer {
 
     /// Computes the variants of one feed rendered without them; returns false when
     /// there was none left. Feeds are published before this, so that a new entry is
-    /// served without waiting for compression (half the time of a render, measured on
-    /// feeds of 50 full articles), and one at a time, so that the ingest driver can put
+    /// served without waiting for compression (as long again as the render itself), and
+    /// one at a time, so that the ingest driver can put
     /// a new file first: a client asking for gzip or brotli meanwhile gets the identity.
     pub fn compress_one(&mut self) -> bool {
         let Some(path) = self.uncompressed.iter().next().cloned() else {

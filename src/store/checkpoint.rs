@@ -1,8 +1,8 @@
 //! Checkpoints (copying committed pages from the WAL into the database file) on a thread
 //! of their own. SQLite's automatic checkpoint runs inside the commit that crosses its
-//! threshold, so the writer stopped for it, fsyncs included: a fifth of the store's time
-//! in a bulk ingest (measured on `cargo bench --bench store`). A passive checkpoint runs
-//! beside the writer, who goes on appending to the WAL meanwhile.
+//! threshold, so the writer stopped for it, fsyncs included, a large share of the store's
+//! time in a bulk ingest (`cargo bench --bench store`). A passive checkpoint runs beside
+//! the writer, who goes on appending to the WAL meanwhile.
 
 use std::ffi::c_int;
 use std::path::Path;
@@ -23,10 +23,8 @@ const CHECKPOINT_BYTES: i64 = 16 * 1024 * 1024;
 /// writer that never pauses seldom does; this bounds it. By then the thread has copied
 /// nearly everything, so the writer's checkpoint is short. A bulk ingest commits tens of
 /// MiB at a time, so the bound is high: the thread must do the copying, beside the
-/// writer. (Cold ingest of 100k articles, medians of alternating runs: 6.35 s with the
-/// thread asked at 64 MiB against 7.06 s with the writer doing every checkpoint at 256
-/// MiB; in another pair, 5.5 s with the thread asked at 64 MiB, 5.7 s at 16 MiB.) A bulk
-/// ingest may leave this much WAL until the next quiet commit.
+/// writer (docs/performance.md compares the thresholds). A bulk ingest may leave this
+/// much WAL until the next quiet commit.
 const WRITER_CHECKPOINT_BYTES: i64 = 256 * 1024 * 1024;
 
 /// The WAL file is cut back to this size when it starts over, so that a bulk ingest
@@ -36,10 +34,7 @@ pub(super) const WAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
 /// The same, while a bulk writer is open (`Store::bulk_writer`): the WAL starts over
 /// every few commits of a bulk, and each time it was cut back to [`WAL_SIZE_LIMIT`]
 /// only to grow again, its pages freed and allocated anew. Past
-/// [`WRITER_CHECKPOINT_BYTES`] the writer checkpoints, so the WAL is seldom longer. Cold
-/// ingest of 100k articles, four alternating runs each: median 3.98 s against 4.50 s
-/// (3.79 s against 4.12 s in a first set, the limit raised for good), the higher limit
-/// faster in every pair of both sets.
+/// [`WRITER_CHECKPOINT_BYTES`] the writer checkpoints, so the WAL is seldom longer.
 pub(super) const BULK_WAL_SIZE_LIMIT: i64 = 2 * WRITER_CHECKPOINT_BYTES;
 
 pub(super) struct Checkpointer {

@@ -1,6 +1,6 @@
 //! The store's rules for one article file, as a pure function of what the store holds:
 //! which file owns a key, when content is a duplicate, and the dates. The SQL that reads
-//! the facts and carries the decision out is in `apply`; `seedfeed check` runs the same
+//! the facts and carries the decision out is in `change`; `seedfeed check` runs the same
 //! code on a store in memory.
 //!
 //! - A key belongs to the first file that publishes it (`a.txt` beside `a.TXT`).

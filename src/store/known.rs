@@ -1,9 +1,7 @@
 //! What a bulk writer knows the store may hold, so that it skips the lookups that cannot
 //! find anything. Before inserting an article the writer looks up its key (among files
 //! and entries), its content hash and its published time; in a cold ingest none is ever
-//! found. Skipping them took the writer thread's CPU time for a cold ingest of 100k
-//! articles from 3.8–4.3 s to 3.2–3.9 s, and the ingest from a median of 5.55 s to
-//! 4.76 s (four alternating runs each).
+//! found, and the lookups were a good part of the writer thread's time.
 
 use std::hash::BuildHasher;
 
@@ -11,10 +9,10 @@ use foldhash::{HashSet, HashSetExt};
 
 use rusqlite::Connection;
 
-/// Loading what the store holds reads three index rows per stored entry (each under a
-/// microsecond: 0.5 to 0.8 µs from Python's sqlite3 over a store of 100k); skipping
-/// the lookups saves about 8 µs per article written. Past this many stored entries per
-/// file of the bulk, loading would cost about as much as it saves.
+/// Loading what the store holds reads three index rows per stored entry, each far
+/// cheaper than the lookups it saves per article written (docs/performance.md). Past
+/// this many stored entries per file of the bulk, loading would cost about as much as it
+/// saves.
 const STORED_PER_FILE: i64 = 4;
 
 /// A superset of the keys, the live content hashes and the published times of the
@@ -29,7 +27,7 @@ pub(super) enum Known {
     Anything,
     /// 64-bit fingerprints of the values: two values sharing one cost a lookup that
     /// finds nothing, never a lookup skipped. (foldhash, not SipHash, for the fingerprints
-    /// and the sets: SipHash took about 3% of the writer thread in a cold ingest.)
+    /// and the sets: the writer thread hashes every value of a bulk.)
     Only {
         state: Fingerprints,
         keys: HashSet<u64>,

@@ -1,9 +1,13 @@
-//! The only module that knows SQL: entries and the files they came from, in SQLite (WAL).
+//! The only module that knows SQL: entries and the files they came from, frozen archive
+//! pages, and the push outbox, in SQLite (WAL).
 //!
-//! One [`Store`] owns one connection and lives on one thread (the ingest driver's), so
-//! every write is a transaction on that thread and never on the async workers. Dates are
-//! decided here because they depend on history: `published` is set once, from the file's
-//! mtime when first seen; `updated` moves only when the content hash changes.
+//! The ingest thread's [`Store`] is the only writer of entries and files, in
+//! transactions on that thread ([`Writer`]), never on the async workers; its checkpoints
+//! run on a thread of their own (`checkpoint`). Read-only stores ([`Store::open_reader`])
+//! serve entry and archive pages to the HTTP workers, WebSub's [`Outbox`] has its own
+//! connection, and `seedfeed check` applies the same rules to a store in memory. The
+//! rules that make history stable (ids and published dates never change, `updated`
+//! moves only with the content) are pure functions in `decide`.
 
 mod apply;
 mod change;
@@ -164,11 +168,9 @@ impl Store {
     pub fn open_file(path: &Path) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path)?;
         // 64 KiB pages for a new database (an existing one keeps its own). An article's
-        // row (about 4 KB, text and HTML) took a page of 8 KiB to itself, half of it
-        // empty; 64 KiB pages hold 15 of them. Cold ingest of 100k articles, medians of
-        // alternating runs (checkpoint thresholds then counted in pages, so growing with
-        // them): 8.75 s with 8 KiB pages against 7.57 s with 16; in a second set, 7.33 s
-        // with 16, 6.77 s with 32, 6.16 s with 64. A database of 455 MB instead of 600.
+        // row (a few KB of text and HTML) took a small page to itself, half of it empty;
+        // large pages hold many rows, so a bulk writes fewer pages and the database is
+        // smaller (docs/performance.md has the figures).
         conn.pragma_update(None, "page_size", 65536)?;
         // WAL: readers never block the writer. NORMAL is durable against a process crash
         // (kill -9) in WAL mode; only an OS crash can lose the last commits.
@@ -188,8 +190,8 @@ impl Store {
     }
 }
 
-/// Settings for how seedfeed uses its connections (measured on a cold ingest of 20k
-/// articles, where they took a third off the store's time).
+/// Settings for how seedfeed uses its connections, each for the cost of an ingest
+/// (docs/performance.md).
 fn tune(conn: &Connection) -> Result<(), StoreError> {
     // The bundled SQLite has STAT4, under which a statement comparing a bound parameter
     // with an indexed column is compiled again whenever the value changes: every
@@ -201,7 +203,8 @@ fn tune(conn: &Connection) -> Result<(), StoreError> {
     // spans thousands of articles, an insert that could fail on the unique key after
     // touching other indexes keeps one, and each was a new file (O_TMPFILE) on disk.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // 16 MiB of pages (the default is 2 MiB): the indexes of 100k entries stay in memory.
+    // 16 MiB of pages, eight times SQLite's default: the indexes of a big store stay in
+    // memory.
     conn.pragma_update(None, "cache_size", -16 * 1024)?;
     Ok(())
 }

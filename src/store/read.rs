@@ -1,4 +1,6 @@
-//! Reads: the entries the renderer needs, and the files the reconcile scan compares.
+//! Reads: the entries the renderer needs, the files the reconcile scan compares, and
+//! the counts and lists of the status; and the writes outside ingest batches, of frozen
+//! archive pages and of the `meta` table.
 
 use std::collections::HashMap;
 
@@ -182,8 +184,8 @@ impl Store {
     /// name. A section's term is taken from its newest entry.
     pub fn categories(&self, tombstones_since: DateTime<Utc>) -> Result<Vec<Category>, StoreError> {
         // One hop through the section index per section, and one look at its newest
-        // end: a GROUP BY read every entry's index row (20 ms at 100k entries, after
-        // every batch that changed the feeds).
+        // end: a GROUP BY read every entry's index row, after every batch that changed
+        // the feeds.
         let mut first = self.conn.prepare_cached(
             "SELECT min(category_slug) FROM entries WHERE category_slug IS NOT NULL",
         )?;
@@ -217,8 +219,7 @@ impl Store {
     /// entry's term, else the newest deleted one's.
     pub fn category(&self, slug: &str) -> Result<Option<Category>, StoreError> {
         // Two queries that walk the section's index from its newest end: one ordered by
-        // liveness first sorted every row of the section (7 ms at 8k entries, for each
-        // section after a bulk).
+        // liveness first sorted every row of the section, for each section after a bulk.
         let mut term = None;
         for sql in [
             "SELECT section FROM entries WHERE category_slug = ?1 AND deleted IS NULL \

@@ -62,11 +62,11 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) STRICT;",
     // 3: the sections, live or deleted, without reading the entries' text: a covering
-    // index (the table's rows hold whole articles; scanning them for the list of sections
-    // took a second at 20k entries).
+    // index (the table's rows hold whole articles, too many to scan for the list of
+    // sections).
     "CREATE INDEX entries_by_category ON entries (category_slug, published, deleted, section);",
-    // 4: a layout that costs less to write, the store's share of a cold ingest (measured
-    // on 30k articles: about 2.4 times fewer microseconds per article). The publication
+    // 4: a layout that costs less to write, the store's share of a cold ingest. The
+    // publication
     // number is the rowid, so new entries append to the table and need no index of their
     // own; one index on the date serves the feeds and the search for a free millisecond;
     // one on the section serves section feeds and the list of sections; the id, derived
@@ -211,7 +211,7 @@ mod tests {
     }
 
     /// Writing a row builds no temporary B-tree (a CHECK of `IN (...)` did, at every
-    /// insert: a third of the cost of a file's row in a cold ingest).
+    /// insert).
     #[test]
     fn writing_a_row_builds_no_temporary_btree() {
         let mut conn = Connection::open_in_memory().unwrap();

@@ -44,7 +44,7 @@ impl SeedFolder {
     /// clock shows it still for `settle` before `wall`.
     ///
     /// The listing said what the file was, so it is opened without a look first (a
-    /// path lookup and a `stat` per file, a tenth of a cold ingest's reading): the look
+    /// path lookup and a `stat` per file, a share of a cold ingest's reading): the look
     /// after opening decides, as it does in [`Self::read`], and nothing but a regular
     /// file is read. A symlink put in its place since is looked at as `read` would.
     pub fn read_if_still(

@@ -92,8 +92,8 @@ pub struct Settler {
     settle: Duration,
     pending: HashMap<String, Pending>,
     /// Paths a scan listed without a look ([`Self::touch_listed`]), ready at the next
-    /// poll. Kept out of `pending`: a start-up lists 100k new files, and putting each in
-    /// the map took 50 ms, with one core idle, before the first file was read.
+    /// poll. Kept out of `pending`: a start-up may list every file of a big folder, and
+    /// putting each in the map held up the first read, with one core idle.
     listed: Vec<String>,
 }
 
