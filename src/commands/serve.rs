@@ -32,7 +32,7 @@ pub fn run(config: Config, sources: Sources, log_level: LogLevel) -> anyhow::Res
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_name("seedfeed-http")
+        .thread_name("seedfeed-main")
         .build()?;
     runtime.block_on(daemon::run(config, service))
 }
