@@ -19,16 +19,17 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{PATIENCE, SETTLE_MS, TestDaemon};
+use common::articles::{captioned, write_under};
+use common::daemon::{SETTLE_MS, TestDaemon, header, http_client, patient_client};
+use common::feeds::{ATOM_NS, CONTENT_NS, feed_links, opml_urls, rss_html, unescape_html};
+use common::poll::within;
+use common::site::draft;
 use seedfeed::config::Layer;
-use seedfeed::model::{EntryDraft, EntryKey};
-use seedfeed::normalize::{escape_html, id_namespace, looks_like_html, normalize};
+use seedfeed::model::EntryDraft;
+use seedfeed::normalize::{escape_html, looks_like_html};
 use seedfeed::parse::parse_article;
-
-const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
-const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 
 /// A client that gets no answer within this long counts as not served. Generous: the
 /// machine is shared, and the feeds here are megabytes served by a debug build.
@@ -65,31 +66,27 @@ async fn a_hostile_folder_dropped_at_once_leaves_the_daemon_up_and_the_feeds_sou
     // Wait (bounded) until the daemon has taken it all in; whatever is missing then is
     // reported below, file by file.
     let published_count = corpus.good.len() + corpus.pairs.len();
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let status: serde_json::Value =
-            serde_json::from_str(&daemon.body("/status").await).unwrap();
+    let _ = within(|| async {
+        let status = daemon.json("/status").await;
         let done = status["entries"] == published_count
             && status["files"]["duplicates"] == 2
             && status["files"]["rejected"]
                 .as_u64()
                 .is_some_and(|n| n as usize > corpus.rejected.len());
-        if done || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        if done { Ok(()) } else { Err(()) }
+    })
+    .await;
     // A late second publication would show within a few more settle times.
     tokio::time::sleep(Duration::from_millis(4 * SETTLE_MS)).await;
 
     let mut problems = Problems::default();
     poller.stop(&mut problems).await;
-    let client = common::http_client().timeout(PATIENCE).build().unwrap();
+    let client = patient_client();
 
-    let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
+    let status = daemon.json("/status").await;
     let set_aside = SetAside::of(&status);
     corpus.check_status(&status, &set_aside, &mut problems);
-    let json: serde_json::Value = serde_json::from_str(&daemon.body("/feed.json").await).unwrap();
+    let json = daemon.json("/feed.json").await;
     let expected = corpus.expected_entries(&json, &set_aside, &mut problems);
     let links = check_feeds(&daemon, &client, &expected, &mut problems).await;
     check_links(&daemon, &client, &expected, &links, &mut problems).await;
@@ -99,20 +96,21 @@ async fn a_hostile_folder_dropped_at_once_leaves_the_daemon_up_and_the_feeds_sou
     // as it was stored, so no entry is published again and no rival takes its place.
     let before = State::of(&daemon).await;
     daemon.restart().await;
-    let deadline = Instant::now() + PATIENCE;
-    let after = loop {
+    let (Ok(after) | Err(after)) = within(|| async {
         let state = State::of(&daemon).await;
-        if state == before || Instant::now() > deadline {
-            break state;
+        if state == before {
+            Ok(state)
+        } else {
+            Err(state)
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    })
+    .await;
     problems.check(after == before, || {
         format!(
             "after a restart the feed and /status differ:\nbefore {before:#?}\nafter {after:#?}"
         )
     });
-    let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
+    let status = daemon.json("/status").await;
     problems.check(status["totals"]["published"] == 0, || {
         format!("a restart published entries again: {}", status["totals"])
     });
@@ -127,13 +125,7 @@ async fn a_hostile_folder_dropped_at_once_leaves_the_daemon_up_and_the_feeds_sou
 
 /// The canonical layout: section, title, caption, body.
 fn article(section: &str, title: &str, body: &str) -> Vec<u8> {
-    format!("{section}\n\n{title}\n\n\nA caption.\n\n\n\n{body}\n").into_bytes()
-}
-
-fn put(root: &Path, relative: &str, bytes: &[u8]) {
-    let path = root.join(relative);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
+    captioned(section, title, "A caption.", body)
 }
 
 /// A file that must be published exactly once.
@@ -489,14 +481,14 @@ impl Corpus {
         let mut files = good_files(max_file_bytes);
         let bad = bad_files(max_file_bytes);
         for file in &files {
-            put(staging, &file.path, &file.bytes);
+            write_under(staging, &file.path, &file.bytes);
         }
         for (name, bytes, _) in &bad {
-            put(staging, name, bytes);
+            write_under(staging, name, bytes);
         }
         for name in IGNORED {
             let title = format!("IGNORED {name}");
-            put(staging, name, &article("World", &title, "Never read."));
+            write_under(staging, name, &article("World", &title, "Never read."));
         }
         std::fs::create_dir(staging.join("emptydir.txt")).unwrap();
 
@@ -529,18 +521,18 @@ impl Corpus {
             ),
         ];
         for (a, bytes_a, b, bytes_b, _) in &pairs {
-            put(staging, a, bytes_a);
+            write_under(staging, a, bytes_a);
             if *b != "alias.txt" {
-                put(staging, b, bytes_b);
+                write_under(staging, b, bytes_b);
             }
         }
 
-        put(
+        write_under(
             outside,
             "secret.txt",
             &article("World", "IGNORED secret outside", "Outside."),
         );
-        put(
+        write_under(
             outside,
             "dir/secret.txt",
             &article("World", "IGNORED secret in a linked folder", "Outside."),
@@ -579,7 +571,7 @@ impl Corpus {
         // A file nobody may read: rejected as unreadable, unless this test runs with the
         // privilege to read it anyway (as root), when it is an article like any other.
         let locked = article("World", "A file with mode 000", "Body.");
-        put(staging, "mode_000.txt", &locked);
+        write_under(staging, "mode_000.txt", &locked);
         let path = staging.join("mode_000.txt");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
         let unreadable = std::fs::File::open(&path).is_err();
@@ -684,13 +676,12 @@ impl Corpus {
         set_aside: &SetAside,
         problems: &mut Problems,
     ) -> Vec<Expected> {
-        let namespace = id_namespace("seedfeed");
         let draft_of = |path: &str, bytes: &[u8]| {
             let name = path.rsplit('/').next().unwrap();
             let key = name.rsplit_once('.').unwrap().0;
             parse_article(bytes)
                 .ok()
-                .map(|parsed| normalize(EntryKey::new(key), &parsed.article, &namespace))
+                .map(|parsed| draft(key, &parsed.article))
         };
         let mut expected = Vec::new();
         for file in &self.good {
@@ -832,10 +823,8 @@ struct State {
 
 impl State {
     async fn of(daemon: &TestDaemon) -> Self {
-        let feed: serde_json::Value =
-            serde_json::from_str(&daemon.body("/feed.json").await).unwrap();
-        let status: serde_json::Value =
-            serde_json::from_str(&daemon.body("/status").await).unwrap();
+        let feed = daemon.json("/feed.json").await;
+        let status = daemon.json("/status").await;
         let SetAside {
             rejects,
             duplicates,
@@ -885,10 +874,7 @@ impl Poller {
                 Arc::clone(&failures),
             );
             tokio::spawn(async move {
-                let client = common::http_client()
-                    .timeout(CLIENT_TIMEOUT)
-                    .build()
-                    .unwrap();
+                let client = http_client().timeout(CLIENT_TIMEOUT).build().unwrap();
                 for url in urls.iter().cycle() {
                     if stop.load(Ordering::Relaxed) {
                         break;
@@ -957,10 +943,10 @@ async fn check_feeds(
         .map(|p| format!("{}{p}", daemon.base))
         .collect();
     let opml = daemon.body("/feeds.opml").await;
-    match roxmltree::Document::parse(&opml) {
-        Ok(opml) => {
-            let listed = opml.descendants().filter_map(|n| n.attribute("xmlUrl"));
+    match opml_urls(&opml) {
+        Ok(listed) => {
             for stem in listed
+                .iter()
                 .filter_map(|url| url.rsplit_once('.'))
                 .map(|(stem, _)| stem)
             {
@@ -1108,15 +1094,6 @@ async fn check_codings(
     }
 }
 
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Every entry link: the same in the three formats, percent-encoded, sent by the client
 /// exactly as written, and leading to the entry's page.
 async fn check_links(
@@ -1212,6 +1189,7 @@ async fn check_other_documents(
     }
 }
 
+/// The formats every feed is served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Format {
     Atom,
@@ -1285,16 +1263,7 @@ impl Feed {
             Format::Atom | Format::Rss => {
                 let doc = roxmltree::Document::parse(body).map_err(|e| e.to_string())?;
                 feed_rs::parser::parse(body.as_bytes()).map_err(|e| format!("feed-rs: {e}"))?;
-                let links = doc
-                    .descendants()
-                    .filter(|n| n.has_tag_name((ATOM_NS, "link")))
-                    .filter(|n| {
-                        !n.ancestors()
-                            .any(|a| a.has_tag_name((ATOM_NS, "entry")) || a.has_tag_name("item"))
-                    })
-                    .filter_map(|n| n.attribute("href"))
-                    .map(str::to_owned)
-                    .collect();
+                let links = feed_links(body).into_iter().map(|(_, href)| href).collect();
                 let items = if format == Format::Atom {
                     atom_items(&doc)
                 } else {
@@ -1393,13 +1362,13 @@ fn rss_items(doc: &roxmltree::Document<'_>) -> Vec<Item> {
                 link: child("link"),
                 // The RSS Profile's hexadecimal references, back to the HTML the entry
                 // was built with (the same characters).
-                content: item
-                    .children()
-                    .find(|c| c.has_tag_name((CONTENT_NS, "encoded")))
-                    .map(all_text)
-                    .unwrap_or_default()
-                    .replace("&#x26;", "&amp;")
-                    .replace("&#x3C;", "&lt;"),
+                content: rss_html(
+                    &item
+                        .children()
+                        .find(|c| c.has_tag_name((CONTENT_NS, "encoded")))
+                        .map(all_text)
+                        .unwrap_or_default(),
+                ),
                 categories: item
                     .children()
                     .filter(|c| plain(c, "category"))
@@ -1415,46 +1384,6 @@ fn all_text(node: roxmltree::Node<'_, '_>) -> String {
         .filter(|n| n.is_text())
         .filter_map(|n| n.text())
         .collect()
-}
-
-/// Decodes the character references HTML text may hold.
-fn unescape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let decoded = rest.find(';').and_then(|semi| {
-            let name = &rest[1..semi];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => {
-                    let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                        None => name.strip_prefix('#').and_then(|d| d.parse().ok()),
-                    };
-                    code.and_then(char::from_u32)
-                }
-            };
-            c.map(|c| (c, semi))
-        });
-        match decoded {
-            Some((c, semi)) => {
-                out.push(c);
-                rest = &rest[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The text of an HTML fragment whose text is escaped (so that no `<` is text).

@@ -10,7 +10,6 @@ mod common;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +19,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use common::{PATIENCE, SAMPLE_KEY, TestDaemon, eventually, write_file};
+use common::articles::SAMPLE_KEY;
+use common::daemon::{SETTLE_MS, TestDaemon, free_port, patient_client};
+use common::feeds::feed_links;
+use common::poll::{PATIENCE, eventually};
 use hmac::{Hmac, KeyInit, Mac};
 use seedfeed::config::{Layer, WebSubLayer};
 use sha2::Sha256;
@@ -67,35 +69,8 @@ async fn start_hub() -> TestDaemon {
     TestDaemon::start_with(hub_on(WebSubLayer::default())).await
 }
 
-/// Copies `seeds/{key}.txt` into the daemon's seeds folder; returns the entry's id.
-fn drop_seed(daemon: &TestDaemon, key: &str) -> String {
-    let name = format!("{key}.txt");
-    let bytes = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("seeds")
-            .join(&name),
-    )
-    .unwrap_or_else(|e| panic!("seeds/{name}: {e}"));
-    write_file(&daemon.seed_path(&name), &bytes);
-    daemon.id_of(key).to_string()
-}
-
-/// Drops a seed and waits until both main feeds have it.
-async fn publish_seed(daemon: &TestDaemon, key: &str) -> String {
-    let id = drop_seed(daemon, key);
-    let wanted = id.clone();
-    daemon
-        .wait_for_feeds(key, move |feed| feed.entries.iter().any(|e| e.id == wanted))
-        .await;
-    id
-}
-
 fn topic(daemon: &TestDaemon, path: &str) -> String {
     format!("{}{path}", daemon.base)
-}
-
-fn client() -> reqwest::Client {
-    common::http_client().timeout(PATIENCE).build().unwrap()
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -106,7 +81,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 /// POSTs `pairs` to the daemon's `/hub` with this content type.
 async fn post_hub_as(daemon: &TestDaemon, content_type: &str, body: String) -> reqwest::Response {
-    client()
+    patient_client()
         .post(daemon.url("/hub"))
         .header("content-type", content_type)
         .body(body)
@@ -162,8 +137,9 @@ async fn subscribe_all(daemon: &TestDaemon, subscriptions: &[(&Subscriber, &str)
 
 /// The verified subscriptions the hub holds, as `/status` shows them.
 async fn subscriptions_held(daemon: &TestDaemon) -> u64 {
-    let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
-    status["websub"]["subscriptions"].as_u64().unwrap()
+    daemon.json("/status").await["websub"]["subscriptions"]
+        .as_u64()
+        .unwrap()
 }
 
 /// Waits until the hub has stored what it verified: `/status` shows `count`.
@@ -860,9 +836,9 @@ async fn a_callback_that_does_not_echo_the_challenge_is_not_subscribed() {
     // Only the one that echoed the challenge is held.
     wait_for_subscriptions(&daemon, 1).await;
 
-    let first = drop_seed(&daemon, EDUCATION);
+    let first = daemon.drop_seed(EDUCATION);
     agrees.delivery_with(&first).await;
-    let second = drop_seed(&daemon, TECH_A);
+    let second = daemon.drop_seed(TECH_A);
     agrees.delivery_with(&second).await;
     tokio::time::sleep(GRACE).await;
     for (what, subscriber) in [
@@ -905,12 +881,12 @@ async fn a_change_is_delivered_as_the_topic_document_with_links_and_signature() 
     .await;
 
     let written = Instant::now();
-    let id = drop_seed(&daemon, EDUCATION);
+    let id = daemon.drop_seed(EDUCATION);
     let delivery = signed.delivery_with(&id).await;
     eprintln!(
         "from writing the article to its delivery: {:?} (settle time {} ms)",
         delivery.at - written,
-        common::SETTLE_MS
+        SETTLE_MS
     );
 
     let hub = topic(&daemon, "/hub");
@@ -992,12 +968,12 @@ async fn a_change_is_delivered_as_the_topic_document_with_links_and_signature() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn section_feeds_are_topics_too() {
     let daemon = start_hub().await;
-    publish_seed(&daemon, TECH_A).await;
+    daemon.publish_seed(TECH_A).await;
     let subscriber = Subscriber::start(Behaviour::ok()).await;
     let section = topic(&daemon, "/categories/tech.atom");
     subscribe_all(&daemon, &[(&subscriber, &section)]).await;
 
-    let id = drop_seed(&daemon, TECH_B);
+    let id = daemon.drop_seed(TECH_B);
     let delivery = subscriber.delivery_with(&id).await;
     assert_eq!(
         delivery.header("content-type"),
@@ -1027,7 +1003,7 @@ async fn a_failed_delivery_is_retried_with_backoff_until_it_succeeds() {
     .await;
     subscribe_all(&daemon, &[(&subscriber, &topic(&daemon, "/feed.atom"))]).await;
 
-    let id = drop_seed(&daemon, CULTURE_A);
+    let id = daemon.drop_seed(CULTURE_A);
     let attempts = subscriber
         .wait_until("three attempts, the last answered 200", |log| {
             let posts: Vec<_> = log.iter().filter(|r| r.is_delivery()).cloned().collect();
@@ -1079,9 +1055,9 @@ async fn a_retry_sends_the_document_as_it_is_then() {
     subscribe_all(&daemon, &[(&subscriber, &topic(&daemon, "/feed.atom"))]).await;
 
     // The first delivery is held open while a second article comes in, then fails.
-    let first = drop_seed(&daemon, CULTURE_A);
+    let first = daemon.drop_seed(CULTURE_A);
     subscriber.delivery_with(&first).await;
-    let second = publish_seed(&daemon, CULTURE_B).await;
+    let second = daemon.publish_seed(CULTURE_B).await;
     release.notify_one();
 
     subscriber
@@ -1112,7 +1088,7 @@ async fn a_delivery_that_keeps_failing_is_dropped_after_retry_seconds() {
     let subscriber = Subscriber::start(Behaviour::deliveries(vec![], Deliver::Status(500))).await;
     subscribe_all(&daemon, &[(&subscriber, &topic(&daemon, "/feed.atom"))]).await;
 
-    let id = drop_seed(&daemon, RIGHTS_A);
+    let id = daemon.drop_seed(RIGHTS_A);
     let first = subscriber.delivery_with(&id).await;
     subscriber
         .wait_until("a retry", |log| {
@@ -1142,12 +1118,12 @@ async fn a_410_gone_ends_the_subscription() {
     let feed = topic(&daemon, "/feed.atom");
     subscribe_all(&daemon, &[(&gone, &feed), (&stays, &feed)]).await;
 
-    let first = drop_seed(&daemon, BUSINESS);
+    let first = daemon.drop_seed(BUSINESS);
     gone.delivery_with(&first).await;
     stays.delivery_with(&first).await;
-    let second = drop_seed(&daemon, SCIENCE);
+    let second = daemon.drop_seed(SCIENCE);
     stays.delivery_with(&second).await;
-    let third = drop_seed(&daemon, TECH_C);
+    let third = daemon.drop_seed(TECH_C);
     stays.delivery_with(&third).await;
     tokio::time::sleep(GRACE).await;
     assert_eq!(
@@ -1171,10 +1147,10 @@ async fn a_hanging_subscriber_does_not_stall_the_others() {
     // The hanging one first, so that one queue for both would have it in front.
     subscribe_all(&daemon, &[(&hangs, &feed), (&normal, &feed)]).await;
 
-    let first = drop_seed(&daemon, ENVIRONMENT_A);
+    let first = daemon.drop_seed(ENVIRONMENT_A);
     hangs.delivery_with(&first).await;
     normal.delivery_with(&first).await;
-    let second = drop_seed(&daemon, ENVIRONMENT_B);
+    let second = daemon.drop_seed(ENVIRONMENT_B);
     normal.delivery_with(&second).await;
 }
 
@@ -1200,7 +1176,7 @@ async fn unsubscribing_stops_deliveries_once_the_subscriber_confirms() {
     .await;
     let held = subscriptions_held(&daemon).await;
 
-    let first = drop_seed(&daemon, RIGHTS_A);
+    let first = daemon.drop_seed(RIGHTS_A);
     for subscriber in [&leaves, &refuses, &control] {
         subscriber.delivery_with(&first).await;
     }
@@ -1220,7 +1196,7 @@ async fn unsubscribing_stops_deliveries_once_the_subscriber_confirms() {
     // One confirmed the unsubscription, the other did not.
     wait_for_subscriptions(&daemon, held - 1).await;
 
-    let second = drop_seed(&daemon, RIGHTS_B);
+    let second = daemon.drop_seed(RIGHTS_B);
     control.delivery_with(&second).await;
     refuses.delivery_with(&second).await;
     tokio::time::sleep(GRACE).await;
@@ -1234,10 +1210,7 @@ async fn unsubscribing_stops_deliveries_once_the_subscriber_confirms() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_and_pending_deliveries_survive_a_restart() {
     // A fixed port, so that the topic URLs stay the same across the restart.
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let mut daemon = TestDaemon::start_with(Layer {
         listen: Some(format!("127.0.0.1:{port}")),
         ..hub_on(WebSubLayer::default())
@@ -1249,7 +1222,7 @@ async fn subscriptions_and_pending_deliveries_survive_a_restart() {
     let subscriber = Subscriber::start(Behaviour::deliveries(vec![], Deliver::Status(500))).await;
     subscribe_all(&daemon, &[(&subscriber, &feed)]).await;
 
-    let first = drop_seed(&daemon, SAMPLE_KEY);
+    let first = daemon.drop_seed(SAMPLE_KEY);
     subscriber.delivery_with(&first).await;
     daemon.stop().await;
     subscriber.set_behaviour(Behaviour::ok());
@@ -1261,7 +1234,7 @@ async fn subscriptions_and_pending_deliveries_survive_a_restart() {
             r.is_delivery() && r.answered == 200 && r.contains(&first)
         })
         .await;
-    let second = drop_seed(&daemon, EDUCATION);
+    let second = daemon.drop_seed(EDUCATION);
     let delivery = subscriber.delivery_with(&second).await;
     assert_eq!(delivery.text(), daemon.body("/feed.atom").await);
 }
@@ -1304,7 +1277,7 @@ async fn external_hubs_are_pinged_once_per_changed_topic_and_retried() {
         })
     };
 
-    drop_seed(&daemon, EDUCATION);
+    daemon.drop_seed(EDUCATION);
     for url in changed("education") {
         steady
             .wait_until(&format!("a ping for {url}"), |log| {
@@ -1350,7 +1323,7 @@ async fn external_hubs_are_pinged_once_per_changed_topic_and_retried() {
     // A second change, counted on its own: each changed topic once, the others not.
     tokio::time::sleep(GRACE).await;
     steady.clear();
-    drop_seed(&daemon, TECH_A);
+    daemon.drop_seed(TECH_A);
     let wanted = changed("tech");
     for url in &wanted {
         steady
@@ -1387,7 +1360,6 @@ async fn feeds_announce_their_hubs_and_themselves() {
     .await;
     daemon.publish_sample().await;
     let hubs = [topic(&daemon, "/hub"), external_hub.clone()];
-    const ATOM: &str = "http://www.w3.org/2005/Atom";
 
     for path in [
         "/feed.atom",
@@ -1420,36 +1392,17 @@ async fn feeds_announce_their_hubs_and_themselves() {
             continue;
         }
 
-        let doc = roxmltree::Document::parse(&body).unwrap();
-        // The feed's own atom links: children of <feed>, or of the RSS <channel>.
-        let parent = if path.ends_with(".atom") {
-            doc.root_element()
-        } else {
-            doc.root_element()
-                .children()
-                .find(|n| n.has_tag_name("channel"))
-                .unwrap()
-        };
-        let feed_links: Vec<(String, String)> = parent
-            .children()
-            .filter(|n| n.has_tag_name((ATOM, "link")))
-            .map(|n| {
-                (
-                    n.attribute("href").unwrap_or("").to_owned(),
-                    n.attribute("rel").unwrap_or("alternate").to_owned(),
-                )
-            })
-            .collect();
+        let feed_links = feed_links(&body);
         for hub in &hubs {
             assert!(
                 feed_links
                     .iter()
-                    .any(|(href, rel)| href == hub && rel == "hub"),
+                    .any(|(rel, href)| href == hub && rel == "hub"),
                 "{path}: <link rel=\"hub\" href=\"{hub}\"/> in {feed_links:?}"
             );
         }
-        let selves: Vec<_> = feed_links.iter().filter(|(_, rel)| rel == "self").collect();
-        assert_eq!(selves, [&(own.clone(), "self".to_owned())], "{path}");
+        let selves: Vec<_> = feed_links.iter().filter(|(rel, _)| rel == "self").collect();
+        assert_eq!(selves, [&("self".to_owned(), own.clone())], "{path}");
     }
 }
 
@@ -1484,7 +1437,7 @@ async fn the_test_subscriber_and_helpers_work() {
         Deliver::Status(204),
     ))
     .await;
-    let client = client();
+    let client = patient_client();
     let verify = client
         .get(format!(
             "{}&hub.mode=subscribe&hub.topic=t&hub.challenge=a%2Bb",
