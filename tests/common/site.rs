@@ -1,5 +1,6 @@
 //! The site, clock and entries of the tests that render without a daemon: one site, times
-//! in whole seconds, entries and tombstones as the store hands them to the renderer.
+//! in whole seconds, entries and tombstones as the store hands them to the renderer. Pure:
+//! the fuzz target includes this file too.
 
 use chrono::{DateTime, Utc};
 use seedfeed::model::{Article, Entry, EntryDraft, EntryId, EntryKey, Tombstone};
