@@ -2,7 +2,7 @@
 //! no panic, clean fields, every document well-formed and read back, the HTML escaped, a
 //! stable id and stable bytes. The invariant is shared with `cargo test`
 //! (`tests/fuzz_regressions.rs` replays every input this target ever failed on, and
-//! `tests/properties.rs` checks it part by part on generated inputs).
+//! `tests/properties/` checks it part by part on generated inputs).
 
 #![no_main]
 

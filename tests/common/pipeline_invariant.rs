@@ -1,7 +1,7 @@
 //! The invariant of the whole pipeline, parse → normalize → render, for any input: what
 //! the fuzz target (`fuzz/fuzz_targets/pipeline.rs`) checks on every input it makes, what
 //! `tests/fuzz_regressions.rs` checks on every input the fuzzer ever found a fault with,
-//! and what `tests/properties.rs` checks on generated inputs, one part per property. One
+//! and what `tests/properties/` checks on generated inputs, one part per property. One
 //! file, included by all three, so that they cannot drift apart.
 //!
 //! The input goes through the renderer as the daemon drives it: [`Renderer`] as the
