@@ -2,32 +2,29 @@
 //! and `--help`, each against temporary folders and with no `SEEDFEED_*` variable
 //! leaking in from the environment of the test run.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
+use common::articles::{SAMPLE_KEY, sample_article};
+use common::changes::rejected;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// The sample article of the design (`Conflict & Justice`, two "More from GlobalPost:" lines).
-const SAMPLE_KEY: &str = "000_9b018788d1e41f8c";
-const SAMPLE: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/seeds/000_9b018788d1e41f8c.txt"
-));
-
-/// A short, well-formed article: section, title, one body paragraph.
-fn article(title: &str, body: &str) -> String {
-    format!("News\n\n{title}\n\n\n{body}\n")
+/// A short, well-formed article in the section News.
+fn article(title: &str, body: &str) -> Vec<u8> {
+    common::articles::article("News", title, body)
 }
 
 /// The binary with an empty environment, run from `cwd` so that the default `./seeds`
 /// and `./data` never point into the repository.
 fn seedfeed(cwd: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_seedfeed"));
-    command.env_clear().current_dir(cwd);
+    let mut command = common::binary::seedfeed();
+    command.current_dir(cwd);
     command
 }
 
@@ -134,7 +131,7 @@ fn published(entry: &Value) -> DateTime<Utc> {
 #[test]
 fn check_on_good_articles_only_exits_0_and_prints_nothing() {
     let (dir, seeds) = workspace();
-    write(&seeds, &format!("{SAMPLE_KEY}.txt"), SAMPLE);
+    write(&seeds, &format!("{SAMPLE_KEY}.txt"), sample_article());
     write(&seeds, "second.txt", article("Second", "A body."));
     write(&seeds, "no_section.txt", "Just one line of text\n");
 
@@ -197,8 +194,8 @@ fn check_prints_one_line_per_rejected_file_with_its_reason_and_exits_1() {
 #[test]
 fn check_reports_a_duplicate_without_failing() {
     let (dir, seeds) = workspace();
-    write(&seeds, "a_original.txt", SAMPLE);
-    write(&seeds, "b_copy.txt", SAMPLE);
+    write(&seeds, "a_original.txt", sample_article());
+    write(&seeds, "b_copy.txt", sample_article());
     write(&seeds, "other.txt", article("Other", "Different text."));
 
     let out = check(dir.path(), &seeds);
@@ -221,8 +218,8 @@ fn check_reports_a_duplicate_without_failing() {
 #[test]
 fn check_with_a_duplicate_and_a_reject_exits_1_and_lists_both() {
     let (dir, seeds) = workspace();
-    write(&seeds, "a_original.txt", SAMPLE);
-    write(&seeds, "b_copy.txt", SAMPLE);
+    write(&seeds, "a_original.txt", sample_article());
+    write(&seeds, "b_copy.txt", sample_article());
     write(&seeds, "empty.txt", "");
 
     let out = check(dir.path(), &seeds);
@@ -307,7 +304,7 @@ fn check_seeds_flag_beats_environment_beats_config_file() {
 #[test]
 fn parse_prints_the_normalized_sample_article() {
     let (dir, seeds) = workspace();
-    let file = write(&seeds, &format!("{SAMPLE_KEY}.txt"), SAMPLE);
+    let file = write(&seeds, &format!("{SAMPLE_KEY}.txt"), sample_article());
 
     let entry = parse_one(dir.path(), &file);
 
@@ -360,10 +357,10 @@ fn parse_ids_are_stable_across_runs_and_folders() {
     fs::create_dir(&one).expect("create a folder");
     fs::create_dir(&two).expect("create a folder");
     let name = format!("{SAMPLE_KEY}.txt");
-    let first = write(&one, &name, SAMPLE);
+    let first = write(&one, &name, sample_article());
     // Same key, other folder, even other content: the id follows the key alone.
     let elsewhere = write(&two, &name, article("Edited", "New text."));
-    let other_key = write(&one, "another.txt", SAMPLE);
+    let other_key = write(&one, "another.txt", sample_article());
 
     let id = |file: &Path| str_field(&parse_one(dir.path(), file), "/id").to_owned();
     let id1 = id(&first);
@@ -710,15 +707,12 @@ fn check_says_since_when_a_file_has_been_set_aside() {
     let since = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap();
     store
         .apply(
-            &[seedfeed::store::FileChange::Rejected {
-                path: "empty.txt".into(),
-                key: seedfeed::model::EntryKey::new("empty"),
-                stamp: seedfeed::model::FileStamp {
-                    size: 0,
-                    mtime_ns: 0,
-                },
-                reason: seedfeed::model::RejectReason::Empty,
-            }],
+            &[rejected(
+                "empty.txt",
+                "empty",
+                seedfeed::model::FileStamp::UNKNOWN,
+                seedfeed::model::RejectReason::Empty,
+            )],
             since.with_timezone(&Utc),
         )
         .unwrap();

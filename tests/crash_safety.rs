@@ -6,18 +6,23 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use common::articles::captioned;
+use common::binary::{Binary, seedfeed};
+use common::poll::within_blocking;
+use common::site::id_of;
+use nix::sys::signal::Signal;
 use rusqlite::{Connection, OpenFlags};
-use seedfeed::model::EntryKey;
-use seedfeed::normalize::{entry_id, id_namespace};
 
 const FILES: usize = 5_000;
-/// Bounds every wait: generous, since the test binary is a debug build on a shared machine.
-const PATIENCE: Duration = Duration::from_secs(180);
+/// Bounds the waits for the ingest: generous, since the binary is a debug build on a
+/// shared machine.
+const INGEST_PATIENCE: Duration = Duration::from_secs(180);
 
 /// A small deterministic generator (xorshift), so a failing run can be replayed.
 struct Rng(u64);
@@ -39,68 +44,37 @@ impl Rng {
 fn write_corpus(dir: &Path) {
     const SECTIONS: [&str; 5] = ["World", "Business", "Science", "Conflict & Justice", "Arts"];
     for i in 0..FILES {
-        let section = SECTIONS[i % SECTIONS.len()];
-        let text = format!(
-            "{section}\n\nArticle number {i}: a headline\n\n\nA caption for photo {i}.\n\n\n\n\
-             The first paragraph of article {i} says what happened and where.\n\n\
-             A second paragraph of article {i} adds detail, quotes and context.\n\n\
-             More from GlobalPost: Another story {i}\n"
+        let text = captioned(
+            SECTIONS[i % SECTIONS.len()],
+            &format!("Article number {i}: a headline"),
+            &format!("A caption for photo {i}."),
+            &format!(
+                "The first paragraph of article {i} says what happened and where.\n\n\
+                 A second paragraph of article {i} adds detail, quotes and context.\n\n\
+                 More from GlobalPost: Another story {i}"
+            ),
         );
         std::fs::write(dir.join(format!("{i:05}_article.txt")), text).unwrap();
     }
 }
 
-/// The daemon as a child process, its stderr in a log file.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
+/// `seedfeed serve` over these folders, logging at the info level.
+fn start(seeds: &Path, data: &Path) -> Binary {
+    let mut command = seedfeed();
+    command
+        .env("SEEDFEED_LOG", "info")
+        .args(["serve", "--listen", "127.0.0.1:0", "--seeds"])
+        .arg(seeds)
+        .arg("--data")
+        .arg(data);
+    Binary::spawn(command)
 }
 
-impl Daemon {
-    fn start(seeds: &Path, data: &Path, log: &Path) -> Self {
-        let stderr = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_seedfeed"))
-            .env_clear()
-            .env("SEEDFEED_LOG", "info")
-            .args(["serve", "--listen", "127.0.0.1:0", "--seeds"])
-            .arg(seeds)
-            .arg("--data")
-            .arg(data)
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        Self {
-            child,
-            log: log.to_owned(),
-        }
-    }
-
-    fn kill(mut self) {
-        // Child::kill is SIGKILL on Unix: no handler runs, nothing is flushed.
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn stop(mut self) {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        )
-        .unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status}\n{}", self.log_tail());
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
+/// Stops it with SIGTERM: it must exit cleanly.
+fn stop(mut daemon: Binary) {
+    daemon.signal(Signal::SIGTERM);
+    let exit = daemon.wait_for_exit();
+    assert_eq!(exit, Some(0), "{}", daemon.log_tail(30));
 }
 
 /// What the store holds, read through a read-only connection (as another process would).
@@ -153,18 +127,16 @@ fn integrity(data: &Path) -> String {
 }
 
 /// Polls the store until `done` holds for it, or fails with the daemon's log.
-fn wait_for(data: &Path, daemon: &Daemon, what: &str, done: impl Fn(&Stored) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+fn wait_for(data: &Path, daemon: &Binary, what: &str, done: impl Fn(&Stored) -> bool) {
+    let polled = within_blocking(INGEST_PATIENCE, Duration::from_millis(5), || {
         if read_store(data).is_some_and(|s| done(&s)) {
-            return;
+            Ok(())
+        } else {
+            Err(())
         }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting for {what}\n{}",
-            daemon.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(5));
+    });
+    if polled.is_err() {
+        panic!("gave up waiting for {what}\n{}", daemon.log_tail(30));
     }
 }
 
@@ -189,23 +161,19 @@ fn sigkill_during_a_bulk_ingest_loses_and_duplicates_nothing() {
 
     // The clean run: every key's id.
     let clean_data = work.path().join("clean");
-    let clean = Daemon::start(&seeds, &clean_data, &work.path().join("clean.log"));
+    let clean = start(&seeds, &clean_data);
     wait_for(&clean_data, &clean, "the clean run", |s| {
         s.live.len() == FILES
     });
-    clean.stop();
+    stop(clean);
     let clean_ids: BTreeMap<String, String> = read_store(&clean_data)
         .unwrap()
         .live
         .into_iter()
         .map(|(key, (id, _))| (key, id))
         .collect();
-    let namespace = id_namespace("seedfeed");
     for (key, id) in &clean_ids {
-        assert_eq!(
-            id,
-            &entry_id(&namespace, &EntryKey::new(key.as_str())).to_string()
-        );
+        assert_eq!(id, &id_of(key).to_string());
     }
 
     // Kills: one early (during the scan or the first batch), then at random numbers of
@@ -216,7 +184,6 @@ fn sigkill_during_a_bulk_ingest_loses_and_duplicates_nothing() {
     // does not wait: a random wait of up to 40 ms, and the time to see the count, may
     // take it past the last step.
     let data = work.path().join("data");
-    let log = work.path().join("daemon.log");
     let mut thresholds: Vec<usize> = (0..4)
         .map(|_| 1 + rng.below(FILES as u64 * 7 / 10) as usize)
         .collect();
@@ -224,12 +191,12 @@ fn sigkill_during_a_bulk_ingest_loses_and_duplicates_nothing() {
     let mut kills = 0;
     let mut stored_at_kills = Vec::new();
     let mut before: BTreeMap<String, i64> = BTreeMap::new();
-    let early = Daemon::start(&seeds, &data, &log);
+    let mut early = start(&seeds, &data);
     std::thread::sleep(Duration::from_millis(rng.below(60)));
     early.kill();
     kills += 1;
     for (round, threshold) in thresholds.into_iter().enumerate() {
-        let daemon = Daemon::start(&seeds, &data, &log);
+        let mut daemon = start(&seeds, &data);
         wait_for(&data, &daemon, &format!("{threshold} entries"), |s| {
             s.live.len() >= threshold
         });
@@ -254,11 +221,11 @@ fn sigkill_during_a_bulk_ingest_loses_and_duplicates_nothing() {
     }
 
     // The last restart finishes the ingest.
-    let daemon = Daemon::start(&seeds, &data, &log);
+    let daemon = start(&seeds, &data);
     wait_for(&data, &daemon, "every entry", |s| {
         s.live.len() == FILES && s.files == FILES
     });
-    daemon.stop();
+    stop(daemon);
     assert_eq!(integrity(&data), "ok");
     let end = read_store(&data).unwrap();
     assert_eq!(end.rows, FILES, "no duplicate rows; CRASH_SEED={seed}");

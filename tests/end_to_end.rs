@@ -8,27 +8,18 @@ mod common;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::{SAMPLE_KEY, TestDaemon, eventually, sample_article, write_atomically, write_file};
+use common::articles::{
+    SAMPLE_KEY, SAMPLE_SECTION, SAMPLE_TITLE, sample_article, sample_as, write_atomically,
+    write_file,
+};
+use common::binary::{Binary, seedfeed};
+use common::daemon::{TestDaemon, free_port, http_client};
+use common::feeds::{content, entry, has_entry as has};
+use common::poll::eventually;
+use common::site::draft;
 use feed_rs::model::Feed;
-use seedfeed::model::EntryKey;
-use seedfeed::normalize::{id_namespace, normalize};
+use nix::sys::signal::Signal;
 use seedfeed::parse::parse_article;
-
-fn entry<'a>(feed: &'a Feed, id: &str) -> Option<&'a feed_rs::model::Entry> {
-    feed.entries.iter().find(|e| e.id == id)
-}
-
-fn has(id: String) -> impl Fn(&Feed) -> bool {
-    move |feed| entry(feed, &id).is_some()
-}
-
-fn content(entry: &feed_rs::model::Entry) -> String {
-    entry
-        .content
-        .as_ref()
-        .and_then(|c| c.body.clone())
-        .unwrap_or_default()
-}
 
 fn mtime_of(path: &std::path::Path) -> DateTime<Utc> {
     DateTime::from(std::fs::metadata(path).unwrap().modified().unwrap())
@@ -39,10 +30,9 @@ async fn sample_article_reads_back_from_both_feeds_and_its_page() {
     let daemon = TestDaemon::start().await;
     let (path, id) = daemon.publish_sample().await;
 
-    let expected = normalize(
-        EntryKey::new(SAMPLE_KEY),
+    let expected = draft(
+        SAMPLE_KEY,
         &parse_article(&sample_article()).unwrap().article,
-        &id_namespace("seedfeed"),
     );
     let link = daemon.url(&format!("/entries/{SAMPLE_KEY}"));
     let mtime = mtime_of(&path);
@@ -187,11 +177,8 @@ async fn an_edit_updates_the_same_entry_and_a_delete_removes_it() {
 
     // Edit with an atomic save, the way editors do; keep the second apart on the clock.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let edited = String::from_utf8(sample_article()).unwrap().replace(
-        "Mali: countercoup attempted",
-        "Mali: countercoup attempted (updated)",
-    );
-    write_atomically(&path, edited.as_bytes());
+    let edited = sample_as(&format!("{SAMPLE_TITLE} (updated)"), SAMPLE_SECTION);
+    write_atomically(&path, &edited);
     let edited_id = id.clone();
     daemon
         .wait_for_feeds("the edit", move |feed| {
@@ -321,7 +308,7 @@ async fn rejects_temporaries_and_duplicates_stay_out_of_the_feeds() {
     daemon
         .wait_for_feeds("the sample", has(sample.clone()))
         .await;
-    tokio::time::sleep(Duration::from_millis(common::SETTLE_MS * 2)).await;
+    tokio::time::sleep(Duration::from_millis(common::daemon::SETTLE_MS * 2)).await;
     for path in ["/feed.atom", "/feed.rss"] {
         let feed = daemon.feed(path).await;
         let titles: Vec<_> = feed
@@ -350,7 +337,7 @@ async fn rejects_temporaries_and_duplicates_stay_out_of_the_feeds() {
 async fn the_http_surface_answers_as_specified() {
     let daemon = TestDaemon::start().await;
     daemon.publish_sample().await;
-    let client = common::http_client().build().unwrap();
+    let client = http_client().build().unwrap();
     for (path, media_type) in [
         ("/feed.atom", "application/atom+xml; charset=utf-8"),
         ("/feed.rss", "application/rss+xml; charset=utf-8"),
@@ -407,7 +394,8 @@ async fn the_release_binary_serves_a_folder_and_stops_on_sigterm() {
     );
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seedfeed"))
+    let mut command = seedfeed();
+    command
         .args(["serve", "--seeds"])
         .arg(seeds.path())
         .arg("--data")
@@ -417,22 +405,16 @@ async fn the_release_binary_serves_a_folder_and_stops_on_sigterm() {
             &format!("127.0.0.1:{port}"),
             "--base-url",
             &base,
-        ])
-        .env_remove("SEEDFEED_CONFIG")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = common::http_client().build().unwrap();
+        ]);
+    let mut binary = Binary::spawn(command);
+    let client = http_client().build().unwrap();
     let url = format!("{base}/feed.atom");
     eventually("the binary to serve the sample", || {
         let client = client.clone();
         let url = url.clone();
         async move {
             match client.get(&url).send().await {
-                Ok(r) => r
-                    .text()
-                    .await
-                    .is_ok_and(|t| t.contains("Mali: countercoup attempted")),
+                Ok(r) => r.text().await.is_ok_and(|t| t.contains(SAMPLE_TITLE)),
                 Err(_) => false,
             }
         }
@@ -442,31 +424,13 @@ async fn the_release_binary_serves_a_folder_and_stops_on_sigterm() {
         data.path().join("seedfeed.db").exists(),
         "the database lives in --data"
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no exit after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    binary.signal(Signal::SIGTERM);
+    assert_eq!(
+        binary.wait_for_exit(),
+        Some(0),
+        "exit status after SIGTERM\n{}",
+        binary.log()
+    );
 }
 
 /// (published, updated) of an entry as a reader sees them.
@@ -484,12 +448,8 @@ fn dates_by_id(feed: &Feed) -> Vec<(String, Dates)> {
 
 /// Writes `n` distinct articles: the sample under other titles.
 fn write_corpus(dir: &std::path::Path, n: usize) {
-    let sample = String::from_utf8(sample_article()).unwrap();
     for i in 0..n {
-        let text = sample.replace(
-            "Mali: countercoup attempted",
-            &format!("Generated article {i}"),
-        );
-        write_file(&dir.join(format!("{i:06}_generated.txt")), text.as_bytes());
+        let text = sample_as(&format!("Generated article {i}"), SAMPLE_SECTION);
+        write_file(&dir.join(format!("{i:06}_generated.txt")), &text);
     }
 }

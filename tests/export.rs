@@ -7,7 +7,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{TestDaemon, sample_article, write_file};
+use common::articles::sample_as;
+use common::binary::seedfeed;
+use common::daemon::TestDaemon;
 use seedfeed::config::Layer;
 
 const BASE: &str = "https://feeds.example.org";
@@ -34,20 +36,12 @@ async fn exported_files_are_the_served_bytes() {
     })
     .await;
     daemon.publish_sample().await;
-    let other = String::from_utf8(sample_article())
-        .unwrap()
-        .replace("Mali: countercoup attempted", "Café society")
-        .replace("Conflict & Justice", "Culture");
-    write_file(&daemon.seed_path("café au lait.txt"), other.as_bytes());
-    let wanted = daemon.id_of("café au lait").to_string();
     daemon
-        .wait_for_feeds("the second article", move |f| {
-            f.entries.iter().any(|e| e.id == wanted)
-        })
+        .publish("café au lait", &sample_as("Café society", "Culture"))
         .await;
 
     let out = tempfile::tempdir().unwrap();
-    let export = std::process::Command::new(env!("CARGO_BIN_EXE_seedfeed"))
+    let export = seedfeed()
         .arg("render")
         .arg("--out")
         .arg(out.path())
@@ -56,7 +50,6 @@ async fn exported_files_are_the_served_bytes() {
         .arg("--data")
         .arg(daemon.data.path())
         .args(["--base-url", BASE])
-        .env_clear()
         .output()
         .unwrap();
     assert!(

@@ -8,52 +8,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::{SAMPLE_KEY, TestDaemon, eventually, sample_article, write_file};
+use common::articles::{SAMPLE_KEY, sample_article, sample_as as article, write_file};
+use common::daemon::{TestDaemon, header};
+use common::feeds::{TOMBSTONES_NS, has_entry, ids, opml_urls};
+use common::poll::eventually;
 use seedfeed::config::Layer;
-
-const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
-
-/// The sample article under another key and title, in another section.
-fn article(title: &str, section: &str) -> Vec<u8> {
-    String::from_utf8(sample_article())
-        .unwrap()
-        .replace("Mali: countercoup attempted", title)
-        .replace("Conflict & Justice", section)
-        .into_bytes()
-}
-
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
-async fn ids(daemon: &TestDaemon, path: &str) -> Vec<String> {
-    daemon
-        .feed(path)
-        .await
-        .entries
-        .into_iter()
-        .map(|e| e.id)
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_feed_section_feeds_and_the_opml_list_are_served() {
     let daemon = TestDaemon::start().await;
     daemon.publish_sample().await;
-    write_file(
-        &daemon.seed_path("tech-1.txt"),
-        &article("A tech story", "Tech"),
-    );
-    let tech = daemon.id_of("tech-1").to_string();
-    let wanted = tech.clone();
-    daemon
-        .wait_for_feeds("the tech story", move |f| {
-            f.entries.iter().any(|e| e.id == wanted)
-        })
+    let tech = daemon
+        .publish("tech-1", &article("A tech story", "Tech"))
         .await;
 
     let json = daemon.get("/feed.json").await;
@@ -75,13 +41,13 @@ async fn json_feed_section_feeds_and_the_opml_list_are_served() {
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(header(&response, "content-type"), media_type, "{path}");
         assert_eq!(
-            ids(&daemon, &path).await,
+            ids(&daemon.feed(&path).await),
             std::slice::from_ref(&tech),
             "{path}"
         );
         let sample_section = format!("/categories/conflict-justice.{format}");
         assert_eq!(
-            ids(&daemon, &sample_section).await,
+            ids(&daemon.feed(&sample_section).await),
             [daemon.id_of(SAMPLE_KEY).to_string()]
         );
     }
@@ -96,12 +62,7 @@ async fn json_feed_section_feeds_and_the_opml_list_are_served() {
 
     let opml = daemon.get("/feeds.opml").await;
     assert_eq!(header(&opml, "content-type"), "text/x-opml; charset=utf-8");
-    let opml = opml.text().await.unwrap();
-    let doc = roxmltree::Document::parse(&opml).unwrap();
-    let urls: Vec<_> = doc
-        .descendants()
-        .filter_map(|n| n.attribute("xmlUrl"))
-        .collect();
+    let urls = opml_urls(&opml.text().await.unwrap()).unwrap();
     assert_eq!(
         urls,
         [
@@ -155,16 +116,8 @@ async fn a_reader_with_an_earlier_version_gets_a_226_delta() {
     let daemon = TestDaemon::start().await;
     daemon.publish_sample().await;
     let before = header(&daemon.get("/feed.atom").await, "etag");
-    write_file(
-        &daemon.seed_path("new-1.txt"),
-        &article("A new story", "Tech"),
-    );
-    let new = daemon.id_of("new-1").to_string();
-    let wanted = new.clone();
-    daemon
-        .wait_for_feeds("the new story", move |f| {
-            f.entries.iter().any(|e| e.id == wanted)
-        })
+    let new = daemon
+        .publish("new-1", &article("A new story", "Tech"))
         .await;
     let now = header(&daemon.get("/feed.atom").await, "etag");
     assert_ne!(before, now);
@@ -185,8 +138,7 @@ async fn a_reader_with_an_earlier_version_gets_a_226_delta() {
     assert_eq!(header(&delta, "cache-control"), "no-store");
     let body = delta.bytes().await.unwrap();
     let feed = feed_rs::parser::parse(body.as_ref()).unwrap();
-    let ids: Vec<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
-    assert_eq!(ids, [new], "only what changed since that version");
+    assert_eq!(ids(&feed), [new], "only what changed since that version");
 
     let current = daemon
         .get_with("/feed.atom", &[("a-im", "feed"), ("if-none-match", &now)])
@@ -269,12 +221,7 @@ async fn a_deleted_article_leaves_a_tombstone_in_the_atom_feeds() {
     }
     // The file comes back: the entry returns with its id, and the tombstone goes.
     write_file(&path, &sample_article());
-    let wanted = id.clone();
-    daemon
-        .wait_for_feeds("the return", move |f| {
-            f.entries.iter().any(|e| e.id == wanted)
-        })
-        .await;
+    daemon.wait_for_feeds("the return", has_entry(id)).await;
     assert!(!daemon.body("/feed.atom").await.contains(TOMBSTONES_NS));
 }
 
@@ -312,19 +259,14 @@ async fn full_archive_pages_are_immutable_and_recover_the_whole_history() {
     .await;
     let mut all = Vec::new();
     for i in 0..5 {
-        let key = format!("story-{i}");
-        write_file(
-            &daemon.seed_path(&format!("{key}.txt")),
-            &article(&format!("Story {i}"), "Tech"),
-        );
-        all.push(daemon.id_of(&key).to_string());
         // One at a time, so that the order of first publication is the file order.
-        let wanted = all[i].clone();
-        daemon
-            .wait_for_feeds("the story", move |f| {
-                f.entries.iter().any(|e| e.id == wanted)
-            })
+        let id = daemon
+            .publish(
+                &format!("story-{i}"),
+                &article(&format!("Story {i}"), "Tech"),
+            )
             .await;
+        all.push(id);
     }
     // Five entries, pages of two: pages 1 and 2 are full, the fifth is only in the feed.
     eventually("two archive pages", || async {
@@ -341,7 +283,7 @@ async fn full_archive_pages_are_immutable_and_recover_the_whole_history() {
                 header(&response, "cache-control"),
                 "public, max-age=31536000, immutable"
             );
-            let page_ids = ids(&daemon, &path).await;
+            let page_ids = ids(&daemon.feed(&path).await);
             assert_eq!(page_ids.len(), 2, "{path}");
             if format == "atom" {
                 seen.extend(page_ids);

@@ -11,15 +11,19 @@ use std::io::Write;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use common::{TestDaemon, write_atomically, write_file};
+use common::articles::{captioned, write_atomically, write_file, write_under};
+use common::daemon::TestDaemon;
+use common::poll::until;
 use feed_rs::model::Feed;
 
 /// A distinct article: the format's section, title, caption and body.
 fn article(title: &str, body: &str) -> Vec<u8> {
-    format!(
-        "World\n\n{title}\n\n\nA caption for {title}.\n\n\n\n{body}\n\nA second paragraph about {title}.\n"
+    captioned(
+        "World",
+        title,
+        &format!("A caption for {title}."),
+        &format!("{body}\n\nA second paragraph about {title}."),
     )
-    .into_bytes()
 }
 
 /// id → (title, published, updated) of every entry of a feed.
@@ -45,22 +49,19 @@ async fn wait_for_titles(daemon: &TestDaemon, what: &str, wanted: &[(&str, &str)
         .iter()
         .map(|(key, title)| (daemon.id_of(key).to_string(), (*title).to_owned()))
         .collect();
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    loop {
+    until(what, || async {
         let now = state(&daemon.feed("/feed.atom").await);
         let titles: BTreeMap<String, String> = now
             .iter()
             .map(|(id, (title, _, _))| (id.clone(), title.clone()))
             .collect();
         if titles == wanted {
-            return now;
+            Ok(now)
+        } else {
+            Err(format!("the feed has {titles:?}"))
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "gave up waiting for {what}: the feed has {titles:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 fn published(state: &State, daemon: &TestDaemon, key: &str) -> Option<DateTime<Utc>> {
@@ -158,9 +159,7 @@ async fn renames_deletes_and_moves_in_and_out() {
 /// Copies a folder tree the way `cp -r` lays it out.
 fn write_tree(root: &Path, files: &[(&str, &str)]) {
     for (path, title) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        write_file(&path, &article(title, &format!("About {title}.")));
+        write_under(root, path, &article(title, &format!("About {title}.")));
     }
 }
 
@@ -228,7 +227,7 @@ async fn subfolders_are_watched_and_whole_folders_move_in_and_out() {
     )
     .await;
     // The keys passed from the old paths to the new: no conflict on the way.
-    let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
+    let status = daemon.json("/status").await;
     assert_eq!(status["rejects"], serde_json::json!([]), "{status}");
     assert_eq!(status["totals"]["rejected"], 0, "{status}");
     assert_eq!(after.len(), 3);

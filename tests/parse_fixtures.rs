@@ -2,11 +2,14 @@
 //! format of DESIGN.md ("The article format"). Every file in `tests/fixtures/articles/`
 //! is named for its case and listed once in `CASES` with what the design says it becomes.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use seedfeed::model::{Article, RejectReason};
+use common::pipeline_invariant::clean_article;
+use seedfeed::model::RejectReason;
 use seedfeed::parse::{ParseWarning, parse_article};
 
 /// One fixture and what parsing it must give.
@@ -565,31 +568,9 @@ fn every_fixture_is_in_the_table() {
     fail_if_any(&failures);
 }
 
-/// Characters XML 1.0 cannot carry (its `Char` production): C0 controls other than tab,
-/// line feed and carriage return, and U+FFFE, U+FFFF. Surrogates cannot occur in a `str`.
-fn is_xml_forbidden(c: char) -> bool {
-    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
-}
-
-fn fields(article: &Article) -> Vec<(String, &str)> {
-    let mut fields = vec![("title".to_owned(), article.title.as_str())];
-    if let Some(section) = &article.section {
-        fields.push(("section".to_owned(), section));
-    }
-    if let Some(caption) = &article.caption {
-        fields.push(("caption".to_owned(), caption));
-    }
-    for (i, paragraph) in article.paragraphs.iter().enumerate() {
-        fields.push((format!("paragraphs[{i}]"), paragraph));
-    }
-    for (i, headline) in article.related.iter().enumerate() {
-        fields.push((format!("related[{i}]"), headline));
-    }
-    fields
-}
-
 /// Whatever a fixture is, an accepted article has only XML-legal, trimmed, non-empty text
-/// (DESIGN.md, the entry: "trimmed text, XML-illegal characters removed").
+/// (DESIGN.md, the entry: "trimmed text, XML-illegal characters removed"): the clean
+/// fields of the pipeline's invariant.
 #[test]
 fn accepted_fixtures_have_clean_fields() {
     let mut failures = Vec::new();
@@ -597,22 +578,8 @@ fn accepted_fixtures_have_clean_fields() {
         let Ok(parsed) = parse_article(&read_fixture(case.fixture)) else {
             continue;
         };
-        for (field, text) in fields(&parsed.article) {
-            let fixture = case.fixture;
-            if let Some(c) = text.chars().find(|&c| is_xml_forbidden(c)) {
-                failures.push(format!(
-                    "{fixture}: {field} contains U+{:04X}, which XML 1.0 forbids: {text:?}",
-                    u32::from(c)
-                ));
-            }
-            if text.trim() != text {
-                failures.push(format!(
-                    "{fixture}: {field} has leading or trailing whitespace: {text:?}"
-                ));
-            }
-            if text.is_empty() {
-                failures.push(format!("{fixture}: {field} is empty"));
-            }
+        if let Err(fault) = clean_article(&parsed.article) {
+            failures.push(format!("{}: {fault}", case.fixture));
         }
     }
     fail_if_any(&failures);

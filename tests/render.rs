@@ -4,48 +4,28 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+mod common;
+
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
-use seedfeed::model::{Article, Entry, EntryKey, Tombstone};
-use seedfeed::normalize::{category, id_namespace, normalize};
+use chrono::DateTime;
+use common::articles::sample_article;
+use common::feeds::{
+    ATOM_NS, HISTORY_NS, TOMBSTONES_NS, feed_links, opml_urls, rss_html, title_as_shown,
+};
+use common::site::{at, entry, site_in, tombstone};
+use seedfeed::model::{Article, Entry, Tombstone};
+use seedfeed::normalize::category;
 use seedfeed::parse::parse_article;
 use seedfeed::render::{Renderer, Site, Snapshot, archive_document, entry_document};
 
-const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
-const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
-const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
-
+/// The test site with the ids of the golden files.
 fn site() -> Site {
-    Site {
-        base: "https://news.example.org".into(),
-        title: "Example News".into(),
-        description: "Articles & more".into(),
-        author: "Example Desk".into(),
-        language: "en".into(),
-        id_namespace: id_namespace("golden"),
-        feed_size: 50,
-        hubs: Vec::new(),
-    }
-}
-
-fn at(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(secs, 0).unwrap()
-}
-
-fn entry(key: &str, article: &Article, published: i64, updated: i64) -> Entry {
-    Entry {
-        draft: normalize(EntryKey::new(key), article, &id_namespace("golden")),
-        published: at(published),
-        updated: at(updated),
-    }
+    site_in("golden")
 }
 
 fn sample() -> Article {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/000_9b018788d1e41f8c.txt");
-    parse_article(&std::fs::read(path).unwrap())
-        .unwrap()
-        .article
+    parse_article(&sample_article()).unwrap().article
 }
 
 /// Every markup hazard at once: text that looks like tags, a CDATA end, entities,
@@ -58,8 +38,15 @@ fn hostile() -> Article {
 /// Newest first, as the store gives them.
 fn entries() -> Vec<Entry> {
     vec![
-        entry("zz-hostile", &hostile(), 1_700_000_300, 1_700_000_900),
         entry(
+            &site(),
+            "zz-hostile",
+            &hostile(),
+            1_700_000_300,
+            1_700_000_900,
+        ),
+        entry(
+            &site(),
             "000_9b018788d1e41f8c",
             &sample(),
             1_700_000_000,
@@ -68,14 +55,9 @@ fn entries() -> Vec<Entry> {
     ]
 }
 
-fn tombstone() -> Tombstone {
-    let key = EntryKey::new("gone");
-    Tombstone {
-        id: seedfeed::normalize::entry_id(&id_namespace("golden"), &key),
-        key,
-        deleted: at(1_700_000_600),
-        category_slug: Some("conflict-justice".into()),
-    }
+/// The sample's section lost an entry.
+fn gone() -> Tombstone {
+    tombstone(&site(), "gone", Some("conflict-justice"), 1_700_000_600)
 }
 
 fn snapshot_with(renderer: &mut Renderer, entries: &[Entry], tombstones: &[Tombstone]) -> Snapshot {
@@ -93,7 +75,7 @@ fn snapshot_with(renderer: &mut Renderer, entries: &[Entry], tombstones: &[Tombs
 }
 
 fn snapshot() -> Snapshot {
-    snapshot_with(&mut Renderer::new(site()), &entries(), &[tombstone()])
+    snapshot_with(&mut Renderer::new(site()), &entries(), &[gone()])
 }
 
 /// A document of the snapshot, or an entry's page (rendered as the server renders it).
@@ -125,32 +107,6 @@ fn golden(name: &str, actual: &str) {
         expected == actual,
         "{name} differs from its golden file (UPDATE_GOLDEN=1 to review):\n{actual}"
     );
-}
-
-/// HTML text as a reader shows it (for titles sent as escaped HTML).
-fn unescape(html: &str) -> String {
-    html.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-/// A title as a reader shows it: Atom says when it is HTML; in RSS, where readers guess,
-/// text that looks like HTML is sent as escaped HTML (see `render::rss`).
-fn text_of(text: &feed_rs::model::Text, path: &str) -> String {
-    let html = text.content_type.essence().to_string() == "text/html";
-    let rss = path.ends_with(".rss");
-    if html || (rss && seedfeed::normalize::looks_like_html(&text.content)) {
-        unescape(&text.content)
-    } else {
-        text.content.clone()
-    }
-}
-
-/// RSS writes `&` and `<` as hexadecimal references, in its HTML too; the same HTML.
-fn same_html(html: &str) -> String {
-    html.replace("&#x3C;", "&lt;").replace("&#x26;", "&amp;")
 }
 
 #[test]
@@ -207,7 +163,7 @@ fn every_format_reads_back_with_feed_rs() {
         let feed = feed_rs::parser::parse(snapshot.get(path).unwrap().body.as_ref())
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(
-            text_of(feed.title.as_ref().unwrap(), path),
+            title_as_shown(feed.title.as_ref().unwrap(), path),
             "Example News",
             "{path}"
         );
@@ -216,7 +172,7 @@ fn every_format_reads_back_with_feed_rs() {
             let draft = &want.draft;
             assert_eq!(got.id, draft.id.to_string(), "{path}");
             assert_eq!(
-                text_of(got.title.as_ref().unwrap(), path),
+                title_as_shown(got.title.as_ref().unwrap(), path),
                 draft.title,
                 "{path}"
             );
@@ -230,7 +186,7 @@ fn every_format_reads_back_with_feed_rs() {
                 .content
                 .as_ref()
                 .and_then(|c| c.body.clone())
-                .map(|c| same_html(&c));
+                .map(|c| rss_html(&c));
             assert_eq!(
                 content.as_deref(),
                 Some(draft.content_html.as_str()),
@@ -307,7 +263,7 @@ fn xml_dates_are_rfc_822_in_rss_and_rfc_3339_with_z_in_atom() {
 #[test]
 fn deleted_entries_are_rfc_6721_tombstones_in_atom_only() {
     let snapshot = snapshot();
-    let gone = tombstone();
+    let gone = gone();
     for path in ["/feed.atom", "/categories/conflict-justice.atom"] {
         let xml = body(&snapshot, path);
         let doc = roxmltree::Document::parse(&xml).unwrap();
@@ -345,25 +301,6 @@ fn deleted_entries_are_rfc_6721_tombstones_in_atom_only() {
     assert!(!body(&snapshot, "/feed.rss").contains(TOMBSTONES_NS));
 }
 
-/// The links of an XML feed document: (rel, href).
-fn links(xml: &str) -> Vec<(String, String)> {
-    let doc = roxmltree::Document::parse(xml).unwrap();
-    let channel_or_feed = doc
-        .descendants()
-        .find(|n| n.has_tag_name("channel"))
-        .unwrap_or_else(|| doc.root_element());
-    channel_or_feed
-        .children()
-        .filter(|n| n.has_tag_name((ATOM_NS, "link")))
-        .map(|n| {
-            (
-                n.attribute("rel").unwrap().to_owned(),
-                n.attribute("href").unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn archive_pages_carry_the_rfc_5005_links() {
     let mut renderer = Renderer::new(site());
@@ -384,7 +321,7 @@ fn archive_pages_carry_the_rfc_5005_links() {
             "{}",
             page.path
         );
-        let links = links(&xml);
+        let links = feed_links(&xml);
         assert!(
             links.contains(&("self".into(), format!("{base}{}", page.path))),
             "{links:?}"
@@ -404,7 +341,7 @@ fn archive_pages_carry_the_rfc_5005_links() {
     renderer.set_newest_archive(Some(3));
     let snapshot = snapshot_with(&mut renderer, &entries(), &[]);
     for ext in ["rss", "atom"] {
-        let links = links(&body(&snapshot, &format!("/feed.{ext}")));
+        let links = feed_links(&body(&snapshot, &format!("/feed.{ext}")));
         assert!(
             links.contains(&("prev-archive".into(), format!("{base}/archive/3.{ext}"))),
             "{links:?}"
@@ -461,7 +398,7 @@ fn hostile_text_stays_text() {
     let snapshot = snapshot();
     for path in ["/feed.atom", "/feed.rss", "/feed.json"] {
         let feed = feed_rs::parser::parse(snapshot.get(path).unwrap().body.as_ref()).unwrap();
-        let content = same_html(
+        let content = rss_html(
             &feed.entries[0]
                 .content
                 .as_ref()
@@ -479,7 +416,7 @@ fn hostile_text_stays_text() {
             "{path}: {content}"
         );
         assert_eq!(
-            text_of(feed.entries[0].title.as_ref().unwrap(), path),
+            title_as_shown(feed.entries[0].title.as_ref().unwrap(), path),
             article.title,
             "{path}"
         );
@@ -525,12 +462,7 @@ fn the_index_and_pages_link_every_feed() {
     assert!(page.contains(
         "<meta property=\"og:title\" content=\"Mali: countercoup attempted — Example News\">"
     ));
-    let opml = body(&snapshot, "/feeds.opml");
-    let opml = roxmltree::Document::parse(&opml).unwrap();
-    let urls: Vec<_> = opml
-        .descendants()
-        .filter_map(|n| n.attribute("xmlUrl"))
-        .collect();
+    let urls = opml_urls(&body(&snapshot, "/feeds.opml")).unwrap();
     assert_eq!(
         urls,
         [
@@ -552,12 +484,12 @@ fn a_section_feed_is_titled_and_linked_as_its_own() {
     )
     .unwrap();
     assert_eq!(
-        text_of(atom.title.as_ref().unwrap(), ".atom"),
+        title_as_shown(atom.title.as_ref().unwrap(), ".atom"),
         "Example News — Conflict & Justice"
     );
     assert_eq!(atom.entries.len(), 1);
     let xml = body(&snapshot, "/categories/conflict-justice.rss");
-    assert!(links(&xml).contains(&(
+    assert!(feed_links(&xml).contains(&(
         "self".into(),
         "https://news.example.org/categories/conflict-justice.rss".into()
     )));

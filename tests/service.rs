@@ -7,17 +7,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{PATIENCE, SAMPLE_KEY, sample_article, write_file};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use common::articles::{SAMPLE_KEY, article, sample_article, write_file};
+use common::binary::{Binary, seedfeed};
+use common::poll::{PATIENCE, until_blocking};
+use nix::sys::signal::Signal;
 use tempfile::TempDir;
 
 /// Folders and a config file for one daemon.
@@ -34,8 +33,8 @@ impl Site {
         std::fs::create_dir(dir.path().join("data")).unwrap();
         write_file(&seeds.join(format!("{SAMPLE_KEY}.txt")), &sample_article());
         for (key, title) in [("second", "Second story"), ("third", "Third story")] {
-            let text = format!("News\n\n{title}\n\n\nA body paragraph about {key}.\n");
-            write_file(&seeds.join(format!("{key}.txt")), text.as_bytes());
+            let text = article("News", title, &format!("A body paragraph about {key}."));
+            write_file(&seeds.join(format!("{key}.txt")), &text);
         }
         write_file(&seeds.join("empty.txt"), b"");
         let site = Self { dir };
@@ -54,9 +53,8 @@ impl Site {
 
     /// `seedfeed serve` over these folders, with an empty environment but `env`.
     fn command(&self, listen: &str, env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_seedfeed"));
+        let mut command = seedfeed();
         command
-            .env_clear()
             .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .args([
@@ -65,88 +63,6 @@ impl Site {
             .arg("--config")
             .arg(self.config());
         command
-    }
-}
-
-/// A running binary, its stderr collected line by line.
-struct Daemon {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Daemon {
-    fn spawn(mut command: Command) -> Self {
-        let mut child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let lines = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                lines.lock().unwrap().push(line);
-            }
-        });
-        Self { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    /// Polls the log until a line holds `text`; returns that line.
-    fn wait_for_log(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(line) = self.log.lock().unwrap().iter().find(|l| l.contains(text)) {
-                return line.clone();
-            }
-            if let Some(exit) = self.child.try_wait().unwrap() {
-                panic!("exited ({exit}) before logging {text:?}:\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no log line with {text:?}:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// The address from the "listening" line.
-    fn address(&mut self) -> String {
-        let line = self.wait_for_log("listening");
-        let addr = line
-            .split_whitespace()
-            .find_map(|field| field.strip_prefix("addr="))
-            .unwrap_or_else(|| panic!("no addr= in {line:?}"));
-        format!("http://{addr}")
-    }
-
-    fn signal(&self, signal: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
-    }
-
-    /// Waits for the exit and returns its code.
-    fn wait_for_exit(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(exit) = self.child.try_wait().unwrap() {
-                return exit.code();
-            }
-            assert!(Instant::now() < deadline, "no exit:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -216,7 +132,7 @@ impl Manager {
     }
 
     /// Receives until a datagram has a line `line`; returns that datagram's index.
-    fn wait_for(&mut self, line: &str, daemon: &Daemon) -> usize {
+    fn wait_for(&mut self, line: &str, daemon: &Binary) -> usize {
         let deadline = Instant::now() + PATIENCE;
         let mut buf = [0u8; 4096];
         loop {
@@ -242,7 +158,7 @@ impl Manager {
     }
 
     /// Receives until `count` datagrams from `from` on have a line `line`.
-    fn wait_for_count(&mut self, line: &str, from: usize, count: usize, daemon: &Daemon) {
+    fn wait_for_count(&mut self, line: &str, from: usize, count: usize, daemon: &Binary) {
         loop {
             let seen = self.received[from..]
                 .iter()
@@ -257,7 +173,7 @@ impl Manager {
         }
     }
 
-    fn wait_for_new(&mut self, before: usize, daemon: &Daemon) {
+    fn wait_for_new(&mut self, before: usize, daemon: &Binary) {
         let deadline = Instant::now() + PATIENCE;
         let mut buf = [0u8; 4096];
         while self.received.len() == before {
@@ -288,7 +204,7 @@ fn notify_messages_follow_start_reload_and_stop_in_order() {
     let site = Site::new("Before");
     let mut manager = Manager::bind(site.dir.path());
     let notify_socket = manager.path.to_str().unwrap().to_owned();
-    let mut daemon = Daemon::spawn(site.command(
+    let mut daemon = Binary::spawn(site.command(
         "127.0.0.1:0",
         &[
             ("NOTIFY_SOCKET", &notify_socket),
@@ -372,7 +288,7 @@ fn an_abstract_notify_socket_gets_ready() {
         received: Vec::new(),
     };
     let daemon =
-        Daemon::spawn(site.command("127.0.0.1:0", &[("NOTIFY_SOCKET", &format!("@{name}"))]));
+        Binary::spawn(site.command("127.0.0.1:0", &[("NOTIFY_SOCKET", &format!("@{name}"))]));
     manager.wait_for("READY=1", &daemon);
 }
 
@@ -405,20 +321,19 @@ fn socket_activation_serves_on_the_passed_listener() {
         ))
         .arg(inner.get_program())
         .args(inner.get_args());
-    let mut daemon = Daemon::spawn(command);
+    let mut daemon = Binary::spawn(command);
 
     daemon.wait_for_log("socket passed by systemd");
     let base = format!("http://{}", passed.local_addr().unwrap());
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+    until_blocking("every seed in the feed", || {
         let addr = daemon.address();
         assert_eq!(addr, base, "the daemon reports the passed socket's address");
         if feed(&base).1 == titles() {
-            break;
+            Ok(())
+        } else {
+            Err(daemon.log())
         }
-        assert!(Instant::now() < deadline, "{}", daemon.log());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    });
     drop(taken);
     daemon.signal(Signal::SIGTERM);
     assert_eq!(daemon.wait_for_exit(), Some(0), "{}", daemon.log());
@@ -427,7 +342,7 @@ fn socket_activation_serves_on_the_passed_listener() {
 #[test]
 fn sighup_serves_the_new_title_and_keeps_the_old_config_if_the_new_is_invalid() {
     let site = Site::new("Before");
-    let mut daemon = Daemon::spawn(site.command("127.0.0.1:0", &[]));
+    let mut daemon = Binary::spawn(site.command("127.0.0.1:0", &[]));
     let base = daemon.address();
     wait_for_title(&base, "Before", &daemon);
 
@@ -450,14 +365,12 @@ fn sighup_serves_the_new_title_and_keeps_the_old_config_if_the_new_is_invalid() 
     assert_eq!(daemon.wait_for_exit(), Some(0), "{}", daemon.log());
 }
 
-fn wait_for_title(base: &str, title: &str, daemon: &Daemon) {
-    let deadline = Instant::now() + PATIENCE;
-    while feed(base).0 != title {
-        assert!(
-            Instant::now() < deadline,
-            "the feed is not titled {title:?}:\n{}",
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_for_title(base: &str, title: &str, daemon: &Binary) {
+    until_blocking(&format!("the feed titled {title:?}"), || {
+        if feed(base).0 == title {
+            Ok(())
+        } else {
+            Err(format!("\n{}", daemon.log()))
+        }
+    });
 }

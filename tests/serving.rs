@@ -8,26 +8,19 @@ mod common;
 
 use std::io::Read;
 
-use common::{TestDaemon, eventually};
+use common::articles::{SAMPLE_KEY, sample_article, write_file};
+use common::daemon::{TestDaemon, header};
+use common::poll::{PATIENCE, eventually};
 use seedfeed::config::Layer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
-/// Sends raw bytes and reads until the server closes or `limit` passes.
+/// Sends raw bytes and reads until the server closes or [`PATIENCE`] passes.
 async fn raw(daemon: &TestDaemon, request: &[u8]) -> String {
-    let addr = daemon.url("").trim_start_matches("http://").to_owned();
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut stream = TcpStream::connect(daemon.socket_addr()).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut out = Vec::new();
-    let _ = tokio::time::timeout(common::PATIENCE, stream.read_to_end(&mut out)).await;
+    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -203,7 +196,7 @@ async fn slow_clients_are_cut_off_and_do_not_block_others() {
     })
     .await;
     daemon.publish_sample().await;
-    let addr = daemon.url("").trim_start_matches("http://").to_owned();
+    let addr = daemon.socket_addr().to_owned();
     // Slowloris: many connections, each trickling a request head.
     let mut slow = Vec::new();
     for _ in 0..200 {
@@ -221,7 +214,7 @@ async fn slow_clients_are_cut_off_and_do_not_block_others() {
     // Each slow head is cut off at the header-read timeout.
     for mut stream in slow {
         let mut buf = Vec::new();
-        let read = tokio::time::timeout(common::PATIENCE, stream.read_to_end(&mut buf)).await;
+        let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await;
         assert!(read.is_ok(), "a trickling connection stays open");
     }
     // A kept-alive connection that asks nothing more is closed too.
@@ -230,7 +223,7 @@ async fn slow_clients_are_cut_off_and_do_not_block_others() {
         .await
         .unwrap();
     let mut buf = Vec::new();
-    let read = tokio::time::timeout(common::PATIENCE, idle.read_to_end(&mut buf)).await;
+    let read = tokio::time::timeout(PATIENCE, idle.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "an idle kept-alive connection stays open");
     assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200"));
 }
@@ -244,13 +237,13 @@ async fn a_head_trickled_forever_is_cut_off_at_the_header_read_timeout() {
         ..Layer::default()
     })
     .await;
-    let addr = daemon.url("").trim_start_matches("http://").to_owned();
+    let addr = daemon.socket_addr().to_owned();
     let mut stream = TcpStream::connect(&addr).await.unwrap();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + common::PATIENCE;
+    let deadline = std::time::Instant::now() + PATIENCE;
     let mut closed = false;
     while std::time::Instant::now() < deadline {
         // One more header line every 200 ms, as a slowloris client sends them.
@@ -280,7 +273,7 @@ async fn over_the_connection_cap_a_client_gets_503() {
         ..Layer::default()
     })
     .await;
-    let addr = daemon.url("").trim_start_matches("http://").to_owned();
+    let addr = daemon.socket_addr().to_owned();
     let mut held = Vec::new();
     for _ in 0..4 {
         let mut stream = TcpStream::connect(&addr).await.unwrap();
@@ -317,14 +310,14 @@ async fn over_the_connection_cap_a_client_gets_503() {
 async fn status_and_metrics_describe_the_daemon() {
     let daemon = TestDaemon::start().await;
     daemon.publish_sample().await;
-    common::write_file(&daemon.seed_path("empty.txt"), b"");
-    common::write_file(&daemon.seed_path("copy.txt"), &common::sample_article());
+    write_file(&daemon.seed_path("empty.txt"), b"");
+    write_file(&daemon.seed_path("copy.txt"), &sample_article());
     eventually("the reject and the duplicate in /status", || async {
         let status = daemon.body("/status").await;
         status.contains("empty.txt") && status.contains("copy.txt")
     })
     .await;
-    let status: serde_json::Value = serde_json::from_str(&daemon.body("/status").await).unwrap();
+    let status = daemon.json("/status").await;
     assert_eq!(status["entries"], 1);
     assert_eq!(status["files"]["published"], 1);
     assert_eq!(status["files"]["rejected"], 1);
@@ -340,7 +333,7 @@ async fn status_and_metrics_describe_the_daemon() {
     assert_eq!(status["duplicates"][0]["path"], "copy.txt");
     assert_eq!(
         status["duplicates"][0]["duplicate_of"],
-        format!("{}.txt", common::SAMPLE_KEY)
+        format!("{SAMPLE_KEY}.txt")
     );
     assert!(status["duplicates"][0]["since"].is_string());
     assert!(status["rejects"][0]["since"].is_string());
@@ -386,7 +379,7 @@ async fn shutdown_drains_for_at_most_the_shutdown_timeout() {
     })
     .await;
     daemon.publish_sample().await;
-    let addr = daemon.url("").trim_start_matches("http://").to_owned();
+    let addr = daemon.socket_addr().to_owned();
     // A client that asks and never reads: its response cannot finish.
     let mut stuck = TcpStream::connect(&addr).await.unwrap();
     for _ in 0..50 {
@@ -395,7 +388,7 @@ async fn shutdown_drains_for_at_most_the_shutdown_timeout() {
             .await
             .unwrap();
     }
-    let stopped = tokio::time::timeout(common::PATIENCE, daemon.stop()).await;
+    let stopped = tokio::time::timeout(PATIENCE, daemon.stop()).await;
     assert!(
         stopped.is_ok(),
         "shutdown waits for a client that never reads"

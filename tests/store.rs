@@ -3,45 +3,30 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::changes::{article, rejected, removed, stamp};
+use common::site::{at, id_of};
 use seedfeed::model::FileStamp;
 use seedfeed::model::{Article, EntryDraft, EntryKey, RejectReason};
-use seedfeed::normalize::{id_namespace, normalize};
 use seedfeed::store::{FileChange, Store};
 use tempfile::TempDir;
 
+/// An entry in the section Tech.
 fn draft(key: &str, title: &str) -> EntryDraft {
+    in_section(key, title, "Tech")
+}
+
+fn in_section(key: &str, title: &str, section: &str) -> EntryDraft {
     let article = Article {
-        section: Some("Tech".into()),
+        section: Some(section.into()),
         title: title.into(),
         caption: None,
         paragraphs: vec![format!("Body of {title}.")],
         related: vec![],
     };
-    normalize(EntryKey::new(key), &article, &id_namespace("test"))
-}
-
-fn at(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(secs, 0).unwrap()
-}
-
-fn stamp(mtime: DateTime<Utc>) -> FileStamp {
-    FileStamp {
-        size: 100,
-        mtime_ns: mtime.timestamp_nanos_opt().unwrap(),
-    }
-}
-
-fn article(path: &str, draft: EntryDraft, mtime: DateTime<Utc>) -> FileChange {
-    FileChange::Article {
-        path: path.into(),
-        stamp: stamp(mtime),
-        draft,
-    }
-}
-
-fn removed(path: &str) -> FileChange {
-    FileChange::Removed { path: path.into() }
+    common::site::draft(key, &article)
 }
 
 const NOW: i64 = 1_800_000_000;
@@ -129,7 +114,7 @@ fn duplicates_are_published_once_and_take_over_when_the_original_goes() {
     let mut store = Store::open(dir.path()).unwrap();
     let same = |key: &str| {
         let mut d = draft("a", "Same");
-        let id = seedfeed::normalize::entry_id(&id_namespace("test"), &EntryKey::new(key));
+        let id = id_of(key);
         d.key = EntryKey::new(key);
         d.id = id;
         d
@@ -207,15 +192,15 @@ fn a_published_file_that_turns_bad_keeps_its_last_good_version() {
     store
         .apply(&[article("a.txt", draft("a", "A"), at(NOW - 100))], at(NOW))
         .unwrap();
-    let reject = FileChange::Rejected {
-        path: "a.txt".into(),
-        key: EntryKey::new("a"),
-        stamp: FileStamp {
+    let reject = rejected(
+        "a.txt",
+        "a",
+        FileStamp {
             size: 0,
             mtime_ns: 1,
         },
-        reason: RejectReason::Empty,
-    };
+        RejectReason::Empty,
+    );
     let outcome = store.apply(&[reject], at(NOW + 1)).unwrap();
     assert!(!outcome.feeds_changed());
     assert_eq!(store.latest_entries(10).unwrap().len(), 1);
@@ -298,17 +283,6 @@ fn latest_entries_are_newest_first_and_limited() {
         .collect();
     assert_eq!(keys, ["9", "8", "7"]);
     assert_eq!(store.live_entries().unwrap().len(), 10);
-}
-
-fn in_section(key: &str, title: &str, section: &str) -> EntryDraft {
-    let article = Article {
-        section: Some(section.into()),
-        title: title.into(),
-        caption: None,
-        paragraphs: vec![format!("Body of {title}.")],
-        related: vec![],
-    };
-    normalize(EntryKey::new(key), &article, &id_namespace("test"))
 }
 
 #[test]
@@ -515,16 +489,12 @@ fn committed_pages_reach_the_database_file_without_the_writer() {
 fn a_bulk_writer_decides_as_the_plain_writer_does() {
     let same = |key: &str, title: &str| {
         let mut d = draft("x", title);
-        d.id = seedfeed::normalize::entry_id(&id_namespace("test"), &EntryKey::new(key));
+        d.id = id_of(key);
         d.key = EntryKey::new(key);
         d
     };
-    let reject = |path: &str, key: &str| FileChange::Rejected {
-        path: path.into(),
-        key: EntryKey::new(key),
-        stamp: stamp(at(NOW - 40)),
-        reason: RejectReason::Empty,
-    };
+    let reject =
+        |path: &str, key: &str| rejected(path, key, stamp(at(NOW - 40)), RejectReason::Empty);
     let before = vec![
         article("old.txt", draft("old", "Old"), at(NOW - 100)),
         article("kept.txt", same("kept", "Kept"), at(NOW - 90)),

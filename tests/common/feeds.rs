@@ -1,0 +1,125 @@
+//! Reading our documents back as a reader does: feed-rs's entries by id, titles as a
+//! reader shows them, HTML character references decoded, a feed's own links, and the XML
+//! namespaces of the extensions we write. Pure: the fuzz target includes this file too.
+
+use feed_rs::model::{Entry, Feed, Text};
+use seedfeed::normalize::looks_like_html;
+
+pub const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
+/// RFC 5005's `fh:archive`.
+pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
+/// RFC 6721's `at:deleted-entry`.
+pub const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
+/// RSS's `content:encoded`.
+pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
+
+/// The entry of `feed` with this id.
+pub fn entry<'a>(feed: &'a Feed, id: &str) -> Option<&'a Entry> {
+    feed.entries.iter().find(|e| e.id == id)
+}
+
+/// Whether a feed holds the entry `id` (for the polls that wait for one).
+pub fn has_entry(id: impl Into<String>) -> impl Fn(&Feed) -> bool {
+    let id = id.into();
+    move |feed| entry(feed, &id).is_some()
+}
+
+/// The ids of a feed's entries, in its order.
+pub fn ids(feed: &Feed) -> Vec<String> {
+    feed.entries.iter().map(|e| e.id.clone()).collect()
+}
+
+/// An entry's content (its HTML), or nothing.
+pub fn content(entry: &Entry) -> String {
+    entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .unwrap_or_default()
+}
+
+/// A title as a reader shows it: Atom says when it is HTML; in RSS, where readers guess,
+/// text that looks like HTML is sent as escaped HTML (see `render::rss`).
+pub fn title_as_shown(title: &Text, path: &str) -> String {
+    let html = title.content_type.essence().to_string() == "text/html";
+    let rss = path.ends_with(".rss");
+    if html || (rss && looks_like_html(&title.content)) {
+        unescape_html(&title.content)
+    } else {
+        title.content.clone()
+    }
+}
+
+/// RSS content's HTML as the entry has it: the RSS Profile writes `&` and `<` as
+/// hexadecimal references, the same characters.
+pub fn rss_html(html: &str) -> String {
+    html.replace("&#x3C;", "&lt;").replace("&#x26;", "&amp;")
+}
+
+/// Decodes the character references HTML text may hold (named, decimal, hexadecimal).
+pub fn unescape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest.find(';').and_then(|semi| {
+            let name = &rest[1..semi];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => name.strip_prefix('#').and_then(|d| d.parse().ok()),
+                    };
+                    code.and_then(char::from_u32)
+                }
+            };
+            c.map(|c| (c, semi))
+        });
+        match decoded {
+            Some((c, semi)) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The feed's own `atom:link`s, (rel, href): children of Atom's `<feed>` or of RSS's
+/// `<channel>`, never an entry's. A link without `rel` is `alternate` (RFC 4287).
+pub fn feed_links(xml: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let channel_or_feed = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name("channel"))
+        .unwrap_or_else(|| doc.root_element());
+    channel_or_feed
+        .children()
+        .filter(|n| n.has_tag_name((ATOM_NS, "link")))
+        .map(|n| {
+            (
+                n.attribute("rel").unwrap_or("alternate").to_owned(),
+                n.attribute("href").unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The feeds an OPML list names (its `xmlUrl`s), in its order.
+pub fn opml_urls(xml: &str) -> Result<Vec<String>, roxmltree::Error> {
+    let doc = roxmltree::Document::parse(xml)?;
+    let urls = doc.descendants().filter_map(|n| n.attribute("xmlUrl"));
+    Ok(urls.map(str::to_owned).collect())
+}
