@@ -1,7 +1,7 @@
 //! Every input the fuzzer ever found a fault with (`tests/fixtures/fuzz/`), and the
 //! sample articles, through the fuzz target's invariant: so a fault found once stays
-//! fixed in every `cargo test`. See `tests/common/pipeline_invariant.rs` and the README's
-//! "Fuzzing" section.
+//! fixed in every `cargo test`. See `tests/common/pipeline_invariant.rs` and the
+//! "Fuzzing" section of `docs/development.md`.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
