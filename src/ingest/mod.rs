@@ -2,11 +2,11 @@
 //! normalized and stored, and a new snapshot published. It runs on one thread of its
 //! own, which owns the database's writing connection, so no blocking work ever lands on
 //! the async workers; a bulk (a cold start, a big copy) is read on two more threads
-//! ([`bulk`]) while this one writes.
+//! (`bulk`) while this one writes.
 //!
-//! - [`reader`]: one file to a store change (safe read, parse, normalize);
-//! - [`reconcile`]: full scans and folder changes, which start paths settling;
-//! - [`batch`]: settled paths read, stored and published;
+//! - `reader`: one file to a store change (safe read, parse, normalize);
+//! - `reconcile`: full scans and folder changes, which start paths settling;
+//! - `batch`: settled paths read, stored and published;
 //! - this file: the loop ([`Ingest::run`]): receive, handle, settle, idle work.
 
 mod batch;

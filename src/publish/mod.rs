@@ -1,6 +1,6 @@
 //! Stored entries to the [`Snapshot`] the HTTP layer serves: which documents a batch of
 //! changes touches, the window of RFC 6721 tombstones, RFC 5005 archive pages frozen as
-//! they fill ([`archives`]), the entry and archive pages read from the store when asked
+//! they fill (`archives`), the entry and archive pages read from the store when asked
 //! for ([`Pages`]), and the [`Status`] reported after every batch ([`status`]).
 //!
 //! The [`Publisher`] lives on the ingest thread and is the only writer of the snapshot

@@ -1,4 +1,4 @@
-//! JSON Feed 1.1 (https://jsonfeed.org/version/1.1), with serde: every item has its
+//! JSON Feed 1.1 (<https://jsonfeed.org/version/1.1>), with serde: every item has its
 //! `urn:uuid` id, the page URL, the title, the full HTML, the summary, both dates in
 //! RFC 3339, the section as a tag, and the author.
 

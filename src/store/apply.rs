@@ -32,9 +32,9 @@ impl Store {
     }
 
     /// A [`Store::writer`] for a bulk of `files` files, which skips the lookups that
-    /// what the store holds shows cannot find anything (see [`Known`]). While it is open,
+    /// what the store holds shows cannot find anything (see `Known`). While it is open,
     /// the WAL is not cut back when it starts over (see
-    /// [`checkpoint::BULK_WAL_SIZE_LIMIT`]); after, it is at its next start.
+    /// `checkpoint::BULK_WAL_SIZE_LIMIT`); after, it is at its next start.
     pub fn bulk_writer(&mut self, files: usize) -> Result<Writer<'_>, StoreError> {
         let mut writer = self.writer_for(Some(files));
         let limit = checkpoint::BULK_WAL_SIZE_LIMIT;
