@@ -30,6 +30,7 @@ const AHEAD: usize = 32;
 /// +5, and in a second set 3.29 s at +15, 3.38 s at +19, 3.44 s at +5; +15 was faster
 /// than +5 in all eight pairs. (Before, +5 and +15 had been alike, both faster than no
 /// increment: 3.74 s and 3.75 s against 4.00 s.)
+#[cfg(target_os = "linux")]
 const READER_NICE: i32 = 15;
 
 /// Reads every path of `settled` on reader threads (see [`read_changes`] for `settle`)
@@ -56,7 +57,9 @@ pub(super) fn read_and_apply(
                 std::thread::Builder::new()
                     .name("seedfeed-read".into())
                     .spawn_scoped(scope, move || {
-                        // Linux keeps a nice value per thread: this one only.
+                        // Linux keeps a nice value per thread: this one only. Elsewhere
+                        // nice(2) would lower the whole daemon, so the readers do not.
+                        #[cfg(target_os = "linux")]
                         if let Err(error) = rustix::process::nice(READER_NICE) {
                             tracing::debug!(%error, "cannot lower a reader's priority");
                         }
@@ -203,6 +206,7 @@ mod tests {
     }
 
     /// The nice value in a `/proc/.../stat` line (the 19th field).
+    #[cfg(target_os = "linux")]
     fn nice_of(stat: &str) -> i64 {
         // The name, in parentheses, may hold spaces: the fields after it are counted.
         let rest = stat.rsplit_once(')').unwrap().1;
@@ -210,6 +214,7 @@ mod tests {
     }
 
     /// The readers run at a lower priority than the thread that writes.
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_readers_yield_to_the_writer() {
         let dir = tempfile::tempdir().unwrap();
