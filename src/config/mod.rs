@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::watch::WatchBackend;
 use settings::WebSubValues;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +73,10 @@ pub struct Config {
     pub settle: Duration,
     pub max_file_bytes: u64,
     pub rescan_interval: Duration,
+    /// Which backend watches the seeds folder: the one named, else the platform's default.
+    pub watch: WatchBackend,
+    /// How often the poll backend looks at the whole folder.
+    pub poll_interval: Duration,
     /// How long deleted entries are announced as RFC 6721 tombstones.
     pub tombstone_days: u32,
     /// `Cache-Control: max-age` of documents that change (seconds).
@@ -166,6 +171,17 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             ),
         })?;
     let base_url = values.base_url.as_deref().map(parse_base_url).transpose()?;
+    let watch = values
+        .watch
+        .as_deref()
+        .map_or(
+            Ok(WatchBackend::platform_default()),
+            WatchBackend::from_name,
+        )
+        .map_err(|message| ConfigError::Invalid {
+            key: "watch",
+            message,
+        })?;
     let limits = Limits {
         max_connections: values.max_connections,
         header_read_timeout: Duration::from_secs(values.header_read_timeout),
@@ -184,6 +200,8 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         settle: Duration::from_millis(values.settle_ms),
         max_file_bytes: values.max_file_bytes,
         rescan_interval: Duration::from_secs(values.rescan_interval),
+        watch,
+        poll_interval: Duration::from_millis(values.poll_interval_ms),
         tombstone_days: values.tombstone_days,
         cache_max_age: values.cache_max_age,
         limits,
@@ -361,6 +379,20 @@ mod tests {
                 },
                 "log_level",
             ),
+            (
+                Layer {
+                    watch: Some("inotify".into()),
+                    ..Layer::default()
+                },
+                "watch",
+            ),
+            (
+                Layer {
+                    poll_interval_ms: Some(10),
+                    ..Layer::default()
+                },
+                "poll_interval_ms",
+            ),
         ] {
             match validate(layer.over(Layer::defaults())) {
                 Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),
@@ -408,6 +440,36 @@ mod tests {
         // Without the defaults under it, a layer misses keys.
         let err = validate(Layer::default()).unwrap_err();
         assert_eq!(err.to_string(), "config key `seeds`: must be set");
+    }
+
+    /// `watch` and `poll_interval_ms` come from any layer like every key, and a backend
+    /// that does not exist is an error naming the key.
+    #[test]
+    fn the_watcher_is_chosen_by_name() {
+        let defaults = validate(Layer::defaults()).unwrap();
+        assert_eq!(defaults.watch, WatchBackend::platform_default());
+        assert_eq!(defaults.poll_interval, Duration::from_secs(1));
+        let vars = |pairs: &[(&str, &str)]| {
+            env_layer(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()
+        };
+        let env = vars(&[
+            ("SEEDFEED_WATCH", "poll"),
+            ("SEEDFEED_POLL_INTERVAL_MS", "250"),
+        ]);
+        let config = validate(env.over(Layer::defaults())).unwrap();
+        assert_eq!(config.watch, WatchBackend::Poll);
+        assert_eq!(config.poll_interval, Duration::from_millis(250));
+        let file = Layer::from_toml("watch = \"notify\"").unwrap();
+        assert_eq!(
+            validate(file.over(Layer::defaults())).unwrap().watch,
+            WatchBackend::Notify
+        );
+        let env = vars(&[("SEEDFEED_WATCH", "fsevents")]);
+        let err = validate(env.over(Layer::defaults())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config key `watch`: \"fsevents\" is not native, notify or poll"
+        );
     }
 
     #[test]

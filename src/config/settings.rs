@@ -31,6 +31,10 @@ settings! {
         max_file_bytes: u64 = Some(1024 * 1024), min(1), Restart => max_file_bytes;
         /// Seconds between full comparisons of the seeds folder with the database.
         rescan_interval: u64 = Some(300), min(1), Restart => rescan_interval;
+        /// Watcher of the seeds folder: native (Linux only), notify or poll (unset: native on Linux, notify elsewhere).
+        watch: String = None, nonempty, Restart => watch;
+        /// Milliseconds between two looks at the whole seeds folder when watch is poll.
+        poll_interval_ms: u64 = Some(1000), min(100), Restart => poll_interval;
         /// Days a deleted article is still announced in the Atom feeds (RFC 6721).
         tombstone_days: u32 = Some(30), any, Restart => tombstone_days;
         /// Seconds caches may keep a feed or page (Cache-Control: max-age).

@@ -6,7 +6,6 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use tokio::sync::{oneshot, watch};
@@ -21,7 +20,7 @@ use crate::normalize::id_namespace;
 use crate::publish::{Pages, Publisher, Snapshots, Status, Statuses};
 use crate::render::{Renderer, Site, Snapshot};
 use crate::store::Store;
-use crate::watch::{FolderWatcher, SeedFolder};
+use crate::watch::{FolderWatcher, SeedFolder, WatchSettings};
 use crate::websub::WebSub;
 
 /// A running daemon: its address, and the handles that stop it.
@@ -122,7 +121,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
     } = Parts::new(config, &folder, &base_url);
     let heartbeat = settings.heartbeat.clone();
     let (inbox, inbox_rx) = mpsc::channel();
-    let watcher = start_watcher(&folder, inbox.clone(), config.rescan_interval).map(Arc::new);
+    let watcher = start_watcher(&folder, inbox.clone(), config).map(Arc::new);
     let (started, started_rx) = oneshot::channel();
     let (first_scan, first_scan_rx) = oneshot::channel();
     let thread = IngestThread {
@@ -304,18 +303,27 @@ pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>
     Ok((snapshot, served.pages))
 }
 
-/// Filesystem events, when the platform gives them; periodic rescans cover the rest.
+/// Filesystem events from the backend the configuration chooses, when it can start;
+/// periodic rescans cover the rest.
 fn start_watcher(
     folder: &SeedFolder,
     inbox: mpsc::Sender<IngestMsg>,
-    rescan_interval: Duration,
+    config: &Config,
 ) -> Option<FolderWatcher> {
-    match FolderWatcher::start(folder, move |event| {
+    let settings = WatchSettings {
+        backend: config.watch,
+        poll_interval: config.poll_interval,
+    };
+    let watch = config.watch.name();
+    match FolderWatcher::start(folder, settings, move |event| {
         let _ = inbox.send(IngestMsg::Watch(event));
     }) {
-        Ok(watcher) => Some(watcher),
+        Ok(watcher) => {
+            tracing::info!(watch, "watching the seeds folder");
+            Some(watcher)
+        }
         Err(error) => {
-            tracing::warn!(%error, rescan_secs = rescan_interval.as_secs(), "no filesystem events; relying on periodic rescans");
+            tracing::warn!(watch, error = %error_chain(&error), rescan_secs = config.rescan_interval.as_secs(), "no filesystem events; relying on periodic rescans");
             None
         }
     }

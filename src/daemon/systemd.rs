@@ -8,6 +8,7 @@
 
 use std::ffi::OsStr;
 use std::io;
+#[cfg(target_os = "linux")]
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
@@ -64,13 +65,15 @@ pub fn encode(states: &[State<'_>]) -> String {
 }
 
 /// The address `NOTIFY_SOCKET` names: a path, or with a leading `@` a name in the
-/// abstract namespace (as systemd passes to services in some set-ups).
+/// abstract namespace (as systemd passes to services in some set-ups). The abstract
+/// namespace is Linux's, as systemd is: elsewhere only a path is taken.
 pub fn notify_address(value: &OsStr) -> Result<SocketAddr, SystemdError> {
     let bytes = value.as_bytes();
     let invalid = || SystemdError::NotifyAddress {
         value: value.to_string_lossy().into_owned(),
     };
     let address = match bytes.first() {
+        #[cfg(target_os = "linux")]
         Some(b'@') => SocketAddr::from_abstract_name(&bytes[1..]),
         Some(b'/') => SocketAddr::from_pathname(value),
         _ => return Err(invalid()),
@@ -227,8 +230,12 @@ mod tests {
             path.as_pathname(),
             Some(std::path::Path::new("/run/systemd/notify"))
         );
-        let name = notify_address(OsStr::new("@/org/systemd/notify")).unwrap();
-        assert_eq!(name.as_abstract_name(), Some(&b"/org/systemd/notify"[..]));
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::linux::net::SocketAddrExt;
+            let name = notify_address(OsStr::new("@/org/systemd/notify")).unwrap();
+            assert_eq!(name.as_abstract_name(), Some(&b"/org/systemd/notify"[..]));
+        }
         assert!(notify_address(OsStr::new("relative/notify")).is_err());
         assert!(notify_address(OsStr::new("vsock:2:1234")).is_err());
     }

@@ -27,6 +27,7 @@ const AHEAD: usize = 32;
 /// readers and the writer share two cores, and the writer, the one stage that cannot be
 /// split, waited for a core for much of its time; the readers, far enough ahead, can
 /// wait instead. docs/performance.md has the increments tried.
+#[cfg(target_os = "linux")]
 const READER_NICE: i32 = 15;
 
 /// Reads every path of `settled` on reader threads (see [`read_changes`] for `settle`)
@@ -53,7 +54,9 @@ pub(super) fn read_and_apply(
                 std::thread::Builder::new()
                     .name("seedfeed-read".into())
                     .spawn_scoped(scope, move || {
-                        // Linux keeps a nice value per thread: this one only.
+                        // Linux keeps a nice value per thread: this one only. Elsewhere
+                        // nice(2) would lower the whole daemon, so the readers do not.
+                        #[cfg(target_os = "linux")]
                         if let Err(error) = rustix::process::nice(READER_NICE) {
                             tracing::debug!(%error, "cannot lower a reader's priority");
                         }
@@ -200,6 +203,7 @@ mod tests {
     }
 
     /// The nice value in a `/proc/.../stat` line (the 19th field).
+    #[cfg(target_os = "linux")]
     fn nice_of(stat: &str) -> i64 {
         // The name, in parentheses, may hold spaces: the fields after it are counted.
         let rest = stat.rsplit_once(')').unwrap().1;
@@ -207,6 +211,7 @@ mod tests {
     }
 
     /// The readers run at a lower priority than the thread that writes.
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_readers_yield_to_the_writer() {
         let dir = tempfile::tempdir().unwrap();

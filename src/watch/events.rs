@@ -1,14 +1,15 @@
 //! Filesystem events, translated at the boundary into our own [`WatchEvent`]: one arm
 //! per quirk. Whether a path was created, modified or removed decides nothing (the
 //! settle stage looks at the file itself); what an event tells is when a writer is done
-//! and when a whole folder moved.
+//! and when a whole folder moved. The native and notify backends give notify's event
+//! types, and both come through [`SeedFolder::translate`]; the poll backend, which has
+//! no events, reports ours directly.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use notify::EventKind;
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind, RenameMode};
 
-use super::inotify::InotifyWatcher;
 use super::{SeedFolder, path_key};
 
 /// What the watcher tells the ingest driver, in our own terms. Paths are relative to
@@ -27,57 +28,6 @@ pub enum WatchEvent {
     BadName(String, bool),
     /// Events were lost (queue overflow, watcher error): compare the whole folder.
     Rescan(String),
-}
-
-/// An inotify watcher on the seeds folder and its subfolders; events stop when it is
-/// dropped. Events are passed on one by one as they come, without a debounce delay:
-/// the ingest driver groups what arrives together, and the settle stage decides.
-///
-/// Each folder is watched on its own, as the ingest driver's scans find them
-/// ([`FolderWatcher::watch_folders`]), rather than with notify's recursive mode, which
-/// walks the whole tree and stats every file to find the folders: at 100k files that was
-/// a sixth of the start-up time, spent again on top of our own scan.
-pub struct FolderWatcher {
-    root: PathBuf,
-    watcher: InotifyWatcher,
-}
-
-impl FolderWatcher {
-    pub fn start(
-        folder: &SeedFolder,
-        deliver: impl Fn(WatchEvent) + Send + 'static,
-    ) -> std::io::Result<Self> {
-        let translator = folder.clone();
-        let watcher = InotifyWatcher::start(move |event| {
-            for event in translator.translate(Ok(event)) {
-                deliver(event);
-            }
-        })?;
-        watcher.watch(folder.root())?;
-        Ok(Self {
-            root: folder.root().to_owned(),
-            watcher,
-        })
-    }
-
-    /// Watches these subfolders (relative paths) too; watching one twice is harmless. A
-    /// folder that cannot be watched (gone, or the system's limit on watches reached) is
-    /// logged: its files are still found by the periodic rescans.
-    pub fn watch_folders(&self, folders: &[String]) {
-        for folder in folders {
-            let path = self.root.join(folder);
-            if let Err(error) = self.watcher.watch(&path) {
-                // Gone, or replaced by a file, since it was seen.
-                let gone = matches!(
-                    error.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-                );
-                if !gone {
-                    tracing::warn!(folder = %folder, %error, "cannot watch a subfolder; its changes are found by the periodic rescans");
-                }
-            }
-        }
-    }
 }
 
 impl SeedFolder {
@@ -108,7 +58,8 @@ impl SeedFolder {
                 EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
                     out.extend(self.relative(path).map(WatchEvent::Finished));
                 }
-                // Opens and reads (our own among them) change nothing.
+                // Opens, reads and closes after reading (our own among them: notify's
+                // inotify backend reports them all) change nothing.
                 EventKind::Access(_) => {}
                 EventKind::Create(CreateKind::Folder) | EventKind::Remove(RemoveKind::Folder) => {
                     out.extend(self.relative_any(path).map(WatchEvent::Tree));
@@ -178,13 +129,14 @@ mod tests {
             ),
             [WatchEvent::Finished("a.txt".into())]
         );
-        assert!(
-            translate(
-                EventKind::Access(AccessKind::Open(AccessMode::Any)),
-                &["a.txt"]
-            )
-            .is_empty()
-        );
+        // What notify's inotify backend reports of every read: no work.
+        for access in [
+            AccessKind::Open(AccessMode::Any),
+            AccessKind::Close(AccessMode::Read),
+            AccessKind::Read,
+        ] {
+            assert!(translate(EventKind::Access(access), &["a.txt"]).is_empty());
+        }
         assert_eq!(
             translate(EventKind::Modify(ModifyKind::Any), &["a.txt", ".a.txt.swp"]),
             [WatchEvent::Changed("a.txt".into())]

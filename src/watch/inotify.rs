@@ -1,9 +1,12 @@
-//! The watcher's backend: inotify, one watch per folder, asking only for the events that
-//! can change what is published. notify's inotify backend always asks for IN_OPEN too, so
+//! The native backend (`watch = "native"`, Linux only): inotify, one watch per folder,
+//! asking only for the events that can change what is published. notify's inotify backend always asks for IN_OPEN too, so
 //! every file our readers open came back as an event: in a cold ingest of 100k articles,
 //! the kernel queueing them and notify's thread reading them took about an eighth of the
 //! CPU (`perf record`). Events come out as notify's types, as notify would give them, for
 //! [`super::SeedFolder::translate`].
+//!
+//! [`NativeWatcher`] is the backend as [`super::FolderWatcher`] holds it: the seeds folder
+//! watched at start, and each subfolder as the ingest driver's scans find it.
 
 use std::collections::HashMap;
 use std::io;
@@ -17,6 +20,8 @@ use notify::event::{
     RenameMode,
 };
 use notify::{Event, EventKind};
+
+use super::{SeedFolder, WatchEvent};
 
 /// What a folder's watch asks for: writes finished, names appearing, going and moving,
 /// content and metadata changes, and the folder itself going. Never opens and reads.
@@ -35,6 +40,53 @@ const MASK: WatchMask = WatchMask::CREATE
 
 /// Folders watched, by descriptor (events name only the descriptor and the file name).
 type Folders = Arc<Mutex<HashMap<WatchDescriptor, PathBuf>>>;
+
+/// The seeds folder watched with inotify, each folder on its own as the ingest driver's
+/// scans find them ([`NativeWatcher::watch_folders`]), rather than with notify's recursive
+/// mode, which walks the whole tree and stats every file to find the folders, on top of
+/// our own scan.
+pub struct NativeWatcher {
+    root: PathBuf,
+    watcher: InotifyWatcher,
+}
+
+impl NativeWatcher {
+    pub(super) fn start(
+        folder: &SeedFolder,
+        deliver: impl Fn(WatchEvent) + Send + 'static,
+    ) -> io::Result<Self> {
+        let translator = folder.clone();
+        let watcher = InotifyWatcher::start(move |event| {
+            for event in translator.translate(Ok(event)) {
+                deliver(event);
+            }
+        })?;
+        watcher.watch(folder.root())?;
+        Ok(Self {
+            root: folder.root().to_owned(),
+            watcher,
+        })
+    }
+
+    /// Watches these subfolders (relative paths) too; watching one twice is harmless. A
+    /// folder that cannot be watched (gone, or the system's limit on watches reached) is
+    /// logged: its files are still found by the periodic rescans.
+    pub(super) fn watch_folders(&self, folders: &[String]) {
+        for folder in folders {
+            let path = self.root.join(folder);
+            if let Err(error) = self.watcher.watch(&path) {
+                // Gone, or replaced by a file, since it was seen.
+                let gone = matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                );
+                if !gone {
+                    tracing::warn!(folder = %folder, %error, "cannot watch a subfolder; its changes are found by the periodic rescans");
+                }
+            }
+        }
+    }
+}
 
 pub(super) struct InotifyWatcher {
     watches: Mutex<Watches>,

@@ -3,21 +3,29 @@
 //! - [`names`]: which names are articles, and the key each gives;
 //! - [`scan`]: listing the folder and its subfolders for a reconcile scan;
 //! - [`read`]: a safe read of one file (never a FIFO, a device, or a link leading out);
-//! - [`events`]: the watcher, whose events are translated into our own [`WatchEvent`];
+//! - [`events`]: our own [`WatchEvent`], and the translation of notify's events into it;
+//! - [`watcher`]: the [`FolderWatcher`] the configuration chooses (`watch`), over one
+//!   file per backend: [`inotify`] (`native`, Linux only), [`notify_backend`] (`notify`)
+//!   and [`poll`] (`poll`);
 //! - [`settle`]: the rule that keeps half-written files out.
 
 mod events;
+#[cfg(target_os = "linux")]
 mod inotify;
 mod names;
+mod notify_backend;
+mod poll;
 mod read;
 mod scan;
 mod settle;
+mod watcher;
 
-pub use events::{FolderWatcher, WatchEvent};
+pub use events::WatchEvent;
 pub use names::{path_key, seed_key};
 pub use read::{SeedRead, stamp_of};
 pub use scan::{Listed, Listing};
 pub use settle::{Look, Settled, Settler};
+pub use watcher::{FolderWatcher, WatchBackend, WatchError, WatchSettings};
 
 use std::path::{Component, Path, PathBuf};
 

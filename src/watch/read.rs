@@ -58,7 +58,7 @@ impl SeedFolder {
         let mut file = match open_article(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(SeedRead::Gone),
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            Err(e) if is_a_symlink(&e) => {
                 return match look_before_reading(&path) {
                     Ok(link_meta) if !is_still(Look::of(&link_meta), settle, wall) => None,
                     Ok(link_meta) => Some(self.read_looked(path, link_meta, max_bytes)),
@@ -151,6 +151,18 @@ fn open_article(path: &Path) -> std::io::Result<File> {
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
+}
+
+/// Whether [`open_article`] failed because the file is a symlink. POSIX says ELOOP;
+/// FreeBSD and DragonFly say EMLINK, NetBSD EFTYPE.
+fn is_a_symlink(error: &std::io::Error) -> bool {
+    #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+    const ALSO: i32 = libc::EMLINK;
+    #[cfg(target_os = "netbsd")]
+    const ALSO: i32 = libc::EFTYPE;
+    #[cfg(not(any(target_os = "freebsd", target_os = "dragonfly", target_os = "netbsd")))]
+    const ALSO: i32 = libc::ELOOP;
+    matches!(error.raw_os_error(), Some(code) if code == libc::ELOOP || code == ALSO)
 }
 
 /// The stamp of a file whose look allows reading it: a regular file within the size

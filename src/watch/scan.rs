@@ -3,6 +3,7 @@
 //! looked at (`stat`) only when the caller needs its stamp.
 
 use std::fs::Metadata;
+use std::os::unix::fs::DirEntryExt;
 use std::path::{Path, PathBuf};
 
 use super::read::stamp_of;
@@ -33,6 +34,9 @@ pub struct Listed {
     pub look: Option<Look>,
     /// Whether the scan looked at it ([`SeedFolder::scan_looking`]).
     pub looked: bool,
+    /// Its inode number as its folder's listing gives it, without a `stat` (a symlink's
+    /// own): a name that now stands for another file shows a new one.
+    pub ino: u64,
 }
 
 impl SeedFolder {
@@ -53,8 +57,19 @@ impl SeedFolder {
         &self,
         needs_look: impl Fn(&str) -> bool + Sync,
     ) -> std::io::Result<Listing> {
+        self.scan_looking_or(needs_look, log_unlisted)
+    }
+
+    /// Like [`Self::scan_looking`], but each subfolder that cannot be listed is passed to
+    /// `unlisted` rather than logged: the poll backend, which lists the folder every
+    /// second, says so once.
+    pub(super) fn scan_looking_or(
+        &self,
+        needs_look: impl Fn(&str) -> bool + Sync,
+        mut unlisted: impl FnMut(&Path, std::io::Error),
+    ) -> std::io::Result<Listing> {
         let mut found = Listing::default();
-        self.scan_into(&self.root, &mut found, &needs_look)?;
+        self.scan_into(&self.root, &mut found, &needs_look, &mut unlisted)?;
         Ok(found)
     }
 
@@ -64,20 +79,22 @@ impl SeedFolder {
         let mut found = Listing::default();
         let dir = self.root.join(relative_dir);
         let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|meta| meta.is_dir());
-        if is_dir && let Err(error) = self.scan_into(&dir, &mut found, &|_| true) {
+        if is_dir && let Err(error) = self.scan_into(&dir, &mut found, &|_| true, &mut log_unlisted)
+        {
             tracing::warn!(path = relative_dir, %error, "cannot list a subfolder");
         }
         found
     }
 
     /// Walks one folder depth first. Symlinked folders are not followed (no loops, and no
-    /// way out of the seeds folder); a subfolder that cannot be listed is logged and
-    /// skipped, so one bad folder does not hide the rest.
+    /// way out of the seeds folder); a subfolder that cannot be listed is passed to
+    /// `unlisted` and skipped, so one bad folder does not hide the rest.
     fn scan_into(
         &self,
         dir: &Path,
         found: &mut Listing,
         needs_look: &(impl Fn(&str) -> bool + Sync),
+        unlisted: &mut impl FnMut(&Path, std::io::Error),
     ) -> std::io::Result<()> {
         let mut unlooked = Vec::new();
         let mut pending = vec![dir.to_owned()];
@@ -93,7 +110,7 @@ impl SeedFolder {
                 // closed to us.
                 Err(e) if first => return Err(e),
                 Err(error) => {
-                    tracing::warn!(path = ?dir, %error, "cannot list a subfolder; skipped");
+                    unlisted(&dir, error);
                     continue;
                 }
             };
@@ -129,11 +146,13 @@ impl SeedFolder {
                         stamp: FileStamp::UNKNOWN,
                         look: None,
                         looked: false,
+                        ino: dirent.ino(),
                     });
                     continue;
                 }
                 unlooked.push(Unlooked {
                     relative,
+                    ino: dirent.ino(),
                     // A plain file is looked at through its folder's listing (no walk of
                     // the whole path again); a symlink is followed.
                     path: dirent.path(),
@@ -146,9 +165,14 @@ impl SeedFolder {
     }
 }
 
+fn log_unlisted(dir: &Path, error: std::io::Error) {
+    tracing::warn!(path = ?dir, %error, "cannot list a subfolder; skipped");
+}
+
 /// A file listed by a scan, not yet stat'ed.
 struct Unlooked {
     relative: String,
+    ino: u64,
     path: PathBuf,
     /// Its entry in its folder's listing, when it is not a symlink.
     dirent: Option<std::fs::DirEntry>,
@@ -194,6 +218,7 @@ fn look_at(file: &Unlooked) -> Option<Listed> {
             stamp: stamp_of(&meta),
             look: Some(Look::of(&meta)),
             looked: true,
+            ino: file.ino,
         },
         // Vanished since the listing, or a dangling symlink: reported when read.
         None => Listed {
@@ -201,6 +226,7 @@ fn look_at(file: &Unlooked) -> Option<Listed> {
             stamp: FileStamp::UNKNOWN,
             look: None,
             looked: true,
+            ino: file.ino,
         },
     })
 }

@@ -194,7 +194,9 @@ fn settled_path(settled: &Settled) -> &str {
     }
 }
 
-fn look(path: &Path) -> Option<Look> {
+/// How the file at `path` looks now (a symlink followed when it can be); `None` when
+/// there is nothing there.
+pub(super) fn look(path: &Path) -> Option<Look> {
     let meta = std::fs::metadata(path)
         .or_else(|_| std::fs::symlink_metadata(path))
         .ok()?;
