@@ -269,6 +269,8 @@ fn notify_messages_follow_start_reload_and_stop_in_order() {
     }
 }
 
+/// Abstract socket names are Linux's (systemd itself is Linux only).
+#[cfg(target_os = "linux")]
 #[test]
 fn an_abstract_notify_socket_gets_ready() {
     let site = Site::new("Abstract");

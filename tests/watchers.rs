@@ -18,7 +18,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::{TestDaemon, write_atomically, write_file};
+use common::articles::{captioned, write_atomically, write_file};
+use common::daemon::TestDaemon;
+use common::poll::until;
 use seedfeed::config::Layer;
 
 /// A daemon watching with `backend`, whose periodic rescan never comes during a test.
@@ -35,12 +37,11 @@ async fn watching(backend: &str, settle_ms: Option<u64>) -> TestDaemon {
     .await
 }
 
-/// A distinct article: the format's section, title, caption and body.
+/// A distinct article with every part of the format, its body two paragraphs.
 fn article(title: &str, body: &str) -> Vec<u8> {
-    format!(
-        "World\n\n{title}\n\n\nA caption for {title}.\n\n\n\n{body}\n\nA second paragraph about {title}.\n"
-    )
-    .into_bytes()
+    let caption = format!("A caption for {title}.");
+    let body = format!("{body}\n\nA second paragraph about {title}.");
+    captioned("World", title, &caption, &body)
 }
 
 /// An entry as the Atom feed shows it: title, published, updated and content.
@@ -99,22 +100,20 @@ async fn wait_for_titles(
         .iter()
         .map(|(key, title)| ((*key).to_owned(), (*title).to_owned()))
         .collect();
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    loop {
-        let now = entries(daemon, &keys).await;
+    let (keys, wanted) = (&keys, &wanted);
+    until(what, || async move {
+        let now = entries(daemon, keys).await;
         let titles: BTreeMap<String, String> = now
             .iter()
             .map(|(key, shown)| (key.clone(), shown.title.clone()))
             .collect();
-        if titles == wanted {
-            return now;
+        if titles == *wanted {
+            Ok(now)
+        } else {
+            Err(format!("the feed has {titles:?}"))
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "gave up waiting for {what}: the feed has {titles:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 async fn a_new_file_is_published(backend: &str) {
