@@ -2,7 +2,7 @@
 //! parts are built and started in `start` ([`start_on`]); this file is the main loop of
 //! `seedfeed serve`, which waits for signals and the first scan. Threads of their own
 //! run the ingest driver (and, during a bulk, its readers), the HTTP workers, the
-//! database's checkpoints and the inotify reader; `docs/architecture.md` lists them.
+//! database's checkpoints and the watcher; `docs/architecture.md` lists them.
 
 mod start;
 pub mod systemd;

@@ -1,9 +1,13 @@
 //! The native backend (`watch = "native"`, Linux only): inotify, one watch per folder,
-//! asking only for the events that can change what is published. notify's inotify backend always asks for IN_OPEN too, so
-//! every file our readers open came back as an event: in a cold ingest of 100k articles,
-//! the kernel queueing them and notify's thread reading them took about an eighth of the
-//! CPU (`perf record`). Events come out as notify's types, as notify would give them, for
-//! [`super::SeedFolder::translate`].
+//! asking only for the events that can change what is published. notify's inotify
+//! backend always asks for IN_OPEN too, so every file our readers open came back as an
+//! event, and in a cold ingest the kernel queueing them and notify's thread reading them
+//! took a good share of the CPU (docs/performance.md). Events come out as notify's
+//! types, as notify would give them, for [`super::SeedFolder::translate`].
+//!
+//! Each folder is watched on its own, as the ingest driver's scans find them, rather
+//! than with notify's recursive mode, which walks the whole tree and stats every file to
+//! find the folders: a second walk of a big folder at start-up, beside our own scan.
 //!
 //! [`NativeWatcher`] is the backend as [`super::FolderWatcher`] holds it: the seeds folder
 //! watched at start, and each subfolder as the ingest driver's scans find it.

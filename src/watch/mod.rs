@@ -1,13 +1,13 @@
 //! The seeds folder as the rest of the pipeline sees it, one file per job:
 //!
-//! - [`names`]: which names are articles, and the key each gives;
-//! - [`scan`]: listing the folder and its subfolders for a reconcile scan;
-//! - [`read`]: a safe read of one file (never a FIFO, a device, or a link leading out);
-//! - [`events`]: our own [`WatchEvent`], and the translation of notify's events into it;
-//! - [`watcher`]: the [`FolderWatcher`] the configuration chooses (`watch`), over one
-//!   file per backend: [`inotify`] (`native`, Linux only), [`notify_backend`] (`notify`)
-//!   and [`poll`] (`poll`);
-//! - [`settle`]: the rule that keeps half-written files out.
+//! - `names`: which names are articles, and the key each gives;
+//! - `scan`: listing the folder and its subfolders for a reconcile scan;
+//! - `read`: a safe read of one file (never a FIFO, a device, or a link leading out);
+//! - `events`: our own [`WatchEvent`], and the translation of notify's events into it;
+//! - `watcher`: the [`FolderWatcher`] the configuration chooses (`watch`), over one
+//!   file per backend: `inotify` (`native`, Linux only), `notify_backend` (`notify`)
+//!   and `poll` (`poll`);
+//! - `settle`: the rule that keeps half-written files out.
 
 mod events;
 #[cfg(target_os = "linux")]
