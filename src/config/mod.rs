@@ -12,11 +12,13 @@ mod help;
 pub mod reload;
 mod settings;
 mod table;
+mod watch;
 
 pub use env::env_layer;
 pub use help::{flag_help, settings_help};
 pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
 pub use table::{Reload, Setting};
+pub use watch::WatchBackend;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,7 +26,6 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::watch::WatchBackend;
 use settings::WebSubValues;
 
 #[derive(Debug, thiserror::Error)]

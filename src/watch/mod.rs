@@ -25,7 +25,7 @@ pub use names::{path_key, seed_key};
 pub use read::{SeedRead, stamp_of};
 pub use scan::{Listed, Listing};
 pub use settle::{Look, Settled, Settler};
-pub use watcher::{FolderWatcher, WatchBackend, WatchError, WatchSettings};
+pub use watcher::{FolderWatcher, WatchError, WatchSettings};
 
 use std::path::{Component, Path, PathBuf};
 
