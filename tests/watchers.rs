@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::articles::{captioned, write_atomically, write_file};
+use common::articles::{captioned, write_atomically, write_file, write_under};
 use common::daemon::TestDaemon;
 use common::poll::until;
 use seedfeed::config::Layer;
@@ -216,9 +216,7 @@ async fn a_file_written_in_chunks_is_published_only_complete(backend: &str) {
 /// Copies a folder tree the way `cp -r` lays it out.
 fn write_tree(root: &Path, files: &[(&str, &str)]) {
     for (path, title) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        write_file(&path, &article(title, &format!("About {title}.")));
+        write_under(root, path, &article(title, &format!("About {title}.")));
     }
 }
 
