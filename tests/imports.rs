@@ -179,21 +179,34 @@ fn ident(text: &str) -> Option<String> {
     (!name.is_empty() && name != "self").then_some(name)
 }
 
-/// The top-level modules reached through `super::` paths that climb out of the file's
-/// own top-level module (`super::super::x` from `src/a/b.rs` is `crate::x`).
+/// The top-level modules reached through `use super::…` lines that climb out of the
+/// file's own top-level module: `use super::super::x` at the top of `src/a/b.rs` is
+/// `crate::x`. A `use` inside an inline module (`mod tests`) needs one `super` more per
+/// level of nesting, which rustfmt's indentation tells (four spaces a level).
 fn climbing_modules(code: &str, depth: usize) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    let climb = "super::".repeat(depth);
-    if depth == 0 {
-        return found;
-    }
-    let mut rest = code;
-    while let Some(at) = rest.find(&climb) {
-        rest = &rest[at + climb.len()..];
-        if rest.starts_with("super::") {
+    for line in code.lines() {
+        let path = line.trim_start();
+        let nesting = (line.len() - path.len()) / 4;
+        let Some(path) = ["use ", "pub use ", "pub(crate) use ", "pub(super) use "]
+            .iter()
+            .find_map(|prefix| path.strip_prefix(prefix))
+        else {
+            continue;
+        };
+        let mut rest = path;
+        let mut climbs = 0;
+        while let Some(after) = rest.strip_prefix("super::") {
+            rest = after;
+            climbs += 1;
+        }
+        if depth == 0 || climbs != depth + nesting {
             continue;
         }
-        found.extend(ident(rest));
+        match rest.strip_prefix('{') {
+            Some(group) => found.extend(group_heads(group)),
+            None => found.extend(ident(rest)),
+        }
     }
     found
 }
@@ -334,16 +347,20 @@ fn the_reader_finds_grouped_inline_and_climbing_paths_but_not_comments() {
          let s = \"crate::websub in a string\";\n\
          let c = '{';\n\
          fn f<'a>(x: &'a str) { crate::render::entry_url(x); }\n\
-         use super::super::parse::P;",
+         use super::super::parse::P;\n\
+         use super::super::{normalize::N, http};\n\
+         mod tests {\n    use super::super::ingest::Inner;\n    use super::super::super::daemon::D;\n}",
     );
     let found = crate_modules(&code);
     assert_eq!(
         found.into_iter().collect::<Vec<_>>(),
         ["model", "render", "store"]
     );
+    // At depth 2: the two top-level uses climb to the crate root; in `mod tests`, the
+    // one with three supers does, the one with two stays inside the file's module.
     assert_eq!(
         climbing_modules(&code, 2).into_iter().collect::<Vec<_>>(),
-        ["parse"]
+        ["daemon", "http", "normalize", "parse"]
     );
     assert!(climbing_modules(&code, 3).is_empty());
 }

@@ -224,7 +224,7 @@ fn spawn_ingest(
                 return;
             }
             let _ = life.started.send(Ok(()));
-            if let Err(error) = first_scan(&mut ingest, "start-up") {
+            if let Err(error) = ingest.first_scan("start-up") {
                 tracing::error!(error = %error_chain(&error), "first scan failed; the next rescan retries");
             }
             tracing::info!("first scan done");
@@ -232,12 +232,6 @@ fn spawn_ingest(
             ingest.run(life.inbox);
         })
         .context("starting the ingest thread")
-}
-
-/// Compares the folder with the store and ingests every file that has settled.
-fn first_scan(ingest: &mut Ingest, why: &str) -> Result<(), crate::ingest::IngestError> {
-    ingest.reconcile(why)?;
-    ingest.settle_all()
 }
 
 /// The HTTP workers, serving the snapshots, the pages, the status and WebSub's hub.
@@ -294,7 +288,9 @@ pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>
     ingest
         .render_all()
         .context("rendering the stored entries")?;
-    first_scan(&mut ingest, "render").context("reading the seeds folder")?;
+    ingest
+        .first_scan("render")
+        .context("reading the seeds folder")?;
     ingest
         .freeze_archives()
         .context("freezing the archive pages")?;

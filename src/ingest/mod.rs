@@ -130,10 +130,17 @@ impl Ingest {
         Ok(self.publisher.publish_all(&mut self.store)?)
     }
 
+    /// The first scan, at start-up or for a one-off render: compares the folder with the
+    /// store, then ingests what settles (see [`Self::settle_all`]).
+    pub fn first_scan(&mut self, why: &str) -> Result<(), IngestError> {
+        self.reconcile(why)?;
+        self.settle_all()
+    }
+
     /// Polls until nothing is left settling: the end of the first scan. Files that keep
     /// changing, with nothing else settling for a while, are left to the driver loop
     /// rather than holding start-up; a big folder that takes long to ingest is not.
-    pub fn settle_all(&mut self) -> Result<(), IngestError> {
+    fn settle_all(&mut self) -> Result<(), IngestError> {
         let patience = self.settings.settle * 4 + Duration::from_secs(2);
         let mut give_up = Instant::now() + patience;
         while !self.settler.is_empty() {

@@ -12,7 +12,7 @@ impl Ingest {
     /// settling; files whose size and mtime match what was stored are not read again.
     /// Files the store does not know are not looked at by the scan: they are read anyway,
     /// and their read looks first.
-    pub fn reconcile(&mut self, why: &str) -> Result<(), IngestError> {
+    pub(super) fn reconcile(&mut self, why: &str) -> Result<(), IngestError> {
         let mut known = self.store.known_files()?;
         let folder = &self.settings.reader.folder;
         let on_disk = folder
