@@ -1,7 +1,10 @@
 //! Crash safety: the real binary is killed with SIGKILL at moments spread over a bulk
 //! ingest of 5,000 files, several times, and restarted each time. The store must end with
-//! exactly the 5,000 entries of a clean run (same keys, same ids), no duplicate, and no
-//! published date changed for an entry stored before a kill. The moments come from a
+//! exactly the 5,000 entries of a clean run (same keys, same ids, same published dates),
+//! no duplicate, and no published date changed for an entry stored before a kill. The
+//! files' mtimes are spread over half a second out of the order of their names, about
+//! ten to a millisecond, so most dates had to be moved to be distinct: the moves must
+//! not depend on where the kills landed. The moments come from a
 //! seeded generator; a failure prints the seed (`CRASH_SEED` replays it).
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
@@ -40,8 +43,9 @@ impl Rng {
     }
 }
 
-/// Writes `FILES` distinct articles in the article format.
+/// Writes `FILES` distinct articles in the article format, with mtimes that many share.
 fn write_corpus(dir: &Path) {
+    let base = std::time::SystemTime::now() - Duration::from_secs(3600);
     const SECTIONS: [&str; 5] = ["World", "Business", "Science", "Conflict & Justice", "Arts"];
     for i in 0..FILES {
         let text = captioned(
@@ -54,7 +58,15 @@ fn write_corpus(dir: &Path) {
                  More from GlobalPost: Another story {i}"
             ),
         );
-        std::fs::write(dir.join(format!("{i:05}_article.txt")), text).unwrap();
+        let path = dir.join(format!("{i:05}_article.txt"));
+        std::fs::write(&path, text).unwrap();
+        let ms = (i as u64 * 7919) % 500;
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(base + Duration::from_millis(ms))
+            .unwrap();
     }
 }
 
@@ -159,18 +171,17 @@ fn sigkill_during_a_bulk_ingest_loses_and_duplicates_nothing() {
     std::fs::create_dir(&seeds).unwrap();
     write_corpus(&seeds);
 
-    // The clean run: every key's id.
+    // The clean run: every key's id and published date.
     let clean_data = work.path().join("clean");
     let clean = start(&seeds, &clean_data);
     wait_for(&clean_data, &clean, "the clean run", |s| {
         s.live.len() == FILES
     });
     stop(clean);
-    let clean_ids: BTreeMap<String, String> = read_store(&clean_data)
-        .unwrap()
-        .live
-        .into_iter()
-        .map(|(key, (id, _))| (key, id))
+    let clean_live = read_store(&clean_data).unwrap().live;
+    let clean_ids: BTreeMap<String, String> = clean_live
+        .iter()
+        .map(|(key, (id, _))| (key.clone(), id.clone()))
         .collect();
     for (key, id) in &clean_ids {
         assert_eq!(id, &id_of(key).to_string());
@@ -235,6 +246,16 @@ fn sigkill_during_a_bulk_ingest_loses_and_duplicates_nothing() {
         .map(|(key, (id, _))| (key.clone(), id.clone()))
         .collect();
     assert_eq!(ids, clean_ids, "the ids of a clean run; CRASH_SEED={seed}");
+    let moved: Vec<_> = clean_live
+        .iter()
+        .filter(|(key, (_, published))| end.live.get(*key).map(|(_, p)| p) != Some(published))
+        .map(|(key, (_, published))| (key, published, end.live.get(key).map(|(_, p)| p)))
+        .take(5)
+        .collect();
+    assert!(
+        moved.is_empty(),
+        "published dates differ from the clean run's (key, clean, here): {moved:?}; CRASH_SEED={seed}"
+    );
     for (key, published) in &before {
         assert_eq!(
             Some(published),

@@ -261,6 +261,63 @@ fn files_copied_together_get_distinct_published_times_in_order() {
     );
 }
 
+/// `a` and `c` at 10:00:00 and `b` at 10:00:30, applied in path order: `c` moves by one
+/// millisecond, not past `b` (it once came out at 10:00:30.001, ahead of `b`).
+#[test]
+fn a_shared_mtime_moves_by_the_smallest_step_and_never_past_a_later_file() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let ten = at(NOW - 3600);
+    let batch = [
+        article("a.txt", draft("a", "A"), ten),
+        article("b.txt", draft("b", "B"), ten + Duration::seconds(30)),
+        article("c.txt", draft("c", "C"), ten),
+    ];
+    store.apply(&batch, at(NOW)).unwrap();
+    let dates: Vec<_> = store
+        .latest_entries(10)
+        .unwrap()
+        .iter()
+        .map(|e| (e.draft.key.to_string(), e.published))
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            ("b".to_owned(), ten + Duration::seconds(30)),
+            ("c".to_owned(), ten + Duration::milliseconds(1)),
+            ("a".to_owned(), ten),
+        ]
+    );
+}
+
+/// A long run of taken times (a big copy in one millisecond) is walked past a page of
+/// the index at a time, by a new writer that knows nothing of it.
+#[test]
+fn a_file_after_a_long_run_of_taken_times_takes_the_first_free_one() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mtime = at(NOW - 3600);
+    let batch: Vec<_> = (0..600)
+        .map(|i| {
+            article(
+                &format!("{i:03}.txt"),
+                draft(&format!("{i:03}"), &format!("T{i}")),
+                mtime,
+            )
+        })
+        .collect();
+    store.apply(&batch, at(NOW)).unwrap();
+    store
+        .apply(
+            &[article("late.txt", draft("late", "Late"), mtime)],
+            at(NOW),
+        )
+        .unwrap();
+    let latest = &store.latest_entries(1).unwrap()[0];
+    assert_eq!(latest.draft.key.as_str(), "late");
+    assert_eq!(latest.published, mtime + Duration::milliseconds(600));
+}
+
 #[test]
 fn latest_entries_are_newest_first_and_limited() {
     let dir = TempDir::new().unwrap();

@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use chrono::Utc;
 
+use super::order::in_date_order;
 use super::reader::{ReadChunk, read_changes};
 use super::{Ingest, IngestError, bulk};
 use crate::model::EntryKey;
@@ -42,6 +43,7 @@ impl Ingest {
             SystemTime::now(),
         );
         let settled = self.hold_back_moves(settled);
+        let settled = self.in_date_order(settled);
         if settled.is_empty() {
             return Ok(());
         }
@@ -102,6 +104,19 @@ impl Ingest {
             bulk::read_and_apply(reader, settled, settle, batch, apply)?;
         }
         Ok(stored)
+    }
+
+    /// The settled paths to apply now, in date order; the rest settle again (see
+    /// `order`).
+    fn in_date_order(&mut self, settled: Vec<Settled>) -> Vec<Settled> {
+        let root = self.settings.reader.folder.root();
+        let clock = (self.settings.settle, SystemTime::now());
+        let in_order = in_date_order(root, settled, clock, self.settler.unsettled());
+        let now = Instant::now();
+        for path in in_order.waiting {
+            self.settler.touch(path, now);
+        }
+        in_order.ready
     }
 
     /// A file whose key is still held by a path on its way out (a file or folder renamed

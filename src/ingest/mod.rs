@@ -11,6 +11,7 @@
 
 mod batch;
 mod bulk;
+mod order;
 mod reader;
 mod reconcile;
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::change::Batch;
+use super::change::{Batch, TakenRun};
 use super::known::Known;
 use super::{ApplyOutcome, FileChange, Store, StoreError, checkpoint};
 
@@ -52,6 +52,7 @@ impl Store {
             known: Known::Anything,
             wal_limit_raised: false,
             bulk,
+            run: TakenRun::default(),
         }
     }
 }
@@ -65,6 +66,8 @@ pub struct Writer<'s> {
     bulk: Option<usize>,
     /// Whether this writer raised the WAL's size limit, to set back when it is dropped.
     wal_limit_raised: bool,
+    /// Published times known to be taken, kept from one batch to the next.
+    run: TakenRun,
 }
 
 impl Writer<'_> {
@@ -90,6 +93,7 @@ impl Writer<'_> {
             known: &mut self.known,
             now: now.timestamp_millis(),
             outcome: ApplyOutcome::default(),
+            run: &mut self.run,
         };
         for change in changes {
             match change {

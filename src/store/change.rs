@@ -4,9 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::decide::{
-    Action, DISTINCT_WINDOW_MS, Existing, StoredEntry, decide, distinct_published,
-};
+use super::decide::{Action, Existing, StoredEntry, decide, first_free};
 use super::known::Known;
 use super::{ApplyOutcome, StoreError};
 use crate::model::{EntryDraft, EntryKey, FileStamp, RejectReason};
@@ -19,7 +17,20 @@ pub(super) struct Batch<'a> {
     /// Unix milliseconds.
     pub(super) now: i64,
     pub(super) outcome: ApplyOutcome,
+    /// The writer's [`TakenRun`], kept across its batches.
+    pub(super) run: &'a mut TakenRun,
 }
+
+/// Published times the writer knows to be all taken, `start..=end`: the run its last new
+/// entry ended. Files are applied in `decide::date_order`, so a file copied with many
+/// others in one millisecond wants a time inside the run the ones before it made, and
+/// its free time is one past the run's end, without reading the run again. Entry rows
+/// are never deleted, so a time once taken stays taken.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct TakenRun(Option<(i64, i64)>);
+
+/// Taken times read at a time while looking for a free one.
+const TAKEN_PAGE: i64 = 256;
 
 /// A row of the `files` table: one file of the seeds folder and what became of it.
 struct FileRow<'a> {
@@ -221,7 +232,7 @@ impl Batch<'_> {
         let key = &draft.key;
         let hash = draft.content_hash.0.as_slice();
         let slug = draft.category.as_ref().map(|c| c.slug.as_str());
-        let published = distinct_published(wanted, self.latest_taken(wanted)?);
+        let published = self.free_published(wanted)?;
         // seq, the rowid, is given the next number: the order of first publication, which
         // archive pages follow (rows are never deleted, so numbers never return).
         self.tx
@@ -291,29 +302,37 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// The latest published time taken in the window after `wanted`, when `wanted`
-    /// itself is taken: what [`distinct_published`] needs.
-    fn latest_taken(&self, wanted: i64) -> rusqlite::Result<Option<i64>> {
-        if !self.known.may_have_published(wanted) {
-            return Ok(None);
+    /// The first free published time at or after `wanted` ([`first_free`]), read from
+    /// the `entries_by_published` index a page at a time, starting past the writer's
+    /// [`TakenRun`] when `wanted` is inside it.
+    fn free_published(&mut self, wanted: i64) -> rusqlite::Result<i64> {
+        let (from, mut candidate) = match self.run.0 {
+            Some((start, end)) if (start..=end).contains(&wanted) => (start, end + 1),
+            _ => (wanted, wanted),
+        };
+        while self.known.may_have_published(candidate) {
+            let taken: Vec<i64> = self
+                .tx
+                .prepare_cached(
+                    "SELECT published FROM entries WHERE published >= ?1 \
+                     ORDER BY published LIMIT ?2",
+                )?
+                .query_map([candidate, TAKEN_PAGE], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let full = taken.len() as i64 == TAKEN_PAGE;
+            let last = taken.last().copied();
+            let free = first_free(candidate, taken);
+            // A whole page of taken times that the free one is past: the next page may
+            // take it too.
+            if full && last.is_some_and(|last| free > last) {
+                candidate = free;
+                continue;
+            }
+            candidate = free;
+            break;
         }
-        let taken: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT 1 FROM entries WHERE published = ?1 LIMIT 1")?
-            .query_row([wanted], |r| r.get(0))
-            .optional()?;
-        if taken.is_none() {
-            return Ok(None);
-        }
-        // ORDER BY ... LIMIT 1 rather than max(): SQLite reads one index row for it, but
-        // every row of the range for max() with a WHERE (a minute of a bulk copy's files).
-        self.tx
-            .prepare_cached(
-                "SELECT published FROM entries WHERE published >= ?1 AND published < ?1 + ?2 \
-                 ORDER BY published DESC LIMIT 1",
-            )?
-            .query_row([wanted, DISTINCT_WINDOW_MS], |r| r.get(0))
-            .optional()
+        self.run.0 = Some((from, candidate));
+        Ok(candidate)
     }
 
     /// Retires the entry of `key` when no file publishes it any more.

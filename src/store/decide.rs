@@ -5,8 +5,9 @@
 //!
 //! - A key belongs to the first file that publishes it (`a.txt` beside `a.TXT`).
 //! - Content already published under another key is a duplicate, not a second entry.
-//! - `published` is set once, from the file's mtime (never in the future), made distinct
-//!   from every other entry's; it never moves.
+//! - `published` is set once, from the file's mtime (never in the future), moved to the
+//!   first free millisecond when another entry has it; it never moves after.
+//! - New files are applied in [`date_order`], so the dates are a function of the folder.
 //! - `updated` moves only when the content changes, and always forward.
 
 use crate::model::{EntryDraft, EntryKey, FileStamp};
@@ -41,7 +42,7 @@ pub enum Action {
     /// key's own entry leaves the feeds if no file publishes it any more.
     Duplicate { original: EntryKey },
     /// A new entry, published at `wanted` (the file's mtime, never in the future) or the
-    /// first free millisecond after it (see [`distinct_published`]).
+    /// first free millisecond after it (see [`first_free`]).
     Insert { wanted: i64 },
     /// The key's entry takes this content; its id and published date stay as they are.
     /// `returns`: it was retired and comes back to the feeds. `edited`: the content
@@ -97,19 +98,34 @@ pub fn next_updated(previous: i64, mtime: i64, now: i64) -> i64 {
     }
 }
 
-/// How far past a taken millisecond [`distinct_published`] looks for the latest taken.
-pub const DISTINCT_WINDOW_MS: i64 = 60_000;
-
-/// A published time no other entry has: `wanted` when it is free, else one past
-/// `latest_taken`, the latest published time taken in `wanted .. wanted +`
-/// [`DISTINCT_WINDOW_MS`] (which, `wanted` being taken, there is). Files copied in one
-/// go (`cp`, `git clone`) share an mtime to the millisecond; distinct dates keep the
-/// order of entries stable in every reader, and validators warn about equal dates.
-pub fn distinct_published(wanted: i64, latest_taken: Option<i64>) -> i64 {
-    match latest_taken {
-        Some(latest) if latest >= wanted => latest + 1,
-        _ => wanted,
+/// The first published time at or after `wanted` that no entry has: `taken` are the
+/// published times from `wanted` on, ascending (a repeat is skipped). A time taken by
+/// another entry moves by the smallest step that keeps it unique, so entries first seen
+/// in the same millisecond (a `cp` or `git clone` of many files) keep the order in which
+/// they are applied, and never pass a later file's time unless a run of taken times
+/// reaches it. Distinct dates keep the order of entries the same in every reader, and the
+/// W3C validator warns about two Atom entries with equal `updated`.
+pub fn first_free(wanted: i64, taken: impl IntoIterator<Item = i64>) -> i64 {
+    let mut candidate = wanted;
+    for time in taken {
+        if time > candidate {
+            break;
+        }
+        if time == candidate {
+            candidate += 1;
+        }
     }
+    candidate
+}
+
+/// The order in which new article files are applied, so that their published times are
+/// a function of the folder and not of the order a scan or a burst of events delivered
+/// them: by mtime to the millisecond, then by key, then by path. A file applied after
+/// others takes the first free time at or after its own ([`first_free`]); applied in
+/// this order, ties go to the smaller key, and the committed part of an interrupted
+/// ingest is a prefix of the same order, so a restart continues where it stopped.
+pub fn date_order(a: (i64, &str, &str), b: (i64, &str, &str)) -> std::cmp::Ordering {
+    a.cmp(&b)
 }
 
 #[cfg(test)]
@@ -229,9 +245,36 @@ mod tests {
     }
 
     #[test]
-    fn published_times_are_made_distinct() {
-        assert_eq!(distinct_published(1000, None), 1000);
-        assert_eq!(distinct_published(1000, Some(1000)), 1001);
-        assert_eq!(distinct_published(1000, Some(1042)), 1043);
+    fn a_taken_time_moves_by_the_smallest_step() {
+        assert_eq!(first_free(1000, []), 1000);
+        assert_eq!(first_free(1000, [1000]), 1001);
+        assert_eq!(first_free(1000, [1000, 1001, 1002]), 1003);
+        // A gap is taken, however much later the next taken time is: a file from
+        // 10:00:00 does not jump past one from 10:00:30.
+        assert_eq!(first_free(1000, [1000, 31_000]), 1001);
+        assert_eq!(first_free(1000, [1000, 1001, 1003]), 1002);
+        // Times before the wanted one, and repeats (a database from before times were
+        // made distinct), change nothing.
+        assert_eq!(first_free(1000, [999, 1000, 1000, 1001]), 1002);
+    }
+
+    #[test]
+    fn files_are_applied_by_mtime_then_key_then_path() {
+        let mut files = vec![
+            (2, "a", "a.txt"),
+            (1, "c", "c.txt"),
+            (1, "b", "z/b.txt"),
+            (1, "b", "b.txt"),
+        ];
+        files.sort_by(|a, b| date_order(*a, *b));
+        assert_eq!(
+            files,
+            [
+                (1, "b", "b.txt"),
+                (1, "b", "z/b.txt"),
+                (1, "c", "c.txt"),
+                (2, "a", "a.txt")
+            ]
+        );
     }
 }

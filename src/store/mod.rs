@@ -19,6 +19,7 @@ mod read;
 mod schema;
 
 pub use apply::Writer;
+pub use decide::date_order;
 pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
 
 use std::collections::BTreeSet;

@@ -151,6 +151,17 @@ impl Settler {
         self.pending.len() + self.listed.len()
     }
 
+    /// The pending paths that were there at the last look, with that look: files that
+    /// have not settled yet.
+    pub fn unsettled(&self) -> impl Iterator<Item = (&str, Look)> {
+        self.pending
+            .iter()
+            .filter_map(|(path, pending)| match pending.last {
+                Some(Some(look)) => Some((path.as_str(), look)),
+                _ => None,
+            })
+    }
+
     /// The pending paths that were missing at the last look: files on their way out,
     /// unless they come back before they settle.
     pub fn missing(&self) -> impl Iterator<Item = &str> {
@@ -204,6 +215,22 @@ pub(super) fn look(path: &Path) -> Option<Look> {
 }
 
 impl Look {
+    /// The look of `path` (a symlink followed when it can be); `None` when nothing is
+    /// there.
+    pub fn at(path: &Path) -> Option<Self> {
+        look(path)
+    }
+
+    /// The mtime in unix milliseconds.
+    pub fn mtime_ms(&self) -> i64 {
+        self.mtime_ns.div_euclid(1_000_000)
+    }
+
+    /// Whether the file has not changed for `settle` before `wall`, by its own clock.
+    pub fn is_still(self, settle: Duration, wall: SystemTime) -> bool {
+        is_still(self, settle, wall)
+    }
+
     pub fn of(meta: &Metadata) -> Self {
         Self {
             size: meta.len(),

@@ -13,6 +13,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod dates;
 mod inputs;
 
 use std::collections::BTreeMap;
