@@ -40,7 +40,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let reader = ArticleReader {
         folder,
         max_file_bytes: config.max_file_bytes,
-        namespace: id_namespace(&config.id_namespace),
+        namespace: id_namespace(&crate::daemon::namespace_for(config)),
     };
     let verdicts = judge(&reader, &listing, config)?;
     let mut out = std::io::stdout().lock();

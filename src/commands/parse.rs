@@ -68,7 +68,7 @@ pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCo
         .clone()
         .unwrap_or_else(|| base_url_for(config.listen));
     let site_base = base_str(&base_url).to_owned();
-    let namespace = id_namespace(&config.id_namespace);
+    let namespace = id_namespace(&crate::daemon::namespace_for(config));
     let mut entries = Vec::new();
     let mut failed = false;
     let mut errors = std::io::stderr().lock();

@@ -69,7 +69,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where absolute URLs point. `None`: derived from the bound address at start-up.
     pub base_url: Option<Url>,
-    pub id_namespace: String,
+    /// Set: the namespace a new database records; unset, it records its base URL's host.
+    pub id_namespace: Option<String>,
     pub feed_size: usize,
     pub settle: Duration,
     pub max_file_bytes: u64,
@@ -290,6 +291,17 @@ pub fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
 /// The base URL as a string without a trailing slash.
 pub fn base_str(url: &Url) -> &str {
     url.as_str().trim_end_matches('/')
+}
+
+/// The default namespace of the entry ids: the base URL's host, and its path when it
+/// has one (`news.example.org`, `example.github.io/news`); not the scheme or the port,
+/// so a move to https or behind a proxy keeps the ids.
+pub fn namespace_host(base: &Url) -> String {
+    let host = base.host_str().unwrap_or_default();
+    match base.path().trim_end_matches('/') {
+        "" => host.to_owned(),
+        path => format!("{host}{path}"),
+    }
 }
 
 /// The base URL the daemon uses when none is configured: its own bound address, with a

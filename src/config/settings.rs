@@ -21,8 +21,8 @@ settings! {
         listen: String = Some("127.0.0.1:8080".into()), nonempty, Restart => listen;
         /// Public URL that absolute links start with (unset: http:// and the listen address).
         base_url: String = None, any, Restart => base_url;
-        /// Namespace of the entry ids; set it once, before the first publication.
-        id_namespace: String = Some("seedfeed".into()), nonempty, Restart => id_namespace;
+        /// Namespace of the entry ids (unset: the host of base_url), recorded in the database at first start.
+        id_namespace: String = None, nonempty, Restart => id_namespace;
         /// Entries in /feed.rss, /feed.atom and on the index page, newest first.
         feed_size: usize = Some(50), range(1..=10_000), Live => feed_size;
         /// Milliseconds a file must stay unchanged before it is read.

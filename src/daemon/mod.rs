@@ -8,7 +8,7 @@ mod start;
 pub mod systemd;
 mod watchdog;
 
-pub use start::{Running, render_once, start, start_on};
+pub use start::{Running, namespace_for, render_once, start, start_on};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -195,7 +195,7 @@ fn reload_config(
     }
     let now = crate::config::reload::in_force(&config, &reloaded);
     if changes.live.iter().any(|key| *key != "log_level") {
-        running.set_site(start::site(&now, running.base_url()));
+        running.set_site(start::site(&now, running.base_url(), running.identity()));
     }
     tracing::info!(changed = ?changes.live, "SIGHUP: configuration reloaded; rescanning the seeds folder");
     now

@@ -8,18 +8,19 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use anyhow::{Context, anyhow};
+use chrono::Utc;
 use tokio::sync::{oneshot, watch};
 use url::Url;
 
 use super::watchdog;
-use crate::config::{Config, base_str, base_url_for};
+use crate::config::{Config, base_str, base_url_for, namespace_host};
 use crate::http::{AppState, Workers};
 use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
 use crate::logging::error_chain;
 use crate::normalize::id_namespace;
 use crate::publish::{Pages, Publisher, Snapshots, Status, Statuses};
 use crate::render::{Renderer, Site, Snapshot};
-use crate::store::Store;
+use crate::store::{Identity, Store, choose_namespace};
 use crate::watch::{FolderWatcher, SeedFolder, WatchSettings};
 use crate::websub::WebSub;
 
@@ -27,6 +28,8 @@ use crate::websub::WebSub;
 pub struct Running {
     addr: SocketAddr,
     base_url: Url,
+    /// The database's id namespace and creation time, for the site of a reload.
+    identity: Identity,
     workers: Workers,
     inbox: mpsc::Sender<IngestMsg>,
     ingest: std::thread::JoinHandle<()>,
@@ -55,13 +58,13 @@ struct Served {
 }
 
 impl Parts {
-    fn new(config: &Config, folder: &SeedFolder, base_url: &Url) -> Self {
-        let site = site(config, base_url);
+    fn new(config: &Config, folder: &SeedFolder, base_url: &Url, identity: &Identity) -> Self {
+        let site = site(config, base_url, identity);
         let settings = IngestSettings {
             reader: ArticleReader {
                 folder: folder.clone(),
                 max_file_bytes: config.max_file_bytes,
-                namespace: id_namespace(&config.id_namespace),
+                namespace: site.id_namespace,
             },
             settle: config.settle,
             rescan_interval: config.rescan_interval,
@@ -114,11 +117,12 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         .base_url
         .clone()
         .unwrap_or_else(|| base_url_for(addr));
+    let (store, identity) = open_store(config, &base_url)?;
     let Parts {
         settings,
         publisher,
         served,
-    } = Parts::new(config, &folder, &base_url);
+    } = Parts::new(config, &folder, &base_url, &identity);
     let heartbeat = settings.heartbeat.clone();
     let (inbox, inbox_rx) = mpsc::channel();
     let watcher = start_watcher(&folder, inbox.clone(), config).map(Arc::new);
@@ -130,7 +134,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         started,
         first_scan,
     };
-    let ingest = spawn_ingest(config, settings, publisher, thread)?;
+    let ingest = spawn_ingest(store, settings, publisher, thread)?;
     started_rx
         .await
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
@@ -146,6 +150,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
     Ok(Running {
         addr,
         base_url,
+        identity,
         workers,
         inbox,
         ingest,
@@ -162,13 +167,23 @@ fn open_folder(config: &Config) -> anyhow::Result<SeedFolder> {
         .with_context(|| format!("seeds folder {}", config.seeds.display()))
 }
 
-fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.data).with_context(|| {
+/// The daemon's database, and its identity (recorded at its first start).
+fn open_store(config: &Config, base_url: &Url) -> anyhow::Result<(Store, Identity)> {
+    let context = || {
         format!(
             "opening the database in {} (config key `data`)",
             config.data.display()
         )
-    })
+    };
+    let mut store = Store::open(&config.data).with_context(context)?;
+    let identity = store
+        .identity(
+            config.id_namespace.as_deref(),
+            &namespace_host(base_url),
+            Utc::now(),
+        )
+        .with_context(context)?;
+    Ok((store, identity))
 }
 
 /// The listening socket, one handle per worker: the one systemd passed, or `listen`.
@@ -197,25 +212,17 @@ struct IngestThread {
     first_scan: oneshot::Sender<()>,
 }
 
-/// The ingest thread: it opens the store, serves what it holds, scans the folder, and
-/// then runs the driver loop until shutdown.
+/// The ingest thread: it serves what the store holds, scans the folder, and then runs
+/// the driver loop until shutdown.
 fn spawn_ingest(
-    config: &Config,
+    store: Store,
     settings: IngestSettings,
     publisher: Publisher,
     life: IngestThread,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
-    let config = config.clone();
     std::thread::Builder::new()
         .name("seedfeed-ingest".into())
         .spawn(move || {
-            let store = match open_store(&config) {
-                Ok(store) => store,
-                Err(error) => {
-                    let _ = life.started.send(Err(error));
-                    return;
-                }
-            };
             let mut ingest = Ingest::new(settings, store, publisher, life.watcher);
             if let Err(e) = ingest.render_all() {
                 let _ = life
@@ -256,16 +263,36 @@ fn serve(
         .context("starting the HTTP workers")
 }
 
-/// What the renderer says about the site, from the config.
-pub(super) fn site(config: &Config, base_url: &Url) -> Site {
+/// The namespace of the ids the daemon gives with this configuration, found without
+/// writing anything: the one its database recorded when there is one, else the one it
+/// would record at its first start.
+pub fn namespace_for(config: &Config) -> String {
+    let base_url = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| base_url_for(config.listen));
+    let host = namespace_host(&base_url);
+    let configured = config.id_namespace.as_deref();
+    let recorded = Store::open_reader(&config.data)
+        .and_then(|store| store.namespace_in_use(configured, &host));
+    match recorded {
+        Ok(namespace) => namespace.name,
+        // No database yet (or none that can be read): what a new one would record.
+        Err(_) => choose_namespace(None, configured, &host, false).0.name,
+    }
+}
+
+/// What the renderer says about the site, from the config and the database's identity.
+pub(super) fn site(config: &Config, base_url: &Url, identity: &Identity) -> Site {
     Site {
         base: base_str(base_url).to_owned(),
         title: config.feed.title.clone(),
         description: config.feed.description.clone(),
         author: config.feed.author.clone(),
         language: config.feed.language.clone(),
-        id_namespace: id_namespace(&config.id_namespace),
+        id_namespace: id_namespace(&identity.namespace.name),
         feed_size: config.feed_size,
+        created: identity.created,
         hubs: crate::websub::hub_urls(&config.websub, base_str(base_url)),
     }
 }
@@ -279,12 +306,13 @@ pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>
         .base_url
         .clone()
         .unwrap_or_else(|| base_url_for(config.listen));
+    let (store, identity) = open_store(config, &base_url)?;
     let Parts {
         settings,
         publisher,
         served,
-    } = Parts::new(config, &folder, &base_url);
-    let mut ingest = Ingest::new(settings, open_store(config)?, publisher, None);
+    } = Parts::new(config, &folder, &base_url, &identity);
+    let mut ingest = Ingest::new(settings, store, publisher, None);
     ingest
         .render_all()
         .context("rendering the stored entries")?;
@@ -332,6 +360,10 @@ impl Running {
 
     pub fn base_url(&self) -> &Url {
         &self.base_url
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     /// Waits until the start-up scan of the seeds folder has been ingested.

@@ -249,6 +249,7 @@ mod tests {
             language: "en".into(),
             id_namespace: id_namespace("seedfeed"),
             feed_size: 50,
+            created: chrono::DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
         }
     }

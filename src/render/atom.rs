@@ -46,7 +46,7 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
     let atom = Feed {
         title: text(feed.title),
         id: feed.id.to_owned(),
-        updated: feed.updated().fixed_offset(),
+        updated: feed.updated(site).fixed_offset(),
         authors: vec![person(&site.author)],
         links: links(site, feed),
         subtitle: Some(text(&site.description)),

@@ -108,6 +108,8 @@ pub struct Site {
     /// The namespace of every id; feed ids derive from it, independent of the base URL.
     pub id_namespace: Uuid,
     pub feed_size: usize,
+    /// When the database was created: the date of a feed with nothing in it yet.
+    pub created: DateTime<Utc>,
     /// The WebSub hubs every feed names (`rel="hub"`): the built-in one and external ones.
     pub hubs: Vec<String>,
 }
@@ -132,6 +134,7 @@ impl Site {
             language: "en".into(),
             id_namespace: crate::normalize::id_namespace("t"),
             feed_size: 10,
+            created: DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
         }
     }
@@ -399,14 +402,13 @@ impl FeedDoc<'_> {
     }
 
     /// The feed's date: its newest entry update or deletion, never the time of rendering,
-    /// so that an unchanged feed renders to the same bytes. An empty feed has the epoch.
-    pub fn updated(&self) -> DateTime<Utc> {
+    /// so that an unchanged feed renders to the same bytes. An empty feed has the time
+    /// the site's database was created (the epoch is an "implausible date" to the W3C
+    /// validator, and a new user's first look at an empty folder).
+    pub fn updated(&self, site: &Site) -> DateTime<Utc> {
         let entries = self.entries.iter().map(|e| e.updated);
         let deletions = self.tombstones.iter().map(|t| t.deleted);
-        entries
-            .chain(deletions)
-            .max()
-            .unwrap_or(DateTime::UNIX_EPOCH)
+        entries.chain(deletions).max().unwrap_or(site.created)
     }
 }
 
@@ -466,6 +468,7 @@ mod tests {
             language: "en".into(),
             id_namespace: Uuid::nil(),
             feed_size: 1,
+            created: DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
         }
     }

@@ -147,7 +147,7 @@ impl Renderer {
             .map(|format| {
                 let body = render_feed(&self.site, &feed, format)?;
                 let document =
-                    Document::new(body, format.media_type(), feed.updated()).compressed();
+                    Document::new(body, format.media_type(), feed.updated(&self.site)).compressed();
                 Ok(ArchivePage {
                     path: feed.path(format),
                     number,
@@ -155,7 +155,7 @@ impl Renderer {
                     gzip: document.gzip.map(|b| b.to_vec()),
                     brotli: document.brotli.map(|b| b.to_vec()),
                     media_type: format.media_type().to_owned(),
-                    last_modified: feed.updated(),
+                    last_modified: feed.updated(&self.site),
                 })
             })
             .collect()
@@ -202,7 +202,7 @@ impl Renderer {
             &previous,
             &mut self.uncompressed,
         )?;
-        let updated = feed.updated();
+        let updated = feed.updated(&self.site);
 
         let index = html::index_page(&self.site, latest, &self.categories);
         let list = opml::render(&self.site, &self.categories, updated);
@@ -283,7 +283,7 @@ fn feed_documents(
     for format in Format::ALL {
         let path = feed.path(format);
         let body = render_feed(site, feed, format)?;
-        let mut document = Document::xml_feed(body, format, feed.updated());
+        let mut document = Document::xml_feed(body, format, feed.updated(site));
         document.links = Some(feed.link_header(site, format).into());
         let document = match previous.get(&path) {
             Some(old) if old.etag == document.etag => Arc::clone(old),

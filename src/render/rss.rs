@@ -44,7 +44,7 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
         description: text(&site.description),
         language: Some(site.language.clone()),
         last_build_date: (!feed.entries.is_empty() || !feed.tombstones.is_empty())
-            .then(|| feed.updated().to_rfc2822()),
+            .then(|| feed.updated(site).to_rfc2822()),
         generator: Some(format!("seedfeed {}", env!("CARGO_PKG_VERSION"))),
         docs: Some("https://www.rssboard.org/rss-specification".into()),
         atom_ext: Some(AtomExtension {

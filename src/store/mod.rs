@@ -13,6 +13,7 @@ mod apply;
 mod change;
 mod checkpoint;
 mod decide;
+mod identity;
 mod known;
 mod outbox;
 mod read;
@@ -20,6 +21,7 @@ mod schema;
 
 pub use apply::Writer;
 pub use decide::date_order;
+pub use identity::{Identity, LEGACY_NAMESPACE, Namespace, Source, choose_namespace};
 pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
 
 use std::collections::BTreeSet;

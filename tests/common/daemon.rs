@@ -208,9 +208,14 @@ impl TestDaemon {
         self.publish(key, &seed(key)).await
     }
 
-    /// The id the daemon gives `key` under the default namespace.
+    /// The id the daemon gives `key`: in the namespace its database recorded (the host
+    /// of its base URL, unless its configuration names one).
     pub fn id_of(&self, key: &str) -> EntryId {
-        super::site::id_of(key)
+        let namespace = seedfeed::daemon::namespace_for(&self.config());
+        seedfeed::normalize::entry_id(
+            &seedfeed::normalize::id_namespace(&namespace),
+            &seedfeed::model::EntryKey::new(key),
+        )
     }
 }
 

@@ -7,8 +7,12 @@ use seedfeed::model::{Article, Entry, EntryDraft, EntryId, EntryKey, Tombstone};
 use seedfeed::normalize::{entry_id, id_namespace, normalize};
 use seedfeed::render::Site;
 
-/// The id namespace of the daemon's default configuration, which the tests' entries use.
-pub const NAMESPACE: &str = "seedfeed";
+/// The id namespace the tests' daemons record (the host of their base URL, unset:
+/// `http://127.0.0.1:{port}`), which the tests' entries use.
+pub const NAMESPACE: &str = "127.0.0.1";
+
+/// When the test site's database was created: 2026-01-01T00:00:00Z.
+pub const CREATED: i64 = 1_767_225_600;
 
 /// The site every rendering test renders for.
 pub fn site() -> Site {
@@ -25,6 +29,7 @@ pub fn site_in(namespace: &str) -> Site {
         language: "en".into(),
         id_namespace: id_namespace(namespace),
         feed_size: 50,
+        created: at(CREATED),
         hubs: Vec::new(),
     }
 }
