@@ -39,6 +39,7 @@ fn site() -> Site {
         language: "en".into(),
         id_namespace: id_namespace("seedfeed"),
         feed_size: 50,
+        created: chrono::DateTime::UNIX_EPOCH,
         hubs: Vec::new(),
     }
 }
@@ -113,7 +114,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("gzip and brotli of the Atom feed", |b| {
         b.iter(|| {
             std::hint::black_box(
-                Document::new(atom.clone(), "application/atom+xml", feed.updated()).compressed(),
+                Document::new(atom.clone(), "application/atom+xml", feed.updated(&site)).compressed(),
             )
         })
     });
