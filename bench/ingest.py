@@ -118,9 +118,20 @@ class LogTail:
         return found
 
 
+def admin_flags(binary):
+    """`--admin-listen` on a free port, for a build that has the admin listener (where
+    /status lives since); none for an older build, which serves /status publicly."""
+    help_text = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
+    if "--admin-listen" not in help_text:
+        return None, []
+    port = free_port()
+    return port, ["--admin-listen", f"127.0.0.1:{port}"]
+
+
 class Daemon:
     def __init__(self, build, seeds):
         self.port = free_port()
+        self.admin_port, admin = admin_flags(build.binary)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDFEED_")}
         env["SEEDFEED_LOG"] = "info"
         self.log = LogTail(build.log)
@@ -128,7 +139,7 @@ class Daemon:
             self.started = time.monotonic()
             self.proc = subprocess.Popen(
                 [build.binary, "serve", "--seeds", seeds, "--data", build.data,
-                 "--listen", f"127.0.0.1:{self.port}"],
+                 "--listen", f"127.0.0.1:{self.port}", *admin],
                 env=env, stdout=subprocess.DEVNULL, stderr=log)
         RUNNING.append(self)
         self.conn = None
@@ -153,7 +164,17 @@ class Daemon:
             return None
 
     def status(self):
-        answer = self.request("/status")
+        if self.admin_port is None:
+            answer = self.request("/status")
+        else:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=30)
+                conn.request("GET", "/status")
+                r = conn.getresponse()
+                answer = r.status, None, r.read()
+                conn.close()
+            except (OSError, http.client.HTTPException):
+                answer = None
         if answer is None or answer[0] != 200:
             return None
         return json.loads(answer[2])

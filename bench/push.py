@@ -79,6 +79,7 @@ class HubDaemon(ingest.Daemon):
 
     def __init__(self, seeds, data, log_path, settings):
         self.port = ingest.free_port()
+        self.admin_port, admin = ingest.admin_flags(BINARY)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDFEED_")}
         env["SEEDFEED_LOG"] = "info"
         env.update(settings)
@@ -87,7 +88,7 @@ class HubDaemon(ingest.Daemon):
             self.started = time.monotonic()
             self.proc = subprocess.Popen(
                 [BINARY, "serve", "--seeds", seeds, "--data", data,
-                 "--listen", f"127.0.0.1:{self.port}"],
+                 "--listen", f"127.0.0.1:{self.port}", *admin],
                 env=env, stdout=subprocess.DEVNULL, stderr=log)
         ingest.RUNNING.append(self)
         self.conn = None

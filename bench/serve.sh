@@ -63,11 +63,20 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 SF_PORT=$(free_port) NG_PORT=$(free_port) BL_PORT=$(free_port)
 BASE="http://127.0.0.1:$SF_PORT"
+# /status is on the admin listener, in builds that have one; older ones serve it publicly.
+admin_flags() { # binary port
+  case "$("$1" serve --help)" in *--admin-listen*) echo "--admin-listen 127.0.0.1:$2" ;; esac
+}
+admin_url() { # binary port public-url
+  if [ -n "$(admin_flags "$1" "$2")" ]; then echo "http://127.0.0.1:$2"; else echo "$3"; fi
+}
+SF_ADMIN=$(free_port) BL_ADMIN=$(free_port)
 
 echo "# corpus: $N articles" >&2
 python3 bench/gen_corpus.py "$WORK/seeds" -n "$N" -q --mtime-spread "$N"
 env -u SEEDFEED_CONFIG SEEDFEED_LOG=warn "$BIN" serve --seeds "$WORK/seeds" --data "$WORK/data" \
-  --listen "127.0.0.1:$SF_PORT" --base-url "$BASE" 2>"$WORK/seedfeed.log" &
+  --listen "127.0.0.1:$SF_PORT" $(admin_flags "$BIN" "$SF_ADMIN") --base-url "$BASE" \
+  2>"$WORK/seedfeed.log" &
 SEEDFEED_PID=$!
 ingested() { # name url
   for _ in $(seq 1 600); do
@@ -76,7 +85,7 @@ ingested() { # name url
   done
   echo "# $1 ingested: $(curl -fs "$2/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])') entries" >&2
 }
-ingested seedfeed "$BASE"
+ingested seedfeed "$(admin_url "$BIN" "$SF_ADMIN" "$BASE")"
 
 # The baseline, started once seedfeed has ingested (the two never ingest at once), with
 # seedfeed's base URL: it only goes into the documents, where a different one would
@@ -84,9 +93,10 @@ ingested seedfeed "$BASE"
 BL="http://127.0.0.1:$BL_PORT"
 if [ -n "$BASELINE" ]; then
   env -u SEEDFEED_CONFIG SEEDFEED_LOG=warn "$BASELINE" serve --seeds "$WORK/seeds" \
-    --data "$WORK/data-baseline" --listen "127.0.0.1:$BL_PORT" --base-url "$BASE" 2>"$WORK/baseline.log" &
+    --data "$WORK/data-baseline" --listen "127.0.0.1:$BL_PORT" $(admin_flags "$BASELINE" "$BL_ADMIN") \
+    --base-url "$BASE" 2>"$WORK/baseline.log" &
   BASELINE_PID=$!
-  ingested baseline "$BL"
+  ingested baseline "$(admin_url "$BASELINE" "$BL_ADMIN" "$BL")"
 fi
 
 # The same documents from disk: the export, with the base URL of the running daemon so

@@ -46,6 +46,9 @@ pub enum Command {
     /// Write every document the server serves into a folder, with .gz and .br siblings.
     #[command(after_long_help = SEE_SETTINGS)]
     Render(RenderArgs),
+    /// Print the running daemon's state, read from its admin listener (admin_listen).
+    #[command(after_long_help = SEE_SETTINGS)]
+    Status(StatusArgs),
 }
 
 /// Where the configuration comes from (also `SEEDFEED_CONFIG`).
@@ -66,6 +69,8 @@ pub struct ServeArgs {
     pub data: Option<PathBuf>,
     #[arg(long, value_name = "ADDR", help = flag_help("listen"))]
     pub listen: Option<String>,
+    #[arg(long, value_name = "ADDR", help = flag_help("admin_listen"))]
+    pub admin_listen: Option<String>,
     #[arg(long, value_name = "URL", help = flag_help("base_url"))]
     pub base_url: Option<String>,
 }
@@ -102,6 +107,26 @@ pub struct RenderArgs {
     pub base_url: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[arg(long, value_name = "ADDR", help = flag_help("admin_listen"))]
+    pub admin_listen: Option<String>,
+    /// Print the JSON of /status as the daemon serves it.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl StatusArgs {
+    pub fn layer(&self) -> Layer {
+        Layer {
+            admin_listen: self.admin_listen.clone(),
+            ..Layer::default()
+        }
+    }
+}
+
 impl RenderArgs {
     pub fn layer(&self) -> Layer {
         Layer {
@@ -119,6 +144,7 @@ impl ServeArgs {
             seeds: self.seeds.clone(),
             data: self.data.clone(),
             listen: self.listen.clone(),
+            admin_listen: self.admin_listen.clone(),
             base_url: self.base_url.clone(),
             ..Layer::default()
         }
@@ -156,6 +182,9 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 8, "serve's 4 flags of keys, check's 1, render's 3");
+        assert_eq!(
+            checked, 10,
+            "serve's 5 flags of keys, check's 1, render's 3, status's 1"
+        );
     }
 }

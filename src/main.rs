@@ -29,6 +29,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => (args.config.config.clone(), args.layer()),
         Command::Parse(args) => (args.config.config.clone(), Layer::default()),
         Command::Render(args) => (args.config.config.clone(), args.layer()),
+        Command::Status(args) => (args.config.config.clone(), args.layer()),
     };
     // Variables that are not Unicode cannot be settings: skipped, not a panic.
     let env: Vec<(String, String)> = std::env::vars_os()
@@ -49,5 +50,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(_) => commands::check::run(&config),
         Command::Parse(args) => commands::parse::run(&args.files, &config),
         Command::Render(args) => commands::render::run(&config, &args.out),
+        Command::Status(args) => commands::status::run(&config, args.json),
     }
 }

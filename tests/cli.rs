@@ -668,7 +668,7 @@ fn help_lists_the_subcommands() {
         .filter_map(|l| l.strip_prefix("  "))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    for command in ["serve", "check", "parse", "render"] {
+    for command in ["serve", "check", "parse", "render", "status"] {
         assert!(
             commands.contains(&command),
             "no `{command}` subcommand:\n{out}"

@@ -75,7 +75,14 @@ fn start(seeds: &Path, data: &Path) -> Binary {
     let mut command = seedfeed();
     command
         .env("SEEDFEED_LOG", "info")
-        .args(["serve", "--listen", "127.0.0.1:0", "--seeds"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--seeds")
         .arg(seeds)
         .arg("--data")
         .arg(data);

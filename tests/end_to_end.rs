@@ -403,6 +403,8 @@ async fn the_release_binary_serves_a_folder_and_stops_on_sigterm() {
         .args([
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--admin-listen",
+            "127.0.0.1:0",
             "--base-url",
             &base,
         ]);

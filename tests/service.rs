@@ -60,6 +60,7 @@ impl Site {
             .args([
                 "serve", "--seeds", "seeds", "--data", "data", "--listen", listen,
             ])
+            .args(["--admin-listen", "127.0.0.1:0"])
             .arg("--config")
             .arg(self.config());
         command

@@ -31,6 +31,9 @@ _seedfeed() {
             seedfeed,serve)
                 cmd="seedfeed__subcmd__serve"
                 ;;
+            seedfeed,status)
+                cmd="seedfeed__subcmd__status"
+                ;;
             seedfeed__subcmd__help,check)
                 cmd="seedfeed__subcmd__help__subcmd__check"
                 ;;
@@ -46,6 +49,9 @@ _seedfeed() {
             seedfeed__subcmd__help,serve)
                 cmd="seedfeed__subcmd__help__subcmd__serve"
                 ;;
+            seedfeed__subcmd__help,status)
+                cmd="seedfeed__subcmd__help__subcmd__status"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +59,7 @@ _seedfeed() {
 
     case "${cmd}" in
         seedfeed)
-            opts="-h -V --help --version serve check parse render help"
+            opts="-h -V --help --version serve check parse render status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,7 +95,7 @@ _seedfeed() {
             return 0
             ;;
         seedfeed__subcmd__help)
-            opts="serve check parse render help"
+            opts="serve check parse render status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,6 +178,20 @@ _seedfeed() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        seedfeed__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         seedfeed__subcmd__parse)
             opts="-h --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -225,7 +245,7 @@ _seedfeed() {
             return 0
             ;;
         seedfeed__subcmd__serve)
-            opts="-h --config --seeds --data --listen --base-url --help"
+            opts="-h --config --seeds --data --listen --admin-listen --base-url --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,7 +267,33 @@ _seedfeed() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        seedfeed__subcmd__status)
+            opts="-h --config --admin-listen --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -30,11 +30,13 @@ complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "serve" -d 'Watch 
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "check" -d 'Parse every seed and report the rejected ones; exit 1 if any'
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "parse" -d 'Print the normalized entries of article files as JSON'
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "render" -d 'Write every document the server serves into a folder, with .gz and .br siblings'
+complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "status" -d 'Print the running daemon\'s state, read from its admin listener (admin_listen)'
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l data -d 'Folder of the database (seedfeed.db, SQLite), created if missing [default: data]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l listen -d 'Address and port to listen on [default: 127.0.0.1:8080]' -r
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l admin-listen -d 'Address of /status and /metrics: IP:PORT, unix:PATH of a Unix socket, or off [default: 127.0.0.1:8081]' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l base-url -d 'Public URL that absolute links start with (unset: http:// and the listen address)' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
@@ -48,8 +50,13 @@ complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l seeds -d 'F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l data -d 'Folder of the database (seedfeed.db, SQLite), created if missing [default: data]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l base-url -d 'Public URL that absolute links start with (unset: http:// and the listen address)' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render help" -f -a "serve" -d 'Watch the seeds folder and serve the feeds over HTTP'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render help" -f -a "check" -d 'Parse every seed and report the rejected ones; exit 1 if any'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render help" -f -a "parse" -d 'Print the normalized entries of article files as JSON'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render help" -f -a "render" -d 'Write every document the server serves into a folder, with .gz and .br siblings'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand status" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand status" -l admin-listen -d 'Address of /status and /metrics: IP:PORT, unix:PATH of a Unix socket, or off [default: 127.0.0.1:8081]' -r
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand status" -l json -d 'Print the JSON of /status as the daemon serves it'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status help" -f -a "serve" -d 'Watch the seeds folder and serve the feeds over HTTP'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status help" -f -a "check" -d 'Parse every seed and report the rejected ones; exit 1 if any'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status help" -f -a "parse" -d 'Print the normalized entries of article files as JSON'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status help" -f -a "render" -d 'Write every document the server serves into a folder, with .gz and .br siblings'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status help" -f -a "status" -d 'Print the running daemon\'s state, read from its admin listener (admin_listen)'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

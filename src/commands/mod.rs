@@ -4,6 +4,7 @@ pub mod check;
 pub mod parse;
 pub mod render;
 pub mod serve;
+pub mod status;
 
 use std::path::PathBuf;
 

@@ -7,6 +7,7 @@
 //! (`reload.rs`) and the help text (`help.rs`) all come from it. `validate` here converts
 //! the checked values into the typed [`Config`] and holds the rules between keys.
 
+mod admin;
 mod env;
 mod help;
 pub mod reload;
@@ -14,6 +15,7 @@ mod settings;
 mod table;
 mod watch;
 
+pub use admin::AdminListen;
 pub use env::env_layer;
 pub use help::{flag_help, settings_help};
 pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
@@ -67,6 +69,8 @@ pub struct Config {
     pub seeds: PathBuf,
     pub data: PathBuf,
     pub listen: SocketAddr,
+    /// Where `/status` and `/metrics` are served: never on `listen`.
+    pub admin_listen: AdminListen,
     /// Where absolute URLs point. `None`: derived from the bound address at start-up.
     pub base_url: Option<Url>,
     /// Set: the namespace a new database records; unset, it records its base URL's host.
@@ -172,6 +176,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
                 values.listen
             ),
         })?;
+    let admin_listen = admin_listen(&values.admin_listen, listen)?;
     let base_url = values.base_url.as_deref().map(parse_base_url).transpose()?;
     let watch = values
         .watch
@@ -196,6 +201,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         seeds: values.seeds,
         data: values.data,
         listen,
+        admin_listen,
         base_url,
         id_namespace: values.id_namespace,
         feed_size: values.feed_size,
@@ -221,6 +227,21 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         },
         websub: websub_config(values.websub)?,
     })
+}
+
+/// The admin listener's address, which must not be the public one.
+fn admin_listen(text: &str, listen: SocketAddr) -> Result<AdminListen, ConfigError> {
+    let invalid = |message| ConfigError::Invalid {
+        key: "admin_listen",
+        message,
+    };
+    let admin = AdminListen::from_text(text).map_err(invalid)?;
+    if admin == AdminListen::Tcp(listen) && listen.port() != 0 {
+        return Err(invalid(format!(
+            "{listen} is also `listen`: the admin listener needs an address of its own"
+        )));
+    }
+    Ok(admin)
 }
 
 /// The hubs as URLs, and the default lease between its bounds.

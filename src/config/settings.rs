@@ -19,6 +19,9 @@ settings! {
         data: PathBuf = Some("data".into()), any, Restart => data;
         /// Address and port to listen on.
         listen: String = Some("127.0.0.1:8080".into()), nonempty, Restart => listen;
+        /// Address of /status and /metrics: IP:PORT, unix:PATH of a Unix socket, or off.
+        admin_listen: String = Some("127.0.0.1:8081".into()), nonempty,
+            Restart => admin_listen;
         /// Public URL that absolute links start with (unset: http:// and the listen address).
         base_url: String = None, any, Restart => base_url;
         /// Namespace of the entry ids (unset: the host of base_url), recorded in the database at first start.

@@ -75,7 +75,7 @@ pub async fn run(config: Config, service: Service) -> anyhow::Result<()> {
         set_log_level,
     } = service;
     let mut running = start_on(&config, listener).await?;
-    tracing::info!(addr = %running.local_addr(), base_url = %running.base_url(), seeds = %config.seeds.display(), "listening");
+    tracing::info!(addr = %running.local_addr(), admin = %running.admin_address(), base_url = %running.base_url(), seeds = %config.seeds.display(), "listening");
     let mut tasks = JoinSet::new();
     start_watchdog(&mut tasks, &notifier, &running);
     let mut first_scan = running.first_scan.take();

@@ -1,5 +1,5 @@
-//! Building and starting the parts: the seeds folder, the listener, the publisher and
-//! its channels, the ingest thread, WebSub and the HTTP workers. [`Parts`] is built
+//! Building and starting the parts: the seeds folder, the listeners (public and admin),
+//! the publisher and its channels, the ingest thread, WebSub and the HTTP workers. [`Parts`] is built
 //! once from the configuration for both the daemon ([`start_on`]) and `seedfeed render`
 //! ([`render_once`]), which runs the same ingest once on its own thread.
 
@@ -13,8 +13,8 @@ use tokio::sync::{oneshot, watch};
 use url::Url;
 
 use super::watchdog;
-use crate::config::{Config, base_str, base_url_for, namespace_host};
-use crate::http::{AppState, Workers};
+use crate::config::{AdminListen, Config, base_str, base_url_for, namespace_host};
+use crate::http::{Admin, AdminSocket, AppState, Workers};
 use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
 use crate::logging::error_chain;
 use crate::normalize::id_namespace;
@@ -30,7 +30,10 @@ pub struct Running {
     base_url: Url,
     /// The database's id namespace and creation time, for the site of a reload.
     identity: Identity,
+    /// Where `/status` and `/metrics` are served (`Off`: nowhere).
+    admin_address: AdminListen,
     workers: Workers,
+    admin: Option<Admin>,
     inbox: mpsc::Sender<IngestMsg>,
     ingest: std::thread::JoinHandle<()>,
     heartbeat: Heartbeat,
@@ -100,13 +103,17 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
 
 /// [`start`], serving on `listener` when one is given instead of binding `listen`.
 ///
-/// Order: open the seeds folder and bind the listener (or take the one systemd passed),
-/// so that mistakes in either fail fast; serve what the store holds; start watching,
-/// then scan the folder (the feeds fill in as the scan goes); then WebSub and the HTTP
-/// workers.
+/// Order: open the seeds folder and bind the listeners (or take the one systemd passed;
+/// the admin listener always binds its own), so that mistakes in any fail fast; serve
+/// what the store holds; start watching, then scan the folder (the feeds fill in as the
+/// scan goes); then WebSub and the HTTP workers.
 pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow::Result<Running> {
     let folder = open_folder(config)?;
     let listeners = listen(config, listener)?;
+    let admin_socket = listen_admin(config)?;
+    let admin_address = admin_socket
+        .as_ref()
+        .map_or(AdminListen::Off, AdminSocket::address);
     let addr = listeners
         .first()
         .map(TcpListener::local_addr)
@@ -146,12 +153,14 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         &config.data,
         served.snapshots.clone(),
     )?;
-    let workers = serve(config, listeners, &served, websub.as_ref())?;
+    let (workers, admin) = serve(config, listeners, admin_socket, &served, websub.as_ref())?;
     Ok(Running {
         addr,
         base_url,
         identity,
+        admin_address,
         workers,
+        admin,
         inbox,
         ingest,
         heartbeat,
@@ -201,6 +210,21 @@ fn listen(config: &Config, passed: Option<TcpListener>) -> anyhow::Result<Vec<Tc
     }
 }
 
+/// The admin listener's socket, bound here whether or not systemd passed the public one;
+/// `None` when `admin_listen` is off.
+fn listen_admin(config: &Config) -> anyhow::Result<Option<AdminSocket>> {
+    let socket = crate::http::bind_admin(&config.admin_listen).context(
+        "the admin listener (config key `admin_listen`) cannot start: each daemon needs its \
+         own address, a unix:PATH socket, or off",
+    )?;
+    if let AdminListen::Tcp(addr) = config.admin_listen {
+        if !addr.ip().is_loopback() {
+            tracing::warn!(admin = %addr, "the admin listener is not on loopback: anyone who can reach it reads /status (file paths, reject reasons) and /metrics");
+        }
+    }
+    Ok(socket)
+}
+
 /// What the ingest thread is told through, and how it reports back as it goes.
 struct IngestThread {
     inbox: mpsc::Receiver<IngestMsg>,
@@ -241,13 +265,15 @@ fn spawn_ingest(
         .context("starting the ingest thread")
 }
 
-/// The HTTP workers, serving the snapshots, the pages, the status and WebSub's hub.
+/// The HTTP workers, serving the snapshots, the pages and WebSub's hub; and the admin
+/// listener's, serving the status and the metrics.
 fn serve(
     config: &Config,
     listeners: Vec<TcpListener>,
+    admin: Option<AdminSocket>,
     served: &Served,
     websub: Option<&WebSub>,
-) -> anyhow::Result<Workers> {
+) -> anyhow::Result<(Workers, Option<Admin>)> {
     let mut state = AppState::new(
         served.snapshots.clone(),
         Arc::clone(&served.pages),
@@ -258,9 +284,14 @@ fn serve(
     state.access_log = config.access_log;
     state.hub = websub.and_then(WebSub::hub);
     state.websub = websub.map(WebSub::counters);
-    let metrics = Arc::clone(&state.metrics);
-    crate::http::start(listeners, Arc::new(state), config.limits, metrics)
-        .context("starting the HTTP workers")
+    let state = Arc::new(state);
+    let workers = crate::http::start(listeners, Arc::clone(&state), config.limits)
+        .context("starting the HTTP workers")?;
+    let admin = admin
+        .map(|socket| crate::http::start_admin(socket, state, config.limits))
+        .transpose()
+        .context("starting the admin listener")?;
+    Ok((workers, admin))
 }
 
 /// The namespace of the ids the daemon gives with this configuration, found without
@@ -366,6 +397,12 @@ impl Running {
         &self.identity
     }
 
+    /// Where `/status` and `/metrics` are served: the bound address (the port the
+    /// system chose, for port 0), the Unix socket, or `Off`.
+    pub fn admin_address(&self) -> &AdminListen {
+        &self.admin_address
+    }
+
     /// Waits until the start-up scan of the seeds folder has been ingested.
     pub async fn first_scan(&mut self) {
         if let Some(done) = self.first_scan.take() {
@@ -395,8 +432,10 @@ impl Running {
 
     /// What the watchdog checks: each HTTP worker's event loop and the ingest driver.
     pub(super) fn probes(&self) -> watchdog::Probes {
+        let mut http = self.workers.runtimes();
+        http.extend(self.admin.iter().flat_map(Admin::runtimes));
         watchdog::Probes {
-            http: self.workers.runtimes(),
+            http,
             ingest: self.inbox.clone(),
             heartbeat: self.heartbeat.clone(),
         }
@@ -406,10 +445,11 @@ impl Running {
     /// after its current batch, and closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         // Each worker drains for at most shutdown_timeout.
-        let workers = self.workers;
-        tokio::task::spawn_blocking(move || workers.stop())
-            .await
-            .context("stopping the HTTP workers")?;
+        let (workers, admin) = (self.workers, self.admin);
+        let public = tokio::task::spawn_blocking(move || workers.stop());
+        let admin = tokio::task::spawn_blocking(move || admin.map(Admin::stop));
+        public.await.context("stopping the HTTP workers")?;
+        admin.await.context("stopping the admin listener")?;
         if let Some(websub) = self.websub {
             websub.stop().await;
         }

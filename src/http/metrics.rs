@@ -1,12 +1,15 @@
-//! Request counters for `/metrics`: fixed label sets over plain atomics, so counting is a
-//! few relaxed additions on the request path, never a lock or an allocation.
+//! Request counters for `/metrics` (served by the admin listener): fixed label sets over
+//! plain atomics, so counting is a few relaxed additions on the request path, never a
+//! lock or an allocation. Requests of both listeners are counted by route; the
+//! connection counters are the public listener's, which `max_connections` caps.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use super::negotiate::Coding;
 
-/// The kinds of path, as the `route` label.
+/// The kinds of path, as the `route` label. `Status` and `Metrics` are answered on the
+/// admin listener, and counted (as 404s) when asked of the public one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Feed,
@@ -149,13 +152,13 @@ impl Metrics {
         out.single(
             "seedfeed_http_connections_open",
             "gauge",
-            "Connections open now.",
+            "Connections open now on the public listener.",
             open,
         );
         out.single(
             "seedfeed_http_connections_total",
             "counter",
-            "Connections accepted since start.",
+            "Connections accepted by the public listener since start.",
             self.connections_total.load(Ordering::Relaxed),
         );
         out.single(

@@ -3,14 +3,18 @@
 //! lookup and a write. An entry or archive page that is not cached is the one case where
 //! a request reads the database (one indexed row) and renders; see `publish::Pages`.
 //! The listener and its limits are in `server`; the protocol rules (conditional
-//! requests, negotiation) are pure functions in their own files.
+//! requests, negotiation) are pure functions in their own files. `/status` and
+//! `/metrics` are served only by the admin listener (`admin`, answered by
+//! `observe::answer_admin`); the public one answers them 404.
 
+mod admin;
 mod conditional;
 mod metrics;
 mod negotiate;
 mod observe;
 mod server;
 
+pub use admin::{Admin, AdminError, AdminSocket, bind_admin, fetch_admin, start_admin};
 pub use conditional::{Answer, Validators, decide};
 pub use metrics::{Metrics, Route};
 pub use negotiate::{Coding, choose_coding, prefers_html};
@@ -84,10 +88,9 @@ pub fn answer<B>(state: &AppState, request: axum::http::Request<B>) -> Response 
     let (parts, _body) = request.into_parts();
     let route = Route::of(parts.uri.path());
     let response = match route {
-        Route::Health | Route::Status | Route::Metrics => match parts.method {
-            Method::GET | Method::HEAD => observe::answer(state, route),
-            _ => HttpError::MethodNotAllowed.into_response(),
-        },
+        Route::Health => observe::answer(state, route, &parts.method),
+        // They list file paths and internals: on the admin listener only.
+        Route::Status | Route::Metrics => HttpError::NotFound.into_response(),
         _ => document(state, &parts),
     };
     observe::record(state, route, &parts, &response, started);
@@ -541,8 +544,26 @@ mod tests {
         );
         // A page the database cannot give is a 503, not a 404 or a panic.
         assert_eq!(get("/entries/k", &[]).status(), 503);
-        let metrics = get("/metrics", &[]);
-        assert_eq!(metrics.status(), 200);
+        // The admin listener alone serves the status and the metrics.
+        let admin = |method: Method, path: &str| {
+            observe::answer_admin(&state, request(method, path, &[])).status()
+        };
+        for path in ["/status", "/metrics"] {
+            assert_eq!(
+                get(path, &[]).status(),
+                404,
+                "{path} on the public listener"
+            );
+            assert_eq!(
+                admin(Method::GET, path),
+                200,
+                "{path} on the admin listener"
+            );
+        }
+        assert_eq!(admin(Method::GET, "/healthz"), 200);
+        assert_eq!(admin(Method::HEAD, "/status"), 200);
+        assert_eq!(admin(Method::POST, "/status"), 405);
+        assert_eq!(admin(Method::GET, "/feed.atom"), 404);
     }
 
     #[test]

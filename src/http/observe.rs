@@ -1,5 +1,7 @@
-//! Observability: `/status` (JSON), `/metrics` (Prometheus text), and the middleware that
-//! counts every request and, when asked, logs it.
+//! Observability: `/status` (JSON), `/metrics` (Prometheus text) and `/healthz`, the
+//! answers of the admin listener ([`answer_admin`]; the public listener answers only
+//! `/healthz` of them), and the middleware that counts every request of either listener
+//! and, when asked, logs it.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,12 +12,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
 
-use super::AppState;
 use super::metrics::{Exposition, Route};
 use super::negotiate::Coding;
+use super::{AppState, HttpError};
 use crate::model::{DuplicateFile, RejectedFile};
 use crate::publish::Status;
-use crate::publish::status::{FileCounts, Histogram, IngestTotals};
+use crate::publish::status::{ArchiveProgress, FileCounts, Histogram, IngestTotals};
 use crate::websub::CountersNow;
 
 #[derive(Serialize)]
@@ -30,13 +32,31 @@ struct StatusBody<'a> {
     duplicates: &'a [DuplicateFile],
     last_ingest: Option<String>,
     totals: IngestTotals,
+    archives: ArchiveProgress,
     /// Subscriptions of the built-in hub and pushes waiting, when WebSub is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     websub: Option<CountersNow>,
 }
 
-/// The answer of `/healthz`, `/status` or `/metrics`.
-pub fn answer(state: &AppState, route: Route) -> Response {
+/// Answers one request on the admin listener: `/status`, `/metrics` and `/healthz`;
+/// any other path is unknown there. Counted and logged as the public listener's are.
+pub fn answer_admin<B>(state: &AppState, request: axum::http::Request<B>) -> Response {
+    let started = state.access_log.then(Instant::now);
+    let (parts, _body) = request.into_parts();
+    let route = Route::of(parts.uri.path());
+    let response = match route {
+        Route::Health | Route::Status | Route::Metrics => answer(state, route, &parts.method),
+        _ => HttpError::NotFound.into_response(),
+    };
+    record(state, route, &parts, &response, started);
+    response
+}
+
+/// The answer of `/healthz`, `/status` or `/metrics` to a `GET` or `HEAD`.
+pub fn answer(state: &AppState, route: Route, method: &Method) -> Response {
+    if !matches!(*method, Method::GET | Method::HEAD) {
+        return HttpError::MethodNotAllowed.into_response();
+    }
     match route {
         Route::Status => status(state),
         Route::Metrics => metrics(state),
@@ -56,6 +76,7 @@ fn status(state: &AppState) -> Response {
         duplicates: &status.duplicates,
         last_ingest: status.last_ingest.map(|t| t.to_rfc3339()),
         totals: status.totals,
+        archives: status.archives,
         websub: state.websub.as_ref().map(|counters| counters.now()),
     };
     let mut json = serde_json::to_vec_pretty(&body).unwrap_or_else(|_| b"{}".to_vec());
@@ -112,6 +133,16 @@ fn status_metrics(out: &mut Exposition, state: &AppState, status: &Status) {
             "seedfeed_duplicate_files",
             "Files not published because their content is already.",
             status.files.duplicates as f64,
+        ),
+        (
+            "seedfeed_archive_pages_frozen",
+            "Archive pages stored as served.",
+            status.archives.frozen as f64,
+        ),
+        (
+            "seedfeed_archive_pages_waiting",
+            "Archive pages filled and not yet stored.",
+            status.archives.waiting as f64,
         ),
         (
             "seedfeed_uptime_seconds",

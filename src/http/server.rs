@@ -17,6 +17,10 @@
 //! and accepts from the one listening socket they share: a free worker takes the next
 //! connection, and a request never crosses threads (no work stealing, no cross-thread
 //! wake-ups, which cost more than the request on a small machine).
+//!
+//! The same accept loop serves the admin listener (`admin.rs`), over TCP or a Unix
+//! socket, with the same limits and a connection cap of its own; a listener's
+//! [`Surface`] says which paths it answers.
 
 use std::future::Future;
 use std::io;
@@ -32,11 +36,10 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 
-use super::metrics::Metrics;
 use crate::config::Limits;
 
 /// The answer to a connection over the cap: cheap to send, no parsing needed.
@@ -73,6 +76,60 @@ pub fn share(
     Ok(listeners)
 }
 
+/// Which answers a listener gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Surface {
+    /// The documents, `/hub` and `/healthz`: what readers and aggregators reach.
+    Public,
+    /// `/status`, `/metrics` and `/healthz`, for the operator and the scraper.
+    Admin,
+}
+
+/// What every connection of a listener is answered with, and under which limits.
+#[derive(Clone)]
+pub(super) struct Answering {
+    pub app: Arc<super::AppState>,
+    pub surface: Surface,
+    pub limits: Limits,
+    /// A permit per open connection: over the cap, a short 503.
+    pub slots: Arc<Semaphore>,
+}
+
+/// A listening socket the accept loop takes connections from: TCP, or a Unix socket
+/// for the admin listener.
+pub(super) trait Accept {
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    fn next_connection(&self) -> impl Future<Output = io::Result<Self::Stream>>;
+    /// Tells a connection over the cap so, without waiting on it.
+    fn refuse(stream: &Self::Stream);
+}
+
+impl Accept for TcpListener {
+    type Stream = TcpStream;
+
+    async fn next_connection(&self) -> io::Result<TcpStream> {
+        let (stream, _peer) = self.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+
+    fn refuse(stream: &TcpStream) {
+        let _ = stream.try_write(OVERLOADED);
+    }
+}
+
+impl Accept for UnixListener {
+    type Stream = UnixStream;
+
+    async fn next_connection(&self) -> io::Result<UnixStream> {
+        Ok(self.accept().await?.0)
+    }
+
+    fn refuse(stream: &UnixStream) {
+        let _ = stream.try_write(OVERLOADED);
+    }
+}
+
 /// The worker threads; they stop (draining) when told.
 pub struct Workers {
     threads: Vec<std::thread::JoinHandle<()>>,
@@ -86,48 +143,58 @@ pub fn start(
     listeners: Vec<std::net::TcpListener>,
     app: Arc<super::AppState>,
     limits: Limits,
-    metrics: Arc<Metrics>,
 ) -> io::Result<Workers> {
-    let (stop, stopped) = watch::channel(false);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let mut threads = Vec::with_capacity(listeners.len());
-    let mut runtimes = Vec::with_capacity(listeners.len());
+    let answering = Answering {
+        app,
+        surface: Surface::Public,
+        limits,
+        slots: Arc::new(Semaphore::new(limits.max_connections)),
+    };
+    let mut workers = Workers::new();
     for (n, listener) in listeners.into_iter().enumerate() {
-        let app = Arc::clone(&app);
-        let metrics = Arc::clone(&metrics);
-        let slots = Arc::clone(&slots);
-        let mut stopped = stopped.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        runtimes.push(runtime.handle().clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("seedfeed-http-{n}"))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    match TcpListener::from_std(listener) {
-                        Ok(listener) => {
-                            let shutdown = async move {
-                                let _ = stopped.wait_for(|stop| *stop).await;
-                            };
-                            serve(listener, app, limits, metrics, slots, shutdown).await;
-                        }
-                        Err(error) => {
-                            tracing::error!(%error, "a worker could not take its listener")
-                        }
-                    }
-                });
-            })?;
-        threads.push(thread);
+        let answering = answering.clone();
+        workers.spawn(format!("seedfeed-http-{n}"), move |shutdown| async move {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => serve(listener, answering, shutdown).await,
+                Err(error) => tracing::error!(%error, "a worker could not take its listener"),
+            }
+        })?;
     }
-    Ok(Workers {
-        threads,
-        stop,
-        runtimes,
-    })
+    Ok(workers)
 }
 
 impl Workers {
+    pub(super) fn new() -> Self {
+        Self {
+            threads: Vec::new(),
+            stop: watch::channel(false).0,
+            runtimes: Vec::new(),
+        }
+    }
+
+    /// Starts a thread named `name` with a single-threaded runtime of its own, which
+    /// runs `work` until it returns; `work` is given the future that completes when the
+    /// workers are told to stop (or are dropped).
+    pub(super) fn spawn<F, W>(&mut self, name: String, work: W) -> io::Result<()>
+    where
+        W: FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> F + Send + 'static,
+        F: Future<Output = ()>,
+    {
+        let mut stopped = self.stop.subscribe();
+        let shutdown = Box::pin(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        self.runtimes.push(runtime.handle().clone());
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || runtime.block_on(work(shutdown)))?;
+        self.threads.push(thread);
+        Ok(())
+    }
+
     /// The workers' runtimes: a task spawned on one runs only while its event loop does.
     pub fn runtimes(&self) -> Vec<tokio::runtime::Handle> {
         self.runtimes.clone()
@@ -145,15 +212,21 @@ impl Workers {
     }
 }
 
-/// Answers connections on `listener` with `app` until `shutdown` completes, then drains.
-async fn serve(
-    listener: TcpListener,
-    app_state: Arc<super::AppState>,
-    limits: Limits,
-    metrics: Arc<Metrics>,
-    slots: Arc<Semaphore>,
+/// Answers connections on `listener` until `shutdown` completes, then drains.
+pub(super) async fn serve<L: Accept>(
+    listener: L,
+    answering: Answering,
     shutdown: impl Future<Output = ()>,
 ) {
+    let Answering {
+        app: app_state,
+        surface,
+        limits,
+        slots,
+    } = answering;
+    let metrics = Arc::clone(&app_state.metrics);
+    // The connection gauges describe the public listener, which `max_connections` caps.
+    let counted = surface == Surface::Public;
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
@@ -163,9 +236,9 @@ async fn serve(
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+        let stream = tokio::select! {
+            accepted = listener.next_connection() => match accepted {
+                Ok(stream) => stream,
                 Err(error) => {
                     // Out of file descriptors, or a connection reset before accept: wait a
                     // moment rather than spin, and go on.
@@ -177,14 +250,18 @@ async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            metrics.connections_refused.fetch_add(1, Ordering::Relaxed);
-            let _ = stream.try_write(OVERLOADED);
+            if counted {
+                metrics.connections_refused.fetch_add(1, Ordering::Relaxed);
+            }
+            L::refuse(&stream);
             continue;
         };
-        let _ = stream.set_nodelay(true);
         let io = TokioIo::new(TimedStream::new(stream, &limits));
         let state = std::sync::Arc::clone(&app_state);
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            if surface == Surface::Admin {
+                return Reply::Now(Some(super::observe::answer_admin(&state, request)));
+            }
             if request.uri().path() == crate::websub::HUB_PATH {
                 let state = Arc::clone(&state);
                 return Reply::Later(Box::pin(
@@ -197,12 +274,16 @@ async fn serve(
         let connection = graceful.watch(connection);
         let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
-            metrics.connections_open.fetch_add(1, Ordering::Relaxed);
-            metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+            if counted {
+                metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+                metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+            }
             // Errors here are the client's (a reset, a timeout, a malformed request that
             // hyper already answered): nothing for the server to do.
             let _ = connection.await;
-            metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+            if counted {
+                metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+            }
             drop(slot);
         });
     }
@@ -242,8 +323,8 @@ impl Future for Reply {
 /// response has taken longer than `request` to send (it starts with the first write and
 /// ends when hyper flushes it). One timer per connection, re-armed only when it fires,
 /// not on every read or write.
-struct TimedStream {
-    stream: TcpStream,
+struct TimedStream<S> {
+    stream: S,
     idle: Duration,
     head: Duration,
     request: Duration,
@@ -254,8 +335,8 @@ struct TimedStream {
     timer: Pin<Box<Sleep>>,
 }
 
-impl TimedStream {
-    fn new(stream: TcpStream, limits: &Limits) -> Self {
+impl<S> TimedStream<S> {
+    fn new(stream: S, limits: &Limits) -> Self {
         let now = Instant::now();
         Self {
             stream,
@@ -333,7 +414,7 @@ impl TimedStream {
     }
 }
 
-impl AsyncRead for TimedStream {
+impl<S: AsyncRead + Unpin> AsyncRead for TimedStream<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -359,7 +440,7 @@ impl AsyncRead for TimedStream {
     }
 }
 
-impl AsyncWrite for TimedStream {
+impl<S: AsyncWrite + Unpin> AsyncWrite for TimedStream<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

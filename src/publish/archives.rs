@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use super::status::ArchiveProgress;
 use super::{PublishError, Publisher};
 use crate::store::Store;
 
@@ -31,6 +32,10 @@ impl Publisher {
             }
             _ => self.renderer.set_newest_archive(newest),
         }
+        // How many are waiting is known at the next freeze.
+        let frozen = self.renderer.newest_archive().unwrap_or(0);
+        self.reporter
+            .archives(ArchiveProgress { frozen, waiting: 0 });
         store.set_meta(META_ARCHIVE_BASE, &base)?;
         Ok(())
     }
@@ -49,7 +54,11 @@ impl Publisher {
         };
         let frozen = self.renderer.newest_archive().unwrap_or(0);
         let last = full.min(frozen.saturating_add(limit));
+        let waiting = full.saturating_sub(frozen);
         if last <= frozen {
+            if self.reporter.archives(ArchiveProgress { frozen, waiting }) {
+                self.refresh_status(store)?;
+            }
             return Ok(false);
         }
         for number in frozen + 1..=last {
@@ -65,6 +74,12 @@ impl Publisher {
             tracing::info!(newest = last, waiting = full - last, "archive pages frozen");
             self.render(store)?;
             self.archive_render = Instant::now();
+            let waiting = full - last;
+            self.reporter.archives(ArchiveProgress {
+                frozen: last,
+                waiting,
+            });
+            self.refresh_status(store)?;
         }
         Ok(more)
     }

@@ -34,6 +34,8 @@ pub struct Status {
     pub totals: IngestTotals,
     /// How long each publication (render and compression) took, in seconds.
     pub render_seconds: Histogram,
+    /// The RFC 5005 archive pages stored, and those filled and not yet stored.
+    pub archives: ArchiveProgress,
 }
 
 impl Status {
@@ -45,6 +47,14 @@ pub struct FileCounts {
     pub published: u64,
     pub duplicates: u64,
     pub rejected: u64,
+}
+
+/// Archive pages: `frozen` are stored as served; `waiting` have filled and are frozen
+/// when the ingest driver has nothing else to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ArchiveProgress {
+    pub frozen: u64,
+    pub waiting: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -147,6 +157,12 @@ impl Reporter {
         totals.duplicates += outcome.duplicates.len() as u64;
         totals.rejected += outcome.rejected as u64;
         self.status.last_ingest = Some(Utc::now());
+    }
+
+    /// Notes how far the archive pages are; returns whether that changed (the caller
+    /// sends the new status).
+    pub fn archives(&mut self, progress: ArchiveProgress) -> bool {
+        std::mem::replace(&mut self.status.archives, progress) != progress
     }
 
     /// Notes a render that took `elapsed`; the caller sends the new status.

@@ -78,6 +78,11 @@ impl Binary {
         format!("http://{addr}")
     }
 
+    /// The process id, to look at it in `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn signal(&self, signal: Signal) {
         kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
     }

@@ -1,10 +1,11 @@
 //! A real daemon in this process, on a loopback port over temp seeds and data folders,
 //! and the HTTP client that talks to it; feeds are read back with feed-rs, and every wait
-//! is a bounded poll.
+//! is a bounded poll. Each daemon has an admin listener on a loopback port of its own,
+//! and requests for `/status` and `/metrics` go there.
 
 use std::path::PathBuf;
 
-use seedfeed::config::{self, Config, Layer};
+use seedfeed::config::{self, AdminListen, Config, Layer};
 use seedfeed::daemon::{self, Running};
 use seedfeed::model::EntryId;
 use tempfile::TempDir;
@@ -27,8 +28,13 @@ pub struct TestDaemon {
     pub base: String,
     /// Where the server listens (the same as `base` unless `base_url` is set).
     addr: String,
+    /// Where `/status` and `/metrics` are served.
+    admin: AdminListen,
     client: reqwest::Client,
 }
+
+/// The paths only the admin listener serves.
+const ADMIN_PATHS: [&str; 2] = ["/status", "/metrics"];
 
 impl TestDaemon {
     pub async fn start() -> Self {
@@ -54,6 +60,7 @@ impl TestDaemon {
             running: None,
             base: String::new(),
             addr: String::new(),
+            admin: AdminListen::Off,
             client: http_client().build().unwrap(),
         };
         daemon.boot().await;
@@ -65,6 +72,7 @@ impl TestDaemon {
             seeds: Some(self.seeds.path().to_owned()),
             data: Some(self.data.path().to_owned()),
             listen: Some("127.0.0.1:0".into()),
+            admin_listen: Some("127.0.0.1:0".into()),
             settle_ms: Some(SETTLE_MS),
             ..Layer::default()
         };
@@ -76,6 +84,7 @@ impl TestDaemon {
         running.first_scan().await;
         self.base = seedfeed::config::base_str(running.base_url()).to_owned();
         self.addr = format!("http://{}", running.local_addr());
+        self.admin = running.admin_address().clone();
         self.running = Some(running);
     }
 
@@ -95,9 +104,35 @@ impl TestDaemon {
         self.seeds.path().join(name)
     }
 
-    /// The URL to request `path` at.
+    /// The URL to request `path` at: on the admin listener for `/status` and
+    /// `/metrics` (when it listens on TCP), on the public one for everything else.
     pub fn url(&self, path: &str) -> String {
+        let admin = ADMIN_PATHS.iter().any(|p| {
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('?'))
+        });
+        match self.admin_url(path) {
+            Some(url) if admin => url,
+            _ => self.public_url(path),
+        }
+    }
+
+    /// `path` on the public listener, whatever it is.
+    pub fn public_url(&self, path: &str) -> String {
         format!("{}{path}", self.addr)
+    }
+
+    /// `path` on the admin listener, when it listens on TCP.
+    pub fn admin_url(&self, path: &str) -> Option<String> {
+        match &self.admin {
+            AdminListen::Tcp(addr) => Some(format!("http://{addr}{path}")),
+            AdminListen::Unix(_) | AdminListen::Off => None,
+        }
+    }
+
+    /// Where the admin listener listens, as `admin_listen` would say it.
+    pub fn admin_address(&self) -> &AdminListen {
+        &self.admin
     }
 
     /// Where the server listens, `host:port`, for raw connections.

@@ -205,7 +205,8 @@ class Daemon:
         self.base = f"http://127.0.0.1:{port}"
         self.log = log
         cmd = [binary, "serve", "--seeds", seeds, "--data", data,
-               "--listen", f"127.0.0.1:{port}", "--base-url", self.base]
+               "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0",
+               "--base-url", self.base]
         self.log_file = open(log, "wb")
         self.proc = subprocess.Popen(
             [str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=self.log_file,

@@ -113,7 +113,7 @@ def main():
     seedfeed_log = open(work / "seedfeed.log", "w")
     daemon = subprocess.Popen(
         [a.binary, "serve", "--seeds", str(seeds), "--data", str(data), "--listen", f"127.0.0.1:{back}",
-         "--base-url", f"http://127.0.0.1:{front}"],
+         "--admin-listen", "127.0.0.1:0", "--base-url", f"http://127.0.0.1:{front}"],
         env=env, stderr=seedfeed_log)
     # As root, nginx's workers would run as nobody and could not use our temp folder.
     user = "user root;" if os.geteuid() == 0 else ""
