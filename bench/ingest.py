@@ -207,7 +207,7 @@ class FeedWatch:
         answer = self.daemon.request("/feed.atom", {"If-None-Match": self.etag} if self.etag else {})
         if answer is not None and answer[0] == 200:
             self.etag, self.body = answer[1], answer[2]
-        return f"/entries/{key}".encode() in self.body
+        return f"/entries/{key}/".encode() in self.body
 
 
 def wait(what, check, limit=1800, every=0.05):

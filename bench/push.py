@@ -279,7 +279,7 @@ def check_ids(d):
     if answer is None or answer[0] != 200:
         sys.exit("no /feed.atom")
     body = answer[2]
-    keys = set(re.findall(rb"/entries/([^\"<?#/]+)", body))
+    keys = set(re.findall(rb"/entries/([^\"<?#/]+)/", body))
     ids = set(UUID_IN_BODY.findall(body))
     if not keys or any(entry_id(k.decode()).encode() not in ids for k in keys):
         sys.exit("the entry ids in /feed.atom are not the UUIDv5 of their keys under the "

@@ -342,7 +342,7 @@ fn parse_prints_the_normalized_sample_article() {
         "related lines are kept out of the body paragraphs: {content}"
     );
     let link = str_field(&entry, "/link");
-    assert!(link.ends_with(&format!("/entries/{SAMPLE_KEY}")), "{link}");
+    assert!(link.ends_with(&format!("/entries/{SAMPLE_KEY}/")), "{link}");
     assert!(
         link.starts_with("http://") || link.starts_with("https://"),
         "{link}"
@@ -464,7 +464,7 @@ fn parse_link_starts_with_the_configured_base_url() {
     let entries = out.json();
     assert_eq!(
         str_field(&entries[0], "/link"),
-        "https://news.example.org/site/entries/linked"
+        "https://news.example.org/site/entries/linked/"
     );
 }
 

@@ -34,7 +34,7 @@ async fn sample_article_reads_back_from_both_feeds_and_its_page() {
         SAMPLE_KEY,
         &parse_article(&sample_article()).unwrap().article,
     );
-    let link = daemon.url(&format!("/entries/{SAMPLE_KEY}"));
+    let link = daemon.url(&format!("/entries/{SAMPLE_KEY}/"));
     let mtime = mtime_of(&path);
 
     let atom = daemon.feed("/feed.atom").await;
@@ -206,7 +206,7 @@ async fn an_edit_updates_the_same_entry_and_a_delete_removes_it() {
     daemon
         .wait_for_feeds("the deletion", |feed| feed.entries.is_empty())
         .await;
-    let page = daemon.get(&format!("/entries/{SAMPLE_KEY}")).await;
+    let page = daemon.get(&format!("/entries/{SAMPLE_KEY}/")).await;
     assert_eq!(page.status(), 404, "a deleted entry's page is gone");
 }
 
@@ -343,7 +343,7 @@ async fn the_http_surface_answers_as_specified() {
         ("/feed.rss", "application/rss+xml; charset=utf-8"),
         ("/", "text/html; charset=utf-8"),
         (
-            &format!("/entries/{SAMPLE_KEY}") as &str,
+            &format!("/entries/{SAMPLE_KEY}/") as &str,
             "text/html; charset=utf-8",
         ),
     ] {
@@ -371,6 +371,7 @@ async fn the_http_surface_answers_as_specified() {
         "/feed.atom/",
         "/entries/",
         "/entries/missing",
+        "/entries/missing/",
         "/%2e%2e/etc/passwd",
         "/entries/..%2f..%2fCargo.toml",
     ] {

@@ -1,5 +1,8 @@
-//! `seedfeed render --out DIR` writes the same bytes the server serves, at the same
-//! paths, with the same compressed variants.
+//! `seedfeed render --out DIR` writes the same bytes the server serves, with the same
+//! compressed variants, at the files a static server maps the served URLs to; its
+//! `_headers` gives Netlify and Cloudflare Pages the media types and headers the daemon
+//! sends. Entry pages are at `/entries/{key}/` so that a static host serves them as HTML:
+//! the daemon redirects the older `/entries/{key}`, and ids did not move with the links.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -7,83 +10,74 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::articles::sample_as;
-use common::binary::seedfeed;
-use common::daemon::TestDaemon;
+use common::articles::{article, sample_as};
+use common::daemon::{TestDaemon, header, http_client};
+use common::export::{HOST_HEADERS, documents, render, url_path};
+use common::feeds::entry;
 use seedfeed::config::Layer;
 
 const BASE: &str = "https://feeds.example.org";
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
-}
+/// A key with characters a URL must percent-encode, and that static servers decode.
+const ODD_KEY: &str = "café au lait? 100% #1+2";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exported_files_are_the_served_bytes() {
+    // Two entries a feed: five articles fill the first two archive pages.
     let daemon = TestDaemon::start_with(Layer {
         base_url: Some(BASE.into()),
+        feed_size: Some(2),
         ..Layer::default()
     })
     .await;
     daemon.publish_sample().await;
     daemon
-        .publish("café au lait", &sample_as("Café society", "Culture"))
+        .publish(ODD_KEY, &sample_as("Café society", "Culture"))
         .await;
+    for n in 1..=3 {
+        let text = article(
+            "Culture",
+            &format!("Story {n}"),
+            &format!("Story number {n}."),
+        );
+        daemon.publish(&format!("story-{n}"), &text).await;
+    }
 
     let out = tempfile::tempdir().unwrap();
-    let export = seedfeed()
-        .arg("render")
-        .arg("--out")
-        .arg(out.path())
-        .arg("--seeds")
-        .arg(daemon.seeds.path())
-        .arg("--data")
-        .arg(daemon.data.path())
-        .args(["--base-url", BASE])
-        .output()
-        .unwrap();
-    assert!(
-        export.status.success(),
-        "{}",
-        String::from_utf8_lossy(&export.stderr)
+    let env = [("SEEDFEED_FEED_SIZE", "2")];
+    render(
+        daemon.seeds.path(),
+        daemon.data.path(),
+        out.path(),
+        BASE,
+        &env,
     );
 
-    let exported = files(out.path());
-    let mut documents = 0;
-    for file in &exported {
-        let name = file.to_str().unwrap();
-        if name.ends_with(".gz") || name.ends_with(".br") {
-            continue;
-        }
-        documents += 1;
-        let relative = file.strip_prefix(out.path()).unwrap().to_str().unwrap();
-        let path = if relative == "index.html" {
-            "/".to_owned()
-        } else {
-            format!("/{relative}")
-        };
-        let encoded = path.replace(' ', "%20").replace('é', "%C3%A9");
-        let served = daemon.get(&encoded).await;
+    let host_headers = std::fs::read_to_string(out.path().join(HOST_HEADERS)).unwrap();
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/static-hosting.md");
+    assert!(
+        std::fs::read_to_string(doc)
+            .unwrap()
+            .contains(&format!("```text\n{host_headers}```")),
+        "docs/static-hosting.md shows another _headers than:\n{host_headers}"
+    );
+    let rules = host_rules(&host_headers);
+    let exported = documents(out.path());
+    for (path, file) in &exported {
+        let served = daemon.get(&url_path(path)).await;
         assert_eq!(served.status(), 200, "{path}");
+        check_host_headers(&rules, path, &served);
         assert_eq!(
             served.bytes().await.unwrap(),
             std::fs::read(file).unwrap(),
             "{path}"
         );
         for (extension, coding) in [("gz", "gzip"), ("br", "br")] {
-            let sibling = PathBuf::from(format!("{name}.{extension}"));
+            let mut sibling = file.clone().into_os_string();
+            sibling.push(format!(".{extension}"));
+            let sibling = PathBuf::from(sibling);
             let response = daemon
-                .get_with(&encoded, &[("accept-encoding", coding)])
+                .get_with(&url_path(path), &[("accept-encoding", coding)])
                 .await;
             let served_coding = response
                 .headers()
@@ -104,6 +98,7 @@ async fn exported_files_are_the_served_bytes() {
             }
         }
     }
+    let odd_page = format!("entries/{ODD_KEY}/index.html");
     for expected in [
         "index.html",
         "feed.atom",
@@ -111,10 +106,144 @@ async fn exported_files_are_the_served_bytes() {
         "feed.json",
         "feeds.opml",
         "feed.xsl",
-        "entries/café au lait",
+        &odd_page,
+        "entries/story-1/index.html",
         "categories/culture.atom",
+        "archive/1.atom",
+        "archive/1.rss",
     ] {
         assert!(out.path().join(expected).exists(), "{expected} exported");
     }
-    assert!(documents >= 14, "{documents} documents: {exported:?}");
+    assert!(exported.len() >= 20, "{exported:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_entry_links_are_redirected_to_the_pages_and_ids_stay() {
+    let daemon = TestDaemon::start_with(Layer {
+        base_url: Some(BASE.into()),
+        ..Layer::default()
+    })
+    .await;
+    let id = daemon
+        .publish(ODD_KEY, &sample_as("Café society", "Culture"))
+        .await;
+    let page = url_path(&format!("/entries/{ODD_KEY}/"));
+
+    // The feeds link the page at its new address; the id is still the key's.
+    assert_eq!(id, daemon.id_of(ODD_KEY).to_string());
+    for path in ["/feed.atom", "/feed.rss"] {
+        let feed = daemon.feed(path).await;
+        let linked = entry(&feed, &id).unwrap_or_else(|| panic!("{path}: no entry {id}"));
+        assert_eq!(linked.links[0].href, format!("{BASE}{page}"), "{path}");
+    }
+    let json = daemon.json("/feed.json").await;
+    assert_eq!(json["items"][0]["id"], id);
+    assert_eq!(json["items"][0]["url"], format!("{BASE}{page}"));
+
+    // The old address answers a permanent redirect to the page, from base_url.
+    let client = http_client()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let old = page.trim_end_matches('/');
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+        let moved = client
+            .request(method.clone(), daemon.url(old))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(moved.status(), 301, "{method} {old}");
+        assert_eq!(header(&moved, "location"), format!("{BASE}{page}"));
+    }
+    let landed = client.get(daemon.url(&page)).send().await.unwrap();
+    assert_eq!(landed.status(), 200);
+    assert_eq!(header(&landed, "content-type"), "text/html; charset=utf-8");
+
+    // Only to a page there is: an unknown key stays unknown.
+    for path in ["/entries/nope", "/entries/nope/", "/entries", "/feed"] {
+        let response = client.get(daemon.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+}
+
+/// One rule of `_headers`: a path pattern (one `*` at most) and the headers it sets.
+struct Rule {
+    pattern: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Rule {
+    fn matches(&self, path: &str) -> bool {
+        match self.pattern.split_once('*') {
+            Some((prefix, suffix)) => {
+                path.len() >= prefix.len() + suffix.len()
+                    && path.starts_with(prefix)
+                    && path.ends_with(suffix)
+            }
+            None => self.pattern == path,
+        }
+    }
+}
+
+/// The rules of a `_headers` file: a path at the start of a line, then its indented
+/// `Name: value` lines; `#` starts a comment.
+fn host_rules(text: &str) -> Vec<Rule> {
+    let mut rules: Vec<Rule> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        if line.starts_with('/') {
+            rules.push(Rule {
+                pattern: line.trim().to_owned(),
+                headers: Vec::new(),
+            });
+            continue;
+        }
+        let (name, value) = line.trim().split_once(':').unwrap();
+        let rule = rules.last_mut().unwrap();
+        rule.headers
+            .push((name.to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    assert!(!rules.is_empty(), "{text}");
+    rules
+}
+
+/// What `_headers` makes a host send for `path` is what the daemon sent: the media type
+/// of every document but the HTML pages (which every host serves as HTML), CORS, and the
+/// Cache-Control of full archive pages. No header is set by two rules: the hosts would
+/// join their values.
+fn check_host_headers(rules: &[Rule], path: &str, served: &reqwest::Response) {
+    let mut set: Vec<(&str, &str)> = Vec::new();
+    for rule in rules.iter().filter(|rule| rule.matches(path)) {
+        for (name, value) in &rule.headers {
+            assert!(
+                set.iter().all(|(seen, _)| seen != name),
+                "{path}: {name} is set by two rules"
+            );
+            set.push((name, value));
+        }
+    }
+    let host = |name: &str| {
+        set.iter()
+            .find(|(seen, _)| *seen == name)
+            .map(|(_, value)| value.to_string())
+    };
+    let daemon = |name: &str| Some(header(served, name)).filter(|value| !value.is_empty());
+    let media_type = daemon("content-type").unwrap();
+    if media_type.starts_with("text/html") {
+        assert_eq!(host("content-type"), None, "{path}");
+    } else {
+        assert_eq!(host("content-type"), Some(media_type), "{path}");
+    }
+    let cors = "access-control-allow-origin";
+    assert_eq!(host(cors), daemon(cors), "{path}: {cors}");
+    if let Some(cache_control) = host("cache-control") {
+        assert_eq!(Some(cache_control), daemon("cache-control"), "{path}");
+    }
+    assert_eq!(
+        host("cache-control").is_some(),
+        path.starts_with("/archive/"),
+        "{path}: a full archive page is kept for good, and only it"
+    );
 }

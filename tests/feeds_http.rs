@@ -317,7 +317,7 @@ async fn full_archive_pages_are_immutable_and_recover_the_whole_history() {
     );
     eventually("the edit to be stored", || async {
         daemon
-            .body("/entries/story-0")
+            .body("/entries/story-0/")
             .await
             .contains("Story 0, edited")
     })

@@ -80,7 +80,10 @@ fn snapshot() -> Snapshot {
 
 /// A document of the snapshot, or an entry's page (rendered as the server renders it).
 fn body(snapshot: &Snapshot, path: &str) -> String {
-    let bytes = match path.strip_prefix("/entries/") {
+    let bytes = match path
+        .strip_prefix("/entries/")
+        .and_then(|key| key.strip_suffix('/'))
+    {
         Some(key) => {
             let entry = entries()
                 .into_iter()
@@ -119,7 +122,7 @@ fn documents_match_their_golden_files() {
         ("category.atom", "/categories/conflict-justice.atom"),
         ("feeds.opml", "/feeds.opml"),
         ("index.html", "/"),
-        ("entry.html", "/entries/000_9b018788d1e41f8c"),
+        ("entry.html", "/entries/000_9b018788d1e41f8c/"),
     ] {
         golden(name, &body(&snapshot, path));
     }
@@ -178,7 +181,7 @@ fn every_format_reads_back_with_feed_rs() {
             );
             assert_eq!(
                 got.links[0].href,
-                format!("https://news.example.org/entries/{}", draft.key),
+                format!("https://news.example.org/entries/{}/", draft.key),
                 "{path}"
             );
             assert_eq!(got.published, Some(want.published), "{path}");
@@ -421,7 +424,7 @@ fn hostile_text_stays_text() {
             "{path}"
         );
     }
-    let page = body(&snapshot, "/entries/zz-hostile");
+    let page = body(&snapshot, "/entries/zz-hostile/");
     assert!(
         !page.contains("<script>") && page.contains("&lt;b&gt;Bold&lt;/b&gt;"),
         "{page}"
@@ -455,9 +458,9 @@ fn the_index_and_pages_link_every_feed() {
         );
     }
     assert!(index.contains("<link rel=\"canonical\" href=\"https://news.example.org/\">"));
-    let page = body(&snapshot, "/entries/000_9b018788d1e41f8c");
+    let page = body(&snapshot, "/entries/000_9b018788d1e41f8c/");
     assert!(page.contains(
-        "<link rel=\"canonical\" href=\"https://news.example.org/entries/000_9b018788d1e41f8c\">"
+        "<link rel=\"canonical\" href=\"https://news.example.org/entries/000_9b018788d1e41f8c/\">"
     ));
     assert!(page.contains(
         "<meta property=\"og:title\" content=\"Mali: countercoup attempted — Example News\">"

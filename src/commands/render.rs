@@ -1,6 +1,10 @@
 //! `seedfeed render --out DIR`: every document the daemon serves, written as files with
-//! the same bytes at the same paths, plus `.gz` and `.br` siblings, so that any static
-//! host, object store or CDN can serve the feeds (nginx: `gzip_static on`).
+//! the same bytes, plus `.gz` and `.br` siblings, so that any static host, object store
+//! or CDN can serve the feeds (nginx: `gzip_static on`). A path ending in `/` (the index,
+//! entry pages) is written as that folder's `index.html`, the file a static server
+//! answers such a URL with, as HTML. A `_headers` file gives Netlify and Cloudflare Pages
+//! the media types and headers the daemon sends; docs/static-hosting.md has the same for
+//! nginx, Caddy and Apache.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,7 +14,10 @@ use std::time::SystemTime;
 use anyhow::Context;
 
 use crate::config::Config;
-use crate::render::Document;
+use crate::render::{Document, Format, OPML_PATH, OPML_TYPE, XSL_PATH, XSL_TYPE};
+
+/// The file of headers rules that Netlify and Cloudflare Pages read (and do not serve).
+const HOST_HEADERS_FILE: &str = "_headers";
 
 pub fn run(config: &Config, out: &Path) -> anyhow::Result<ExitCode> {
     let (snapshot, pages) = crate::daemon::render_once(config)?;
@@ -45,6 +52,9 @@ pub fn run(config: &Config, out: &Path) -> anyhow::Result<ExitCode> {
             tracing::info!(done = done + 1, total, "pages written");
         }
     }
+    let headers = out.join(HOST_HEADERS_FILE);
+    std::fs::write(&headers, host_headers())
+        .with_context(|| format!("writing {}", headers.display()))?;
     tracing::info!(documents = written, out = %out.display(), "rendered");
     writeln!(
         std::io::stdout().lock(),
@@ -54,17 +64,50 @@ pub fn run(config: &Config, out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The file of a served path: `/` is `index.html`, every other path is itself. Only
-/// plain names are accepted, so nothing is ever written outside the output folder.
+/// The file of a served path (decoded, as static servers decode a URL before they look
+/// for its file): a path ending in `/` is that folder's `index.html` (`/` is
+/// `index.html`, `/entries/{key}/` is `entries/{key}/index.html`); every other path is
+/// itself. Only plain names are accepted, so nothing is ever written outside the output
+/// folder.
 fn export_path(path: &str) -> Option<PathBuf> {
-    if path == "/" {
-        return Some(PathBuf::from("index.html"));
-    }
     let relative = path.strip_prefix('/')?;
-    let plain = relative
+    let file = if relative.is_empty() || relative.ends_with('/') {
+        format!("{relative}index.html")
+    } else {
+        relative.to_owned()
+    };
+    let plain = file
         .split('/')
         .all(|segment| !matches!(segment, "" | "." | ".."));
-    plain.then(|| PathBuf::from(relative))
+    plain.then(|| PathBuf::from(file))
+}
+
+/// The `_headers` rules: for each kind of document but HTML (which every host serves as
+/// such), the media type and charset the daemon sends, where a host would guess from the
+/// extension (or not know it), and CORS where the daemon sends it; full archive pages,
+/// which never change, cached for good. Each header is set by one rule for any path:
+/// these hosts join the values of overlapping rules.
+fn host_headers() -> String {
+    let mut kinds: Vec<(&str, &str, bool)> = Format::ALL
+        .iter()
+        .map(|format| (format.extension(), format.media_type(), true))
+        .collect();
+    for (path, media_type, cors) in [(OPML_PATH, OPML_TYPE, true), (XSL_PATH, XSL_TYPE, false)] {
+        let extension = path
+            .rsplit_once('.')
+            .map_or(path, |(_, extension)| extension);
+        kinds.push((extension, media_type, cors));
+    }
+    let mut rules =
+        String::from("# Read by Netlify and Cloudflare Pages; written by `seedfeed render`.\n");
+    for (extension, media_type, cors) in kinds {
+        rules.push_str(&format!("/*.{extension}\n  Content-Type: {media_type}\n"));
+        if cors {
+            rules.push_str("  Access-Control-Allow-Origin: *\n");
+        }
+    }
+    rules.push_str("/archive/*\n  Cache-Control: public, max-age=31536000, immutable\n");
+    rules
 }
 
 /// Writes the bytes and the variants, each dated with the document's Last-Modified.
@@ -103,16 +146,22 @@ mod tests {
         assert_eq!(export_path("/"), Some(PathBuf::from("index.html")));
         assert_eq!(export_path("/feed.atom"), Some(PathBuf::from("feed.atom")));
         assert_eq!(
-            export_path("/entries/a b"),
-            Some(PathBuf::from("entries/a b"))
+            export_path("/entries/a b?/"),
+            Some(PathBuf::from("entries/a b?/index.html"))
+        );
+        assert_eq!(
+            export_path("/page/2/"),
+            Some(PathBuf::from("page/2/index.html"))
         );
         for bad in [
             "/../etc/passwd",
             "/entries/..",
+            "/entries/../",
             "/a/./b",
-            "/x/",
+            "/x//",
             "relative",
             "//abs",
+            "//",
         ] {
             assert_eq!(export_path(bad), None, "{bad}");
         }

@@ -2,6 +2,7 @@
 //! and archive pages in [`Pages`]. No request renders or compresses a feed: a feed is a
 //! lookup and a write. An entry or archive page that is not cached is the one case where
 //! a request reads the database (one indexed row) and renders; see `publish::Pages`.
+//! A path one slash short of a document is redirected to it (old entry links).
 //! The listener and its limits are in `server`; the protocol rules (conditional
 //! requests, negotiation) are pure functions in their own files. `/status` and
 //! `/metrics` are served only by the admin listener (`admin`, answered by
@@ -31,7 +32,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::publish::{Pages, Snapshots, Status};
-use crate::render::{BROWSER_VIEW_TYPE, Caching, Document};
+use crate::render::{BROWSER_VIEW_TYPE, Caching, Document, Snapshot};
 use crate::websub::HubReply;
 
 /// What every request handler shares.
@@ -163,13 +164,13 @@ fn document(state: &AppState, parts: &Parts) -> Response {
                 page = found;
                 &page
             }
-            Ok(None) => return HttpError::NotFound.into_response(),
+            Ok(None) => return missing(state, &snapshot, &path, parts),
             Err(error) => {
                 tracing::error!(path = %path, error = %crate::logging::error_chain(&error), "cannot read a page from the database");
                 return HttpError::Unavailable.into_response();
             }
         },
-        None => return HttpError::NotFound.into_response(),
+        None => return missing(state, &snapshot, &path, parts),
     };
     let with_body = match parts.method {
         Method::GET => true,
@@ -216,7 +217,35 @@ fn document(state: &AppState, parts: &Parts) -> Response {
     respond(&representation, answer, with_body, &state.cache_control)
 }
 
-/// Paths are compared decoded, so `/entries/a%20b` finds the entry of `a b`. A path that
+/// A path that names no document. When the same path with a trailing slash is one (an
+/// entry's page moved from `/entries/{key}` to `/entries/{key}/`, where a static host can
+/// serve it as a folder's `index.html`), a permanent redirect there, to an absolute URL
+/// from `base_url`; otherwise 404. 301 rather than 308: every client, old ones included,
+/// follows a 301, and 308's one difference (the method is kept) does not matter when only
+/// GET and HEAD are ever answered with a document.
+fn missing(state: &AppState, snapshot: &Snapshot, path: &str, parts: &Parts) -> Response {
+    if path.ends_with('/') {
+        return HttpError::NotFound.into_response();
+    }
+    let slashed = format!("{path}/");
+    let exists = snapshot.get(&slashed).is_some()
+        || (Pages::serves(&slashed) && matches!(state.pages.get(&slashed), Ok(Some(_))));
+    if !exists {
+        return HttpError::NotFound.into_response();
+    }
+    // The path as the client wrote it (still percent-encoded), with its slash.
+    let location = state.pages.url(&format!("{}/", parts.uri.path()));
+    let Ok(location) = HeaderValue::from_str(&location) else {
+        return HttpError::NotFound.into_response();
+    };
+    let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, location);
+    headers.insert(header::CACHE_CONTROL, state.cache_control.clone());
+    response
+}
+
+/// Paths are compared decoded, so `/entries/a%20b/` finds the entry of `a b`. A path that
 /// does not decode to UTF-8 names nothing we serve. Paths are only ever keys of the
 /// snapshot's map, never names on a filesystem.
 fn decode_path(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
@@ -480,8 +509,8 @@ mod tests {
     #[test]
     fn paths_are_percent_decoded() {
         assert_eq!(
-            decode_path("/entries/a%20b").as_deref(),
-            Some("/entries/a b")
+            decode_path("/entries/a%20b/").as_deref(),
+            Some("/entries/a b/")
         );
         assert_eq!(decode_path("/feed.atom").as_deref(), Some("/feed.atom"));
         assert_eq!(decode_path("/%ff"), None);
@@ -543,7 +572,7 @@ mod tests {
             "text/html; charset=utf-8"
         );
         // A page the database cannot give is a 503, not a 404 or a panic.
-        assert_eq!(get("/entries/k", &[]).status(), 503);
+        assert_eq!(get("/entries/k/", &[]).status(), 503);
         // The admin listener alone serves the status and the metrics.
         let admin = |method: Method, path: &str| {
             observe::answer_admin(&state, request(method, path, &[])).status()
@@ -564,6 +593,36 @@ mod tests {
         assert_eq!(admin(Method::HEAD, "/status"), 200);
         assert_eq!(admin(Method::POST, "/status"), 405);
         assert_eq!(admin(Method::GET, "/feed.atom"), 404);
+    }
+
+    #[test]
+    fn a_path_one_slash_short_of_a_document_is_redirected_to_it() {
+        let mut snapshot = Snapshot::default();
+        let page = Document::new(
+            b"<p>2</p>".to_vec(),
+            crate::render::HTML_TYPE,
+            chrono::Utc::now(),
+        );
+        snapshot.documents.insert("/page/2/".into(), Arc::new(page));
+        let (_, snapshots) = watch::channel(Arc::new(snapshot));
+        let (_, status) = watch::channel(Arc::new(Status::default()));
+        let pages = Pages::new(Site::for_tests(), std::path::PathBuf::from("/nonexistent"));
+        let state = AppState::new(snapshots, Arc::new(pages), status, 300);
+
+        for method in [Method::GET, Method::HEAD] {
+            let moved = answer(&state, request(method.clone(), "/page/2", &[]));
+            assert_eq!(moved.status(), 301, "{method}");
+            assert_eq!(moved.headers()["location"], "https://x.org/page/2/");
+            assert_eq!(moved.headers()["cache-control"], "public, max-age=300");
+        }
+        // The path is kept as the client encoded it.
+        let encoded = answer(&state, request(Method::GET, "/page/%32", &[]));
+        assert_eq!(encoded.headers()["location"], "https://x.org/page/%32/");
+        let get = |path: &str| answer(&state, request(Method::GET, path, &[])).status();
+        assert_eq!(get("/page/2/"), 200);
+        for path in ["/page/3", "/page", "/page/2//", "/nothing"] {
+            assert_eq!(get(path), 404, "{path}");
+        }
     }
 
     #[test]

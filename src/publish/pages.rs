@@ -108,10 +108,13 @@ impl Pages {
     /// Reads and renders a page, without the cache.
     pub fn load(&self, path: &str) -> Result<Option<Document>, StoreError> {
         let reader = self.reader()?;
-        let page = if let Some(key) = path.strip_prefix(ENTRY_PREFIX) {
-            if key.is_empty() {
+        let page = if let Some(rest) = path.strip_prefix(ENTRY_PREFIX) {
+            // An entry's page is `/entries/{key}/` (`render::entry_path`); keys hold no slash.
+            let key = rest.strip_suffix('/');
+            let Some(key) = key.filter(|key| !key.is_empty() && !key.contains('/')) else {
+                self.give_back(reader);
                 return Ok(None);
-            }
+            };
             let entries = reader.entries(&[EntryKey::new(key)])?;
             entries
                 .first()
@@ -153,6 +156,11 @@ impl Pages {
     pub fn set_site(&self, site: Site) {
         *self.site.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(site);
         self.forget_all();
+    }
+
+    /// The absolute URL of a path (as it is written in a URL) on the site.
+    pub fn url(&self, path: &str) -> String {
+        self.site().url(path)
     }
 
     fn site(&self) -> Arc<Site> {
@@ -278,18 +286,21 @@ mod tests {
         store.apply(&[change("a", "First")], Utc::now()).unwrap();
         let pages = Pages::new(site(), dir.path().to_owned());
 
-        let first = pages.get("/entries/a").unwrap().unwrap();
+        let first = pages.get("/entries/a/").unwrap().unwrap();
         assert!(String::from_utf8_lossy(&first.body).contains("First"));
         assert!(first.gzip.is_some() && first.brotli.is_some());
         assert_eq!(pages.cached().0, 1);
-        assert!(pages.get("/entries/missing").unwrap().is_none());
+        assert!(pages.get("/entries/missing/").unwrap().is_none());
         assert!(pages.get("/entries/").unwrap().is_none());
+        // Entry pages are folders' indexes: the page of `a` is `/entries/a/`, only.
+        assert!(pages.get("/entries/a").unwrap().is_none());
+        assert!(pages.get("/entries/a//").unwrap().is_none());
         assert!(pages.get("/archive/1.atom").unwrap().is_none());
 
         // The writer commits an edit, then forgets the page: the next read is fresh.
         store.apply(&[change("a", "Second")], Utc::now()).unwrap();
         pages.forget([&EntryKey::new("a")]);
-        let second = pages.get("/entries/a").unwrap().unwrap();
+        let second = pages.get("/entries/a/").unwrap().unwrap();
         assert!(String::from_utf8_lossy(&second.body).contains("Second"));
         assert_ne!(first.etag, second.etag);
 
@@ -307,7 +318,7 @@ mod tests {
         let archive = pages.get("/archive/1.atom").unwrap().unwrap();
         assert_eq!(&archive.body[..], b"<feed/>");
         assert_eq!(archive.caching, crate::render::Caching::Immutable);
-        assert_eq!(pages.paths().unwrap(), ["/entries/a", "/archive/1.atom"]);
+        assert_eq!(pages.paths().unwrap(), ["/entries/a/", "/archive/1.atom"]);
     }
 
     #[test]
@@ -318,12 +329,12 @@ mod tests {
         let pages = Pages::new(site(), dir.path().to_owned());
         // A reader's load, interleaved with a commit and forget, as get() does it.
         let generation = pages.generation.load(Ordering::Acquire);
-        let stale = pages.load("/entries/a").unwrap().unwrap();
+        let stale = pages.load("/entries/a/").unwrap().unwrap();
         store.apply(&[change("a", "Second")], Utc::now()).unwrap();
         pages.forget([&EntryKey::new("a")]);
         assert_ne!(pages.generation.load(Ordering::Acquire), generation);
         drop(stale);
-        let fresh = pages.get("/entries/a").unwrap().unwrap();
+        let fresh = pages.get("/entries/a/").unwrap().unwrap();
         assert!(String::from_utf8_lossy(&fresh.body).contains("Second"));
     }
 
@@ -340,10 +351,10 @@ mod tests {
             updated: Utc::now(),
         };
         pages.prepare(std::slice::from_ref(&entry));
-        let page = pages.get("/entries/a").unwrap().unwrap();
+        let page = pages.get("/entries/a/").unwrap().unwrap();
         assert!(String::from_utf8_lossy(&page.body).contains("Prepared"));
         assert!(
-            pages.get("/entries/b").is_err(),
+            pages.get("/entries/b/").is_err(),
             "a miss goes to the database"
         );
     }

@@ -167,17 +167,19 @@ impl Site {
     }
 }
 
-/// The absolute URL of an entry's page, the feeds' `link`: `{base}/entries/{key}`.
+/// The absolute URL of an entry's page, the feeds' `link`: `{base}/entries/{key}/`. The
+/// page is a folder's index, so that a static host serves its export
+/// (`entries/{key}/index.html`) as HTML; the daemon redirects the older `/entries/{key}`.
 pub fn entry_url(base: &str, key: &EntryKey) -> String {
     format!(
-        "{base}/entries/{}",
+        "{base}/entries/{}/",
         utf8_percent_encode(key.as_str(), PATH_SEGMENT)
     )
 }
 
-/// The path (percent-decoded) the server answers an entry's page at.
+/// The path (percent-decoded) the server answers an entry's page at: `/entries/{key}/`.
 pub fn entry_path(key: &EntryKey) -> String {
-    format!("/entries/{}", key.as_str())
+    format!("/entries/{}/", key.as_str())
 }
 
 /// The path of a section's feeds, without the format's extension.

@@ -4,6 +4,7 @@
 //! - [`daemon`]: a real daemon in this process, on a loopback port over temp folders, and
 //!   the HTTP client that talks to it.
 //! - [`binary`]: the `seedfeed` binary as a child process.
+//! - [`export`]: `seedfeed render --out`, and the files it writes by the paths they serve.
 //! - [`poll`]: bounded polls, never timed assertions.
 //! - [`articles`]: article texts, the seeds of the repository, and how files land.
 //! - [`changes`]: what the watcher hands the store, built by hand.
@@ -21,6 +22,7 @@ pub mod articles;
 pub mod binary;
 pub mod changes;
 pub mod daemon;
+pub mod export;
 pub mod feeds;
 pub mod pipeline_invariant;
 pub mod poll;

@@ -208,6 +208,7 @@ pub async fn check_links(
         let Some(encoded_key) = link
             .strip_prefix(&daemon.base)
             .and_then(|path| path.strip_prefix("/entries/"))
+            .and_then(|path| path.strip_suffix('/'))
         else {
             problems.push(format!(
                 "entry link {link:?} is not an entry page of this site"
@@ -221,7 +222,7 @@ pub async fn check_links(
         match reqwest::Url::parse(link) {
             Ok(url) => problems.check(
                 url.as_str() == link
-                    && url.path().strip_prefix("/entries/") == Some(encoded_key)
+                    && url.path() == format!("/entries/{encoded_key}/")
                     && url.query().is_none(),
                 || {
                     format!(

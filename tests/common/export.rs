@@ -1,0 +1,84 @@
+//! The static export: `seedfeed render --out` run as an operator runs it, and the files it
+//! wrote named by the paths they are served at, as a static server maps URLs to files.
+
+use std::path::{Path, PathBuf};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::binary::seedfeed;
+
+/// The file of rules for Netlify and Cloudflare Pages that the export writes beside the
+/// documents.
+pub const HOST_HEADERS: &str = "_headers";
+
+/// Runs `seedfeed render --out out` over these folders, with these `SEEDFEED_*`
+/// variables; fails the test with its stderr when it fails.
+pub fn render(seeds: &Path, data: &Path, out: &Path, base: &str, env: &[(&str, &str)]) {
+    let export = seedfeed()
+        .arg("render")
+        .arg("--out")
+        .arg(out)
+        .arg("--seeds")
+        .arg(seeds)
+        .arg("--data")
+        .arg(data)
+        .args(["--base-url", base])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+}
+
+/// Every document written under `out`, as (the path it is served at, decoded; its
+/// file), sorted: `index.html` files are their folder (`/`, `/entries/{key}/`), every
+/// other file is its own path. The compressed siblings and `_headers` are left out.
+pub fn documents(out: &Path) -> Vec<(String, PathBuf)> {
+    files(out)
+        .into_iter()
+        .filter_map(|file| {
+            let relative = file.strip_prefix(out).unwrap().to_str().unwrap().to_owned();
+            let skipped =
+                relative.ends_with(".gz") || relative.ends_with(".br") || relative == HOST_HEADERS;
+            let path = match relative.strip_suffix("index.html") {
+                Some(folder) if folder.is_empty() || folder.ends_with('/') => {
+                    format!("/{folder}")
+                }
+                _ => format!("/{relative}"),
+            };
+            (!skipped).then_some((path, file))
+        })
+        .collect()
+}
+
+/// A decoded path as it is written in a URL: each segment percent-encoded.
+pub fn url_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Characters kept as they are in a URL path segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
