@@ -114,7 +114,8 @@ fn stages(c: &mut Criterion) {
     group.bench_function("gzip and brotli of the Atom feed", |b| {
         b.iter(|| {
             std::hint::black_box(
-                Document::new(atom.clone(), "application/atom+xml", feed.updated(&site)).compressed(),
+                Document::new(atom.clone(), "application/atom+xml", feed.updated(&site))
+                    .compressed(),
             )
         })
     });

@@ -13,9 +13,9 @@ use chrono::{SecondsFormat, Utc};
 
 use crate::config::Config;
 use crate::ingest::ArticleReader;
-use crate::model::BAD_NAME_REASON;
+use crate::model::{BAD_NAME_REASON, EntryKey};
 use crate::normalize::id_namespace;
-use crate::store::{FileChange, Store};
+use crate::store::{FileChange, Store, date_order};
 use crate::watch::{Listing, SeedFolder, path_key};
 
 /// Files read and applied to the store in memory at a time, so that the texts of a big
@@ -70,15 +70,23 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Reads every listed file and applies it to a store in memory, in listing order (the
+/// Reads every listed file and applies it to a store in memory, in date order (the
 /// daemon's), then asks the store which files it set aside and why.
 fn judge(reader: &ArticleReader, listing: &Listing, config: &Config) -> anyhow::Result<Verdicts> {
     let mut memory = Store::open_in_memory().context("opening a database in memory")?;
     let mut writer = memory.writer();
-    for chunk in listing.files.chunks(CHUNK) {
+    // In the daemon's order (`store::date_order`), so that which of two files is the
+    // duplicate, or holds a key, is the daemon's answer too.
+    let mut in_order: Vec<(i64, EntryKey, &str)> = listing
+        .files
+        .iter()
+        .filter_map(|file| Some((file.stamp.mtime_ms(), path_key(&file.path)?, &*file.path)))
+        .collect();
+    in_order.sort_by(|a, b| date_order((a.0, a.1.as_str(), a.2), (b.0, b.1.as_str(), b.2)));
+    for chunk in in_order.chunks(CHUNK) {
         let changes: Vec<FileChange> = chunk
             .iter()
-            .filter_map(|file| Some(reader.read(&file.path, path_key(&file.path)?)))
+            .map(|(_, key, path)| reader.read(path, key.clone()))
             .collect();
         writer
             .apply(&changes, Utc::now())

@@ -190,8 +190,10 @@ impl Store {
         let created = match created {
             Some(created) => created,
             None => {
-                write(CREATED_KEY, &now.timestamp_millis().to_string())?;
-                now
+                // To the millisecond, as it is stored: the same date now and after.
+                let ms = now.timestamp_millis();
+                write(CREATED_KEY, &ms.to_string())?;
+                DateTime::from_timestamp_millis(ms).unwrap_or(now)
             }
         };
         tx.commit()?;

@@ -100,6 +100,13 @@ impl TestDaemon {
         self.boot().await;
     }
 
+    /// [`Self::restart`] with other settings over the harness's.
+    pub async fn restart_with(&mut self, settings: Layer) {
+        self.stop().await;
+        self.settings = settings;
+        self.boot().await;
+    }
+
     pub fn seed_path(&self, name: &str) -> PathBuf {
         self.seeds.path().join(name)
     }
