@@ -15,7 +15,7 @@ use super::metrics::{Exposition, Route};
 use super::negotiate::Coding;
 use crate::model::{DuplicateFile, RejectedFile};
 use crate::publish::Status;
-use crate::publish::status::{FileCounts, Histogram, IngestTotals};
+use crate::publish::status::{FileCounts, Histogram, IngestTotals, NotArticle};
 use crate::websub::CountersNow;
 
 #[derive(Serialize)]
@@ -28,6 +28,7 @@ struct StatusBody<'a> {
     files: FileCounts,
     rejects: &'a [RejectedFile],
     duplicates: &'a [DuplicateFile],
+    not_articles: &'a [NotArticle],
     last_ingest: Option<String>,
     totals: IngestTotals,
     /// Subscriptions of the built-in hub and pushes waiting, when WebSub is on.
@@ -54,6 +55,7 @@ fn status(state: &AppState) -> Response {
         files: status.files,
         rejects: &status.rejects,
         duplicates: &status.duplicates,
+        not_articles: &status.not_articles,
         last_ingest: status.last_ingest.map(|t| t.to_rfc3339()),
         totals: status.totals,
         websub: state.websub.as_ref().map(|counters| counters.now()),

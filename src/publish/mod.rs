@@ -85,6 +85,12 @@ impl Publisher {
         self.reporter.bad_name(name, exists)
     }
 
+    /// The files a full scan found that are not articles, and why (see
+    /// [`Reporter::set_not_articles`]).
+    pub fn set_not_articles(&mut self, files: &[(String, &'static str)]) {
+        self.reporter.set_not_articles(files);
+    }
+
     /// Takes new site settings (a reload) and renders every feed with them; cached pages
     /// are dropped, to be rendered again when asked for.
     pub fn set_site(&mut self, store: &mut Store, site: Site) -> Result<(), PublishError> {
