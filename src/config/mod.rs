@@ -443,9 +443,9 @@ pub fn warn_if_links_are_local(bound: SocketAddr, base_url: Option<&Url>) {
     tracing::warn!(
         listen = %bound,
         links = base_str(&links),
-        "listening on every interface without base_url: every link in the feeds and pages \
-         points at {}, which readers on other machines cannot open; set base_url in the \
-         config file, SEEDFEED_BASE_URL or --base-url to the address readers use",
+        "base_url is not set and the server is on every interface: every link in the feeds \
+         and pages points at {}, which readers on other machines cannot open; set base_url \
+         in the config file, SEEDFEED_BASE_URL or --base-url to the address readers use",
         base_str(&links)
     );
 }

@@ -154,6 +154,7 @@ fn document(state: &AppState, parts: &Parts) -> Response {
     let snapshot = Arc::clone(&state.snapshots.borrow());
     let page;
     let document = match snapshot.get(&path) {
+        Some(_) if snapshot.filling(&path) => return HttpError::FirstIngest.into_response(),
         Some(document) => document,
         None if Pages::serves(&path) => match state.pages.get(&path) {
             Ok(Some(found)) => {
@@ -442,7 +443,13 @@ pub enum HttpError {
     UriTooLong,
     /// The database could not be read (logged with the cause).
     Unavailable,
+    /// The first ingest into an empty database has not published yet: an empty feed now
+    /// would be cached as the truth, so the client is asked to come back.
+    FirstIngest,
 }
+
+/// Seconds a client is asked to wait during the first ingest (`Retry-After`).
+const FIRST_INGEST_RETRY: u32 = 5;
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
@@ -459,8 +466,17 @@ impl IntoResponse for HttpError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the page cannot be read now; try again\n",
             ),
+            Self::FirstIngest => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the feeds are being built for the first time; try again in a few seconds\n",
+            ),
         };
         let mut response = (status, message).into_response();
+        if self == Self::FirstIngest {
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(FIRST_INGEST_RETRY));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
         if self == Self::MethodNotAllowed {
             response
                 .headers_mut()
@@ -543,6 +559,31 @@ mod tests {
         assert_eq!(get("/entries/k", &[]).status(), 503);
         let metrics = get("/metrics", &[]);
         assert_eq!(metrics.status(), 200);
+    }
+
+    /// While the first ingest has published nothing, documents answer 503 with
+    /// Retry-After and no-store; the health check and the stylesheet do not wait.
+    #[test]
+    fn the_first_ingest_answers_503_with_retry_after() {
+        let mut state = state();
+        let documents = state.snapshots.borrow().documents.clone();
+        let filling = crate::render::Snapshot {
+            documents,
+            first_ingest: true,
+        };
+        state.snapshots = watch::channel(Arc::new(filling)).1;
+        for path in ["/feed.atom", "/feed.json", "/"] {
+            for method in [Method::GET, Method::HEAD] {
+                let response = answer(&state, request(method, path, &[]));
+                assert_eq!(response.status(), 503, "{path}");
+                assert_eq!(response.headers()["retry-after"], "5", "{path}");
+                assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+            }
+        }
+        let get = |path: &str| answer(&state, request(Method::GET, path, &[])).status();
+        assert_eq!(get("/healthz"), 200);
+        assert_eq!(get("/feed.xsl"), 200);
+        assert_eq!(get("/nothing"), 404);
     }
 
     #[test]

@@ -280,9 +280,19 @@ pub fn etag_of(body: &[u8]) -> String {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub(crate) documents: HashMap<String, Arc<Document>>,
+    /// The first ingest into an empty database is under way: the feeds and the index do
+    /// not yet say what the folder holds, and an empty feed served now would be kept by
+    /// caches and readers as if it did (see [`Snapshot::filling`]).
+    pub(crate) first_ingest: bool,
 }
 
 impl Snapshot {
+    /// Whether the document at `path` is not to be served yet: during the first ingest
+    /// into an empty database, every document but the stylesheet (which never changes).
+    pub fn filling(&self, path: &str) -> bool {
+        self.first_ingest && path != XSL_PATH
+    }
+
     pub fn get(&self, path: &str) -> Option<&Arc<Document>> {
         self.documents.get(path)
     }

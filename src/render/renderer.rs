@@ -265,7 +265,10 @@ impl Renderer {
         }
         documents.extend(self.main.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
         documents.insert(XSL_PATH.to_owned(), Arc::clone(&self.stylesheet));
-        Snapshot { documents }
+        Snapshot {
+            documents,
+            first_ingest: false,
+        }
     }
 }
 
