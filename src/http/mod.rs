@@ -27,7 +27,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::publish::{Pages, Snapshots, Status};
-use crate::render::{BROWSER_VIEW_TYPE, Caching, Document};
+use crate::render::{BROWSER_VIEW_TYPE, Caching, Delta, Document};
 use crate::websub::HubReply;
 
 /// What every request handler shares.
@@ -307,11 +307,18 @@ fn respond(
             representation.coding,
         ),
         Answer::NotModified => (StatusCode::NOT_MODIFIED, None, representation.coding),
-        Answer::Delta(n) => (
-            StatusCode::from_u16(226).unwrap_or(StatusCode::OK),
-            document.deltas.get(n).map(|d| d.body.clone()),
-            Coding::Identity,
-        ),
+        Answer::Delta(n) => {
+            let delta = document.deltas.get(n);
+            let (body, coding) = delta.map_or((None, Coding::Identity), |delta| {
+                let (body, coding) = delta_body(delta, representation.coding);
+                (Some(body.clone()), coding)
+            });
+            (
+                StatusCode::from_u16(226).unwrap_or(StatusCode::OK),
+                body,
+                coding,
+            )
+        }
     };
     let length = body.as_ref().map(Bytes::len);
     let mut response = match (with_body, body) {
@@ -348,6 +355,18 @@ fn respond(
         );
     }
     response
+}
+
+/// A delta in the coding chosen for the document, when it has that variant; else as it
+/// is (a variant is kept only when smaller, and a new version is served before its
+/// variants are computed).
+fn delta_body(delta: &Delta, coding: Coding) -> (&Bytes, Coding) {
+    let variant = match coding {
+        Coding::Identity => None,
+        Coding::Gzip => delta.gzip.as_ref(),
+        Coding::Brotli => delta.brotli.as_ref(),
+    };
+    variant.map_or((&delta.body, Coding::Identity), |body| (body, coding))
 }
 
 /// The validators and how long caches may keep the answer: a delta is never stored, a

@@ -223,10 +223,15 @@ pub struct Document {
     pub links: Option<Bytes>,
 }
 
+/// An RFC 3229 delta of a feed: its entries added or changed since the version
+/// `base_etag`, with its compressed variants, computed with the document's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delta {
     pub base_etag: String,
     pub body: Bytes,
+    /// The gzip and brotli variants, when smaller than `body`.
+    pub gzip: Option<Bytes>,
+    pub brotli: Option<Bytes>,
 }
 
 impl Document {
@@ -248,10 +253,14 @@ impl Document {
         }
     }
 
-    /// Adds the gzip and brotli variants. Done once per rendered version, on the ingest
+    /// Adds the gzip and brotli variants, of the document and of each of its deltas (a
+    /// 226 is compressed like a 200). Done once per rendered version, on the ingest
     /// thread; a document whose bytes did not change keeps the variants it has.
     pub fn compressed(mut self) -> Self {
         (self.gzip, self.brotli) = compress::variants(&self.body);
+        for delta in &mut self.deltas {
+            (delta.gzip, delta.brotli) = compress::variants(&delta.body);
+        }
         self
     }
 
