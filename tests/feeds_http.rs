@@ -214,6 +214,33 @@ async fn a_226_delta_is_compressed_like_a_200() {
     }
 }
 
+/// The stylesheet is dated by the build, not 1970: a client that revalidates by date
+/// gets a new stylesheet after an upgrade. Its ETag is its content's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stylesheet_is_dated_by_the_build_and_tagged_by_its_content() {
+    let daemon = TestDaemon::start().await;
+    let xsl = daemon.get("/feed.xsl").await;
+    let last_modified = header(&xsl, "last-modified");
+    let etag = header(&xsl, "etag");
+    let body = xsl.bytes().await.unwrap();
+    assert_eq!(etag, seedfeed::render::etag_of(&body));
+    let date = httpdate::parse_http_date(&last_modified).unwrap();
+    let year_2020 = std::time::UNIX_EPOCH + Duration::from_secs(1_577_836_800);
+    assert!(
+        date > year_2020 && date <= std::time::SystemTime::now(),
+        "Last-Modified: {last_modified}"
+    );
+    for (date, status) in [
+        ("Sat, 01 Jan 2000 00:00:00 GMT", 200),
+        (last_modified.as_str(), 304),
+    ] {
+        let response = daemon
+            .get_with("/feed.xsl", &[("if-modified-since", date)])
+            .await;
+        assert_eq!(response.status(), status, "If-Modified-Since: {date}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browsers_get_the_xml_feed_with_its_stylesheet_and_readers_the_feed_type() {
     let daemon = TestDaemon::start().await;

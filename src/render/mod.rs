@@ -43,6 +43,17 @@ pub const XSL_PATH: &str = "/feed.xsl";
 /// The main feeds, without their format's extension.
 pub const MAIN_STEM: &str = "/feed";
 
+/// The `Last-Modified` of the assets built into the binary (the stylesheet): when it was
+/// built, or `SOURCE_DATE_EPOCH` for a reproducible build (build.rs), which is never
+/// before they last changed. Their ETags are their content's.
+pub fn assets_modified() -> DateTime<Utc> {
+    env!("BUILD_TIME_UNIX")
+        .parse()
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("writing an RSS feed")]
