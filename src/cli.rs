@@ -87,7 +87,7 @@ pub struct CheckArgs {
 pub struct ParseArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Article files.
+    /// Article files, or folders: the articles in them and their subfolders.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }

@@ -161,7 +161,8 @@ fn check_prints_one_line_per_rejected_file_with_its_reason_and_exits_1() {
     let big = article("Big", &"word ".repeat(40));
     assert!(big.len() > 100);
     write(&seeds, "big.txt", &big);
-    // Not article names: never read, so their bad contents make no line.
+    // Not article names: never read, so their bad contents are no reject. A file that is
+    // not an article is named as such; hidden files and temporaries make no line.
     write(&seeds, "notes.md", "");
     write(&seeds, ".hidden.txt", b"\x00\x00");
     write(&seeds, "a.txt~", "");
@@ -175,7 +176,15 @@ fn check_prints_one_line_per_rejected_file_with_its_reason_and_exits_1() {
 
     assert_eq!(out.code, Some(1), "{out}");
     let lines = out.lines();
-    assert_eq!(lines.len(), 3, "one line per rejected file:\n{out}");
+    assert_eq!(
+        lines.len(),
+        4,
+        "one line per rejected file, and notes.md:\n{out}"
+    );
+    assert!(
+        lines.contains(&format!("{}: {NOT_AN_ARTICLE}", seeds.join("notes.md").display()).as_str()),
+        "{out}"
+    );
     for (file, reason) in [
         ("empty.txt", "empty"),
         ("bin.txt", "binary"),
@@ -186,7 +195,7 @@ fn check_prints_one_line_per_rejected_file_with_its_reason_and_exits_1() {
         assert!(matching[0].contains("rejected"), "{file}:\n{out}");
         assert!(matching[0].contains(reason), "{file} is {reason}:\n{out}");
     }
-    for ignored in ["good.txt", "notes.md", ".hidden.txt", "a.txt~"] {
+    for ignored in ["good.txt", ".hidden.txt", "a.txt~"] {
         assert!(!out.stdout.contains(ignored), "{ignored}:\n{out}");
     }
 }
@@ -725,6 +734,268 @@ fn check_says_since_when_a_file_has_been_set_aside() {
         out.lines()
             .iter()
             .any(|l| l.contains("empty.txt") && l.ends_with("(since 2026-01-02T03:04:05Z)")),
+        "{out}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// errors a person can act on
+// ---------------------------------------------------------------------------------------
+
+const NOT_AN_ARTICLE: &str = "not an article: only .txt files are read";
+
+/// Each file that is not an article is listed once, with the reason; hidden files and
+/// temporaries are not; none of it is a reject.
+#[test]
+fn check_lists_each_file_that_is_not_an_article_once_and_exits_0() {
+    let (dir, seeds) = workspace();
+    write(&seeds, "good.txt", article("Good", "Body."));
+    for name in [
+        "notes.md",
+        "page.html",
+        "notes.docx",
+        ".hidden.md",
+        "good.txt.swp",
+        "draft.md~",
+        "4913",
+    ] {
+        write(&seeds, name, "Title\n");
+    }
+    fs::create_dir(seeds.join("2026")).expect("create a subfolder");
+    write(&seeds.join("2026"), "README", "Title\n");
+
+    let out = check(dir.path(), &seeds);
+
+    assert_eq!(out.code, Some(0), "{out}");
+    let expected: Vec<String> = ["2026/README", "notes.docx", "notes.md", "page.html"]
+        .iter()
+        .map(|path| format!("{}: {NOT_AN_ARTICLE}", seeds.join(path).display()))
+        .collect();
+    assert_eq!(out.lines(), expected, "{out}");
+}
+
+/// A folder given to `parse` stands for its articles, chosen as the daemon chooses them;
+/// a file that is not an article is named on stderr without failing, a reject fails.
+#[test]
+fn parse_given_a_folder_parses_the_articles_in_it() {
+    let (dir, seeds) = workspace();
+    let first = write(&seeds, "a.txt", article("First", "One."));
+    fs::create_dir(seeds.join("2026")).expect("create a subfolder");
+    let second = write(&seeds.join("2026"), "b.txt", article("Second", "Two."));
+    write(&seeds, "notes.md", "# Notes\n");
+    write(&seeds, ".hidden.txt", article("Hidden", "No."));
+    write(&seeds, "a.txt.swp", "swap");
+
+    let out = parse(dir.path(), &[&seeds]);
+
+    assert_eq!(out.code, Some(0), "{out}");
+    let parsed: Vec<(String, String)> = out
+        .json()
+        .iter()
+        .map(|e| {
+            (
+                str_field(e, "/file").to_owned(),
+                str_field(e, "/title").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        parsed,
+        [
+            (second.display().to_string(), "Second".to_owned()),
+            (first.display().to_string(), "First".to_owned()),
+        ],
+        "{out}"
+    );
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "{}: skipped: {NOT_AN_ARTICLE}",
+            seeds.join("notes.md").display()
+        ),
+        "{out}"
+    );
+
+    write(&seeds, "empty.txt", "");
+    let out = parse(dir.path(), &[&seeds]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(out.json().len(), 2, "{out}");
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.contains("empty.txt: rejected")),
+        "{out}"
+    );
+}
+
+/// `seedfeed render` into `out`, from `seeds`, with the database in `./data`.
+fn render(cwd: &Path, seeds: &Path) -> Outcome {
+    run(seedfeed(cwd)
+        .arg("render")
+        .arg("--out")
+        .arg(cwd.join("out"))
+        .arg("--seeds")
+        .arg(seeds))
+}
+
+/// A new database is one log line, with its schema version, not a line per migration;
+/// an up-to-date one logs neither.
+#[test]
+fn a_new_database_logs_one_line() {
+    let (dir, seeds) = workspace();
+    let first = render(dir.path(), &seeds);
+    assert_eq!(first.code, Some(0), "{first}");
+    let created: Vec<&str> = first
+        .stderr
+        .lines()
+        .filter(|l| l.contains("created the database"))
+        .collect();
+    assert_eq!(created.len(), 1, "{first}");
+    assert!(
+        created[0].contains("path=data/seedfeed.db") && created[0].contains("schema_version="),
+        "{first}"
+    );
+    assert!(!first.stderr.contains("migrated"), "{first}");
+
+    let second = render(dir.path(), &seeds);
+    assert_eq!(second.code, Some(0), "{second}");
+    assert!(
+        !second.stderr.contains("created the database") && !second.stderr.contains("migrated"),
+        "{second}"
+    );
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod a test folder");
+}
+
+/// A data folder that cannot be written is named, with the system's reason, not
+/// SQLite's "Error code 14". Permissions do not refuse root: as root the binary runs as
+/// nobody (setpriv); without setpriv the test says so and checks nothing.
+#[test]
+fn a_data_folder_that_cannot_be_written_is_named_with_the_reason() {
+    let (dir, seeds) = workspace();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).expect("create data/");
+    // Anyone may read and list the folders; no one but root may write in data/.
+    set_mode(dir.path(), 0o755);
+    set_mode(&seeds, 0o755);
+    set_mode(&data, 0o555);
+    let probe = data.join("probe");
+    let mut command = if fs::write(&probe, "").is_ok() {
+        fs::remove_file(&probe).expect("remove the probe");
+        let setpriv = Command::new("setpriv").arg("--version").output();
+        if !setpriv.is_ok_and(|out| out.status.success()) {
+            eprintln!("skipped: permissions do not refuse this user, and there is no setpriv");
+            return;
+        }
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_seedfeed"))
+            .env_clear()
+            .current_dir(dir.path());
+        command
+    } else {
+        seedfeed(dir.path())
+    };
+    command
+        .arg("render")
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--seeds")
+        .arg(&seeds)
+        .arg("--data")
+        .arg(&data);
+
+    let out = run(&mut command);
+
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr
+            .contains(&format!("cannot write in data folder {}", data.display())),
+        "{out}"
+    );
+    assert!(
+        out.stderr.to_lowercase().contains("permission denied"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("Error code"), "{out}");
+}
+
+/// A value of the wrong type says what is expected in words, from the file and from the
+/// environment; a flag's bad value names the flag.
+#[test]
+fn bad_values_say_what_is_expected_in_words_in_every_layer() {
+    let (dir, seeds) = workspace();
+    let config = write(dir.path(), "seedfeed.toml", "settle_ms = \"fast\"\n");
+    let from_file = run(seedfeed(dir.path())
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .arg("--seeds")
+        .arg(&seeds));
+    assert!(
+        from_file.stderr.contains(&config.display().to_string()),
+        "{from_file}"
+    );
+    let from_env = run(seedfeed(dir.path())
+        .env("SEEDFEED_SETTLE_MS", "fast")
+        .arg("check")
+        .arg("--seeds")
+        .arg(&seeds));
+    for out in [&from_file, &from_env] {
+        assert_eq!(out.code, Some(2), "{out}");
+        for words in [
+            "settle_ms",
+            "\"fast\"",
+            "is not a whole number of milliseconds",
+        ] {
+            assert!(out.stderr.contains(words), "{words}:\n{out}");
+        }
+        assert!(!out.stderr.contains("expected"), "{out}");
+    }
+    let from_flag = run(seedfeed(dir.path())
+        .args(["serve", "--listen", "8080", "--seeds"])
+        .arg(&seeds));
+    assert_eq!(from_flag.code, Some(2), "{from_flag}");
+    for words in [
+        "`listen`",
+        "\"8080\" is not an address like 127.0.0.1:8080",
+        "set by --listen",
+    ] {
+        assert!(from_flag.stderr.contains(words), "{words}:\n{from_flag}");
+    }
+}
+
+/// An unknown key or variable names the one meant.
+#[test]
+fn unknown_keys_and_variables_suggest_the_one_meant() {
+    let (dir, seeds) = workspace();
+    let config = write(dir.path(), "seedfeed.toml", "[feed]\ntitel = \"News\"\n");
+    let out = run(seedfeed(dir.path())
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .arg("--seeds")
+        .arg(&seeds));
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "config file {}: unknown key `titel` in [feed]; did you mean `title`?",
+            config.display()
+        )),
+        "{out}"
+    );
+    let out = run(seedfeed(dir.path())
+        .env("SEEDFEED_FEED_SIZ", "3")
+        .arg("check")
+        .arg("--seeds")
+        .arg(&seeds));
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains("did you mean SEEDFEED_FEED_SIZE?"),
         "{out}"
     );
 }

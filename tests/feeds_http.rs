@@ -158,6 +158,89 @@ async fn a_reader_with_an_earlier_version_gets_a_226_delta() {
     assert_eq!(without_a_im.status(), 200);
 }
 
+/// A 226 is compressed like a 200: the delta in the coding the reader accepts, with
+/// `Content-Encoding`, the current version's ETag and `Vary: Accept-Encoding`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_226_delta_is_compressed_like_a_200() {
+    let daemon = TestDaemon::start().await;
+    daemon.publish_sample().await;
+    let before = header(&daemon.get("/feed.atom").await, "etag");
+    let new = daemon
+        .publish("new-1", &article("A new story", "Tech"))
+        .await;
+    let now = header(&daemon.get("/feed.atom").await, "etag");
+    let identity = daemon
+        .get_with(
+            "/feed.atom",
+            &[("a-im", "feed"), ("if-none-match", &before)],
+        )
+        .await;
+    assert_eq!(identity.status().as_u16(), 226);
+    let identity = identity.bytes().await.unwrap();
+    for coding in ["gzip", "br"] {
+        let delta = daemon
+            .get_with(
+                "/feed.atom",
+                &[
+                    ("a-im", "feed"),
+                    ("if-none-match", &before),
+                    ("accept-encoding", coding),
+                ],
+            )
+            .await;
+        assert_eq!(delta.status().as_u16(), 226, "{coding}");
+        assert_eq!(header(&delta, "content-encoding"), coding);
+        assert_eq!(header(&delta, "etag"), now, "{coding}");
+        assert!(
+            header(&delta, "vary").contains("Accept-Encoding"),
+            "{coding}"
+        );
+        assert_eq!(header(&delta, "cache-control"), "no-store");
+        let compressed = delta.bytes().await.unwrap();
+        assert!(compressed.len() < identity.len(), "{coding}");
+        let mut body = Vec::new();
+        if coding == "gzip" {
+            std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(&compressed[..]),
+                &mut body,
+            )
+            .unwrap();
+        } else {
+            brotli::BrotliDecompress(&mut &compressed[..], &mut body).unwrap();
+        }
+        assert_eq!(body, identity, "{coding}: the same delta");
+        let feed = feed_rs::parser::parse(&body[..]).unwrap();
+        assert_eq!(ids(&feed), std::slice::from_ref(&new), "{coding}");
+    }
+}
+
+/// The stylesheet is dated by the build, not 1970: a client that revalidates by date
+/// gets a new stylesheet after an upgrade. Its ETag is its content's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stylesheet_is_dated_by_the_build_and_tagged_by_its_content() {
+    let daemon = TestDaemon::start().await;
+    let xsl = daemon.get("/feed.xsl").await;
+    let last_modified = header(&xsl, "last-modified");
+    let etag = header(&xsl, "etag");
+    let body = xsl.bytes().await.unwrap();
+    assert_eq!(etag, seedfeed::render::etag_of(&body));
+    let date = httpdate::parse_http_date(&last_modified).unwrap();
+    let year_2020 = std::time::UNIX_EPOCH + Duration::from_secs(1_577_836_800);
+    assert!(
+        date > year_2020 && date <= std::time::SystemTime::now(),
+        "Last-Modified: {last_modified}"
+    );
+    for (date, status) in [
+        ("Sat, 01 Jan 2000 00:00:00 GMT", 200),
+        (last_modified.as_str(), 304),
+    ] {
+        let response = daemon
+            .get_with("/feed.xsl", &[("if-modified-since", date)])
+            .await;
+        assert_eq!(response.status(), status, "If-Modified-Since: {date}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browsers_get_the_xml_feed_with_its_stylesheet_and_readers_the_feed_type() {
     let daemon = TestDaemon::start().await;

@@ -70,6 +70,17 @@ impl Site {
 /// The feed's title and its entries' titles, read with feed-rs.
 fn feed(base: &str) -> (String, Vec<String>) {
     let body = plain_http::get(&format!("{base}/feed.atom"));
+    titles_of(&body)
+}
+
+/// The feed's titles as [`feed`] reads them, or `None` while the first ingest into the
+/// new database has published nothing (a 503 then is the daemon's answer, not a fault).
+fn feed_once_published(base: &str) -> Option<(String, Vec<String>)> {
+    let body = plain_http::get_unless_503(&format!("{base}/feed.atom"))?;
+    Some(titles_of(&body))
+}
+
+fn titles_of(body: &str) -> (String, Vec<String>) {
     let feed = feed_rs::parser::parse(body.as_bytes()).unwrap();
     let title = feed.title.map(|t| t.content).unwrap_or_default();
     let mut entries: Vec<String> = feed
@@ -87,6 +98,11 @@ mod plain_http {
     use std::net::TcpStream;
 
     pub fn get(url: &str) -> String {
+        get_unless_503(url).unwrap_or_else(|| panic!("GET {url}: 503"))
+    }
+
+    /// Like [`get`], but `None` for a 503.
+    pub fn get_unless_503(url: &str) -> Option<String> {
         let rest = url.strip_prefix("http://").unwrap();
         let (host, path) = rest.split_at(rest.find('/').unwrap());
         let mut stream = TcpStream::connect(host).unwrap();
@@ -98,8 +114,11 @@ mod plain_http {
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        if head.starts_with("HTTP/1.1 503") {
+            return None;
+        }
         assert!(head.starts_with("HTTP/1.1 200"), "GET {url}: {head}");
-        body.to_owned()
+        Some(body.to_owned())
     }
 }
 
@@ -331,7 +350,7 @@ fn socket_activation_serves_on_the_passed_listener() {
     until_blocking("every seed in the feed", || {
         let addr = daemon.address();
         assert_eq!(addr, base, "the daemon reports the passed socket's address");
-        if feed(&base).1 == titles() {
+        if feed_once_published(&base).is_some_and(|(_, entries)| entries == titles()) {
             Ok(())
         } else {
             Err(daemon.log())
@@ -370,7 +389,7 @@ fn sighup_serves_the_new_title_and_keeps_the_old_config_if_the_new_is_invalid() 
 
 fn wait_for_title(base: &str, title: &str, daemon: &Binary) {
     until_blocking(&format!("the feed titled {title:?}"), || {
-        if feed(base).0 == title {
+        if feed_once_published(base).is_some_and(|(feed_title, _)| feed_title == title) {
             Ok(())
         } else {
             Err(format!("\n{}", daemon.log()))

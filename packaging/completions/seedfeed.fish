@@ -35,7 +35,7 @@ complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "help" -d 'Print t
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l data -d 'Folder of the database (seedfeed.db, SQLite), created if missing [default: data]' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l listen -d 'Address and port to listen on [default: 127.0.0.1:8080]' -r
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l listen -d 'Address and port to listen on: IP:PORT, :PORT (every IPv4 interface) or localhost:PORT [default: 127.0.0.1:8080]' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l admin-listen -d 'Address of /status and /metrics: IP:PORT, unix:PATH of a Unix socket, or off [default: 127.0.0.1:8081]' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l base-url -d 'Public URL that absolute links start with (unset: http:// and the listen address)' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,6 +1,7 @@
 //! `seedfeed check`: read every seed as the daemon would, without serving or keeping
-//! anything; print one line per file the daemon would reject (and per duplicate, which
-//! is reported but is not an error); exit 1 when anything was rejected. Duplicates and
+//! anything; print one line per file the daemon would reject (and per duplicate, and per
+//! file that is not an article, which are reported but are not errors); exit 1 when
+//! anything was rejected. Duplicates and
 //! key conflicts are decided by the store's own rules, applied to a store in memory in
 //! the order the daemon reads.
 
@@ -56,13 +57,18 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             config.seeds.join(name).display()
         )?;
     }
+    // Not read, so not rejected: whoever put a `.md` file there learns why it did nothing.
+    for (path, reason) in &listing.not_articles {
+        writeln!(out, "{}: {reason}", config.seeds.join(path).display())?;
+    }
     let rejects = verdicts.rejects + listing.bad_names.len() as u64;
     let Verdicts {
         articles,
         duplicates,
         ..
     } = verdicts;
-    tracing::info!(files = listing.files.len(), articles, duplicates, rejects, seeds = %config.seeds.display(), "check done");
+    let not_articles = listing.not_articles.len();
+    tracing::info!(files = listing.files.len(), articles, duplicates, rejects, not_articles, seeds = %config.seeds.display(), "check done");
     Ok(if rejects > 0 {
         ExitCode::FAILURE
     } else {

@@ -1,5 +1,8 @@
 //! `seedfeed parse FILE...`: print the normalized entries as a JSON array, as the daemon
-//! would store them for a first sighting (published = updated = the file's mtime).
+//! would store them for a first sighting (published = updated = the file's mtime). A
+//! folder stands for the articles in it and its subfolders, chosen by the daemon's own
+//! rule (`watch::names`): hidden files and temporaries are skipped, and files that are
+//! not articles are named on stderr.
 
 use std::io::Write;
 use std::path::Path;
@@ -17,7 +20,7 @@ use crate::model::{Entry, EntryKey};
 use crate::normalize::id_namespace;
 use crate::render::entry_url;
 use crate::store::FileChange;
-use crate::watch::SeedFolder;
+use crate::watch::{SeedFolder, path_key};
 
 #[derive(Serialize)]
 struct Parsed<'a> {
@@ -46,7 +49,12 @@ fn parse_one(file: &Path, config: &Config, namespace: Uuid) -> Result<Entry, Str
         max_file_bytes: config.max_file_bytes,
         namespace,
     };
-    match reader.read(name, EntryKey::new(stem)) {
+    entry_of(reader.read(name, EntryKey::new(stem)))
+}
+
+/// The entry a file's change makes, as a first sighting; or why there is none.
+fn entry_of(change: FileChange) -> Result<Entry, String> {
+    match change {
         FileChange::Article { draft, stamp, .. } => {
             let mtime = DateTime::from_timestamp_millis(stamp.mtime_ms())
                 .unwrap_or(DateTime::UNIX_EPOCH)
@@ -62,6 +70,63 @@ fn parse_one(file: &Path, config: &Config, namespace: Uuid) -> Result<Entry, Str
     }
 }
 
+/// What was parsed: the entries by the file shown for each, and whether any file given
+/// could not be. Reports go straight to stderr, not the log: the answer must show them
+/// whatever the level.
+struct Parsing {
+    entries: Vec<(String, Entry)>,
+    failed: bool,
+    errors: std::io::StderrLock<'static>,
+}
+
+impl Parsing {
+    fn take(&mut self, file: &Path, parsed: Result<Entry, String>) -> std::io::Result<()> {
+        match parsed {
+            Ok(entry) => self.entries.push((file.display().to_string(), entry)),
+            Err(reason) => {
+                writeln!(self.errors, "{}: {reason}", file.display())?;
+                self.failed = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every article of the folder `dir`, in path order, as the daemon's scan lists them.
+    fn folder(&mut self, dir: &Path, config: &Config, namespace: Uuid) -> std::io::Result<()> {
+        let opened =
+            SeedFolder::open(dir).and_then(|folder| folder.scan().map(|listing| (folder, listing)));
+        let (folder, listing) = match opened {
+            Ok(opened) => opened,
+            Err(error) => return self.take(dir, Err(format!("cannot list the folder: {error}"))),
+        };
+        let reader = ArticleReader {
+            folder,
+            max_file_bytes: config.max_file_bytes,
+            namespace,
+        };
+        for file in &listing.files {
+            let Some(key) = path_key(&file.path) else {
+                continue;
+            };
+            let parsed = entry_of(reader.read(&file.path, key));
+            self.take(&dir.join(&file.path), parsed)?;
+        }
+        for name in &listing.bad_names {
+            let reason = format!("rejected: {}", crate::model::BAD_NAME_REASON);
+            self.take(&dir.join(name), Err(reason))?;
+        }
+        // Skipped, not failed: the folder holds other things than articles.
+        for (path, reason) in &listing.not_articles {
+            writeln!(
+                self.errors,
+                "{}: skipped: {reason}",
+                dir.join(path).display()
+            )?;
+        }
+        Ok(())
+    }
+}
+
 pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCode> {
     let base_url = config
         .base_url
@@ -69,20 +134,22 @@ pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCo
         .unwrap_or_else(|| base_url_for(config.listen));
     let site_base = base_str(&base_url).to_owned();
     let namespace = id_namespace(&crate::daemon::namespace_for(config));
-    let mut entries = Vec::new();
-    let mut failed = false;
-    let mut errors = std::io::stderr().lock();
+    let mut parsing = Parsing {
+        entries: Vec::new(),
+        failed: false,
+        errors: std::io::stderr().lock(),
+    };
     for file in files {
         let file = file.as_ref();
-        match parse_one(file, config, namespace) {
-            Ok(entry) => entries.push((file.display().to_string(), entry)),
-            Err(reason) => {
-                // Straight to stderr, not the log: the answer must show whatever the level.
-                writeln!(errors, "{}: {reason}", file.display())?;
-                failed = true;
-            }
+        if file.is_dir() {
+            parsing.folder(file, config, namespace)?;
+        } else {
+            parsing.take(file, parse_one(file, config, namespace))?;
         }
     }
+    let Parsing {
+        entries, failed, ..
+    } = parsing;
     let output: Vec<Parsed<'_>> = entries
         .iter()
         .map(|(file, entry)| Parsed {

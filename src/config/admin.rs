@@ -38,7 +38,8 @@ impl AdminListen {
         if text.starts_with('/') {
             return Ok(Self::Unix(PathBuf::from(text)));
         }
-        text.parse::<SocketAddr>().map(Self::Tcp).map_err(|_| {
+        // The address forms of `listen` (`localhost:8081`, `:8081`).
+        super::parse_listen(text).map(Self::Tcp).map_err(|_| {
             format!(
                 "{text:?} is not an address like 127.0.0.1:8081, a Unix socket like \
                  unix:/run/seedfeed/admin.sock, or off"

@@ -14,9 +14,10 @@ const ALIASES: &[(&str, &str)] = &[("SEEDFEED_LOG", "SEEDFEED_LOG_LEVEL")];
 
 /// Builds a layer from `SEEDFEED_<KEY>` variables (`SEEDFEED_FEED_TITLE` for `feed.title`).
 /// `SEEDFEED_LOG` is a short alias of `SEEDFEED_LOG_LEVEL`. An unknown `SEEDFEED_*` name
-/// is an error, as an unknown key in the file is: a typo must not pass silently. Each
-/// value is read as its key's type; a list (`SEEDFEED_WEBSUB_HUBS`) is separated by commas
-/// or spaces.
+/// is an error, as an unknown key in the file is: a typo must not pass silently, and the
+/// nearest known name is suggested. Each value is read as its key's type (the error says
+/// what is expected, in words); a list (`SEEDFEED_WEBSUB_HUBS`) is separated by commas or
+/// spaces.
 pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Layer, ConfigError> {
     let mut layer = Layer::default();
     for (var, value) in vars {
@@ -24,15 +25,40 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             continue;
         }
         let Some(setting) = setting_for(&var) else {
-            return Err(ConfigError::Env {
-                var,
-                message: "no such setting (see config/seedfeed.toml for the keys)".into(),
-            });
+            let message = unknown_var(&var);
+            return Err(ConfigError::Env { var, message });
         };
-        (setting.set_env)(&mut layer, &value)
-            .map_err(|message| ConfigError::Env { var, message })?;
+        setting
+            .set_from_env(&mut layer, &value)
+            .map_err(|message| ConfigError::Env {
+                message: format!("{message} (config key `{}`)", setting.key),
+                var,
+            })?;
     }
     Ok(layer)
+}
+
+/// What is wrong with a `SEEDFEED_*` name that is no setting's: the nearest name that is.
+/// Names are compared without the prefix they all share, which is no evidence.
+fn unknown_var(var: &str) -> String {
+    let names: Vec<String> = SETTINGS
+        .iter()
+        .map(Setting::env_var)
+        .chain(ALIASES.iter().map(|(alias, _)| alias.to_string()))
+        .chain(NOT_KEYS.iter().map(|name| name.to_string()))
+        .collect();
+    let unprefixed = |name: &str| name.strip_prefix(PREFIX).unwrap_or(name).to_owned();
+    let candidates: Vec<(String, String)> = names
+        .iter()
+        .map(|name| (unprefixed(name), name.clone()))
+        .collect();
+    let candidates = candidates
+        .iter()
+        .map(|(bare, name)| (bare.as_str(), name.clone()));
+    match super::suggest::nearest(&unprefixed(var), candidates) {
+        Some(name) => format!("no such setting; did you mean {name}?"),
+        None => "no such setting (see config/seedfeed.toml for the keys)".into(),
+    }
 }
 
 /// The setting a variable sets, through its alias if it is one.
@@ -138,5 +164,46 @@ mod tests {
         assert_eq!(layer.websub.subscribe_per_minute, Some(5));
         let err = env_layer(vars(&[("SEEDFEED_WEBSUB_HUB", "maybe")])).unwrap_err();
         assert!(err.to_string().contains("SEEDFEED_WEBSUB_HUB"), "{err}");
+    }
+
+    /// A malformed value says what is expected in words, and which key it is for; an
+    /// unknown name suggests the nearest known one.
+    #[test]
+    fn errors_say_what_is_expected_and_what_was_meant() {
+        for (pairs, expected) in [
+            (
+                ("SEEDFEED_SETTLE_MS", "fast"),
+                "environment variable SEEDFEED_SETTLE_MS: \"fast\" is not a whole number \
+                 of milliseconds (config key `settle_ms`)",
+            ),
+            (
+                ("SEEDFEED_ACCESS_LOG", "maybe"),
+                "environment variable SEEDFEED_ACCESS_LOG: \"maybe\" is not true or false \
+                 (config key `access_log`)",
+            ),
+            (
+                ("SEEDFEED_WEBSUB_LEASE_SECONDS", "-1"),
+                "environment variable SEEDFEED_WEBSUB_LEASE_SECONDS: \"-1\" is not a whole \
+                 number of seconds (config key `websub.lease_seconds`)",
+            ),
+            (
+                ("SEEDFEED_FEEDSIZE", "7"),
+                "environment variable SEEDFEED_FEEDSIZE: no such setting; did you mean \
+                 SEEDFEED_FEED_SIZE?",
+            ),
+            (
+                ("SEEDFEED_CONFIG_FILE", "x"),
+                "environment variable SEEDFEED_CONFIG_FILE: no such setting; did you mean \
+                 SEEDFEED_CONFIG?",
+            ),
+            (
+                ("SEEDFEED_COLOUR", "blue"),
+                "environment variable SEEDFEED_COLOUR: no such setting (see \
+                 config/seedfeed.toml for the keys)",
+            ),
+        ] {
+            let err = env_layer(vars(&[pairs])).unwrap_err();
+            assert_eq!(err.to_string(), expected);
+        }
     }
 }

@@ -6,12 +6,18 @@
 //! merge, per-key checks, environment names (`env.rs`), what a reload applies
 //! (`reload.rs`) and the help text (`help.rs`) all come from it. `validate` here converts
 //! the checked values into the typed [`Config`] and holds the rules between keys.
+//!
+//! Errors are for the person who wrote the value: an unknown key or variable names the
+//! nearest known one (`suggest.rs`), a value of the wrong type says what is expected in
+//! words, and a value that fails its check says which layer set it (the file, a
+//! `SEEDFEED_*` variable or a flag).
 
 mod admin;
 mod env;
 mod help;
 pub mod reload;
 mod settings;
+mod suggest;
 mod table;
 mod watch;
 
@@ -22,7 +28,7 @@ pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
 pub use table::{Reload, Setting};
 pub use watch::WatchBackend;
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -58,8 +64,76 @@ impl Layer {
         })
     }
 
+    /// Reads the text of a config file. Each key is read through its row of the table,
+    /// so that an unknown one names the nearest known one and a value of the wrong type
+    /// says what is expected in words; the error is the first key at fault.
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        let mut layer = Layer::default();
+        for (name, value) in &table {
+            match (Setting::named(name), value) {
+                (Some(setting), _) => setting
+                    .set_from_toml(&mut layer, value)
+                    .map_err(|message| format!("key `{name}`: {message}"))?,
+                (None, toml::Value::Table(keys)) if is_table(name) => {
+                    for (key, value) in keys {
+                        let setting = Setting::named(&format!("{name}.{key}"))
+                            .ok_or_else(|| unknown_key(key, Some(name)))?;
+                        setting
+                            .set_from_toml(&mut layer, value)
+                            .map_err(|message| format!("key `{key}` in [{name}]: {message}"))?;
+                    }
+                }
+                (None, _) if is_table(name) => {
+                    return Err(format!(
+                        "`{name}` is a table: write [{name}] and its keys on the lines below it"
+                    ));
+                }
+                (None, _) => return Err(unknown_key(name, None)),
+            }
+        }
+        Ok(layer)
+    }
+}
+
+/// Whether `name` is a table of the file (`[feed]`).
+fn is_table(name: &str) -> bool {
+    SETTINGS.iter().any(|setting| {
+        setting
+            .key
+            .split_once('.')
+            .is_some_and(|(table, _)| table == name)
+    })
+}
+
+/// The error of an unknown key of the file (in `table`, or at the top level), with the
+/// nearest known key or table: its own table's keys first, then the others'.
+fn unknown_key(name: &str, table: Option<&str>) -> String {
+    let place = |key: &'static str| match (key.split_once('.'), table) {
+        (Some((t, bare)), Some(own)) if t == own => (bare, format!("`{bare}`")),
+        (Some((t, bare)), _) => (bare, format!("`{bare}` in [{t}]")),
+        (None, None) => (key, format!("`{key}`")),
+        (None, Some(_)) => (key, format!("`{key}` at the top, above any [table]")),
+    };
+    let own_first = SETTINGS
+        .iter()
+        .filter(|s| s.key.split_once('.').map(|(t, _)| t) == table)
+        .chain(
+            SETTINGS
+                .iter()
+                .filter(|s| s.key.split_once('.').map(|(t, _)| t) != table),
+        )
+        .map(|s| place(s.key));
+    let tables = SETTINGS
+        .iter()
+        .filter_map(|s| s.key.split_once('.').map(|(t, _)| t))
+        .filter(|_| table.is_none())
+        .map(|t| (t, format!("[{t}]")));
+    let at = table.map(|t| format!(" in [{t}]")).unwrap_or_default();
+    match suggest::nearest(name, own_first.chain(tables)) {
+        Some(known) => format!("unknown key `{name}`{at}; did you mean {known}?"),
+        None => format!("unknown key `{name}`{at} (config/seedfeed.toml lists every key)"),
     }
 }
 
@@ -147,7 +221,8 @@ pub struct Sources {
     pub flags: Layer,
 }
 
-/// Merges defaults < file < environment < flags and validates the result.
+/// Merges defaults < file < environment < flags and validates the result. A value that
+/// fails its check says which layer set it.
 pub fn load(sources: Sources) -> Result<Config, ConfigError> {
     let file = match &sources.file {
         Some(path) => Layer::from_file(path)?,
@@ -155,10 +230,40 @@ pub fn load(sources: Sources) -> Result<Config, ConfigError> {
     };
     let merged = sources
         .flags
-        .over(sources.env)
-        .over(file)
+        .clone()
+        .over(sources.env.clone())
+        .over(file.clone())
         .over(Layer::defaults());
-    validate(merged)
+    validate(merged).map_err(|error| error.with_origin(&sources, &file))
+}
+
+impl ConfigError {
+    /// An invalid value, with the layer that set it: the flag, the variable or the file.
+    fn with_origin(self, sources: &Sources, file: &Layer) -> Self {
+        let Self::Invalid { key, message } = self else {
+            return self;
+        };
+        let origin = Setting::named(key).and_then(|setting| {
+            if (setting.is_set)(&sources.flags) {
+                Some(format!("set by --{}", key.replace('_', "-")))
+            } else if (setting.is_set)(&sources.env) {
+                Some(format!("set by {}", setting.env_var()))
+            } else if (setting.is_set)(file) {
+                let path = sources
+                    .file
+                    .as_deref()
+                    .unwrap_or(Path::new("the config file"));
+                Some(format!("set in {}", path.display()))
+            } else {
+                None
+            }
+        });
+        let message = match origin {
+            Some(origin) => format!("{message} ({origin})"),
+            None => message,
+        };
+        Self::Invalid { key, message }
+    }
 }
 
 /// Checks every key (its row's check in the table), then converts the values into a
@@ -166,16 +271,10 @@ pub fn load(sources: Sources) -> Result<Config, ConfigError> {
 /// `layer` is the merged layers, the defaults included.
 pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     let values = layer.resolve()?;
-    let listen = values
-        .listen
-        .parse::<SocketAddr>()
-        .map_err(|e| ConfigError::Invalid {
-            key: "listen",
-            message: format!(
-                "{:?} is not an address like 127.0.0.1:8080 ({e})",
-                values.listen
-            ),
-        })?;
+    let listen = parse_listen(&values.listen).map_err(|message| ConfigError::Invalid {
+        key: "listen",
+        message,
+    })?;
     let admin_listen = admin_listen(&values.admin_listen, listen)?;
     let base_url = values.base_url.as_deref().map(parse_base_url).transpose()?;
     let watch = values
@@ -288,6 +387,33 @@ fn websub_config(values: WebSubValues) -> Result<WebSubConfig, ConfigError> {
     })
 }
 
+/// The address a `listen` value names: an IP address and a port (`127.0.0.1:8080`,
+/// `[::1]:8080`); a port alone (`:8080`, or `*:8080`), which listens on every IPv4
+/// interface, as `0.0.0.0:8080` (Go reads `:8080` so; `[::]:8080` listens on IPv6 too,
+/// where the system has it); or `localhost:8080`, the IPv4 loopback `127.0.0.1:8080`
+/// (never a lookup: RFC 6761 reserves the name for loopback). No other name is looked
+/// up: an address that depends on DNS at start-up fails in ways far from its cause.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let trimmed = text.trim();
+    if let Ok(addr) = trimmed.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let expected = || {
+        format!(
+            "{text:?} is not an address like 127.0.0.1:8080, [::1]:8080, :8080 (every \
+             interface) or localhost:8080"
+        )
+    };
+    let (host, port) = trimmed.rsplit_once(':').ok_or_else(expected)?;
+    let port: u16 = port.parse().map_err(|_| expected())?;
+    let ip = match host {
+        "" | "*" => Ipv4Addr::UNSPECIFIED,
+        host if host.eq_ignore_ascii_case("localhost") => Ipv4Addr::LOCALHOST,
+        _ => return Err(expected()),
+    };
+    Ok(SocketAddr::new(ip.into(), port))
+}
+
 /// An absolute http(s) URL without query or fragment; the trailing slash is dropped so
 /// paths can be appended as `{base}/feed.atom`.
 pub fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
@@ -338,6 +464,25 @@ pub fn base_url_for(addr: SocketAddr) -> Url {
         .expect("an IP address and a port form a valid URL")
 }
 
+/// Logs, once at start-up, that every link will point at an address only this machine
+/// can open: the daemon listens on every interface (`0.0.0.0`, `::`, `:8080`), so it is
+/// meant to be reached from elsewhere, but `base_url` is not set, so the links are made
+/// from the loopback address ([`base_url_for`]). Says what to set.
+pub fn warn_if_links_are_local(bound: SocketAddr, base_url: Option<&Url>) {
+    if base_url.is_some() || !bound.ip().is_unspecified() {
+        return;
+    }
+    let links = base_url_for(bound);
+    tracing::warn!(
+        listen = %bound,
+        links = base_str(&links),
+        "base_url is not set and the server is on every interface: every link in the feeds \
+         and pages points at {}, which readers on other machines cannot open; set base_url \
+         in the config file, SEEDFEED_BASE_URL or --base-url to the address readers use",
+        base_str(&links)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +525,203 @@ mod tests {
         assert!(err.contains("feed_sise"), "{err}");
         let err = Layer::from_toml("[feed]\ntitel = \"x\"\n").unwrap_err();
         assert!(err.contains("titel"), "{err}");
+    }
+
+    /// An unknown key of the file names the key meant: in its own table first, else
+    /// where it belongs.
+    #[test]
+    fn unknown_keys_suggest_the_nearest_known_one() {
+        for (toml, expected) in [
+            (
+                "feed_sise = 3",
+                "unknown key `feed_sise`; did you mean `feed_size`?",
+            ),
+            (
+                "[feed]\ntitel = \"x\"",
+                "unknown key `titel` in [feed]; did you mean `title`?",
+            ),
+            (
+                "settle = 500",
+                "unknown key `settle`; did you mean `settle_ms`?",
+            ),
+            (
+                "title = \"News\"",
+                "unknown key `title`; did you mean `title` in [feed]?",
+            ),
+            (
+                "[feed]\nfeed_size = 3",
+                "unknown key `feed_size` in [feed]; did you mean `feed_size` at the top, above any [table]?",
+            ),
+            (
+                "[webusb]\nhub = true",
+                "unknown key `webusb`; did you mean [websub]?",
+            ),
+            (
+                "colour = \"blue\"",
+                "unknown key `colour` (config/seedfeed.toml lists every key)",
+            ),
+            (
+                "feed = \"x\"",
+                "`feed` is a table: write [feed] and its keys on the lines below it",
+            ),
+        ] {
+            assert_eq!(Layer::from_toml(toml).unwrap_err(), expected, "{toml}");
+        }
+    }
+
+    /// A value of the wrong type in the file says what is expected, in words, and how to
+    /// write it when it was only quoted.
+    #[test]
+    fn bad_values_in_the_file_say_what_is_expected_in_words() {
+        for (toml, expected) in [
+            (
+                "settle_ms = \"fast\"",
+                "key `settle_ms`: \"fast\" is not a whole number of milliseconds",
+            ),
+            (
+                "rescan_interval = 1.5",
+                "key `rescan_interval`: 1.5 is not a whole number of seconds",
+            ),
+            (
+                "feed_size = -3",
+                "key `feed_size`: -3 is not a whole number of entries",
+            ),
+            (
+                "settle_ms = \"500\"",
+                "key `settle_ms`: \"500\" is not a whole number of milliseconds; \
+                 write it without quotes: settle_ms = 500",
+            ),
+            (
+                "access_log = \"yes\"",
+                "key `access_log`: \"yes\" is not true or false; write it without quotes: \
+                 access_log = true",
+            ),
+            ("access_log = 1", "key `access_log`: 1 is not true or false"),
+            (
+                "[feed]\ntitle = 3",
+                "key `title` in [feed]: 3 is not text in quotes",
+            ),
+            ("listen = 8080", "key `listen`: 8080 is not text in quotes"),
+            (
+                "[websub]\nhubs = \"https://hub.example/\"",
+                "key `hubs` in [websub]: \"https://hub.example/\" is not a list of texts in \
+                 quotes, like [\"https://hub.example/\"]; write it without quotes: hubs = \
+                 [\"https://hub.example/\"]",
+            ),
+        ] {
+            assert_eq!(Layer::from_toml(toml).unwrap_err(), expected, "{toml}");
+        }
+        // Every type still reads what it should.
+        let layer = Layer::from_toml(
+            "seeds = \"s\"\nsettle_ms = 20\naccess_log = true\n\
+             [websub]\nhubs = [\"https://a.example/\"]\n[feed]\ntitle = \"T\"",
+        )
+        .unwrap();
+        assert_eq!(layer.seeds, Some(PathBuf::from("s")));
+        assert_eq!(layer.settle_ms, Some(20));
+        assert_eq!(layer.access_log, Some(true));
+        assert_eq!(layer.websub.hubs.unwrap(), ["https://a.example/"]);
+        assert_eq!(layer.feed.title.as_deref(), Some("T"));
+    }
+
+    /// Every key that holds a number says what it counts.
+    #[test]
+    fn every_number_has_a_unit() {
+        for setting in SETTINGS {
+            if setting.expected == "a whole number" {
+                assert!(
+                    settings::unit(setting.key).is_some(),
+                    "`{}` holds a number: give it a unit in UNITS (settings.rs)",
+                    setting.key
+                );
+            }
+        }
+    }
+
+    /// A value that fails its check names the layer that set it.
+    #[test]
+    fn an_invalid_value_names_the_layer_that_set_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("seedfeed.toml");
+        std::fs::write(&file, "feed_size = 0\n").unwrap();
+        let load_with = |env: Layer, flags: Layer| {
+            load(Sources {
+                file: Some(file.clone()),
+                env,
+                flags,
+            })
+            .unwrap_err()
+            .to_string()
+        };
+        let err = load_with(Layer::default(), Layer::default());
+        assert_eq!(
+            err,
+            format!(
+                "config key `feed_size`: 0 is not between 1 and 10000 (set in {})",
+                file.display()
+            )
+        );
+        let env = Layer {
+            feed_size: Some(20_000),
+            ..Layer::default()
+        };
+        let err = load_with(env, Layer::default());
+        assert!(err.ends_with("(set by SEEDFEED_FEED_SIZE)"), "{err}");
+        // The file's feed_size, put right by the environment, is not the fault here.
+        let env = Layer {
+            feed_size: Some(5),
+            ..Layer::default()
+        };
+        let flags = Layer {
+            listen: Some("nowhere".into()),
+            ..Layer::default()
+        };
+        let err = load_with(env, flags);
+        assert!(err.starts_with("config key `listen`: \"nowhere\""), "{err}");
+        assert!(err.ends_with("(set by --listen)"), "{err}");
+    }
+
+    /// `:8080` is every IPv4 interface, `localhost:8080` the IPv4 loopback; other names
+    /// are not looked up.
+    #[test]
+    fn listen_takes_a_port_alone_and_localhost() {
+        for (text, addr) in [
+            ("127.0.0.1:8080", "127.0.0.1:8080"),
+            ("[::1]:8080", "[::1]:8080"),
+            ("[::]:80", "[::]:80"),
+            (":8080", "0.0.0.0:8080"),
+            ("*:8080", "0.0.0.0:8080"),
+            ("localhost:8080", "127.0.0.1:8080"),
+            ("LocalHost:0", "127.0.0.1:0"),
+            (" :9 ", "0.0.0.0:9"),
+        ] {
+            assert_eq!(parse_listen(text).unwrap().to_string(), addr, "{text}");
+        }
+        for text in [
+            "8080",
+            "localhost",
+            ":",
+            ":http",
+            ":70000",
+            "example.org:80",
+            "nope",
+        ] {
+            let err = parse_listen(text).unwrap_err();
+            assert!(
+                err.contains("is not an address like 127.0.0.1:8080") && err.contains(":8080"),
+                "{text}: {err}"
+            );
+        }
+        let layer = Layer {
+            listen: Some(":8080".into()),
+            ..Layer::defaults()
+        };
+        let config = validate(layer).unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(
+            base_str(&base_url_for(config.listen)),
+            "http://127.0.0.1:8080"
+        );
     }
 
     #[test]
@@ -460,7 +802,8 @@ mod tests {
         };
         let err = validate(layer).unwrap_err();
         assert!(
-            err.to_string().ends_with("10001 is outside 1..=10000"),
+            err.to_string()
+                .ends_with("10001 is not between 1 and 10000"),
             "{err}"
         );
     }

@@ -17,7 +17,7 @@ settings! {
         seeds: PathBuf = Some("seeds".into()), any, Restart => seeds;
         /// Folder of the database (seedfeed.db, SQLite), created if missing.
         data: PathBuf = Some("data".into()), any, Restart => data;
-        /// Address and port to listen on.
+        /// Address and port to listen on: IP:PORT, :PORT (every IPv4 interface) or localhost:PORT.
         listen: String = Some("127.0.0.1:8080".into()), nonempty, Restart => listen;
         /// Address of /status and /metrics: IP:PORT, unix:PATH of a Unix socket, or off.
         admin_listen: String = Some("127.0.0.1:8081".into()), nonempty,
@@ -105,6 +105,41 @@ settings! {
         subscribe_per_minute: u32 = Some(30), min(1),
             Restart => websub.subscribe_per_minute;
     }
+}
+
+/// What each number counts, for the words of an error ("a whole number of
+/// milliseconds"). Every key that holds a number has its unit here (a test checks).
+const UNITS: &[(&str, &str)] = &[
+    ("feed_size", "entries"),
+    ("settle_ms", "milliseconds"),
+    ("max_file_bytes", "bytes"),
+    ("rescan_interval", "seconds"),
+    ("poll_interval_ms", "milliseconds"),
+    ("tombstone_days", "days"),
+    ("cache_max_age", "seconds"),
+    ("max_connections", "connections"),
+    ("header_read_timeout", "seconds"),
+    ("idle_timeout", "seconds"),
+    ("request_timeout", "seconds"),
+    ("max_header_bytes", "bytes"),
+    ("max_url_bytes", "bytes"),
+    ("workers", "threads"),
+    ("shutdown_timeout", "seconds"),
+    ("websub.lease_seconds", "seconds"),
+    ("websub.min_lease_seconds", "seconds"),
+    ("websub.max_lease_seconds", "seconds"),
+    ("websub.retry_seconds", "seconds"),
+    ("websub.request_timeout", "seconds"),
+    ("websub.max_concurrent_requests", "requests"),
+    ("websub.subscribe_per_minute", "requests a minute"),
+];
+
+/// The unit of a key that holds a number.
+pub(super) fn unit(key: &str) -> Option<&'static str> {
+    UNITS
+        .iter()
+        .find(|(name, _)| *name == key)
+        .map(|(_, unit)| *unit)
 }
 
 /// A level or a filter `tracing_subscriber::EnvFilter` accepts. A bare word must be a

@@ -6,6 +6,10 @@
 //! A row reads `key: Type = Some(default) | None, check, Live | Restart => field.in.Config;`
 //! under a one-line `///` doc. The check is any callable `Fn(&Type) -> Result<(), String>`
 //! (the message, without the key); the functions below cover the common ones.
+//!
+//! A value of the wrong type, in the file or the environment, is refused in words: the
+//! type's ([`Value::EXPECTED`]), with the unit of a number from `settings.rs`
+//! ([`Setting::expects`]): "a whole number of milliseconds", not "expected u64".
 
 use std::fmt::Display;
 use std::ops::RangeInclusive;
@@ -30,7 +34,15 @@ pub struct Setting {
     pub doc: &'static str,
     pub reload: Reload,
     pub(super) default: fn() -> Option<String>,
-    pub(super) set_env: fn(&mut Layer, &str) -> Result<(), String>,
+    /// What a value of the key's type is, in words ([`Value::EXPECTED`]).
+    pub(super) expected: &'static str,
+    /// Sets the key from a variable's text; false when the text is no value of its type.
+    pub(super) set_env: fn(&mut Layer, &str) -> bool,
+    /// Sets the key from the file's value; `Err` when it is no value of its type, with
+    /// the value as it would be written if there is one (`500` for `"500"`).
+    pub(super) set_toml: fn(&mut Layer, &toml::Value) -> Result<(), Option<String>>,
+    /// Whether a layer says something of the key.
+    pub(super) is_set: fn(&Layer) -> bool,
     pub(super) changed: fn(&Config, &Config) -> bool,
     pub(super) take: fn(&mut Config, &Config),
 }
@@ -57,19 +69,73 @@ impl Setting {
     pub fn help_line(&self) -> &'static str {
         self.doc.trim().trim_end_matches('.')
     }
+
+    /// What a value of this key is, in words: the type's, and a number's unit
+    /// ("a whole number of milliseconds").
+    pub fn expects(&self) -> String {
+        match super::settings::unit(self.key) {
+            Some(unit) => format!("{} of {unit}", self.expected),
+            None => self.expected.to_owned(),
+        }
+    }
+
+    /// Sets this key in `layer` from a `SEEDFEED_*` variable's text; the error says what
+    /// the text is and what is expected.
+    pub(super) fn set_from_env(&self, layer: &mut Layer, text: &str) -> Result<(), String> {
+        if (self.set_env)(layer, text) {
+            Ok(())
+        } else {
+            Err(format!("{text:?} is not {}", self.expects()))
+        }
+    }
+
+    /// Sets this key in `layer` from the file's value; the error says what the value is,
+    /// what is expected, and how to write it when it was only quoted where it must not be.
+    pub(super) fn set_from_toml(
+        &self,
+        layer: &mut Layer,
+        value: &toml::Value,
+    ) -> Result<(), String> {
+        (self.set_toml)(layer, value).map_err(|unquoted| {
+            let name = self.key.rsplit('.').next().unwrap_or(self.key);
+            let mut message = format!("{value} is not {}", self.expects());
+            if let Some(unquoted) = unquoted {
+                message.push_str(&format!("; write it without quotes: {name} = {unquoted}"));
+            }
+            message
+        })
+    }
 }
 
-/// A type a key can hold: how an environment variable spells it, and how `--help` shows
-/// its default.
-pub trait Value: Sized {
-    /// Reads the text of a `SEEDFEED_*` variable; the error says what is wrong with it.
-    fn from_env(text: &str) -> Result<Self, String>;
+/// A type a key can hold: what it is in words, how an environment variable and the file
+/// spell it, and how `--help` shows its default.
+pub trait Value: Sized + serde::Serialize {
+    /// What a value of the type is, for error messages: "a whole number", "true or false".
+    const EXPECTED: &'static str;
+    /// Reads the text of a `SEEDFEED_*` variable; `None` when it is no value of the type.
+    fn from_env(text: &str) -> Option<Self>;
+    /// Reads a value of the file; `None` when it is of another type.
+    fn from_toml(value: &toml::Value) -> Option<Self>;
     fn show(&self) -> String;
+
+    /// Reads a value of the file; when it is of another type, `Err` with how it would be
+    /// written if it is this type's in quotes (`"500"` for a number: `500`).
+    fn from_toml_or_hint(value: &toml::Value) -> Result<Self, Option<String>> {
+        Self::from_toml(value).ok_or_else(|| {
+            let text = value.as_str()?;
+            let unquoted = Self::from_env(text)?;
+            toml::Value::try_from(unquoted).ok().map(|v| v.to_string())
+        })
+    }
 }
 
 impl Value for String {
-    fn from_env(text: &str) -> Result<Self, String> {
-        Ok(text.to_owned())
+    const EXPECTED: &'static str = "text in quotes";
+    fn from_env(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+    fn from_toml(value: &toml::Value) -> Option<Self> {
+        value.as_str().map(str::to_owned)
     }
     fn show(&self) -> String {
         self.clone()
@@ -77,8 +143,12 @@ impl Value for String {
 }
 
 impl Value for PathBuf {
-    fn from_env(text: &str) -> Result<Self, String> {
-        Ok(PathBuf::from(text))
+    const EXPECTED: &'static str = "a path in quotes";
+    fn from_env(text: &str) -> Option<Self> {
+        Some(PathBuf::from(text))
+    }
+    fn from_toml(value: &toml::Value) -> Option<Self> {
+        value.as_str().map(PathBuf::from)
     }
     fn show(&self) -> String {
         self.display().to_string()
@@ -86,12 +156,16 @@ impl Value for PathBuf {
 }
 
 impl Value for bool {
-    fn from_env(text: &str) -> Result<Self, String> {
+    const EXPECTED: &'static str = "true or false";
+    fn from_env(text: &str) -> Option<Self> {
         match text.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "on" => Ok(true),
-            "0" | "false" | "no" | "off" => Ok(false),
-            _ => Err(format!("{text:?} is not true or false")),
+            "1" | "true" | "yes" | "on" => Some(true),
+            "0" | "false" | "no" | "off" => Some(false),
+            _ => None,
         }
+    }
+    fn from_toml(value: &toml::Value) -> Option<Self> {
+        value.as_bool()
     }
     fn show(&self) -> String {
         self.to_string()
@@ -101,10 +175,12 @@ impl Value for bool {
 macro_rules! number_values {
     ($($ty:ty),*) => {$(
         impl Value for $ty {
-            fn from_env(text: &str) -> Result<Self, String> {
-                text.trim()
-                    .parse()
-                    .map_err(|e| format!("{text:?} is not a number ({e})"))
+            const EXPECTED: &'static str = "a whole number";
+            fn from_env(text: &str) -> Option<Self> {
+                text.trim().parse().ok()
+            }
+            fn from_toml(value: &toml::Value) -> Option<Self> {
+                value.as_integer().and_then(|n| n.try_into().ok())
             }
             fn show(&self) -> String {
                 self.to_string()
@@ -117,12 +193,21 @@ number_values!(u32, u64, usize);
 
 /// A list in one variable: items separated by commas or spaces (URLs hold neither).
 impl Value for Vec<String> {
-    fn from_env(text: &str) -> Result<Self, String> {
-        Ok(text
-            .split([',', ' '])
-            .filter(|item| !item.is_empty())
-            .map(str::to_owned)
-            .collect())
+    const EXPECTED: &'static str = "a list of texts in quotes, like [\"https://hub.example/\"]";
+    fn from_env(text: &str) -> Option<Self> {
+        Some(
+            text.split([',', ' '])
+                .filter(|item| !item.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+    fn from_toml(value: &toml::Value) -> Option<Self> {
+        value
+            .as_array()?
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect()
     }
     fn show(&self) -> String {
         if self.is_empty() {
@@ -156,7 +241,7 @@ pub(super) fn range<T: PartialOrd + Display>(
             Ok(())
         } else {
             Err(format!(
-                "{value} is outside {}..={}",
+                "{value} is not between {} and {}",
                 range.start(),
                 range.end()
             ))
@@ -310,10 +395,22 @@ macro_rules! settings {
                     .as_ref()
                     .map(<$ty as $crate::config::table::Value>::show)
             },
+            expected: <$ty as $crate::config::table::Value>::EXPECTED,
             set_env: |layer, text| {
-                layer.$($path).+ = Some(<$ty as $crate::config::table::Value>::from_env(text)?);
+                match <$ty as $crate::config::table::Value>::from_env(text) {
+                    Some(value) => {
+                        layer.$($path).+ = Some(value);
+                        true
+                    }
+                    None => false,
+                }
+            },
+            set_toml: |layer, value| {
+                let value = <$ty as $crate::config::table::Value>::from_toml_or_hint(value)?;
+                layer.$($path).+ = Some(value);
                 Ok(())
             },
+            is_set: |layer| layer.$($path).+.is_some(),
             changed: |running, reloaded| running.$($to).+ != reloaded.$($to).+,
             take: |now, reloaded| now.$($to).+.clone_from(&reloaded.$($to).+),
         }

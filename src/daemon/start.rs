@@ -124,6 +124,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         .base_url
         .clone()
         .unwrap_or_else(|| base_url_for(addr));
+    crate::config::warn_if_links_are_local(addr, config.base_url.as_ref());
     let (store, identity) = open_store(config, &base_url)?;
     let Parts {
         settings,

@@ -32,7 +32,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::publish::{Pages, Snapshots, Status};
-use crate::render::{BROWSER_VIEW_TYPE, Caching, Document, Snapshot};
+use crate::render::{BROWSER_VIEW_TYPE, Caching, Delta, Document, Snapshot};
 use crate::websub::HubReply;
 
 /// What every request handler shares.
@@ -158,6 +158,7 @@ fn document(state: &AppState, parts: &Parts) -> Response {
     let snapshot = Arc::clone(&state.snapshots.borrow());
     let page;
     let document = match snapshot.get(&path) {
+        Some(_) if snapshot.filling(&path) => return HttpError::FirstIngest.into_response(),
         Some(document) => document,
         None if Pages::serves(&path) => match state.pages.get(&path) {
             Ok(Some(found)) => {
@@ -338,11 +339,18 @@ fn respond(
             representation.coding,
         ),
         Answer::NotModified => (StatusCode::NOT_MODIFIED, None, representation.coding),
-        Answer::Delta(n) => (
-            StatusCode::from_u16(226).unwrap_or(StatusCode::OK),
-            document.deltas.get(n).map(|d| d.body.clone()),
-            Coding::Identity,
-        ),
+        Answer::Delta(n) => {
+            let delta = document.deltas.get(n);
+            let (body, coding) = delta.map_or((None, Coding::Identity), |delta| {
+                let (body, coding) = delta_body(delta, representation.coding);
+                (Some(body.clone()), coding)
+            });
+            (
+                StatusCode::from_u16(226).unwrap_or(StatusCode::OK),
+                body,
+                coding,
+            )
+        }
     };
     let length = body.as_ref().map(Bytes::len);
     let mut response = match (with_body, body) {
@@ -379,6 +387,18 @@ fn respond(
         );
     }
     response
+}
+
+/// A delta in the coding chosen for the document, when it has that variant; else as it
+/// is (a variant is kept only when smaller, and a new version is served before its
+/// variants are computed).
+fn delta_body(delta: &Delta, coding: Coding) -> (&Bytes, Coding) {
+    let variant = match coding {
+        Coding::Identity => None,
+        Coding::Gzip => delta.gzip.as_ref(),
+        Coding::Brotli => delta.brotli.as_ref(),
+    };
+    variant.map_or((&delta.body, Coding::Identity), |body| (body, coding))
 }
 
 /// The validators and how long caches may keep the answer: a delta is never stored, a
@@ -474,7 +494,13 @@ pub enum HttpError {
     UriTooLong,
     /// The database could not be read (logged with the cause).
     Unavailable,
+    /// The first ingest into an empty database has not published yet: an empty feed now
+    /// would be cached as the truth, so the client is asked to come back.
+    FirstIngest,
 }
+
+/// Seconds a client is asked to wait during the first ingest (`Retry-After`).
+const FIRST_INGEST_RETRY: u32 = 5;
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
@@ -491,8 +517,17 @@ impl IntoResponse for HttpError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the page cannot be read now; try again\n",
             ),
+            Self::FirstIngest => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the feeds are being built for the first time; try again in a few seconds\n",
+            ),
         };
         let mut response = (status, message).into_response();
+        if self == Self::FirstIngest {
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(FIRST_INGEST_RETRY));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
         if self == Self::MethodNotAllowed {
             response
                 .headers_mut()
@@ -623,6 +658,31 @@ mod tests {
         for path in ["/page/3", "/page", "/page/2//", "/nothing"] {
             assert_eq!(get(path), 404, "{path}");
         }
+    }
+
+    /// While the first ingest has published nothing, documents answer 503 with
+    /// Retry-After and no-store; the health check and the stylesheet do not wait.
+    #[test]
+    fn the_first_ingest_answers_503_with_retry_after() {
+        let mut state = state();
+        let documents = state.snapshots.borrow().documents.clone();
+        let filling = crate::render::Snapshot {
+            documents,
+            first_ingest: true,
+        };
+        state.snapshots = watch::channel(Arc::new(filling)).1;
+        for path in ["/feed.atom", "/feed.json", "/"] {
+            for method in [Method::GET, Method::HEAD] {
+                let response = answer(&state, request(method, path, &[]));
+                assert_eq!(response.status(), 503, "{path}");
+                assert_eq!(response.headers()["retry-after"], "5", "{path}");
+                assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+            }
+        }
+        let get = |path: &str| answer(&state, request(Method::GET, path, &[])).status();
+        assert_eq!(get("/healthz"), 200);
+        assert_eq!(get("/feed.xsl"), 200);
+        assert_eq!(get("/nothing"), 404);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::negotiate::Coding;
 use super::{AppState, HttpError};
 use crate::model::{DuplicateFile, RejectedFile};
 use crate::publish::Status;
-use crate::publish::status::{ArchiveProgress, FileCounts, Histogram, IngestTotals};
+use crate::publish::status::{ArchiveProgress, FileCounts, Histogram, IngestTotals, NotArticle};
 use crate::websub::CountersNow;
 
 #[derive(Serialize)]
@@ -30,6 +30,7 @@ struct StatusBody<'a> {
     files: FileCounts,
     rejects: &'a [RejectedFile],
     duplicates: &'a [DuplicateFile],
+    not_articles: &'a [NotArticle],
     last_ingest: Option<String>,
     totals: IngestTotals,
     archives: ArchiveProgress,
@@ -74,6 +75,7 @@ fn status(state: &AppState) -> Response {
         files: status.files,
         rejects: &status.rejects,
         duplicates: &status.duplicates,
+        not_articles: &status.not_articles,
         last_ingest: status.last_ingest.map(|t| t.to_rfc3339()),
         totals: status.totals,
         archives: status.archives,

@@ -126,16 +126,21 @@ impl Ingest {
     }
 
     /// Renders everything stored and publishes it: what is served while the first scan
-    /// runs, so a restart serves the previous state at once.
+    /// runs, so a restart serves the previous state at once. An empty database serves
+    /// nothing but 503s until its first ingest publishes (see
+    /// [`Publisher::begin_first_ingest`]).
     pub fn render_all(&mut self) -> Result<(), IngestError> {
+        self.publisher.begin_first_ingest(&self.store)?;
         Ok(self.publisher.publish_all(&mut self.store)?)
     }
 
     /// The first scan, at start-up or for a one-off render: compares the folder with the
-    /// store, then ingests what settles (see [`Self::settle_all`]).
+    /// store, then ingests what settles (see [`Self::settle_all`]). Done, or failed, the
+    /// documents are served from then on.
     pub fn first_scan(&mut self, why: &str) -> Result<(), IngestError> {
-        self.reconcile(why)?;
-        self.settle_all()
+        let scanned = self.reconcile(why).and_then(|()| self.settle_all());
+        self.publisher.end_first_ingest();
+        scanned
     }
 
     /// Polls until nothing is left settling: the end of the first scan. Files that keep

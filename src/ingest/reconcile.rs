@@ -23,6 +23,7 @@ impl Ingest {
             })?;
         let now = Instant::now();
         self.publisher.set_bad_names(&on_disk.bad_names);
+        self.publisher.set_not_articles(&on_disk.not_articles);
         self.watch_folders(&on_disk.folders);
         let on_disk = on_disk.files;
         let files = on_disk.len();
@@ -43,7 +44,8 @@ impl Ingest {
             self.settler.touch(path, now);
         }
         tracing::info!(why, files, changed, gone, "reconcile scan");
-        // The names that cannot be read are only known here: show them at once.
+        // The names that cannot be read, and the files that are not articles, are only
+        // known here: show them at once.
         Ok(self.publisher.refresh_status(&self.store)?)
     }
 

@@ -54,6 +54,9 @@ pub struct Publisher {
     pages: Arc<Pages>,
     /// When the main feeds were last rendered for newly frozen archive pages.
     archive_render: Instant,
+    /// The first ingest into an empty database is under way: the snapshots sent say so
+    /// (see [`Snapshot::filling`]) until a batch changes the feeds or the first scan ends.
+    first_ingest: bool,
 }
 
 impl Publisher {
@@ -72,7 +75,34 @@ impl Publisher {
             tombstones: Vec::new(),
             pages,
             archive_render: Instant::now(),
+            first_ingest: false,
         }
+    }
+
+    /// Before the first publication of a start: when the store holds no file and no
+    /// entry, the first ingest into it begins, and the documents are not served until
+    /// it has published something (or found nothing to publish).
+    pub fn begin_first_ingest(&mut self, store: &Store) -> Result<(), PublishError> {
+        let counts = store.counts()?;
+        self.first_ingest = counts == crate::store::Counts::default();
+        if self.first_ingest {
+            tracing::info!("first ingest into a new database: feeds answer 503 until it publishes");
+        }
+        Ok(())
+    }
+
+    /// The first scan is done: whatever it found (an empty folder gives the empty
+    /// feeds), the documents are served from now on.
+    pub fn end_first_ingest(&mut self) {
+        if std::mem::take(&mut self.first_ingest) {
+            self.send(self.renderer.assemble());
+        }
+    }
+
+    /// Publishes a snapshot, marked while the first ingest is under way.
+    fn send(&self, mut snapshot: Snapshot) {
+        snapshot.first_ingest = self.first_ingest;
+        self.snapshots.send_replace(Arc::new(snapshot));
     }
 
     /// The names a full scan found that are not UTF-8 (see [`Reporter::set_bad_names`]).
@@ -83,6 +113,12 @@ impl Publisher {
     /// A name that is not UTF-8 appeared or went; returns whether the list changed.
     pub fn bad_name(&mut self, name: String, exists: bool) -> bool {
         self.reporter.bad_name(name, exists)
+    }
+
+    /// The files a full scan found that are not articles, and why (see
+    /// [`Reporter::set_not_articles`]).
+    pub fn set_not_articles(&mut self, files: &[(String, &'static str)]) {
+        self.reporter.set_not_articles(files);
     }
 
     /// Takes new site settings (a reload) and renders every feed with them; cached pages
@@ -130,6 +166,9 @@ impl Publisher {
         self.pages.forget(outcome.changed().chain(&outcome.removed));
         self.tombstones = self.current_tombstones(store)?;
         self.refresh_sections(store, &outcome.categories)?;
+        // The first batch that changes the feeds ends the wait: what it published is
+        // what the folder holds so far, and the rest follows batch by batch.
+        self.first_ingest = false;
         self.render(store)
     }
 
@@ -198,8 +237,7 @@ impl Publisher {
     /// Computes the variants of one feed published without them, and publishes them.
     pub fn compress_one(&mut self) {
         if self.renderer.compress_one() {
-            self.snapshots
-                .send_replace(Arc::new(self.renderer.assemble()));
+            self.send(self.renderer.assemble());
         }
     }
 
@@ -211,8 +249,7 @@ impl Publisher {
     /// Every feed with its variants: for a snapshot that is written out, not served.
     pub fn compress_all(&mut self) {
         if self.renderer.compress_pending() {
-            self.snapshots
-                .send_replace(Arc::new(self.renderer.assemble()));
+            self.send(self.renderer.assemble());
         }
     }
 
@@ -229,7 +266,7 @@ impl Publisher {
         self.pages.prepare(&latest);
         // Served as rendered; the driver adds the gzip and brotli variants when it has
         // nothing else to do (`compress_one`).
-        self.snapshots.send_replace(Arc::new(snapshot));
+        self.send(snapshot);
         self.reporter.rendered(started.elapsed());
         tracing::debug!(
             documents,

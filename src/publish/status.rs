@@ -1,7 +1,7 @@
 //! What the daemon reports of itself: the counts and lists `/status`, `/metrics` and
 //! systemd's `STATUS=` show, made by the publisher after every batch and sent to the HTTP
-//! workers through a watch channel. Also the one kind of reject the store cannot hold:
-//! names that are not UTF-8, known only to the scans.
+//! workers through a watch channel. Also what only the scans know: names that are not
+//! UTF-8 (rejects the store cannot hold), and files that are not articles.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,6 +26,10 @@ pub struct Status {
     /// Files not published because another file has the same content, oldest first (at
     /// most [`Status::MAX_REJECTS`]; `files.duplicates` has the count).
     pub duplicates: Vec<DuplicateFile>,
+    /// Files in the seeds folder that are not articles (`notes.md`), by path, as the last
+    /// full scan found them (at most [`Status::MAX_REJECTS`]; `files.not_articles` has
+    /// the count).
+    pub not_articles: Vec<NotArticle>,
     /// When the last batch of file changes was stored.
     pub last_ingest: Option<DateTime<Utc>>,
     /// When this snapshot was rendered.
@@ -47,6 +51,15 @@ pub struct FileCounts {
     pub published: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Files that are not articles, which are not read.
+    pub not_articles: u64,
+}
+
+/// A file in the seeds folder that is not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotArticle {
+    pub path: String,
+    pub reason: String,
 }
 
 /// Archive pages: `frozen` are stored as served; `waiting` have filled and are frozen
@@ -107,6 +120,8 @@ pub struct Reporter {
     /// Files and folders in the seeds folder whose names are not UTF-8, shown with
     /// U+FFFD, and since when they have been seen: rejects the store cannot hold.
     bad_names: BTreeMap<String, DateTime<Utc>>,
+    /// Files that are not articles, and why, as the last full scan found them.
+    not_articles: BTreeMap<String, &'static str>,
 }
 
 impl Reporter {
@@ -115,7 +130,22 @@ impl Reporter {
             status: Status::default(),
             sender,
             bad_names: BTreeMap::new(),
+            not_articles: BTreeMap::new(),
         }
+    }
+
+    /// The files a full scan found that are not articles, and why: the list is replaced,
+    /// and each new one logged once (a file kept there on purpose is not logged at every
+    /// scan).
+    pub fn set_not_articles(&mut self, files: &[(String, &'static str)]) {
+        let mut found = BTreeMap::new();
+        for (path, reason) in files {
+            if !self.not_articles.contains_key(path) {
+                tracing::info!(path = %path, reason, "file not read");
+            }
+            found.insert(path.clone(), *reason);
+        }
+        self.not_articles = found;
     }
 
     /// The names a full scan found that are not UTF-8: the list is replaced (keeping
@@ -179,7 +209,17 @@ impl Reporter {
             published: counts.published_files,
             duplicates: counts.duplicates,
             rejected: counts.rejects + self.bad_names.len() as u64,
+            not_articles: self.not_articles.len() as u64,
         };
+        self.status.not_articles = self
+            .not_articles
+            .iter()
+            .take(Status::MAX_REJECTS)
+            .map(|(path, reason)| NotArticle {
+                path: path.clone(),
+                reason: (*reason).to_owned(),
+            })
+            .collect();
         let mut rejects: Vec<RejectedFile> = self
             .bad_names
             .iter()

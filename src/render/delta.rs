@@ -2,7 +2,8 @@
 //! `A-IM: feed` and the ETag of a version it holds gets only the entries added or changed
 //! since, plus the tombstones of entries it had. The recent versions of each feed are
 //! remembered here, in memory: after a restart, old ETags are unknown and get the full
-//! document, which is always a correct answer.
+//! document, which is always a correct answer. A delta's gzip and brotli variants are
+//! computed with its document's, once per version.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -69,9 +70,12 @@ impl History {
                 tombstones: &tombstones,
                 ..*feed
             };
+            // Compressed with the document (`Document::compressed`), after it is served.
             deltas.push(Delta {
                 base_etag: base.etag.clone(),
                 body: Bytes::from(render_feed(site, &delta, format)?),
+                gzip: None,
+                brotli: None,
             });
         }
         Ok(deltas)

@@ -43,6 +43,17 @@ pub const XSL_PATH: &str = "/feed.xsl";
 /// The main feeds, without their format's extension.
 pub const MAIN_STEM: &str = "/feed";
 
+/// The `Last-Modified` of the assets built into the binary (the stylesheet): when it was
+/// built, or `SOURCE_DATE_EPOCH` for a reproducible build (build.rs), which is never
+/// before they last changed. Their ETags are their content's.
+pub fn assets_modified() -> DateTime<Utc> {
+    env!("BUILD_TIME_UNIX")
+        .parse()
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("writing an RSS feed")]
@@ -228,10 +239,15 @@ pub struct Document {
     pub links: Option<Bytes>,
 }
 
+/// An RFC 3229 delta of a feed: its entries added or changed since the version
+/// `base_etag`, with its compressed variants, computed with the document's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delta {
     pub base_etag: String,
     pub body: Bytes,
+    /// The gzip and brotli variants, when smaller than `body`.
+    pub gzip: Option<Bytes>,
+    pub brotli: Option<Bytes>,
 }
 
 impl Document {
@@ -253,10 +269,14 @@ impl Document {
         }
     }
 
-    /// Adds the gzip and brotli variants. Done once per rendered version, on the ingest
+    /// Adds the gzip and brotli variants, of the document and of each of its deltas (a
+    /// 226 is compressed like a 200). Done once per rendered version, on the ingest
     /// thread; a document whose bytes did not change keeps the variants it has.
     pub fn compressed(mut self) -> Self {
         (self.gzip, self.brotli) = compress::variants(&self.body);
+        for delta in &mut self.deltas {
+            (delta.gzip, delta.brotli) = compress::variants(&delta.body);
+        }
         self
     }
 
@@ -285,9 +305,19 @@ pub fn etag_of(body: &[u8]) -> String {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub(crate) documents: HashMap<String, Arc<Document>>,
+    /// The first ingest into an empty database is under way: the feeds and the index do
+    /// not yet say what the folder holds, and an empty feed served now would be kept by
+    /// caches and readers as if it did (see [`Snapshot::filling`]).
+    pub(crate) first_ingest: bool,
 }
 
 impl Snapshot {
+    /// Whether the document at `path` is not to be served yet: during the first ingest
+    /// into an empty database, every document but the stylesheet (which never changes).
+    pub fn filling(&self, path: &str) -> bool {
+        self.first_ingest && path != XSL_PATH
+    }
+
     pub fn get(&self, path: &str) -> Option<&Arc<Document>> {
         self.documents.get(path)
     }

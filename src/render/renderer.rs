@@ -6,13 +6,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::DateTime;
-
 use super::delta::History;
 use super::{
     Archive, Document, FeedDoc, Format, HTML_TYPE, INDEX_PATH, MAIN_STEM, OPML_PATH, OPML_TYPE,
-    RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem, category_stem, category_title,
-    html, opml, render_feed,
+    RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem, assets_modified, category_stem,
+    category_title, html, opml, render_feed,
 };
 use crate::model::{ArchivePage, Category, Entry, Tombstone};
 
@@ -47,7 +45,7 @@ impl Renderer {
             newest_archive: None,
             main: HashMap::new(),
             stylesheet: Arc::new(
-                Document::new(FEED_XSL.as_bytes().to_vec(), XSL_TYPE, DateTime::UNIX_EPOCH)
+                Document::new(FEED_XSL.as_bytes().to_vec(), XSL_TYPE, assets_modified())
                     .compressed(),
             ),
             history: History::default(),
@@ -265,7 +263,10 @@ impl Renderer {
         }
         documents.extend(self.main.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
         documents.insert(XSL_PATH.to_owned(), Arc::clone(&self.stylesheet));
-        Snapshot { documents }
+        Snapshot {
+            documents,
+            first_ingest: false,
+        }
     }
 }
 
@@ -311,6 +312,8 @@ fn reuse_or_compress(previous: Option<&Arc<Document>>, document: Document) -> Ar
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+
     use super::*;
     use crate::model::{Article, EntryKey};
     use crate::normalize::{id_namespace, normalize};

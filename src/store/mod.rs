@@ -39,6 +39,18 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The data folder cannot be written: the OS says why ("Permission denied",
+    /// "Read-only file system").
+    #[error("cannot write in data folder {path}")]
+    NotWritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the database {path}")]
+    DatabaseNotWritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error(
@@ -133,12 +145,16 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) `{data}/seedfeed.db` and brings its schema up to date.
+    /// The folder is checked first: SQLite says only "unable to open database file"
+    /// (error code 14) of a folder it cannot write, where the OS says why.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::CreateDir {
             path: data_dir.to_owned(),
             source,
         })?;
-        Self::open_file(&data_dir.join("seedfeed.db"))
+        let file = data_dir.join("seedfeed.db");
+        check_writable(data_dir, &file)?;
+        Self::open_file(&file)
     }
 
     /// A second, read-only connection to the database in `data_dir`, for another thread
@@ -182,14 +198,50 @@ impl Store {
         conn.pragma_update(None, "journal_size_limit", checkpoint::WAL_SIZE_LIMIT)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         tune(&conn)?;
-        for version in schema::migrate(&mut conn)? {
-            tracing::info!(version, "database schema migrated");
+        let migrated = schema::migrate(&mut conn)?;
+        if migrated.start == 1 && !migrated.is_empty() {
+            // A new database runs every migration: one line says so, not one a step.
+            tracing::info!(path = %path.display(), schema_version = migrated.end - 1, "created the database");
+        } else {
+            for version in migrated {
+                tracing::info!(version, "database schema migrated");
+            }
         }
         let checkpointer = checkpoint::Checkpointer::start(path, &mut conn)?;
         Ok(Self {
             conn,
             _checkpointer: Some(checkpointer),
         })
+    }
+}
+
+/// Whether the daemon can write in `data_dir` (SQLite also writes its `-wal` and `-shm`
+/// files there) and, when it exists, the database `file`: a file created and removed
+/// again, and the database opened for writing, each failing with the OS's reason.
+fn check_writable(data_dir: &Path, file: &Path) -> Result<(), StoreError> {
+    let not_writable = |path: &Path| {
+        let path = path.to_owned();
+        move |source| StoreError::NotWritable { path, source }
+    };
+    let probe = data_dir.join(".seedfeed-write-check");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)
+        .map_err(not_writable(data_dir))?;
+    std::fs::remove_file(&probe).map_err(not_writable(data_dir))?;
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(file)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(StoreError::DatabaseNotWritable {
+            path: file.to_owned(),
+            source,
+        }),
     }
 }
 

@@ -1,30 +1,73 @@
 //! Which names in the seeds folder are articles, and the entry key each gives: the
-//! extension, hidden files and the temporaries editors and transfer tools leave.
+//! extension, hidden files and the temporaries editors and transfer tools leave. The one
+//! place the rule lives: the scans, the watchers, `check` and `parse` all ask here.
 
 use crate::model::EntryKey;
 
 /// The extension of article files (compared without regard to case).
 const SEED_EXTENSION: &str = "txt";
 
-/// The entry key of a file name, or `None` when the name is not an article's: hidden
-/// files and editor or transfer temporaries (`.name.XXXXXX` from rsync, `.#name` and
-/// `#name#` from Emacs, `name~` backups, `.swp`, `.tmp`, `.part`, vim's `4913` probe) are
-/// never read.
+/// Why a file that is neither hidden nor a temporary is not read, as `check` and the
+/// status show it.
+const NOT_ARTICLE_REASON: &str = "not an article: only .txt files are read";
+
+/// Extensions of the temporaries editors and download or transfer tools write beside a
+/// file: vim's swap files, `.tmp`, partial downloads.
+const TEMPORARY_EXTENSIONS: &[&str] = &["swp", "swo", "swx", "tmp", "part", "crdownload"];
+
+/// What a file name in the seeds folder is to the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedName {
+    /// An article, with its entry key.
+    Article(EntryKey),
+    /// A file someone put there that is not read: shown, with the reason, so that whoever
+    /// copied a `.md` file in sees why it did nothing.
+    NotArticle(&'static str),
+    /// Hidden files and editor or transfer temporaries (`.name.XXXXXX` from rsync, `.#name`
+    /// and `#name#` from Emacs, `name~` backups, `.swp`, `.tmp`, `.part`, vim's `4913`
+    /// probe): never read, never shown. They come and go with every save.
+    Ignored,
+}
+
+/// What the file name is: an article (and its key), a file that is not one, or a
+/// hidden file or temporary.
+pub fn seed_name(file_name: &str) -> SeedName {
+    if file_name.starts_with(['.', '#']) || file_name.ends_with(['~', '#']) || file_name == "4913" {
+        return SeedName::Ignored;
+    }
+    let Some((stem, extension)) = file_name.rsplit_once('.') else {
+        return SeedName::NotArticle(NOT_ARTICLE_REASON);
+    };
+    if TEMPORARY_EXTENSIONS
+        .iter()
+        .any(|temporary| extension.eq_ignore_ascii_case(temporary))
+    {
+        SeedName::Ignored
+    } else if stem.is_empty() || !extension.eq_ignore_ascii_case(SEED_EXTENSION) {
+        SeedName::NotArticle(NOT_ARTICLE_REASON)
+    } else {
+        SeedName::Article(EntryKey::new(stem))
+    }
+}
+
+/// The entry key of a file name, or `None` when the name is not an article's (see
+/// [`seed_name`]).
 pub fn seed_key(file_name: &str) -> Option<EntryKey> {
-    if file_name.starts_with(['.', '#']) || file_name.ends_with(['~', '#']) {
-        return None;
+    match seed_name(file_name) {
+        SeedName::Article(key) => Some(key),
+        SeedName::NotArticle(_) | SeedName::Ignored => None,
     }
-    let (stem, extension) = file_name.rsplit_once('.')?;
-    if stem.is_empty() || !extension.eq_ignore_ascii_case(SEED_EXTENSION) {
-        return None;
-    }
-    Some(EntryKey::new(stem))
 }
 
 /// The entry key of an article file by its path relative to the seeds folder: its file
 /// name's, wherever the subfolder.
 pub fn path_key(relative: &str) -> Option<EntryKey> {
     seed_key(file_name(relative))
+}
+
+/// What a file is by its path relative to the seeds folder (see [`seed_name`]).
+pub fn path_name(relative: &str) -> SeedName {
+    seed_name(file_name(relative))
 }
 
 /// The file name part of a relative path.
@@ -63,5 +106,43 @@ mod tests {
         ] {
             assert!(seed_key(name).is_none(), "{name}");
         }
+    }
+
+    /// A file that is not an article is shown, unless it is hidden or a temporary,
+    /// which come and go with every save.
+    #[test]
+    fn files_that_are_not_articles_are_told_from_temporaries() {
+        for name in ["notes.md", "page.html", "notes.docx", "README", "a.TXT.bak"] {
+            assert_eq!(
+                seed_name(name),
+                SeedName::NotArticle("not an article: only .txt files are read"),
+                "{name}"
+            );
+        }
+        for name in [
+            ".hidden.txt",
+            ".notes.md",
+            ".a.txt.Xy12Zq",
+            ".#a.txt",
+            "#a.txt#",
+            "a.txt~",
+            "a.md~",
+            "a.txt.swp",
+            "a.txt.SWO",
+            "a.txt.tmp",
+            "a.txt.part",
+            "a.md.crdownload",
+            "4913",
+        ] {
+            assert_eq!(seed_name(name), SeedName::Ignored, "{name}");
+        }
+        assert_eq!(
+            path_name("2026/a.txt"),
+            SeedName::Article(EntryKey::new("a"))
+        );
+        assert!(matches!(
+            path_name("2026/notes.md"),
+            SeedName::NotArticle(_)
+        ));
     }
 }

@@ -320,6 +320,7 @@ mod tests {
                 .collect(),
             bad_names: strings(bad_names),
             folders: strings(folders),
+            not_articles: Vec::new(),
         }
     }
 

@@ -1,14 +1,16 @@
 //! Listing the seeds folder for a reconcile scan: every article file in it and its
-//! subfolders, the subfolders to watch, and the names that cannot be read. A file is
-//! looked at (`stat`) only when the caller needs its stamp.
+//! subfolders, the subfolders to watch, the names that cannot be read, and the files
+//! that are not articles. A file is looked at (`stat`) only when the caller needs its
+//! stamp.
 
 use std::fs::Metadata;
 use std::os::unix::fs::DirEntryExt;
 use std::path::{Path, PathBuf};
 
+use super::SeedFolder;
+use super::names::{SeedName, path_name};
 use super::read::stamp_of;
 use super::settle::Look;
-use super::{SeedFolder, path_key};
 use crate::model::FileStamp;
 
 /// What a scan of the folder found.
@@ -21,6 +23,10 @@ pub struct Listing {
     pub bad_names: Vec<String>,
     /// The subfolders walked (relative paths), to be watched.
     pub folders: Vec<String>,
+    /// Regular files that are not articles ([`SeedName::NotArticle`]: `notes.md`), by
+    /// relative path, with the reason, in the order of the folders' listings; hidden
+    /// files and temporaries are not here.
+    pub not_articles: Vec<(String, &'static str)>,
 }
 
 /// One article file a scan found.
@@ -45,6 +51,7 @@ impl SeedFolder {
     pub fn scan(&self) -> std::io::Result<Listing> {
         let mut found = self.scan_looking(|_| true)?;
         found.files.sort_by(|a, b| a.path.cmp(&b.path));
+        found.not_articles.sort();
         Ok(found)
     }
 
@@ -137,8 +144,15 @@ impl SeedFolder {
                     pending.push(dirent.path());
                     continue;
                 }
-                if path_key(&relative).is_none() {
-                    continue;
+                match path_name(&relative) {
+                    SeedName::Article(_) => {}
+                    // A symlink is not followed to see what it is: only plain files are
+                    // shown as files that are not articles.
+                    SeedName::NotArticle(reason) if kind.is_file() => {
+                        found.not_articles.push((relative, reason));
+                        continue;
+                    }
+                    SeedName::NotArticle(_) | SeedName::Ignored => continue,
                 }
                 if kind.is_file() && !needs_look(&relative) {
                     found.files.push(Listed {
@@ -241,7 +255,7 @@ fn stat(path: &Path) -> Option<Metadata> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::{SeedRead, WatchEvent};
+    use crate::watch::{SeedRead, WatchEvent, path_key};
     use notify::EventKind;
     use notify::event::CreateKind;
 
@@ -311,6 +325,14 @@ mod tests {
             .map(|f| f.path)
             .collect();
         assert_eq!(names, ["2026/11/deep.txt", "top.txt", "x.txt/inside.txt"]);
+        // The file that is not an article is listed as such; the hidden ones are not.
+        assert_eq!(
+            folder.scan().unwrap().not_articles,
+            [(
+                "2026/notes.md".to_owned(),
+                "not an article: only .txt files are read"
+            )]
+        );
         let under: Vec<String> = folder
             .scan_under("2026")
             .files
