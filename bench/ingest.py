@@ -207,7 +207,9 @@ class FeedWatch:
         answer = self.daemon.request("/feed.atom", {"If-None-Match": self.etag} if self.etag else {})
         if answer is not None and answer[0] == 200:
             self.etag, self.body = answer[1], answer[2]
-        return f"/entries/{key}/".encode() in self.body
+        # `/entries/{key}/`, or `/entries/{key}` in a build from before the slash.
+        link = f"/entries/{key}".encode()
+        return any(link + end in self.body for end in (b"/", b'"', b"<"))
 
 
 def wait(what, check, limit=1800, every=0.05):

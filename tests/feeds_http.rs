@@ -1,6 +1,6 @@
 //! The feed documents over a real server on loopback: JSON Feed and section feeds, the
-//! OPML list, conditional GET, RFC 3229 deltas, the browser view, RFC 6721 tombstones and
-//! RFC 5005 archive pages that never change.
+//! OPML list, conditional GET, RFC 3229 deltas, RFC 6721 tombstones and RFC 5005 archive
+//! pages that never change. What browsers are sent is in `tests/browser.rs`.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -239,49 +239,6 @@ async fn the_stylesheet_is_dated_by_the_build_and_tagged_by_its_content() {
             .await;
         assert_eq!(response.status(), status, "If-Modified-Since: {date}");
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browsers_get_the_xml_feed_with_its_stylesheet_and_readers_the_feed_type() {
-    let daemon = TestDaemon::start().await;
-    daemon.publish_sample().await;
-    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-    for (path, feed_type) in [
-        ("/feed.atom", "application/atom+xml; charset=utf-8"),
-        ("/feed.rss", "application/rss+xml; charset=utf-8"),
-    ] {
-        let as_reader = daemon.get(path).await;
-        assert_eq!(header(&as_reader, "content-type"), feed_type);
-        assert_eq!(header(&as_reader, "vary"), "Accept, Accept-Encoding");
-        let reader_etag = header(&as_reader, "etag");
-        let reader_body = as_reader.bytes().await.unwrap();
-        let as_browser = daemon.get_with(path, &[("accept", browser)]).await;
-        assert_eq!(
-            header(&as_browser, "content-type"),
-            "application/xml; charset=utf-8"
-        );
-        assert_ne!(
-            header(&as_browser, "etag"),
-            reader_etag,
-            "two representations, two tags"
-        );
-        assert_eq!(as_browser.bytes().await.unwrap(), reader_body);
-        let xml = String::from_utf8(reader_body.to_vec()).unwrap();
-        let doc = roxmltree::Document::parse(&xml).unwrap();
-        let pi = doc.root().children().find_map(|n| n.pi()).unwrap();
-        assert_eq!(pi.target, "xml-stylesheet");
-        assert_eq!(pi.value, Some("type=\"text/xsl\" href=\"/feed.xsl\""));
-    }
-    let xsl = daemon.get("/feed.xsl").await;
-    assert_eq!(header(&xsl, "content-type"), "text/xsl; charset=utf-8");
-    let xsl = xsl.text().await.unwrap();
-    assert!(roxmltree::Document::parse(&xsl).is_ok());
-    // JSON Feed has no browser view.
-    let json = daemon.get_with("/feed.json", &[("accept", browser)]).await;
-    assert_eq!(
-        header(&json, "content-type"),
-        "application/feed+json; charset=utf-8"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,13 +11,17 @@ use std::path::Path;
 use chrono::DateTime;
 use common::articles::sample_article;
 use common::feeds::{
-    ATOM_NS, HISTORY_NS, TOMBSTONES_NS, feed_links, opml_urls, rss_html, title_as_shown,
+    ATOM_NS, HISTORY_NS, TOMBSTONES_NS, feed_links, html_links, html_texts, opml_urls, rss_html,
+    title_as_shown,
 };
 use common::site::{at, entry, site_in, tombstone};
 use seedfeed::model::{Article, Entry, Tombstone};
 use seedfeed::normalize::category;
 use seedfeed::parse::parse_article;
-use seedfeed::render::{Renderer, Site, Snapshot, archive_document, entry_document};
+use seedfeed::render::{
+    ArchiveView, Format, HtmlView, Listing, Renderer, Site, Snapshot, archive_document,
+    archive_view, entry_document, listing_page, not_found_page,
+};
 
 /// The test site with the ids of the golden files.
 fn site() -> Site {
@@ -126,6 +130,179 @@ fn documents_match_their_golden_files() {
     ] {
         golden(name, &body(&snapshot, path));
     }
+}
+
+/// The HTML view a browser is sent at a feed's address.
+fn view(snapshot: &Snapshot, path: &str) -> String {
+    match &snapshot.get(path).unwrap().html_view {
+        HtmlView::Rendered(view) => String::from_utf8(view.body.to_vec()).unwrap(),
+        other => panic!("{path} has no rendered view: {other:?}"),
+    }
+}
+
+/// Archive page 2 of 3 of the test entries, as a browser is shown it.
+fn archive_page_view(entries: &[Entry]) -> String {
+    let view = ArchiveView {
+        number: 2,
+        newest: 3,
+        format: Format::Atom,
+        entries,
+    };
+    let document = archive_view(&site(), &view, at(1_700_001_000));
+    String::from_utf8(document.body.to_vec()).unwrap()
+}
+
+/// Page 2 of the sample's section, with an older page after it.
+fn section_page(entries: &[Entry]) -> String {
+    let section = category("Conflict & Justice");
+    let listing = Listing {
+        section: Some(&section),
+        number: 2,
+        entries,
+        has_older: true,
+        sections: &[],
+    };
+    String::from_utf8(listing_page(&site(), &listing)).unwrap()
+}
+
+#[test]
+fn pages_for_browsers_match_their_golden_files() {
+    let snapshot = snapshot();
+    golden("feed-view.html", &view(&snapshot, "/feed.atom"));
+    golden(
+        "category-view.html",
+        &view(&snapshot, "/categories/conflict-justice.rss"),
+    );
+    let mut oldest_first = entries();
+    oldest_first.reverse();
+    golden("archive-view.html", &archive_page_view(&oldest_first));
+    golden("section-page.html", &section_page(&entries()[1..]));
+    let missing = not_found_page(&site());
+    golden(
+        "not-found.html",
+        std::str::from_utf8(&missing.body).unwrap(),
+    );
+}
+
+#[test]
+fn a_title_with_markup_shows_as_its_characters_on_every_page() {
+    const TITLE: &str = "<b>bold</b> & co";
+    let text = format!("Tech\n\n{TITLE}\n\n\nIt says <i>this</i> & that.\n");
+    let article = parse_article(text.as_bytes()).unwrap().article;
+    assert_eq!(article.title, TITLE);
+    let entries = [entry(
+        &site(),
+        "markup",
+        &article,
+        1_700_000_000,
+        1_700_000_000,
+    )];
+    let mut renderer = Renderer::new(site());
+    let tech = category("Tech");
+    renderer.set_section(&tech, &entries, &[]).unwrap();
+    renderer.set_categories(vec![tech]);
+    let snapshot = renderer.snapshot(&entries, &[]).unwrap();
+    let mut lists = vec![
+        ("/".to_owned(), body(&snapshot, "/")),
+        ("archive view".to_owned(), archive_page_view(&entries)),
+        ("section page".to_owned(), section_page(&entries)),
+    ];
+    for path in [
+        "/feed.atom",
+        "/feed.rss",
+        "/feed.json",
+        "/categories/tech.atom",
+    ] {
+        lists.push((path.to_owned(), view(&snapshot, path)));
+    }
+    let page = String::from_utf8(entry_document(&site(), &entries[0]).body.to_vec()).unwrap();
+    assert_eq!(html_texts(&page, "h1"), [TITLE], "the entry's page");
+    // One date format on every page: the entry's publication.
+    let date = "14 November 2023, 22:13 UTC";
+    assert_eq!(html_texts(&page, "time"), [date], "the entry's page");
+    for (name, html) in &lists {
+        assert_eq!(html_texts(html, "h2")[0], TITLE, "{name}");
+        assert!(
+            html_texts(html, "p").contains(&"It says <i>this</i> & that.".to_owned()),
+            "{name}: the summary"
+        );
+        let times = html_texts(html, "time");
+        assert!(
+            !times.is_empty() && times.iter().all(|t| t == date),
+            "{name}: {times:?}"
+        );
+    }
+}
+
+#[test]
+fn views_link_the_other_formats_the_listing_and_the_neighbours() {
+    let snapshot = snapshot();
+    let base = "https://news.example.org";
+    let links = html_links(&view(&snapshot, "/categories/conflict-justice.rss"));
+    for href in [
+        "/categories/conflict-justice.atom",
+        "/categories/conflict-justice.json",
+        "/categories/conflict-justice/",
+        "/entries/000_9b018788d1e41f8c/",
+    ] {
+        assert!(
+            links.contains(&format!("{base}{href}")),
+            "{href}: {links:?}"
+        );
+    }
+    assert!(!links.iter().any(|l| l.ends_with(".rss")), "not itself");
+    let links = html_links(&archive_page_view(&entries()));
+    for href in ["/archive/1.atom", "/archive/3.atom", "/archive/2.rss", "/"] {
+        assert!(
+            links.contains(&format!("{base}{href}")),
+            "{href}: {links:?}"
+        );
+    }
+    // The newest page leads on to the feed.
+    let view = ArchiveView {
+        number: 3,
+        newest: 3,
+        format: Format::Rss,
+        entries: &[],
+    };
+    let newest = archive_view(&site(), &view, at(0));
+    let links = html_links(std::str::from_utf8(&newest.body).unwrap());
+    assert!(links.contains(&format!("{base}/feed.rss")), "{links:?}");
+    assert!(
+        links.contains(&format!("{base}/archive/2.rss")),
+        "{links:?}"
+    );
+    // The index links each section's page as well as its feeds, and older pages.
+    let links = html_links(&body(&snapshot, "/"));
+    assert!(links.contains(&format!("{base}/categories/conflict-justice/")));
+    assert!(links.contains(&format!("{base}/categories/conflict-justice.atom")));
+    let section = html_links(&section_page(&entries()));
+    for href in [
+        "/categories/conflict-justice/",
+        "/categories/conflict-justice/page/3/",
+    ] {
+        assert!(
+            section.contains(&format!("{base}{href}")),
+            "{href}: {section:?}"
+        );
+    }
+}
+
+#[test]
+fn the_index_links_to_older_pages_only_when_there_are_some() {
+    let site = Site {
+        feed_size: 1,
+        ..site()
+    };
+    let older = format!("{}/page/2/", site.base);
+    let mut renderer = Renderer::new(site);
+    let all = entries();
+    let one = renderer.snapshot(&all[..1], &[]).unwrap();
+    assert!(!html_links(&body(&one, "/")).contains(&older));
+    // One entry more than the feed holds: an older page follows; the feed is the same.
+    let two = renderer.snapshot(&all, &[]).unwrap();
+    assert!(html_links(&body(&two, "/")).contains(&older));
+    assert_eq!(one.get("/feed.atom"), two.get("/feed.atom"));
 }
 
 #[test]

@@ -15,15 +15,6 @@ use seedfeed::config::Layer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Sends raw bytes and reads until the server closes or [`PATIENCE`] passes.
-async fn raw(daemon: &TestDaemon, request: &[u8]) -> String {
-    let mut stream = TcpStream::connect(daemon.socket_addr()).await.unwrap();
-    stream.write_all(request).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut out)).await;
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_coding_is_its_own_representation() {
     let daemon = TestDaemon::start().await;
@@ -140,13 +131,11 @@ async fn oversized_and_odd_requests_get_small_errors() {
     let long = format!("/feed.atom?{}", "a".repeat(3000));
     assert_eq!(daemon.get(&long).await.status(), 414);
     let huge = "x".repeat(20_000);
-    let response = raw(
-        &daemon,
-        format!("GET /feed.atom HTTP/1.1\r\nHost: t\r\nX-Big: {huge}\r\n\r\n").as_bytes(),
-    )
-    .await;
+    let response = daemon
+        .raw(format!("GET /feed.atom HTTP/1.1\r\nHost: t\r\nX-Big: {huge}\r\n\r\n").as_bytes())
+        .await;
     assert!(response.starts_with("HTTP/1.1 431"), "{response}");
-    let response = raw(&daemon, b"GET /feed.atom HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello").await;
+    let response = daemon.raw(b"GET /feed.atom HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello").await;
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
     for path in [
         "/../Cargo.toml",
@@ -155,22 +144,18 @@ async fn oversized_and_odd_requests_get_small_errors() {
         "/./feed.atom",
         "//feed.atom",
     ] {
-        let response = raw(
-            &daemon,
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await;
+        let response = daemon
+            .raw(format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes())
+            .await;
         assert!(
             response.starts_with("HTTP/1.1 404") || response.starts_with("HTTP/1.1 400"),
             "{path}: {response}"
         );
         assert!(response.len() < 400, "small body: {response}");
     }
-    let response = raw(
-        &daemon,
-        b"DELETE /feed.atom HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    )
-    .await;
+    let response = daemon
+        .raw(b"DELETE /feed.atom HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await;
     assert!(
         response.starts_with("HTTP/1.1 405")
             && response
@@ -179,7 +164,7 @@ async fn oversized_and_odd_requests_get_small_errors() {
         "{response}"
     );
     // Pipelined requests are answered in order.
-    let response = raw(&daemon, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nHEAD /feed.atom HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+    let response = daemon.raw(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nHEAD /feed.atom HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
     let statuses: Vec<_> = response
         .match_indices("HTTP/1.1 ")
         .map(|(i, _)| &response[i + 9..i + 12])
@@ -285,16 +270,16 @@ async fn over_the_connection_cap_a_client_gets_503() {
         stream.read_exact(&mut first).await.unwrap();
         held.push(stream);
     }
-    let response = raw(&daemon, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let response = daemon
+        .raw(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await;
     assert!(response.starts_with("HTTP/1.1 503"), "{response}");
     drop(held);
     eventually("a slot to free up", || async {
-        raw(
-            &daemon,
-            b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-        )
-        .await
-        .starts_with("HTTP/1.1 200")
+        daemon
+            .raw(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .starts_with("HTTP/1.1 200")
     })
     .await;
     let metrics = daemon.body("/metrics").await;

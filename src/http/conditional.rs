@@ -88,9 +88,10 @@ fn entity_tags(header: &str) -> Vec<&str> {
 }
 
 /// Weak comparison (RFC 9110 §8.8.3.2) of one version: the opaque tags are equal, `W/`
-/// aside, and so is the representation suffix (`"v-br"`, `"v-xml"` are the brotli and
-/// browser representations of version `"v"`): a client holding any representation of
-/// the current version holds the current version.
+/// aside, and so is the coding suffix (`"v-br"`, `"v-gzip"` are the brotli and gzip
+/// representations of version `"v"`): a client holding any coding of the current
+/// version holds the current version. (A feed's HTML view is another version, with its
+/// own tag: the hash of its own bytes.)
 fn weak_eq(a: &str, b: &str) -> bool {
     version_of(a) == version_of(b)
 }
@@ -193,7 +194,7 @@ mod tests {
             Answer::NotModified
         );
         assert_eq!(
-            decide_with(Some("W/\"current-xml-gzip\""), None, None),
+            decide_with(Some("W/\"current-gzip\""), None, None),
             Answer::NotModified
         );
         assert_eq!(

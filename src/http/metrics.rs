@@ -48,6 +48,7 @@ impl Route {
             "/feed.rss" | "/feed.atom" | "/feed.json" => Self::Feed,
             "/feeds.opml" => Self::Opml,
             "/feed.xsl" => Self::Stylesheet,
+            p if p.starts_with("/page/") => Self::Index,
             "/healthz" => Self::Health,
             "/status" => Self::Status,
             "/metrics" => Self::Metrics,

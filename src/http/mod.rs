@@ -1,8 +1,11 @@
-//! The HTTP surface: [`answer`] looks documents up in the current snapshot, and entry
-//! and archive pages in [`Pages`]. No request renders or compresses a feed: a feed is a
-//! lookup and a write. An entry or archive page that is not cached is the one case where
-//! a request reads the database (one indexed row) and renders; see `publish::Pages`.
-//! A path one slash short of a document is redirected to it (old entry links).
+//! The HTTP surface: [`answer`] looks documents up in the current snapshot, and entry,
+//! archive and listing pages in [`Pages`]. No request renders or compresses a feed: a
+//! feed is a lookup and a write. A feed's address answers a browser (`Accept` prefers
+//! `text/html`) with the feed's HTML view and a reader with the feed, each with its own
+//! validators. A page that is not cached is the one case where a request reads the
+//! database (indexed rows) and renders; see `publish::Pages`. An unknown path is a
+//! small HTML page for a browser, a plain-text 404 for anything else; a path one slash
+//! short of a page is redirected to it (old entry links).
 //! The listener and its limits are in `server`; the protocol rules (conditional
 //! requests, negotiation) are pure functions in their own files. `/status` and
 //! `/metrics` are served only by the admin listener (`admin`, answered by
@@ -32,7 +35,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::publish::{Pages, Snapshots, Status};
-use crate::render::{BROWSER_VIEW_TYPE, Caching, Delta, Document, Snapshot};
+use crate::render::{Caching, Delta, Document, HtmlView, Snapshot};
 use crate::websub::HubReply;
 
 /// What every request handler shares.
@@ -146,52 +149,46 @@ fn hub_response(reply: HubReply) -> Response {
     response
 }
 
-/// A document of the snapshot, or nothing. Named steps, each of which may answer early.
+/// A document of the snapshot, or of the pages, in the representation the request asks
+/// for. Named steps, each of which may answer early.
 fn document(state: &AppState, parts: &Parts) -> Response {
     if parts.uri.path().len() + parts.uri.query().map_or(0, str::len) > state.max_url_bytes {
         return HttpError::UriTooLong.into_response();
     }
-    let Some(path) = decode_path(parts.uri.path()) else {
-        return HttpError::NotFound.into_response();
-    };
+    let header_str = |name: HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    // Asked only where the answer depends on it: most requests are readers' polls.
+    let html = || prefers_html(header_str(header::ACCEPT));
     // Clone the Arc and let the channel's lock go at once.
     let snapshot = Arc::clone(&state.snapshots.borrow());
-    let page;
-    let document = match snapshot.get(&path) {
-        Some(_) if snapshot.filling(&path) => return HttpError::FirstIngest.into_response(),
-        Some(document) => document,
-        None if Pages::serves(&path) => match state.pages.get(&path) {
-            Ok(Some(found)) => {
-                page = found;
-                &page
-            }
-            Ok(None) => return missing(state, &snapshot, &path, parts),
-            Err(error) => {
-                tracing::error!(path = %path, error = %crate::logging::error_chain(&error), "cannot read a page from the database");
-                return HttpError::Unavailable.into_response();
-            }
-        },
-        None => return missing(state, &snapshot, &path, parts),
+    let Some(path) = decode_path(parts.uri.path()) else {
+        return not_found(&snapshot, html(), &parts.method);
+    };
+    if snapshot.get(&path).is_some() && snapshot.filling(&path) {
+        return HttpError::FirstIngest.into_response();
+    }
+    let document = match lookup(state, &snapshot, &path) {
+        Ok(Some(document)) => document,
+        Ok(None) => return missing(state, &snapshot, &path, parts, html),
+        Err(error) => return error.into_response(),
     };
     let with_body = match parts.method {
         Method::GET => true,
         Method::HEAD => false,
-        Method::OPTIONS => return options(document, &parts.headers),
+        Method::OPTIONS => return options(&document, &parts.headers),
         _ => return HttpError::MethodNotAllowed.into_response(),
     };
     if has_body(&parts.headers) {
         return HttpError::BodyNotAllowed.into_response();
     }
-    let header_str = |name: HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let view = if document.browser_view && prefers_html(header_str(header::ACCEPT)) {
-        View::Browser
-    } else {
-        View::Feed
+    let (view, chosen) = match browser_view(state, &document, &path, html) {
+        Ok(Some(page)) => (View::Html, page),
+        Ok(None) => (View::Feed, Arc::clone(&document)),
+        Err(error) => return error.into_response(),
     };
     let Some(coding) = choose_coding(
         header_str(header::ACCEPT_ENCODING),
-        document.gzip.is_some(),
-        document.brotli.is_some(),
+        chosen.gzip.is_some(),
+        chosen.brotli.is_some(),
     ) else {
         return HttpError::NotAcceptable.into_response();
     };
@@ -202,20 +199,91 @@ fn document(state: &AppState, parts: &Parts) -> Response {
     };
     // Deltas are only for readers that ask for them.
     let bases: Vec<&str> = match view {
-        View::Feed if request.a_im.is_some() => document
-            .deltas
-            .iter()
-            .map(|d| d.base_etag.as_str())
-            .collect(),
-        View::Feed | View::Browser => Vec::new(),
+        View::Feed if request.a_im.is_some() => {
+            chosen.deltas.iter().map(|d| d.base_etag.as_str()).collect()
+        }
+        View::Feed | View::Html => Vec::new(),
     };
-    let answer = decide(request, &document.etag, document.last_modified, &bases);
+    let answer = decide(request, &chosen.etag, chosen.last_modified, &bases);
     let representation = Representation {
-        document,
-        view,
+        document: &chosen,
+        negotiated: document.html_view.negotiated(),
         coding,
     };
     respond(&representation, answer, with_body, &state.cache_control)
+}
+
+/// The document at a path: the snapshot's, else a page's (read from the database when it
+/// is not cached). `Err` when the database cannot be read.
+fn lookup(
+    state: &AppState,
+    snapshot: &Snapshot,
+    path: &str,
+) -> Result<Option<Arc<Document>>, HttpError> {
+    if let Some(document) = snapshot.get(path) {
+        return Ok(Some(Arc::clone(document)));
+    }
+    if !Pages::serves(path) {
+        return Ok(None);
+    }
+    state
+        .pages
+        .get(path)
+        .map_err(|error| unavailable(path, &error))
+}
+
+/// The HTML view to send instead of a feed, when the document has one and a browser asks
+/// for it (`html`): rendered with the feed, or (an archive page) by the pages.
+fn browser_view(
+    state: &AppState,
+    document: &Document,
+    path: &str,
+    html: impl FnOnce() -> bool,
+) -> Result<Option<Arc<Document>>, HttpError> {
+    if !document.html_view.negotiated() || !html() {
+        return Ok(None);
+    }
+    match &document.html_view {
+        HtmlView::Rendered(view) => Ok(Some(Arc::clone(view))),
+        HtmlView::OnRequest => state
+            .pages
+            .view(path)
+            .map_err(|error| unavailable(path, &error)),
+        HtmlView::None => Ok(None),
+    }
+}
+
+/// A page the database could not give: logged with its cause, answered with a 503.
+fn unavailable(path: &str, error: &crate::store::StoreError) -> HttpError {
+    tracing::error!(path = %path, error = %crate::logging::error_chain(error), "cannot read a page from the database");
+    HttpError::Unavailable
+}
+
+/// The answer for a path that names nothing: a small HTML page for a browser (`html`,
+/// once the first snapshot has one), the plain-text 404 for everyone else. Both vary on
+/// `Accept`.
+fn not_found(snapshot: &Snapshot, html: bool, method: &Method) -> Response {
+    let mut response = match snapshot.not_found().filter(|_| html) {
+        Some(page) => {
+            let mut response = match *method {
+                Method::HEAD => Response::new(Body::empty()),
+                _ => Response::new(Body::from(page.body.clone())),
+            };
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            content_headers(
+                response.headers_mut(),
+                page.media_type,
+                page.body.len(),
+                Coding::Identity,
+            );
+            response
+        }
+        None => HttpError::NotFound.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    response
 }
 
 /// A path that names no document. When the same path with a trailing slash is one (an
@@ -224,20 +292,22 @@ fn document(state: &AppState, parts: &Parts) -> Response {
 /// from `base_url`; otherwise 404. 301 rather than 308: every client, old ones included,
 /// follows a 301, and 308's one difference (the method is kept) does not matter when only
 /// GET and HEAD are ever answered with a document.
-fn missing(state: &AppState, snapshot: &Snapshot, path: &str, parts: &Parts) -> Response {
-    if path.ends_with('/') {
-        return HttpError::NotFound.into_response();
-    }
+fn missing(
+    state: &AppState,
+    snapshot: &Snapshot,
+    path: &str,
+    parts: &Parts,
+    html: impl FnOnce() -> bool,
+) -> Response {
     let slashed = format!("{path}/");
-    let exists = snapshot.get(&slashed).is_some()
-        || (Pages::serves(&slashed) && matches!(state.pages.get(&slashed), Ok(Some(_))));
-    if !exists {
-        return HttpError::NotFound.into_response();
-    }
+    let exists = !path.ends_with('/')
+        && (snapshot.get(&slashed).is_some()
+            || (Pages::serves(&slashed) && matches!(state.pages.get(&slashed), Ok(Some(_)))));
     // The path as the client wrote it (still percent-encoded), with its slash.
     let location = state.pages.url(&format!("{}/", parts.uri.path()));
-    let Ok(location) = HeaderValue::from_str(&location) else {
-        return HttpError::NotFound.into_response();
+    let location = HeaderValue::from_str(&location).ok().filter(|_| exists);
+    let Some(location) = location else {
+        return not_found(snapshot, html(), &parts.method);
     };
     let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
     let headers = response.headers_mut();
@@ -263,27 +333,28 @@ fn has_body(headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.trim() != "0")
 }
 
-/// Which media type of a document is sent.
+/// Which representation of a feed's address is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum View {
+    /// The document itself: the feed, for readers (and any document that is not a feed).
     Feed,
-    /// An XML feed as `application/xml`, which browsers show through its stylesheet.
-    Browser,
+    /// The feed's HTML view, for a browser.
+    Html,
 }
 
-/// One representation of a document: its media type view and its content coding.
+/// One representation of a document: the bytes of one view in one content coding.
 struct Representation<'a> {
+    /// The document sent: the one at the path, or its HTML view.
     document: &'a Document,
-    view: View,
+    /// Whether the path has another representation for another `Accept` (a feed and
+    /// its view).
+    negotiated: bool,
     coding: Coding,
 }
 
 impl Representation<'_> {
     fn media_type(&self) -> &'static str {
-        match self.view {
-            View::Feed => self.document.media_type,
-            View::Browser => BROWSER_VIEW_TYPE,
-        }
+        self.document.media_type
     }
 
     fn body(&self) -> &Bytes {
@@ -295,25 +366,22 @@ impl Representation<'_> {
         }
     }
 
-    /// Each representation has its own strong validator (RFC 9110 §8.8.3): the version's
-    /// hash, then the view and the coding (`"v-xml-br"`).
+    /// Each representation has its own strong validator (RFC 9110 §8.8.3): the hash of
+    /// the view's bytes (a feed's and its HTML view's differ), then the coding
+    /// (`"v-br"`).
     fn etag(&self) -> String {
         let version = self.document.etag.trim_end_matches('"');
-        let view = match self.view {
-            View::Feed => "",
-            View::Browser => "-xml",
-        };
         let coding = match self.coding {
             Coding::Identity => "",
             Coding::Gzip => "-gzip",
             Coding::Brotli => "-br",
         };
-        format!("{version}{view}{coding}\"")
+        format!("{version}{coding}\"")
     }
 
-    /// What a cache must key on: the coding always; the media type for XML feeds.
+    /// What a cache must key on: the coding always; the media type for feeds.
     fn vary(&self) -> HeaderValue {
-        if self.document.browser_view {
+        if self.negotiated {
             HeaderValue::from_static("Accept, Accept-Encoding")
         } else {
             HeaderValue::from_static("Accept-Encoding")
@@ -669,6 +737,7 @@ mod tests {
         let filling = crate::render::Snapshot {
             documents,
             first_ingest: true,
+            not_found: None,
         };
         state.snapshots = watch::channel(Arc::new(filling)).1;
         for path in ["/feed.atom", "/feed.json", "/"] {
@@ -683,6 +752,70 @@ mod tests {
         assert_eq!(get("/healthz"), 200);
         assert_eq!(get("/feed.xsl"), 200);
         assert_eq!(get("/nothing"), 404);
+    }
+
+    const BROWSER: (&str, &str) = (
+        "accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    );
+
+    #[test]
+    fn a_feed_address_answers_browsers_with_its_view() {
+        let state = state();
+        let get = |path: &str, headers: &[(&str, &str)]| {
+            answer(&state, request(Method::GET, path, headers))
+        };
+        for path in ["/feed.atom", "/feed.rss", "/feed.json"] {
+            let feed = get(path, &[]);
+            let page = get(path, &[BROWSER]);
+            assert_eq!(page.status(), 200);
+            assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+            assert_ne!(feed.headers()["content-type"], "text/html; charset=utf-8");
+            for response in [&feed, &page] {
+                assert_eq!(response.headers()["vary"], "Accept, Accept-Encoding");
+            }
+            let (feed_tag, page_tag) = (&feed.headers()["etag"], &page.headers()["etag"]);
+            assert_ne!(feed_tag, page_tag, "{path}");
+            let revalidate = |tag: &HeaderValue| {
+                let tag = tag.to_str().unwrap();
+                get(path, &[BROWSER, ("if-none-match", tag)]).status()
+            };
+            assert_eq!(revalidate(page_tag), 304, "{path}");
+            assert_eq!(revalidate(feed_tag), 200, "{path}: another representation");
+            let zipped = get(path, &[BROWSER, ("accept-encoding", "gzip")]);
+            assert_eq!(zipped.headers()["content-encoding"], "gzip");
+            assert_eq!(zipped.headers()["content-type"], "text/html; charset=utf-8");
+        }
+        // Pages that are not feeds are the same for everyone.
+        assert_eq!(get("/", &[BROWSER]).headers()["vary"], "Accept-Encoding");
+    }
+
+    #[test]
+    fn an_unknown_path_is_a_page_for_browsers_and_text_for_machines() {
+        let state = state();
+        let browser = answer(&state, request(Method::GET, "/nothing", &[BROWSER]));
+        assert_eq!(browser.status(), 404);
+        assert_eq!(
+            browser.headers()["content-type"],
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(browser.headers()["vary"], "Accept");
+        let head = answer(&state, request(Method::HEAD, "/nothing", &[BROWSER]));
+        assert_eq!(head.status(), 404);
+        assert_eq!(
+            head.headers()["content-length"],
+            browser.headers()["content-length"]
+        );
+        for accept in [None, Some("*/*"), Some("application/atom+xml")] {
+            let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
+            let machine = answer(&state, request(Method::GET, "/nothing", &headers));
+            assert_eq!(machine.status(), 404);
+            assert_eq!(
+                machine.headers()["content-type"],
+                "text/plain; charset=utf-8"
+            );
+            assert_eq!(machine.headers()["vary"], "Accept");
+        }
     }
 
     #[test]

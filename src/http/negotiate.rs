@@ -1,42 +1,59 @@
 //! Proactive content negotiation (RFC 9110 §12.5): which representation of a document a
-//! client gets: the media type of an XML feed (`Accept`) and the content coding
+//! client gets: a feed or its HTML view (`Accept`), and the content coding
 //! (`Accept-Encoding`).
 
+/// The feed types a reader may name: a reader that prefers any of them to `text/html`
+/// gets the feed.
+const FEED_TYPES: [&str; 4] = [
+    "application/atom+xml",
+    "application/rss+xml",
+    "application/feed+json",
+    "application/json",
+];
+
 /// Whether the client is a browser asking for a page: `text/html` is acceptable and
-/// preferred to both feed types. Browsers list `text/html` first and reach feed types
+/// preferred to every feed type. Browsers list `text/html` first and reach feed types
 /// only through `*/*` with a lower quality; feed readers name the feed types or send
-/// `*/*` alone; validators send no `Accept` at all.
+/// `*/*` alone; validators send no `Accept` at all. Everything but a browser gets the
+/// feed, byte for byte.
 pub fn prefers_html(accept: Option<&str>) -> bool {
     let Some(accept) = accept else {
         return false;
     };
     let html = quality(accept, "text/html");
-    let feed = quality(accept, "application/atom+xml").max(quality(accept, "application/rss+xml"));
+    let feed = FEED_TYPES
+        .iter()
+        .map(|feed_type| quality(accept, feed_type))
+        .fold(0.0, f32::max);
     html > 0.0 && html > feed
 }
 
-/// The quality the `Accept` header gives `media_type`: that of the most specific range
-/// that matches it (`type/subtype` over `type/*` over `*/*`), 0 when none does.
+/// The quality the `Accept` header gives `media_type` (lower case): that of the most
+/// specific range that matches it (`type/subtype` over `type/*` over `*/*`), 0 when none
+/// does. Without allocating: every request of a feed asks.
 fn quality(accept: &str, media_type: &str) -> f32 {
     let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
     let mut best: Option<(u8, f32)> = None;
     for range in accept.split(',') {
         let mut parts = range.split(';').map(str::trim);
-        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0)
-            .clamp(0.0, 1.0);
-        let specificity = if name == media_type {
+        let name = parts.next().unwrap_or_default();
+        let specificity = if name.eq_ignore_ascii_case(media_type) {
             3
-        } else if name == format!("{kind}/*") {
+        } else if name
+            .strip_suffix("/*")
+            .is_some_and(|k| k.eq_ignore_ascii_case(kind))
+        {
             2
         } else if name == "*/*" {
             1
         } else {
             continue;
         };
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0)
+            .clamp(0.0, 1.0);
         if best.is_none_or(|(s, _)| specificity > s) {
             best = Some((specificity, q));
         }
@@ -154,9 +171,11 @@ mod tests {
         assert!(prefers_html(Some(firefox)));
         let feedparser = "application/atom+xml,application/rdf+xml,application/rss+xml,application/x-netcdf,application/xml;q=0.9,text/xml;q=0.2,*/*;q=0.1";
         let reader = "application/rss+xml, application/atom+xml, text/html;q=0.8";
+        let json_reader = "application/feed+json, application/json;q=0.9, text/html;q=0.5";
         for accept in [
             Some(feedparser),
             Some(reader),
+            Some(json_reader),
             Some("*/*"),
             Some("text/html;q=0"),
             None,
@@ -173,5 +192,7 @@ mod tests {
         );
         assert_eq!(quality("text/*;q=0.3, */*;q=0.1", "text/html"), 0.3);
         assert_eq!(quality("image/png", "text/html"), 0.0);
+        assert_eq!(quality("Text/HTML;q=0.5, TEXT/*;q=0.2", "text/html"), 0.5);
+        assert_eq!(quality("TEXT/*;q=0.2", "text/html"), 0.2);
     }
 }

@@ -74,6 +74,7 @@ impl Ingest {
         let mut uncommitted = ApplyOutcome::default();
         let reader = &self.settings.reader;
         let heartbeat = &self.settings.heartbeat;
+        let publisher = &self.publisher;
         let mut writer = if total > BULK {
             self.store.bulk_writer(total)?
         } else {
@@ -88,6 +89,7 @@ impl Ingest {
             uncommitted.merge(part);
             if commit {
                 writer.commit()?;
+                publisher.committed();
                 log_entries(&uncommitted);
                 stored.outcome.merge(std::mem::take(&mut uncommitted));
                 if total > BULK {

@@ -10,7 +10,7 @@ use super::{PublishError, Publisher};
 use crate::store::Store;
 
 /// Keys of the store's `meta` table.
-const META_PAGE_SIZE: &str = "archive_page_size";
+pub(super) const META_PAGE_SIZE: &str = "archive_page_size";
 const META_ARCHIVE_BASE: &str = "archive_base_url";
 
 /// While many archive pages are being frozen, the main feeds are rendered again this
@@ -66,6 +66,8 @@ impl Publisher {
             let pages = self.renderer.archive_page(number, &entries)?;
             store.save_archive_pages(&pages)?;
         }
+        // The views of the pages before link to the new ones.
+        self.pages.forget_listings();
         self.renderer.set_newest_archive(Some(last));
         let more = last < full;
         // The main feeds' link to the newest page: once caught up, and now and then
@@ -98,5 +100,68 @@ impl Publisher {
                 size
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use tokio::sync::watch;
+
+    use super::super::{Pages, Publisher, Status};
+    use crate::model::{EntryKey, FileStamp};
+    use crate::normalize::{id_namespace, normalize};
+    use crate::parse::parse_article;
+    use crate::render::{Renderer, Site, Snapshot};
+    use crate::store::{FileChange, Store};
+
+    fn change(i: i64) -> FileChange {
+        let text = format!("World\n\nStory {i}\n\n\nBody {i}.\n");
+        let article = parse_article(text.as_bytes()).unwrap().article;
+        FileChange::Article {
+            path: format!("{i}.txt"),
+            stamp: FileStamp {
+                size: 1,
+                mtime_ns: 1_700_000_000_000_000_000 + i * 1_000_000_000,
+            },
+            draft: normalize(EntryKey::new(format!("s{i}")), &article, &id_namespace("t")),
+        }
+    }
+
+    #[test]
+    fn a_newly_frozen_page_shows_in_the_view_of_the_one_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let site = Site {
+            feed_size: 1,
+            ..Site::for_tests()
+        };
+        let pages = Arc::new(Pages::new(site.clone(), dir.path().to_owned()));
+        let (snapshots, _) = watch::channel(Arc::new(Snapshot::default()));
+        let (statuses, _) = watch::channel(Arc::new(Status::default()));
+        let mut publisher = Publisher::new(
+            Renderer::new(site),
+            snapshots,
+            statuses,
+            30,
+            Arc::clone(&pages),
+        );
+        let links_to_three = |pages: &Pages| {
+            let view = pages.view("/archive/2.atom").unwrap().unwrap();
+            String::from_utf8_lossy(&view.body).contains("/archive/3.atom")
+        };
+        for i in 0..2 {
+            store.apply(&[change(i)], Utc::now()).unwrap();
+        }
+        publisher.freeze_archives(&mut store, 10).unwrap();
+        assert!(!links_to_three(&pages));
+        // A third entry is published; page 3 is full, and frozen after.
+        let outcome = store.apply(&[change(2)], Utc::now()).unwrap();
+        publisher.publish(&mut store, &outcome).unwrap();
+        assert!(!links_to_three(&pages));
+        publisher.freeze_archives(&mut store, 10).unwrap();
+        assert!(links_to_three(&pages));
     }
 }

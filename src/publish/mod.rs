@@ -1,7 +1,7 @@
 //! Stored entries to the [`Snapshot`] the HTTP layer serves: which documents a batch of
 //! changes touches, the window of RFC 6721 tombstones, RFC 5005 archive pages frozen as
-//! they fill (`archives`), the entry and archive pages read from the store when asked
-//! for ([`Pages`]), and the [`Status`] reported after every batch ([`status`]).
+//! they fill (`archives`), the entry, archive and listing pages read from the store when
+//! asked for ([`Pages`]), and the [`Status`] reported after every batch ([`status`]).
 //!
 //! The [`Publisher`] lives on the ingest thread and is the only writer of the snapshot
 //! and status channels; the HTTP workers and the WebSub task hold their receivers.
@@ -50,7 +50,7 @@ pub struct Publisher {
     tombstone_window: Duration,
     /// The tombstones of the last snapshot.
     tombstones: Vec<Tombstone>,
-    /// Entry and archive pages, whose cached copies a change makes stale.
+    /// Entry, archive and listing pages, whose cached copies a change makes stale.
     pages: Arc<Pages>,
     /// When the main feeds were last rendered for newly frozen archive pages.
     archive_render: Instant,
@@ -157,6 +157,12 @@ impl Publisher {
         Ok(self.reporter.send(store)?)
     }
 
+    /// A part of a batch was committed: the listing pages may have changed (a bulk
+    /// commits many times before it publishes once).
+    pub fn committed(&self) {
+        self.pages.forget_listings();
+    }
+
     /// Re-renders what a batch of changes touched.
     pub fn publish(
         &mut self,
@@ -256,14 +262,16 @@ impl Publisher {
     /// Renders the main feeds and the index and publishes the new snapshot.
     fn render(&mut self, store: &Store) -> Result<(), PublishError> {
         let started = Instant::now();
-        let latest = store.latest_entries(self.renderer.site().feed_size)?;
+        let size = self.renderer.site().feed_size;
+        // One more than the feeds hold: the index links to an older page if there is one.
+        let latest = store.latest_entries(size + 1)?;
         let tombstones = &self.tombstones[..self.tombstones.len().min(MAX_TOMBSTONES)];
         let snapshot = self.renderer.render(&latest, tombstones)?;
         let documents = snapshot.len();
         // The pages the main feeds link to are the ones readers open: they are rendered
         // here, before the feeds that link to them are published, so that opening one
         // never waits for the database (only the newly linked ones are rendered).
-        self.pages.prepare(&latest);
+        self.pages.prepare(&latest[..latest.len().min(size)]);
         // Served as rendered; the driver adds the gzip and brotli variants when it has
         // nothing else to do (`compress_one`).
         self.send(snapshot);

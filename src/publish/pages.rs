@@ -1,34 +1,48 @@
-//! Entry pages and archive pages, served from the store. There is one page per entry and
-//! two per full archive page: for a big folder, keeping them all rendered with their
-//! compressed variants would take memory in proportion to the history, and rendering and
-//! compressing them all would take most of a cold ingest. Each is asked for rarely (readers poll the
-//! feeds), so a page is read from the store when first asked for (one indexed row),
-//! rendered and compressed then, and kept in a cache bounded in bytes. The documents
-//! readers poll (feeds, index, lists) stay pre-rendered in the snapshot.
+//! Entry pages, archive pages and the paged HTML listings, served from the store. There
+//! is one page per entry, two per full archive page, and a listing page per `feed_size`
+//! entries (the site's and each section's): for a big folder, keeping them all rendered
+//! with their compressed variants would take memory in proportion to the history, and
+//! rendering and compressing them all would take most of a cold ingest. Each is asked
+//! for rarely (readers poll the feeds), so a page is read from the store when first asked
+//! for (indexed rows), rendered and compressed then, and kept in a cache bounded in
+//! bytes. The documents readers poll (feeds, index, lists) stay pre-rendered in the
+//! snapshot. An archive page's HTML view, for browsers, is rendered here too, when one
+//! asks for it ([`Pages::view`]).
 //!
-//! The ingest driver is the only writer; it drops the pages of the entries a batch changed
-//! after committing it. A page read before that commit is not cached (see
-//! [`Pages::forget`]), so the cache never holds a page older than the store. It also
-//! renders the pages the main feeds link to before it publishes them ([`Pages::prepare`]),
-//! so the pages readers open from their feeds are answered from memory.
+//! The ingest driver is the only writer. It drops the pages of the entries a batch
+//! changed after committing it, and every listing page and archive view after every
+//! commit ([`Pages::forget_listings`]): any change can move entries between listing
+//! pages. A page read before a commit is not cached after it (see [`Pages::forget`]), so
+//! the cache never holds a page older than the store. The driver also renders the pages
+//! the main feeds link to before it publishes them ([`Pages::prepare`]), so the pages
+//! readers open from their feeds are answered from memory.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use chrono::Utc;
 use lru::LruCache;
 
+use super::archives::META_PAGE_SIZE;
 use crate::model::{Entry, EntryKey};
-use crate::render::{Document, Site, archive_document, entry_document, entry_path};
+use crate::render::{
+    ArchiveView, Document, Format, Listing, Site, archive_document, archive_view, entry_document,
+    entry_path, listing_document, listing_path, parse_listing_path,
+};
 use crate::store::{Store, StoreError};
 
 /// The prefixes of the paths served from here.
 pub const ENTRY_PREFIX: &str = "/entries/";
 pub const ARCHIVE_PREFIX: &str = "/archive/";
 
-/// Bytes of pages (with their variants) the cache keeps: a few thousand entry pages, or
-/// about a hundred archive pages.
+/// Bytes of entry and archive pages (with their variants) the cache keeps: a few
+/// thousand entry pages, or about a hundred archive pages.
 const CACHE_BYTES: usize = 24 << 20;
+
+/// Bytes of listing pages and archive views kept: they hold summaries only, and every
+/// change drops them.
+const LISTING_BYTES: usize = 4 << 20;
 
 /// Read connections kept open for reuse: one per HTTP worker is the most ever in use.
 const MAX_IDLE_READERS: usize = 8;
@@ -38,15 +52,42 @@ pub struct Pages {
     site: Mutex<Arc<Site>>,
     data_dir: PathBuf,
     readers: Mutex<Vec<Store>>,
+    /// Entry pages and frozen archive pages: dropped when their entry changes.
     cache: Mutex<Cache>,
-    /// Moves on every [`Pages::forget`]: a page read from the store before a change is
-    /// not cached after it.
+    /// Listing pages and archive views: dropped at every change.
+    listings: Mutex<Cache>,
+    /// Moves on every [`Pages::forget`] and [`Pages::forget_listings`]: a page read from
+    /// the store before a change is not cached after it.
     generation: AtomicU64,
 }
 
 struct Cache {
     pages: LruCache<String, Arc<Document>>,
     bytes: usize,
+    limit: usize,
+}
+
+/// What a path served from here names.
+enum PageKind<'a> {
+    Entry(&'a str),
+    Archive,
+    /// A listing page: the section's slug (`None`: the site's), and the page number.
+    Listing(Option<&'a str>, u64),
+}
+
+impl<'a> PageKind<'a> {
+    fn of(path: &'a str) -> Option<Self> {
+        if let Some(rest) = path.strip_prefix(ENTRY_PREFIX) {
+            // An entry's page is `/entries/{key}/` (`render::entry_path`); keys hold no
+            // slash, and a path without the slash names no page (it is redirected).
+            let key = rest.strip_suffix('/').filter(|key| !key.contains('/'));
+            return Some(Self::Entry(key.unwrap_or_default()));
+        }
+        if path.starts_with(ARCHIVE_PREFIX) {
+            return Some(Self::Archive);
+        }
+        parse_listing_path(path).map(|(section, number)| Self::Listing(section, number))
+    }
 }
 
 impl Pages {
@@ -56,32 +97,55 @@ impl Pages {
             site: Mutex::new(Arc::new(site)),
             data_dir,
             readers: Mutex::new(Vec::new()),
-            cache: Mutex::new(Cache {
-                pages: LruCache::unbounded(),
-                bytes: 0,
-            }),
+            cache: Mutex::new(Cache::new(CACHE_BYTES)),
+            listings: Mutex::new(Cache::new(LISTING_BYTES)),
             generation: AtomicU64::new(0),
         }
     }
 
     /// Whether `path` (decoded) is one of the pages served from here.
     pub fn serves(path: &str) -> bool {
-        path.starts_with(ENTRY_PREFIX) || path.starts_with(ARCHIVE_PREFIX)
+        PageKind::of(path).is_some()
     }
 
     /// The page at `path` (decoded): from the cache, or read from the store and cached.
     /// `None` when there is no such page (no live entry of that key, no frozen archive
-    /// page of that number).
+    /// page of that number, a listing page past the last).
     pub fn get(&self, path: &str) -> Result<Option<Arc<Document>>, StoreError> {
-        if let Some(page) = self.cache().pages.get(path) {
+        let cache = match PageKind::of(path) {
+            Some(PageKind::Listing(..)) => &self.listings,
+            _ => &self.cache,
+        };
+        self.through(cache, path, || self.load(path))
+    }
+
+    /// The HTML view of the archive page at `path`, for a browser: from the cache, or
+    /// rendered from the entries the store has now. `None` when there is no such page.
+    pub fn view(&self, path: &str) -> Result<Option<Arc<Document>>, StoreError> {
+        self.through(&self.listings, path, || {
+            let reader = self.reader()?;
+            let view = self.read_view(&reader, path)?;
+            self.give_back(reader);
+            Ok(view)
+        })
+    }
+
+    /// A page from `cache`, or loaded and kept there unless the store changed meanwhile.
+    fn through(
+        &self,
+        cache: &Mutex<Cache>,
+        path: &str,
+        load: impl FnOnce() -> Result<Option<Document>, StoreError>,
+    ) -> Result<Option<Arc<Document>>, StoreError> {
+        if let Some(page) = lock(cache).pages.get(path) {
             return Ok(Some(Arc::clone(page)));
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let Some(page) = self.load(path)? else {
+        let Some(page) = load()? else {
             return Ok(None);
         };
         let page = Arc::new(page);
-        let mut cache = self.cache();
+        let mut cache = lock(cache);
         if self.generation.load(Ordering::Acquire) == generation {
             cache.insert(path.to_owned(), Arc::clone(&page));
         }
@@ -108,47 +172,135 @@ impl Pages {
     /// Reads and renders a page, without the cache.
     pub fn load(&self, path: &str) -> Result<Option<Document>, StoreError> {
         let reader = self.reader()?;
-        let page = if let Some(rest) = path.strip_prefix(ENTRY_PREFIX) {
-            // An entry's page is `/entries/{key}/` (`render::entry_path`); keys hold no slash.
-            let key = rest.strip_suffix('/');
-            let Some(key) = key.filter(|key| !key.is_empty() && !key.contains('/')) else {
-                self.give_back(reader);
-                return Ok(None);
-            };
-            let entries = reader.entries(&[EntryKey::new(key)])?;
-            entries
-                .first()
-                .map(|entry| entry_document(&self.site(), entry))
-        } else if path.starts_with(ARCHIVE_PREFIX) {
-            reader.archive_page(path)?.as_ref().map(archive_document)
-        } else {
-            None
+        let page = match PageKind::of(path) {
+            Some(PageKind::Entry("")) | None => None,
+            Some(PageKind::Entry(key)) => {
+                let entries = reader.entries(&[EntryKey::new(key)])?;
+                entries
+                    .first()
+                    .map(|entry| entry_document(&self.site(), entry))
+            }
+            Some(PageKind::Archive) => reader.archive_page(path)?.as_ref().map(archive_document),
+            Some(PageKind::Listing(section, number)) => {
+                self.read_listing(&reader, section, number)?
+            }
         };
         self.give_back(reader);
         Ok(page)
     }
 
-    /// The path of every page there is: each live entry's, then each archive page's.
+    /// Page `number` of the site's listing (`section` is `None`) or of a section's:
+    /// `feed_size` entries, newest first, after the newer pages' ones. A page past the
+    /// last is none; a section's first page is there as long as the section is.
+    fn read_listing(
+        &self,
+        reader: &Store,
+        section: Option<&str>,
+        number: u64,
+    ) -> Result<Option<Document>, StoreError> {
+        let site = self.site();
+        let size = site.feed_size.max(1) as u64;
+        let Some(offset) = number.checked_sub(1).and_then(|n| n.checked_mul(size)) else {
+            return Ok(None);
+        };
+        // One entry more than a page: whether an older page follows.
+        let (category, mut entries) = match section {
+            None => (None, reader.live_entries_page(None, offset, size + 1)?),
+            Some(slug) => match reader.category(slug)? {
+                Some(category) => {
+                    let entries = reader.live_entries_page(Some(slug), offset, size + 1)?;
+                    (Some(category), entries)
+                }
+                None => return Ok(None),
+            },
+        };
+        if entries.is_empty() && number > 1 {
+            return Ok(None);
+        }
+        let has_older = entries.len() as u64 > size;
+        entries.truncate(site.feed_size.max(1));
+        let listing = Listing {
+            section: category.as_ref(),
+            number,
+            entries: &entries,
+            has_older,
+            sections: &[],
+        };
+        Ok(Some(listing_document(&site, &listing, Utc::now())))
+    }
+
+    /// The view of archive page `/archive/{n}.{rss,atom}`: the entries of its numbers
+    /// that are still published, oldest first, and its neighbours as they are now.
+    fn read_view(&self, reader: &Store, path: &str) -> Result<Option<Document>, StoreError> {
+        let Some((number, format)) = parse_archive_path(path) else {
+            return Ok(None);
+        };
+        let newest = reader.newest_archive_page()?.unwrap_or(0);
+        let size = reader
+            .meta(META_PAGE_SIZE)?
+            .and_then(|size| size.parse::<u64>().ok())
+            .filter(|size| *size > 0);
+        let (Some(size), true) = (size, (1..=newest).contains(&number)) else {
+            return Ok(None);
+        };
+        let first = (number - 1).saturating_mul(size).saturating_add(1);
+        let mut entries = reader.entries_by_seq(first, number.saturating_mul(size))?;
+        entries.reverse();
+        let view = ArchiveView {
+            number,
+            newest,
+            format,
+            entries: &entries,
+        };
+        Ok(Some(
+            archive_view(&self.site(), &view, Utc::now()).compressed(),
+        ))
+    }
+
+    /// The path of every page there is: each live entry's, each archive page's, then
+    /// each listing page's but the index (which is the snapshot's).
     pub fn paths(&self) -> Result<Vec<String>, StoreError> {
         let reader = self.reader()?;
         let mut paths: Vec<String> = reader.live_keys()?.iter().map(entry_path).collect();
         paths.extend(reader.archive_page_paths()?);
+        let size = self.site().feed_size.max(1) as u64;
+        let (total, sections) = reader.live_counts()?;
+        paths.extend((2..=total.div_ceil(size)).map(|n| listing_path(None, n)));
+        for (slug, count) in sections {
+            let pages = count.div_ceil(size).max(1);
+            paths.extend((1..=pages).map(|n| listing_path(Some(&slug), n)));
+        }
         self.give_back(reader);
         Ok(paths)
     }
 
-    /// Drops the cached pages of these entries: called by the ingest driver after it
-    /// committed a change to them, before it publishes the snapshot that shows it.
+    /// Drops the cached pages of these entries, and every listing page and archive view:
+    /// called by the ingest driver after it committed a change to them, before it
+    /// publishes the snapshot that shows it.
     pub fn forget<'a>(&self, keys: impl IntoIterator<Item = &'a EntryKey>) {
-        let mut cache = self.cache();
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        for key in keys {
-            // Nothing left to drop (a cold ingest's 100k keys: nothing was cached).
-            if cache.pages.is_empty() {
-                break;
+        {
+            let mut cache = self.cache();
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            for key in keys {
+                // Nothing left to drop (a cold ingest's 100k keys: nothing was cached).
+                if cache.pages.is_empty() {
+                    break;
+                }
+                cache.remove(&entry_path(key));
             }
-            cache.remove(&entry_path(key));
         }
+        self.forget_listings();
+    }
+
+    /// Drops every listing page and archive view: called by the ingest driver after each
+    /// commit (a bulk commits many times before it publishes) and when archive pages are
+    /// frozen (a view links to its newer neighbour).
+    pub fn forget_listings(&self) {
+        let mut listings = lock(&self.listings);
+        // After the move, under the lock that inserts: a listing read before it is
+        // either dropped here or never cached.
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        listings.clear();
     }
 
     /// New site settings (a reload): every cached page is dropped, and pages are rendered
@@ -169,22 +321,25 @@ impl Pages {
 
     /// Drops every cached page (the archive pages were rendered again).
     pub fn forget_all(&self) {
-        let mut cache = self.cache();
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        cache.pages.clear();
-        cache.bytes = 0;
+        {
+            let mut cache = self.cache();
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            cache.clear();
+        }
+        self.forget_listings();
     }
 
-    /// How many pages and bytes the cache holds.
+    /// How many pages and bytes the caches hold.
     pub fn cached(&self) -> (usize, usize) {
-        let cache = self.cache();
-        (cache.pages.len(), cache.bytes)
+        let (cache, listings) = (self.cache(), lock(&self.listings));
+        (
+            cache.pages.len() + listings.pages.len(),
+            cache.bytes + listings.bytes,
+        )
     }
 
     fn cache(&self) -> MutexGuard<'_, Cache> {
-        // The cache is consistent after any panic (each change is one call), so a
-        // poisoned lock is taken over rather than passed on to every later request.
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.cache)
     }
 
     fn reader(&self) -> Result<Store, StoreError> {
@@ -207,17 +362,42 @@ impl Pages {
     }
 }
 
+/// A cache's lock. The cache is consistent after any panic (each change is one call), so
+/// a poisoned lock is taken over rather than passed on to every later request.
+fn lock(cache: &Mutex<Cache>) -> MutexGuard<'_, Cache> {
+    cache.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The number and format of an archive page's path: `/archive/3.atom` is (3, Atom).
+fn parse_archive_path(path: &str) -> Option<(u64, Format)> {
+    let (number, extension) = path.strip_prefix(ARCHIVE_PREFIX)?.split_once('.')?;
+    let format = match extension {
+        "rss" => Format::Rss,
+        "atom" => Format::Atom,
+        _ => return None,
+    };
+    Some((number.parse().ok()?, format))
+}
+
 impl Cache {
+    fn new(limit: usize) -> Self {
+        Self {
+            pages: LruCache::unbounded(),
+            bytes: 0,
+            limit,
+        }
+    }
+
     fn insert(&mut self, path: String, page: Arc<Document>) {
         let size = weight(&path, &page);
-        if size > CACHE_BYTES / 4 {
+        if size > self.limit / 4 {
             return;
         }
         if let Some(old) = self.pages.put(path.clone(), page) {
             self.bytes -= weight(&path, &old);
         }
         self.bytes += size;
-        while self.bytes > CACHE_BYTES {
+        while self.bytes > self.limit {
             let Some((path, page)) = self.pages.pop_lru() else {
                 break;
             };
@@ -229,6 +409,11 @@ impl Cache {
         if let Some(page) = self.pages.pop(path) {
             self.bytes -= weight(path, &page);
         }
+    }
+
+    fn clear(&mut self) {
+        self.pages.clear();
+        self.bytes = 0;
     }
 }
 
@@ -318,7 +503,10 @@ mod tests {
         let archive = pages.get("/archive/1.atom").unwrap().unwrap();
         assert_eq!(&archive.body[..], b"<feed/>");
         assert_eq!(archive.caching, crate::render::Caching::Immutable);
-        assert_eq!(pages.paths().unwrap(), ["/entries/a/", "/archive/1.atom"]);
+        assert_eq!(
+            pages.paths().unwrap(),
+            ["/entries/a/", "/archive/1.atom", "/categories/world/"]
+        );
     }
 
     #[test]
@@ -359,12 +547,130 @@ mod tests {
         );
     }
 
+    /// Article `k{i}` titled `Title {i}`, of a file `i` minutes newer than `k0`'s.
+    fn nth(i: i64) -> FileChange {
+        let FileChange::Article { path, draft, .. } =
+            change(&format!("k{i}"), &format!("Title {i}"))
+        else {
+            unreachable!()
+        };
+        let stamp = crate::model::FileStamp {
+            size: 1,
+            mtime_ns: 1_700_000_000_000_000_000 + i * 60_000_000_000,
+        };
+        FileChange::Article { path, stamp, draft }
+    }
+
+    /// The store of `count` entries in section World, `k0` the oldest.
+    fn store_of(dir: &std::path::Path, count: i64) -> Store {
+        let mut store = Store::open(dir).unwrap();
+        for i in 0..count {
+            store.apply(&[nth(i)], Utc::now()).unwrap();
+        }
+        store
+    }
+
+    fn titles(page: &Document) -> Vec<String> {
+        let html = String::from_utf8_lossy(&page.body);
+        html.match_indices(">Title ")
+            .map(|(at, _)| {
+                let rest = &html[at + 1..];
+                rest[..rest.find('<').unwrap()].to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listing_pages_are_read_from_the_store_page_by_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let _store = store_of(dir.path(), 5);
+        let pages = Pages::new(
+            Site {
+                feed_size: 2,
+                ..site()
+            },
+            dir.path().to_owned(),
+        );
+        // The index is the newest two; then two a page, down to the oldest.
+        let second = pages.get("/page/2/").unwrap().unwrap();
+        assert_eq!(titles(&second), ["Title 2", "Title 1"]);
+        assert_eq!(second.media_type, crate::render::HTML_TYPE);
+        assert!(second.gzip.is_some());
+        let third = pages.get("/page/3/").unwrap().unwrap();
+        assert_eq!(titles(&third), ["Title 0"]);
+        let section = pages.get("/categories/world/").unwrap().unwrap();
+        assert_eq!(titles(&section), ["Title 4", "Title 3"]);
+        let section_last = pages.get("/categories/world/page/3/").unwrap().unwrap();
+        assert_eq!(titles(&section_last), ["Title 0"]);
+        for past in [
+            "/page/4/",
+            "/page/1/",
+            "/page/02/",
+            "/categories/world/page/4/",
+            "/categories/nowhere/",
+        ] {
+            assert!(pages.get(past).unwrap().is_none(), "{past}");
+        }
+        assert_eq!(
+            pages.paths().unwrap()[5..],
+            [
+                "/page/2/",
+                "/page/3/",
+                "/categories/world/",
+                "/categories/world/page/2/",
+                "/categories/world/page/3/"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cached_listing_is_never_older_than_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_of(dir.path(), 3);
+        let pages = Pages::new(
+            Site {
+                feed_size: 1,
+                ..site()
+            },
+            dir.path().to_owned(),
+        );
+        let before = pages.get("/page/2/").unwrap().unwrap();
+        assert_eq!(titles(&before), ["Title 1"]);
+        assert!(Arc::ptr_eq(
+            &before,
+            &pages.get("/page/2/").unwrap().unwrap()
+        ));
+        // An edit of an entry on another page moves nothing, but a new entry moves every
+        // page: whatever the change, a commit drops every listing.
+        store.apply(&[nth(9)], Utc::now()).unwrap();
+        pages.forget_listings();
+        let after = pages.get("/page/2/").unwrap().unwrap();
+        assert_ne!(titles(&after), titles(&before));
+        // A listing read before a commit is not kept after it: the commit and its
+        // forget come between the read and the caching, as on another thread.
+        pages.forget_listings();
+        let stale = pages
+            .through(&pages.listings, "/page/2/", || {
+                let read = pages.load("/page/2/");
+                store.apply(&[nth(10)], Utc::now()).unwrap();
+                pages.forget_listings();
+                read
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(titles(&stale), titles(&after));
+        let fresh = pages.get("/page/2/").unwrap().unwrap();
+        assert_eq!(titles(&fresh), ["Title 9"]);
+        // Entry changes drop the listings too.
+        let cached = pages.get("/page/2/").unwrap().unwrap();
+        pages.forget([&EntryKey::new("k0")]);
+        let again = pages.get("/page/2/").unwrap().unwrap();
+        assert!(!Arc::ptr_eq(&cached, &again));
+    }
+
     #[test]
     fn the_cache_stays_within_its_bytes() {
-        let mut cache = Cache {
-            pages: LruCache::unbounded(),
-            bytes: 0,
-        };
+        let mut cache = Cache::new(CACHE_BYTES);
         let page = Arc::new(Document::new(
             vec![b'x'; 1 << 20],
             crate::render::HTML_TYPE,

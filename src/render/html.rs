@@ -1,12 +1,17 @@
-//! The HTML pages: the index (latest entries, the sections, and `<link rel="alternate">`
-//! for every feed so readers find them from the site URL) and one page per entry (the
-//! feeds' `link`). Small, semantic, escaped; each with `lang`, a canonical link and Open
-//! Graph title and description.
+//! The frame every HTML page shares (head with `lang`, canonical link, Open Graph title
+//! and description, the feeds' `<link rel="alternate">`, one small stylesheet, no
+//! script), the pieces the pages have in common (an entry in a list, the one date
+//! format, the subscribe line), and the simplest pages: one per entry (the feeds' `link`)
+//! and the 404 page browsers are shown. The listings are in `listing`, the views of the
+//! feeds in `feed_view`.
+//!
+//! Every text from an article or the settings goes through `escape_html` exactly once,
+//! here, so a title such as `<b>bold</b> & co` shows as those characters.
 
 use chrono::{DateTime, Utc};
 
-use super::{Document, Format, HTML_TYPE, MAIN_STEM, Site, category_stem, category_title};
-use crate::model::{Category, Entry};
+use super::{Document, Format, HTML_TYPE, MAIN_STEM, Site, listing_path};
+use crate::model::Entry;
 use crate::normalize::escape_html;
 
 const STYLE: &str = "body{font:1.05rem/1.55 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}\
@@ -14,68 +19,9 @@ a{color:#0645ad}header p,.meta,footer{color:#666;font-size:.9rem}article{margin:
 main h2{font-size:1.25rem;line-height:1.3;margin:0 0 .2rem}.meta{margin:0 0 .4rem}\
 nav ul{list-style:none;padding:0}nav li{display:inline;margin-right:.8rem}";
 
-/// The index lists at most this many sections in its head (every one is in the OPML).
-const MAX_DISCOVERY_SECTIONS: usize = 200;
-
-pub fn index_page(site: &Site, latest: &[Entry], categories: &[Category]) -> Vec<u8> {
-    let mut body = format!(
-        "<header><h1>{}</h1><p>{}</p>{}</header>\n<main>\n",
-        escape_html(&site.title),
-        escape_html(&site.description),
-        subscribe_line(site, MAIN_STEM),
-    );
-    if latest.is_empty() {
-        body.push_str("<p>No articles yet.</p>\n");
-    }
-    for entry in latest {
-        let draft = &entry.draft;
-        body.push_str(&format!(
-            "<article><h2><a href=\"{}\">{}</a></h2><p class=\"meta\">{}{}</p><p>{}</p></article>\n",
-            escape_html(&site.entry_url(&draft.key)),
-            escape_html(&draft.title),
-            time_tag(entry.published),
-            section_suffix(entry),
-            escape_html(&draft.summary),
-        ));
-    }
-    body.push_str("</main>\n");
-    if !categories.is_empty() {
-        body.push_str("<nav><h2>Sections</h2><ul>\n");
-        for category in categories {
-            body.push_str(&format!(
-                "<li>{} <a href=\"{}\">Atom</a> <a href=\"{}\">RSS</a> <a href=\"{}\">JSON</a></li>\n",
-                escape_html(&category.term),
-                escape_html(&site.url(&format!("{}.atom", category_stem(&category.slug)))),
-                escape_html(&site.url(&format!("{}.rss", category_stem(&category.slug)))),
-                escape_html(&site.url(&format!("{}.json", category_stem(&category.slug)))),
-            ));
-        }
-        body.push_str("</ul></nav>\n");
-    }
-    body.push_str(&format!(
-        "<footer><p>All feeds: <a href=\"{}\">OPML</a></p></footer>\n",
-        escape_html(&site.url("/feeds.opml"))
-    ));
-    let mut head = feed_links(site, &site.title, MAIN_STEM);
-    for category in categories.iter().take(MAX_DISCOVERY_SECTIONS) {
-        head.push_str(&feed_links(
-            site,
-            &category_title(site, category),
-            &category_stem(&category.slug),
-        ));
-    }
-    page(
-        site,
-        &PageHead {
-            title: &site.title,
-            description: &site.description,
-            canonical: &site.url("/"),
-            kind: "website",
-            links: &head,
-        },
-        &body,
-    )
-}
+/// What the views of the feeds add: the note that says what a feed is, and its address.
+pub(super) const NOTE_STYLE: &str = "header p.note{color:#222;background:#f3f6fb;border:1px solid #d5deea;\
+padding:.8rem 1rem;border-radius:6px}code{overflow-wrap:anywhere}";
 
 pub fn entry_page(site: &Site, entry: &Entry) -> Document {
     let draft = &entry.draft;
@@ -99,49 +45,84 @@ pub fn entry_page(site: &Site, entry: &Entry) -> Document {
     let head = PageHead {
         title: &title,
         description: &draft.summary,
-        canonical: &site.entry_url(&draft.key),
+        canonical: Some(&site.entry_url(&draft.key)),
         kind: "article",
         links: &feed_links(site, &site.title, MAIN_STEM),
+        style: "",
     };
     Document::new(page(site, &head, &body), HTML_TYPE, entry.updated)
 }
 
-struct PageHead<'a> {
-    title: &'a str,
-    description: &'a str,
-    canonical: &'a str,
-    /// Open Graph type: `website` or `article`.
-    kind: &'a str,
-    /// `<link rel="alternate">` lines for the feeds.
-    links: &'a str,
+/// The page a browser is shown for an address that names nothing: what happened, and the
+/// way home. It depends only on the site, so it is rendered once per site.
+pub fn not_found_page(site: &Site) -> Document {
+    let body = format!(
+        "<header><p><a href=\"{home}\">{site}</a></p></header>\n<main>\n<h1>Page not found</h1>\n\
+         <p>Nothing is published at this address. It may have been mistyped, or the article \
+         may have been taken down.</p>\n<p><a href=\"{home}\">Go to the front page</a></p>\n</main>\n",
+        home = escape_html(&site.url(&listing_path(None, 1))),
+        site = escape_html(&site.title),
+    );
+    let head = PageHead {
+        title: &format!("Page not found — {}", site.title),
+        description: "",
+        canonical: None,
+        kind: "website",
+        links: "",
+        style: "",
+    };
+    Document::new(page(site, &head, &body), HTML_TYPE, DateTime::UNIX_EPOCH)
 }
 
-fn page(site: &Site, head: &PageHead<'_>, body: &str) -> Vec<u8> {
+pub(super) struct PageHead<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    /// The page's own address; `None` for a page that has none (the 404 page).
+    pub canonical: Option<&'a str>,
+    /// Open Graph type: `website` or `article`.
+    pub kind: &'a str,
+    /// `<link>` lines: the feeds' autodiscovery, a listing's neighbours.
+    pub links: &'a str,
+    /// Style rules of this kind of page, after the shared ones.
+    pub style: &'a str,
+}
+
+pub(super) fn page(site: &Site, head: &PageHead<'_>, body: &str) -> Vec<u8> {
+    let (canonical, og_url) = head
+        .canonical
+        .map(|url| {
+            let url = escape_html(url);
+            (
+                format!("<link rel=\"canonical\" href=\"{url}\">\n"),
+                format!("<meta property=\"og:url\" content=\"{url}\">\n"),
+            )
+        })
+        .unwrap_or_default();
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n\
          <meta name=\"description\" content=\"{description}\">\n\
-         <link rel=\"canonical\" href=\"{canonical}\">\n\
+         {canonical}\
          <meta property=\"og:type\" content=\"{kind}\">\n\
          <meta property=\"og:title\" content=\"{title}\">\n\
          <meta property=\"og:description\" content=\"{description}\">\n\
-         <meta property=\"og:url\" content=\"{canonical}\">\n\
+         {og_url}\
          <meta property=\"og:site_name\" content=\"{site}\">\n\
-         {links}<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+         {links}<style>{STYLE}{style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         lang = escape_html(&site.language),
         title = escape_html(head.title),
         description = escape_html(head.description),
-        canonical = escape_html(head.canonical),
         kind = head.kind,
         site = escape_html(&site.title),
         links = head.links,
+        style = head.style,
     )
     .into_bytes()
 }
 
 /// Autodiscovery (`<link rel="alternate">`) of one feed in every format.
-fn feed_links(site: &Site, title: &str, stem: &str) -> String {
+pub(super) fn feed_links(site: &Site, title: &str, stem: &str) -> String {
     Format::ALL
         .iter()
         .map(|format| {
@@ -156,8 +137,9 @@ fn feed_links(site: &Site, title: &str, stem: &str) -> String {
         .collect()
 }
 
-fn subscribe_line(site: &Site, stem: &str) -> String {
-    let links: Vec<String> = Format::ALL
+/// Links to a feed in each of `formats`, by format name, joined with ` · `.
+pub(super) fn format_links(site: &Site, stem: &str, formats: &[Format]) -> String {
+    let links: Vec<String> = formats
         .iter()
         .map(|format| {
             format!(
@@ -167,10 +149,33 @@ fn subscribe_line(site: &Site, stem: &str) -> String {
             )
         })
         .collect();
-    format!("<p>Subscribe: {}</p>", links.join(" · "))
+    links.join(" · ")
 }
 
-fn time_tag(time: DateTime<Utc>) -> String {
+pub(super) fn subscribe_line(site: &Site, stem: &str) -> String {
+    format!(
+        "<p>Subscribe: {}</p>",
+        format_links(site, stem, &Format::ALL)
+    )
+}
+
+/// An entry in a list of entries: its title linking to its page, its date and section,
+/// and its summary.
+pub(super) fn entry_item(site: &Site, entry: &Entry) -> String {
+    let draft = &entry.draft;
+    format!(
+        "<article><h2><a href=\"{}\">{}</a></h2><p class=\"meta\">{}{}</p><p>{}</p></article>\n",
+        escape_html(&site.entry_url(&draft.key)),
+        escape_html(&draft.title),
+        time_tag(entry.published),
+        section_suffix(entry),
+        escape_html(&draft.summary),
+    )
+}
+
+/// The one way every page shows a date: `14 November 2023, 22:13 UTC`, machine-readable
+/// in its `datetime`.
+pub(super) fn time_tag(time: DateTime<Utc>) -> String {
     format!(
         "<time datetime=\"{}\">{}</time>",
         time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -4,21 +4,28 @@
 //!
 //! The documents: the main feeds and one feed per section in RSS 2.0, Atom 1.0 and JSON
 //! Feed 1.1; RFC 5005 archive pages (rendered once, when full, then kept as bytes by the
-//! store); an HTML page per entry and an index; an OPML list of the feeds; an XSLT
-//! stylesheet that makes the XML feeds readable in a browser. Feeds also carry RFC 3229
-//! deltas against their recent earlier versions. The [`Renderer`] keeps what it rendered
-//! between snapshots, and compresses each new version once.
+//! store); an HTML page per entry; paged HTML listings of the entries, the site's (the
+//! index, then `/page/{n}/`) and each section's (`/categories/{slug}/`); an HTML view of
+//! every feed and archive page, for browsers; an HTML 404 page; an OPML list of the
+//! feeds; the XSLT stylesheet the XML feeds still name (for the readers and tools that
+//! apply it; browsers get the HTML view). Feeds also carry RFC 3229 deltas against their
+//! recent earlier versions. The [`Renderer`] keeps what it rendered between snapshots,
+//! and compresses each new version once.
 
 mod atom;
 mod compress;
 mod delta;
+mod feed_view;
 mod html;
 mod json_feed;
+mod listing;
 mod opml;
 mod renderer;
 mod rss;
 
-pub use html::{entry_page, index_page};
+pub use feed_view::{ArchiveView, archive_view};
+pub use html::{entry_page, not_found_page};
+pub use listing::{Listing, listing_page};
 pub use opml::render as opml_list;
 pub use renderer::Renderer;
 
@@ -203,6 +210,46 @@ pub fn archive_stem(number: u64) -> String {
     format!("/archive/{number}")
 }
 
+/// The path of page `number` of a paged HTML listing, newest entries on page 1: the
+/// site's (`section` is `None`: `/`, then `/page/2/`…) or a section's
+/// (`/categories/{slug}/`, then `/categories/{slug}/page/2/`…). Every page but the index
+/// ends in `/`, so that a static export can write it as `{path}index.html`.
+pub fn listing_path(section: Option<&str>, number: u64) -> String {
+    let base = match section {
+        None => String::from("/"),
+        Some(slug) => format!("{}/", category_stem(slug)),
+    };
+    if number <= 1 {
+        base
+    } else {
+        format!("{base}page/{number}/")
+    }
+}
+
+/// The listing page a path names, as [`listing_path`] writes it: the section's slug (or
+/// `None` for the site's) and the page number. Only the one spelling of each page is
+/// recognised (no `/page/1/`, no leading zeros), so that every page has one address;
+/// the index, `/`, is the snapshot's and not recognised here.
+pub fn parse_listing_path(path: &str) -> Option<(Option<&str>, u64)> {
+    let (section, rest) = match path.strip_prefix("/categories/") {
+        Some(rest) => {
+            let (slug, rest) = rest.split_once('/')?;
+            if slug.is_empty() {
+                return None;
+            }
+            (Some(slug), rest)
+        }
+        None => (None, path.strip_prefix('/')?),
+    };
+    if rest.is_empty() {
+        return section.map(|slug| (Some(slug), 1));
+    }
+    let digits = rest.strip_prefix("page/")?.strip_suffix('/')?;
+    let canonical = !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
+    let number: u64 = digits.parse().ok().filter(|_| canonical)?;
+    (number >= 2).then_some((section, number))
+}
+
 /// How long caches may keep a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caching {
@@ -230,9 +277,9 @@ pub struct Document {
     /// RFC 3229 deltas: for an earlier version's ETag, this document's entries added or
     /// changed since that version.
     pub deltas: Vec<Delta>,
-    /// For XML feeds: browsers apply the `<?xml-stylesheet?>` only to a generic XML type,
-    /// so a browser is sent the same bytes as `application/xml`.
-    pub browser_view: bool,
+    /// For feeds: the HTML page a browser is sent instead of the feed (see
+    /// `http::prefers_html`).
+    pub html_view: HtmlView,
     /// Feeds are meant to be read from any site's scripts: `Access-Control-Allow-Origin: *`.
     pub cors: bool,
     /// The HTTP `Link` header of a feed: its WebSub hubs and itself (`rel="self"`).
@@ -263,7 +310,7 @@ impl Document {
             last_modified_text: Bytes::from(httpdate::fmt_http_date(last_modified.into())),
             caching: Caching::Revalidate,
             deltas: Vec::new(),
-            browser_view: false,
+            html_view: HtmlView::None,
             cors: false,
             links: None,
         }
@@ -280,17 +327,40 @@ impl Document {
         self
     }
 
-    /// A feed: its media type, CORS, and (RSS, Atom) the browser view of the same bytes.
+    /// A feed: its media type and CORS; its HTML view is added by the caller.
     pub fn xml_feed(body: Vec<u8>, format: Format, last_modified: DateTime<Utc>) -> Self {
         let mut document = Self::new(body, format.media_type(), last_modified);
-        document.browser_view = format != Format::Json;
         document.cors = true;
         document
     }
+
+    /// Whether the variants have been computed (an HTML page always compresses).
+    pub(crate) fn is_compressed(&self) -> bool {
+        self.gzip.is_some() || self.brotli.is_some()
+    }
 }
 
-/// The media type of the browser view of an XML feed.
-pub const BROWSER_VIEW_TYPE: &str = "application/xml; charset=utf-8";
+/// What a browser is sent at a feed's address. Feeds are negotiated on `Accept`: a feed
+/// reader gets the feed's bytes, a browser an HTML page about the same feed, each with its
+/// own validators, and both answers say `Vary: Accept`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HtmlView {
+    /// Not a feed: every client gets the document.
+    #[default]
+    None,
+    /// The view, rendered with the feed and kept as long as its bytes are the same.
+    Rendered(Arc<Document>),
+    /// Rendered when a browser asks for it: a frozen archive page, whose view shows the
+    /// entries as they are now (`publish::Pages::view`).
+    OnRequest,
+}
+
+impl HtmlView {
+    /// Whether the document's address answers browsers with another representation.
+    pub fn negotiated(&self) -> bool {
+        !matches!(self, Self::None)
+    }
+}
 
 /// A strong entity tag from the content: equal bytes, equal tags, across restarts.
 pub fn etag_of(body: &[u8]) -> String {
@@ -309,6 +379,8 @@ pub struct Snapshot {
     /// not yet say what the folder holds, and an empty feed served now would be kept by
     /// caches and readers as if it did (see [`Snapshot::filling`]).
     pub(crate) first_ingest: bool,
+    /// The HTML page of an unknown path, for browsers (not at any path of its own).
+    pub(crate) not_found: Option<Arc<Document>>,
 }
 
 impl Snapshot {
@@ -320,6 +392,11 @@ impl Snapshot {
 
     pub fn get(&self, path: &str) -> Option<&Arc<Document>> {
         self.documents.get(path)
+    }
+
+    /// The HTML page a browser is shown for a path that names nothing.
+    pub fn not_found(&self) -> Option<&Arc<Document>> {
+        self.not_found.as_ref()
     }
 
     pub fn documents(&self) -> impl Iterator<Item = (&str, &Arc<Document>)> {
@@ -346,7 +423,14 @@ pub fn entry_document(site: &Site, entry: &Entry) -> Document {
     html::entry_page(site, entry).compressed()
 }
 
-/// A frozen archive page as served: the stored bytes and variants, cacheable for ever.
+/// A page of a listing read from the store, with its compressed variants, dated when it
+/// was read (see `publish::Pages`).
+pub fn listing_document(site: &Site, listing: &Listing<'_>, read_at: DateTime<Utc>) -> Document {
+    Document::new(listing_page(site, listing), HTML_TYPE, read_at).compressed()
+}
+
+/// A frozen archive page as served: the stored bytes and variants, cacheable for ever;
+/// its HTML view is rendered when a browser asks for it.
 pub fn archive_document(page: &ArchivePage) -> Document {
     let format = if page.path.ends_with(".rss") {
         Format::Rss
@@ -357,6 +441,7 @@ pub fn archive_document(page: &ArchivePage) -> Document {
     document.gzip = page.gzip.clone().map(Into::into);
     document.brotli = page.brotli.clone().map(Into::into);
     document.caching = Caching::Immutable;
+    document.html_view = HtmlView::OnRequest;
     document
 }
 
@@ -431,6 +516,16 @@ impl FeedDoc<'_> {
             .collect();
         links.push(format!("<{}>; rel=\"self\"", site.url(&self.path(format))));
         links.join(", ")
+    }
+
+    /// The HTML listing of the same entries, for the feeds that have one: the index for
+    /// the main feed, a section's first page for its feed.
+    pub fn listing(&self) -> Option<String> {
+        match self.archive {
+            Archive::Subscription { .. } => Some(listing_path(None, 1)),
+            Archive::None => Some(format!("{}/", self.stem)),
+            Archive::Page { .. } => None,
+        }
     }
 
     /// The feed's date: its newest entry update or deletion, never the time of rendering,
@@ -513,6 +608,40 @@ mod tests {
             "/news/feed.xsl"
         );
         assert_eq!(site("http://127.0.0.1:8080").local_path("/a"), "/a");
+    }
+
+    #[test]
+    fn listing_paths_have_one_spelling_each() {
+        for (section, number, path) in [
+            (None, 1, "/"),
+            (None, 2, "/page/2/"),
+            (Some("tech"), 1, "/categories/tech/"),
+            (Some("tech"), 12, "/categories/tech/page/12/"),
+        ] {
+            assert_eq!(listing_path(section, number), path);
+            if path != "/" {
+                assert_eq!(parse_listing_path(path), Some((section, number)), "{path}");
+            }
+        }
+        for other in [
+            "/",
+            "/page/1/",
+            "/page/01/",
+            "/page/2",
+            "/page/x/",
+            "/page/+2/",
+            "/page//",
+            "/categories/",
+            "/categories//",
+            "/categories/tech",
+            "/categories/tech.atom",
+            "/categories/tech/page/1/",
+            "/categories/tech/other/",
+            "/feed.atom",
+            "/entries/a/",
+        ] {
+            assert_eq!(parse_listing_path(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! The renderer's memory between snapshots: section feeds are kept and only re-rendered
 //! when their entries change; the main feeds, the index and the OPML list are rendered for
-//! every snapshot (they are small). Entry and archive pages are not kept here: see
-//! `publish::Pages`.
+//! every snapshot (they are small). Each feed carries its HTML view for browsers, rendered
+//! only when the feed's bytes change and kept, with its variants, while its own bytes are
+//! the same. Entry, archive and listing pages are not kept here: see `publish::Pages`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::delta::History;
+use super::feed_view::feed_view;
 use super::{
-    Archive, Document, FeedDoc, Format, HTML_TYPE, INDEX_PATH, MAIN_STEM, OPML_PATH, OPML_TYPE,
-    RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem, assets_modified, category_stem,
-    category_title, html, opml, render_feed,
+    Archive, Document, FeedDoc, Format, HTML_TYPE, HtmlView, INDEX_PATH, Listing, MAIN_STEM,
+    OPML_PATH, OPML_TYPE, RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem,
+    assets_modified, category_stem, category_title, listing_page, not_found_page, opml,
+    render_feed,
 };
 use crate::model::{ArchivePage, Category, Entry, Tombstone};
 
@@ -30,6 +33,8 @@ pub struct Renderer {
     /// are equal (with their compressed variants and deltas).
     main: HashMap<String, Arc<Document>>,
     stylesheet: Arc<Document>,
+    /// The page browsers are shown for an unknown path; it depends only on the site.
+    not_found: Arc<Document>,
     history: History,
     /// Feeds rendered but not compressed yet, by path: a new version is published first
     /// as it is, then again with its variants (see [`Renderer::compress_pending`]).
@@ -39,6 +44,7 @@ pub struct Renderer {
 impl Renderer {
     pub fn new(site: Site) -> Self {
         Self {
+            not_found: Arc::new(not_found_page(&site)),
             site,
             sections: HashMap::new(),
             categories: Vec::new(),
@@ -59,6 +65,7 @@ impl Renderer {
 
     /// New site settings (a reload): they apply from the next documents rendered.
     pub fn set_site(&mut self, site: Site) {
+        self.not_found = Arc::new(not_found_page(&site));
         self.site = site;
     }
 
@@ -161,7 +168,8 @@ impl Renderer {
 
     /// Renders the main feeds, the index and the OPML list from the newest entries
     /// (newest first) and the tombstones, and joins them with the kept documents, every
-    /// one with its compressed variants.
+    /// one with its compressed variants. Entries past `feed_size` are not shown; one
+    /// there tells the index that a page of older entries follows.
     pub fn snapshot(
         &mut self,
         latest: &[Entry],
@@ -179,6 +187,7 @@ impl Renderer {
         latest: &[Entry],
         tombstones: &[Tombstone],
     ) -> Result<Snapshot, RenderError> {
+        let has_older = latest.len() > self.site.feed_size;
         let latest = &latest[..latest.len().min(self.site.feed_size)];
         let id = self.site.feed_id("feed");
         let feed = FeedDoc {
@@ -202,7 +211,16 @@ impl Renderer {
         )?;
         let updated = feed.updated(&self.site);
 
-        let index = html::index_page(&self.site, latest, &self.categories);
+        let index = listing_page(
+            &self.site,
+            &Listing {
+                section: None,
+                number: 1,
+                entries: latest,
+                has_older,
+                sections: &self.categories,
+            },
+        );
         let list = opml::render(&self.site, &self.categories, updated);
         for (path, body, media_type) in
             [(INDEX_PATH, index, HTML_TYPE), (OPML_PATH, list, OPML_TYPE)]
@@ -245,7 +263,14 @@ impl Renderer {
         };
         // A section removed since has nothing to compress.
         if let Some(document) = documents.and_then(|d| d.get_mut(&path)) {
-            *document = Arc::new(Document::clone(document).compressed());
+            let mut compressed = Document::clone(document).compressed();
+            // The view of a new version, unless it was the same as the last one's.
+            if let HtmlView::Rendered(view) = &mut compressed.html_view {
+                if !view.is_compressed() {
+                    *view = Arc::new(Document::clone(view).compressed());
+                }
+            }
+            *document = Arc::new(compressed);
         }
         true
     }
@@ -266,13 +291,15 @@ impl Renderer {
         Snapshot {
             documents,
             first_ingest: false,
+            not_found: Some(Arc::clone(&self.not_found)),
         }
     }
 }
 
 /// Renders a feed in every format. A document whose bytes did not change is the same
-/// `Arc` as before (with its deltas and variants); a changed one gets deltas against the
-/// versions its readers may hold, and its path goes into `uncompressed`.
+/// `Arc` as before (with its deltas, variants and view); a changed one gets deltas
+/// against the versions its readers may hold and its view (the last one, if its bytes
+/// are the same), and its path goes into `uncompressed`.
 fn feed_documents(
     site: &Site,
     history: &mut History,
@@ -288,8 +315,9 @@ fn feed_documents(
         document.links = Some(feed.link_header(site, format).into());
         let document = match previous.get(&path) {
             Some(old) if old.etag == document.etag => Arc::clone(old),
-            _ => {
+            old => {
                 document.deltas = history.advance(site, feed, format, &document.etag)?;
+                document.html_view = html_view(site, feed, format, old);
                 uncompressed.insert(path.clone());
                 Arc::new(document)
             }
@@ -297,6 +325,24 @@ fn feed_documents(
         documents.insert(path, document);
     }
     Ok(documents)
+}
+
+/// The view of a changed feed: the previous one when its bytes are the same (a change the
+/// view does not show, such as an entry's content), with its variants and its date (the
+/// last time its bytes changed).
+fn html_view(
+    site: &Site,
+    feed: &FeedDoc<'_>,
+    format: Format,
+    previous: Option<&Arc<Document>>,
+) -> HtmlView {
+    let view = feed_view(site, feed, format);
+    match previous.map(|old| &old.html_view) {
+        Some(HtmlView::Rendered(old)) if old.etag == view.etag => {
+            HtmlView::Rendered(Arc::clone(old))
+        }
+        _ => HtmlView::Rendered(Arc::new(view)),
+    }
 }
 
 /// The previous document when its bytes are the same (keeping its variants), else the
@@ -360,8 +406,72 @@ mod tests {
             assert!(after.gzip.is_some() && after.brotli.is_some(), "{path}");
         }
         assert!(!renderer.compress_pending(), "nothing left");
+        let (before, after) = (view(&first, "/feed.atom"), view(&second, "/feed.atom"));
+        assert!(!before.is_compressed() && after.is_compressed());
+        assert_eq!(
+            before.etag, after.etag,
+            "the view's variants came with the feed's"
+        );
         // An unchanged feed keeps its variants in the next render.
         let again = renderer.render(&entries, &[]).unwrap();
         assert!(again.get("/feed.atom").unwrap().gzip.is_some());
+    }
+
+    fn view(snapshot: &Snapshot, path: &str) -> Arc<Document> {
+        match &snapshot.get(path).unwrap().html_view {
+            HtmlView::Rendered(view) => Arc::clone(view),
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_feed_carries_its_view_rendered_only_when_it_changes() {
+        let mut renderer = renderer();
+        let entries = [entry("a")];
+        let category = entries[0].draft.category.clone().unwrap();
+        renderer.set_section(&category, &entries, &[]).unwrap();
+        let first = renderer.snapshot(&entries, &[]).unwrap();
+        let section = format!("{}.rss", category_stem(&category.slug));
+        for path in ["/feed.atom", "/feed.rss", "/feed.json", section.as_str()] {
+            let page = view(&first, path);
+            assert_eq!(page.media_type, HTML_TYPE, "{path}");
+            assert!(page.is_compressed(), "{path}");
+            let html = String::from_utf8_lossy(&page.body);
+            assert!(
+                html.contains("Title of a") && !html.contains("<script"),
+                "{path}"
+            );
+        }
+        assert_ne!(
+            view(&first, "/feed.atom").etag,
+            view(&first, "/feed.rss").etag
+        );
+        assert_eq!(first.get("/feed.xsl").unwrap().html_view, HtmlView::None);
+
+        // The same feed: the same view, not rendered again.
+        let same = renderer.snapshot(&entries, &[]).unwrap();
+        assert!(Arc::ptr_eq(
+            &view(&first, "/feed.atom"),
+            &view(&same, "/feed.atom")
+        ));
+        // New content the view does not show: a new feed, the same view and variants.
+        let mut edited = entry("a");
+        edited.draft.content_html.push_str("<p>More.</p>");
+        let content = renderer.snapshot(&[edited], &[]).unwrap();
+        let (before, after) = (
+            first.get("/feed.atom").unwrap(),
+            content.get("/feed.atom").unwrap(),
+        );
+        assert_ne!(before.etag, after.etag);
+        assert!(Arc::ptr_eq(
+            &view(&first, "/feed.atom"),
+            &view(&content, "/feed.atom")
+        ));
+        // A new entry: a new view.
+        let more = renderer.snapshot(&[entry("b"), entry("a")], &[]).unwrap();
+        assert_ne!(
+            view(&more, "/feed.atom").etag,
+            view(&first, "/feed.atom").etag
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Reads: the entries the renderer needs, the files the reconcile scan compares, and
+//! Reads: the entries the renderer needs (feeds, pages, listings), the files the reconcile scan compares, and
 //! the counts and lists of the status; and the writes outside ingest batches, of frozen
 //! archive pages and of the `meta` table.
 
@@ -64,6 +64,53 @@ impl Store {
              ORDER BY published DESC, key DESC"
         );
         self.query_entries(&sql, [])
+    }
+
+    /// A page of a listing: `limit` live entries, newest first, after the newest
+    /// `offset` ones; of one section (by slug) or of all. The date index (the section
+    /// index) gives the order, so no sort; skipping walks `offset` rows of the index.
+    pub fn live_entries_page(
+        &self,
+        section: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        match section {
+            None => {
+                let sql = format!(
+                    "SELECT {ENTRY_COLUMNS} FROM entries WHERE deleted IS NULL \
+                     ORDER BY published DESC, key DESC LIMIT ?1 OFFSET ?2"
+                );
+                self.query_entries(&sql, params![limit, offset])
+            }
+            Some(slug) => {
+                let sql = format!(
+                    "SELECT {ENTRY_COLUMNS} FROM entries WHERE deleted IS NULL AND category_slug = ?1 \
+                     ORDER BY published DESC, key DESC LIMIT ?2 OFFSET ?3"
+                );
+                self.query_entries(&sql, params![slug, limit, offset])
+            }
+        }
+    }
+
+    /// How many entries are live: in all, and in each section that has any (by slug).
+    pub fn live_counts(&self) -> Result<(u64, Vec<(String, u64)>), StoreError> {
+        let total: i64 = self.conn.query_row(
+            "SELECT count(*) FROM entries WHERE deleted IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare(
+            "SELECT category_slug, count(*) FROM entries \
+             WHERE deleted IS NULL AND category_slug IS NOT NULL \
+             GROUP BY category_slug ORDER BY category_slug",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })?;
+        Ok((total.max(0) as u64, rows.collect::<Result<_, _>>()?))
     }
 
     /// The live entries among `keys`.

@@ -174,6 +174,19 @@ impl TestDaemon {
         self.request(reqwest::Method::GET, path, headers).await
     }
 
+    /// Sends raw bytes (a request as written on the wire) and reads until the server
+    /// closes or [`PATIENCE`] passes.
+    pub async fn raw(&self, request: &[u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.socket_addr())
+            .await
+            .unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     pub async fn body(&self, path: &str) -> String {
         let response = self.get(path).await;
         assert_eq!(response.status(), 200, "GET {path}");

@@ -96,6 +96,48 @@ pub fn unescape_html(text: &str) -> String {
     out
 }
 
+/// The text of each `<tag>` element of an HTML page of ours, as a browser shows it: the
+/// tags inside removed, character references decoded once. (Our pages' elements of one
+/// kind never nest, and their text holds no raw `<`.)
+pub fn html_texts(html: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find(&open) {
+        rest = &rest[at + open.len()..];
+        if !rest.starts_with(['>', ' ']) {
+            continue;
+        }
+        let Some(start) = rest.find('>') else { break };
+        let Some(end) = rest.find(&close) else { break };
+        let inner = &rest[start + 1..end];
+        let mut text = String::with_capacity(inner.len());
+        let mut in_tag = false;
+        for c in inner.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        out.push(unescape_html(&text));
+        rest = &rest[end + close.len()..];
+    }
+    out
+}
+
+/// The `href` of every link (`<a>`) of an HTML page of ours, decoded.
+pub fn html_links(html: &str) -> Vec<String> {
+    html.match_indices("<a ")
+        .filter_map(|(at, _)| {
+            let tag = &html[at..at + html[at..].find('>')?];
+            let href = tag.split("href=\"").nth(1)?;
+            Some(unescape_html(&href[..href.find('"')?]))
+        })
+        .collect()
+}
+
 /// The feed's own `atom:link`s, (rel, href): children of Atom's `<feed>` or of RSS's
 /// `<channel>`, never an entry's. A link without `rel` is `alternate` (RFC 4287).
 pub fn feed_links(xml: &str) -> Vec<(String, String)> {

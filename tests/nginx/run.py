@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """seedfeed behind a real nginx proxy_cache: nginx revalidates with seedfeed's validators
-(the upstream answers 304) and serves a new entry once max-age has passed.
+(the upstream answers 304), keeps a browser's page and a reader's feed apart at the same
+address (Vary: Accept), and serves a new entry once max-age has passed.
 
     python3 tests/nginx/run.py [--binary target/release/seedfeed]
 
@@ -22,6 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent.parent
 SAMPLE = REPO / "seeds" / "000_9b018788d1e41f8c.txt"
 MAX_AGE = 2
+# What Chromium sends for a page, and what a feed reader sends.
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+READER = "application/atom+xml,application/rss+xml;q=0.9,*/*;q=0.1"
 
 NGINX_CONF = """
 {user}
@@ -61,6 +65,29 @@ def free_port():
 def get(url):
     with urllib.request.urlopen(url, timeout=10) as r:
         return r.status, r.read().decode()
+
+
+def fetch(url, accept):
+    """The media type and body of `url` asked for with this Accept."""
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return r.headers.get("Content-Type", ""), r.read().decode()
+
+
+def check_vary(cached, work):
+    """A feed's address answers a browser with a page and a reader with the feed
+    (Vary: Accept): through the cache, neither ever gets the other's copy, and each copy
+    is kept."""
+    wanted = {BROWSER: "text/html", READER: "application/atom+xml"}
+    for _ in range(3):
+        for accept, kind in wanted.items():
+            media_type, body = fetch(cached + "/feed.atom", accept)
+            if not media_type.startswith(kind) or (kind == "text/html") == body.startswith("<?xml"):
+                fail(f"asked with Accept {accept!r}, got {media_type} ({last_log_line(work)})")
+    for accept, kind in wanted.items():
+        wait_until(f"a cache hit for Accept {accept!r}",
+                   lambda: fetch(cached + "/feed.atom", accept)[0].startswith(kind)
+                   and "cache=HIT" in last_log_line(work), seconds=5)
 
 
 def wait_until(what, check, seconds=30, shown=None):
@@ -131,6 +158,8 @@ def main():
         # nginx stores the response once it has been read whole: ask until it is there.
         wait_until("a cache hit", lambda: get(cached + "/feed.atom") and "cache=HIT" in last_log_line(work), seconds=5)
         print("nginx cache: MISS, then HIT within max-age")
+        check_vary(cached, work)
+        print("nginx cache: a browser gets the page, a reader the feed, each kept (Vary: Accept)")
 
         time.sleep(MAX_AGE + 1)
         log_before = len((work / "access.log").read_text().splitlines())
