@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::store::date_order;
-use crate::watch::{Look, Settled, path_key};
+use crate::watch::{Look, Settled};
 
 /// Paths stat'ed on one thread at most; more are split over two. A cold start's scan
 /// lists its files without a look, so this is the one `stat` each gets before its read.
@@ -31,7 +31,6 @@ struct Ordered {
     /// Unix milliseconds; `i64::MAX` for a path gone since it settled (it sorts last, and
     /// its read finds it gone).
     mtime_ms: i64,
-    key: String,
     /// Listed by a scan, and changed within `settle` by its own clock.
     changing: bool,
 }
@@ -63,11 +62,7 @@ pub(super) fn in_date_order<'a>(
         .map(|(path, look)| (look.mtime_ms(), key_of(path), path))
         .min();
     let after_unsettled = |o: &Ordered| {
-        first_unsettled
-            .as_ref()
-            .is_some_and(|(mtime_ms, key, path)| {
-                compare_to(o, (*mtime_ms, key, path)) == Ordering::Greater
-            })
+        first_unsettled.is_some_and(|first| compare_to(o, first) == Ordering::Greater)
     };
     let first_changing = ordered
         .iter()
@@ -86,17 +81,21 @@ pub(super) fn in_date_order<'a>(
 }
 
 fn compare(a: &Ordered, b: &Ordered) -> Ordering {
-    compare_to(a, (b.mtime_ms, &b.key, path_of(&b.settled)))
+    let b_path = path_of(&b.settled);
+    compare_to(a, (b.mtime_ms, key_of(b_path), b_path))
 }
 
 fn compare_to(a: &Ordered, b: (i64, &str, &str)) -> Ordering {
-    date_order((a.mtime_ms, &a.key, path_of(&a.settled)), b)
+    let a_path = path_of(&a.settled);
+    date_order((a.mtime_ms, key_of(a_path), a_path), b)
 }
 
-fn key_of(path: &str) -> String {
-    path_key(path)
-        .map(|k| k.as_str().to_owned())
-        .unwrap_or_default()
+/// The entry key of an article's path (its file name without the extension), borrowed:
+/// a sort of a cold start's paths compares each many times, and a key kept per path
+/// would be memory in proportion to the folder.
+fn key_of(path: &str) -> &str {
+    let name = path.rsplit_once('/').map_or(path, |(_, name)| name);
+    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
 }
 
 /// Each path with its mtime, on two threads for many paths.
@@ -129,10 +128,8 @@ fn look_one(root: &Path, settled: Settled, settle: Duration, wall: SystemTime) -
     let look = Look::at(&root.join(path));
     let changing = matches!(settled, Settled::Listed(_))
         && look.is_some_and(|look| !look.is_still(settle, wall));
-    let key = key_of(path);
     Ordered {
         mtime_ms: look.map_or(i64::MAX, |look| look.mtime_ms()),
-        key,
         changing,
         settled,
     }
@@ -243,6 +240,15 @@ mod tests {
         let in_order = in_date_order(dir.path(), settled, clock, [("b.txt", b)].into_iter());
         assert_eq!(paths(&in_order.ready), ["a.txt"]);
         assert_eq!(in_order.waiting, ["c.txt", "d.txt"]);
+    }
+
+    /// The key an order compares is the entry key the watcher gives the path.
+    #[test]
+    fn keys_are_the_watchers() {
+        for path in ["a.txt", "x/y/b.TXT", "c.d.txt", "sub.dir/e.txt"] {
+            let key = crate::watch::path_key(path).unwrap();
+            assert_eq!(key_of(path), key.as_str(), "{path}");
+        }
     }
 
     /// Many paths are looked at on two threads; none is lost, and the order holds.
