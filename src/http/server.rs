@@ -259,16 +259,7 @@ pub(super) async fn serve<L: Accept>(
         let io = TokioIo::new(TimedStream::new(stream, &limits));
         let state = std::sync::Arc::clone(&app_state);
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            if surface == Surface::Admin {
-                return Reply::Now(Some(super::observe::answer_admin(&state, request)));
-            }
-            if request.uri().path() == crate::websub::HUB_PATH {
-                let state = Arc::clone(&state);
-                return Reply::Later(Box::pin(
-                    async move { super::answer_hub(&state, request).await },
-                ));
-            }
-            Reply::Now(Some(super::answer(&state, request)))
+            reply(&state, surface, request)
         });
         let connection = builder.serve_connection(io, service);
         let connection = graceful.watch(connection);
@@ -294,6 +285,25 @@ pub(super) async fn serve<L: Accept>(
             tracing::warn!(timeout_secs = limits.shutdown_timeout.as_secs(), "connections still open after shutdown_timeout; closing them");
         }
     }
+}
+
+/// The answer to one request on `surface`: the admin paths, the hub (which reads the
+/// request's body), or a document.
+fn reply(
+    state: &Arc<super::AppState>,
+    surface: Surface,
+    request: hyper::Request<Incoming>,
+) -> Reply {
+    if surface == Surface::Admin {
+        return Reply::Now(Some(super::observe::answer_admin(state, request)));
+    }
+    if request.uri().path() == crate::websub::HUB_PATH {
+        let state = Arc::clone(state);
+        return Reply::Later(Box::pin(
+            async move { super::answer_hub(&state, request).await },
+        ));
+    }
+    Reply::Now(Some(super::answer(state, request)))
 }
 
 /// A response: at once (every document), or once the request's body is read (`/hub`).

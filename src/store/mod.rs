@@ -10,6 +10,7 @@
 //! moves only with the content) are pure functions in `decide`.
 
 mod apply;
+mod archives;
 mod change;
 mod checkpoint;
 mod decide;

@@ -144,16 +144,9 @@ impl SeedFolder {
                     pending.push(dirent.path());
                     continue;
                 }
-                match path_name(&relative) {
-                    SeedName::Article(_) => {}
-                    // A symlink is not followed to see what it is: only plain files are
-                    // shown as files that are not articles.
-                    SeedName::NotArticle(reason) if kind.is_file() => {
-                        found.not_articles.push((relative, reason));
-                        continue;
-                    }
-                    SeedName::NotArticle(_) | SeedName::Ignored => continue,
-                }
+                let Some(relative) = article_or_noted(found, relative, kind) else {
+                    continue;
+                };
                 if kind.is_file() && !needs_look(&relative) {
                     found.files.push(Listed {
                         path: relative,
@@ -176,6 +169,24 @@ impl SeedFolder {
         }
         found.files.extend(look_at_all(unlooked));
         Ok(())
+    }
+}
+
+/// `relative` when it names an article. A plain file that is not one is noted in `found`
+/// with the reason; a symlink is not followed to see what it is, and hidden files and
+/// temporaries are passed over.
+fn article_or_noted(
+    found: &mut Listing,
+    relative: String,
+    kind: std::fs::FileType,
+) -> Option<String> {
+    match path_name(&relative) {
+        SeedName::Article(_) => Some(relative),
+        SeedName::NotArticle(reason) if kind.is_file() => {
+            found.not_articles.push((relative, reason));
+            None
+        }
+        SeedName::NotArticle(_) | SeedName::Ignored => None,
     }
 }
 
