@@ -6,7 +6,7 @@
 //! readers find them from the site URL; the other pages are read from the store when
 //! asked for (`publish::Pages`).
 
-use super::html::{PageHead, entry_item, feed_links, page, subscribe_line};
+use super::html::{PageHead, entry_item, feed_links, format_links, page, subscribe_line};
 use super::{Format, MAIN_STEM, Site, category_stem, category_title, listing_path};
 use crate::model::{Category, Entry};
 use crate::normalize::escape_html;
@@ -192,21 +192,11 @@ fn sections(site: &Site, categories: &[Category]) -> String {
     let mut out = String::from("<nav><h2>Sections</h2><ul>\n");
     for category in categories {
         let stem = category_stem(&category.slug);
-        let feeds: Vec<String> = [Format::Atom, Format::Rss, Format::Json]
-            .iter()
-            .map(|format| {
-                format!(
-                    "<a href=\"{}\">{}</a>",
-                    escape_html(&site.url(&format!("{stem}.{}", format.extension()))),
-                    format.name()
-                )
-            })
-            .collect();
+        let feeds = format_links(site, &stem, &[Format::Atom, Format::Rss, Format::Json]);
         out.push_str(&format!(
-            "<li><a href=\"{}\">{}</a> ({})</li>\n",
+            "<li><a href=\"{}\">{}</a> ({feeds})</li>\n",
             escape_html(&site.url(&listing_path(Some(&category.slug), 1))),
             escape_html(&category.term),
-            feeds.join(" ")
         ));
     }
     out.push_str("</ul></nav>\n");
