@@ -98,6 +98,16 @@ fn check(cwd: &Path, seeds: &Path) -> Outcome {
     run(seedfeed(cwd).arg("check").arg("--seeds").arg(seeds))
 }
 
+/// `seedfeed check` with a config file: what a bad setting in it is reported by.
+fn check_with_config(cwd: &Path, config: &Path, seeds: &Path) -> Outcome {
+    run(seedfeed(cwd)
+        .arg("check")
+        .arg("--config")
+        .arg(config)
+        .arg("--seeds")
+        .arg(seeds))
+}
+
 fn parse(cwd: &Path, files: &[&Path]) -> Outcome {
     run(seedfeed(cwd).arg("parse").args(files))
 }
@@ -167,12 +177,7 @@ fn check_prints_one_line_per_rejected_file_with_its_reason_and_exits_1() {
     write(&seeds, ".hidden.txt", b"\x00\x00");
     write(&seeds, "a.txt~", "");
 
-    let out = run(seedfeed(dir.path())
-        .arg("check")
-        .arg("--config")
-        .arg(&config)
-        .arg("--seeds")
-        .arg(&seeds));
+    let out = check_with_config(dir.path(), &config, &seeds);
 
     assert_eq!(out.code, Some(1), "{out}");
     let lines = out.lines();
@@ -558,12 +563,7 @@ fn unknown_config_key_fails_naming_the_key_and_the_file() {
         ("table.toml", "[feed]\ntitel = \"News\"\n", "titel"),
     ] {
         let config = write(dir.path(), name, toml);
-        let by_flag = run(seedfeed(dir.path())
-            .arg("check")
-            .arg("--config")
-            .arg(&config)
-            .arg("--seeds")
-            .arg(&seeds));
+        let by_flag = check_with_config(dir.path(), &config, &seeds);
         let by_env = run(seedfeed(dir.path())
             .env("SEEDFEED_CONFIG", &config)
             .arg("check")
@@ -584,12 +584,7 @@ fn unknown_config_key_fails_naming_the_key_and_the_file() {
 fn missing_config_file_fails_naming_it() {
     let (dir, seeds) = workspace();
     let config = dir.path().join("nowhere.toml");
-    let out = run(seedfeed(dir.path())
-        .arg("check")
-        .arg("--config")
-        .arg(&config)
-        .arg("--seeds")
-        .arg(&seeds));
+    let out = check_with_config(dir.path(), &config, &seeds);
     assert_ne!(out.code, Some(0), "{out}");
     assert!(out.stderr.contains(&config.display().to_string()), "{out}");
 }
@@ -623,12 +618,7 @@ fn unknown_environment_variable_fails_naming_it() {
 fn invalid_config_value_fails_naming_the_key() {
     let (dir, seeds) = workspace();
     let config = write(dir.path(), "seedfeed.toml", "feed_size = 0\n");
-    let out = run(seedfeed(dir.path())
-        .arg("check")
-        .arg("--config")
-        .arg(&config)
-        .arg("--seeds")
-        .arg(&seeds));
+    let out = check_with_config(dir.path(), &config, &seeds);
     assert_ne!(out.code, Some(0), "{out}");
     assert!(out.stderr.contains("feed_size"), "{out}");
 }
@@ -930,12 +920,7 @@ fn a_data_folder_that_cannot_be_written_is_named_with_the_reason() {
 fn bad_values_say_what_is_expected_in_words_in_every_layer() {
     let (dir, seeds) = workspace();
     let config = write(dir.path(), "seedfeed.toml", "settle_ms = \"fast\"\n");
-    let from_file = run(seedfeed(dir.path())
-        .arg("check")
-        .arg("--config")
-        .arg(&config)
-        .arg("--seeds")
-        .arg(&seeds));
+    let from_file = check_with_config(dir.path(), &config, &seeds);
     assert!(
         from_file.stderr.contains(&config.display().to_string()),
         "{from_file}"
@@ -974,12 +959,7 @@ fn bad_values_say_what_is_expected_in_words_in_every_layer() {
 fn unknown_keys_and_variables_suggest_the_one_meant() {
     let (dir, seeds) = workspace();
     let config = write(dir.path(), "seedfeed.toml", "[feed]\ntitel = \"News\"\n");
-    let out = run(seedfeed(dir.path())
-        .arg("check")
-        .arg("--config")
-        .arg(&config)
-        .arg("--seeds")
-        .arg(&seeds));
+    let out = check_with_config(dir.path(), &config, &seeds);
     assert_eq!(out.code, Some(2), "{out}");
     assert!(
         out.stderr.contains(&format!(
