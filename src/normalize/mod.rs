@@ -1,5 +1,7 @@
-//! [`Article`] to [`EntryDraft`]: the id, the category slug, the summary, the content hash
-//! and the escaped HTML. Pure: the dates, which depend on history, are the store's.
+//! [`Article`] to [`EntryDraft`]: the id, the category slug it wants, the summary, the
+//! content hash and the escaped HTML; and the rule that gives each section a slug of its
+//! own. Pure: the dates, and the slug a section gets (which depends on the sections seen
+//! before it), are the store's.
 
 mod html;
 
@@ -41,6 +43,9 @@ pub fn normalize(key: EntryKey, article: &Article, namespace: &Uuid) -> EntryDra
     }
 }
 
+/// The section with the slug it wants ([`slugify`]). The store writes the slug the
+/// section was assigned ([`assign_slug`]), which differs when another section had it
+/// first.
 pub fn category(section: &str) -> Category {
     Category {
         term: section.to_owned(),
@@ -66,6 +71,48 @@ pub fn slugify(text: &str) -> String {
         )
     } else {
         slug
+    }
+}
+
+/// What makes two names one section (or, later, one tag or author): case and runs of
+/// spaces do not count, so "Tech", "tech" and "TECH " share one feed, as they did when
+/// every slug was the name slugified; anything else does, so "C++" and "C#" are two.
+pub fn term_identity(term: &str) -> String {
+    term.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The slug a term gets: the first candidate that `taken` says no other term of its kind
+/// holds. First the term slugified, so the first term to want a slug keeps it and the
+/// feed URLs made before slugs were assigned keep working; then that slug followed by 8,
+/// then 16, then 64 hex digits of the SHA-256 of the term's identity ([`term_identity`]);
+/// then the last one numbered from 2. Every candidate is a function of the term alone,
+/// so the same terms seen in the same order get the same slugs.
+pub fn assign_slug<E>(
+    term: &str,
+    mut taken: impl FnMut(&str) -> Result<bool, E>,
+) -> Result<String, E> {
+    let base = slugify(term);
+    if !taken(&base)? {
+        return Ok(base);
+    }
+    let digest = Sha256::digest(term_identity(term).as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    for digits in [8, 16, 64] {
+        let candidate = format!("{base}-{}", &hex[..digits]);
+        if !taken(&candidate)? {
+            return Ok(candidate);
+        }
+    }
+    let mut number = 1u64;
+    loop {
+        number += 1;
+        let candidate = format!("{base}-{hex}-{number}");
+        if !taken(&candidate)? {
+            return Ok(candidate);
+        }
     }
 }
 
@@ -123,6 +170,59 @@ mod tests {
             "{fallback}"
         );
         assert!(!fallback.is_empty());
+    }
+
+    #[test]
+    fn names_differing_in_case_or_spaces_are_one_section() {
+        assert_eq!(term_identity("Tech"), term_identity("tech"));
+        assert_eq!(term_identity(" TECH  News"), term_identity("Tech News"));
+        assert_ne!(term_identity("C++"), term_identity("C#"));
+        assert_ne!(term_identity("Santé"), term_identity("Sante"));
+    }
+
+    /// Assigns in order, as the store does, against the slugs given so far.
+    fn assign_all(terms: &[&str]) -> Vec<String> {
+        let mut taken = std::collections::HashSet::new();
+        terms
+            .iter()
+            .map(|term| {
+                let slug = assign_slug(term, |s| Ok::<_, ()>(taken.contains(s))).unwrap();
+                taken.insert(slug.clone());
+                slug
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_first_term_keeps_its_slug_and_later_ones_get_a_suffix_of_their_own() {
+        let slugs = assign_all(&["C++", "C#", "C"]);
+        let suffix = |term: &str| {
+            let digest = Sha256::digest(term.as_bytes());
+            format!(
+                "c-{:02x}{:02x}{:02x}{:02x}",
+                digest[0], digest[1], digest[2], digest[3]
+            )
+        };
+        assert_eq!(slugs, ["c".to_owned(), suffix("c#"), suffix("c")]);
+        // A function of the term, not of the order: "C#" gets the same slug wherever it
+        // comes after the plain slug is taken.
+        assert_eq!(assign_all(&["C", "C++", "C#"])[2], suffix("c#"));
+        // The same name in another case wants the same suffix.
+        assert_eq!(assign_all(&["C++", "c#"])[1], suffix("c#"));
+    }
+
+    #[test]
+    fn a_taken_suffix_falls_to_a_longer_one_then_to_a_number() {
+        let short = assign_all(&["C++", "C#"])[1].clone();
+        let slugs = assign_all(&["C++", &short, "C#"]);
+        assert_eq!(
+            slugs[1], short,
+            "a section named like the suffix is a section"
+        );
+        assert_eq!(slugs[2].len(), "c-".len() + 16, "{}", slugs[2]);
+        // Every candidate taken but the numbered ones.
+        let numbered = assign_slug("C#", |s| Ok::<_, ()>(!s.ends_with("-2"))).unwrap();
+        assert!(numbered.ends_with("-2") && numbered.len() == "c-".len() + 64 + 2);
     }
 
     #[test]

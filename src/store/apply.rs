@@ -7,6 +7,7 @@ use rusqlite::Connection;
 
 use super::change::{Batch, TakenRun};
 use super::known::Known;
+use super::slugs::Slugs;
 use super::{ApplyOutcome, FileChange, Store, StoreError, checkpoint};
 
 impl Store {
@@ -53,6 +54,7 @@ impl Store {
             wal_limit_raised: false,
             bulk,
             run: TakenRun::default(),
+            slugs: Slugs::default(),
         }
     }
 }
@@ -68,6 +70,8 @@ pub struct Writer<'s> {
     wal_limit_raised: bool,
     /// Published times known to be taken, kept from one batch to the next.
     run: TakenRun,
+    /// The sections' slugs looked up or assigned in its transaction.
+    slugs: Slugs,
 }
 
 impl Writer<'_> {
@@ -94,6 +98,7 @@ impl Writer<'_> {
             now: now.timestamp_millis(),
             outcome: ApplyOutcome::default(),
             run: &mut self.run,
+            slugs: &mut self.slugs,
         };
         for change in changes {
             match change {

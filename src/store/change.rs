@@ -1,11 +1,13 @@
 //! The SQL of one file change, in a batch's open transaction: the facts the rules of
 //! `decide` need, read with the lookups a bulk writer's [`Known`] shows cannot find
-//! anything skipped, and the decision carried out on the `entries` and `files` tables.
+//! anything skipped, and the decision carried out on the `entries` and `files` tables,
+//! with the slug the entry's section was assigned (`slugs`), not the one it wants.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::decide::{Action, Existing, StoredEntry, decide, first_free};
 use super::known::Known;
+use super::slugs::Slugs;
 use super::{ApplyOutcome, StoreError};
 use crate::model::{EntryDraft, EntryKey, FileStamp, RejectReason};
 
@@ -19,6 +21,8 @@ pub(super) struct Batch<'a> {
     pub(super) outcome: ApplyOutcome,
     /// The writer's [`TakenRun`], kept across its batches.
     pub(super) run: &'a mut TakenRun,
+    /// The writer's memory of the sections' slugs.
+    pub(super) slugs: &'a mut Slugs,
 }
 
 /// Published times the writer knows to be all taken, `start..=end`: the run its last new
@@ -231,7 +235,7 @@ impl Batch<'_> {
     fn insert_entry(&mut self, draft: &EntryDraft, wanted: i64) -> Result<(), StoreError> {
         let key = &draft.key;
         let hash = draft.content_hash.0.as_slice();
-        let slug = draft.category.as_ref().map(|c| c.slug.as_str());
+        let slug = self.section_slug(draft)?;
         let published = self.free_published(wanted)?;
         // seq, the rowid, is given the next number: the order of first publication, which
         // archive pages follow (rows are never deleted, so numbers never return).
@@ -246,7 +250,7 @@ impl Batch<'_> {
                 draft.id.to_string(),
                 draft.title,
                 draft.section,
-                slug,
+                slug.as_deref(),
                 draft.caption,
                 draft.summary,
                 draft.content_html,
@@ -256,8 +260,16 @@ impl Batch<'_> {
             ])?;
         self.known.add_entry(key.as_str(), hash, published);
         self.outcome.published.push(key.clone());
-        self.outcome.categories.extend(slug.map(str::to_owned));
+        self.outcome.categories.extend(slug);
         Ok(())
+    }
+
+    /// The slug the draft's section was assigned (assigned now if the section is new).
+    fn section_slug(&mut self, draft: &EntryDraft) -> rusqlite::Result<Option<String>> {
+        match &draft.category {
+            Some(category) => self.slugs.section(self.tx, &category.term).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The key's entry takes the draft's content. Its id and published date are never
@@ -267,7 +279,7 @@ impl Batch<'_> {
     fn update_entry(&mut self, draft: &EntryDraft, update: Update) -> Result<(), StoreError> {
         let key = &draft.key;
         let hash = draft.content_hash.0.as_slice();
-        let slug = draft.category.as_ref().map(|c| c.slug.as_str());
+        let slug = self.section_slug(draft)?;
         self.tx
             .prepare_cached(
                 "UPDATE entries SET title = ?2, section = ?3, category_slug = ?4, \
@@ -278,7 +290,7 @@ impl Batch<'_> {
                 key.as_str(),
                 draft.title,
                 draft.section,
-                slug,
+                slug.as_deref(),
                 draft.caption,
                 draft.summary,
                 draft.content_html,
@@ -294,7 +306,7 @@ impl Batch<'_> {
         }
         if update.returns || update.edited {
             self.outcome.categories.extend(update.old_slug);
-            self.outcome.categories.extend(slug.map(str::to_owned));
+            self.outcome.categories.extend(slug);
         }
         if update.edited {
             self.requeue_waiting(key)?;

@@ -1,5 +1,5 @@
 //! The only module that knows SQL: entries and the files they came from, frozen archive
-//! pages, and the push outbox, in SQLite (WAL).
+//! pages, the slugs of the sections, and the push outbox, in SQLite (WAL).
 //!
 //! The ingest thread's [`Store`] is the only writer of entries and files, in
 //! transactions on that thread ([`Writer`]), never on the async workers; its checkpoints
@@ -19,6 +19,7 @@ mod known;
 mod outbox;
 mod read;
 mod schema;
+mod slugs;
 
 pub use apply::Writer;
 pub use decide::date_order;

@@ -1,9 +1,11 @@
 //! The schema, as numbered migrations. `PRAGMA user_version` records how many have run;
 //! each runs in its own transaction, so a crash leaves the database at a whole version.
+//! A migration whose work SQL cannot do alone finishes in Rust (`finish`), in the same
+//! transaction.
 
 use rusqlite::Connection;
 
-use super::StoreError;
+use super::{StoreError, slugs};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only.
 const MIGRATIONS: &[&str] = &[
@@ -169,7 +171,27 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE files_v6 RENAME TO files;
     CREATE INDEX files_by_key ON files (key);
     CREATE INDEX files_set_aside ON files (status, detail) WHERE status != 'published';",
+    // 7: the slug of each section (and, by kind, of anything else with a feed of its
+    // own), assigned once: sections whose names slugify alike shared one feed. `term` is
+    // the name as `normalize::term_identity` makes it. The sections already stored get
+    // their slugs in `finish`.
+    "CREATE TABLE slugs (
+        kind TEXT NOT NULL,               -- 'section'
+        term TEXT NOT NULL,
+        slug TEXT NOT NULL,
+        PRIMARY KEY (kind, term),
+        UNIQUE (kind, slug)
+    ) STRICT, WITHOUT ROWID;",
 ];
+
+/// The part of migration `version` (numbered as `user_version` after it) written in
+/// Rust, run after its SQL.
+fn finish(version: usize, conn: &Connection) -> Result<(), StoreError> {
+    match version {
+        7 => slugs::fill_from_entries(conn),
+        _ => Ok(()),
+    }
+}
 
 /// Brings the schema up to date; returns the versions it migrated to, in order.
 pub fn migrate(conn: &mut Connection) -> Result<std::ops::Range<usize>, StoreError> {
@@ -184,6 +206,7 @@ pub fn migrate(conn: &mut Connection) -> Result<std::ops::Range<usize>, StoreErr
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        finish(index + 1, &tx)?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
         tx.commit()?;
     }
@@ -245,8 +268,9 @@ mod upgrade_tests {
     /// An in-memory database brought to schema `version` only, as an older seedfeed left it.
     fn at_version(version: usize) -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..version] {
+        for (index, sql) in MIGRATIONS[..version].iter().enumerate() {
             conn.execute_batch(sql).unwrap();
+            finish(index + 1, &conn).unwrap();
         }
         conn.pragma_update(None, "user_version", version as i64)
             .unwrap();
@@ -374,6 +398,53 @@ mod upgrade_tests {
                 )
                 .unwrap();
             assert_eq!(found, 1, "{index} is missing");
+        }
+    }
+
+    /// Version 7 gives each stored section a slug: where names slugified alike, the
+    /// section of the oldest entry keeps the shared slug and the others' entries, live
+    /// or deleted, move to slugs of their own; one section in two cases stays one.
+    #[test]
+    fn version_7_gives_sections_that_shared_a_slug_slugs_of_their_own() {
+        let mut conn = at_version(6);
+        let rows = [
+            ("sharp-new", "C#", 40, None),
+            ("cpp", "C++", 10, None),
+            ("sharp-old", "C#", 20, Some(25)),
+            ("tech", "Tech", 30, None),
+            ("tech-lower", "tech", 35, None),
+            ("plain", "", 5, None),
+        ];
+        for (key, section, published, deleted) in rows {
+            let section = (!section.is_empty()).then_some(section);
+            let slug = section.map(crate::normalize::slugify);
+            conn.execute(
+                "INSERT INTO entries (key, id, title, section, category_slug, summary, \
+                 content_html, related, content_hash, published, updated, deleted) \
+                 VALUES (?1, ?1, 't', ?2, ?3, 's', 'c', '[]', x'00', ?4, ?4, ?5)",
+                rusqlite::params![key, section, slug, published, deleted],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let slug_of = |key: &str| -> Option<String> {
+            conn.query_row(
+                "SELECT category_slug FROM entries WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(slug_of("cpp").as_deref(), Some("c"));
+        let sharp = slug_of("sharp-old").unwrap();
+        assert!(sharp.starts_with("c-"), "{sharp}");
+        assert_eq!(slug_of("sharp-new"), Some(sharp.clone()));
+        assert_eq!(slug_of("tech").as_deref(), Some("tech"));
+        assert_eq!(slug_of("tech-lower").as_deref(), Some("tech"));
+        assert_eq!(slug_of("plain"), None);
+        // What the writer assigns from now on agrees with what the migration did.
+        for (term, slug) in [("C#", sharp.as_str()), ("C++", "c"), ("TECH", "tech")] {
+            assert_eq!(slugs::slug_of(&conn, slugs::SECTION, term).unwrap(), slug);
         }
     }
 }
