@@ -229,6 +229,39 @@ fn check_reports_a_duplicate_without_failing() {
     );
 }
 
+/// Two sections whose names slugify alike are served at two slugs; `check` names the
+/// one that does not get its name's slug, and is not failed by it.
+#[test]
+fn check_names_a_section_served_at_a_slug_of_its_own() {
+    let (dir, seeds) = workspace();
+    let first = write(
+        &seeds,
+        "a_cpp.txt",
+        common::articles::article("C++", "T", "B."),
+    );
+    set_mtime(
+        &first,
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
+    );
+    write(
+        &seeds,
+        "b_csharp.txt",
+        common::articles::article("C#", "U", "C."),
+    );
+
+    let out = check(dir.path(), &seeds);
+
+    assert_eq!(out.code, Some(0), "{out}");
+    let sharp = seedfeed::normalize::assign_slug("C#", |s| Ok::<_, ()>(s == "c")).unwrap();
+    assert_eq!(
+        out.lines(),
+        [format!(
+            "section \"C#\": served at /categories/{sharp}.* (the slug \"c\" is another section's)"
+        )],
+        "{out}"
+    );
+}
+
 #[test]
 fn check_with_a_duplicate_and_a_reject_exits_1_and_lists_both() {
     let (dir, seeds) = workspace();

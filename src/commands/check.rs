@@ -3,7 +3,8 @@
 //! file that is not an article, which are reported but are not errors); exit 1 when
 //! anything was rejected. Duplicates and
 //! key conflicts are decided by the store's own rules, applied to a store in memory in
-//! the order the daemon reads.
+//! the order the daemon reads; so are the sections' slugs, and a section whose name's
+//! slug another section took first gets a line naming the slug it is served at.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -15,7 +16,7 @@ use chrono::{SecondsFormat, Utc};
 use crate::config::Config;
 use crate::ingest::ArticleReader;
 use crate::model::{BAD_NAME_REASON, EntryKey};
-use crate::normalize::id_namespace;
+use crate::normalize::{id_namespace, slugify};
 use crate::store::{FileChange, Store, date_order};
 use crate::watch::{Listing, SeedFolder, path_key};
 
@@ -27,6 +28,8 @@ const CHUNK: usize = 256;
 struct Verdicts {
     /// The line to print for each file set aside, by path.
     lines: HashMap<String, String>,
+    /// A line for each section served at a slug other than its name's.
+    sections: Vec<String>,
     articles: u64,
     duplicates: u64,
     rejects: u64,
@@ -49,6 +52,9 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         if let Some(line) = verdicts.lines.get(&file.path) {
             writeln!(out, "{line}")?;
         }
+    }
+    for line in &verdicts.sections {
+        writeln!(out, "{line}")?;
     }
     for name in &listing.bad_names {
         writeln!(
@@ -74,6 +80,24 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The sections that a fresh ingest of the folder serves at a slug other than their
+/// name's, because a section seen before them wanted the same one ("C++" and "C#").
+fn moved_sections(memory: &Store) -> anyhow::Result<Vec<String>> {
+    let sections = memory.categories(Utc::now())?;
+    Ok(sections
+        .into_iter()
+        .filter_map(|section| {
+            let wanted = slugify(&section.term);
+            (section.slug != wanted).then(|| {
+                format!(
+                    "section {:?}: served at /categories/{}.* (the slug {wanted:?} is another section's)",
+                    section.term, section.slug
+                )
+            })
+        })
+        .collect())
 }
 
 /// Reads every listed file and applies it to a store in memory, in date order (the
@@ -136,6 +160,7 @@ fn judge(reader: &ArticleReader, listing: &Listing, config: &Config) -> anyhow::
     }
     Ok(Verdicts {
         lines,
+        sections: moved_sections(&memory)?,
         articles: memory.counts()?.published_files,
         duplicates: duplicated.len() as u64,
         rejects: rejected.len() as u64,

@@ -1,5 +1,7 @@
 //! `seedfeed parse FILE...`: print the normalized entries as a JSON array, as the daemon
-//! would store them for a first sighting (published = updated = the file's mtime). A
+//! would store them for a first sighting (published = updated = the file's mtime), with
+//! the slug the section's name wants: without a store, `parse` cannot know that another
+//! section took it first (`seedfeed check` names such sections). A
 //! folder stands for the articles in it and its subfolders, chosen by the daemon's own
 //! rule (`watch::names`): hidden files and temporaries are skipped, and files that are
 //! not articles are named on stderr.
