@@ -41,6 +41,7 @@ fn site() -> Site {
         feed_size: 50,
         created: chrono::DateTime::UNIX_EPOCH,
         hubs: Vec::new(),
+        content: seedfeed::config::FeedContent::Full,
     }
 }
 

@@ -654,6 +654,20 @@ fn invalid_config_value_fails_naming_the_key() {
     let out = check_with_config(dir.path(), &config, &seeds);
     assert_ne!(out.code, Some(0), "{out}");
     assert!(out.stderr.contains("feed_size"), "{out}");
+    // A word outside a fixed set: the key, the value, what is expected and the file.
+    let config = write(
+        dir.path(),
+        "content.toml",
+        "[feed]\ncontent = \"excerpt\"\n",
+    );
+    let out = check_with_config(dir.path(), &config, &seeds);
+    assert_ne!(out.code, Some(0), "{out}");
+    let expected = format!(
+        "config key `feed.content`: \"excerpt\" is not full (the whole article) or summary \
+         (its first paragraph) (set in {})",
+        config.display()
+    );
+    assert!(out.stderr.contains(&expected), "{out}");
 }
 
 #[test]

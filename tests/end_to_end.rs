@@ -19,10 +19,56 @@ use common::poll::eventually;
 use common::site::draft;
 use feed_rs::model::Feed;
 use nix::sys::signal::Signal;
+use seedfeed::config::Layer;
 use seedfeed::parse::parse_article;
 
 fn mtime_of(path: &std::path::Path) -> DateTime<Utc> {
     DateTime::from(std::fs::metadata(path).unwrap().modified().unwrap())
+}
+
+/// `[feed] content = "summary"`: every feed carries each entry's summary and the link to
+/// its page, which has the whole text, and no content (JSON Feed's `content_text` is the
+/// summary); a restart with the default brings the full text back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summary_feeds_leave_the_whole_text_to_the_entry_page() {
+    let mut settings = Layer::default();
+    settings.feed.content = Some("summary".into());
+    let mut daemon = TestDaemon::start_with(settings).await;
+    let (_, id) = daemon.publish_sample().await;
+    let expected = draft(
+        SAMPLE_KEY,
+        &parse_article(&sample_article()).unwrap().article,
+    );
+    let link = daemon.url(&format!("/entries/{SAMPLE_KEY}/"));
+    let paths = [
+        "/feed.atom",
+        "/feed.rss",
+        "/feed.json",
+        "/categories/conflict-justice.atom",
+        "/categories/conflict-justice.rss",
+        "/categories/conflict-justice.json",
+    ];
+    for path in paths {
+        let feed = daemon.feed(path).await;
+        let item = entry(&feed, &id).unwrap();
+        assert_eq!(item.links[0].href, link, "{path}");
+        let summary = item.summary.as_ref().map(|s| s.content.as_str());
+        assert_eq!(summary, Some(expected.summary.as_str()), "{path}");
+        if path.ends_with(".json") {
+            assert_eq!(content(item), expected.summary, "{path}: content_text");
+        } else {
+            assert!(item.content.is_none(), "{path}: {:?}", item.content);
+        }
+    }
+    let page = daemon.body(&format!("/entries/{SAMPLE_KEY}/")).await;
+    assert!(page.contains("Army gets key posts in new Mali government"));
+
+    daemon.restart_with(Layer::default()).await;
+    for path in paths {
+        let feed = daemon.feed(path).await;
+        let item = entry(&feed, &id).unwrap();
+        assert_eq!(content(item), expected.content_html, "{path}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,9 +12,10 @@ use chrono::DateTime;
 use common::articles::sample_article;
 use common::feeds::{
     ATOM_NS, HISTORY_NS, TOMBSTONES_NS, feed_links, html_links, html_texts, opml_urls, rss_html,
-    title_as_shown,
+    title_as_shown, unescape_html,
 };
 use common::site::{at, entry, site_in, tombstone};
+use seedfeed::config::FeedContent;
 use seedfeed::model::{Article, Entry, Tombstone};
 use seedfeed::normalize::category;
 use seedfeed::parse::parse_article;
@@ -381,6 +382,74 @@ fn every_format_reads_back_with_feed_rs() {
         if path != "/feed.rss" {
             assert_eq!(feed.entries[0].updated, Some(expected[0].updated), "{path}");
         }
+    }
+}
+
+/// `[feed] content = "summary"`: each entry's summary and the link to its page, which
+/// has the whole text; no HTML content. JSON Feed 1.1 wants `content_html` or
+/// `content_text` in every item: the summary, plain text, is its `content_text`.
+#[test]
+fn summary_feeds_carry_the_summary_and_no_content() {
+    let site = Site {
+        content: FeedContent::Summary,
+        ..site()
+    };
+    let snapshot = snapshot_with(&mut Renderer::new(site.clone()), &entries(), &[gone()]);
+    for (name, path) in [
+        ("feed-summary.rss", "/feed.rss"),
+        ("feed-summary.atom", "/feed.atom"),
+        ("feed-summary.json", "/feed.json"),
+    ] {
+        golden(name, &body(&snapshot, path));
+    }
+    let expected = entries();
+    for path in [
+        "/feed.atom",
+        "/feed.rss",
+        "/feed.json",
+        "/categories/conflict-justice.atom",
+        "/categories/conflict-justice.rss",
+        "/categories/conflict-justice.json",
+    ] {
+        let feed = feed_rs::parser::parse(snapshot.get(path).unwrap().body.as_ref())
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(!feed.entries.is_empty(), "{path}");
+        for got in &feed.entries {
+            let draft = &expected.iter().find(|e| e.draft.id.to_string() == got.id);
+            let draft = &draft.unwrap().draft;
+            // RSS's description is HTML; Atom says when its summary is.
+            let summary = got.summary.as_ref().unwrap();
+            let html =
+                path.ends_with(".rss") || summary.content_type.essence().to_string() == "text/html";
+            let summary = match html {
+                true => unescape_html(&summary.content),
+                false => summary.content.clone(),
+            };
+            assert_eq!(summary, draft.summary, "{path}");
+            let content = got.content.as_ref();
+            if path.ends_with(".json") {
+                let content = content.unwrap();
+                assert_eq!(content.content_type.to_string(), "text/plain", "{path}");
+                assert_eq!(
+                    content.body.as_deref(),
+                    Some(draft.summary.as_str()),
+                    "{path}"
+                );
+            } else {
+                assert_eq!(content, None, "{path}");
+            }
+            assert_eq!(got.links[0].href, site.entry_url(&draft.key), "{path}");
+        }
+    }
+    // Archive pages are rendered with the setting too.
+    let renderer = Renderer::new(site);
+    for page in renderer.archive_page(1, &entries()).unwrap() {
+        let feed = feed_rs::parser::parse(page.body.as_slice()).unwrap();
+        assert!(
+            feed.entries.iter().all(|e| e.content.is_none()),
+            "{}",
+            page.path
+        );
     }
 }
 

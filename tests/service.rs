@@ -80,6 +80,13 @@ fn feed_once_published(base: &str) -> Option<(String, Vec<String>)> {
     Some(titles_of(&body))
 }
 
+/// Whether every entry of the Atom feed carries its content.
+fn has_content(base: &str) -> bool {
+    let body = plain_http::get(&format!("{base}/feed.atom"));
+    let feed = feed_rs::parser::parse(body.as_bytes()).unwrap();
+    feed.entries.iter().all(|entry| entry.content.is_some())
+}
+
 fn titles_of(body: &str) -> (String, Vec<String>) {
     let feed = feed_rs::parser::parse(body.as_bytes()).unwrap();
     let title = feed.title.map(|t| t.content).unwrap_or_default();
@@ -378,11 +385,17 @@ fn sighup_serves_the_new_title_and_keeps_the_old_config_if_the_new_is_invalid() 
     );
     assert_eq!(feed(&base).0, "Before");
 
-    // A valid one: the new title is served; the daemon keeps serving every entry.
-    site.write_config("[feed]\ntitle = \"After\"\n");
+    // A valid one: the new title is served; the daemon keeps serving every entry. The
+    // feeds are rendered again at once, so a new `content` holds from the same version.
+    assert!(has_content(&base), "full content by default");
+    site.write_config("[feed]\ntitle = \"After\"\ncontent = \"summary\"\n");
     daemon.signal(Signal::SIGHUP);
     wait_for_title(&base, "After", &daemon);
     assert_eq!(feed(&base).1, titles());
+    assert!(
+        !has_content(&base),
+        "content = \"summary\" applies on reload"
+    );
     daemon.signal(Signal::SIGTERM);
     assert_eq!(daemon.wait_for_exit(), Some(0), "{}", daemon.log());
 }

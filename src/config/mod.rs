@@ -13,6 +13,7 @@
 //! `SEEDFEED_*` variable or a flag).
 
 mod admin;
+mod content;
 mod env;
 mod help;
 pub mod reload;
@@ -22,6 +23,7 @@ mod table;
 mod watch;
 
 pub use admin::AdminListen;
+pub use content::FeedContent;
 pub use env::env_layer;
 pub use help::{flag_help, settings_help};
 pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
@@ -211,6 +213,8 @@ pub struct FeedMeta {
     pub description: String,
     pub author: String,
     pub language: String,
+    /// Whether the feeds carry the whole article or its summary alone.
+    pub content: FeedContent,
 }
 
 /// Where the layers above the defaults come from.
@@ -288,6 +292,11 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             key: "watch",
             message,
         })?;
+    let content =
+        FeedContent::from_name(&values.feed.content).map_err(|message| ConfigError::Invalid {
+            key: "feed.content",
+            message,
+        })?;
     let limits = Limits {
         max_connections: values.max_connections,
         header_read_timeout: Duration::from_secs(values.header_read_timeout),
@@ -323,6 +332,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             description: values.feed.description,
             author: values.feed.author,
             language: values.feed.language,
+            content,
         },
         websub: websub_config(values.websub)?,
     })
@@ -846,6 +856,48 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "config key `watch`: \"fsevents\" is not native, notify or poll"
+        );
+    }
+
+    /// `[feed] content` is full or summary, from any layer; another word is refused with
+    /// the key, the value and the words it may be.
+    #[test]
+    fn feed_content_is_full_or_summary() {
+        assert_eq!(
+            validate(Layer::defaults()).unwrap().feed.content,
+            FeedContent::Full
+        );
+        let file = Layer::from_toml("[feed]\ncontent = \"summary\"").unwrap();
+        assert_eq!(
+            validate(file.over(Layer::defaults())).unwrap().feed.content,
+            FeedContent::Summary
+        );
+        let env = env_layer([("SEEDFEED_FEED_CONTENT".to_owned(), "summary".to_owned())]);
+        assert_eq!(
+            validate(env.unwrap().over(Layer::defaults()))
+                .unwrap()
+                .feed
+                .content,
+            FeedContent::Summary
+        );
+        for (toml, value) in [
+            ("[feed]\ncontent = \"excerpt\"", "\"excerpt\""),
+            ("[feed]\ncontent = \"Full\"", "\"Full\""),
+        ] {
+            let file = Layer::from_toml(toml).unwrap();
+            let err = validate(file.over(Layer::defaults())).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "config key `feed.content`: {value} is not full (the whole article) or \
+                     summary (its first paragraph)"
+                ),
+                "{toml}"
+            );
+        }
+        assert_eq!(
+            Layer::from_toml("[feed]\ncontent = true").unwrap_err(),
+            "key `content` in [feed]: true is not text in quotes"
         );
     }
 

@@ -1,6 +1,6 @@
 //! What a configuration reloaded on SIGHUP changes. The keys the table marks `Live` take
-//! effect at once: what the feeds say about themselves (`[feed]`), `feed_size` and
-//! `log_level`. The others are read only at start-up (the folders and the socket are open,
+//! effect at once: what the feeds say about themselves and how much of each article they
+//! carry (`[feed]`), `feed_size` and `log_level`. The others are read only at start-up (the folders and the socket are open,
 //! the limits are in the workers, ids and archive pages depend on `id_namespace` and
 //! `base_url`, the hubs are in every feed); a change to one of them is logged as needing a
 //! restart, and the running value stays.
@@ -69,14 +69,19 @@ mod tests {
             ..Layer::default()
         };
         layer.feed.title = Some("Renamed".into());
+        layer.feed.content = Some("summary".into());
         let reloaded = config(layer);
 
         let changes = compare(&running, &reloaded);
 
-        assert_eq!(changes.live, ["feed.title", "feed_size", "log_level"]);
+        assert_eq!(
+            changes.live,
+            ["feed.content", "feed.title", "feed_size", "log_level"]
+        );
         assert_eq!(changes.need_restart, ["data", "listen", "shutdown_timeout"]);
         let now = in_force(&running, &reloaded);
         assert_eq!(now.feed.title, "Renamed");
+        assert_eq!(now.feed.content, crate::config::FeedContent::Summary);
         assert_eq!(now.feed_size, 20);
         assert_eq!(now.log_level, "debug");
         assert_eq!(now.listen, running.listen, "kept until a restart");

@@ -77,6 +77,8 @@ settings! {
         author: String = Some("seedfeed".into()), nonempty, Live => feed.author;
         /// Language tag of the articles, like en or pt-BR.
         language: String = Some("en".into()), language_tag, Live => feed.language;
+        /// What the feeds carry of each article: full (its summary and whole text) or summary (the summary alone).
+        content: String = Some("full".into()), nonempty, Live => feed.content;
     }
 
     /// The `[websub]` table: pushing changes to aggregators (W3C WebSub).

@@ -326,6 +326,7 @@ pub(super) fn site(config: &Config, base_url: &Url, identity: &Identity) -> Site
         feed_size: config.feed_size,
         created: identity.created,
         hubs: crate::websub::hub_urls(&config.websub, base_str(base_url)),
+        content: config.feed.content,
     }
 }
 

@@ -7,11 +7,15 @@ use std::time::Instant;
 
 use super::status::ArchiveProgress;
 use super::{PublishError, Publisher};
+use crate::config::FeedContent;
 use crate::store::Store;
 
 /// Keys of the store's `meta` table.
 pub(super) const META_PAGE_SIZE: &str = "archive_page_size";
 const META_ARCHIVE_BASE: &str = "archive_base_url";
+/// What the frozen pages carry of each entry (`[feed] content`); unset, they were frozen
+/// before the setting existed, with the full content.
+const META_ARCHIVE_CONTENT: &str = "archive_content";
 
 /// While many archive pages are being frozen, the main feeds are rendered again this
 /// often to link to the newest one.
@@ -19,24 +23,41 @@ const ARCHIVE_RENDER_EVERY: std::time::Duration = std::time::Duration::from_secs
 
 impl Publisher {
     /// Finds the archive pages already frozen, unless they were rendered for another base
-    /// URL (the site moved): then they are dropped and frozen again.
+    /// URL (the site moved) or another `[feed] content` (an operator who turns full text
+    /// off means it for the history too): then they are dropped and frozen again.
     pub(super) fn load_archives(&mut self, store: &mut Store) -> Result<(), PublishError> {
         let base = self.renderer.site().base.clone();
+        let content = self.renderer.site().content.name();
         let newest = store.newest_archive_page()?;
-        match store.meta(META_ARCHIVE_BASE)? {
-            Some(stored) if stored != base && newest.is_some() => {
-                tracing::warn!(old = %stored, new = %base, "base URL changed; rendering the archive pages again");
-                store.clear_archive_pages()?;
-                self.pages.forget_all();
-                self.renderer.set_newest_archive(None);
-            }
-            _ => self.renderer.set_newest_archive(newest),
+        let stored_base = store.meta(META_ARCHIVE_BASE)?;
+        let stored_content = store.meta(META_ARCHIVE_CONTENT)?;
+        let stored_content = stored_content
+            .as_deref()
+            .unwrap_or(FeedContent::Full.name());
+        let moved_from = stored_base.filter(|stored| *stored != base);
+        if let (Some(old), Some(_)) = (&moved_from, newest) {
+            tracing::warn!(old = %old, new = %base, "base URL changed; rendering the archive pages again");
+            self.clear_archives(store)?;
+        } else if stored_content != content && newest.is_some() {
+            tracing::warn!(old = %stored_content, new = %content, "feed content changed; rendering the archive pages again");
+            self.clear_archives(store)?;
+        } else {
+            self.renderer.set_newest_archive(newest);
         }
         // How many are waiting is known at the next freeze.
         let frozen = self.renderer.newest_archive().unwrap_or(0);
         self.reporter
             .archives(ArchiveProgress { frozen, waiting: 0 });
         store.set_meta(META_ARCHIVE_BASE, &base)?;
+        store.set_meta(META_ARCHIVE_CONTENT, content)?;
+        Ok(())
+    }
+
+    /// Drops every frozen archive page, to be frozen again with the site as it is now.
+    fn clear_archives(&mut self, store: &mut Store) -> Result<(), PublishError> {
+        store.clear_archive_pages()?;
+        self.pages.forget_all();
+        self.renderer.set_newest_archive(None);
         Ok(())
     }
 
@@ -111,6 +132,7 @@ mod tests {
     use tokio::sync::watch;
 
     use super::super::{Pages, Publisher, Status};
+    use crate::config::FeedContent;
     use crate::model::{EntryKey, FileStamp};
     use crate::normalize::{id_namespace, normalize};
     use crate::parse::parse_article;
@@ -128,6 +150,56 @@ mod tests {
             },
             draft: normalize(EntryKey::new(format!("s{i}")), &article, &id_namespace("t")),
         }
+    }
+
+    /// Whether every entry of a served archive page carries its content.
+    fn archive_has_content(pages: &Pages, path: &str) -> bool {
+        let page = pages.get(path).unwrap().unwrap();
+        let feed = feed_rs::parser::parse(&page.body[..]).unwrap();
+        assert!(!feed.entries.is_empty(), "{path}");
+        feed.entries.iter().all(|entry| entry.content.is_some())
+    }
+
+    #[test]
+    fn frozen_pages_are_frozen_again_when_the_feed_content_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let site = Site {
+            feed_size: 1,
+            ..Site::for_tests()
+        };
+        let pages = Arc::new(Pages::new(site.clone(), dir.path().to_owned()));
+        let (snapshots, _) = watch::channel(Arc::new(Snapshot::default()));
+        let (statuses, _) = watch::channel(Arc::new(Status::default()));
+        let mut publisher = Publisher::new(
+            Renderer::new(site.clone()),
+            snapshots,
+            statuses,
+            30,
+            Arc::clone(&pages),
+        );
+        for i in 0..3 {
+            store.apply(&[change(i)], Utc::now()).unwrap();
+        }
+        publisher.publish_all(&mut store).unwrap();
+        publisher.freeze_archives(&mut store, 10).unwrap();
+        assert!(archive_has_content(&pages, "/archive/1.atom"));
+        let summary = Site {
+            content: FeedContent::Summary,
+            ..site.clone()
+        };
+        publisher.set_site(&mut store, summary.clone()).unwrap();
+        assert!(pages.get("/archive/1.atom").unwrap().is_none(), "dropped");
+        publisher.freeze_archives(&mut store, 10).unwrap();
+        for path in ["/archive/1.atom", "/archive/2.rss", "/archive/3.atom"] {
+            assert!(!archive_has_content(&pages, path), "{path}");
+        }
+        // The same setting again (a restart) keeps the pages as they are.
+        publisher.set_site(&mut store, summary).unwrap();
+        assert!(pages.get("/archive/3.atom").unwrap().is_some(), "kept");
+        publisher.set_site(&mut store, site).unwrap();
+        publisher.freeze_archives(&mut store, 10).unwrap();
+        assert!(archive_has_content(&pages, "/archive/2.atom"));
     }
 
     #[test]

@@ -444,6 +444,7 @@ mod tests {
             feed_size: 50,
             created: chrono::DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
+            content: crate::config::FeedContent::Full,
         }
     }
 

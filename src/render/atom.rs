@@ -1,8 +1,10 @@
 //! Atom 1.0 (RFC 4287), written with `atom_syndication`: the feed's id is a `urn:uuid`
 //! that does not depend on the base URL, `updated` is the newest entry's change, each
 //! entry has its `urn:uuid` id, an alternate link to its page, a summary and the full
-//! content as `type="html"`. Deleted entries are announced with RFC 6721 tombstones and
-//! archive pages carry the RFC 5005 links.
+//! content as `type="html"`. When `[feed] content` is `summary` there is no content: an
+//! entry without one must have an alternate link (RFC 4287 §4.1.1), and its page, which
+//! has the whole text, is that link. Deleted entries are announced with RFC 6721
+//! tombstones and archive pages carry the RFC 5005 links.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::rss::HISTORY_NS;
 use super::{Archive, FeedDoc, Format, RenderError, Site};
+use crate::config::FeedContent;
 use crate::model::Entry;
 use crate::model::Tombstone;
 use crate::normalize::{escape_html, looks_like_html};
@@ -121,7 +124,7 @@ fn entry_of(site: &Site, entry: &Entry) -> AtomEntry {
         published: Some(entry.published.fixed_offset()),
         links: vec![link(site.entry_url(&draft.key), "alternate", "text/html")],
         summary: Some(text(&draft.summary)),
-        content: Some(Content {
+        content: (site.content == FeedContent::Full).then(|| Content {
             value: Some(draft.content_html.clone()),
             content_type: Some("html".into()),
             ..Content::default()

@@ -1,11 +1,16 @@
 //! JSON Feed 1.1 (<https://jsonfeed.org/version/1.1>), with serde: every item has its
 //! `urn:uuid` id, the page URL, the title, the full HTML, the summary, both dates in
 //! RFC 3339, the section as a tag, and the author.
+//!
+//! When `[feed] content` is `summary`, an item has no `content_html`; the spec wants
+//! `content_html` or `content_text` in every item, so the summary, which is plain text,
+//! is its `content_text` as well as its `summary`.
 
 use serde::Serialize;
 
 use super::atom::rfc3339_z;
 use super::{FeedDoc, Format, RenderError, Site};
+use crate::config::FeedContent;
 use crate::model::Entry;
 
 #[derive(Serialize)]
@@ -40,7 +45,10 @@ struct Item<'a> {
     id: String,
     url: String,
     title: &'a str,
-    content_html: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_html: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_text: Option<&'a str>,
     summary: &'a str,
     date_published: String,
     date_modified: String,
@@ -75,11 +83,13 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
 
 fn item<'a>(site: &'a Site, entry: &'a Entry) -> Item<'a> {
     let draft = &entry.draft;
+    let full = site.content == FeedContent::Full;
     Item {
         id: draft.id.to_string(),
         url: site.entry_url(&draft.key),
         title: &draft.title,
-        content_html: &draft.content_html,
+        content_html: full.then_some(draft.content_html.as_str()),
+        content_text: (!full).then_some(draft.summary.as_str()),
         summary: &draft.summary,
         date_published: rfc3339_z(entry.published),
         date_modified: rfc3339_z(entry.updated),

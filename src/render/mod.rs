@@ -35,6 +35,7 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use uuid::Uuid;
 
+use crate::config::FeedContent;
 use crate::model::{ArchivePage, Category, Entry, EntryKey, Tombstone};
 
 pub const HTML_TYPE: &str = "text/html; charset=utf-8";
@@ -127,6 +128,8 @@ pub struct Site {
     pub created: DateTime<Utc>,
     /// The WebSub hubs every feed names (`rel="hub"`): the built-in one and external ones.
     pub hubs: Vec<String>,
+    /// Whether the feeds carry each entry's whole HTML or its summary alone.
+    pub content: FeedContent,
 }
 
 /// Characters kept as they are in a URL path segment (RFC 3986 unreserved).
@@ -151,6 +154,7 @@ impl Site {
             feed_size: 10,
             created: DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
+            content: FeedContent::Full,
         }
     }
 
@@ -426,6 +430,7 @@ mod tests {
             feed_size: 1,
             created: DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
+            content: FeedContent::Full,
         }
     }
 

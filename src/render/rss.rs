@@ -1,7 +1,8 @@
 //! RSS 2.0, written with the `rss` crate: `guid isPermaLink="false"` (the `urn:uuid` id),
-//! RFC 822 dates, the summary as `description` and the full HTML as `content:encoded`,
-//! `atom:link rel="self"` (and the RFC 5005 archive links and the WebSub hubs), and
-//! `dc:creator` rather than a name-only `<author>` (RSS wants an e-mail address there).
+//! RFC 822 dates, the summary as `description` and the full HTML as `content:encoded`
+//! (left out when `[feed] content` is `summary`), `atom:link rel="self"` (and the RFC 5005
+//! archive links and the WebSub hubs), and `dc:creator` rather than a name-only
+//! `<author>` (RSS wants an e-mail address there).
 //!
 //! RSS never says whether a title is text or HTML, and readers guess. Following the RSS
 //! Best Practices Profile, `&` and `<` are written as `&#x26;` and `&#x3C;`, and text that
@@ -16,6 +17,7 @@ use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Guid, Item};
 
 use super::{Archive, FeedDoc, Format, RenderError, Site};
+use crate::config::FeedContent;
 use crate::model::Entry;
 use crate::normalize::{escape_html, looks_like_html};
 
@@ -107,7 +109,7 @@ fn item(site: &Site, entry: &Entry) -> Item {
         // `description` is HTML in RSS: the plain-text summary is escaped so that text
         // that looks like markup stays text.
         description: Some(escape_html(&draft.summary)),
-        content: Some(draft.content_html.clone()),
+        content: (site.content == FeedContent::Full).then(|| draft.content_html.clone()),
         guid: Some(Guid {
             value: draft.id.to_string(),
             permalink: false,

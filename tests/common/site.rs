@@ -3,6 +3,7 @@
 //! the fuzz target includes this file too.
 
 use chrono::{DateTime, Utc};
+use seedfeed::config::FeedContent;
 use seedfeed::model::{Article, Entry, EntryDraft, EntryId, EntryKey, Tombstone};
 use seedfeed::normalize::{entry_id, id_namespace, normalize};
 use seedfeed::render::Site;
@@ -31,6 +32,7 @@ pub fn site_in(namespace: &str) -> Site {
         feed_size: 50,
         created: at(CREATED),
         hubs: Vec::new(),
+        content: FeedContent::Full,
     }
 }
 
