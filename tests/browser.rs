@@ -49,14 +49,7 @@ fn local<'a>(daemon: &TestDaemon, href: &'a str) -> &'a str {
 async fn a_feed_address_is_a_page_for_browsers_and_the_feed_for_readers() {
     let daemon = TestDaemon::start().await;
     daemon.publish_sample().await;
-    for path in [
-        "/feed.atom",
-        "/feed.rss",
-        "/feed.json",
-        "/categories/conflict-justice.atom",
-        "/categories/conflict-justice.rss",
-        "/categories/conflict-justice.json",
-    ] {
+    for path in common::feeds::SAMPLE_FEEDS {
         daemon.wait_for_variants(path).await;
         // Readers, whatever they send (and validators, which send no Accept), get the
         // one feed, byte for byte, with the feed's media type and tag.

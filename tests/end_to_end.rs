@@ -40,14 +40,7 @@ async fn summary_feeds_leave_the_whole_text_to_the_entry_page() {
         &parse_article(&sample_article()).unwrap().article,
     );
     let link = daemon.url(&format!("/entries/{SAMPLE_KEY}/"));
-    let paths = [
-        "/feed.atom",
-        "/feed.rss",
-        "/feed.json",
-        "/categories/conflict-justice.atom",
-        "/categories/conflict-justice.rss",
-        "/categories/conflict-justice.json",
-    ];
+    let paths = common::feeds::SAMPLE_FEEDS;
     for path in paths {
         let feed = daemon.feed(path).await;
         let item = entry(&feed, &id).unwrap();

@@ -403,14 +403,7 @@ fn summary_feeds_carry_the_summary_and_no_content() {
         golden(name, &body(&snapshot, path));
     }
     let expected = entries();
-    for path in [
-        "/feed.atom",
-        "/feed.rss",
-        "/feed.json",
-        "/categories/conflict-justice.atom",
-        "/categories/conflict-justice.rss",
-        "/categories/conflict-justice.json",
-    ] {
+    for path in common::feeds::SAMPLE_FEEDS {
         let feed = feed_rs::parser::parse(snapshot.get(path).unwrap().body.as_ref())
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(!feed.entries.is_empty(), "{path}");

@@ -153,6 +153,26 @@ mod tests {
     }
 
     /// Whether every entry of a served archive page carries its content.
+    /// A store in `dir` and a publisher of archive pages of one entry each.
+    fn one_entry_pages(dir: &std::path::Path) -> (Store, Site, Arc<Pages>, Publisher) {
+        let store = Store::open(dir).unwrap();
+        let site = Site {
+            feed_size: 1,
+            ..Site::for_tests()
+        };
+        let pages = Arc::new(Pages::new(site.clone(), dir.to_owned()));
+        let (snapshots, _) = watch::channel(Arc::new(Snapshot::default()));
+        let (statuses, _) = watch::channel(Arc::new(Status::default()));
+        let publisher = Publisher::new(
+            Renderer::new(site.clone()),
+            snapshots,
+            statuses,
+            30,
+            Arc::clone(&pages),
+        );
+        (store, site, pages, publisher)
+    }
+
     fn archive_has_content(pages: &Pages, path: &str) -> bool {
         let page = pages.get(path).unwrap().unwrap();
         let feed = feed_rs::parser::parse(&page.body[..]).unwrap();
@@ -163,21 +183,7 @@ mod tests {
     #[test]
     fn frozen_pages_are_frozen_again_when_the_feed_content_changes() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
-        let site = Site {
-            feed_size: 1,
-            ..Site::for_tests()
-        };
-        let pages = Arc::new(Pages::new(site.clone(), dir.path().to_owned()));
-        let (snapshots, _) = watch::channel(Arc::new(Snapshot::default()));
-        let (statuses, _) = watch::channel(Arc::new(Status::default()));
-        let mut publisher = Publisher::new(
-            Renderer::new(site.clone()),
-            snapshots,
-            statuses,
-            30,
-            Arc::clone(&pages),
-        );
+        let (mut store, site, pages, mut publisher) = one_entry_pages(dir.path());
         for i in 0..3 {
             store.apply(&[change(i)], Utc::now()).unwrap();
         }
@@ -205,21 +211,7 @@ mod tests {
     #[test]
     fn a_newly_frozen_page_shows_in_the_view_of_the_one_before() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
-        let site = Site {
-            feed_size: 1,
-            ..Site::for_tests()
-        };
-        let pages = Arc::new(Pages::new(site.clone(), dir.path().to_owned()));
-        let (snapshots, _) = watch::channel(Arc::new(Snapshot::default()));
-        let (statuses, _) = watch::channel(Arc::new(Status::default()));
-        let mut publisher = Publisher::new(
-            Renderer::new(site),
-            snapshots,
-            statuses,
-            30,
-            Arc::clone(&pages),
-        );
+        let (mut store, _, pages, mut publisher) = one_entry_pages(dir.path());
         let links_to_three = |pages: &Pages| {
             let view = pages.view("/archive/2.atom").unwrap().unwrap();
             String::from_utf8_lossy(&view.body).contains("/archive/3.atom")

@@ -13,6 +13,17 @@ pub const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
 /// RSS's `content:encoded`.
 pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 
+/// The feeds the sample article (section Conflict & Justice) is in: the main feeds and
+/// its section's, in every format.
+pub const SAMPLE_FEEDS: [&str; 6] = [
+    "/feed.atom",
+    "/feed.rss",
+    "/feed.json",
+    "/categories/conflict-justice.atom",
+    "/categories/conflict-justice.rss",
+    "/categories/conflict-justice.json",
+];
+
 /// The entry of `feed` with this id.
 pub fn entry<'a>(feed: &'a Feed, id: &str) -> Option<&'a Entry> {
     feed.entries.iter().find(|e| e.id == id)

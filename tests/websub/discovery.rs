@@ -128,14 +128,7 @@ async fn feeds_announce_their_hubs_and_themselves() {
     daemon.publish_sample().await;
     let hubs = [topic(&daemon, "/hub"), external_hub.clone()];
 
-    for path in [
-        "/feed.atom",
-        "/feed.rss",
-        "/feed.json",
-        "/categories/conflict-justice.atom",
-        "/categories/conflict-justice.rss",
-        "/categories/conflict-justice.json",
-    ] {
+    for path in crate::common::feeds::SAMPLE_FEEDS {
         let own = topic(&daemon, path);
         let response = daemon.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
