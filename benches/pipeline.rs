@@ -42,6 +42,7 @@ fn site() -> Site {
         created: chrono::DateTime::UNIX_EPOCH,
         hubs: Vec::new(),
         content: seedfeed::config::FeedContent::Full,
+        rights: None,
     }
 }
 

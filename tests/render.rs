@@ -736,3 +736,30 @@ fn a_section_feed_is_titled_and_linked_as_its_own() {
         "https://news.example.org/categories/conflict-justice.rss".into()
     )));
 }
+
+/// `[feed] rights`: the copyright statement as Atom's `<rights>` and RSS's `<copyright>`,
+/// read back as written (markup characters included); none when it is not configured.
+#[test]
+fn rights_are_in_atom_and_rss_when_configured() {
+    let statement = "© 2026 Example & Co <news@example.org>";
+    let site = Site {
+        rights: Some(statement.into()),
+        ..site()
+    };
+    let with = snapshot_with(&mut Renderer::new(site), &entries(), &[]);
+    let without = snapshot_with(&mut Renderer::new(self::site()), &entries(), &[]);
+    for path in [
+        "/feed.atom",
+        "/feed.rss",
+        "/categories/conflict-justice.atom",
+    ] {
+        let read = |snapshot: &Snapshot| {
+            feed_rs::parser::parse(snapshot.get(path).unwrap().body.as_ref())
+                .unwrap_or_else(|e| panic!("{path}: {e}"))
+                .rights
+                .map(|text| unescape_html(&text.content))
+        };
+        assert_eq!(read(&with).as_deref(), Some(statement), "{path}");
+        assert_eq!(read(&without), None, "{path}");
+    }
+}

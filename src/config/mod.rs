@@ -215,6 +215,8 @@ pub struct FeedMeta {
     pub language: String,
     /// Whether the feeds carry the whole article or its summary alone.
     pub content: FeedContent,
+    /// The feeds' copyright statement, when there is one.
+    pub rights: Option<String>,
 }
 
 /// Where the layers above the defaults come from.
@@ -333,6 +335,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             author: values.feed.author,
             language: values.feed.language,
             content,
+            rights: values.feed.rights,
         },
         websub: websub_config(values.websub)?,
     })

@@ -79,6 +79,8 @@ settings! {
         language: String = Some("en".into()), language_tag, Live => feed.language;
         /// What the feeds carry of each article: full (its summary and whole text) or summary (the summary alone).
         content: String = Some("full".into()), nonempty, Live => feed.content;
+        /// Copyright statement of the feeds: atom:rights in Atom, copyright in RSS (unset: none).
+        rights: String = None, nonempty, Live => feed.rights;
     }
 
     /// The `[websub]` table: pushing changes to aggregators (W3C WebSub).

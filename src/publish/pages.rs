@@ -445,6 +445,7 @@ mod tests {
             created: chrono::DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
             content: crate::config::FeedContent::Full,
+            rights: None,
         }
     }
 

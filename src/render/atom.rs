@@ -53,6 +53,7 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
         authors: vec![person(&site.author)],
         links: links(site, feed),
         subtitle: Some(text(&site.description)),
+        rights: site.rights.as_deref().map(text),
         generator: Some(Generator {
             value: "seedfeed".into(),
             uri: None,

@@ -130,6 +130,8 @@ pub struct Site {
     pub hubs: Vec<String>,
     /// Whether the feeds carry each entry's whole HTML or its summary alone.
     pub content: FeedContent,
+    /// The feeds' copyright statement (`atom:rights`, RSS `copyright`), when configured.
+    pub rights: Option<String>,
 }
 
 /// Characters kept as they are in a URL path segment (RFC 3986 unreserved).
@@ -155,6 +157,7 @@ impl Site {
             created: DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
             content: FeedContent::Full,
+            rights: None,
         }
     }
 
@@ -431,6 +434,7 @@ mod tests {
             created: DateTime::UNIX_EPOCH,
             hubs: Vec::new(),
             content: FeedContent::Full,
+            rights: None,
         }
     }
 

@@ -45,6 +45,7 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
         link: site.url("/"),
         description: text(&site.description),
         language: Some(site.language.clone()),
+        copyright: site.rights.as_deref().map(text),
         last_build_date: (!feed.entries.is_empty() || !feed.tombstones.is_empty())
             .then(|| feed.updated(site).to_rfc2822()),
         generator: Some(format!("seedfeed {}", env!("CARGO_PKG_VERSION"))),

@@ -33,6 +33,7 @@ pub fn site_in(namespace: &str) -> Site {
         created: at(CREATED),
         hubs: Vec::new(),
         content: FeedContent::Full,
+        rights: None,
     }
 }
 
