@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use uuid::Uuid;
 
-use crate::config::{Config, base_str, base_url_for};
+use crate::config::{Config, base_str};
 use crate::ingest::ArticleReader;
 use crate::model::{Entry, EntryKey};
 use crate::normalize::id_namespace;
@@ -130,10 +130,7 @@ impl Parsing {
 }
 
 pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCode> {
-    let base_url = config
-        .base_url
-        .clone()
-        .unwrap_or_else(|| base_url_for(config.listen));
+    let base_url = config.base_url_or(config.listen);
     let site_base = base_str(&base_url).to_owned();
     let namespace = id_namespace(&crate::daemon::namespace_for(config));
     let mut parsing = Parsing {

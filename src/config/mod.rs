@@ -453,6 +453,14 @@ pub fn base_str(url: &Url) -> &str {
     url.as_str().trim_end_matches('/')
 }
 
+impl Config {
+    /// The base URL links start with: `base_url`, or (unset) the address the daemon
+    /// listens on, `addr` (the bound one, when the port was chosen by the system).
+    pub fn base_url_or(&self, addr: SocketAddr) -> Url {
+        self.base_url.clone().unwrap_or_else(|| base_url_for(addr))
+    }
+}
+
 /// The default namespace of the entry ids: the base URL's host, and its path when it
 /// has one (`news.example.org`, `example.github.io/news`); not the scheme or the port,
 /// so a move to https or behind a proxy keeps the ids.

@@ -13,7 +13,7 @@ use tokio::sync::{oneshot, watch};
 use url::Url;
 
 use super::watchdog;
-use crate::config::{AdminListen, Config, base_str, base_url_for, namespace_host};
+use crate::config::{AdminListen, Config, base_str, namespace_host};
 use crate::http::{Admin, AdminSocket, AppState, Workers};
 use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
 use crate::logging::error_chain;
@@ -120,10 +120,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         .transpose()
         .context("reading the bound address")?
         .unwrap_or(config.listen);
-    let base_url = config
-        .base_url
-        .clone()
-        .unwrap_or_else(|| base_url_for(addr));
+    let base_url = config.base_url_or(addr);
     crate::config::warn_if_links_are_local(addr, config.base_url.as_ref());
     let (store, identity) = open_store(config, &base_url)?;
     let Parts {
@@ -299,10 +296,7 @@ fn serve(
 /// writing anything: the one its database recorded when there is one, else the one it
 /// would record at its first start.
 pub fn namespace_for(config: &Config) -> String {
-    let base_url = config
-        .base_url
-        .clone()
-        .unwrap_or_else(|| base_url_for(config.listen));
+    let base_url = config.base_url_or(config.listen);
     let host = namespace_host(&base_url);
     let configured = config.id_namespace.as_deref();
     let recorded = Store::open_reader(&config.data)
@@ -336,10 +330,7 @@ pub(super) fn site(config: &Config, base_url: &Url, identity: &Identity) -> Site
 /// database is the daemon's, brought up to date as a start-up scan would.
 pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>)> {
     let folder = open_folder(config)?;
-    let base_url = config
-        .base_url
-        .clone()
-        .unwrap_or_else(|| base_url_for(config.listen));
+    let base_url = config.base_url_or(config.listen);
     let (store, identity) = open_store(config, &base_url)?;
     let Parts {
         settings,

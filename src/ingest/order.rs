@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::store::date_order;
-use crate::watch::{Look, Settled};
+use crate::watch::{Look, Settled, key_part};
 
 /// Paths stat'ed on one thread at most; more are split over two. A cold start's scan
 /// lists its files without a look, so this is the one `stat` each gets before its read.
@@ -59,7 +59,7 @@ pub(super) fn in_date_order<'a>(
     let mut ordered = look_all(root, present, settle, wall);
     ordered.sort_by(compare);
     let first_unsettled = unsettled
-        .map(|(path, look)| (look.mtime_ms(), key_of(path), path))
+        .map(|(path, look)| (look.mtime_ms(), key_part(path), path))
         .min();
     let after_unsettled = |o: &Ordered| {
         first_unsettled.is_some_and(|first| compare_to(o, first) == Ordering::Greater)
@@ -80,22 +80,16 @@ pub(super) fn in_date_order<'a>(
     }
 }
 
+// Keys are borrowed from the paths (`key_part`): a sort of a cold start's paths compares
+// each many times, and a key kept per path would be memory in proportion to the folder.
 fn compare(a: &Ordered, b: &Ordered) -> Ordering {
     let b_path = path_of(&b.settled);
-    compare_to(a, (b.mtime_ms, key_of(b_path), b_path))
+    compare_to(a, (b.mtime_ms, key_part(b_path), b_path))
 }
 
 fn compare_to(a: &Ordered, b: (i64, &str, &str)) -> Ordering {
     let a_path = path_of(&a.settled);
-    date_order((a.mtime_ms, key_of(a_path), a_path), b)
-}
-
-/// The entry key of an article's path (its file name without the extension), borrowed:
-/// a sort of a cold start's paths compares each many times, and a key kept per path
-/// would be memory in proportion to the folder.
-fn key_of(path: &str) -> &str {
-    let name = path.rsplit_once('/').map_or(path, |(_, name)| name);
-    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+    date_order((a.mtime_ms, key_part(a_path), a_path), b)
 }
 
 /// Each path with its mtime, on two threads for many paths.
@@ -240,15 +234,6 @@ mod tests {
         let in_order = in_date_order(dir.path(), settled, clock, [("b.txt", b)].into_iter());
         assert_eq!(paths(&in_order.ready), ["a.txt"]);
         assert_eq!(in_order.waiting, ["c.txt", "d.txt"]);
-    }
-
-    /// The key an order compares is the entry key the watcher gives the path.
-    #[test]
-    fn keys_are_the_watchers() {
-        for path in ["a.txt", "x/y/b.TXT", "c.d.txt", "sub.dir/e.txt"] {
-            let key = crate::watch::path_key(path).unwrap();
-            assert_eq!(key_of(path), key.as_str(), "{path}");
-        }
     }
 
     /// Many paths are looked at on two threads; none is lost, and the order holds.

@@ -9,8 +9,9 @@
 //! ignored, so no id ever changes.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
+use super::read::{read_meta, write_meta};
 use super::{Store, StoreError};
 
 /// The namespace of every database from before namespaces were recorded, unless its
@@ -115,10 +116,7 @@ struct Recorded {
 }
 
 fn read_recorded(conn: &Connection) -> rusqlite::Result<Recorded> {
-    let read = |key: &str| -> rusqlite::Result<Option<String>> {
-        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-    };
+    let read = |key: &str| read_meta(conn, key);
     let namespace = match (read(NAMESPACE_KEY)?, read(SOURCE_KEY)?) {
         (Some(name), source) => Some(Namespace {
             name,
@@ -175,13 +173,7 @@ impl Store {
         if let Some(warning) = warning {
             tracing::warn!("{warning}");
         }
-        let write = |key: &str, value: &str| {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
-        };
+        let write = |key: &str, value: &str| write_meta(&tx, key, value);
         if recorded.is_none() {
             write(NAMESPACE_KEY, &namespace.name)?;
             write(SOURCE_KEY, namespace.source.as_str())?;

@@ -70,6 +70,13 @@ pub fn path_name(relative: &str) -> SeedName {
     seed_name(file_name(relative))
 }
 
+/// The key of an article's path, borrowed: its file name without the extension, which is
+/// what [`path_key`] gives an article (for sorting many paths without a key each).
+pub fn key_part(relative: &str) -> &str {
+    let name = file_name(relative);
+    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+}
+
 /// The file name part of a relative path.
 fn file_name(relative: &str) -> &str {
     relative.rsplit_once('/').map_or(relative, |(_, name)| name)
@@ -78,6 +85,14 @@ fn file_name(relative: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_borrowed_key_is_the_key() {
+        for path in ["a.txt", "x/y/b.TXT", "c.d.txt", "sub.dir/e.txt"] {
+            let key = path_key(path).unwrap();
+            assert_eq!(key_part(path), key.as_str(), "{path}");
+        }
+    }
 
     #[test]
     fn seed_names() {
