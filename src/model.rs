@@ -4,18 +4,99 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// An article as the text file tells it, before any normalization.
+/// An article as the file tells it, before any normalization.
+///
+/// A plain-text article (the seed format) fills `section` to `related` and leaves
+/// `front` empty unless it opens with front matter; a Markdown or HTML article fills
+/// `title`, `body` and `front`, and `section` from its front matter.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Article {
+    pub format: Format,
     pub section: Option<String>,
     pub title: String,
     pub caption: Option<String>,
     pub paragraphs: Vec<String>,
     /// Headlines of the "More from GlobalPost:" cross-promotion lines, in file order.
     pub related: Vec<String>,
+    /// The body of a Markdown or HTML article; `None` for the plain format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<HtmlBody>,
+    /// What the front matter (or an HTML document's head) says; empty when none.
+    #[serde(skip_serializing_if = "FrontMatter::is_empty")]
+    pub front: FrontMatter,
+}
+
+/// The format of an article file, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// `.txt`: the seed format.
+    #[default]
+    Plain,
+    /// `.md`, `.markdown`.
+    Markdown,
+    /// `.html`, `.htm`.
+    Html,
+}
+
+/// The body of a Markdown or HTML article.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct HtmlBody {
+    /// The body as HTML, not yet sanitized (normalize does that), relative URLs as the
+    /// file wrote them.
+    pub html: String,
+    /// The plain text of the part before `<!-- more -->`, when the body has the marker.
+    pub excerpt: Option<String>,
+    /// The plain text of the body's first paragraph, when it has one.
+    pub first_paragraph: Option<String>,
+}
+
+/// A person an article or the configuration names as an author. A name alone may be the
+/// key of an `[authors.{key}]` table of the configuration, resolved when rendering.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+}
+
+/// The fields of an article's front matter, under the names the big site generators
+/// use (the aliases are the parser's). Every field is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct FrontMatter {
+    pub title: Option<String>,
+    /// `date`, `published`, `pubDate`.
+    pub published: Option<DateTime<Utc>>,
+    /// `updated`, `lastmod`, `last_modified_at`.
+    pub updated: Option<DateTime<Utc>>,
+    pub draft: bool,
+    /// `section`, `category`, or the first of `categories`.
+    pub section: Option<String>,
+    pub tags: Vec<String>,
+    /// `author` or `authors`.
+    pub authors: Vec<Person>,
+    /// `summary`, `description`, `excerpt`.
+    pub summary: Option<String>,
+    pub image: Option<String>,
+    pub image_alt: Option<String>,
+    pub lang: Option<String>,
+    /// `link`, `canonical`: the page a link post points to.
+    pub link: Option<String>,
+    /// Where the entry's comments are (RSS `comments`).
+    pub comments: Option<String>,
+    /// `id`, `guid`: an id kept from a previous system.
+    pub id: Option<String>,
+}
+
+impl FrontMatter {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// The file name without its extension; the stable name of an entry across edits.
@@ -39,41 +120,51 @@ impl fmt::Display for EntryKey {
     }
 }
 
-/// The permanent identifier of an entry, written as `urn:uuid:…` in every feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(into = "String")]
-pub struct EntryId(Uuid);
+/// The permanent identifier of an entry, as every feed writes it: `urn:uuid:…` derived
+/// from the key, or the absolute URI an article's front matter kept from a previous
+/// system.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct EntryId(String);
 
 impl EntryId {
+    /// The id derived from a key: `urn:uuid:` and the UUID.
     pub fn new(uuid: Uuid) -> Self {
-        Self(uuid)
+        Self(format!("urn:uuid:{}", uuid.hyphenated()))
     }
 
-    pub fn uuid(&self) -> Uuid {
-        self.0
+    /// An id given by the article: an absolute URI (a scheme, a colon, more), which is
+    /// what an Atom id must be. `None` for anything else.
+    pub fn given(id: &str) -> Option<Self> {
+        let id = id.trim();
+        let (scheme, rest) = id.split_once(':')?;
+        let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        let rest_ok =
+            !rest.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control());
+        (scheme_ok && rest_ok).then(|| Self(id.to_owned()))
     }
 
-    /// Reads back the `urn:uuid:…` form.
-    pub fn parse_urn(urn: &str) -> Option<Self> {
-        let rest = urn.strip_prefix("urn:uuid:")?;
-        Uuid::parse_str(rest).ok().map(Self)
+    /// Reads back a stored id (either kind).
+    pub fn parse_stored(id: &str) -> Option<Self> {
+        Self::given(id).filter(|parsed| parsed.0 == id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
 impl fmt::Display for EntryId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "urn:uuid:{}", self.0.hyphenated())
+        f.write_str(&self.0)
     }
 }
 
-impl From<EntryId> for String {
-    fn from(id: EntryId) -> Self {
-        id.to_string()
-    }
-}
-
-/// A section as a feed category: the human term and the URL slug of its feed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+/// A section or tag as a feed category: the human term and the URL slug of its feed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Category {
     pub term: String,
     pub slug: String,
@@ -119,6 +210,65 @@ pub struct EntryDraft {
     pub content_html: String,
     pub related: Vec<String>,
     pub content_hash: ContentHash,
+    /// Whether `id` was given by the article (kept from a previous system) rather than
+    /// derived from the key.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub id_given: bool,
+    /// What the article's front matter adds; empty for the plain format.
+    #[serde(flatten)]
+    pub meta: EntryMeta,
+}
+
+/// What an entry carries beyond the seed format's fields, from its front matter: stored
+/// as one JSON value, absent (NULL) when empty, as it is for every plain article.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EntryMeta {
+    /// The tags, each with the slug of its feed (`/tags/{slug}.atom`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Category>,
+    /// The authors as the article names them, each with the slug of its feed; a name
+    /// that is the key of an `[authors.{key}]` table is resolved when rendering.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<Author>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    /// The language of the entry (BCP 47), when it differs from the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// For a link post: the absolute URL of the page it points to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
+    /// The absolute URL of the entry's comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+    /// The publication date the front matter gave: it sets `published`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<DateTime<Utc>>,
+    /// The update date the front matter gave: it sets `updated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_date: Option<DateTime<Utc>>,
+}
+
+impl EntryMeta {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// An author of an entry and the slug of the author's feed (`/authors/{slug}.atom`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Author {
+    #[serde(flatten)]
+    pub person: Person,
+    pub slug: String,
+}
+
+/// An entry's image, as an absolute URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Image {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
 }
 
 /// A published entry: the draft plus the dates the store keeps for it.
@@ -192,6 +342,14 @@ pub enum RejectReason {
     Unreadable(String),
     #[error("key conflict: {key} is already the key of {other}")]
     KeyConflict { key: String, other: String },
+    #[error("front matter, line {line}, column {column}: {message}")]
+    FrontMatter {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("id conflict: {id} is already the id of {other}")]
+    IdConflict { id: String, other: String },
 }
 
 impl RejectReason {
@@ -204,6 +362,8 @@ impl RejectReason {
             Self::NotRegularFile(_) => "not_regular_file",
             Self::Unreadable(_) => "unreadable",
             Self::KeyConflict { .. } => "key_conflict",
+            Self::FrontMatter { .. } => "front_matter",
+            Self::IdConflict { .. } => "id_conflict",
         }
     }
 }

@@ -24,7 +24,7 @@ fn in_section(key: &str, title: &str, section: &str) -> EntryDraft {
         title: title.into(),
         caption: None,
         paragraphs: vec![format!("Body of {title}.")],
-        related: vec![],
+        ..Article::default()
     };
     common::site::draft(key, &article)
 }

@@ -40,6 +40,8 @@ pub fn normalize(key: EntryKey, article: &Article, namespace: &Uuid) -> EntryDra
         content_html: content_html(article),
         related: article.related.clone(),
         content_hash: content_hash(article),
+        id_given: false,
+        meta: Default::default(),
     }
 }
 
@@ -231,7 +233,8 @@ mod tests {
         let key = EntryKey::new("000_9b018788d1e41f8c");
         let a = entry_id(&ns, &key);
         assert_eq!(a, entry_id(&ns, &key));
-        assert_eq!(a.uuid().get_version_num(), 5);
+        let uuid = Uuid::parse_str(a.as_str().trim_start_matches("urn:uuid:")).unwrap();
+        assert_eq!(uuid.get_version_num(), 5);
         assert!(a.to_string().starts_with("urn:uuid:"));
         assert_ne!(a, entry_id(&id_namespace("other"), &key));
         let explicit = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";

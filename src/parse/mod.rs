@@ -256,6 +256,7 @@ fn assemble(blocks: &[Block<'_>]) -> (Article, bool) {
         caption: caption.map(Block::joined),
         paragraphs,
         related,
+        ..Article::default()
     };
     (article, shortened)
 }

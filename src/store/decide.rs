@@ -147,6 +147,8 @@ mod tests {
             content_html: String::new(),
             related: Vec::new(),
             content_hash: ContentHash([hash; 32]),
+            id_given: false,
+            meta: Default::default(),
         }
     }
 

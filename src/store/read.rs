@@ -311,7 +311,8 @@ impl Store {
                 what: what.to_owned(),
             };
             out.push(Tombstone {
-                id: EntryId::parse_urn(&id).ok_or_else(|| corrupt("id is not a urn:uuid"))?,
+                id: EntryId::parse_stored(&id)
+                    .ok_or_else(|| corrupt("id is not an absolute URI"))?,
                 deleted: DateTime::from_timestamp_millis(deleted)
                     .ok_or_else(|| corrupt("deleted is out of range"))?,
                 key: EntryKey::new(key),
@@ -414,7 +415,8 @@ impl RawEntry {
             key: self.key.clone(),
             what: what.to_owned(),
         };
-        let id = EntryId::parse_urn(&self.id).ok_or_else(|| corrupt("id is not a urn:uuid"))?;
+        let id =
+            EntryId::parse_stored(&self.id).ok_or_else(|| corrupt("id is not an absolute URI"))?;
         let related: Vec<String> = serde_json::from_str(&self.related)
             .map_err(|_| corrupt("related is not a JSON list"))?;
         let content_hash = <[u8; 32]>::try_from(self.content_hash.as_slice())
@@ -444,6 +446,8 @@ impl RawEntry {
                 content_html: self.content_html,
                 related,
                 content_hash,
+                id_given: false,
+                meta: Default::default(),
             },
             published,
             updated,
