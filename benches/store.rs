@@ -51,6 +51,7 @@ fn changes() -> Vec<FileChange> {
                     mtime_ns: (1_700_000_000 + i as i64) * 1_000_000_000,
                 },
                 draft: normalize(key, &article, &namespace),
+                warnings: Vec::new(),
             }
         })
         .collect()

@@ -170,6 +170,27 @@ pub struct Category {
     pub slug: String,
 }
 
+/// What a feed besides the main one gathers entries by: their section, one of their tags,
+/// or one of their authors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TermKind {
+    Section,
+    Tag,
+    Author,
+}
+
+impl TermKind {
+    /// The name of the kind, as the store keys it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Section => "section",
+            Self::Tag => "tag",
+            Self::Author => "author",
+        }
+    }
+}
+
 /// A hash of an article's normalized content: equal hashes mean the same article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContentHash(pub [u8; 32]);
@@ -211,7 +232,8 @@ pub struct EntryDraft {
     pub related: Vec<String>,
     pub content_hash: ContentHash,
     /// Whether `id` was given by the article (kept from a previous system) rather than
-    /// derived from the key.
+    /// derived from the key. What the store needs when writing; an entry read back from
+    /// the store has it false, its id being all that counts then.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub id_given: bool,
     /// What the article's front matter adds; empty for the plain format.
@@ -396,6 +418,17 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedFile {
     pub path: String,
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
+/// A file with something to say beside its state: why an article is held back (a
+/// draft, or scheduled), or what reading a published one ignored (unknown front matter
+/// keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileNote {
+    pub path: String,
+    /// Why it is held, or what its read ignored.
     pub reason: String,
     pub since: DateTime<Utc>,
 }

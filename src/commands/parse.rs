@@ -69,6 +69,7 @@ fn entry_of(change: FileChange) -> Result<Entry, String> {
         }
         FileChange::Rejected { reason, .. } => Err(format!("rejected: {reason}")),
         FileChange::Removed { .. } => Err("no such file".into()),
+        FileChange::Held { hold, .. } => Err(format!("held back: {hold}")),
     }
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::metrics::{Exposition, Route};
 use super::negotiate::Coding;
 use super::{AppState, HttpError};
-use crate::model::{DuplicateFile, RejectedFile};
+use crate::model::{DuplicateFile, FileNote, RejectedFile};
 use crate::publish::Status;
 use crate::publish::status::{ArchiveProgress, FileCounts, Histogram, IngestTotals, NotArticle};
 use crate::websub::CountersNow;
@@ -30,6 +30,8 @@ struct StatusBody<'a> {
     files: FileCounts,
     rejects: &'a [RejectedFile],
     duplicates: &'a [DuplicateFile],
+    held: &'a [FileNote],
+    warnings: &'a [FileNote],
     not_articles: &'a [NotArticle],
     last_ingest: Option<String>,
     totals: IngestTotals,
@@ -75,6 +77,8 @@ fn status(state: &AppState) -> Response {
         files: status.files,
         rejects: &status.rejects,
         duplicates: &status.duplicates,
+        held: &status.held,
+        warnings: &status.warnings,
         not_articles: &status.not_articles,
         last_ingest: status.last_ingest.map(|t| t.to_rfc3339()),
         totals: status.totals,
@@ -130,6 +134,11 @@ fn status_metrics(out: &mut Exposition, state: &AppState, status: &Status) {
             "seedfeed_rejected_files",
             "Files set aside as rejects now.",
             status.files.rejected as f64,
+        ),
+        (
+            "seedfeed_held_files",
+            "Articles held back: drafts, and articles dated in the future.",
+            status.files.held as f64,
         ),
         (
             "seedfeed_duplicate_files",

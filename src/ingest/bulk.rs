@@ -143,6 +143,7 @@ mod tests {
         match change {
             FileChange::Article { path, .. }
             | FileChange::Rejected { path, .. }
+            | FileChange::Held { path, .. }
             | FileChange::Removed { path } => path,
         }
     }

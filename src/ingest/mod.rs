@@ -104,6 +104,9 @@ pub struct Ingest {
 /// The driver loop's own state between turns.
 struct Turn {
     next_rescan: Instant,
+    /// When the first article held back for its date is due (the store's, read after
+    /// every batch).
+    next_due: Option<chrono::DateTime<Utc>>,
     /// Entries were stored since the archive pages were last caught up: pages may have
     /// filled.
     archives_waiting: bool,
@@ -186,8 +189,10 @@ impl Ingest {
     pub fn run(mut self, inbox: Receiver<IngestMsg>) {
         let mut turn = Turn {
             next_rescan: Instant::now() + self.settings.rescan_interval,
+            next_due: None,
             archives_waiting: true,
         };
+        self.schedule(&mut turn);
         loop {
             self.settings.heartbeat.beat();
             let wait = self.wait(&turn);
@@ -195,6 +200,7 @@ impl Ingest {
                 break;
             }
             self.rescan_when_due(&mut turn);
+            self.release_due(&mut turn);
             self.settle(&mut turn);
             self.idle_work(&mut turn);
         }
@@ -212,11 +218,41 @@ impl Ingest {
         } else {
             turn.next_rescan.saturating_duration_since(Instant::now())
         };
-        if let Some(expiry) = self.publisher.next_expiry() {
-            let until = (expiry - Utc::now()).to_std().unwrap_or_default();
+        for due in [self.publisher.next_expiry(), turn.next_due]
+            .into_iter()
+            .flatten()
+        {
+            let until = (due - Utc::now()).to_std().unwrap_or_default();
             wait = wait.min(until);
         }
         wait
+    }
+
+    /// Reads when the next article held back for its date is due: a timer, not a poll.
+    fn schedule(&self, turn: &mut Turn) {
+        match self.store.next_due() {
+            Ok(due) => turn.next_due = due,
+            Err(error) => log_error(Err(error)),
+        }
+    }
+
+    /// Articles whose date has come are read again, and published like any change.
+    fn release_due(&mut self, turn: &mut Turn) {
+        if turn.next_due.is_none_or(|due| due > Utc::now()) {
+            return;
+        }
+        match self.store.due_files(Utc::now()) {
+            Ok(paths) => {
+                let now = Instant::now();
+                for path in paths {
+                    tracing::info!(path = %path, "scheduled article due: publishing it");
+                    self.settler.touch(path, now);
+                }
+            }
+            Err(error) => log_error(Err(error)),
+        }
+        // Until they are read again, the files still say they are due: not again.
+        turn.next_due = None;
     }
 
     /// Waits up to `wait` for a message, then takes whatever else is queued before doing
@@ -289,6 +325,7 @@ impl Ingest {
         log_error(self.process_settled());
         // Ingested entries may have filled pages.
         turn.archives_waiting |= self.settler.len() < pending;
+        self.schedule(turn);
     }
 
     /// Work that waits for a quiet moment, one piece a turn: the variants of a new feed,

@@ -67,6 +67,7 @@ impl ArticleReader {
                     draft: normalize(key, &parsed.article, &self.namespace),
                     path,
                     stamp,
+                    warnings: Vec::new(),
                 }
             }
             Err(reason) => FileChange::Rejected {

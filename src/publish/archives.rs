@@ -149,6 +149,7 @@ mod tests {
                 mtime_ns: 1_700_000_000_000_000_000 + i * 1_000_000_000,
             },
             draft: normalize(EntryKey::new(format!("s{i}")), &article, &id_namespace("t")),
+            warnings: Vec::new(),
         }
     }
 

@@ -463,6 +463,7 @@ mod tests {
                 &parsed.article,
                 &id_namespace("seedfeed"),
             ),
+            warnings: Vec::new(),
         }
     }
 
@@ -560,7 +561,12 @@ mod tests {
             size: 1,
             mtime_ns: 1_700_000_000_000_000_000 + i * 60_000_000_000,
         };
-        FileChange::Article { path, stamp, draft }
+        FileChange::Article {
+            path,
+            stamp,
+            draft,
+            warnings: Vec::new(),
+        }
     }
 
     /// The store of `count` entries in section World, `k0` the oldest.

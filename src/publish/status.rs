@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::model::{BAD_NAME_REASON, DuplicateFile, RejectedFile};
+use crate::model::{BAD_NAME_REASON, DuplicateFile, FileNote, RejectedFile};
 use crate::store::{ApplyOutcome, Store, StoreError};
 
 /// The state of ingest at one snapshot, for `/status` and `/metrics`.
@@ -26,6 +26,12 @@ pub struct Status {
     /// Files not published because another file has the same content, oldest first (at
     /// most [`Status::MAX_REJECTS`]; `files.duplicates` has the count).
     pub duplicates: Vec<DuplicateFile>,
+    /// Articles held back: scheduled ones, soonest due first, then drafts (at most
+    /// [`Status::MAX_REJECTS`]; `files.held` has the count).
+    pub held: Vec<FileNote>,
+    /// Published articles whose last read ignored something, such as unknown front
+    /// matter keys, by path (at most [`Status::MAX_REJECTS`]).
+    pub warnings: Vec<FileNote>,
     /// Files in the seeds folder that are not articles (`notes.md`), by path, as the last
     /// full scan found them (at most [`Status::MAX_REJECTS`]; `files.not_articles` has
     /// the count).
@@ -51,6 +57,8 @@ pub struct FileCounts {
     pub published: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Articles held back: drafts, and articles dated in the future.
+    pub held: u64,
     /// Files that are not articles, which are not read.
     pub not_articles: u64,
 }
@@ -209,6 +217,7 @@ impl Reporter {
             published: counts.published_files,
             duplicates: counts.duplicates,
             rejected: counts.rejects + self.bad_names.len() as u64,
+            held: counts.held,
             not_articles: self.not_articles.len() as u64,
         };
         self.status.not_articles = self
@@ -234,6 +243,8 @@ impl Reporter {
         rejects.truncate(Status::MAX_REJECTS);
         self.status.rejects = rejects;
         self.status.duplicates = store.duplicate_files(Status::MAX_REJECTS)?;
+        self.status.held = store.held_files(Status::MAX_REJECTS)?;
+        self.status.warnings = store.warned_files(Status::MAX_REJECTS)?;
         self.sender.send_replace(Arc::new(self.status.clone()));
         Ok(())
     }

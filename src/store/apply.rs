@@ -102,7 +102,18 @@ impl Writer<'_> {
         };
         for change in changes {
             match change {
-                FileChange::Article { path, stamp, draft } => batch.article(path, *stamp, draft)?,
+                FileChange::Article {
+                    path,
+                    stamp,
+                    draft,
+                    warnings,
+                } => batch.article(path, *stamp, draft, warnings)?,
+                FileChange::Held {
+                    path,
+                    key,
+                    stamp,
+                    hold,
+                } => batch.held(path, key, *stamp, *hold)?,
                 FileChange::Rejected {
                     path,
                     key,

@@ -1,15 +1,17 @@
 //! The SQL of one file change, in a batch's open transaction: the facts the rules of
 //! `decide` need, read with the lookups a bulk writer's [`Known`] shows cannot find
 //! anything skipped, and the decision carried out on the `entries` and `files` tables,
-//! with the slug the entry's section was assigned (`slugs`), not the one it wants.
+//! with the slug the entry's section was assigned (`slugs`), not the one it wants, and
+//! the entry's tags, authors and given id (`terms`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::decide::{Action, Existing, StoredEntry, decide, first_free};
 use super::known::Known;
 use super::slugs::Slugs;
-use super::{ApplyOutcome, StoreError};
-use crate::model::{EntryDraft, EntryKey, FileStamp, RejectReason};
+use super::terms::{self, Touched};
+use super::{ApplyOutcome, Hold, StoreError};
+use crate::model::{EntryDraft, EntryKey, EntryMeta, FileStamp, RejectReason};
 
 /// One call of `Writer::apply`: its transaction, what the writer knows the store may
 /// hold, the time, and what the changes did so far.
@@ -47,9 +49,11 @@ struct FileRow<'a> {
 }
 
 enum FileStatus<'a> {
-    Published,
+    /// With the warnings its read gave, if any.
+    Published(Option<String>),
     Duplicate(&'a EntryKey),
     Rejected(&'a RejectReason),
+    Held(Hold),
 }
 
 /// What the store holds about an article's key beside the rules' facts: the section slug
@@ -61,6 +65,7 @@ struct Update {
     updated: i64,
     returns: bool,
     edited: bool,
+    redate: Option<i64>,
     old_slug: OldSlug,
 }
 
@@ -71,25 +76,26 @@ impl Batch<'_> {
         path: &str,
         stamp: FileStamp,
         draft: &EntryDraft,
+        warnings: &[String],
     ) -> Result<(), StoreError> {
         let key = &draft.key;
         let hash = Some(draft.content_hash.0.as_slice());
         let (existing, old_slug) = self.existing(path, draft)?;
+        let warned = (!warnings.is_empty()).then(|| warnings.join("; "));
         let status = match decide(&existing, draft, stamp, self.now) {
             Action::KeyConflict { other } => {
                 let reason = RejectReason::KeyConflict {
                     key: key.to_string(),
                     other,
                 };
-                self.outcome.rejected += 1;
-                let status = FileStatus::Rejected(&reason);
-                return Ok(self.upsert_file(FileRow {
-                    path,
-                    key,
-                    stamp,
-                    hash,
-                    status,
-                })?);
+                return self.conflict(path, key, stamp, hash, &reason);
+            }
+            Action::IdConflict { other } => {
+                let reason = RejectReason::IdConflict {
+                    id: draft.id.to_string(),
+                    other: other.to_string(),
+                };
+                return self.conflict(path, key, stamp, hash, &reason);
             }
             Action::Duplicate { original } => {
                 let status = FileStatus::Duplicate(&original);
@@ -106,23 +112,25 @@ impl Batch<'_> {
                 self.outcome.duplicates.push((path.to_owned(), original));
                 return Ok(());
             }
-            Action::Insert { wanted } => {
-                self.insert_entry(draft, wanted)?;
-                FileStatus::Published
+            Action::Insert { wanted, updated } => {
+                self.insert_entry(draft, wanted, updated)?;
+                FileStatus::Published(warned)
             }
             Action::Update {
                 updated,
                 returns,
                 edited,
+                redate,
             } => {
                 let update = Update {
                     updated,
                     returns,
                     edited,
+                    redate,
                     old_slug,
                 };
                 self.update_entry(draft, update)?;
-                FileStatus::Published
+                FileStatus::Published(warned)
             }
         };
         Ok(self.upsert_file(FileRow {
@@ -132,6 +140,46 @@ impl Batch<'_> {
             hash,
             status,
         })?)
+    }
+
+    /// A file set aside because another file or entry has its key or its id.
+    fn conflict(
+        &mut self,
+        path: &str,
+        key: &EntryKey,
+        stamp: FileStamp,
+        hash: Option<&[u8]>,
+        reason: &RejectReason,
+    ) -> Result<(), StoreError> {
+        self.outcome.rejected += 1;
+        let status = FileStatus::Rejected(reason);
+        Ok(self.upsert_file(FileRow {
+            path,
+            key,
+            stamp,
+            hash,
+            status,
+        })?)
+    }
+
+    /// An article held back (a draft, or dated in the future): its entry leaves the
+    /// feeds, as if its file had gone, until the file says otherwise or its date comes.
+    pub(super) fn held(
+        &mut self,
+        path: &str,
+        key: &EntryKey,
+        stamp: FileStamp,
+        hold: Hold,
+    ) -> Result<(), StoreError> {
+        let row = FileRow {
+            path,
+            key,
+            stamp,
+            hash: None,
+            status: FileStatus::Held(hold),
+        };
+        self.upsert_file(row)?;
+        self.retire_if_orphaned(key)
     }
 
     /// A file that cannot be an article. A published entry whose file turns bad keeps its
@@ -197,6 +245,9 @@ impl Batch<'_> {
                 })
                 .optional()?;
         }
+        if draft.id_given {
+            existing.id_owner = terms::id_owner(self.tx, draft.id.as_str(), &draft.key)?;
+        }
         let (entry, old_slug) = if key_known {
             self.stored_entry(key)?
         } else {
@@ -208,46 +259,77 @@ impl Batch<'_> {
 
     /// The entry of `key`, live or retired, and its section slug.
     fn stored_entry(&self, key: &str) -> Result<(Option<StoredEntry>, OldSlug), StoreError> {
-        let row: Option<(Vec<u8>, bool, i64, OldSlug)> = self
+        type Row = (Vec<u8>, bool, i64, OldSlug, i64, Option<String>);
+        let row: Option<Row> = self
             .tx
             .prepare_cached(
-                "SELECT content_hash, deleted IS NOT NULL, updated, category_slug \
-                 FROM entries WHERE key = ?1",
+                "SELECT content_hash, deleted IS NOT NULL, updated, category_slug, published, \
+                 json_extract(meta, '$.date') FROM entries WHERE key = ?1",
             )?
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_row([key], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
             .optional()?;
-        let Some((stored_hash, retired, updated, slug)) = row else {
+        let Some((stored_hash, retired, updated, slug, published, date)) = row else {
             return Ok((None, None));
         };
-        let content_hash = stored_hash.try_into().map_err(|_| StoreError::Corrupt {
+        let corrupt = |what: &str| StoreError::Corrupt {
             key: key.to_owned(),
-            what: "its content hash is not 32 bytes".into(),
-        })?;
+            what: what.to_owned(),
+        };
+        let content_hash = stored_hash
+            .try_into()
+            .map_err(|_| corrupt("its content hash is not 32 bytes"))?;
+        let date = match date {
+            Some(date) => Some(
+                chrono::DateTime::parse_from_rfc3339(&date)
+                    .map_err(|_| corrupt("its front matter date is not RFC 3339"))?
+                    .timestamp_millis(),
+            ),
+            None => None,
+        };
         let entry = StoredEntry {
             content_hash,
             retired,
             updated,
+            published,
+            date,
         };
         Ok((Some(entry), slug))
     }
 
-    /// A new entry, at the first free published time from `wanted`.
-    fn insert_entry(&mut self, draft: &EntryDraft, wanted: i64) -> Result<(), StoreError> {
+    /// A new entry, at the first free published time from `wanted`, updated at
+    /// `updated` when the front matter gives a time later than that.
+    fn insert_entry(
+        &mut self,
+        draft: &EntryDraft,
+        wanted: i64,
+        updated: Option<i64>,
+    ) -> Result<(), StoreError> {
         let key = &draft.key;
         let hash = draft.content_hash.0.as_slice();
         let slug = self.section_slug(draft)?;
+        let meta = terms::assigned(self.tx, self.slugs, draft)?;
         let published = self.free_published(wanted)?;
+        let updated = updated.map_or(published, |updated| updated.max(published));
         // seq, the rowid, is given the next number: the order of first publication, which
         // archive pages follow (rows are never deleted, so numbers never return).
         self.tx
             .prepare_cached(
                 "INSERT INTO entries (key, id, title, section, category_slug, caption, \
-                 summary, content_html, related, content_hash, published, updated) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+                 summary, content_html, related, content_hash, published, updated, meta) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 key.as_str(),
-                draft.id.to_string(),
+                draft.id.as_str(),
                 draft.title,
                 draft.section,
                 slug.as_deref(),
@@ -257,10 +339,27 @@ impl Batch<'_> {
                 related_json(draft),
                 hash,
                 published,
+                updated,
+                terms::meta_json(&meta),
             ])?;
         self.known.add_entry(key.as_str(), hash, published);
         self.outcome.published.push(key.clone());
         self.outcome.categories.extend(slug);
+        self.list_terms(draft, published, &meta)
+    }
+
+    /// Lists a live entry under its tags and authors, and records its given id.
+    fn list_terms(
+        &mut self,
+        draft: &EntryDraft,
+        published: i64,
+        meta: &EntryMeta,
+    ) -> Result<(), StoreError> {
+        let mut touched = Touched::default();
+        terms::list(self.tx, &draft.key, published, meta, &mut touched)?;
+        terms::claim_id(self.tx, draft)?;
+        self.outcome.tags.extend(touched.tags);
+        self.outcome.authors.extend(touched.authors);
         Ok(())
     }
 
@@ -272,33 +371,52 @@ impl Batch<'_> {
         }
     }
 
-    /// The key's entry takes the draft's content. Its id and published date are never
-    /// touched: they belong to the key. An entry that comes back is published again; an
-    /// edit touches the feeds of its old and new sections, and the files that waited on
-    /// its old content are read again.
+    /// The key's entry takes the draft's content. Its published date moves only for a
+    /// new date in the front matter; its id is the key's, or the one the article gives.
+    /// An entry that comes back is published again; an edit touches the feeds of its old
+    /// and new sections, tags and authors, and the files that waited on its old content
+    /// are read again.
     fn update_entry(&mut self, draft: &EntryDraft, update: Update) -> Result<(), StoreError> {
         let key = &draft.key;
         let hash = draft.content_hash.0.as_slice();
         let slug = self.section_slug(draft)?;
-        self.tx
+        let meta = terms::assigned(self.tx, self.slugs, draft)?;
+        let redated = match update.redate {
+            Some(wanted) => Some(self.free_published(wanted)?),
+            None => None,
+        };
+        let published: i64 = self
+            .tx
             .prepare_cached(
-                "UPDATE entries SET title = ?2, section = ?3, category_slug = ?4, \
-                 caption = ?5, summary = ?6, content_html = ?7, related = ?8, \
-                 content_hash = ?9, updated = ?10, deleted = NULL WHERE key = ?1",
+                "UPDATE entries SET id = ?2, title = ?3, section = ?4, category_slug = ?5, \
+                 caption = ?6, summary = ?7, content_html = ?8, related = ?9, \
+                 content_hash = ?10, updated = max(?11, coalesce(?13, published)), \
+                 deleted = NULL, meta = ?12, published = coalesce(?13, published) \
+                 WHERE key = ?1 RETURNING published",
             )?
-            .execute(params![
-                key.as_str(),
-                draft.title,
-                draft.section,
-                slug.as_deref(),
-                draft.caption,
-                draft.summary,
-                draft.content_html,
-                related_json(draft),
-                hash,
-                update.updated,
-            ])?;
+            .query_row(
+                params![
+                    key.as_str(),
+                    draft.id.as_str(),
+                    draft.title,
+                    draft.section,
+                    slug.as_deref(),
+                    draft.caption,
+                    draft.summary,
+                    draft.content_html,
+                    related_json(draft),
+                    hash,
+                    update.updated,
+                    terms::meta_json(&meta),
+                    redated,
+                ],
+                |r| r.get(0),
+            )?;
         self.known.add_hash(hash);
+        if let Some(published) = redated {
+            self.known.add_entry(key.as_str(), hash, published);
+        }
+        self.list_terms(draft, published, &meta)?;
         if update.returns {
             self.outcome.published.push(key.clone());
         } else if update.edited {
@@ -374,6 +492,10 @@ impl Batch<'_> {
         if let Some(slug) = retired {
             self.outcome.removed.push(key.clone());
             self.outcome.categories.extend(slug);
+            let mut touched = Touched::default();
+            terms::unlist(self.tx, key, &mut touched)?;
+            self.outcome.tags.extend(touched.tags);
+            self.outcome.authors.extend(touched.authors);
         }
         self.requeue_waiting(key)
     }
@@ -393,31 +515,55 @@ impl Batch<'_> {
                 waiting.push(path?);
             }
         }
+        // Files whose id another entry had: few, and any may have waited on this one
+        // (the id they want is not kept apart to look them up by).
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT path FROM files WHERE status != 'published' AND status = 'rejected' \
+             AND reject_code = 'id_conflict'",
+        )?;
+        for path in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            waiting.push(path?);
+        }
         waiting.sort();
         self.outcome.requeue.extend(waiting);
         Ok(())
     }
 
     fn upsert_file(&self, row: FileRow<'_>) -> rusqlite::Result<()> {
-        let (status, code, detail) = match row.status {
-            FileStatus::Published => ("published", None, None),
-            FileStatus::Duplicate(original) => ("duplicate", None, Some(original.to_string())),
-            FileStatus::Rejected(reason) => {
-                ("rejected", Some(reason.code()), Some(reason.to_string()))
+        let (status, code, detail, until) = match row.status {
+            FileStatus::Published(warnings) => ("published", None, warnings, None),
+            FileStatus::Duplicate(original) => {
+                ("duplicate", None, Some(original.to_string()), None)
             }
+            FileStatus::Rejected(reason) => (
+                "rejected",
+                Some(reason.code()),
+                Some(reason.to_string()),
+                None,
+            ),
+            FileStatus::Held(hold @ Hold::Draft) => {
+                ("held", Some("draft"), Some(hold.to_string()), None)
+            }
+            FileStatus::Held(hold @ Hold::Until(due)) => (
+                "held",
+                Some("scheduled"),
+                Some(hold.to_string()),
+                Some(due.timestamp_millis()),
+            ),
         };
         // `since` is kept while the file stays in the same state, so /status can say
         // since when.
         self.tx
             .prepare_cached(
                 "INSERT INTO files (path, key, size, mtime_ns, content_hash, status, \
-                 reject_code, detail, since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 reject_code, detail, since, until) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
                  ON CONFLICT (path) DO UPDATE SET key = excluded.key, size = excluded.size, \
                  mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, \
                  since = CASE WHEN status = excluded.status AND detail IS excluded.detail \
                  THEN since ELSE excluded.since END, \
                  status = excluded.status, reject_code = excluded.reject_code, \
-                 detail = excluded.detail",
+                 detail = excluded.detail, until = excluded.until",
             )?
             .execute(params![
                 row.path,
@@ -428,7 +574,8 @@ impl Batch<'_> {
                 status,
                 code,
                 detail,
-                self.now
+                self.now,
+                until
             ])?;
         Ok(())
     }

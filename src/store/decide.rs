@@ -5,10 +5,13 @@
 //!
 //! - A key belongs to the first file that publishes it (`a.txt` beside `a.TXT`).
 //! - Content already published under another key is a duplicate, not a second entry.
-//! - `published` is set once, from the file's mtime (never in the future), moved to the
-//!   first free millisecond when another entry has it; it never moves after.
+//! - An id an article keeps from an older system belongs to the live entry that has it.
+//! - `published` is set once, from the front matter's date or else the file's mtime
+//!   (never in the future), moved to the first free millisecond when another entry has
+//!   it; after, only a new date in the front matter moves it.
 //! - New files are applied in [`date_order`], so the dates are a function of the folder.
-//! - `updated` moves only when the content changes, and always forward.
+//! - `updated` moves only when the content changes, and always forward, unless the front
+//!   matter gives it.
 
 use crate::model::{EntryDraft, EntryKey, FileStamp};
 
@@ -19,6 +22,8 @@ pub struct Existing {
     pub key_owner: Option<String>,
     /// The live entry of another key with the same content.
     pub same_content: Option<EntryKey>,
+    /// The live entry of another key that has the id the article gives.
+    pub id_owner: Option<EntryKey>,
     /// This key's entry, live or retired.
     pub entry: Option<StoredEntry>,
 }
@@ -31,6 +36,10 @@ pub struct StoredEntry {
     pub retired: bool,
     /// Unix milliseconds.
     pub updated: i64,
+    /// Unix milliseconds.
+    pub published: i64,
+    /// The date its front matter gave, unix milliseconds.
+    pub date: Option<i64>,
 }
 
 /// What applying an article file does.
@@ -41,17 +50,21 @@ pub enum Action {
     /// The content is published under `original`: this file is a duplicate of it, and the
     /// key's own entry leaves the feeds if no file publishes it any more.
     Duplicate { original: EntryKey },
-    /// A new entry, published at `wanted` (the file's mtime, never in the future) or the
-    /// first free millisecond after it (see [`first_free`]).
-    Insert { wanted: i64 },
-    /// The key's entry takes this content; its id and published date stay as they are.
-    /// `returns`: it was retired and comes back to the feeds. `edited`: the content
-    /// changed, and `updated` moved. Neither: the same content (a touch, a copy over
-    /// itself), nothing a reader sees.
+    /// Another live entry has the id the article gives: this file is set aside.
+    IdConflict { other: EntryKey },
+    /// A new entry, published at `wanted` (the front matter's date or the file's mtime,
+    /// never in the future) or the first free millisecond after it (see [`first_free`]),
+    /// and updated at `updated` (the front matter's, when it gives one later than that).
+    Insert { wanted: i64, updated: Option<i64> },
+    /// The key's entry takes this content; its published date stays as it is unless
+    /// `redate` (the front matter gives a new date). `returns`: it was retired and comes
+    /// back to the feeds. `edited`: the content changed, and `updated` moved. Neither: the
+    /// same content (a touch, a copy over itself), nothing a reader sees.
     Update {
         updated: i64,
         returns: bool,
         edited: bool,
+        redate: Option<i64>,
     },
 }
 
@@ -68,22 +81,35 @@ pub fn decide(existing: &Existing, draft: &EntryDraft, stamp: FileStamp, now: i6
             original: original.clone(),
         };
     }
+    if let Some(other) = &existing.id_owner {
+        return Action::IdConflict {
+            other: other.clone(),
+        };
+    }
     let mtime = stamp.mtime_ms();
+    let date = draft.meta.date.map(|date| date.timestamp_millis().min(now));
+    let given_updated = draft
+        .meta
+        .updated_date
+        .map(|date| date.timestamp_millis().min(now));
     let Some(entry) = &existing.entry else {
         return Action::Insert {
-            wanted: mtime.min(now),
+            wanted: date.unwrap_or(mtime.min(now)),
+            updated: given_updated,
         };
     };
     let edited = entry.content_hash != draft.content_hash.0;
-    let updated = if edited {
-        next_updated(entry.updated, mtime, now)
-    } else {
-        entry.updated
+    let redate = date.filter(|_| draft.meta.date.map(|d| d.timestamp_millis()) != entry.date);
+    let updated = match (edited, given_updated) {
+        (false, _) => entry.updated,
+        (true, Some(given)) => given,
+        (true, None) => next_updated(entry.updated, mtime, now),
     };
     Action::Update {
         updated,
         returns: entry.retired,
         edited,
+        redate,
     }
 }
 
@@ -165,6 +191,8 @@ mod tests {
                 content_hash: [hash; 32],
                 retired,
                 updated,
+                published: updated,
+                date: None,
             }),
             ..Existing::default()
         }
@@ -175,11 +203,94 @@ mod tests {
         let new = Existing::default();
         assert_eq!(
             decide(&new, &draft(1), stamp(NOW - 5), NOW),
-            Action::Insert { wanted: NOW - 5 }
+            Action::Insert {
+                wanted: NOW - 5,
+                updated: None
+            }
         );
         assert_eq!(
             decide(&new, &draft(1), stamp(NOW + 60_000), NOW),
-            Action::Insert { wanted: NOW }
+            Action::Insert {
+                wanted: NOW,
+                updated: None
+            }
+        );
+    }
+
+    fn dated(hash: u8, date: Option<i64>, updated: Option<i64>) -> EntryDraft {
+        let mut draft = draft(hash);
+        draft.meta.date = date.and_then(chrono::DateTime::from_timestamp_millis);
+        draft.meta.updated_date = updated.and_then(chrono::DateTime::from_timestamp_millis);
+        draft
+    }
+
+    #[test]
+    fn the_front_matter_dates_a_new_entry_not_the_mtime() {
+        let new = Existing::default();
+        let year_ago = NOW - 365 * 86_400_000;
+        assert_eq!(
+            decide(
+                &new,
+                &dated(1, Some(year_ago), Some(NOW - 9)),
+                stamp(NOW - 5),
+                NOW
+            ),
+            Action::Insert {
+                wanted: year_ago,
+                updated: Some(NOW - 9)
+            }
+        );
+    }
+
+    #[test]
+    fn only_a_new_date_in_the_front_matter_moves_published() {
+        let earlier = NOW - 10_000;
+        let mut existing = stored(1, false, earlier);
+        if let Some(entry) = existing.entry.as_mut() {
+            entry.date = Some(earlier);
+        }
+        let redate = |draft: &EntryDraft| match decide(&existing, draft, stamp(NOW), NOW) {
+            Action::Update { redate, .. } => redate,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(redate(&dated(2, Some(earlier), None)), None);
+        assert_eq!(
+            redate(&dated(2, None, None)),
+            None,
+            "a date taken away moves nothing"
+        );
+        assert_eq!(
+            redate(&dated(2, Some(earlier - 7), None)),
+            Some(earlier - 7)
+        );
+        // An edit that gives `updated` sets it, even backwards.
+        assert_eq!(
+            decide(
+                &existing,
+                &dated(2, Some(earlier), Some(earlier - 3)),
+                stamp(NOW),
+                NOW
+            ),
+            Action::Update {
+                updated: earlier - 3,
+                returns: false,
+                edited: true,
+                redate: None
+            }
+        );
+    }
+
+    #[test]
+    fn an_id_another_live_entry_has_is_a_conflict() {
+        let existing = Existing {
+            id_owner: Some(EntryKey::new("old")),
+            ..Existing::default()
+        };
+        assert_eq!(
+            decide(&existing, &draft(1), stamp(NOW), NOW),
+            Action::IdConflict {
+                other: EntryKey::new("old")
+            }
         );
     }
 
@@ -228,6 +339,7 @@ mod tests {
             updated,
             returns,
             edited,
+            redate: None,
         };
         assert_eq!(update(false, 1, NOW), action(earlier, false, false));
         assert_eq!(update(false, 2, NOW - 1), action(NOW - 1, false, true));

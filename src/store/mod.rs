@@ -20,6 +20,7 @@ mod outbox;
 mod read;
 mod schema;
 mod slugs;
+mod terms;
 
 pub use apply::Writer;
 pub use decide::date_order;
@@ -29,6 +30,7 @@ pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
@@ -69,11 +71,26 @@ pub enum StoreError {
 
 /// One settled change of one file in the seeds folder. `path` is relative to the folder.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every change is an article; boxing it would allocate once more per file"
+)]
 pub enum FileChange {
     Article {
         path: String,
         stamp: FileStamp,
         draft: EntryDraft,
+        /// What reading the file had to repair or ignore (unknown front matter keys…),
+        /// kept with the file for `/status` and `seedfeed check`.
+        warnings: Vec<String>,
+    },
+    /// An article that is not to be published yet: a draft, or one dated in the future.
+    /// Its entry, if it had one, leaves the feeds until the file says otherwise.
+    Held {
+        path: String,
+        key: EntryKey,
+        stamp: FileStamp,
+        hold: Hold,
     },
     Rejected {
         path: String,
@@ -84,6 +101,24 @@ pub enum FileChange {
     Removed {
         path: String,
     },
+}
+
+/// Why an article file is held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// `draft: true`: held until the file says otherwise.
+    Draft,
+    /// Dated in the future: due then (a timer reads it again).
+    Until(DateTime<Utc>),
+}
+
+impl std::fmt::Display for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Draft => f.write_str("a draft"),
+            Self::Until(due) => write!(f, "scheduled for {}", due.to_rfc3339()),
+        }
+    }
 }
 
 /// What a batch did to the feeds.
@@ -103,6 +138,10 @@ pub struct ApplyOutcome {
     /// Slugs of the sections whose feeds changed (an entry moving between sections
     /// touches both).
     pub categories: BTreeSet<String>,
+    /// Slugs of the tags whose feeds changed.
+    pub tags: BTreeSet<String>,
+    /// Slugs of the authors whose feeds changed.
+    pub authors: BTreeSet<String>,
     /// Files set aside in this batch (rejects and key conflicts).
     pub rejected: usize,
 }
@@ -120,6 +159,8 @@ impl ApplyOutcome {
     /// Adds what a later part of the same batch did.
     pub fn merge(&mut self, part: ApplyOutcome) {
         self.categories.extend(part.categories);
+        self.tags.extend(part.tags);
+        self.authors.extend(part.authors);
         self.published.extend(part.published);
         self.updated.extend(part.updated);
         self.removed.extend(part.removed);
@@ -136,6 +177,8 @@ pub struct Counts {
     pub published_files: u64,
     pub duplicates: u64,
     pub rejects: u64,
+    /// Articles held back: drafts, and articles dated in the future.
+    pub held: u64,
 }
 
 pub struct Store {

@@ -9,13 +9,13 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Counts, Store, StoreError};
 use crate::model::{
-    Category, ContentHash, DuplicateFile, Entry, EntryDraft, EntryId, EntryKey, FileStamp,
-    RejectedFile, Tombstone,
+    Category, ContentHash, DuplicateFile, Entry, EntryDraft, EntryId, EntryKey, EntryMeta,
+    FileNote, FileStamp, RejectedFile, Tombstone,
 };
 use crate::normalize::category;
 
-const ENTRY_COLUMNS: &str = "key, id, title, section, category_slug, caption, summary, \
-     content_html, related, content_hash, published, updated";
+pub(super) const ENTRY_COLUMNS: &str = "key, id, title, section, category_slug, caption, summary, \
+     content_html, related, content_hash, published, updated, meta";
 
 impl Store {
     /// Every file the store knows, with the stamp it had when last read.
@@ -153,6 +153,7 @@ impl Store {
             set_aside += n;
             match status.as_str() {
                 "duplicate" => counts.duplicates = n,
+                "held" => counts.held = n,
                 _ => counts.rejects += n,
             }
         }
@@ -160,7 +161,7 @@ impl Store {
         Ok(counts)
     }
 
-    fn query_entries(
+    pub(super) fn query_entries(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
@@ -170,6 +171,25 @@ impl Store {
             .query_map(params, RawEntry::from_row)?
             .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(RawEntry::into_entry).collect()
+    }
+
+    /// When the first article held back for its date is due, if any is.
+    pub fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let due: Option<i64> = self.conn.query_row(
+            "SELECT min(until) FROM files WHERE until IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(due.and_then(DateTime::from_timestamp_millis))
+    }
+
+    /// The articles held back for their date whose date has come by `now`.
+    pub fn due_files(&self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path FROM files WHERE until IS NOT NULL AND until <= ?1 ORDER BY until, path",
+        )?;
+        let rows = stmt.query_map([now.timestamp_millis()], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Files not published because another file publishes the same content,
@@ -200,6 +220,39 @@ impl Store {
             .query_row([path], |r| r.get(0))
             .optional()?;
         Ok(since.and_then(DateTime::from_timestamp_millis))
+    }
+
+    /// Articles held back (drafts, and articles dated in the future), soonest due first
+    /// and drafts last, at most `limit`, each with why.
+    pub fn held_files(&self, limit: usize) -> Result<Vec<FileNote>, StoreError> {
+        self.file_notes(
+            "SELECT path, coalesce(detail, ''), since FROM files \
+             WHERE status != 'published' AND status = 'held' \
+             ORDER BY until IS NULL, until, path LIMIT ?1",
+            limit,
+        )
+    }
+
+    /// Published files whose last read ignored something (unknown front matter keys),
+    /// by path, at most `limit`, each with what.
+    pub fn warned_files(&self, limit: usize) -> Result<Vec<FileNote>, StoreError> {
+        self.file_notes(
+            "SELECT path, detail, since FROM files \
+             WHERE status = 'published' AND detail IS NOT NULL ORDER BY path LIMIT ?1",
+            limit,
+        )
+    }
+
+    fn file_notes(&self, sql: &str, limit: usize) -> Result<Vec<FileNote>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(FileNote {
+                path: r.get(0)?,
+                reason: r.get(1)?,
+                since: DateTime::from_timestamp_millis(r.get(2)?).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Files set aside as rejects, longest-standing first, at most `limit`.
@@ -293,6 +346,8 @@ impl Store {
     pub fn tombstones(&self, since: DateTime<Utc>) -> Result<Vec<Tombstone>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT key, id, deleted, category_slug FROM entries WHERE deleted >= ?1 \
+             AND NOT EXISTS (SELECT 1 FROM given_ids g WHERE g.id = entries.id \
+                 AND g.key != entries.key) \
              ORDER BY deleted DESC, key DESC",
         )?;
         let rows = stmt.query_map([since.timestamp_millis()], |r| {
@@ -390,6 +445,7 @@ struct RawEntry {
     content_hash: Vec<u8>,
     published: i64,
     updated: i64,
+    meta: Option<String>,
 }
 
 impl RawEntry {
@@ -407,6 +463,7 @@ impl RawEntry {
             content_hash: row.get(9)?,
             published: row.get(10)?,
             updated: row.get(11)?,
+            meta: row.get(12)?,
         })
     }
 
@@ -419,6 +476,11 @@ impl RawEntry {
             EntryId::parse_stored(&self.id).ok_or_else(|| corrupt("id is not an absolute URI"))?;
         let related: Vec<String> = serde_json::from_str(&self.related)
             .map_err(|_| corrupt("related is not a JSON list"))?;
+        let meta = match &self.meta {
+            Some(meta) => serde_json::from_str(meta)
+                .map_err(|error| corrupt(&format!("meta is not what it should be: {error}")))?,
+            None => EntryMeta::default(),
+        };
         let content_hash = <[u8; 32]>::try_from(self.content_hash.as_slice())
             .map(ContentHash)
             .map_err(|_| corrupt("content hash is not 32 bytes"))?;
@@ -447,7 +509,7 @@ impl RawEntry {
                 related,
                 content_hash,
                 id_given: false,
-                meta: Default::default(),
+                meta,
             },
             published,
             updated,

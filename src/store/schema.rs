@@ -182,6 +182,51 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, term),
         UNIQUE (kind, slug)
     ) STRICT, WITHOUT ROWID;",
+    // 8: articles with front matter. `meta` holds what an entry carries beyond the seed
+    // format (tags, authors, image, link, dates given; NULL for plain articles).
+    // `entry_terms` lists the tags and authors of the live entries, in the order of their
+    // feeds; `given_ids` the ids articles kept from an older system, which must stay
+    // unique. A file may be held back (a draft, or dated in the future: `until` is when
+    // it is due); a published file's `detail` lists the warnings its last read gave.
+    "ALTER TABLE entries ADD COLUMN meta TEXT;
+    CREATE TABLE entry_terms (
+        kind      TEXT NOT NULL,           -- 'tag' or 'author'
+        slug      TEXT NOT NULL,
+        published INTEGER NOT NULL,        -- the entry's, for the order of the feed
+        key       TEXT NOT NULL,
+        label     TEXT NOT NULL,           -- the name as the entry writes it
+        PRIMARY KEY (kind, slug, published, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX entry_terms_by_key ON entry_terms (key);
+    CREATE TABLE given_ids (
+        id  TEXT PRIMARY KEY,
+        key TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE files_v8 (
+        path         TEXT PRIMARY KEY,     -- relative to the seeds folder
+        key          TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        mtime_ns     INTEGER NOT NULL,
+        content_hash BLOB,                 -- NULL for rejects
+        status       TEXT NOT NULL
+            CHECK (status = 'published' OR status = 'duplicate' OR status = 'rejected'
+                OR status = 'held'),
+        reject_code  TEXT,                 -- a RejectReason code; held: draft or scheduled
+        detail       TEXT,                 -- reject message, the key a duplicate repeats,
+                                           -- why a file is held, a published file's warnings
+        since        INTEGER NOT NULL,     -- unix ms the status was first set
+        until        INTEGER               -- held: unix ms it is due (NULL for a draft)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO files_v8 (path, key, size, mtime_ns, content_hash, status, reject_code,
+        detail, since)
+    SELECT path, key, size, mtime_ns, content_hash, status, reject_code, detail, since
+        FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_v8 RENAME TO files;
+    CREATE INDEX files_by_key ON files (key);
+    CREATE INDEX files_set_aside ON files (status, detail) WHERE status != 'published';
+    CREATE INDEX files_held_until ON files (until) WHERE until IS NOT NULL;
+    CREATE INDEX files_warned ON files (path) WHERE status = 'published' AND detail IS NOT NULL;",
 ];
 
 /// The part of migration `version` (numbered as `user_version` after it) written in

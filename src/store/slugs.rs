@@ -2,8 +2,8 @@
 //! the `slugs` table for good: two sections whose names slugify alike ("C++" and "C#")
 //! get a feed each, and a restart or a later edit never moves a feed. Which names are one
 //! section, and which slug a new one gets, are `normalize`'s rules (`term_identity`,
-//! `assign_slug`); the table is keyed by kind, so tags and authors can have slugs of their
-//! own beside the sections'.
+//! `assign_slug`); the table is keyed by kind, so tags and authors have slugs of their own
+//! beside the sections'.
 
 use std::collections::HashMap;
 
@@ -14,6 +14,10 @@ use crate::normalize::{assign_slug, term_identity};
 
 /// The kind of the sections' slugs in the `slugs` table.
 pub(super) const SECTION: &str = "section";
+/// The kind of the tags' slugs (and of their rows in `entry_terms`).
+pub(super) const TAG: &str = "tag";
+/// The kind of the authors' slugs (and of their rows in `entry_terms`).
+pub(super) const AUTHOR: &str = "author";
 
 /// A writer's memory of the slugs it has looked up or assigned, by the name as written:
 /// a bulk writes thousands of entries of the same few sections, and each would otherwise
@@ -21,17 +25,29 @@ pub(super) const SECTION: &str = "section";
 /// longer than the writer (whose transaction rolls back when it is dropped).
 #[derive(Debug, Default)]
 pub(super) struct Slugs {
-    sections: HashMap<String, String>,
+    /// By kind, then name as written.
+    known: HashMap<&'static str, HashMap<String, String>>,
 }
 
 impl Slugs {
     /// The slug of the section named `term`, assigned now if the section is new.
     pub(super) fn section(&mut self, conn: &Connection, term: &str) -> rusqlite::Result<String> {
-        if let Some(slug) = self.sections.get(term) {
+        self.slug(conn, SECTION, term)
+    }
+
+    /// The slug of `term` among the terms of `kind`, assigned now if the term is new.
+    pub(super) fn slug(
+        &mut self,
+        conn: &Connection,
+        kind: &'static str,
+        term: &str,
+    ) -> rusqlite::Result<String> {
+        let known = self.known.entry(kind).or_default();
+        if let Some(slug) = known.get(term) {
             return Ok(slug.clone());
         }
-        let slug = slug_of(conn, SECTION, term)?;
-        self.sections.insert(term.to_owned(), slug.clone());
+        let slug = slug_of(conn, kind, term)?;
+        known.insert(term.to_owned(), slug.clone());
         Ok(slug)
     }
 }

@@ -20,6 +20,7 @@ pub fn article(path: &str, draft: EntryDraft, mtime: DateTime<Utc>) -> FileChang
         path: path.into(),
         stamp: stamp(mtime),
         draft,
+        warnings: Vec::new(),
     }
 }
 

@@ -78,6 +78,7 @@ fn change(file: &File) -> FileChange {
             mtime_ns: file.mtime_ms * 1_000_000,
         },
         draft: draft(&file.key, &article),
+        warnings: Vec::new(),
     }
 }
 
