@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::DateTime;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use seedfeed::model::{Entry, EntryKey};
-use seedfeed::normalize::{id_namespace, normalize};
+use seedfeed::normalize::{EntryContext, id_namespace, normalize};
 use seedfeed::parse::parse_article;
 use seedfeed::render::{Archive, Document, FeedDoc, Format, Site, entry_document, render_feed};
 
@@ -48,13 +48,13 @@ fn site() -> Site {
 
 /// 50 entries made from the seeds, each under its own key and date.
 fn entries(seeds: &[Vec<u8>]) -> Vec<Entry> {
-    let namespace = id_namespace("seedfeed");
+    let context = EntryContext::new(id_namespace("seedfeed"), "https://bench.example");
     (0..50)
         .map(|i| {
             let article = parse_article(&seeds[i % seeds.len()]).unwrap().article;
             let at = DateTime::from_timestamp(1_700_000_000 + i as i64 * 60, 0).unwrap();
             Entry {
-                draft: normalize(EntryKey::new(format!("entry_{i:02}")), &article, &namespace),
+                draft: normalize(EntryKey::new(format!("entry_{i:02}")), &article, &context),
                 published: at,
                 updated: at,
             }
@@ -65,7 +65,7 @@ fn entries(seeds: &[Vec<u8>]) -> Vec<Entry> {
 fn stages(c: &mut Criterion) {
     let seeds = seeds();
     let bytes: u64 = seeds.iter().map(|s| s.len() as u64).sum();
-    let namespace = id_namespace("seedfeed");
+    let context = EntryContext::new(id_namespace("seedfeed"), "https://bench.example");
 
     let mut group = c.benchmark_group("article");
     group.throughput(Throughput::Elements(seeds.len() as u64));
@@ -83,11 +83,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("normalize (every seed)", |b| {
         b.iter(|| {
             for (i, article) in articles.iter().enumerate() {
-                std::hint::black_box(normalize(
-                    EntryKey::new(format!("k{i}")),
-                    article,
-                    &namespace,
-                ));
+                std::hint::black_box(normalize(EntryKey::new(format!("k{i}")), article, &context));
             }
         })
     });

@@ -14,7 +14,7 @@ use chrono::DateTime;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use seedfeed::model::EntryKey;
 use seedfeed::model::FileStamp;
-use seedfeed::normalize::{id_namespace, normalize};
+use seedfeed::normalize::{EntryContext, id_namespace, normalize};
 use seedfeed::parse::parse_article;
 use seedfeed::store::{FileChange, Store};
 
@@ -36,7 +36,7 @@ fn changes() -> Vec<FileChange> {
         .iter()
         .map(|p| parse_article(&std::fs::read(p).unwrap()).unwrap().article)
         .collect();
-    let namespace = id_namespace("seedfeed");
+    let context = EntryContext::new(id_namespace("seedfeed"), "https://bench.example");
     (0..ARTICLES)
         .map(|i| {
             let mut article = articles[i % articles.len()].clone();
@@ -50,7 +50,7 @@ fn changes() -> Vec<FileChange> {
                     // One second apart, as the generated corpus is.
                     mtime_ns: (1_700_000_000 + i as i64) * 1_000_000_000,
                 },
-                draft: normalize(key, &article, &namespace),
+                draft: normalize(key, &article, &context),
                 warnings: Vec::new(),
             }
         })

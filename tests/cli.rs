@@ -173,7 +173,7 @@ fn check_prints_one_line_per_rejected_file_with_its_reason_and_exits_1() {
     write(&seeds, "big.txt", &big);
     // Not article names: never read, so their bad contents are no reject. A file that is
     // not an article is named as such; hidden files and temporaries make no line.
-    write(&seeds, "notes.md", "");
+    write(&seeds, "notes.odt", "");
     write(&seeds, ".hidden.txt", b"\x00\x00");
     write(&seeds, "a.txt~", "");
 
@@ -184,10 +184,11 @@ fn check_prints_one_line_per_rejected_file_with_its_reason_and_exits_1() {
     assert_eq!(
         lines.len(),
         4,
-        "one line per rejected file, and notes.md:\n{out}"
+        "one line per rejected file, and notes.odt:\n{out}"
     );
     assert!(
-        lines.contains(&format!("{}: {NOT_AN_ARTICLE}", seeds.join("notes.md").display()).as_str()),
+        lines
+            .contains(&format!("{}: {NOT_AN_ARTICLE}", seeds.join("notes.odt").display()).as_str()),
         "{out}"
     );
     for (file, reason) in [
@@ -779,7 +780,8 @@ fn check_says_since_when_a_file_has_been_set_aside() {
 // errors a person can act on
 // ---------------------------------------------------------------------------------------
 
-const NOT_AN_ARTICLE: &str = "not an article: only .txt files are read";
+const NOT_AN_ARTICLE: &str =
+    "not an article: only .txt, .md, .markdown, .html and .htm files are read";
 
 /// Each file that is not an article is listed once, with the reason; hidden files and
 /// temporaries are not; none of it is a reject.
@@ -788,8 +790,8 @@ fn check_lists_each_file_that_is_not_an_article_once_and_exits_0() {
     let (dir, seeds) = workspace();
     write(&seeds, "good.txt", article("Good", "Body."));
     for name in [
-        "notes.md",
-        "page.html",
+        "notes.odt",
+        "page.php",
         "notes.docx",
         ".hidden.md",
         "good.txt.swp",
@@ -804,7 +806,7 @@ fn check_lists_each_file_that_is_not_an_article_once_and_exits_0() {
     let out = check(dir.path(), &seeds);
 
     assert_eq!(out.code, Some(0), "{out}");
-    let expected: Vec<String> = ["2026/README", "notes.docx", "notes.md", "page.html"]
+    let expected: Vec<String> = ["2026/README", "notes.docx", "notes.odt", "page.php"]
         .iter()
         .map(|path| format!("{}: {NOT_AN_ARTICLE}", seeds.join(path).display()))
         .collect();
@@ -819,7 +821,7 @@ fn parse_given_a_folder_parses_the_articles_in_it() {
     let first = write(&seeds, "a.txt", article("First", "One."));
     fs::create_dir(seeds.join("2026")).expect("create a subfolder");
     let second = write(&seeds.join("2026"), "b.txt", article("Second", "Two."));
-    write(&seeds, "notes.md", "# Notes\n");
+    write(&seeds, "notes.odt", "# Notes\n");
     write(&seeds, ".hidden.txt", article("Hidden", "No."));
     write(&seeds, "a.txt.swp", "swap");
 
@@ -848,7 +850,7 @@ fn parse_given_a_folder_parses_the_articles_in_it() {
         out.stderr.trim(),
         format!(
             "{}: skipped: {NOT_AN_ARTICLE}",
-            seeds.join("notes.md").display()
+            seeds.join("notes.odt").display()
         ),
         "{out}"
     );

@@ -185,16 +185,16 @@ async fn the_status_lists_the_files_that_are_not_articles() {
         ..Layer::default()
     })
     .await;
-    for name in ["notes.md", ".hidden.md", "draft.txt.swp", "draft.md~"] {
+    for name in ["notes.odt", ".hidden.md", "draft.txt.swp", "draft.md~"] {
         write_file(&daemon.seed_path(name), b"Title\n");
     }
     std::fs::create_dir(daemon.seed_path("2026")).unwrap();
-    write_file(&daemon.seed_path("2026/page.html"), b"<p>hi</p>");
+    write_file(&daemon.seed_path("2026/page.php"), b"<?php echo 1;");
     daemon.publish_sample().await;
-    let reason = "not an article: only .txt files are read";
+    let reason = "not an article: only .txt, .md, .markdown, .html and .htm files are read";
     let listed = json!([
-        {"path": "2026/page.html", "reason": reason},
-        {"path": "notes.md", "reason": reason},
+        {"path": "2026/page.php", "reason": reason},
+        {"path": "notes.odt", "reason": reason},
     ]);
     until("the files that are not articles in /status", || async {
         let status = daemon.json("/status").await;
@@ -205,10 +205,10 @@ async fn the_status_lists_the_files_that_are_not_articles() {
         }
     })
     .await;
-    std::fs::remove_file(daemon.seed_path("notes.md")).unwrap();
-    until("notes.md out of /status", || async {
+    std::fs::remove_file(daemon.seed_path("notes.odt")).unwrap();
+    until("notes.odt out of /status", || async {
         let status = daemon.json("/status").await;
-        if status["not_articles"] == json!([{"path": "2026/page.html", "reason": reason}]) {
+        if status["not_articles"] == json!([{"path": "2026/page.php", "reason": reason}]) {
             Ok(())
         } else {
             Err(format!("{status:#}"))

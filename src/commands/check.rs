@@ -13,10 +13,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{SecondsFormat, Utc};
 
-use crate::config::Config;
+use crate::config::{Config, base_str};
 use crate::ingest::ArticleReader;
 use crate::model::{BAD_NAME_REASON, EntryKey};
-use crate::normalize::{id_namespace, slugify};
+use crate::normalize::{EntryContext, id_namespace, slugify};
 use crate::store::{FileChange, Store, date_order};
 use crate::watch::{Listing, SeedFolder, path_key};
 
@@ -44,7 +44,10 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let reader = ArticleReader {
         folder,
         max_file_bytes: config.max_file_bytes,
-        namespace: id_namespace(&crate::daemon::namespace_for(config)),
+        context: EntryContext::new(
+            id_namespace(&crate::daemon::namespace_for(config)),
+            base_str(&config.base_url_or(config.listen)),
+        ),
     };
     let verdicts = judge(&reader, &listing, config)?;
     let mut out = std::io::stdout().lock();

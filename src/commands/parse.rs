@@ -14,12 +14,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use uuid::Uuid;
-
 use crate::config::{Config, base_str};
 use crate::ingest::ArticleReader;
 use crate::model::{Entry, EntryKey};
-use crate::normalize::id_namespace;
+use crate::normalize::{EntryContext, id_namespace};
 use crate::render::entry_url;
 use crate::store::FileChange;
 use crate::watch::{SeedFolder, path_key};
@@ -33,7 +31,7 @@ struct Parsed<'a> {
 }
 
 /// Reads, parses and normalizes one file, or says why not.
-fn parse_one(file: &Path, config: &Config, namespace: Uuid) -> Result<Entry, String> {
+fn parse_one(file: &Path, config: &Config, context: &EntryContext) -> Result<Entry, String> {
     let (Some(name), Some(stem)) = (
         file.file_name().and_then(|n| n.to_str()),
         file.file_stem().and_then(|s| s.to_str()),
@@ -49,7 +47,7 @@ fn parse_one(file: &Path, config: &Config, namespace: Uuid) -> Result<Entry, Str
     let reader = ArticleReader {
         folder,
         max_file_bytes: config.max_file_bytes,
-        namespace,
+        context: context.clone(),
     };
     entry_of(reader.read(name, EntryKey::new(stem)))
 }
@@ -95,7 +93,12 @@ impl Parsing {
     }
 
     /// Every article of the folder `dir`, in path order, as the daemon's scan lists them.
-    fn folder(&mut self, dir: &Path, config: &Config, namespace: Uuid) -> std::io::Result<()> {
+    fn folder(
+        &mut self,
+        dir: &Path,
+        config: &Config,
+        context: &EntryContext,
+    ) -> std::io::Result<()> {
         let opened =
             SeedFolder::open(dir).and_then(|folder| folder.scan().map(|listing| (folder, listing)));
         let (folder, listing) = match opened {
@@ -105,7 +108,7 @@ impl Parsing {
         let reader = ArticleReader {
             folder,
             max_file_bytes: config.max_file_bytes,
-            namespace,
+            context: context.clone(),
         };
         for file in &listing.files {
             let Some(key) = path_key(&file.path) else {
@@ -133,7 +136,10 @@ impl Parsing {
 pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCode> {
     let base_url = config.base_url_or(config.listen);
     let site_base = base_str(&base_url).to_owned();
-    let namespace = id_namespace(&crate::daemon::namespace_for(config));
+    let context = EntryContext::new(
+        id_namespace(&crate::daemon::namespace_for(config)),
+        site_base.clone(),
+    );
     let mut parsing = Parsing {
         entries: Vec::new(),
         failed: false,
@@ -142,9 +148,9 @@ pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCo
     for file in files {
         let file = file.as_ref();
         if file.is_dir() {
-            parsing.folder(file, config, namespace)?;
+            parsing.folder(file, config, &context)?;
         } else {
-            parsing.take(file, parse_one(file, config, namespace))?;
+            parsing.take(file, parse_one(file, config, &context))?;
         }
     }
     let Parsing {

@@ -17,7 +17,7 @@ use crate::config::{AdminListen, Config, base_str, namespace_host};
 use crate::http::{Admin, AdminSocket, AppState, Workers};
 use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
 use crate::logging::error_chain;
-use crate::normalize::id_namespace;
+use crate::normalize::{EntryContext, id_namespace};
 use crate::publish::{Pages, Publisher, Snapshots, Status, Statuses};
 use crate::render::{Renderer, Site, Snapshot};
 use crate::store::{Identity, Store, choose_namespace};
@@ -67,7 +67,7 @@ impl Parts {
             reader: ArticleReader {
                 folder: folder.clone(),
                 max_file_bytes: config.max_file_bytes,
-                namespace: site.id_namespace,
+                context: EntryContext::new(site.id_namespace, site.base.clone()),
             },
             settle: config.settle,
             rescan_interval: config.rescan_interval,

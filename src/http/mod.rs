@@ -351,7 +351,7 @@ mod tests {
     }
 
     use crate::model::{Article, Entry, EntryKey};
-    use crate::normalize::{id_namespace, normalize};
+    use crate::normalize::normalize;
     use crate::render::{Renderer, Site};
 
     fn state() -> AppState {
@@ -362,7 +362,11 @@ mod tests {
             ..Article::default()
         };
         let entry = Entry {
-            draft: normalize(EntryKey::new("k"), &article, &id_namespace("t")),
+            draft: normalize(
+                EntryKey::new("k"),
+                &article,
+                &crate::normalize::EntryContext::for_tests(),
+            ),
             published: chrono::DateTime::UNIX_EPOCH,
             updated: chrono::DateTime::UNIX_EPOCH,
         };

@@ -135,7 +135,7 @@ mod tests {
         ArticleReader {
             folder: SeedFolder::open(dir).unwrap(),
             max_file_bytes: 1 << 20,
-            namespace: uuid::Uuid::nil(),
+            context: crate::normalize::EntryContext::for_tests(),
         }
     }
 

@@ -4,10 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use uuid::Uuid;
-
 use crate::model::EntryKey;
-use crate::normalize::normalize;
+use crate::normalize::{EntryContext, normalize};
 use crate::parse::parse_article;
 use crate::store::FileChange;
 use crate::watch::{SeedFolder, SeedRead, Settled, path_key};
@@ -17,7 +15,8 @@ use crate::watch::{SeedFolder, SeedRead, Settled, path_key};
 pub struct ArticleReader {
     pub folder: SeedFolder,
     pub max_file_bytes: u64,
-    pub namespace: Uuid,
+    /// The ids' namespace and the base URL relative links are resolved against.
+    pub context: EntryContext,
 }
 
 impl ArticleReader {
@@ -64,7 +63,7 @@ impl ArticleReader {
                     tracing::warn!(path = %path, %warning, "article repaired");
                 }
                 FileChange::Article {
-                    draft: normalize(key, &parsed.article, &self.namespace),
+                    draft: normalize(key, &parsed.article, &self.context),
                     path,
                     stamp,
                     warnings: Vec::new(),

@@ -7,11 +7,30 @@ mod html;
 
 pub use html::{content_html, escape_html, looks_like_html};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::model::{Article, Category, ContentHash, EntryDraft, EntryId, EntryKey};
 use crate::parse::cut_at_word;
+
+/// Characters kept as they are in a URL path segment (RFC 3986 unreserved).
+pub const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The absolute URL of an entry's page, the feeds' `link`: `{base}/entries/{key}/`. The
+/// page is a folder's index, so that a static host serves its export
+/// (`entries/{key}/index.html`) as HTML; the daemon redirects the older `/entries/{key}`.
+/// Relative URLs in an article are resolved against it.
+pub fn entry_url(base: &str, key: &EntryKey) -> String {
+    format!(
+        "{base}/entries/{}/",
+        utf8_percent_encode(key.as_str(), PATH_SEGMENT)
+    )
+}
 
 /// Summaries are the first paragraph cut near this many characters, at a word boundary.
 pub const SUMMARY_MAX_CHARS: usize = 280;
@@ -28,7 +47,32 @@ pub fn entry_id(namespace: &Uuid, key: &EntryKey) -> EntryId {
     EntryId::new(Uuid::new_v5(namespace, key.as_str().as_bytes()))
 }
 
-pub fn normalize(key: EntryKey, article: &Article, namespace: &Uuid) -> EntryDraft {
+/// What normalizing needs besides the article: the namespace of the ids, and the site's
+/// base URL (without a trailing slash), against which an article's relative URLs are
+/// made absolute (feed readers have no base to resolve them against).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryContext {
+    pub namespace: Uuid,
+    pub base_url: String,
+}
+
+impl EntryContext {
+    pub fn new(namespace: Uuid, base_url: impl Into<String>) -> Self {
+        Self {
+            namespace,
+            base_url: base_url.into(),
+        }
+    }
+
+    /// The context of the library's unit tests: that of `render::Site::for_tests`.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Self::new(id_namespace("t"), "https://x.org")
+    }
+}
+
+pub fn normalize(key: EntryKey, article: &Article, context: &EntryContext) -> EntryDraft {
+    let namespace = &context.namespace;
     EntryDraft {
         id: entry_id(namespace, &key),
         key,
@@ -249,7 +293,11 @@ mod tests {
             paragraphs: vec![long.trim().into(), "second".into()],
             ..Article::default()
         };
-        let draft = normalize(EntryKey::new("k"), &article, &Uuid::nil());
+        let draft = normalize(
+            EntryKey::new("k"),
+            &article,
+            &EntryContext::new(Uuid::nil(), "https://x.org"),
+        );
         assert!(draft.summary.ends_with("word…"), "{}", draft.summary);
         assert!(draft.summary.chars().count() <= SUMMARY_MAX_CHARS);
         let no_body = Article {
@@ -258,7 +306,12 @@ mod tests {
             ..Article::default()
         };
         assert_eq!(
-            normalize(EntryKey::new("k"), &no_body, &Uuid::nil()).summary,
+            normalize(
+                EntryKey::new("k"),
+                &no_body,
+                &EntryContext::new(Uuid::nil(), "https://x.org")
+            )
+            .summary,
             "Cap"
         );
     }

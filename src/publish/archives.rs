@@ -134,7 +134,7 @@ mod tests {
     use super::super::{Pages, Publisher, Status};
     use crate::config::FeedContent;
     use crate::model::{EntryKey, FileStamp};
-    use crate::normalize::{id_namespace, normalize};
+    use crate::normalize::normalize;
     use crate::parse::parse_article;
     use crate::render::{Renderer, Site, Snapshot};
     use crate::store::{FileChange, Store};
@@ -148,7 +148,11 @@ mod tests {
                 size: 1,
                 mtime_ns: 1_700_000_000_000_000_000 + i * 1_000_000_000,
             },
-            draft: normalize(EntryKey::new(format!("s{i}")), &article, &id_namespace("t")),
+            draft: normalize(
+                EntryKey::new(format!("s{i}")),
+                &article,
+                &crate::normalize::EntryContext::for_tests(),
+            ),
             warnings: Vec::new(),
         }
     }

@@ -461,7 +461,7 @@ mod tests {
             draft: normalize(
                 EntryKey::new(key),
                 &parsed.article,
-                &id_namespace("seedfeed"),
+                &crate::normalize::EntryContext::new(id_namespace("seedfeed"), "https://x.org"),
             ),
             warnings: Vec::new(),
         }

@@ -31,8 +31,9 @@ pub use listing::{Listing, listing_page};
 pub use opml::render as opml_list;
 pub use renderer::Renderer;
 
+pub use crate::normalize::entry_url;
+
 use chrono::{DateTime, Utc};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use uuid::Uuid;
 
 use crate::config::FeedContent;
@@ -134,13 +135,6 @@ pub struct Site {
     pub rights: Option<String>,
 }
 
-/// Characters kept as they are in a URL path segment (RFC 3986 unreserved).
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 impl Site {
     /// The site of the library's unit tests: `https://x.org`, ten entries a feed, ids in
     /// the namespace of "t".
@@ -187,16 +181,6 @@ impl Site {
             Uuid::new_v5(&self.id_namespace, name.as_bytes())
         )
     }
-}
-
-/// The absolute URL of an entry's page, the feeds' `link`: `{base}/entries/{key}/`. The
-/// page is a folder's index, so that a static host serves its export
-/// (`entries/{key}/index.html`) as HTML; the daemon redirects the older `/entries/{key}`.
-pub fn entry_url(base: &str, key: &EntryKey) -> String {
-    format!(
-        "{base}/entries/{}/",
-        utf8_percent_encode(key.as_str(), PATH_SEGMENT)
-    )
 }
 
 /// The path (percent-decoded) the server answers an entry's page at: `/entries/{key}/`.

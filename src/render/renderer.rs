@@ -362,7 +362,7 @@ mod tests {
 
     use super::*;
     use crate::model::{Article, EntryKey};
-    use crate::normalize::{id_namespace, normalize};
+    use crate::normalize::normalize;
 
     fn entry(key: &str) -> Entry {
         let article = Article {
@@ -372,7 +372,11 @@ mod tests {
             ..Article::default()
         };
         Entry {
-            draft: normalize(EntryKey::new(key), &article, &id_namespace("t")),
+            draft: normalize(
+                EntryKey::new(key),
+                &article,
+                &crate::normalize::EntryContext::for_tests(),
+            ),
             published: DateTime::UNIX_EPOCH,
             updated: DateTime::UNIX_EPOCH,
         }

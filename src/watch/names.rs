@@ -1,15 +1,23 @@
-//! Which names in the seeds folder are articles, and the entry key each gives: the
-//! extension, hidden files and the temporaries editors and transfer tools leave. The one
-//! place the rule lives: the scans, the watchers, `check` and `parse` all ask here.
+//! Which names in the seeds folder are articles, their format and the entry key each
+//! gives: the extension, hidden files and the temporaries editors and transfer tools
+//! leave. The one place the rule lives: the scans, the watchers, `check` and `parse` all
+//! ask here.
 
-use crate::model::EntryKey;
+use crate::model::{EntryKey, Format};
 
-/// The extension of article files (compared without regard to case).
-const SEED_EXTENSION: &str = "txt";
+/// The extensions of article files (compared without regard to case), and their formats.
+const ARTICLE_EXTENSIONS: &[(&str, Format)] = &[
+    ("txt", Format::Plain),
+    ("md", Format::Markdown),
+    ("markdown", Format::Markdown),
+    ("html", Format::Html),
+    ("htm", Format::Html),
+];
 
 /// Why a file that is neither hidden nor a temporary is not read, as `check` and the
 /// status show it.
-const NOT_ARTICLE_REASON: &str = "not an article: only .txt files are read";
+const NOT_ARTICLE_REASON: &str =
+    "not an article: only .txt, .md, .markdown, .html and .htm files are read";
 
 /// Extensions of the temporaries editors and download or transfer tools write beside a
 /// file: vim's swap files, `.tmp`, partial downloads.
@@ -43,7 +51,7 @@ pub fn seed_name(file_name: &str) -> SeedName {
         .any(|temporary| extension.eq_ignore_ascii_case(temporary))
     {
         SeedName::Ignored
-    } else if stem.is_empty() || !extension.eq_ignore_ascii_case(SEED_EXTENSION) {
+    } else if stem.is_empty() || format_of_extension(extension).is_none() {
         SeedName::NotArticle(NOT_ARTICLE_REASON)
     } else {
         SeedName::Article(EntryKey::new(stem))
@@ -75,6 +83,20 @@ pub fn path_name(relative: &str) -> SeedName {
 pub fn key_part(relative: &str) -> &str {
     let name = file_name(relative);
     name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+}
+
+/// The format of an article by its path (relative to the seeds folder, or any path):
+/// `None` when the extension is not an article's.
+pub fn path_format(path: &str) -> Option<Format> {
+    let (_, extension) = file_name(path).rsplit_once('.')?;
+    format_of_extension(extension)
+}
+
+fn format_of_extension(extension: &str) -> Option<Format> {
+    ARTICLE_EXTENSIONS
+        .iter()
+        .find(|(known, _)| extension.eq_ignore_ascii_case(known))
+        .map(|&(_, format)| format)
 }
 
 /// The file name part of a relative path.
@@ -116,7 +138,8 @@ mod tests {
             "a.txt.part",
             "4913",
             ".txt",
-            "notes.md",
+            ".md",
+            "notes.docx",
             "README",
         ] {
             assert!(seed_key(name).is_none(), "{name}");
@@ -127,10 +150,10 @@ mod tests {
     /// which come and go with every save.
     #[test]
     fn files_that_are_not_articles_are_told_from_temporaries() {
-        for name in ["notes.md", "page.html", "notes.docx", "README", "a.TXT.bak"] {
+        for name in ["notes.docx", "page.php", "README", "a.TXT.bak", "a.md.orig"] {
             assert_eq!(
                 seed_name(name),
-                SeedName::NotArticle("not an article: only .txt files are read"),
+                SeedName::NotArticle(NOT_ARTICLE_REASON),
                 "{name}"
             );
         }
@@ -156,8 +179,24 @@ mod tests {
             SeedName::Article(EntryKey::new("a"))
         );
         assert!(matches!(
-            path_name("2026/notes.md"),
+            path_name("2026/notes.docx"),
             SeedName::NotArticle(_)
         ));
+    }
+
+    #[test]
+    fn the_extension_gives_the_format() {
+        for (path, format) in [
+            ("a.txt", Format::Plain),
+            ("2026/a.MD", Format::Markdown),
+            ("a.markdown", Format::Markdown),
+            ("b.html", Format::Html),
+            ("b.HTM", Format::Html),
+        ] {
+            assert_eq!(path_format(path), Some(format), "{path}");
+            assert!(path_key(path).is_some(), "{path}");
+        }
+        assert_eq!(path_format("a.docx"), None);
+        assert_eq!(path_key("post.md").unwrap().as_str(), "post");
     }
 }

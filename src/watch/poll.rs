@@ -404,11 +404,11 @@ mod tests {
         write(dir.path(), "edited.txt", "Title");
         write(dir.path(), "same.txt", "Title");
         write(dir.path(), "replaced.txt", "Title");
-        write(dir.path(), "notes.md", "not an article");
+        write(dir.path(), "notes.odt", "not an article");
         let mut seen = Seen::first(&folder).unwrap();
         // Written in place (the inode stays), and replaced by a file renamed over it.
         write(dir.path(), "edited.txt", "Title, and a longer body");
-        write(dir.path(), "notes.md", "still not an article");
+        write(dir.path(), "notes.odt", "still not an article");
         write(dir.path(), ".replaced.txt.tmp", "Title");
         let from = dir.path().join(".replaced.txt.tmp");
         std::fs::rename(from, dir.path().join("replaced.txt")).unwrap();

@@ -23,7 +23,7 @@ pub struct Listing {
     pub bad_names: Vec<String>,
     /// The subfolders walked (relative paths), to be watched.
     pub folders: Vec<String>,
-    /// Regular files that are not articles ([`SeedName::NotArticle`]: `notes.md`), by
+    /// Regular files that are not articles ([`SeedName::NotArticle`]: `notes.odt`), by
     /// relative path, with the reason, in the order of the folders' listings; hidden
     /// files and temporaries are not here.
     pub not_articles: Vec<(String, &'static str)>,
@@ -304,7 +304,7 @@ mod tests {
         for file in [
             "top.txt",
             "2026/11/deep.txt",
-            "2026/notes.md",
+            "2026/notes.odt",
             ".git/HEAD.txt",
             "x.txt/inside.txt",
             ".rsync-tmp/a.txt",
@@ -340,8 +340,8 @@ mod tests {
         assert_eq!(
             folder.scan().unwrap().not_articles,
             [(
-                "2026/notes.md".to_owned(),
-                "not an article: only .txt files are read"
+                "2026/notes.odt".to_owned(),
+                "not an article: only .txt, .md, .markdown, .html and .htm files are read"
             )]
         );
         let under: Vec<String> = folder
@@ -361,6 +361,6 @@ mod tests {
             Some("2026/11/deep.txt")
         );
         assert_eq!(folder.relative(&root.join(".git/HEAD.txt")), None);
-        assert_eq!(folder.relative(&root.join("2026/notes.md")), None);
+        assert_eq!(folder.relative(&root.join("2026/notes.odt")), None);
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use seedfeed::config::FeedContent;
 use seedfeed::model::{Article, Entry, EntryDraft, EntryId, EntryKey, Tombstone};
-use seedfeed::normalize::{entry_id, id_namespace, normalize};
+use seedfeed::normalize::{EntryContext, entry_id, id_namespace, normalize};
 use seedfeed::render::Site;
 
 /// The id namespace the tests' daemons record (the host of their base URL, unset:
@@ -49,13 +49,18 @@ pub fn id_of(key: &str) -> EntryId {
 
 /// The entry the daemon makes of `article` under the key `key`.
 pub fn draft(key: &str, article: &Article) -> EntryDraft {
-    normalize(EntryKey::new(key), article, &id_namespace(NAMESPACE))
+    let context = EntryContext::new(id_namespace(NAMESPACE), site().base);
+    normalize(EntryKey::new(key), article, &context)
 }
 
 /// An entry of `site` as the store gives it, with its dates in seconds.
 pub fn entry(site: &Site, key: &str, article: &Article, published: i64, updated: i64) -> Entry {
     Entry {
-        draft: normalize(EntryKey::new(key), article, &site.id_namespace),
+        draft: normalize(
+            EntryKey::new(key),
+            article,
+            &EntryContext::new(site.id_namespace, site.base.clone()),
+        ),
         published: at(published),
         updated: at(updated),
     }

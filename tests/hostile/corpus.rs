@@ -336,7 +336,7 @@ const IGNORED: [&str; 19] = [
     ".git/HEAD.txt",
     ".txt",
     "txt",
-    "notes.md",
+    "notes.odt",
     "README",
     "sub/.article.txt.AbC123",
     "sub/dir/article.txt~",
