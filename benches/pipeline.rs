@@ -48,7 +48,10 @@ fn site() -> Site {
 
 /// 50 entries made from the seeds, each under its own key and date.
 fn entries(seeds: &[Vec<u8>]) -> Vec<Entry> {
-    let context = EntryContext::new(id_namespace("seedfeed"), "https://bench.example");
+    let context = EntryContext::new(
+        id_namespace("seedfeed"),
+        &url::Url::parse("https://bench.example").unwrap(),
+    );
     (0..50)
         .map(|i| {
             let article = parse_article(&seeds[i % seeds.len()]).unwrap().article;
@@ -65,7 +68,10 @@ fn entries(seeds: &[Vec<u8>]) -> Vec<Entry> {
 fn stages(c: &mut Criterion) {
     let seeds = seeds();
     let bytes: u64 = seeds.iter().map(|s| s.len() as u64).sum();
-    let context = EntryContext::new(id_namespace("seedfeed"), "https://bench.example");
+    let context = EntryContext::new(
+        id_namespace("seedfeed"),
+        &url::Url::parse("https://bench.example").unwrap(),
+    );
 
     let mut group = c.benchmark_group("article");
     group.throughput(Throughput::Elements(seeds.len() as u64));

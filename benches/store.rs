@@ -36,7 +36,10 @@ fn changes() -> Vec<FileChange> {
         .iter()
         .map(|p| parse_article(&std::fs::read(p).unwrap()).unwrap().article)
         .collect();
-    let context = EntryContext::new(id_namespace("seedfeed"), "https://bench.example");
+    let context = EntryContext::new(
+        id_namespace("seedfeed"),
+        &url::Url::parse("https://bench.example").unwrap(),
+    );
     (0..ARTICLES)
         .map(|i| {
             let mut article = articles[i % articles.len()].clone();

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{SecondsFormat, Utc};
 
-use crate::config::{Config, base_str};
+use crate::config::Config;
 use crate::ingest::ArticleReader;
 use crate::model::{BAD_NAME_REASON, EntryKey};
 use crate::normalize::{EntryContext, id_namespace, slugify};
@@ -46,7 +46,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         max_file_bytes: config.max_file_bytes,
         context: EntryContext::new(
             id_namespace(&crate::daemon::namespace_for(config)),
-            base_str(&config.base_url_or(config.listen)),
+            &config.base_url_or(config.listen),
         ),
     };
     let verdicts = judge(&reader, &listing, config)?;

@@ -138,7 +138,7 @@ pub fn run(files: &[impl AsRef<Path>], config: &Config) -> anyhow::Result<ExitCo
     let site_base = base_str(&base_url).to_owned();
     let context = EntryContext::new(
         id_namespace(&crate::daemon::namespace_for(config)),
-        site_base.clone(),
+        &base_url,
     );
     let mut parsing = Parsing {
         entries: Vec::new(),

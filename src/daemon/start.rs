@@ -67,7 +67,7 @@ impl Parts {
             reader: ArticleReader {
                 folder: folder.clone(),
                 max_file_bytes: config.max_file_bytes,
-                context: EntryContext::new(site.id_namespace, site.base.clone()),
+                context: EntryContext::new(site.id_namespace, base_url),
             },
             settle: config.settle,
             rescan_interval: config.rescan_interval,

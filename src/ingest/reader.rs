@@ -4,11 +4,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::model::EntryKey;
+use chrono::Utc;
+
+use crate::model::{EntryKey, FrontMatter};
 use crate::normalize::{EntryContext, normalize};
-use crate::parse::parse_article;
-use crate::store::FileChange;
-use crate::watch::{SeedFolder, SeedRead, Settled, path_key};
+use crate::parse::parse_file;
+use crate::store::{FileChange, Hold};
+use crate::watch::{SeedFolder, SeedRead, Settled, path_format, path_key};
 
 /// Turns one file of a folder into a store change: safe read, parse, normalize.
 #[derive(Debug, Clone)]
@@ -57,26 +59,56 @@ impl ArticleReader {
                 };
             }
         };
-        match parse_article(&bytes) {
-            Ok(parsed) => {
-                for warning in &parsed.warnings {
-                    tracing::warn!(path = %path, %warning, "article repaired");
-                }
-                FileChange::Article {
-                    draft: normalize(key, &parsed.article, &self.context),
+        let format = path_format(&path).unwrap_or_default();
+        let parsed = match parse_file(format, &bytes) {
+            Ok(parsed) => parsed,
+            Err(reason) => {
+                return FileChange::Rejected {
                     path,
+                    key,
                     stamp,
-                    warnings: Vec::new(),
-                }
+                    reason,
+                };
             }
-            Err(reason) => FileChange::Rejected {
+        };
+        for warning in &parsed.warnings {
+            tracing::warn!(path = %path, %warning, "article repaired");
+        }
+        if let Some(hold) = hold(&parsed.article.front) {
+            return FileChange::Held {
                 path,
                 key,
                 stamp,
-                reason,
-            },
+                hold,
+            };
+        }
+        FileChange::Article {
+            draft: normalize(key, &parsed.article, &self.context),
+            path,
+            stamp,
+            // What the front matter said that was ignored is the author's to fix, so it
+            // is listed; the repairs of the text (an encoding, a long first line) are
+            // only logged, as they always were.
+            warnings: parsed
+                .warnings
+                .iter()
+                .filter(|warning| warning.is_about_front_matter())
+                .map(ToString::to_string)
+                .collect(),
         }
     }
+}
+
+/// Why an article is not to be published yet, if it is not: a draft, or dated in the
+/// future (due then).
+fn hold(front: &FrontMatter) -> Option<Hold> {
+    if front.draft {
+        return Some(Hold::Draft);
+    }
+    front
+        .published
+        .filter(|date| *date > Utc::now())
+        .map(Hold::Until)
 }
 
 /// Settled paths, read: the changes they make to the store, in their order, and the

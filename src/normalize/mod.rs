@@ -4,11 +4,14 @@
 //! before it), are the store's.
 
 mod html;
+mod meta;
+mod sanitize;
 
 pub use html::{content_html, escape_html, looks_like_html};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
+use url::Url;
 use uuid::Uuid;
 
 use crate::model::{Article, Category, ContentHash, EntryDraft, EntryId, EntryKey};
@@ -53,39 +56,81 @@ pub fn entry_id(namespace: &Uuid, key: &EntryKey) -> EntryId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryContext {
     pub namespace: Uuid,
+    /// The base URL.
+    pub base: Url,
+    /// The base URL as the site writes it, without a trailing slash.
     pub base_url: String,
 }
 
 impl EntryContext {
-    pub fn new(namespace: Uuid, base_url: impl Into<String>) -> Self {
+    pub fn new(namespace: Uuid, base: &Url) -> Self {
         Self {
             namespace,
-            base_url: base_url.into(),
+            base: base.clone(),
+            base_url: base.as_str().trim_end_matches('/').to_owned(),
         }
+    }
+
+    /// The URL of an entry's page, which its relative URLs are resolved against: the
+    /// site's base URL when that cannot be joined (it always can: it is a valid URL,
+    /// and the key is percent-encoded).
+    pub fn page(&self, key: &EntryKey) -> Url {
+        Url::parse(&entry_url(&self.base_url, key)).unwrap_or_else(|_| self.base.clone())
     }
 
     /// The context of the library's unit tests: that of `render::Site::for_tests`.
     #[cfg(test)]
     pub(crate) fn for_tests() -> Self {
-        Self::new(id_namespace("t"), "https://x.org")
+        Self::new(id_namespace("t"), &Url::parse("https://x.org").unwrap())
     }
 }
 
+/// The entry an article makes under `key`. A plain article without front matter makes
+/// the entry it always has, byte for byte; front matter adds the metadata, an id kept
+/// from an older system, and its summary; a Markdown or HTML body is sanitized, its
+/// relative URLs resolved against the entry's page.
 pub fn normalize(key: EntryKey, article: &Article, context: &EntryContext) -> EntryDraft {
-    let namespace = &context.namespace;
+    let front = &article.front;
+    let plain = article.body.is_none() && front.is_empty();
+    let page = (!plain).then(|| context.page(&key));
+    let given = page
+        .as_ref()
+        .and_then(|_| meta::given_id(front, &context.base));
     EntryDraft {
-        id: entry_id(namespace, &key),
-        key,
+        id: given
+            .clone()
+            .unwrap_or_else(|| entry_id(&context.namespace, &key)),
+        id_given: given.is_some(),
         title: article.title.clone(),
         section: article.section.clone(),
         category: article.section.as_deref().map(category),
         caption: article.caption.clone(),
         summary: summary(article),
-        content_html: content_html(article),
+        content_html: match (&article.body, &page) {
+            (Some(body), Some(page)) => body_html(&body.html, &article.title, page),
+            _ => content_html(article),
+        },
         related: article.related.clone(),
-        content_hash: content_hash(article),
-        id_given: false,
-        meta: Default::default(),
+        content_hash: match &page {
+            None => content_hash(article),
+            Some(_) => full_hash(article, &context.base_url),
+        },
+        meta: page
+            .as_ref()
+            .map(|page| meta::entry_meta(front, page))
+            .unwrap_or_default(),
+        key,
+    }
+}
+
+/// The sanitized body of a Markdown or HTML article; its title when nothing is left, so
+/// that no reader shows an empty entry.
+fn body_html(html: &str, title: &str, page: &Url) -> String {
+    let clean = sanitize::sanitize(html, page);
+    if clean.trim().is_empty() {
+        format!("<p>{}</p>", escape_html(title))
+    } else {
+        clean
     }
 }
 
@@ -163,7 +208,20 @@ pub fn assign_slug<E>(
 }
 
 /// The first body paragraph, else the caption, else the title, cut at a word boundary.
+///
+/// Front matter's summary comes first; then, for Markdown and HTML, the text before
+/// `<!-- more -->` (whole: the author cut it there), or else the first paragraph.
 fn summary(article: &Article) -> String {
+    if let Some(summary) = &article.front.summary {
+        return summary.clone();
+    }
+    if let Some(body) = &article.body {
+        if let Some(excerpt) = &body.excerpt {
+            return excerpt.clone();
+        }
+        let source = body.first_paragraph.as_ref().unwrap_or(&article.title);
+        return cut_at_word(source, SUMMARY_MAX_CHARS);
+    }
     let source = article
         .paragraphs
         .first()
@@ -177,6 +235,27 @@ fn summary(article: &Article) -> String {
 /// re-saving a file with CRLF or a BOM is not an edit.
 pub fn content_hash(article: &Article) -> ContentHash {
     let mut hasher = Sha256::new();
+    hash_fields(&mut hasher, article);
+    ContentHash(hasher.finalize().into())
+}
+
+/// [`content_hash`] of an article with front matter or an HTML body: the plain fields,
+/// then the format, the body, the front matter, and the base URL its relative URLs were
+/// resolved against (a new base URL makes new content).
+fn full_hash(article: &Article, base_url: &str) -> ContentHash {
+    let mut hasher = Sha256::new();
+    hash_fields(&mut hasher, article);
+    let format = serde_json::to_string(&article.format).unwrap_or_default();
+    let body = serde_json::to_string(&article.body).unwrap_or_default();
+    let front = serde_json::to_string(&article.front).unwrap_or_default();
+    for text in [format.as_str(), &body, &front, base_url] {
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    ContentHash(hasher.finalize().into())
+}
+
+fn hash_fields(hasher: &mut Sha256, article: &Article) {
     let mut field = |text: &str| {
         hasher.update((text.len() as u64).to_le_bytes());
         hasher.update(text.as_bytes());
@@ -191,7 +270,6 @@ pub fn content_hash(article: &Article) -> ContentHash {
     for headline in &article.related {
         field(headline);
     }
-    ContentHash(hasher.finalize().into())
 }
 
 #[cfg(test)]
@@ -296,7 +374,7 @@ mod tests {
         let draft = normalize(
             EntryKey::new("k"),
             &article,
-            &EntryContext::new(Uuid::nil(), "https://x.org"),
+            &EntryContext { namespace: Uuid::nil(), ..EntryContext::for_tests() },
         );
         assert!(draft.summary.ends_with("word…"), "{}", draft.summary);
         assert!(draft.summary.chars().count() <= SUMMARY_MAX_CHARS);
@@ -309,7 +387,7 @@ mod tests {
             normalize(
                 EntryKey::new("k"),
                 &no_body,
-                &EntryContext::new(Uuid::nil(), "https://x.org")
+                &EntryContext { namespace: Uuid::nil(), ..EntryContext::for_tests() }
             )
             .summary,
             "Cap"

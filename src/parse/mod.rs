@@ -1,5 +1,6 @@
-//! Bytes to [`Article`]: the seed format of DESIGN.md, where runs of blank lines carry the
-//! structure. Pure: it never touches the filesystem, so tests feed it literals.
+//! Bytes to [`Article`]: every format by [`parse_file`] (`formats`), and here the seed
+//! format of DESIGN.md, where runs of blank lines carry the structure. Pure: it never
+//! touches the filesystem, so tests feed it literals.
 //!
 //! ```text
 //! <section>      1 blank line after
@@ -14,9 +15,11 @@
 //! still parse, and a file of plain text becomes an article titled by its first line.
 
 mod decode;
+mod formats;
 mod words;
 
 pub use decode::ParseWarning;
+pub use formats::parse_file;
 
 use crate::model::{Article, RejectReason};
 use words::{join_words, push_words};
@@ -38,19 +41,11 @@ pub struct Parsed {
     pub warnings: Vec<ParseWarning>,
 }
 
-/// Parses one article file's bytes. Rejects only what cannot be an article: no text at
-/// all, or binary data. (The size limit is the reader's: it must hold before reading.)
+/// Parses one plain article file's bytes (`.txt`, front matter allowed). Rejects only
+/// what cannot be an article: no text at all, binary data, front matter that does not
+/// parse. (The size limit is the reader's: it must hold before reading.)
 pub fn parse_article(bytes: &[u8]) -> Result<Parsed, RejectReason> {
-    let (text, mut warnings) = decode::decode_text(bytes)?;
-    let blocks = split_blocks(&text);
-    if blocks.is_empty() {
-        return Err(RejectReason::Empty);
-    }
-    let (article, title_shortened) = assemble(&blocks);
-    if title_shortened {
-        warnings.push(ParseWarning::TitleShortened);
-    }
-    Ok(Parsed { article, warnings })
+    parse_file(crate::model::Format::Plain, bytes)
 }
 
 /// A run of non-blank lines and the number of blank lines before it.

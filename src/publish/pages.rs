@@ -461,7 +461,10 @@ mod tests {
             draft: normalize(
                 EntryKey::new(key),
                 &parsed.article,
-                &crate::normalize::EntryContext::new(id_namespace("seedfeed"), "https://x.org"),
+                &crate::normalize::EntryContext {
+                    namespace: id_namespace("seedfeed"),
+                    ..crate::normalize::EntryContext::for_tests()
+                },
             ),
             warnings: Vec::new(),
         }

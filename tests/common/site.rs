@@ -49,8 +49,13 @@ pub fn id_of(key: &str) -> EntryId {
 
 /// The entry the daemon makes of `article` under the key `key`.
 pub fn draft(key: &str, article: &Article) -> EntryDraft {
-    let context = EntryContext::new(id_namespace(NAMESPACE), site().base);
+    let context = EntryContext::new(id_namespace(NAMESPACE), &base_url(&site()));
     normalize(EntryKey::new(key), article, &context)
+}
+
+/// The base URL of `site`.
+pub fn base_url(site: &Site) -> url::Url {
+    url::Url::parse(&site.base).unwrap()
 }
 
 /// An entry of `site` as the store gives it, with its dates in seconds.
@@ -59,7 +64,7 @@ pub fn entry(site: &Site, key: &str, article: &Article, published: i64, updated:
         draft: normalize(
             EntryKey::new(key),
             article,
-            &EntryContext::new(site.id_namespace, site.base.clone()),
+            &EntryContext::new(site.id_namespace, &base_url(site)),
         ),
         published: at(published),
         updated: at(updated),
