@@ -43,6 +43,7 @@ fn site() -> Site {
         hubs: Vec::new(),
         content: seedfeed::config::FeedContent::Full,
         rights: None,
+        authors: Default::default(),
     }
 }
 
@@ -102,6 +103,7 @@ fn stages(c: &mut Criterion) {
         title: &site.title,
         id: "urn:uuid:00000000-0000-0000-0000-000000000000",
         stem: "/feed",
+        term: None,
         current_stem: "/feed",
         entries: &entries,
         tombstones: &[],

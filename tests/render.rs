@@ -20,8 +20,8 @@ use seedfeed::model::{Article, Entry, Tombstone};
 use seedfeed::normalize::category;
 use seedfeed::parse::parse_article;
 use seedfeed::render::{
-    ArchiveView, Format, HtmlView, Listing, Renderer, Site, Snapshot, archive_document,
-    archive_view, entry_document, listing_page, not_found_page,
+    ArchiveView, Format, HtmlView, Listing, Renderer, Site, Snapshot, Term, TermKind, Terms,
+    archive_document, archive_view, entry_document, listing_page, not_found_page,
 };
 
 /// The test site with the ids of the golden files.
@@ -157,11 +157,11 @@ fn archive_page_view(entries: &[Entry]) -> String {
 fn section_page(entries: &[Entry]) -> String {
     let section = category("Conflict & Justice");
     let listing = Listing {
-        section: Some(&section),
+        term: Some(Term::new(TermKind::Section, &section)),
         number: 2,
         entries,
         has_older: true,
-        sections: &[],
+        terms: Terms::NONE,
     };
     String::from_utf8(listing_page(&site(), &listing)).unwrap()
 }

@@ -13,6 +13,7 @@
 //! `SEEDFEED_*` variable or a flag).
 
 mod admin;
+mod authors;
 mod content;
 mod env;
 mod help;
@@ -23,6 +24,7 @@ mod table;
 mod watch;
 
 pub use admin::AdminListen;
+pub use authors::{AuthorLayer, AuthorsLayer, is_email};
 pub use content::FeedContent;
 pub use env::env_layer;
 pub use help::{flag_help, settings_help};
@@ -30,12 +32,14 @@ pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
 pub use table::{Reload, Setting};
 pub use watch::WatchBackend;
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
 
+use crate::model::Person;
 use settings::WebSubValues;
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +79,9 @@ impl Layer {
         let mut layer = Layer::default();
         for (name, value) in &table {
             match (Setting::named(name), value) {
+                (None, _) if name == authors::TABLE => {
+                    layer.authors = Some(authors::from_toml(value)?);
+                }
                 (Some(setting), _) => setting
                     .set_from_toml(&mut layer, value)
                     .map_err(|message| format!("key `{name}`: {message}"))?,
@@ -90,6 +97,14 @@ impl Layer {
                 (None, _) if is_table(name) => {
                     return Err(format!(
                         "`{name}` is a table: write [{name}] and its keys on the lines below it"
+                    ));
+                }
+                // `[author.jane]`: a table of tables, so the nearest is `[authors]`, not
+                // the `author` key of `[feed]`.
+                (None, toml::Value::Table(_)) if authors::is_near(name) => {
+                    return Err(format!(
+                        "unknown key `{name}`; did you mean [{}.KEY]?",
+                        authors::TABLE
                     ));
                 }
                 (None, _) => return Err(unknown_key(name, None)),
@@ -217,6 +232,8 @@ pub struct FeedMeta {
     pub content: FeedContent,
     /// The feeds' copyright statement, when there is one.
     pub rights: Option<String>,
+    /// The `[authors.{key}]` tables: the people articles may name by key.
+    pub authors: BTreeMap<String, Person>,
 }
 
 /// Where the layers above the defaults come from.
@@ -336,6 +353,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             language: values.feed.language,
             content,
             rights: values.feed.rights,
+            authors: authors::validate(values.authors)?,
         },
         websub: websub_config(values.websub)?,
     })
@@ -955,5 +973,26 @@ mod example_file_tests {
                 setting.key
             );
         }
+    }
+
+    /// The commented `[authors.jane]` example, uncommented, is a valid author.
+    #[test]
+    fn the_example_author_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/seedfeed.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let example = text.split_once("\n# [authors.jane]\n").unwrap().1;
+        let uncommented: String = std::iter::once("[authors.jane]")
+            .chain(example.lines().map(|line| line.trim_start_matches("# ")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = validate(
+            Layer::from_toml(&uncommented)
+                .unwrap()
+                .over(Layer::defaults()),
+        );
+        let jane = &config.unwrap().feed.authors["jane"];
+        assert_eq!(jane.name, "Jane Doe");
+        assert_eq!(jane.email.as_deref(), Some("jane@example.org"));
+        assert_eq!(jane.uri.as_deref(), Some("https://example.org/jane"));
     }
 }

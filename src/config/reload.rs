@@ -1,6 +1,6 @@
 //! What a configuration reloaded on SIGHUP changes. The keys the table marks `Live` take
 //! effect at once: what the feeds say about themselves and how much of each article they
-//! carry (`[feed]`), `feed_size` and `log_level`. The others are read only at start-up (the folders and the socket are open,
+//! carry (`[feed]`), the `[authors]` tables, `feed_size` and `log_level`. The others are read only at start-up (the folders and the socket are open,
 //! the limits are in the workers, ids and archive pages depend on `id_namespace` and
 //! `base_url`, the hubs are in every feed); a change to one of them is logged as needing a
 //! restart, and the running value stays.
@@ -18,6 +18,9 @@ pub struct Changes {
 /// Compares every key of the running configuration with the reloaded one.
 pub fn compare(running: &Config, reloaded: &Config) -> Changes {
     let mut changes = Changes::default();
+    if running.feed.authors != reloaded.feed.authors {
+        changes.live.push(super::authors::TABLE);
+    }
     for setting in SETTINGS {
         if !(setting.changed)(running, reloaded) {
             continue;
@@ -39,6 +42,7 @@ pub fn in_force(running: &Config, reloaded: &Config) -> Config {
     for setting in SETTINGS.iter().filter(|s| s.reload == Reload::Live) {
         (setting.take)(&mut now, reloaded);
     }
+    now.feed.authors.clone_from(&reloaded.feed.authors);
     now
 }
 
@@ -70,19 +74,33 @@ mod tests {
         };
         layer.feed.title = Some("Renamed".into());
         layer.feed.content = Some("summary".into());
+        layer.authors = Some(crate::config::AuthorsLayer::from([(
+            "jane".to_owned(),
+            crate::config::AuthorLayer {
+                name: Some("Jane Doe".into()),
+                ..Default::default()
+            },
+        )]));
         let reloaded = config(layer);
 
         let changes = compare(&running, &reloaded);
 
         assert_eq!(
             changes.live,
-            ["feed.content", "feed.title", "feed_size", "log_level"]
+            [
+                "authors",
+                "feed.content",
+                "feed.title",
+                "feed_size",
+                "log_level"
+            ]
         );
         assert_eq!(changes.need_restart, ["data", "listen", "shutdown_timeout"]);
         let now = in_force(&running, &reloaded);
         assert_eq!(now.feed.title, "Renamed");
         assert_eq!(now.feed.content, crate::config::FeedContent::Summary);
         assert_eq!(now.feed_size, 20);
+        assert_eq!(now.feed.authors["jane"].name, "Jane Doe");
         assert_eq!(now.log_level, "debug");
         assert_eq!(now.listen, running.listen, "kept until a restart");
         assert_eq!(now.data, running.data);

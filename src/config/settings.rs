@@ -1,6 +1,7 @@
 //! The table of settings: every key, declared once. From it `table.rs` makes the layer
 //! structs ([`Layer`], [`FeedLayer`], [`WebSubLayer`]), their defaults and merge, each
-//! key's check, the `SEEDFEED_*` names, what a reload applies, and the `--help` text.
+//! key's check, the `SEEDFEED_*` names, what a reload applies, and the `--help` text;
+//! and the one map of tables, `[authors.{key}]` (read and checked in `authors.rs`).
 //!
 //! A key is one row under its doc line: `key: layer type = default, check, reload => the
 //! field of `Config` it becomes;`. Adding one takes its row, its line in
@@ -8,6 +9,7 @@
 
 use std::path::PathBuf;
 
+use super::authors::AuthorsLayer;
 use super::table::{any, min, nonempty, range, settings};
 
 settings! {
@@ -108,6 +110,11 @@ settings! {
         /// Subscription requests accepted per callback host and minute; more get 429.
         subscribe_per_minute: u32 = Some(30), min(1),
             Restart => websub.subscribe_per_minute;
+    }
+
+    maps {
+        /// The `[authors.{key}]` tables: people articles may name by key (`authors.rs`).
+        authors: AuthorsLayer;
     }
 }
 

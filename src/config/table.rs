@@ -4,7 +4,8 @@
 //! environment mapping, the reload classification and the help text read.
 //!
 //! A row reads `key: Type = Some(default) | None, check, Live | Restart => field.in.Config;`
-//! under a one-line `///` doc. The check is any callable `Fn(&Type) -> Result<(), String>`
+//! under a one-line `///` doc. After the tables, `maps { name: Type; }` declares the maps
+//! of tables (`[authors.{key}]`), which are read and checked by their own module. The check is any callable `Fn(&Type) -> Result<(), String>`
 //! (the message, without the key); the functions below cover the common ones.
 //!
 //! A value of the wrong type, in the file or the environment, is refused in words: the
@@ -301,14 +302,20 @@ macro_rules! settings {
                     $sreload:ident => $($sto:ident).+;
             )*}
         )*
+        maps {$(
+            #[doc = $mdoc:literal]
+            $map:ident : $MapLayer:ty;
+        )*}
     ) => {
         settings!(@structs $(#[doc = $doc])* $Layer / $Values
             { $( [$kdoc] $key (stringify!($key)): $ty = $some $(($default))?, $check; )* }
-            { $( $sec: $SecLayer / $SecValues; )* });
+            { $( $sec: $SecLayer / $SecValues; )* }
+            { $( [$mdoc] $map: $MapLayer; )* });
         $(
             settings!(@structs $(#[doc = $sdoc])* $SecLayer / $SecValues
                 { $( [$skdoc] $skey (concat!(stringify!($sec), ".", stringify!($skey))):
                     $sty = $ssome $(($sdefault))?, $scheck; )* }
+                {}
                 {});
         )*
 
@@ -322,11 +329,14 @@ macro_rules! settings {
     };
 
     // One layer struct (all `Option`, unknown keys rejected), its checked values, and
-    // `defaults`, `over` and `resolve`; `$sec` are the tables it holds.
+    // `defaults`, `over` and `resolve`; `$sec` are the tables it holds, `$map` its maps
+    // of tables (a layer that has one replaces the lower layers' whole; none by default;
+    // `validate` checks their contents).
     (@structs $(#[doc = $doc:literal])* $Layer:ident / $Values:ident
         { $( [$kdoc:literal] $key:ident ($name:expr): $ty:ty = $some:ident
             $(($default:expr))?, $check:expr; )* }
         { $( $sec:ident : $SecLayer:ident / $SecValues:ident; )* }
+        { $( [$mdoc:literal] $map:ident : $MapLayer:ty; )* }
     ) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, Default, ::serde::Deserialize, ::serde::Serialize)]
@@ -334,6 +344,7 @@ macro_rules! settings {
         pub struct $Layer {
             $( #[doc = $kdoc] pub $key: Option<$ty>, )*
             $( #[serde(default)] pub $sec: $SecLayer, )*
+            $( #[doc = $mdoc] #[serde(default)] pub $map: Option<$MapLayer>, )*
         }
 
         /// The merged layers, checked key by key: what `validate` converts into a
@@ -342,6 +353,7 @@ macro_rules! settings {
         pub(crate) struct $Values {
             $( pub(crate) $key: settings!(@value_type $some $ty), )*
             $( pub(crate) $sec: $SecValues, )*
+            $( pub(crate) $map: $MapLayer, )*
         }
 
         impl $Layer {
@@ -350,6 +362,7 @@ macro_rules! settings {
                 Self {
                     $( $key: $some $(($default))?, )*
                     $( $sec: $SecLayer::defaults(), )*
+                    $( $map: None, )*
                 }
             }
 
@@ -358,6 +371,7 @@ macro_rules! settings {
                 Self {
                     $( $key: self.$key.or(lower.$key), )*
                     $( $sec: self.$sec.over(lower.$sec), )*
+                    $( $map: self.$map.or(lower.$map), )*
                 }
             }
 
@@ -368,6 +382,7 @@ macro_rules! settings {
                 Ok($Values {
                     $( $key: settings!(@resolve $some, self.$key, $name, $check), )*
                     $( $sec: self.$sec.resolve()?, )*
+                    $( $map: self.$map.unwrap_or_default(), )*
                 })
             }
         }

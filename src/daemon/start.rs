@@ -322,6 +322,7 @@ pub(super) fn site(config: &Config, base_url: &Url, identity: &Identity) -> Site
         hubs: crate::websub::hub_urls(&config.websub, base_str(base_url)),
         content: config.feed.content,
         rights: config.feed.rights.clone(),
+        authors: config.feed.authors.clone(),
     }
 }
 

@@ -27,8 +27,8 @@ use lru::LruCache;
 use super::archives::META_PAGE_SIZE;
 use crate::model::{Entry, EntryKey};
 use crate::render::{
-    ArchiveView, Document, Format, Listing, Site, archive_document, archive_view, entry_document,
-    entry_path, listing_document, listing_path, parse_listing_path,
+    ArchiveView, Document, Format, Listing, Site, Term, TermKind, Terms, archive_document,
+    archive_view, entry_document, entry_path, listing_document, listing_path, parse_listing_path,
 };
 use crate::store::{Store, StoreError};
 
@@ -71,8 +71,8 @@ struct Cache {
 enum PageKind<'a> {
     Entry(&'a str),
     Archive,
-    /// A listing page: the section's slug (`None`: the site's), and the page number.
-    Listing(Option<&'a str>, u64),
+    /// A listing page: the term's kind and slug (`None`: the site's), and the page number.
+    Listing(Option<(TermKind, &'a str)>, u64),
 }
 
 impl<'a> PageKind<'a> {
@@ -181,9 +181,7 @@ impl Pages {
                     .map(|entry| entry_document(&self.site(), entry))
             }
             Some(PageKind::Archive) => reader.archive_page(path)?.as_ref().map(archive_document),
-            Some(PageKind::Listing(section, number)) => {
-                self.read_listing(&reader, section, number)?
-            }
+            Some(PageKind::Listing(term, number)) => self.read_listing(&reader, term, number)?,
         };
         self.give_back(reader);
         Ok(page)
@@ -195,9 +193,15 @@ impl Pages {
     fn read_listing(
         &self,
         reader: &Store,
-        section: Option<&str>,
+        term: Option<(TermKind, &str)>,
         number: u64,
     ) -> Result<Option<Document>, StoreError> {
+        // The store does not know the tags and authors yet: their pages are none.
+        let section = match term {
+            None => None,
+            Some((TermKind::Section, slug)) => Some(slug),
+            Some((TermKind::Tag | TermKind::Author, _)) => return Ok(None),
+        };
         let site = self.site();
         let size = site.feed_size.max(1) as u64;
         let Some(offset) = number.checked_sub(1).and_then(|n| n.checked_mul(size)) else {
@@ -220,11 +224,13 @@ impl Pages {
         let has_older = entries.len() as u64 > size;
         entries.truncate(site.feed_size.max(1));
         let listing = Listing {
-            section: category.as_ref(),
+            term: category
+                .as_ref()
+                .map(|category| Term::new(TermKind::Section, category)),
             number,
             entries: &entries,
             has_older,
-            sections: &[],
+            terms: Terms::NONE,
         };
         Ok(Some(listing_document(&site, &listing, Utc::now())))
     }
@@ -268,7 +274,7 @@ impl Pages {
         paths.extend((2..=total.div_ceil(size)).map(|n| listing_path(None, n)));
         for (slug, count) in sections {
             let pages = count.div_ceil(size).max(1);
-            paths.extend((1..=pages).map(|n| listing_path(Some(&slug), n)));
+            paths.extend((1..=pages).map(|n| listing_path(Some((TermKind::Section, &slug)), n)));
         }
         self.give_back(reader);
         Ok(paths)
@@ -446,6 +452,7 @@ mod tests {
             hubs: Vec::new(),
             content: crate::config::FeedContent::Full,
             rights: None,
+            authors: Default::default(),
         }
     }
 

@@ -5,6 +5,13 @@
 //! entry without one must have an alternate link (RFC 4287 §4.1.1), and its page, which
 //! has the whole text, is that link. Deleted entries are announced with RFC 6721
 //! tombstones and archive pages carry the RFC 5005 links.
+//!
+//! What an article's front matter adds: its authors (else the feed's author stands for
+//! them, RFC 4287 §4.2.1), a category per tag beside the section's (`scheme` the site's
+//! `/tags/`, so the two kinds stay apart), a `related` link to a link post's target, a
+//! `replies` link to its comments (RFC 4685), its language as `xml:lang` on its title,
+//! summary and content (the crate writes no attribute on `<entry>` itself), and its image
+//! in Media RSS.
 
 use std::collections::BTreeMap;
 
@@ -15,10 +22,12 @@ use atom_syndication::{
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::rss::HISTORY_NS;
-use super::{Archive, FeedDoc, Format, RenderError, Site};
+use super::{
+    Archive, FeedDoc, Format, MEDIA_NS, RenderError, Site, contact, image_of, media_extensions,
+    tags_scheme, web_url,
+};
 use crate::config::FeedContent;
-use crate::model::Entry;
-use crate::model::Tombstone;
+use crate::model::{Entry, EntryMeta, Tombstone};
 use crate::normalize::{escape_html, looks_like_html};
 
 /// RFC 6721's namespace, for `<at:deleted-entry>`.
@@ -34,6 +43,9 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
             "at".to_owned(),
             BTreeMap::from([("deleted-entry".to_owned(), tombstones)]),
         );
+    }
+    if feed.entries.iter().any(|e| image_of(e).is_some()) {
+        namespaces.insert("media".to_owned(), MEDIA_NS.to_owned());
     }
     if let Archive::Page { .. } = feed.archive {
         namespaces.insert("fh".to_owned(), HISTORY_NS.to_owned());
@@ -101,7 +113,7 @@ fn links(site: &Site, feed: &FeedDoc<'_>) -> Vec<Link> {
     let atom = |rel: &str, path: String| link(site.url(&path), rel, Format::Atom.mime());
     let mut links = vec![
         atom("self", feed.path(Format::Atom)),
-        link(site.url("/"), "alternate", "text/html"),
+        link(site.url(&feed.home()), "alternate", "text/html"),
     ];
     for (rel, path) in feed.history_links(Format::Atom) {
         links.push(atom(rel, path));
@@ -118,29 +130,90 @@ fn links(site: &Site, feed: &FeedDoc<'_>) -> Vec<Link> {
 
 fn entry_of(site: &Site, entry: &Entry) -> AtomEntry {
     let draft = &entry.draft;
+    let meta = &draft.meta;
+    let lang = || meta.lang.clone();
+    let section = draft.category.iter().map(|category| Category {
+        term: category.term.clone(),
+        scheme: None,
+        label: None,
+    });
+    let tags_scheme = tags_scheme(site);
+    let tags = meta.tags.iter().map(|tag| Category {
+        term: tag.term.clone(),
+        scheme: Some(tags_scheme.clone()),
+        label: None,
+    });
+    let mut extensions = ExtensionMap::new();
+    if let Some(image) = image_of(entry) {
+        extensions.insert(
+            "media".to_owned(),
+            media_extensions!(Extension, image, xml_attribute),
+        );
+    }
     AtomEntry {
-        title: text(&draft.title),
+        title: Text {
+            lang: lang(),
+            ..text(&draft.title)
+        },
         id: draft.id.to_string(),
         updated: entry.updated.fixed_offset(),
         published: Some(entry.published.fixed_offset()),
-        links: vec![link(site.entry_url(&draft.key), "alternate", "text/html")],
-        summary: Some(text(&draft.summary)),
+        authors: authors(site, meta),
+        links: entry_links(site, entry),
+        summary: Some(Text {
+            lang: lang(),
+            ..text(&draft.summary)
+        }),
         content: (site.content == FeedContent::Full).then(|| Content {
             value: Some(draft.content_html.clone()),
             content_type: Some("html".into()),
+            lang: lang(),
             ..Content::default()
         }),
-        categories: draft
-            .category
-            .iter()
-            .map(|category| Category {
-                term: category.term.clone(),
-                scheme: None,
-                label: None,
-            })
-            .collect(),
+        categories: section.chain(tags).collect(),
+        extensions,
         ..AtomEntry::default()
     }
+}
+
+/// The entry's authors as configured or written; none when the article names none, so
+/// that the feed's author stands for them.
+fn authors(site: &Site, meta: &EntryMeta) -> Vec<Person> {
+    meta.authors
+        .iter()
+        .map(|author| {
+            let person = site.resolve_author(&author.person);
+            let (email, uri) = contact(person);
+            Person {
+                name: person.name.clone(),
+                email: email.map(str::to_owned),
+                uri: uri.map(str::to_owned),
+                ..Person::default()
+            }
+        })
+        .collect()
+}
+
+/// The entry's page; the page a link post points to (`related`); its comments
+/// (`replies`, RFC 4685 §3).
+fn entry_links(site: &Site, entry: &Entry) -> Vec<Link> {
+    let meta = &entry.draft.meta;
+    let mut links = vec![link(
+        site.entry_url(&entry.draft.key),
+        "alternate",
+        "text/html",
+    )];
+    if let Some(url) = meta.external_url.as_deref().and_then(web_url) {
+        links.push(Link {
+            href: url.to_owned(),
+            rel: "related".into(),
+            ..Link::default()
+        });
+    }
+    if let Some(url) = meta.comments.as_deref().and_then(web_url) {
+        links.push(link(url.to_owned(), "replies", "text/html"));
+    }
+    links
 }
 
 /// `<at:deleted-entry ref="urn:uuid:…" when="…Z"/>` (RFC 6721 §2).
@@ -148,11 +221,21 @@ fn tombstone(tombstone: &Tombstone) -> Extension {
     Extension {
         name: "at:deleted-entry".into(),
         attrs: BTreeMap::from([
-            ("ref".to_owned(), tombstone.id.to_string()),
+            ("ref".to_owned(), xml_attribute(tombstone.id.as_str())),
             ("when".to_owned(), rfc3339_z(tombstone.deleted)),
         ]),
         ..Extension::default()
     }
+}
+
+/// An extension attribute's value as `atom_syndication` must be given it: the crate
+/// writes extension attributes as they are, so `&`, `<` and `"` (in an image's URL, or
+/// in an id kept from an older system) are escaped here.
+fn xml_attribute(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
 }
 
 /// RFC 3339 in UTC with `Z`, milliseconds only when there are some.

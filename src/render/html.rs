@@ -5,13 +5,21 @@
 //! and the 404 page browsers are shown. The listings are in `listing`, the views of the
 //! feeds in `feed_view`.
 //!
+//! An entry's page shows what its front matter gave: its authors (each linking to their
+//! listing, `/authors/{slug}/`), the page a link post points to, its image with its
+//! alternative text, its tags (each linking to `/tags/{slug}/`), its comments page, and
+//! its language as the article's `lang`. An entry in a list shows its authors.
+//!
 //! Every text from an article or the settings goes through `escape_html` exactly once,
-//! here, so a title such as `<b>bold</b> & co` shows as those characters.
+//! here, so a title such as `<b>bold</b> & co` shows as those characters; a URL from an
+//! article is written only when it is an absolute http(s) one ([`web_url`]).
 
 use chrono::{DateTime, Utc};
 
-use super::{Document, Format, HTML_TYPE, MAIN_STEM, Site, listing_path};
-use crate::model::Entry;
+use super::{
+    Document, Format, HTML_TYPE, MAIN_STEM, Site, TermKind, image_of, listing_path, web_url,
+};
+use crate::model::{Entry, EntryMeta};
 use crate::normalize::escape_html;
 
 const STYLE: &str = "body{font:1.05rem/1.55 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}\
@@ -20,6 +28,9 @@ main h2{font-size:1.25rem;line-height:1.3;margin:0 0 .2rem}.meta{margin:0 0 .4re
 nav ul{list-style:none;padding:0}nav li{display:inline;margin-right:.8rem}";
 
 /// What the views of the feeds add: the note that says what a feed is, and its address.
+/// What an entry page with an image adds: the image fits the column.
+const IMAGE_STYLE: &str = "figure{margin:1rem 0}figure img{max-width:100%;height:auto}";
+
 pub(super) const NOTE_STYLE: &str = "header p.note{color:#222;background:#f3f6fb;border:1px solid #d5deea;\
 padding:.8rem 1rem;border-radius:6px}code{overflow-wrap:anywhere}";
 
@@ -30,15 +41,24 @@ pub fn entry_page(site: &Site, entry: &Entry) -> Document {
     } else {
         String::new()
     };
+    let meta = &draft.meta;
+    let lang = meta
+        .lang
+        .as_deref()
+        .map(|lang| format!(" lang=\"{}\"", escape_html(lang)))
+        .unwrap_or_default();
     let body = format!(
-        "<header><p><a href=\"{}\">{}</a></p></header>\n<main><article>\n<h1>{}</h1>\n<p class=\"meta\">{}{}{}</p>\n{}\n</article></main>\n<footer>{}</footer>\n",
+        "<header><p><a href=\"{}\">{}</a></p></header>\n<main><article{lang}>\n<h1>{}</h1>\n<p class=\"meta\">{}{}{}{}</p>\n{}{}\n{}</article></main>\n<footer>{}</footer>\n",
         escape_html(&site.url("/")),
         escape_html(&site.title),
         escape_html(&draft.title),
         time_tag(entry.published),
         updated,
         section_suffix(entry),
+        authors_suffix(site, meta, true),
+        before_content(entry),
         draft.content_html,
+        after_content(site, meta),
         subscribe_line(site, MAIN_STEM),
     );
     let title = format!("{} — {}", draft.title, site.title);
@@ -48,9 +68,90 @@ pub fn entry_page(site: &Site, entry: &Entry) -> Document {
         canonical: Some(&site.entry_url(&draft.key)),
         kind: "article",
         links: &feed_links(site, &site.title, MAIN_STEM),
-        style: "",
+        style: if image_of(entry).is_some() {
+            IMAGE_STYLE
+        } else {
+            ""
+        },
     };
     Document::new(page(site, &head, &body), HTML_TYPE, entry.updated)
+}
+
+/// What an entry's page shows above its text: the page a link post points to, and its
+/// image with its alternative text (empty when it has none: an image without one is
+/// decoration to a screen reader).
+fn before_content(entry: &Entry) -> String {
+    let meta = &entry.draft.meta;
+    let mut out = String::new();
+    if let Some(url) = meta.external_url.as_deref().and_then(web_url) {
+        let url = escape_html(url);
+        out.push_str(&format!(
+            "<p class=\"link\">Link: <a href=\"{url}\">{url}</a></p>\n"
+        ));
+    }
+    if let Some(image) = image_of(entry) {
+        out.push_str(&format!(
+            "<figure><img src=\"{}\" alt=\"{}\"></figure>\n",
+            escape_html(&image.url),
+            escape_html(image.alt.as_deref().unwrap_or_default()),
+        ));
+    }
+    out
+}
+
+/// What an entry's page shows below its text: its tags, each linking to its listing,
+/// and its comments page.
+fn after_content(site: &Site, meta: &EntryMeta) -> String {
+    let mut out = String::new();
+    if !meta.tags.is_empty() {
+        let tags: Vec<String> = meta
+            .tags
+            .iter()
+            .map(|tag| {
+                format!(
+                    "<a rel=\"tag\" href=\"{}\">{}</a>",
+                    escape_html(&site.url(&listing_path(Some((TermKind::Tag, &tag.slug)), 1))),
+                    escape_html(&tag.term)
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "<p class=\"meta tags\">Tags: {}</p>\n",
+            tags.join(" · ")
+        ));
+    }
+    if let Some(url) = meta.comments.as_deref().and_then(web_url) {
+        out.push_str(&format!(
+            "<p class=\"meta\"><a href=\"{}\">Comments</a></p>\n",
+            escape_html(url)
+        ));
+    }
+    out
+}
+
+/// ` · by Jane Doe, Bob` after an entry's date: its authors as configured or written,
+/// each linking to their listing when `linked`; nothing when the article names none.
+fn authors_suffix(site: &Site, meta: &EntryMeta, linked: bool) -> String {
+    if meta.authors.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = meta
+        .authors
+        .iter()
+        .map(|author| {
+            let name = escape_html(&site.resolve_author(&author.person).name);
+            if linked {
+                let listing = listing_path(Some((TermKind::Author, &author.slug)), 1);
+                format!(
+                    "<a rel=\"author\" href=\"{}\">{name}</a>",
+                    escape_html(&site.url(&listing))
+                )
+            } else {
+                name
+            }
+        })
+        .collect();
+    format!(" · by {}", names.join(", "))
 }
 
 /// The page a browser is shown for an address that names nothing: what happened, and the
@@ -159,16 +260,17 @@ pub(super) fn subscribe_line(site: &Site, stem: &str) -> String {
     )
 }
 
-/// An entry in a list of entries: its title linking to its page, its date and section,
-/// and its summary.
+/// An entry in a list of entries: its title linking to its page, its date, section and
+/// authors, and its summary.
 pub(super) fn entry_item(site: &Site, entry: &Entry) -> String {
     let draft = &entry.draft;
     format!(
-        "<article><h2><a href=\"{}\">{}</a></h2><p class=\"meta\">{}{}</p><p>{}</p></article>\n",
+        "<article><h2><a href=\"{}\">{}</a></h2><p class=\"meta\">{}{}{}</p><p>{}</p></article>\n",
         escape_html(&site.entry_url(&draft.key)),
         escape_html(&draft.title),
         time_tag(entry.published),
         section_suffix(entry),
+        authors_suffix(site, &draft.meta, false),
         escape_html(&draft.summary),
     )
 }

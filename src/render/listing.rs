@@ -1,47 +1,49 @@
 //! The paged HTML listings of the entries, newest first, `feed_size` to a page: the
-//! site's (the index, `/`, then `/page/2/`, `/page/3/`…) and each section's
-//! (`/categories/{slug}/`, then `/categories/{slug}/page/2/`…). Each page links to the
-//! newer and the older one, down to the oldest entry. The index is rendered into every
-//! snapshot, with the list of sections and `<link rel="alternate">` for every feed so
-//! readers find them from the site URL; the other pages are read from the store when
-//! asked for (`publish::Pages`).
+//! site's (the index, `/`, then `/page/2/`, `/page/3/`…) and each section's, tag's and
+//! author's (`/categories/{slug}/`, `/tags/{slug}/`, `/authors/{slug}/`, then
+//! `…/page/2/`…). Each page links to the newer and the older one, down to the oldest
+//! entry. The index is rendered into every snapshot, with the lists of sections, tags and
+//! authors and `<link rel="alternate">` for the feeds so readers find them from the site
+//! URL; the other pages are read from the store when asked for (`publish::Pages`).
 
 use super::html::{PageHead, entry_item, feed_links, format_links, page, subscribe_line};
-use super::{Format, MAIN_STEM, Site, category_stem, category_title, listing_path};
-use crate::model::{Category, Entry};
+use super::{Format, MAIN_STEM, Site, Term, TermKind, Terms, listing_path};
+use crate::model::Entry;
 use crate::normalize::escape_html;
 
-/// The index lists at most this many sections in its head (every one is in the OPML).
+/// The index names at most this many term feeds in its head, the sections' first (every
+/// one is in the OPML list).
 const MAX_DISCOVERY_SECTIONS: usize = 200;
+
+/// The index lists at most this many tags, and as many authors (every one is in the
+/// OPML list): a site may have thousands.
+const MAX_LISTED_TERMS: usize = 200;
 
 /// One page of a listing.
 #[derive(Debug, Clone, Copy)]
 pub struct Listing<'a> {
-    /// The section listed; `None` for every entry of the site.
-    pub section: Option<&'a Category>,
+    /// The section, tag or author listed; `None` for every entry of the site.
+    pub term: Option<Term<'a>>,
     /// The page: 1 is the newest.
     pub number: u64,
     /// The page's entries, newest first.
     pub entries: &'a [Entry],
     /// Whether a page of older entries follows.
     pub has_older: bool,
-    /// The sections the page lists, with links to their pages and feeds: the index's.
-    pub sections: &'a [Category],
+    /// The sections, tags and authors the page lists, with links to their pages and
+    /// feeds: the index's ([`Terms::NONE`] for the other pages).
+    pub terms: &'a Terms,
 }
 
 impl Listing<'_> {
-    fn slug(&self) -> Option<&str> {
-        self.section.map(|c| c.slug.as_str())
-    }
-
     fn path(&self, number: u64) -> String {
-        listing_path(self.slug(), number)
+        listing_path(self.term.map(|t| (t.kind, t.slug())), number)
     }
 
     /// The stem of the feeds of the same entries.
     fn feed_stem(&self) -> String {
-        match self.section {
-            Some(category) => category_stem(&category.slug),
+        match self.term {
+            Some(term) => term.stem(),
             None => MAIN_STEM.to_owned(),
         }
     }
@@ -53,21 +55,22 @@ impl Listing<'_> {
         } else {
             String::new()
         };
-        match self.section {
+        match self.term {
             None if self.number <= 1 => (site.title.clone(), site.description.clone()),
             None => (
                 format!("{}{page}", site.title),
                 format!("Page {} of all the articles, newest first.", self.number),
             ),
-            Some(category) if self.number <= 1 => (
-                category_title(site, category),
-                format!("Articles in {}, newest first.", category.term),
+            Some(term) if self.number <= 1 => (
+                term.title(site),
+                format!("Articles {}, newest first.", term.which(site)),
             ),
-            Some(category) => (
-                format!("{}{page}", category_title(site, category)),
+            Some(term) => (
+                format!("{}{page}", term.title(site)),
                 format!(
-                    "Page {} of the articles in {}, newest first.",
-                    self.number, category.term
+                    "Page {} of the articles {}, newest first.",
+                    self.number,
+                    term.which(site)
                 ),
             ),
         }
@@ -78,7 +81,7 @@ impl Listing<'_> {
 pub fn listing_page(site: &Site, listing: &Listing<'_>) -> Vec<u8> {
     let (title, line) = listing.title_and_line(site);
     let stem = listing.feed_stem();
-    let home = listing.section.is_some() || listing.number > 1;
+    let home = listing.term.is_some() || listing.number > 1;
     let mut body = String::from("<header>");
     if home {
         body.push_str(&format!(
@@ -87,13 +90,28 @@ pub fn listing_page(site: &Site, listing: &Listing<'_>) -> Vec<u8> {
             escape_html(&site.title)
         ));
     }
-    let heading = match listing.section {
-        Some(category) => &category.term,
-        None => &site.title,
+    let heading = match listing.term {
+        Some(Term {
+            kind: TermKind::Section,
+            category,
+        }) => category.term.clone(),
+        Some(
+            term @ Term {
+                kind: TermKind::Tag,
+                ..
+            },
+        ) => format!("Tag: {}", term.name(site)),
+        Some(
+            term @ Term {
+                kind: TermKind::Author,
+                ..
+            },
+        ) => term.name(site).to_owned(),
+        None => site.title.clone(),
     };
     body.push_str(&format!(
         "<h1>{}</h1><p>{}</p>{}</header>\n<main>\n",
-        escape_html(heading),
+        escape_html(&heading),
         escape_html(&line),
         subscribe_line(site, &stem),
     ));
@@ -105,22 +123,20 @@ pub fn listing_page(site: &Site, listing: &Listing<'_>) -> Vec<u8> {
     }
     body.push_str("</main>\n");
     body.push_str(&page_links(site, listing));
-    body.push_str(&sections(site, listing.sections));
+    for kind in TermKind::ALL {
+        body.push_str(&term_list(site, kind, listing.terms.of(kind)));
+    }
     body.push_str(&format!(
         "<footer><p>All feeds: <a href=\"{}\">OPML</a></p></footer>\n",
         escape_html(&site.url("/feeds.opml"))
     ));
-    let feed_title = match listing.section {
-        Some(category) => category_title(site, category),
+    let feed_title = match listing.term {
+        Some(term) => term.title(site),
         None => site.title.clone(),
     };
     let mut head = feed_links(site, &feed_title, &stem);
-    for category in listing.sections.iter().take(MAX_DISCOVERY_SECTIONS) {
-        head.push_str(&feed_links(
-            site,
-            &category_title(site, category),
-            &category_stem(&category.slug),
-        ));
+    for term in listing.terms.iter().take(MAX_DISCOVERY_SECTIONS) {
+        head.push_str(&feed_links(site, &term.title(site), &term.stem()));
     }
     for (rel, number) in neighbours(listing) {
         head.push_str(&format!(
@@ -128,7 +144,7 @@ pub fn listing_page(site: &Site, listing: &Listing<'_>) -> Vec<u8> {
             escape_html(&site.url(&listing.path(number)))
         ));
     }
-    let description = if listing.number > 1 || listing.section.is_some() {
+    let description = if listing.number > 1 || listing.term.is_some() {
         &line
     } else {
         &site.description
@@ -184,19 +200,35 @@ fn page_links(site: &Site, listing: &Listing<'_>) -> String {
     format!("<nav class=\"pages\"><p>{}</p></nav>\n", parts.join(" · "))
 }
 
-/// The list of sections: each one's page, and its feeds.
-fn sections(site: &Site, categories: &[Category]) -> String {
+/// The list of the sections, tags or authors: each one's page, and its feeds. Every
+/// section is listed; tags and authors up to [`MAX_LISTED_TERMS`].
+fn term_list(site: &Site, kind: TermKind, categories: &[crate::model::Category]) -> String {
     if categories.is_empty() {
         return String::new();
     }
-    let mut out = String::from("<nav><h2>Sections</h2><ul>\n");
-    for category in categories {
-        let stem = category_stem(&category.slug);
-        let feeds = format_links(site, &stem, &[Format::Atom, Format::Rss, Format::Json]);
+    let shown = match kind {
+        TermKind::Section => categories.len(),
+        TermKind::Tag | TermKind::Author => MAX_LISTED_TERMS,
+    };
+    let mut out = format!("<nav><h2>{}</h2><ul>\n", kind.heading());
+    for category in categories.iter().take(shown) {
+        let term = Term::new(kind, category);
+        let feeds = format_links(
+            site,
+            &term.stem(),
+            &[Format::Atom, Format::Rss, Format::Json],
+        );
         out.push_str(&format!(
             "<li><a href=\"{}\">{}</a> ({feeds})</li>\n",
-            escape_html(&site.url(&listing_path(Some(&category.slug), 1))),
-            escape_html(&category.term),
+            escape_html(&site.url(&listing_path(Some((kind, term.slug())), 1))),
+            escape_html(term.name(site)),
+        ));
+    }
+    if categories.len() > shown {
+        out.push_str(&format!(
+            "<li>and {} more, in the <a href=\"{}\">list of every feed</a></li>\n",
+            categories.len() - shown,
+            escape_html(&site.url(super::OPML_PATH)),
         ));
     }
     out.push_str("</ul></nav>\n");

@@ -2,15 +2,21 @@
 //! [`Snapshot`] of the ones readers poll. Knows nothing of SQLite or HTTP: entries and
 //! tombstones in, bytes out.
 //!
-//! The documents: the main feeds and one feed per section in RSS 2.0, Atom 1.0 and JSON
-//! Feed 1.1; RFC 5005 archive pages (rendered once, when full, then kept as bytes by the
-//! store); an HTML page per entry; paged HTML listings of the entries, the site's (the
-//! index, then `/page/{n}/`) and each section's (`/categories/{slug}/`); an HTML view of
-//! every feed and archive page, for browsers; an HTML 404 page; an OPML list of the
-//! feeds; the XSLT stylesheet the XML feeds still name (for the readers and tools that
+//! The documents: the main feeds and one feed per section, per tag and per author (the
+//! "term feeds", [`TermKind`]) in RSS 2.0, Atom 1.0 and JSON Feed 1.1; RFC 5005 archive
+//! pages (rendered once, when full, then kept as bytes by the store); an HTML page per
+//! entry; paged HTML listings of the entries, the site's (the index, then `/page/{n}/`)
+//! and each term's (`/categories/{slug}/`, `/tags/{slug}/`, `/authors/{slug}/`); an HTML
+//! view of every feed and archive page, for browsers; an HTML 404 page; an OPML list of
+//! the feeds; the XSLT stylesheet the XML feeds still name (for the readers and tools that
 //! apply it; browsers get the HTML view). Feeds also carry RFC 3229 deltas against their
 //! recent earlier versions. The [`Renderer`] keeps what it rendered between snapshots,
 //! and compresses each new version once.
+//!
+//! Entries carry what their front matter gave (`EntryMeta`: authors, tags, an image, a
+//! language, a link post's target, a comments page), and every document shows it; an
+//! author named by a key of the `[authors]` tables is shown as the configured person
+//! ([`Site::resolve_author`]).
 
 mod atom;
 mod compress;
@@ -33,11 +39,13 @@ pub use renderer::Renderer;
 
 pub use crate::normalize::entry_url;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::config::FeedContent;
-use crate::model::{ArchivePage, Category, Entry, EntryKey, Tombstone};
+use crate::model::{ArchivePage, Category, Entry, EntryKey, Person, Tombstone};
 
 pub const HTML_TYPE: &str = "text/html; charset=utf-8";
 pub const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
@@ -133,6 +141,8 @@ pub struct Site {
     pub content: FeedContent,
     /// The feeds' copyright statement (`atom:rights`, RSS `copyright`), when configured.
     pub rights: Option<String>,
+    /// The `[authors.{key}]` tables: the people articles may name by key.
+    pub authors: BTreeMap<String, Person>,
 }
 
 impl Site {
@@ -152,7 +162,14 @@ impl Site {
             hubs: Vec::new(),
             content: FeedContent::Full,
             rights: None,
+            authors: BTreeMap::new(),
         }
+    }
+
+    /// An author as the documents show them: the person of the `[authors]` table whose
+    /// key is the name the article wrote, else the author as written.
+    pub fn resolve_author<'a>(&'a self, person: &'a Person) -> &'a Person {
+        self.authors.get(&person.name).unwrap_or(person)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -183,14 +200,201 @@ impl Site {
     }
 }
 
+/// `url` when it is an absolute http or https URL, the only kind an article's metadata
+/// (an image, a link post's target, a comments page, an author's page) is written with:
+/// `javascript:` and relative URLs are left out of every document.
+pub fn web_url(url: &str) -> Option<&str> {
+    let parsed = url::Url::parse(url).ok()?;
+    let web = matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some();
+    let clean = !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    (web && clean).then_some(url)
+}
+
+/// The entry's image, when its URL is one the documents write ([`web_url`]).
+fn image_of(entry: &Entry) -> Option<&crate::model::Image> {
+    let image = entry.draft.meta.image.as_ref()?;
+    web_url(&image.url).map(|_| image)
+}
+
+/// A person's e-mail address and page, each when it is one the documents may write: an
+/// address `local@domain`, an absolute http(s) URL.
+fn contact(person: &Person) -> (Option<&str>, Option<&str>) {
+    let email = person
+        .email
+        .as_deref()
+        .filter(|email| crate::config::is_email(email));
+    (email, person.uri.as_deref().and_then(web_url))
+}
+
 /// The path (percent-decoded) the server answers an entry's page at: `/entries/{key}/`.
 pub fn entry_path(key: &EntryKey) -> String {
     format!("/entries/{}/", key.as_str())
 }
 
+/// What a term feed is about: the entries' section, one of their tags, or one of their
+/// authors. Each term has its feeds at `/{folder}/{slug}.{rss,atom,json}` and its paged
+/// HTML listing at `/{folder}/{slug}/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TermKind {
+    Section,
+    Tag,
+    Author,
+}
+
+impl TermKind {
+    pub const ALL: [TermKind; 3] = [Self::Section, Self::Tag, Self::Author];
+
+    /// The first segment of the paths of its feeds and pages.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Self::Section => "categories",
+            Self::Tag => "tags",
+            Self::Author => "authors",
+        }
+    }
+
+    /// The kind whose paths start with `folder`.
+    pub fn of_folder(folder: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.folder() == folder)
+    }
+
+    /// What the index and the OPML list call the list of them.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Self::Section => "Sections",
+            Self::Tag => "Tags",
+            Self::Author => "Authors",
+        }
+    }
+}
+
+/// The path of a term's feeds, without the format's extension: `/tags/{slug}`.
+pub fn term_stem(kind: TermKind, slug: &str) -> String {
+    format!("/{}/{slug}", kind.folder())
+}
+
 /// The path of a section's feeds, without the format's extension.
 pub fn category_stem(slug: &str) -> String {
-    format!("/categories/{slug}")
+    term_stem(TermKind::Section, slug)
+}
+
+/// The term of a term feed's path (`/tags/rust.atom`): its kind and slug.
+pub fn parse_term_feed_path(path: &str) -> Option<(TermKind, &str)> {
+    let (folder, file) = path.strip_prefix('/')?.split_once('/')?;
+    let (slug, extension) = file.rsplit_once('.')?;
+    let known = Format::ALL.iter().any(|f| f.extension() == extension);
+    let kind = TermKind::of_folder(folder)?;
+    (known && !slug.is_empty() && !slug.contains('/')).then_some((kind, slug))
+}
+
+/// A section, tag or author as its feeds and listing are about it. An author's `term`
+/// is the name as articles write it (a key of the `[authors]` tables, or a name); what
+/// is shown is [`Term::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term<'a> {
+    pub kind: TermKind,
+    pub category: &'a Category,
+}
+
+impl<'a> Term<'a> {
+    pub fn new(kind: TermKind, category: &'a Category) -> Self {
+        Self { kind, category }
+    }
+
+    pub fn slug(&self) -> &'a str {
+        &self.category.slug
+    }
+
+    pub fn stem(&self) -> String {
+        term_stem(self.kind, self.slug())
+    }
+
+    /// The name the documents show: an author's through the `[authors]` tables.
+    pub fn name<'s>(&self, site: &'s Site) -> &'s str
+    where
+        'a: 's,
+    {
+        match self.kind {
+            TermKind::Author => site
+                .authors
+                .get(&self.category.term)
+                .map_or(&self.category.term, |person| &person.name),
+            TermKind::Section | TermKind::Tag => &self.category.term,
+        }
+    }
+
+    /// The title of its feeds: "Site — Conflict & Justice" for a section (as it has
+    /// always been), "Site — Tag: C++", "Site — Author: Jane Doe".
+    pub fn title(&self, site: &Site) -> String {
+        let name = self.name(site);
+        match self.kind {
+            TermKind::Section => format!("{} — {name}", site.title),
+            TermKind::Tag => format!("{} — Tag: {name}", site.title),
+            TermKind::Author => format!("{} — Author: {name}", site.title),
+        }
+    }
+
+    /// The permanent id of its feeds: a section's from `category:{slug}` (as it has always
+    /// been), a tag's from `tag:{slug}`, an author's from `author:{slug}`.
+    pub fn feed_id(&self, site: &Site) -> String {
+        let prefix = match self.kind {
+            TermKind::Section => "category",
+            TermKind::Tag => "tag",
+            TermKind::Author => "author",
+        };
+        site.feed_id(&format!("{prefix}:{}", self.slug()))
+    }
+
+    /// Which articles a listing of it shows: "in Tech", "tagged C++", "by Jane Doe".
+    fn which(&self, site: &Site) -> String {
+        let name = self.name(site);
+        match self.kind {
+            TermKind::Section => format!("in {name}"),
+            TermKind::Tag => format!("tagged {name}"),
+            TermKind::Author => format!("by {name}"),
+        }
+    }
+}
+
+/// Every section, tag and author with a feed: what the index and the OPML list show,
+/// each list in the order it was given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Terms {
+    pub sections: Vec<Category>,
+    pub tags: Vec<Category>,
+    pub authors: Vec<Category>,
+}
+
+impl Terms {
+    /// None at all: the lists of a listing page other than the index.
+    pub const NONE: &'static Terms = &Terms {
+        sections: Vec::new(),
+        tags: Vec::new(),
+        authors: Vec::new(),
+    };
+
+    pub fn of(&self, kind: TermKind) -> &[Category] {
+        match kind {
+            TermKind::Section => &self.sections,
+            TermKind::Tag => &self.tags,
+            TermKind::Author => &self.authors,
+        }
+    }
+
+    pub fn set(&mut self, kind: TermKind, list: Vec<Category>) {
+        match kind {
+            TermKind::Section => self.sections = list,
+            TermKind::Tag => self.tags = list,
+            TermKind::Author => self.authors = list,
+        }
+    }
+
+    /// Every term: the sections, then the tags, then the authors.
+    pub fn iter(&self) -> impl Iterator<Item = Term<'_>> {
+        TermKind::ALL
+            .into_iter()
+            .flat_map(|kind| self.of(kind).iter().map(move |c| Term::new(kind, c)))
+    }
 }
 
 /// The path of an archive page, without the format's extension.
@@ -199,13 +403,13 @@ pub fn archive_stem(number: u64) -> String {
 }
 
 /// The path of page `number` of a paged HTML listing, newest entries on page 1: the
-/// site's (`section` is `None`: `/`, then `/page/2/`…) or a section's
-/// (`/categories/{slug}/`, then `/categories/{slug}/page/2/`…). Every page but the index
+/// site's (`term` is `None`: `/`, then `/page/2/`…) or a term's (`/categories/{slug}/`,
+/// `/tags/{slug}/`, `/authors/{slug}/`, then `…/page/2/`…). Every page but the index
 /// ends in `/`, so that a static export can write it as `{path}index.html`.
-pub fn listing_path(section: Option<&str>, number: u64) -> String {
-    let base = match section {
+pub fn listing_path(term: Option<(TermKind, &str)>, number: u64) -> String {
+    let base = match term {
         None => String::from("/"),
-        Some(slug) => format!("{}/", category_stem(slug)),
+        Some((kind, slug)) => format!("{}/", term_stem(kind, slug)),
     };
     if number <= 1 {
         base
@@ -214,28 +418,30 @@ pub fn listing_path(section: Option<&str>, number: u64) -> String {
     }
 }
 
-/// The listing page a path names, as [`listing_path`] writes it: the section's slug (or
-/// `None` for the site's) and the page number. Only the one spelling of each page is
-/// recognised (no `/page/1/`, no leading zeros), so that every page has one address;
-/// the index, `/`, is the snapshot's and not recognised here.
-pub fn parse_listing_path(path: &str) -> Option<(Option<&str>, u64)> {
-    let (section, rest) = match path.strip_prefix("/categories/") {
-        Some(rest) => {
-            let (slug, rest) = rest.split_once('/')?;
-            if slug.is_empty() {
-                return None;
-            }
-            (Some(slug), rest)
-        }
-        None => (None, path.strip_prefix('/')?),
+/// The listing page a path names, as [`listing_path`] writes it: the term's kind and
+/// slug (or `None` for the site's) and the page number. Only the one spelling of each
+/// page is recognised (no `/page/1/`, no leading zeros), so that every page has one
+/// address; the index, `/`, is the snapshot's and not recognised here.
+pub fn parse_listing_path(path: &str) -> Option<(Option<(TermKind, &str)>, u64)> {
+    let rest = path.strip_prefix('/')?;
+    let term_and_rest = rest.split_once('/').and_then(|(folder, rest)| {
+        let kind = TermKind::of_folder(folder)?;
+        let (slug, rest) = rest.split_once('/')?;
+        Some((kind, slug, rest))
+    });
+    let (term, rest) = match term_and_rest {
+        Some((_, "", _)) => return None,
+        Some((kind, slug, rest)) => (Some((kind, slug)), rest),
+        // The site's pages (`page/2/`), or nothing.
+        None => (None, rest),
     };
     if rest.is_empty() {
-        return section.map(|slug| (Some(slug), 1));
+        return term.map(|term| (Some(term), 1));
     }
     let digits = rest.strip_prefix("page/")?.strip_suffix('/')?;
     let canonical = !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
     let number: u64 = digits.parse().ok().filter(|_| canonical)?;
-    (number >= 2).then_some((section, number))
+    (number >= 2).then_some((term, number))
 }
 
 /// An entry's HTML page, with its compressed variants.
@@ -275,7 +481,7 @@ pub enum Archive {
     /// a successor that fills later: page 1 is frozen together with page 2 and links to
     /// it (`next-archive`); every later page links to the one before (`prev-archive`).
     Page { number: u64 },
-    /// A section's feed: no archives.
+    /// A term's feed (a section's, a tag's, an author's): no archives.
     None,
 }
 
@@ -286,6 +492,8 @@ pub struct FeedDoc<'a> {
     pub id: &'a str,
     /// The path without the format's extension: `/feed`, `/categories/tech`.
     pub stem: &'a str,
+    /// What a term feed is about; `None` for the main feed and its archive pages.
+    pub term: Option<TermKind>,
     /// The subscription document's stem (for `current` links of archive pages).
     pub current_stem: &'a str,
     pub entries: &'a [Entry],
@@ -339,12 +547,22 @@ impl FeedDoc<'_> {
     }
 
     /// The HTML listing of the same entries, for the feeds that have one: the index for
-    /// the main feed, a section's first page for its feed.
+    /// the main feed, a term's first page for its feed.
     pub fn listing(&self) -> Option<String> {
         match self.archive {
             Archive::Subscription { .. } => Some(listing_path(None, 1)),
             Archive::None => Some(format!("{}/", self.stem)),
             Archive::Page { .. } => None,
+        }
+    }
+
+    /// The page the feed names as its site (Atom's alternate link, RSS's `link`, JSON
+    /// Feed's `home_page_url`): a tag's or an author's listing page, else the front page,
+    /// which the main and section feeds have named since they were first served.
+    pub fn home(&self) -> String {
+        match (self.term, self.listing()) {
+            (Some(TermKind::Tag | TermKind::Author), Some(listing)) => listing,
+            _ => listing_path(None, 1),
         }
     }
 
@@ -389,7 +607,66 @@ fn with_stylesheet(xml: Vec<u8>, href: &str) -> Vec<u8> {
 
 /// The title of a section's feeds.
 pub fn category_title(site: &Site, category: &Category) -> String {
-    format!("{} — {}", site.title, category.term)
+    Term::new(TermKind::Section, category).title(site)
+}
+
+/// The `scheme` (Atom) or `domain` (RSS) of the categories that are tags, so that a
+/// reader tells them from the section: the address of the tags' folder, `{base}/tags/`.
+fn tags_scheme(site: &Site) -> String {
+    site.url(&format!("/{}/", TermKind::Tag.folder()))
+}
+
+/// Media RSS (<https://www.rssboard.org/media-rss>): an entry's image as `media:content
+/// medium="image"` and `media:thumbnail`, which Feedly, Inoreader and NetNewsWire show;
+/// in Atom and RSS alike, as jekyll-feed writes it.
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+
+/// An entry's image as Media RSS elements, `media:content medium="image"` with its
+/// alternative text as `media:description`, and `media:thumbnail`: the value of an
+/// extension map's `media` key, in either feed crate's `Extension` (the two have the
+/// same fields). `$attr` makes an attribute's value what the crate must be given.
+macro_rules! media_extensions {
+    ($Extension:ident, $image:expr, $attr:expr) => {{
+        let image: &$crate::model::Image = $image;
+        let url = || ("url".to_owned(), $attr(&image.url));
+        let description = image.alt.as_deref().map(|alt| {
+            let (kind, value) = $crate::render::media_text(alt);
+            $Extension {
+                name: "media:description".into(),
+                value: Some(value),
+                attrs: BTreeMap::from([("type".to_owned(), kind.to_owned())]),
+                ..$Extension::default()
+            }
+        });
+        let content = $Extension {
+            name: "media:content".into(),
+            attrs: BTreeMap::from([url(), ("medium".to_owned(), "image".to_owned())]),
+            children: description
+                .map(|d| BTreeMap::from([("description".to_owned(), vec![d])]))
+                .unwrap_or_default(),
+            ..$Extension::default()
+        };
+        let thumbnail = $Extension {
+            name: "media:thumbnail".into(),
+            attrs: BTreeMap::from([url()]),
+            ..$Extension::default()
+        };
+        BTreeMap::from([
+            ("content".to_owned(), vec![content]),
+            ("thumbnail".to_owned(), vec![thumbnail]),
+        ])
+    }};
+}
+use media_extensions;
+
+/// A Media RSS text (`media:description`) and its `type`: plain, or escaped HTML when a
+/// reader would take the text for HTML (as Atom's and RSS's own texts are written).
+fn media_text(text: &str) -> (&'static str, String) {
+    if crate::normalize::looks_like_html(text) {
+        ("html", crate::normalize::escape_html(text))
+    } else {
+        ("plain", text.to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -419,6 +696,7 @@ mod tests {
             hubs: Vec::new(),
             content: FeedContent::Full,
             rights: None,
+            authors: BTreeMap::new(),
         }
     }
 
@@ -434,15 +712,20 @@ mod tests {
 
     #[test]
     fn listing_paths_have_one_spelling_each() {
-        for (section, number, path) in [
+        let (section, tag, author) = (TermKind::Section, TermKind::Tag, TermKind::Author);
+        for (term, number, path) in [
             (None, 1, "/"),
             (None, 2, "/page/2/"),
-            (Some("tech"), 1, "/categories/tech/"),
-            (Some("tech"), 12, "/categories/tech/page/12/"),
+            (Some((section, "tech")), 1, "/categories/tech/"),
+            (Some((section, "tech")), 12, "/categories/tech/page/12/"),
+            (Some((tag, "c")), 1, "/tags/c/"),
+            (Some((tag, "c")), 3, "/tags/c/page/3/"),
+            (Some((author, "jane")), 1, "/authors/jane/"),
+            (Some((author, "jane")), 2, "/authors/jane/page/2/"),
         ] {
-            assert_eq!(listing_path(section, number), path);
+            assert_eq!(listing_path(term, number), path);
             if path != "/" {
-                assert_eq!(parse_listing_path(path), Some((section, number)), "{path}");
+                assert_eq!(parse_listing_path(path), Some((term, number)), "{path}");
             }
         }
         for other in [
@@ -459,11 +742,82 @@ mod tests {
             "/categories/tech.atom",
             "/categories/tech/page/1/",
             "/categories/tech/other/",
+            "/tags/",
+            "/tags//",
+            "/tags/c",
+            "/tags/c.rss",
+            "/tags/c/page/1/",
+            "/authors/",
+            "/authors/jane/page/02/",
             "/feed.atom",
             "/entries/a/",
         ] {
             assert_eq!(parse_listing_path(other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn term_feed_paths_name_their_kind_and_slug() {
+        for kind in TermKind::ALL {
+            for format in Format::ALL {
+                let path = format!("{}.{}", term_stem(kind, "c-2"), format.extension());
+                assert_eq!(parse_term_feed_path(&path), Some((kind, "c-2")), "{path}");
+            }
+        }
+        for other in [
+            "/feed.atom",
+            "/archive/1.atom",
+            "/tags/.atom",
+            "/tags/c/",
+            "/tags/c.html",
+            "/tags/a/b.atom",
+            "/feeds.opml",
+        ] {
+            assert_eq!(parse_term_feed_path(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn terms_are_titled_and_named_by_kind() {
+        let mut site = site("https://x.org");
+        site.title = "News".into();
+        site.authors.insert(
+            "jane".into(),
+            Person {
+                name: "Jane Doe".into(),
+                ..Person::default()
+            },
+        );
+        let jane = Category {
+            term: "jane".into(),
+            slug: "jane".into(),
+        };
+        let bob = Category {
+            term: "Bob".into(),
+            slug: "bob".into(),
+        };
+        let cpp = Category {
+            term: "C++".into(),
+            slug: "c".into(),
+        };
+        let author = |c| Term::new(TermKind::Author, c);
+        assert_eq!(author(&jane).title(&site), "News — Author: Jane Doe");
+        assert_eq!(author(&bob).title(&site), "News — Author: Bob");
+        assert_eq!(
+            Term::new(TermKind::Tag, &cpp).title(&site),
+            "News — Tag: C++"
+        );
+        assert_eq!(
+            Term::new(TermKind::Section, &cpp).title(&site),
+            "News — C++"
+        );
+        // Each kind has its own feed id; a section's is the one it always had.
+        let ids: Vec<String> = TermKind::ALL
+            .iter()
+            .map(|kind| Term::new(*kind, &cpp).feed_id(&site))
+            .collect();
+        assert_eq!(ids[0], site.feed_id("category:c"));
+        assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
     }
 
     #[test]

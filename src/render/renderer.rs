@@ -1,6 +1,6 @@
-//! The renderer's memory between snapshots: section feeds are kept and only re-rendered
-//! when their entries change; the main feeds, the index and the OPML list are rendered for
-//! every snapshot (they are small). Each feed carries its HTML view for browsers, rendered
+//! The renderer's memory between snapshots: term feeds (each section's, tag's and
+//! author's) are kept and only re-rendered when their entries change; the main feeds, the
+//! index and the OPML list are rendered for every snapshot (they are small). Each feed carries its HTML view for browsers, rendered
 //! only when the feed's bytes change and kept, with its variants, while its own bytes are
 //! the same. Entry, archive and listing pages are not kept here: see `publish::Pages`.
 
@@ -11,9 +11,9 @@ use super::delta::History;
 use super::feed_view::feed_view;
 use super::{
     Archive, Document, FeedDoc, Format, HTML_TYPE, HtmlView, INDEX_PATH, Listing, MAIN_STEM,
-    OPML_PATH, OPML_TYPE, RenderError, Site, Snapshot, XSL_PATH, XSL_TYPE, archive_stem,
-    assets_modified, category_stem, category_title, listing_page, not_found_page, opml,
-    render_feed,
+    OPML_PATH, OPML_TYPE, RenderError, Site, Snapshot, Term, TermKind, Terms, XSL_PATH, XSL_TYPE,
+    archive_stem, assets_modified, listing_page, not_found_page, opml, parse_term_feed_path,
+    render_feed, term_stem,
 };
 use crate::model::{ArchivePage, Category, Entry, Tombstone};
 
@@ -23,10 +23,10 @@ const FEED_XSL: &str = include_str!("feed.xsl");
 #[derive(Debug)]
 pub struct Renderer {
     site: Site,
-    /// Each section's feed documents, by slug, then path.
-    sections: HashMap<String, HashMap<String, Arc<Document>>>,
-    /// Every section with a feed, for the index and the OPML list.
-    categories: Vec<Category>,
+    /// Each term's feed documents, by kind and slug, then path.
+    terms: HashMap<(TermKind, String), HashMap<String, Arc<Document>>>,
+    /// Every section, tag and author with a feed, for the index and the OPML list.
+    lists: Terms,
     /// The newest frozen archive page, which the main feeds link to.
     newest_archive: Option<u64>,
     /// The main feeds, index and OPML list of the last snapshot, reused while their bytes
@@ -46,8 +46,8 @@ impl Renderer {
         Self {
             not_found: Arc::new(not_found_page(&site)),
             site,
-            sections: HashMap::new(),
-            categories: Vec::new(),
+            terms: HashMap::new(),
+            lists: Terms::default(),
             newest_archive: None,
             main: HashMap::new(),
             stylesheet: Arc::new(
@@ -71,34 +71,58 @@ impl Renderer {
 
     /// The list of sections the index and the OPML list show.
     pub fn set_categories(&mut self, categories: Vec<Category>) {
-        self.categories = categories;
+        self.set_term_list(TermKind::Section, categories);
     }
 
-    /// Renders a section's feeds from its newest entries and its tombstones; a section
-    /// with neither any more has no feeds.
+    /// The list of sections, tags or authors the index and the OPML list show, in the
+    /// order given (an author's `term` is the name articles write, see [`Term`]).
+    pub fn set_term_list(&mut self, kind: TermKind, list: Vec<Category>) {
+        self.lists.set(kind, list);
+    }
+
+    /// Renders a section's feeds: [`Renderer::set_term_feed`] for a section.
     pub fn set_section(
         &mut self,
         category: &Category,
         entries: &[Entry],
         tombstones: &[Tombstone],
     ) -> Result<(), RenderError> {
-        let stem = category_stem(&category.slug);
+        self.set_term_feed(TermKind::Section, category, entries, tombstones)
+    }
+
+    /// Renders the feeds of a section, tag or author (`/categories/{slug}.*`,
+    /// `/tags/{slug}.*`, `/authors/{slug}.*`) from its newest entries, newest first, and
+    /// its tombstones; one with neither any more has no feeds. An author's `term` is the
+    /// name articles write: a key of the `[authors]` tables is shown as that person.
+    pub fn set_term_feed(
+        &mut self,
+        kind: TermKind,
+        category: &Category,
+        entries: &[Entry],
+        tombstones: &[Tombstone],
+    ) -> Result<(), RenderError> {
         if entries.is_empty() && tombstones.is_empty() {
-            self.remove_section(&category.slug);
+            self.remove_term_feed(kind, &category.slug);
             return Ok(());
         }
-        let title = category_title(&self.site, category);
-        let id = self.site.feed_id(&format!("category:{}", category.slug));
+        let term = Term::new(kind, category);
+        let (stem, title, id) = (
+            term.stem(),
+            term.title(&self.site),
+            term.feed_id(&self.site),
+        );
         let feed = FeedDoc {
             title: &title,
             id: &id,
             stem: &stem,
+            term: Some(kind),
             current_stem: &stem,
             entries,
             tombstones,
             archive: Archive::None,
         };
-        let previous = self.sections.remove(&category.slug).unwrap_or_default();
+        let key = (kind, category.slug.clone());
+        let previous = self.terms.remove(&key).unwrap_or_default();
         let documents = feed_documents(
             &self.site,
             &mut self.history,
@@ -106,16 +130,21 @@ impl Renderer {
             &previous,
             &mut self.uncompressed,
         )?;
-        self.sections.insert(category.slug.clone(), documents);
+        self.terms.insert(key, documents);
         Ok(())
     }
 
     pub fn remove_section(&mut self, slug: &str) {
+        self.remove_term_feed(TermKind::Section, slug);
+    }
+
+    /// A section, tag or author has no feeds any more.
+    pub fn remove_term_feed(&mut self, kind: TermKind, slug: &str) {
         for format in Format::ALL {
             self.history
-                .forget(&format!("{}.{}", category_stem(slug), format.extension()));
+                .forget(&format!("{}.{}", term_stem(kind, slug), format.extension()));
         }
-        self.sections.remove(slug);
+        self.terms.remove(&(kind, slug.to_owned()));
     }
 
     /// The newest full archive page, if any.
@@ -142,6 +171,7 @@ impl Renderer {
             title: &self.site.title,
             id: &id,
             stem: &stem,
+            term: None,
             current_stem: MAIN_STEM,
             entries,
             tombstones: &[],
@@ -194,6 +224,7 @@ impl Renderer {
             title: &self.site.title,
             id: &id,
             stem: MAIN_STEM,
+            term: None,
             current_stem: MAIN_STEM,
             entries: latest,
             tombstones,
@@ -214,14 +245,14 @@ impl Renderer {
         let index = listing_page(
             &self.site,
             &Listing {
-                section: None,
+                term: None,
                 number: 1,
                 entries: latest,
                 has_older,
-                sections: &self.categories,
+                terms: &self.lists,
             },
         );
-        let list = opml::render(&self.site, &self.categories, updated);
+        let list = opml::render(&self.site, &self.lists, updated);
         for (path, body, media_type) in
             [(INDEX_PATH, index, HTML_TYPE), (OPML_PATH, list, OPML_TYPE)]
         {
@@ -253,15 +284,11 @@ impl Renderer {
             return false;
         };
         self.uncompressed.remove(&path);
-        let section = path
-            .strip_prefix("/categories/")
-            .and_then(|rest| rest.rsplit_once('.'))
-            .map(|(slug, _)| slug);
-        let documents = match section {
-            Some(slug) => self.sections.get_mut(slug),
+        let documents = match parse_term_feed_path(&path) {
+            Some((kind, slug)) => self.terms.get_mut(&(kind, slug.to_owned())),
             None => Some(&mut self.main),
         };
-        // A section removed since has nothing to compress.
+        // A term removed since has nothing to compress.
         if let Some(document) = documents.and_then(|d| d.get_mut(&path)) {
             let mut compressed = Document::clone(document).compressed();
             // The view of a new version, unless it was the same as the last one's.
@@ -283,8 +310,8 @@ impl Renderer {
     /// The snapshot of the documents rendered so far.
     pub fn assemble(&self) -> Snapshot {
         let mut documents: HashMap<String, Arc<Document>> = HashMap::new();
-        for section in self.sections.values() {
-            documents.extend(section.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
+        for term in self.terms.values() {
+            documents.extend(term.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
         }
         documents.extend(self.main.iter().map(|(p, d)| (p.clone(), Arc::clone(d))));
         documents.insert(XSL_PATH.to_owned(), Arc::clone(&self.stylesheet));
@@ -363,6 +390,7 @@ mod tests {
     use super::*;
     use crate::model::{Article, EntryKey};
     use crate::normalize::normalize;
+    use crate::render::category_stem;
 
     fn entry(key: &str) -> Entry {
         let article = Article {
@@ -392,9 +420,16 @@ mod tests {
         let entries = [entry("a")];
         let category = entries[0].draft.category.clone().unwrap();
         renderer.set_section(&category, &entries, &[]).unwrap();
+        let tag = Category {
+            term: "Tag".into(),
+            slug: "tag".into(),
+        };
+        renderer
+            .set_term_feed(TermKind::Tag, &tag, &entries, &[])
+            .unwrap();
         let first = renderer.render(&entries, &[]).unwrap();
         let section = format!("{}.atom", category_stem(&category.slug));
-        for path in ["/feed.atom", section.as_str()] {
+        for path in ["/feed.atom", section.as_str(), "/tags/tag.json"] {
             let document = first.get(path).unwrap();
             assert!(
                 document.gzip.is_none() && document.brotli.is_none(),
@@ -403,7 +438,13 @@ mod tests {
         }
         assert!(renderer.compress_pending());
         let second = renderer.assemble();
-        for path in ["/feed.atom", "/feed.rss", "/feed.json", section.as_str()] {
+        for path in [
+            "/feed.atom",
+            "/feed.rss",
+            "/feed.json",
+            section.as_str(),
+            "/tags/tag.json",
+        ] {
             let (before, after) = (first.get(path).unwrap(), second.get(path).unwrap());
             assert_eq!(before.etag, after.etag, "{path}: the same version");
             assert_eq!(before.body, after.body);

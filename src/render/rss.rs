@@ -4,6 +4,12 @@
 //! archive links and the WebSub hubs), and `dc:creator` rather than a name-only
 //! `<author>` (RSS wants an e-mail address there).
 //!
+//! What an article's front matter adds: a `dc:creator` per author (the names alone,
+//! resolved through `[authors]`; the feed's author when there is none), a `<category>`
+//! per tag beside the section's (`domain` the site's `/tags/`), `<comments>`, its
+//! language as `dc:language`, a link post's target as `atom:link rel="related"`, and its
+//! image in Media RSS, as in Atom.
+//!
 //! RSS never says whether a title is text or HTML, and readers guess. Following the RSS
 //! Best Practices Profile, `&` and `<` are written as `&#x26;` and `&#x3C;`, and text that
 //! a reader would take for HTML (it holds `</b>` or `&amp;`) is sent as escaped HTML, so
@@ -16,7 +22,10 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Guid, Item};
 
-use super::{Archive, FeedDoc, Format, RenderError, Site};
+use super::{
+    Archive, FeedDoc, Format, MEDIA_NS, RenderError, Site, image_of, media_extensions, tags_scheme,
+    web_url,
+};
 use crate::config::FeedContent;
 use crate::model::Entry;
 use crate::normalize::{escape_html, looks_like_html};
@@ -27,6 +36,9 @@ pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
 pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
     let mut namespaces = BTreeMap::new();
     let mut extensions = ExtensionMap::new();
+    if feed.entries.iter().any(|e| image_of(e).is_some()) {
+        namespaces.insert("media".to_owned(), MEDIA_NS.to_owned());
+    }
     if let Archive::Page { .. } = feed.archive {
         namespaces.insert("fh".to_owned(), HISTORY_NS.to_owned());
         extensions.insert(
@@ -42,7 +54,7 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
     }
     let channel = Channel {
         title: text(feed.title),
-        link: site.url("/"),
+        link: site.url(&feed.home()),
         description: text(&site.description),
         language: Some(site.language.clone()),
         copyright: site.rights.as_deref().map(text),
@@ -104,6 +116,41 @@ fn links(site: &Site, feed: &FeedDoc<'_>) -> Vec<Link> {
 
 fn item(site: &Site, entry: &Entry) -> Item {
     let draft = &entry.draft;
+    let meta = &draft.meta;
+    let section = draft.category.iter().map(|category| Category {
+        name: text(&category.term),
+        domain: None,
+    });
+    let tags_scheme = tags_scheme(site);
+    let tags = meta.tags.iter().map(|tag| Category {
+        name: text(&tag.term),
+        domain: Some(tags_scheme.clone()),
+    });
+    let creators = if meta.authors.is_empty() {
+        vec![text(&site.author)]
+    } else {
+        meta.authors
+            .iter()
+            .map(|author| text(&site.resolve_author(&author.person).name))
+            .collect()
+    };
+    let related = meta
+        .external_url
+        .as_deref()
+        .and_then(web_url)
+        .map(|url| Link {
+            href: url.to_owned(),
+            rel: "related".into(),
+            ..Link::default()
+        });
+    let mut extensions = ExtensionMap::new();
+    if let Some(image) = image_of(entry) {
+        // The `rss` crate escapes attributes itself.
+        extensions.insert(
+            "media".to_owned(),
+            media_extensions!(Extension, image, str::to_owned),
+        );
+    }
     Item {
         title: Some(text(&draft.title)),
         link: Some(site.entry_url(&draft.key)),
@@ -116,18 +163,19 @@ fn item(site: &Site, entry: &Entry) -> Item {
             permalink: false,
         }),
         pub_date: Some(entry.published.to_rfc2822()),
-        categories: draft
-            .category
-            .iter()
-            .map(|category| Category {
-                name: text(&category.term),
-                domain: None,
-            })
-            .collect(),
+        categories: section.chain(tags).collect(),
+        comments: meta
+            .comments
+            .as_deref()
+            .and_then(web_url)
+            .map(str::to_owned),
         dublin_core_ext: Some(DublinCoreExtension {
-            creators: vec![text(&site.author)],
+            creators,
+            languages: meta.lang.iter().cloned().collect(),
             ..DublinCoreExtension::default()
         }),
+        atom_ext: related.map(|link| AtomExtension { links: vec![link] }),
+        extensions,
         ..Item::default()
     }
 }

@@ -12,6 +12,10 @@ pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
 pub const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
 /// RSS's `content:encoded`.
 pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
+/// Media RSS: `media:content`, `media:thumbnail`.
+pub const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+/// Dublin Core: RSS's `dc:creator`, `dc:language`.
+pub const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
 
 /// The feeds the sample article (section Conflict & Justice) is in: the main feeds and
 /// its section's, in every format.

@@ -1,10 +1,14 @@
 //! The site, clock and entries of the tests that render without a daemon: one site, times
-//! in whole seconds, entries and tombstones as the store hands them to the renderer. Pure:
-//! the fuzz target includes this file too.
+//! in whole seconds, entries and tombstones as the store hands them to the renderer, and
+//! entries carrying every field front matter can give. Pure: the fuzz target includes
+//! this file too.
 
 use chrono::{DateTime, Utc};
 use seedfeed::config::FeedContent;
-use seedfeed::model::{Article, Entry, EntryDraft, EntryId, EntryKey, Tombstone};
+use seedfeed::model::{
+    Article, Author, Category, Entry, EntryDraft, EntryId, EntryKey, EntryMeta, Image, Person,
+    Tombstone,
+};
 use seedfeed::normalize::{EntryContext, entry_id, id_namespace, normalize};
 use seedfeed::render::Site;
 
@@ -34,6 +38,7 @@ pub fn site_in(namespace: &str) -> Site {
         hubs: Vec::new(),
         content: FeedContent::Full,
         rights: None,
+        authors: Default::default(),
     }
 }
 
@@ -80,4 +85,79 @@ pub fn tombstone(site: &Site, key: &str, section_slug: Option<&str>, deleted: i6
         deleted: at(deleted),
         category_slug: section_slug.map(str::to_owned),
     }
+}
+
+/// The key of the `[authors]` table of [`site_with_authors`], and the person it names.
+pub const AUTHOR_KEY: &str = "jane";
+
+pub fn configured_author() -> Person {
+    Person {
+        name: "Jane Doe".into(),
+        email: Some("jane@example.org".into()),
+        uri: Some("https://example.org/jane".into()),
+    }
+}
+
+/// [`site_in`] with an `[authors.jane]` table.
+pub fn site_with_authors(namespace: &str) -> Site {
+    let mut site = site_in(namespace);
+    site.authors.insert(AUTHOR_KEY.into(), configured_author());
+    site
+}
+
+/// The id an article of [`entry_with_meta`] keeps from the system it was moved from.
+pub const GIVEN_ID: &str = "tag:example.org,2020:post-1";
+
+/// A tag, an author or a section as the store hands it: its name and its slug.
+pub fn term(name: &str, slug: &str) -> Category {
+    Category {
+        term: name.into(),
+        slug: slug.into(),
+    }
+}
+
+/// Everything front matter can give, with markup where text goes: two authors (one the
+/// key of `[authors.jane]`, one a name with an e-mail address of its own), the tags
+/// `C++` and `<b>`, an image whose URL and alternative text hold markup characters, a
+/// link post's target, the language, a comments page.
+pub fn full_meta() -> EntryMeta {
+    EntryMeta {
+        tags: vec![term("C++", "c"), term("<b>", "b")],
+        authors: vec![
+            Author {
+                person: Person {
+                    name: AUTHOR_KEY.into(),
+                    ..Person::default()
+                },
+                slug: AUTHOR_KEY.into(),
+            },
+            Author {
+                person: Person {
+                    name: "Bob <Smith> & Co".into(),
+                    email: Some("bob@example.com".into()),
+                    uri: None,
+                },
+                slug: "bob-smith-co".into(),
+            },
+        ],
+        image: Some(Image {
+            url: "https://img.example.org/a.jpg?w=800&h=600".into(),
+            alt: Some("A <b>bold</b> view & more".into()),
+        }),
+        lang: Some("fr".into()),
+        external_url: Some("https://elsewhere.example.com/story?id=1&x=2".into()),
+        comments: Some("https://news.example.org/comments/1?page=1&sort=new".into()),
+        date: Some(at(1_700_000_000)),
+        updated_date: None,
+    }
+}
+
+/// An entry of `site` with [`full_meta`] and the id [`GIVEN_ID`] kept from an older
+/// system, as the store gives it.
+pub fn entry_with_meta(site: &Site, key: &str, article: &Article, published: i64) -> Entry {
+    let mut entry = entry(site, key, article, published, published);
+    entry.draft.meta = full_meta();
+    entry.draft.id = EntryId::given(GIVEN_ID).unwrap();
+    entry.draft.id_given = true;
+    entry
 }
