@@ -196,27 +196,30 @@ impl Pages {
         term: Option<(TermKind, &str)>,
         number: u64,
     ) -> Result<Option<Document>, StoreError> {
-        // The store does not know the tags and authors yet: their pages are none.
-        let section = match term {
-            None => None,
-            Some((TermKind::Section, slug)) => Some(slug),
-            Some((TermKind::Tag | TermKind::Author, _)) => return Ok(None),
-        };
         let site = self.site();
         let size = site.feed_size.max(1) as u64;
         let Some(offset) = number.checked_sub(1).and_then(|n| n.checked_mul(size)) else {
             return Ok(None);
         };
         // One entry more than a page: whether an older page follows.
-        let (category, mut entries) = match section {
+        let (category, mut entries) = match term {
             None => (None, reader.live_entries_page(None, offset, size + 1)?),
-            Some(slug) => match reader.category(slug)? {
-                Some(category) => {
-                    let entries = reader.live_entries_page(Some(slug), offset, size + 1)?;
-                    (Some(category), entries)
-                }
-                None => return Ok(None),
-            },
+            Some((kind, slug)) => {
+                let category = match kind {
+                    TermKind::Section => reader.category(slug)?,
+                    TermKind::Tag | TermKind::Author => reader.term(kind, slug)?,
+                };
+                let Some(category) = category else {
+                    return Ok(None);
+                };
+                let entries = match kind {
+                    TermKind::Section => reader.live_entries_page(Some(slug), offset, size + 1)?,
+                    TermKind::Tag | TermKind::Author => {
+                        reader.term_entries_page(kind, slug, offset, size + 1)?
+                    }
+                };
+                (Some((kind, category)), entries)
+            }
         };
         if entries.is_empty() && number > 1 {
             return Ok(None);
@@ -226,7 +229,7 @@ impl Pages {
         let listing = Listing {
             term: category
                 .as_ref()
-                .map(|category| Term::new(TermKind::Section, category)),
+                .map(|(kind, category)| Term::new(*kind, category)),
             number,
             entries: &entries,
             has_older,
@@ -275,6 +278,12 @@ impl Pages {
         for (slug, count) in sections {
             let pages = count.div_ceil(size).max(1);
             paths.extend((1..=pages).map(|n| listing_path(Some((TermKind::Section, &slug)), n)));
+        }
+        for kind in [TermKind::Tag, TermKind::Author] {
+            for (slug, count) in reader.term_counts(kind)? {
+                let pages = count.div_ceil(size).max(1);
+                paths.extend((1..=pages).map(|n| listing_path(Some((kind, &slug)), n)));
+            }
         }
         self.give_back(reader);
         Ok(paths)

@@ -45,6 +45,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::config::FeedContent;
+pub use crate::model::TermKind;
 use crate::model::{ArchivePage, Category, Entry, EntryKey, Person, Tombstone};
 
 pub const HTML_TYPE: &str = "text/html; charset=utf-8";
@@ -231,16 +232,9 @@ pub fn entry_path(key: &EntryKey) -> String {
     format!("/entries/{}/", key.as_str())
 }
 
-/// What a term feed is about: the entries' section, one of their tags, or one of their
-/// authors. Each term has its feeds at `/{folder}/{slug}.{rss,atom,json}` and its paged
-/// HTML listing at `/{folder}/{slug}/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TermKind {
-    Section,
-    Tag,
-    Author,
-}
-
+/// What a term feed is about (`model::TermKind`): the entries' section, one of their
+/// tags, or one of their authors. Each term has its feeds at
+/// `/{folder}/{slug}.{rss,atom,json}` and its paged HTML listing at `/{folder}/{slug}/`.
 impl TermKind {
     pub const ALL: [TermKind; 3] = [Self::Section, Self::Tag, Self::Author];
 

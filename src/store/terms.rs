@@ -187,6 +187,17 @@ impl Store {
         Ok(terms)
     }
 
+    /// How many live entries each tag (or author) has, by slug.
+    pub fn term_counts(&self, kind: TermKind) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT slug, count(*) FROM entry_terms WHERE kind = ?1 GROUP BY slug ORDER BY slug",
+        )?;
+        let rows = stmt.query_map([kind.as_str()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// A tag (or author) by slug, with the name its newest live entry writes; `None`
     /// when no live entry has it.
     pub fn term(&self, kind: TermKind, slug: &str) -> Result<Option<Category>, StoreError> {
