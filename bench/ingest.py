@@ -22,11 +22,18 @@ highest-numbered file is the newest article):
 3. start-up: the daemon stopped (SIGTERM) and started again on the same data and seeds
    (N unchanged files): exec to the first 200 of /feed.atom, and exec to the end of the
    first reconcile scan (its log line: /status does not say).
-4. reference: Hugo building a 50-item full-content RSS feed from the same articles
-   converted to Markdown (title, date from the file's mtime, categories from the
-   section; conversion not timed), in the same run; its wall time, articles per second
-   and peak RSS (`/usr/bin/time -v`); R builds, median reported. Skipped with
-   --no-hugo.
+4. reference: Hugo building a 50-item full-content RSS feed from the same articles, in
+   the same run: a Markdown corpus (--format markdown) as it is, its YAML front matter
+   being Hugo's own; a plain one converted to Markdown (title, date from the file's
+   mtime, categories from the section; conversion not timed). Its wall time, articles
+   per second and peak RSS (`/usr/bin/time -v`); R builds, median reported. Skipped
+   with --no-hugo.
+
+Every generated file is an article, so a build that publishes fewer entries than the
+corpus has files (files it does not read, rejects, duplicates) is not measured: the
+cold ingest stops once /status accounts for every file, the shortfall and its first
+reasons are printed in place of that build's figures, the Hugo reference still runs,
+and the command exits with status 1.
 
 With --baseline BINARY, a second build (already built: another commit, or this one with
 a change undone) is measured in the same run, in turn with this one, A B A B, because
@@ -60,6 +67,8 @@ from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "seedfeed")
+# The extension of the articles of each corpus format (bench/gen_corpus.py --format).
+EXTENSIONS = {"plain": ".txt", "markdown": ".md"}
 RUNNING = []  # every daemon started and not yet stopped
 
 
@@ -213,17 +222,48 @@ class FeedWatch:
 
 
 def wait(what, check, limit=1800, every=0.05):
+    """Polls `check` until it gives something true; gives up after `limit` seconds,
+    saying what it waited for (`what`, or what it returns)."""
     deadline = time.monotonic() + limit
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            sys.exit(f"gave up waiting for {what}")
+            sys.exit(f"gave up waiting for {what() if callable(what) else what}")
         time.sleep(every)
 
 
+FILE_COUNTS = (("not_articles", "not read as articles"), ("rejected", "rejected"),
+               ("duplicates", "duplicates"))
+
+
+def accounted(status):
+    """The files a /status has an answer for: published, not articles, rejected or
+    duplicates (a count an older build lacks is 0)."""
+    files = status.get("files") or {}
+    return files.get("published", 0) + sum(files.get(key, 0) for key, _ in FILE_COUNTS)
+
+
+def shortfall(status, n):
+    """Says what a build published of the n generated files, and why not the others,
+    from its /status: the counts and the first few files with their reasons."""
+    files = status.get("files") or {}
+    counts = [f"{files[key]:,} {label}" for key, label in FILE_COUNTS if files.get(key)]
+    shown = [f"{f['path']}: {f['reason']}" for key in ("not_articles", "rejects")
+             for f in (status.get(key) or [])[:1]]
+    shown += [f"{f['path']}: same as {f['duplicate_of']}" for f in (status.get("duplicates") or [])[:1]]
+    detail = "; ".join(counts) + ("; e.g. " + "; ".join(shown) if shown else "")
+    why = f" ({detail})" if detail else ""
+    return f"published {status.get('entries', 0):,} entries of {n:,} generated files{why}"
+
+
 def cold_ingest(build, seeds, n, newest):
+    """One cold ingest: the daemon, exec to all n stored and to the newest in /feed.atom,
+    the peak RSS (VmHWM; VmRSS sampled), and, when /status accounts for every file in the
+    folder but fewer than n entries were published, what it said of them (the times are
+    then None)."""
+    files = len(os.listdir(seeds))
     d = Daemon(build, seeds)
     feed = FeedWatch(d)
     marks = {}
@@ -235,14 +275,23 @@ def cold_ingest(build, seeds, n, newest):
         if "newest" not in marks and feed.holds(newest):
             marks["newest"] = d.since_exec()
         s = d.status()
-        if s is not None and s["entries"] >= n:
-            marks["stored"] = d.since_exec()
-        return "stored" in marks and "newest" in marks
+        if s is not None:
+            marks["status"] = s
+            if s["entries"] >= n:
+                marks["stored"] = d.since_exec()
+            elif accounted(s) >= files:  # every file has its answer, and some are not entries
+                marks["short"] = shortfall(s, n)
+        return "short" in marks or ("stored" in marks and "newest" in marks)
 
-    wait(f"{n} entries", stored, every=0.02)
+    def waited_for():
+        last = marks.get("status")
+        return f"{n:,} entries: the daemon " + (shortfall(last, n) if last else "never answered /status")
+
+    wait(waited_for, stored, every=0.02)
     d.sample_rss()
     hwm = kib(d.proc.pid, "VmHWM")
-    return d, marks["stored"], marks["newest"], max(hwm, d.peak_rss), d.peak_rss
+    return (d, marks.get("stored"), marks.get("newest"), max(hwm, d.peak_rss), d.peak_rss,
+            marks.get("short"))
 
 
 def archives_frozen(d, n, page_size=50):
@@ -260,14 +309,15 @@ def archives_frozen(d, n, page_size=50):
     return d.since_exec()
 
 
-def drops(d, seeds, extra, count):
-    """Writes the first `count` articles of `extra` into the seeds folder, one at a time;
-    returns each one's latency from close() to /feed.atom holding it."""
+def drops(d, seeds, extra, count, extension):
+    """Writes the first `count` articles of `extra` (files ending in `extension`) into the
+    seeds folder, one at a time; returns each one's latency from close() to /feed.atom
+    holding it."""
     feed = FeedWatch(d)
     feed.holds("")
     latencies, paths = [], []
-    for name in sorted(os.listdir(extra))[:count]:
-        key = name[:-len(".txt")]
+    for name in sorted(n for n in os.listdir(extra) if n.endswith(extension))[:count]:
+        key = name[:-len(extension)]
         with open(os.path.join(extra, name), "rb") as f:
             text = f.read()
         path = os.path.join(seeds, name)
@@ -299,8 +349,9 @@ def startup(build, seeds):
     return d, serving, scanned, s["entries"] if s else 0
 
 
-def markdown_site(seeds, site):
-    """The corpus as a Hugo site: one Markdown page per article, an RSS home only."""
+def hugo_site(site, category):
+    """A Hugo site that writes an RSS home only, with `category` (a template expression)
+    as each item's category; returns its content folder."""
     content = os.path.join(site, "content", "posts")
     os.makedirs(content)
     os.makedirs(os.path.join(site, "layouts", "_default"))
@@ -312,13 +363,34 @@ def markdown_site(seeds, site):
     with open(os.path.join(site, "layouts", "_default", "rss.xml"), "w") as f:
         f.write('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
                 '<title>{{ .Site.Title }}</title><link>{{ .Permalink }}</link>'
+                # How many pages Hugo read, to check that it took every article.
+                '<description>{{ len (where .Site.RegularPages "Type" "posts") }} pages</description>'
                 '{{ range first 50 (where .Site.RegularPages "Type" "posts") }}'
                 '<item><title>{{ .Title }}</title><link>{{ .Permalink }}</link>'
                 '<pubDate>{{ .Date.Format "Mon, 02 Jan 2006 15:04:05 -0700" }}</pubDate>'
                 '<guid>{{ .Permalink }}</guid>'
-                '<category>{{ index .Params.categories 0 }}</category>'
+                '<category>{{ ' + category + ' }}</category>'
                 '<description>{{ .Content | html }}</description></item>{{ end }}'
                 '</channel></rss>')
+    return content
+
+
+def markdown_site(seeds, site):
+    """A Markdown corpus as a Hugo site: the files as they are (hard links), their YAML
+    front matter being Hugo's own (title, date, tags; the section is a parameter)."""
+    content = hugo_site(site, ".Params.section")
+    for name in os.listdir(seeds):
+        if name.endswith(".md"):
+            src, dst = os.path.join(seeds, name), os.path.join(content, name)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+
+def converted_site(seeds, site):
+    """A plain corpus as a Hugo site: one Markdown page per article."""
+    content = hugo_site(site, "index .Params.categories 0")
     for name in os.listdir(seeds):
         if not name.endswith(".txt"):
             continue
@@ -336,12 +408,15 @@ def markdown_site(seeds, site):
                       "\n\n".join(body) + "\n")
 
 
-def hugo(corpus, work, newest, run):
-    """One Hugo build into a new output folder; the site is converted on the first run."""
+def hugo(corpus, work, expected, run, corpus_format):
+    """One Hugo build into a new output folder; the site is set up on the first run. Its
+    feed must hold 50 items, the newest article among them, out of every article
+    (`expected`: their number and the newest's key)."""
+    n, newest = expected
     site = os.path.join(work, "hugo-site")
     public = os.path.join(work, f"hugo-public-{run}")
     if run == 0:
-        markdown_site(corpus, site)
+        (markdown_site if corpus_format == "markdown" else converted_site)(corpus, site)
     subprocess.run(["sync"])
     timing = os.path.join(work, "hugo-time.txt")
     started = time.monotonic()
@@ -353,8 +428,11 @@ def hugo(corpus, work, newest, run):
     with open(os.path.join(public, "index.xml"), "rb") as f:
         feed = f.read()
     items = feed.count(b"<item>")
-    if items != 50 or f"/posts/{newest}/".lower().encode() not in feed.lower():
-        sys.exit(f"Hugo's feed is not the expected one ({items} items, newest {newest})")
+    pages = re.search(rb"<description>(\d+) pages</description>", feed)
+    pages = int(pages.group(1)) if pages else None
+    if items != 50 or pages != n or f"/posts/{newest}/".lower().encode() not in feed.lower():
+        sys.exit(f"Hugo's feed is not the expected one ({items} items of {pages} pages, "
+                 f"{n} articles, newest {newest})")
     version = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[1]
     shutil.rmtree(public, ignore_errors=True)  # a page per article: hundreds of MB
     return seconds, peak, version
@@ -399,21 +477,35 @@ def shown(path):
 
 
 def report(n, command, builds, hugo_builds):
-    rs = [b.results for b in builds]
-    two = len(builds) > 1
+    """The Markdown table: a column for each build measured (and A/B for two) and Hugo's
+    rows; a build that did not publish every file has a line instead of its column."""
+    measured = [b for b in builds if "short" not in b.results]
     print()
     print(f"`{command}`: {n:,} articles, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
     print()
-    if two:
-        for letter, b in zip("AB", builds):
+    for b in builds:
+        if "short" in b.results:
+            print(f"- **{b.name}: not measured.** {b.version()} {b.results['short']}")
+    if len(measured) < len(builds):
+        print()
+    if len(measured) > 1:
+        for letter, b in zip("AB", measured):
             print(f"- {letter}, {b.name}: {b.version()} (`{shown(b.binary)}`)")
         print("- A/B: A's value divided by B's; the cold ingests alternated A B A B")
         print()
         print("| measure | A: seedfeed | B: baseline | A/B | target |")
         print("| --- | --- | --- | --- | --- |")
     else:
-        print("| measure | seedfeed | target |")
+        print(f"| measure | {measured[0].name if measured else 'reference'} | target |")
         print("| --- | --- | --- |")
+    cold = build_rows(n, [b.results for b in measured]) if measured else []
+    if hugo_builds:
+        hugo_rows(n, hugo_builds, cold)
+
+
+def build_rows(n, rs):
+    """The rows of the builds measured (their results); returns their cold ingest medians."""
+    two = len(rs) > 1
     cold = [statistics.median(r["cold_s"]) for r in rs]
     runs = [", ".join(f"{s:.2f}" for s in r["cold_s"]) for r in rs]
     count = len(rs[0]["cold_s"])
@@ -460,13 +552,18 @@ def report(n, command, builds, hugo_builds):
         ratio(scanned))
     start_rss = [r["start_rss"] / 1024 for r in rs]
     row("peak RSS of the restart", [f"{x:.0f} MiB" for x in start_rss], ab=ratio(start_rss))
-    if hugo_builds:
-        seconds = statistics.median(b[0] for b in hugo_builds)
-        peak, version = max(b[1] for b in hugo_builds), hugo_builds[0][2]
-        times = ", ".join(f"{b[0]:.1f}" for b in hugo_builds)
-        reference = f"{seconds:.1f} s = {n / seconds:,.0f} articles/s, {peak / 1024:.0f} MiB"
-        row(f"Hugo {version}, RSS feed of the same articles (50 items, full content), "
-            f"median of {len(hugo_builds)} ({times} s)", [reference] + ["(the same)"] * (len(builds) - 1))
+    return cold
+
+
+def hugo_rows(n, hugo_builds, cold):
+    """Hugo's row, and (when builds were measured, their `cold` medians) the speed ratio."""
+    seconds = statistics.median(b[0] for b in hugo_builds)
+    peak, version = max(b[1] for b in hugo_builds), hugo_builds[0][2]
+    times = ", ".join(f"{b[0]:.1f}" for b in hugo_builds)
+    reference = f"{seconds:.1f} s = {n / seconds:,.0f} articles/s, {peak / 1024:.0f} MiB"
+    row(f"Hugo {version}, RSS feed of the same articles (50 items, full content), "
+        f"median of {len(hugo_builds)} ({times} s)", [reference] + ["(the same)"] * (len(cold) - 1))
+    if cold:
         speed = [seconds / c for c in cold]
         row("articles/s, seedfeed cold ingest / Hugo build (medians)",
             [f"{x:.2f}" for x in speed], ab=ratio(speed))
@@ -492,6 +589,9 @@ def main():
     ap.add_argument("--no-hugo", action="store_true", help="skip the Hugo reference")
     ap.add_argument("--command", default="bench/ingest.sh", help="the command line to print")
     ap.add_argument("--runs", type=int, default=3, help="cold ingests and Hugo builds (medians)")
+    ap.add_argument("--format", choices=sorted(EXTENSIONS), default="plain",
+                    help="the corpus's format (bench/gen_corpus.py --format): plain (.txt, the "
+                         "default) or markdown (.md with front matter)")
     ap.add_argument("--baseline", metavar="BINARY",
                     help="a second seedfeed build measured in turn with this one (A B A B)")
     a = ap.parse_args()
@@ -504,68 +604,88 @@ def main():
     # SIGTERM and SIGHUP end the run as Ctrl-C does: through the `finally` below.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda number, _frame: sys.exit(128 + number))
-    names = sorted(name for name in os.listdir(a.corpus) if name.endswith(".txt"))
-    n, newest = len(names), max(names, key=lambda name: os.stat(os.path.join(a.corpus, name)).st_mtime)[:-4]
+    extension = EXTENSIONS[a.format]
+    names = [name for name in os.listdir(a.corpus) if name.endswith(extension)]
+    if not names:
+        sys.exit(f"{a.corpus} holds no {extension} files: is it a {a.format} corpus?")
+    n = len(names)
+    newest = max(names, key=lambda name: os.stat(os.path.join(a.corpus, name)).st_mtime)[:-len(extension)]
     work = tempfile.mkdtemp(prefix="seedfeed-ingest-bench-")
     seeds = os.path.join(work, "seeds")
     builds = [Build("seedfeed", BINARY, os.path.join(work, "data"), os.path.join(work, "daemon.log"))]
     if a.baseline:
         builds.append(Build("baseline", os.path.abspath(a.baseline), os.path.join(work, "data-baseline"),
                             os.path.join(work, "daemon-baseline.log")))
-    current = builds[0]  # whose log to show on an error
+    current = [builds[0]]  # whose log to show on an error
     hugo_builds = []
     try:
         link_corpus(a.corpus, seeds)
-        for b in builds:
-            b.results.update(cold_s=[], newest_s=[], cold_rss=0, cold_sampled=0)
-        for run in range(a.runs):
-            for b in builds:
-                current, r = b, b.results
-                which = f" ({b.name})" if len(builds) > 1 else ""
-                if os.path.exists(b.data):
-                    shutil.rmtree(b.data)
-                warm(seeds)
-                print(f"[1/4] cold ingest of {n} articles, run {run + 1} of {a.runs}{which}",
-                      file=sys.stderr)
-                d, cold_s, newest_s, rss, sampled = cold_ingest(b, seeds, n, newest)
-                print(f"      {cold_s:.2f} s", file=sys.stderr)
-                r["cold_s"].append(cold_s)
-                r["newest_s"].append(newest_s)
-                r["cold_rss"], r["cold_sampled"] = max(r["cold_rss"], rss), max(r["cold_sampled"], sampled)
-                if run < a.runs - 1:
-                    d.stop()
-                    continue
-                # The last cold ingest's daemon goes on to the drops, then the restart; the
-                # other build's daemon is started only once this one is stopped.
-                print("      waiting for the archive pages", file=sys.stderr)
-                r["frozen_s"] = archives_frozen(d, n)
-                print(f"[2/4] {a.drops} drops with {n} stored{which}", file=sys.stderr)
-                r["drops"] = drops(d, seeds, a.extra, a.drops)
-                wait("the drops to leave", lambda: (d.status() or {}).get("entries") == n)
-                r["drop_rss"] = kib(d.proc.pid, "VmHWM")
-                d.stop()
-                print(f"[3/4] restart over the unchanged folder{which}", file=sys.stderr)
-                d, r["serving_s"], r["scanned_s"], r["entries"] = startup(b, seeds)
-                r["start_rss"] = kib(d.proc.pid, "VmHWM")
-                d.stop()
+        measure(a, builds, (seeds, n, newest, extension), current)
         if a.no_hugo:
             print("[4/4] no Hugo reference", file=sys.stderr)
         else:
             for run in range(a.runs):
                 print(f"[4/4] Hugo reference, build {run + 1} of {a.runs}", file=sys.stderr)
-                hugo_builds.append(hugo(a.corpus, work, newest, run))
+                hugo_builds.append(hugo(a.corpus, work, (n, newest), run, a.format))
         report(n, a.command, builds, hugo_builds)
     except BaseException:
-        if os.path.exists(current.log):
-            with open(current.log, "rb") as f:
+        if os.path.exists(current[0].log):
+            with open(current[0].log, "rb") as f:
                 tail = f.read()[-2000:].decode("utf-8", "replace")
-            who = f"the {current.name} daemon's" if len(builds) > 1 else "the daemon's"
+            who = f"the {current[0].name} daemon's" if len(builds) > 1 else "the daemon's"
             print(f"{who} last log lines:\n{tail}", file=sys.stderr)
         raise
     finally:
         for d in list(RUNNING):
             d.stop()
         shutil.rmtree(work, ignore_errors=True)
+    if any("short" in b.results for b in builds):
+        sys.exit(1)
+
+
+def measure(a, builds, corpus, current):
+    """Phases 1 to 3 for every build, the cold ingests alternated; a build that does not
+    publish every file is measured no further. `current[0]` is the build running."""
+    seeds, n, newest, extension = corpus
+    for b in builds:
+        b.results.update(cold_s=[], newest_s=[], cold_rss=0, cold_sampled=0)
+    for run in range(a.runs):
+        for b in builds:
+            if "short" in b.results:
+                continue
+            current[0], r = b, b.results
+            which = f" ({b.name})" if len(builds) > 1 else ""
+            if os.path.exists(b.data):
+                shutil.rmtree(b.data)
+            warm(seeds)
+            print(f"[1/4] cold ingest of {n} articles, run {run + 1} of {a.runs}{which}",
+                  file=sys.stderr)
+            d, cold_s, newest_s, rss, sampled, short = cold_ingest(b, seeds, n, newest)
+            if short:
+                d.stop()
+                r["short"] = short
+                print(f"      {b.name} {short}: its ingest is not measured", file=sys.stderr)
+                continue
+            print(f"      {cold_s:.2f} s", file=sys.stderr)
+            r["cold_s"].append(cold_s)
+            r["newest_s"].append(newest_s)
+            r["cold_rss"], r["cold_sampled"] = max(r["cold_rss"], rss), max(r["cold_sampled"], sampled)
+            if run < a.runs - 1:
+                d.stop()
+                continue
+            # The last cold ingest's daemon goes on to the drops, then the restart; the
+            # other build's daemon is started only once this one is stopped.
+            print("      waiting for the archive pages", file=sys.stderr)
+            r["frozen_s"] = archives_frozen(d, n)
+            print(f"[2/4] {a.drops} drops with {n} stored{which}", file=sys.stderr)
+            r["drops"] = drops(d, seeds, a.extra, a.drops, extension)
+            wait("the drops to leave", lambda: (d.status() or {}).get("entries") == n)
+            r["drop_rss"] = kib(d.proc.pid, "VmHWM")
+            d.stop()
+            print(f"[3/4] restart over the unchanged folder{which}", file=sys.stderr)
+            d, r["serving_s"], r["scanned_s"], r["entries"] = startup(b, seeds)
+            r["start_rss"] = kib(d.proc.pid, "VmHWM")
+            d.stop()
 
 
 if __name__ == "__main__":

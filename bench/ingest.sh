@@ -7,21 +7,29 @@
 #   bench/ingest.sh -n 10000              # a quicker run (or BENCH_N=10000 bench/ingest.sh)
 #   bench/ingest.sh --drops 50 --no-hugo
 #   bench/ingest.sh --runs 5               # cold ingests and Hugo builds (median; default 3)
+#   bench/ingest.sh --format markdown     # the Markdown corpus (or BENCH_FORMAT=markdown)
 #   bench/ingest.sh -n 20000 --baseline OTHER/target/release/seedfeed
 #                                         # and another build, in turn: medians of each, A/B
 #
 # --baseline takes a seedfeed binary built beforehand (another commit, say from a
 # `git worktree`), run as it is; see bench/ingest.py for how the two alternate.
 #
-# The corpus is generated once per size by bench/gen_corpus.py (deterministic, distinct
-# mtimes) into $TMPDIR/seedfeed-bench and kept between runs. Needs cargo and python3;
-# installs hugo (apt) when missing and allowed (root or sudo), else runs without the
-# reference.
+# --format plain (the default) is the seed format, .txt, which Hugo gets converted to
+# Markdown; --format markdown is .md files with YAML front matter (title, date, tags,
+# authors, section, some summaries and images; headings, links, lists), which seedfeed
+# and Hugo both read as they are. A build that publishes fewer entries than there are
+# files is reported as not measured (and the command exits 1), not given a rate.
+#
+# The corpus is generated once per format and size by bench/gen_corpus.py
+# (deterministic, distinct mtimes) into $TMPDIR/seedfeed-bench and kept between runs.
+# Needs cargo and python3; installs hugo (apt) when missing and allowed (root or sudo),
+# else runs without the reference.
 set -euo pipefail
 caller=$PWD # a relative --baseline is from there
 cd "$(dirname "$0")/.."
 
 n=${BENCH_N:-100000}
+format=${BENCH_FORMAT:-plain}
 drops=200
 runs=3
 hugo=yes
@@ -33,11 +41,14 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --no-hugo) hugo=no; shift ;;
     --baseline) baseline="$2"; shift 2 ;;
-    *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+    --format) format="$2"; shift 2 ;;
+    *) sed -n '2,26p' "$0" >&2; exit 2 ;;
   esac
 done
-case "$n$drops$runs" in *[!0-9]*) echo "-n, --drops and --runs take a number" >&2; exit 2 ;; esac
+case "$n$drops$runs" in *[!0-9]*|"") echo "-n, --drops and --runs take a number" >&2; exit 2 ;; esac
+case "$format" in plain|markdown) ;; *) echo "--format takes plain or markdown" >&2; exit 2 ;; esac
 command="bench/ingest.sh -n $n --drops $drops --runs $runs"
+[ "$format" = markdown ] && command+=" --format markdown"
 [ "$hugo" = no ] && command+=" --no-hugo"
 if [ -n "$baseline" ]; then
   given=$baseline
@@ -72,35 +83,48 @@ if [ -n "$baseline" ] && [ "$baseline" -ef target/release/seedfeed ]; then
 fi
 
 # Distinct mtimes, one second apart, so the newest article is the last file and every
-# date in the feeds (and in Hugo's) differs. Generated aside, then renamed into place,
-# so an interrupted generation is never taken for a corpus.
+# date in the feeds (and in Hugo's) differs; a Markdown article's date is its mtime.
+# Generated aside, then renamed into place, so an interrupted generation is never taken
+# for a corpus.
 cache="${TMPDIR:-/tmp}/seedfeed-bench"
-corpus="$cache/articles-$n"
-if [ ! -d "$corpus" ]; then
-  echo "generating $n articles into $corpus" >&2
+end=1700000000 # the newest article's mtime (the generator's default)
+generate() { # FOLDER, then the generator's arguments
+  local folder=$1; shift
   mkdir -p "$cache"
   partial=$(mktemp -d "$cache/partial.XXXXXX")
   trap 'rm -rf "$partial"' EXIT
-  python3 "$generator" "$partial" -n "$n" --mtime-spread "$n" >&2
-  mv "$partial" "$corpus"
+  python3 "$generator" "$partial" --format "$format" "$@" >&2
+  mv "$partial" "$folder"
   trap - EXIT
+}
+name=articles
+[ "$format" = markdown ] && name=markdown
+corpus="$cache/$name-$n"
+if [ ! -d "$corpus" ]; then
+  echo "generating $n $format articles into $corpus" >&2
+  generate "$corpus" -n "$n" --mtime-spread "$n" --mtime-end "$end"
 fi
 
 # The articles to drop: the generator's next ones after the corpus (articles n, n+1, …),
-# full-size like the stored ones, and in no feed yet. ingest.py writes them anew.
-extra="$cache/articles-$n-next-$drops"
+# full-size like the stored ones, and in no feed yet. ingest.py writes them anew. A
+# Markdown article's date comes from its front matter, not from when it is written, so
+# there the corpus's timeline goes on past its newest: one second apart, newer than
+# every stored article.
+extra="$cache/$name-$n-next-$drops"
 if [ ! -d "$extra" ]; then
-  echo "generating the $drops articles to drop into $extra" >&2
-  partial=$(mktemp -d "$cache/partial.XXXXXX")
-  trap 'rm -rf "$partial"' EXIT
-  python3 "$generator" "$partial" -n "$drops" --start "$n" --mtime-spread "$drops" >&2
-  mv "$partial" "$extra"
-  trap - EXIT
+  echo "generating the $drops $format articles to drop into $extra" >&2
+  if [ "$format" = markdown ]; then
+    total=$((n + drops))
+    generate "$extra" -n "$drops" --start "$n" --mtime-spread "$total" --mtime-total "$total" \
+      --mtime-end $((end + drops))
+  else
+    generate "$extra" -n "$drops" --start "$n" --mtime-spread "$drops"
+  fi
 fi
 
 # ingest.py stops every daemon it started on its way out (error, Ctrl-C, SIGTERM), so
 # it replaces this shell: signals reach it directly.
-args=(--drops "$drops" --runs "$runs" --extra "$extra" --command "$command")
+args=(--drops "$drops" --runs "$runs" --extra "$extra" --format "$format" --command "$command")
 [ "$hugo" = no ] && args+=(--no-hugo)
 [ -n "$baseline" ] && args+=(--baseline "$baseline")
 exec python3 bench/ingest.py "$corpus" "${args[@]}"
