@@ -513,8 +513,11 @@ fn hostile_titles_make_plain_names_inside_the_folder() {
         .collect();
     // A sloppy feed repeats an id: the second item is not a second file.
     let repeated = "<item><title>Repeated</title><guid>urn:x:0</guid></item>";
-    let rss =
-        format!("<rss version=\"2.0\"><channel><title>t</title>{items}{repeated}</channel></rss>");
+    // An id over three lines, the middle one the closing fence of the front matter.
+    let fenced = "<item><title>Fenced</title><guid>urn:x:\n+++\nfenced</guid></item>";
+    let rss = format!(
+        "<rss version=\"2.0\"><channel><title>t</title>{items}{repeated}{fenced}</channel></rss>"
+    );
     let tmp = TempDir::new().unwrap();
     let source = tmp.path().join("hostile.xml");
     fs::write(&source, rss).unwrap();
@@ -524,12 +527,14 @@ fn hostile_titles_make_plain_names_inside_the_folder() {
     assert_eq!(run.code, Some(0), "{run}");
     assert!(
         run.stdout
-            .contains("imported 5 items: 5 new, 0 unchanged, 0 updated; skipped 1 with the id of an item before"),
+            .contains("imported 6 items: 6 new, 0 unchanged, 0 updated; skipped 1 with the id of an item before"),
         "{run}"
     );
     assert!(run.stderr.contains("item \"urn:x:0\": skipped"), "{run}");
     let articles = articles(&into);
-    assert_eq!(articles.len(), titles.len(), "{:?}", articles.keys());
+    assert_eq!(articles.len(), titles.len() + 1, "{:?}", articles.keys());
+    let fenced = with_id(&articles, "urn:x: +++ fenced");
+    assert_eq!(fenced.str("title"), Some("Fenced"));
     for article in articles.values() {
         assert!(is_import_name(&article.name), "{}", article.name);
     }

@@ -92,16 +92,22 @@ fn read_file(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
 
 /// Fetches `url` on a runtime of its own (the command has no other).
 fn fetch(url: &Url) -> anyhow::Result<Vec<u8>> {
+    fetch_at_most(url, MAX_URL_BYTES)
+}
+
+/// Fetches `url`, refusing more than `max` bytes (whether the server says so up front or
+/// not).
+fn fetch_at_most(url: &Url, max: u64) -> anyhow::Result<Vec<u8>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime of the fetch")?;
     runtime
-        .block_on(fetch_async(url))
+        .block_on(fetch_async(url, max))
         .with_context(|| format!("fetching {url}"))
 }
 
-async fn fetch_async(url: &Url) -> anyhow::Result<Vec<u8>> {
+async fn fetch_async(url: &Url, max: u64) -> anyhow::Result<Vec<u8>> {
     // reqwest is built without a default crypto provider; ring is ours, as for WebSub.
     // Installing fails only when one is installed already, which is as good.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -116,14 +122,14 @@ async fn fetch_async(url: &Url) -> anyhow::Result<Vec<u8>> {
     if !status.is_success() {
         bail!("the server answered {status}");
     }
-    if let Some(length) = response.content_length().filter(|l| *l > MAX_URL_BYTES) {
-        bail!("{length} bytes, more than the {MAX_URL_BYTES} an import reads");
+    if let Some(length) = response.content_length().filter(|l| *l > max) {
+        bail!("{length} bytes, more than the {max} an import reads");
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         bytes.extend_from_slice(&chunk);
-        if bytes.len() as u64 > MAX_URL_BYTES {
-            bail!("more than the {MAX_URL_BYTES} bytes an import reads");
+        if bytes.len() as u64 > max {
+            bail!("more than the {max} bytes an import reads");
         }
     }
     Ok(bytes)
@@ -148,5 +154,33 @@ mod tests {
             Source::File(PathBuf::from("feeds/http.xml"))
         );
         assert!(Source::parse("http://").is_err());
+    }
+
+    /// A server that does not say how long its answer is (no `Content-Length`) is cut off
+    /// at the cap all the same.
+    #[test]
+    fn an_answer_of_unknown_length_stops_at_the_cap() {
+        use std::io::{BufRead, BufReader, Write};
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/feed", listener.local_addr().unwrap())).unwrap();
+        // Not joined: should the client never connect, the thread waits alone.
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let head = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+            // The client hangs up at the cap: a failed write is the point.
+            let _ = (&stream).write_all(head.as_bytes());
+            let _ = (&stream).write_all(&[b'x'; 5000]);
+        });
+        let error = fetch_at_most(&url, 1000).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("more than the 1000 bytes"),
+            "{error:#}"
+        );
     }
 }
