@@ -49,6 +49,14 @@ pub enum Command {
     /// Print the running daemon's state, read from its admin listener (admin_listen).
     #[command(after_long_help = SEE_SETTINGS)]
     Status(StatusArgs),
+    /// Write a new Markdown article, dated now, into the seeds folder.
+    #[command(after_long_help = SEE_SETTINGS)]
+    New(NewArgs),
+    /// Write one Markdown article per item of a feed or a WordPress export, ids kept.
+    #[command(
+        after_long_help = "Running it again writes no second file: an item's file is left alone when it is the same, rewritten when the source changed. Details: docs/import.md"
+    )]
+    Import(ImportArgs),
 }
 
 /// Where the configuration comes from (also `SEEDFEED_CONFIG`).
@@ -118,6 +126,42 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The article's title; the file is named after its slug (`my-title.md`).
+    #[arg(value_name = "TITLE")]
+    pub title: String,
+    /// The article's section.
+    #[arg(long, value_name = "S")]
+    pub section: Option<String>,
+    /// A tag of the article; repeat it for more.
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    #[arg(long, value_name = "DIR", help = flag_help("seeds"))]
+    pub seeds: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// An RSS, Atom or JSON Feed file or http(s) URL, or a WordPress export (WXR) file.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// Folder to write the articles into (created if missing), such as the seeds folder.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub into: PathBuf,
+}
+
+impl NewArgs {
+    pub fn layer(&self) -> Layer {
+        Layer {
+            seeds: self.seeds.clone(),
+            ..Layer::default()
+        }
+    }
+}
+
 impl StatusArgs {
     pub fn layer(&self) -> Layer {
         Layer {
@@ -183,8 +227,8 @@ mod tests {
             }
         }
         assert_eq!(
-            checked, 10,
-            "serve's 5 flags of keys, check's 1, render's 3, status's 1"
+            checked, 11,
+            "serve's 5 flags of keys, check's 1, render's 3, status's 1, new's 1"
         );
     }
 }

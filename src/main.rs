@@ -30,6 +30,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Parse(args) => (args.config.config.clone(), Layer::default()),
         Command::Render(args) => (args.config.config.clone(), args.layer()),
         Command::Status(args) => (args.config.config.clone(), args.layer()),
+        Command::New(args) => (args.config.config.clone(), args.layer()),
+        Command::Import(_) => (None, Layer::default()),
     };
     // Variables that are not Unicode cannot be settings: skipped, not a panic.
     let env: Vec<(String, String)> = std::env::vars_os()
@@ -51,5 +53,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Parse(args) => commands::parse::run(&args.files, &config),
         Command::Render(args) => commands::render::run(&config, &args.out),
         Command::Status(args) => commands::status::run(&config, args.json),
+        Command::New(args) => commands::new::run(
+            &config,
+            commands::new::NewArticle {
+                title: args.title,
+                section: args.section,
+                tags: args.tags,
+            },
+        ),
+        Command::Import(args) => commands::import::run(&args.source, &args.into),
     }
 }

@@ -22,6 +22,12 @@ _seedfeed() {
             seedfeed,help)
                 cmd="seedfeed__subcmd__help"
                 ;;
+            seedfeed,import)
+                cmd="seedfeed__subcmd__import"
+                ;;
+            seedfeed,new)
+                cmd="seedfeed__subcmd__new"
+                ;;
             seedfeed,parse)
                 cmd="seedfeed__subcmd__parse"
                 ;;
@@ -39,6 +45,12 @@ _seedfeed() {
                 ;;
             seedfeed__subcmd__help,help)
                 cmd="seedfeed__subcmd__help__subcmd__help"
+                ;;
+            seedfeed__subcmd__help,import)
+                cmd="seedfeed__subcmd__help__subcmd__import"
+                ;;
+            seedfeed__subcmd__help,new)
+                cmd="seedfeed__subcmd__help__subcmd__new"
                 ;;
             seedfeed__subcmd__help,parse)
                 cmd="seedfeed__subcmd__help__subcmd__parse"
@@ -59,7 +71,7 @@ _seedfeed() {
 
     case "${cmd}" in
         seedfeed)
-            opts="-h -V --help --version serve check parse render status help"
+            opts="-h -V --help --version serve check parse render status new import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,7 +107,7 @@ _seedfeed() {
             return 0
             ;;
         seedfeed__subcmd__help)
-            opts="serve check parse render status help"
+            opts="serve check parse render status new import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,6 +135,34 @@ _seedfeed() {
             return 0
             ;;
         seedfeed__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        seedfeed__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        seedfeed__subcmd__help__subcmd__new)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -185,6 +225,54 @@ _seedfeed() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        seedfeed__subcmd__import)
+            opts="-h --into --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --into)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        seedfeed__subcmd__new)
+            opts="-h --config --section --tag --seeds --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --section)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seeds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -1,6 +1,11 @@
 //! One thin file per subcommand; each loads its config and calls into the pipeline.
+//! `import`, which reads feeds and WordPress exports, is a folder; `article_file` writes
+//! the article files `import` and `new` make.
 
+pub mod article_file;
 pub mod check;
+pub mod import;
+pub mod new;
 pub mod parse;
 pub mod render;
 pub mod serve;
