@@ -120,9 +120,10 @@ impl fmt::Display for EntryKey {
     }
 }
 
-/// The permanent identifier of an entry, as every feed writes it: `urn:uuid:…` derived
-/// from the key, or the absolute URI an article's front matter kept from a previous
-/// system.
+/// The permanent identifier of an entry: `urn:uuid:…` derived from the key, or the id an
+/// article's front matter kept from a previous system, as that system wrote it (an RSS
+/// guid may be any text). RSS and JSON Feed write it as it is; Atom, whose ids must be
+/// absolute URIs, writes one that is not as a `urn:uuid` of it (see `render::atom`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct EntryId(String);
@@ -133,23 +134,34 @@ impl EntryId {
         Self(format!("urn:uuid:{}", uuid.hyphenated()))
     }
 
-    /// An id given by the article: an absolute URI (a scheme, a colon, more), which is
-    /// what an Atom id must be. `None` for anything else.
+    /// An id given by the article, trimmed: any text without control characters, of at
+    /// most [`Self::MAX_GIVEN`] bytes. `None` for anything else.
     pub fn given(id: &str) -> Option<Self> {
         let id = id.trim();
-        let (scheme, rest) = id.split_once(':')?;
-        let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-        let rest_ok =
-            !rest.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control());
-        (scheme_ok && rest_ok).then(|| Self(id.to_owned()))
+        let fits = !id.is_empty() && id.len() <= Self::MAX_GIVEN;
+        (fits && !id.chars().any(char::is_control)).then(|| Self(id.to_owned()))
     }
+
+    /// The longest id an article may give: far more than any real one.
+    pub const MAX_GIVEN: usize = 2048;
 
     /// Reads back a stored id (either kind).
     pub fn parse_stored(id: &str) -> Option<Self> {
         Self::given(id).filter(|parsed| parsed.0 == id)
+    }
+
+    /// Whether the id is an absolute URI (a scheme, a colon, and more, without spaces),
+    /// as an Atom id must be.
+    pub fn is_uri(&self) -> bool {
+        let Some((scheme, rest)) = self.0.split_once(':') else {
+            return false;
+        };
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !rest.is_empty()
+            && !rest.chars().any(char::is_whitespace)
     }
 
     pub fn as_str(&self) -> &str {

@@ -30,13 +30,10 @@ pub fn entry_meta(front: &FrontMatter, page: &Url) -> EntryMeta {
     }
 }
 
-/// The id an article keeps from an older system: as it is when it is an absolute URI
-/// (`tag:…`, `urn:…`, `https://…`), which is what every feed format accepts; a path
-/// (Jekyll's `/2020/01/02/post`) is resolved against the site, as jekyll-feed writes
-/// it. `None` when there is none, or it cannot be made one.
-pub fn given_id(front: &FrontMatter, site: &Url) -> Option<EntryId> {
-    let id = front.id.as_deref()?.trim();
-    EntryId::given(id).or_else(|| EntryId::given(site.join(id).ok()?.as_str()))
+/// The id an article keeps from an older system, as that system wrote it: readers
+/// compare ids as text, so any change would show them every entry again.
+pub fn given_id(front: &FrontMatter) -> Option<EntryId> {
+    EntryId::given(front.id.as_deref()?)
 }
 
 /// Tags, each once (by [`term_identity`]: "Rust" and "rust " are one), in their order.
@@ -142,22 +139,22 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_absolute_uris() {
-        let site = Url::parse("https://x.org/blog/").unwrap();
+    fn ids_are_kept_as_written() {
         let id = |id: &str| {
             let front = FrontMatter {
                 id: Some(id.into()),
                 ..FrontMatter::default()
             };
-            given_id(&front, &site).map(|id| id.to_string())
+            given_id(&front).map(|id| (id.to_string(), id.is_uri()))
         };
-        assert_eq!(id("tag:x.org,2020:1").as_deref(), Some("tag:x.org,2020:1"));
-        assert_eq!(id("http://x.org/?p=12").as_deref(), Some("http://x.org/?p=12"));
-        assert_eq!(
-            id("/2020/01/02/post").as_deref(),
-            Some("https://x.org/2020/01/02/post")
-        );
-        assert_eq!(id("post-1").as_deref(), Some("https://x.org/blog/post-1"));
+        let kept = |text: &str, uri| Some((text.to_owned(), uri));
+        assert_eq!(id("tag:x.org,2020:1"), kept("tag:x.org,2020:1", true));
+        assert_eq!(id(" http://x.org/?p=12 "), kept("http://x.org/?p=12", true));
+        assert_eq!(id("2347259"), kept("2347259", false));
+        assert_eq!(id("/2020/01/02/post"), kept("/2020/01/02/post", false));
+        assert_eq!(id("a b:c"), kept("a b:c", false));
+        assert_eq!(id("  "), None);
+        assert_eq!(id("x\u{0}y"), None);
     }
 
     #[test]

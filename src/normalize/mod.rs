@@ -93,9 +93,7 @@ pub fn normalize(key: EntryKey, article: &Article, context: &EntryContext) -> En
     let front = &article.front;
     let plain = article.body.is_none() && front.is_empty();
     let page = (!plain).then(|| context.page(&key));
-    let given = page
-        .as_ref()
-        .and_then(|_| meta::given_id(front, &context.base));
+    let given = meta::given_id(front);
     EntryDraft {
         id: given
             .clone()

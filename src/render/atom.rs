@@ -20,6 +20,7 @@ use atom_syndication::{
     Category, Content, Entry as AtomEntry, Feed, Generator, Link, Person, Text,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
+use uuid::Uuid;
 
 use super::rss::HISTORY_NS;
 use super::{
@@ -27,7 +28,7 @@ use super::{
     tags_scheme, web_url,
 };
 use crate::config::FeedContent;
-use crate::model::{Entry, EntryMeta, Tombstone};
+use crate::model::{Entry, EntryId, EntryMeta, Tombstone};
 use crate::normalize::{escape_html, looks_like_html};
 
 /// RFC 6721's namespace, for `<at:deleted-entry>`.
@@ -38,7 +39,11 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
     let mut extensions = ExtensionMap::new();
     if !feed.tombstones.is_empty() {
         namespaces.insert("at".to_owned(), TOMBSTONES_NS.to_owned());
-        let tombstones = feed.tombstones.iter().map(tombstone).collect();
+        let tombstones = feed
+            .tombstones
+            .iter()
+            .map(|dead| tombstone(site, dead))
+            .collect();
         extensions.insert(
             "at".to_owned(),
             BTreeMap::from([("deleted-entry".to_owned(), tombstones)]),
@@ -155,7 +160,7 @@ fn entry_of(site: &Site, entry: &Entry) -> AtomEntry {
             lang: lang(),
             ..text(&draft.title)
         },
-        id: draft.id.to_string(),
+        id: atom_id(site, &draft.id),
         updated: entry.updated.fixed_offset(),
         published: Some(entry.published.fixed_offset()),
         authors: authors(site, meta),
@@ -216,12 +221,24 @@ fn entry_links(site: &Site, entry: &Entry) -> Vec<Link> {
     links
 }
 
+/// The Atom id of an entry: its id when that is an absolute URI, as Atom requires; else
+/// (an RSS guid such as `2347259`, kept from an older system) a `urn:uuid` made of it in
+/// the site's namespace, the same every time, and apart from the ids derived from keys.
+fn atom_id(site: &Site, id: &EntryId) -> String {
+    if id.is_uri() {
+        id.to_string()
+    } else {
+        let name = format!("id:{id}");
+        format!("urn:uuid:{}", Uuid::new_v5(&site.id_namespace, name.as_bytes()))
+    }
+}
+
 /// `<at:deleted-entry ref="urn:uuid:…" when="…Z"/>` (RFC 6721 §2).
-fn tombstone(tombstone: &Tombstone) -> Extension {
+fn tombstone(site: &Site, tombstone: &Tombstone) -> Extension {
     Extension {
         name: "at:deleted-entry".into(),
         attrs: BTreeMap::from([
-            ("ref".to_owned(), xml_attribute(tombstone.id.as_str())),
+            ("ref".to_owned(), xml_attribute(&atom_id(site, &tombstone.id))),
             ("when".to_owned(), rfc3339_z(tombstone.deleted)),
         ]),
         ..Extension::default()
