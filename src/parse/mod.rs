@@ -14,9 +14,11 @@
 //! still parse, and a file of plain text becomes an article titled by its first line.
 
 mod decode;
+mod front_matter;
 mod words;
 
 pub use decode::ParseWarning;
+pub use front_matter::{FrontRead, MAX_FRONT_MATTER_BYTES, read_front_matter};
 
 use crate::model::{Article, RejectReason};
 use words::{join_words, push_words};
