@@ -76,7 +76,7 @@ fn apply(c: &mut Criterion) {
                 let mut writer = store.bulk_writer(ARTICLES).unwrap();
                 for (i, chunk) in changes.chunks(CHUNK).enumerate() {
                     writer.apply(chunk, now).unwrap();
-                    if (i + 1) * CHUNK % COMMIT_EVERY == 0 {
+                    if ((i + 1) * CHUNK).is_multiple_of(COMMIT_EVERY) {
                         writer.commit().unwrap();
                     }
                 }

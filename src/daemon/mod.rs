@@ -188,10 +188,10 @@ fn reload_config(
             "SIGHUP: this setting changed but takes effect only after a restart"
         );
     }
-    if changes.live.contains(&"log_level") {
-        if let Err(error) = set_log_level(&reloaded.log_level) {
-            tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: log_level not changed");
-        }
+    if changes.live.contains(&"log_level")
+        && let Err(error) = set_log_level(&reloaded.log_level)
+    {
+        tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: log_level not changed");
     }
     let now = crate::config::reload::in_force(&config, &reloaded);
     if changes.live.iter().any(|key| *key != "log_level") {

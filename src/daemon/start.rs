@@ -215,10 +215,10 @@ fn listen_admin(config: &Config) -> anyhow::Result<Option<AdminSocket>> {
         "the admin listener (config key `admin_listen`) cannot start: each daemon needs its \
          own address, a unix:PATH socket, or off",
     )?;
-    if let AdminListen::Tcp(addr) = config.admin_listen {
-        if !addr.ip().is_loopback() {
-            tracing::warn!(admin = %addr, "the admin listener is not on loopback: anyone who can reach it reads /status (file paths, reject reasons) and /metrics");
-        }
+    if let AdminListen::Tcp(addr) = config.admin_listen
+        && !addr.ip().is_loopback()
+    {
+        tracing::warn!(admin = %addr, "the admin listener is not on loopback: anyone who can reach it reads /status (file paths, reject reasons) and /metrics");
     }
     Ok(socket)
 }

@@ -138,10 +138,10 @@ pub fn status_text(status: &Status) -> String {
 /// set, names it).
 pub fn keep_alive_period(usec: Option<&str>, pid: Option<&str>, own_pid: u32) -> Option<Duration> {
     let usec: u64 = usec?.trim().parse().ok().filter(|&n| n > 0)?;
-    if let Some(pid) = pid {
-        if pid.trim().parse::<u32>().ok() != Some(own_pid) {
-            return None;
-        }
+    if let Some(pid) = pid
+        && pid.trim().parse::<u32>().ok() != Some(own_pid)
+    {
+        return None;
     }
     Some(Duration::from_micros(usec / 2))
 }

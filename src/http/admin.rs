@@ -173,10 +173,8 @@ impl Drop for SocketFile {
     fn drop(&mut self) {
         let ours =
             fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.identity);
-        if ours {
-            if let Err(error) = fs::remove_file(&self.path) {
-                tracing::warn!(path = %self.path.display(), %error, "cannot remove the admin socket");
-            }
+        if ours && let Err(error) = fs::remove_file(&self.path) {
+            tracing::warn!(path = %self.path.display(), %error, "cannot remove the admin socket");
         }
     }
 }

@@ -58,10 +58,10 @@ pub fn decide(
         }
         return Answer::Full;
     }
-    if let Some(since) = request.if_modified_since.and_then(parse_http_date) {
-        if last_modified.timestamp() <= since.timestamp() {
-            return Answer::NotModified;
-        }
+    if let Some(since) = request.if_modified_since.and_then(parse_http_date)
+        && last_modified.timestamp() <= since.timestamp()
+    {
+        return Answer::NotModified;
     }
     Answer::Full
 }

@@ -117,10 +117,10 @@ pub(super) fn respond(
             HeaderValue::from_static("ETag, Last-Modified, IM, Link"),
         );
     }
-    if let Some(links) = &document.links {
-        if let Ok(links) = HeaderValue::from_maybe_shared(links.clone()) {
-            headers.insert(header::LINK, links);
-        }
+    if let Some(links) = &document.links
+        && let Ok(links) = HeaderValue::from_maybe_shared(links.clone())
+    {
+        headers.insert(header::LINK, links);
     }
     if let Some(length) = length {
         content_headers(headers, representation.media_type(), length, coding);

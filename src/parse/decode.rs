@@ -20,6 +20,12 @@ pub enum ParseWarning {
     RemovedCharacters { count: usize },
     /// The first line was too long for a title; it is kept whole as the first paragraph.
     TitleShortened,
+    /// Front matter keys seedfeed does not know, each with its line in the file: kept
+    /// out of the entry, listed so that a typo (`titel`) is seen.
+    UnknownKeys { keys: Vec<(String, usize)> },
+    /// Front matter keys naming a field another of its names already gave (`pubDate`
+    /// beside `date`): each key with its line in the file and the key used instead.
+    RepeatedFields { keys: Vec<(String, usize, String)> },
 }
 
 impl fmt::Display for ParseWarning {
@@ -36,9 +42,42 @@ impl fmt::Display for ParseWarning {
                 write!(f, "removed {count} control or non-character code points")
             }
             Self::TitleShortened => f.write_str("first line too long for a title; shortened"),
+            Self::UnknownKeys { keys } => {
+                f.write_str("unknown front matter keys, ignored: ")?;
+                write_list(f, keys, |f, (key, line)| write!(f, "{key} (line {line})"))
+            }
+            Self::RepeatedFields { keys } => {
+                f.write_str("front matter keys repeating a field, ignored: ")?;
+                write_list(f, keys, |f, (key, line, used)| {
+                    write!(f, "{key} (line {line}; {used} is used)")
+                })
+            }
         }
     }
 }
+
+/// Writes the items of a warning's list, separated by commas: the first
+/// [`LISTED_KEYS`], then how many more there are.
+fn write_list<T>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    write_item: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
+    for (i, item) in items.iter().take(LISTED_KEYS).enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write_item(f, item)?;
+    }
+    if items.len() > LISTED_KEYS {
+        write!(f, " and {} more", items.len() - LISTED_KEYS)?;
+    }
+    Ok(())
+}
+
+/// How many keys a warning names; a file with hundreds of unknown keys gets a line, not
+/// a page.
+const LISTED_KEYS: usize = 10;
 
 /// Share of control bytes (other than tab, line ends and form feed) above which a file is
 /// taken for binary data rather than text with a few stray characters.
@@ -175,7 +214,7 @@ fn normalize_line_ends(text: &str) -> String {
 /// Keeps only characters XML 1.0 allows and that belong in article text: tab and newline
 /// but no other C0 control, no DEL or C1 control (a sign of mis-decoding), no stray byte
 /// order mark, no noncharacter (U+FFFE, U+FFFF, U+FDD0..U+FDEF and their plane twins).
-fn remove_illegal_chars(text: &str) -> (String, usize) {
+pub(super) fn remove_illegal_chars(text: &str) -> (String, usize) {
     let is_legal = |c: char| {
         let cp = c as u32;
         match c {

@@ -16,10 +16,12 @@
 
 mod decode;
 mod formats;
+mod front_matter;
 mod words;
 
 pub use decode::ParseWarning;
 pub use formats::parse_file;
+pub use front_matter::{FrontRead, MAX_FRONT_MATTER_BYTES, read_front_matter};
 
 use crate::model::{Article, RejectReason};
 use words::{join_words, push_words};

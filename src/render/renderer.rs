@@ -292,10 +292,10 @@ impl Renderer {
         if let Some(document) = documents.and_then(|d| d.get_mut(&path)) {
             let mut compressed = Document::clone(document).compressed();
             // The view of a new version, unless it was the same as the last one's.
-            if let HtmlView::Rendered(view) = &mut compressed.html_view {
-                if !view.is_compressed() {
-                    *view = Arc::new(Document::clone(view).compressed());
-                }
+            if let HtmlView::Rendered(view) = &mut compressed.html_view
+                && !view.is_compressed()
+            {
+                *view = Arc::new(Document::clone(view).compressed());
             }
             *document = Arc::new(compressed);
         }

@@ -139,10 +139,11 @@ impl Writer<'_> {
 impl Drop for Writer<'_> {
     fn drop(&mut self) {
         // A failed COMMIT (SQLITE_BUSY) leaves the transaction open too.
-        if self.open && !self.conn.is_autocommit() {
-            if let Err(error) = self.conn.execute_batch("ROLLBACK") {
-                tracing::warn!(%error, "cannot roll back an unfinished write");
-            }
+        if self.open
+            && !self.conn.is_autocommit()
+            && let Err(error) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(%error, "cannot roll back an unfinished write");
         }
         if self.wal_limit_raised {
             let limit = checkpoint::WAL_SIZE_LIMIT;

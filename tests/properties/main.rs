@@ -159,6 +159,8 @@ fn article_shaped_inputs_reach_every_parser_branch() {
                 ParseWarning::Utf16 => "utf-16",
                 ParseWarning::RemovedCharacters { .. } => "removed characters",
                 ParseWarning::TitleShortened => "title shortened",
+                ParseWarning::UnknownKeys { .. } => "unknown front matter keys",
+                ParseWarning::RepeatedFields { .. } => "repeated front matter fields",
             });
         }
     }
