@@ -161,6 +161,16 @@ fn judge(reader: &ArticleReader, listing: &Listing, config: &Config) -> anyhow::
         );
         lines.insert(file.path.clone(), line);
     }
+    // Neither is a failure: a draft is the author's intent, a warning names what the
+    // front matter said that was ignored (a key misspelled), with its line.
+    let held = memory.held_files(usize::MAX)?;
+    let warned = memory.warned_files(usize::MAX)?;
+    for (label, files) in [("held back", held), ("warning", warned)] {
+        for file in files {
+            let line = format!("{}: {label}: {}", shown(&file.path), file.reason);
+            lines.insert(file.path, line);
+        }
+    }
     Ok(Verdicts {
         lines,
         sections: moved_sections(&memory)?,

@@ -52,24 +52,35 @@ fn parse_one(file: &Path, config: &Config, context: &EntryContext) -> Result<Ent
     entry_of(reader.read(name, EntryKey::new(stem)))
 }
 
-/// The entry a file's change makes, as a first sighting; or why there is none.
+/// The entry a file's change makes, as a first sighting (dated by its front matter, else
+/// by its mtime); or why there is none.
 fn entry_of(change: FileChange) -> Result<Entry, String> {
     match change {
         FileChange::Article { draft, stamp, .. } => {
+            let now = Utc::now();
             let mtime = DateTime::from_timestamp_millis(stamp.mtime_ms())
                 .unwrap_or(DateTime::UNIX_EPOCH)
-                .min(Utc::now());
+                .min(now);
+            let published = draft.meta.date.map_or(mtime, |date| date.min(now));
+            let updated = draft
+                .meta
+                .updated_date
+                .map_or(published, |date| date.min(now).max(published));
             Ok(Entry {
                 draft,
-                published: mtime,
-                updated: mtime,
+                published,
+                updated,
             })
         }
         FileChange::Rejected { reason, .. } => Err(format!("rejected: {reason}")),
         FileChange::Removed { .. } => Err("no such file".into()),
-        FileChange::Held { hold, .. } => Err(format!("held back: {hold}")),
+        FileChange::Held { hold, .. } => Err(format!("{HELD}{hold}")),
     }
 }
+
+/// What a file held back (a draft, an article dated in the future) is reported with:
+/// not a failure, the author's intent.
+const HELD: &str = "held back: ";
 
 /// What was parsed: the entries by the file shown for each, and whether any file given
 /// could not be. Reports go straight to stderr, not the log: the answer must show them
@@ -86,7 +97,7 @@ impl Parsing {
             Ok(entry) => self.entries.push((file.display().to_string(), entry)),
             Err(reason) => {
                 writeln!(self.errors, "{}: {reason}", file.display())?;
-                self.failed = true;
+                self.failed |= !reason.starts_with(HELD);
             }
         }
         Ok(())

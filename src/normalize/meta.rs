@@ -106,7 +106,10 @@ mod tests {
         let image = meta.image.unwrap();
         assert_eq!(image.url, "https://x.org/blog/entries/post/img/a.png");
         assert_eq!(image.alt.as_deref(), Some("A <b>"));
-        assert_eq!(meta.external_url.as_deref(), Some("https://x.org/elsewhere"));
+        assert_eq!(
+            meta.external_url.as_deref(),
+            Some("https://x.org/elsewhere")
+        );
         assert_eq!(meta.comments, None);
         let data = FrontMatter {
             image: Some("data:text/html,<script>".into()),

@@ -372,7 +372,10 @@ mod tests {
         let draft = normalize(
             EntryKey::new("k"),
             &article,
-            &EntryContext { namespace: Uuid::nil(), ..EntryContext::for_tests() },
+            &EntryContext {
+                namespace: Uuid::nil(),
+                ..EntryContext::for_tests()
+            },
         );
         assert!(draft.summary.ends_with("word…"), "{}", draft.summary);
         assert!(draft.summary.chars().count() <= SUMMARY_MAX_CHARS);
@@ -385,7 +388,10 @@ mod tests {
             normalize(
                 EntryKey::new("k"),
                 &no_body,
-                &EntryContext { namespace: Uuid::nil(), ..EntryContext::for_tests() }
+                &EntryContext {
+                    namespace: Uuid::nil(),
+                    ..EntryContext::for_tests()
+                }
             )
             .summary,
             "Cap"

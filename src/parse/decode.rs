@@ -28,6 +28,14 @@ pub enum ParseWarning {
     RepeatedFields { keys: Vec<(String, usize, String)> },
 }
 
+impl ParseWarning {
+    /// Whether the warning is about the front matter, whose author has something to fix
+    /// (a typo in a key), rather than a repair of the text.
+    pub fn is_about_front_matter(&self) -> bool {
+        matches!(self, Self::UnknownKeys { .. } | Self::RepeatedFields { .. })
+    }
+}
+
 impl fmt::Display for ParseWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

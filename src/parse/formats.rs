@@ -63,16 +63,18 @@ fn plain(text: &str, warnings: &mut Vec<ParseWarning>) -> Article {
 /// one: then a heading that says something else stays in the body.
 fn markdown(text: &str, front: &FrontMatter) -> Article {
     let mut parsed = markdown_body(text);
-    if let (Some(given), Some(heading)) = (&front.title, &parsed.title) {
-        if given != heading {
-            // Text, not markup: the heading's own formatting is not kept.
-            let text = heading
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;");
-            let heading = format!("<h1>{text}</h1>\n");
-            parsed.body.html.insert_str(0, &heading);
-        }
+    if let (Some(given), Some(heading)) = (&front.title, &parsed.title)
+        && given != heading
+    {
+        // Text, not markup: the heading's own formatting is not kept.
+        let text = heading
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        parsed
+            .body
+            .html
+            .insert_str(0, &format!("<h1>{text}</h1>\n"));
     }
     Article {
         title: parsed.title.unwrap_or_default(),

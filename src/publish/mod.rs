@@ -142,7 +142,11 @@ impl Publisher {
             .collect();
         self.refresh_sections(store, &sections)?;
         for kind in [TermKind::Tag, TermKind::Author] {
-            let slugs = store.terms(kind)?.into_iter().map(|term| term.slug).collect();
+            let slugs = store
+                .terms(kind)?
+                .into_iter()
+                .map(|term| term.slug)
+                .collect();
             self.refresh_terms(store, kind, &slugs)?;
         }
         self.render(store)?;

@@ -229,7 +229,10 @@ fn atom_id(site: &Site, id: &EntryId) -> String {
         id.to_string()
     } else {
         let name = format!("id:{id}");
-        format!("urn:uuid:{}", Uuid::new_v5(&site.id_namespace, name.as_bytes()))
+        format!(
+            "urn:uuid:{}",
+            Uuid::new_v5(&site.id_namespace, name.as_bytes())
+        )
     }
 }
 
@@ -238,7 +241,10 @@ fn tombstone(site: &Site, tombstone: &Tombstone) -> Extension {
     Extension {
         name: "at:deleted-entry".into(),
         attrs: BTreeMap::from([
-            ("ref".to_owned(), xml_attribute(&atom_id(site, &tombstone.id))),
+            (
+                "ref".to_owned(),
+                xml_attribute(&atom_id(site, &tombstone.id)),
+            ),
             ("when".to_owned(), rfc3339_z(tombstone.deleted)),
         ]),
         ..Extension::default()

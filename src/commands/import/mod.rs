@@ -55,10 +55,10 @@ pub struct Items {
 
 /// The items of a source's bytes: a WordPress export if it is one, else a feed.
 pub fn read_items(bytes: &[u8], base: Option<&str>) -> anyhow::Result<Items> {
-    if wxr::looks_like_wxr(bytes) {
-        if let Some(items) = wxr::wxr_items(bytes)? {
-            return Ok(items);
-        }
+    if wxr::looks_like_wxr(bytes)
+        && let Some(items) = wxr::wxr_items(bytes)?
+    {
+        return Ok(items);
     }
     feed::feed_items(bytes, base)
 }
