@@ -14,9 +14,13 @@
 //! still parse, and a file of plain text becomes an article titled by its first line.
 
 mod decode;
+mod html;
+mod markdown;
 mod words;
 
 pub use decode::ParseWarning;
+pub use html::{HtmlDocument, html_document, html_text};
+pub use markdown::{MarkdownBody, markdown_body};
 
 use crate::model::{Article, RejectReason};
 use words::{join_words, push_words};
