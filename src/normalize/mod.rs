@@ -4,8 +4,10 @@
 //! before it), are the store's.
 
 mod html;
+mod sanitize;
 
 pub use html::{content_html, escape_html, looks_like_html};
+pub use sanitize::{html_to_text, sanitize};
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
