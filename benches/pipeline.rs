@@ -1,6 +1,7 @@
 //! The pure stages of the pipeline, one article or one document at a time: parse,
 //! normalize, render a 50-entry feed in each format, an entry's page, and the gzip and
-//! brotli variants of a feed. Inputs are the articles in `seeds/`, so this runs anywhere.
+//! brotli variants of a feed; and a Markdown article's body, sanitized. Inputs are the
+//! articles in `seeds/` and a Markdown article written here, so this runs anywhere.
 //!
 //!     cargo bench --bench pipeline
 //!
@@ -15,8 +16,8 @@ use std::time::Duration;
 use chrono::DateTime;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use seedfeed::model::{Entry, EntryKey};
-use seedfeed::normalize::{EntryContext, id_namespace, normalize};
-use seedfeed::parse::parse_article;
+use seedfeed::normalize::{EntryContext, id_namespace, normalize, sanitize};
+use seedfeed::parse::{html_document, markdown_body, parse_article};
 use seedfeed::render::{Archive, Document, FeedDoc, Format, Site, entry_document, render_feed};
 
 fn seeds() -> Vec<Vec<u8>> {
@@ -132,6 +133,64 @@ fn stages(c: &mut Criterion) {
     });
 }
 
+/// A typical Markdown article of about 3 KB: a title, paragraphs with emphasis and links
+/// (relative and absolute), an image, a list and a quote.
+fn markdown_article() -> String {
+    let mut text = String::from("# Mali: countercoup attempted in Bamako\n\n");
+    let paragraph = "Soldiers loyal to the *ousted* president attacked the state broadcaster \
+        and the airport on Monday night, [officials said](https://news.example.org/a/1). \
+        The junta's spokesman told **reporters** that the [attack](../mali-coup) was \
+        repelled and that several people were `arrested`, among them officers of the \
+        presidential guard.\n\n";
+    for i in 0..8 {
+        text.push_str(paragraph);
+        if i == 2 {
+            text.push_str("![Soldiers in Bamako](images/bamako.jpg \"Bamako, Monday\")\n\n");
+        }
+        if i == 5 {
+            text.push_str("- the airport\n- the broadcaster\n- the [camp](/camps/kati)\n\n");
+            text.push_str("> We will not give up, said a resident.\n\n");
+        }
+    }
+    text
+}
+
+fn bodies(c: &mut Criterion) {
+    let text = markdown_article();
+    let base = url::Url::parse("https://news.example.org/entries/mali-coup").unwrap();
+    let html = markdown_body(&text).body.html;
+    // The same with one raw inline element, which the quick way leaves to ammonia.
+    let raw = html
+        .replacen("<em>", "<span>", 1)
+        .replacen("</em>", "</span>", 1);
+    let document = format!(
+        "<!DOCTYPE html><html><head><title>Mali</title></head><body><article>{html}</article></body></html>"
+    );
+    eprintln!("(the Markdown article: {} bytes)", text.len());
+
+    let mut group = c.benchmark_group("markdown article");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("markdown_body + sanitize", |b| {
+        b.iter(|| {
+            let body = markdown_body(std::hint::black_box(&text)).body;
+            std::hint::black_box(sanitize(&body.html, &base))
+        })
+    });
+    group.bench_function("markdown_body", |b| {
+        b.iter(|| std::hint::black_box(markdown_body(&text)))
+    });
+    group.bench_function("sanitize (the quick way)", |b| {
+        b.iter(|| std::hint::black_box(sanitize(&html, &base)))
+    });
+    group.bench_function("sanitize (ammonia)", |b| {
+        b.iter(|| std::hint::black_box(sanitize(&raw, &base)))
+    });
+    group.bench_function("html_document", |b| {
+        b.iter(|| std::hint::black_box(html_document(&document)))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // Short runs: the whole suite takes well under two minutes on two cores.
@@ -139,6 +198,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = stages
+    targets = stages, bodies
 }
 criterion_main!(benches);

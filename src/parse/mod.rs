@@ -17,11 +17,15 @@
 mod decode;
 mod formats;
 mod front_matter;
+mod html;
+mod markdown;
 mod words;
 
 pub use decode::ParseWarning;
 pub use formats::parse_file;
 pub use front_matter::{FrontRead, MAX_FRONT_MATTER_BYTES, read_front_matter};
+pub use html::{HtmlDocument, html_document, html_text};
+pub use markdown::{MarkdownBody, markdown_body};
 
 use crate::model::{Article, RejectReason};
 use words::{join_words, push_words};

@@ -11,6 +11,7 @@
 //! - [`site`]: the site, fixed clock and entries of the tests that render on their own.
 //! - [`feeds`]: reading our documents back as a reader does.
 //! - [`pipeline_invariant`]: the invariant of parse → normalize → render for any input.
+//! - [`xss`]: known XSS payloads, and the check that HTML is safe to show.
 //!
 //! `site`, `feeds` and `pipeline_invariant` are pure and use no crate the fuzz target
 //! lacks: it includes those three files as they are.
@@ -27,3 +28,4 @@ pub mod feeds;
 pub mod pipeline_invariant;
 pub mod poll;
 pub mod site;
+pub mod xss;
