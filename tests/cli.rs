@@ -20,21 +20,15 @@ fn article(title: &str, body: &str) -> Vec<u8> {
     common::articles::article("News", title, body)
 }
 
-/// The binary with an empty environment, run from `cwd` so that the default `./seeds`
-/// and `./data` never point into the repository.
-fn seedfeed(cwd: &Path) -> Command {
-    let mut command = common::binary::seedfeed();
-    command.current_dir(cwd);
-    command
+use common::binary::{Ran as Outcome, run, seedfeed_in as seedfeed};
+
+/// What the tests read of an outcome.
+trait Read {
+    fn lines(&self) -> Vec<&str>;
+    fn json(&self) -> Vec<Value>;
 }
 
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
+impl Read for Outcome {
     fn lines(&self) -> Vec<&str> {
         self.stdout
             .lines()
@@ -50,25 +44,6 @@ impl Outcome {
                 self.stdout, self.stderr
             ),
         }
-    }
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit code {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn run(command: &mut Command) -> Outcome {
-    let output = command.output().expect("the seedfeed binary runs");
-    Outcome {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 

@@ -12,7 +12,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -25,44 +25,17 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The binary with an empty environment, run from `cwd`.
-fn seedfeed(cwd: &Path) -> Command {
-    let mut command = common::binary::seedfeed();
-    command.current_dir(cwd);
-    command
-}
-
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Ran {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn ran(output: Output) -> Ran {
-    Ran {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use common::binary::{Ran, seedfeed_in as seedfeed};
 
 fn import(source: &str, into: &Path) -> Ran {
     let cwd = into.ancestors().find(|dir| dir.is_dir()).unwrap();
-    ran(seedfeed(cwd)
-        .args(["import", source, "--into"])
-        .arg(into)
-        .output()
-        .unwrap())
+    Ran::of(
+        seedfeed(cwd)
+            .args(["import", source, "--into"])
+            .arg(into)
+            .output()
+            .unwrap(),
+    )
 }
 
 /// Imports `source` into a new folder and asks that it worked.
@@ -605,21 +578,23 @@ fn new_writes_a_dated_article_and_never_overwrites() {
     let tmp = TempDir::new().unwrap();
     let seeds = tmp.path().join("my-seeds");
     let new = |title: &str| {
-        ran(seedfeed(tmp.path())
-            .args([
-                "new",
-                title,
-                "--section",
-                "News",
-                "--tag",
-                "a",
-                "--tag",
-                "b c",
-            ])
-            .arg("--seeds")
-            .arg(&seeds)
-            .output()
-            .unwrap())
+        Ran::of(
+            seedfeed(tmp.path())
+                .args([
+                    "new",
+                    title,
+                    "--section",
+                    "News",
+                    "--tag",
+                    "a",
+                    "--tag",
+                    "b c",
+                ])
+                .arg("--seeds")
+                .arg(&seeds)
+                .output()
+                .unwrap(),
+        )
     };
     let before = Utc::now();
     let run = new("Hello, World!");
@@ -658,29 +633,35 @@ fn new_writes_a_dated_article_and_never_overwrites() {
 fn new_finds_the_seeds_folder_as_serve_does() {
     let tmp = TempDir::new().unwrap();
     // The default: ./seeds.
-    let run = ran(seedfeed(tmp.path())
-        .args(["new", "Default"])
-        .output()
-        .unwrap());
+    let run = Ran::of(
+        seedfeed(tmp.path())
+            .args(["new", "Default"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(run.code, Some(0), "{run}");
     assert!(tmp.path().join("seeds/default.md").is_file());
 
     let from_env = tmp.path().join("env-seeds");
-    let run = ran(seedfeed(tmp.path())
-        .args(["new", "From env"])
-        .env("SEEDFEED_SEEDS", &from_env)
-        .output()
-        .unwrap());
+    let run = Ran::of(
+        seedfeed(tmp.path())
+            .args(["new", "From env"])
+            .env("SEEDFEED_SEEDS", &from_env)
+            .output()
+            .unwrap(),
+    );
     assert_eq!(run.code, Some(0), "{run}");
     assert!(from_env.join("from-env.md").is_file());
 
     let config = tmp.path().join("seedfeed.toml");
     fs::write(&config, "seeds = \"config-seeds\"\n").unwrap();
-    let run = ran(seedfeed(tmp.path())
-        .args(["new", "From config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap());
+    let run = Ran::of(
+        seedfeed(tmp.path())
+            .args(["new", "From config", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap(),
+    );
     assert_eq!(run.code, Some(0), "{run}");
     assert!(tmp.path().join("config-seeds/from-config.md").is_file());
 }

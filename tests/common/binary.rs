@@ -19,6 +19,46 @@ pub fn seedfeed() -> Command {
     command
 }
 
+/// [`seedfeed`] run from `cwd`, so that the default `./seeds` and `./data` never point
+/// into the repository.
+pub fn seedfeed_in(cwd: &std::path::Path) -> Command {
+    let mut command = seedfeed();
+    command.current_dir(cwd);
+    command
+}
+
+/// How a command that ran to its end ended: its exit code and what it printed.
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn of(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Ran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit code {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `command` to its end.
+pub fn run(command: &mut Command) -> Ran {
+    Ran::of(command.output().expect("the seedfeed binary runs"))
+}
+
 /// A running binary, its stderr collected line by line. Dropping it kills it.
 pub struct Binary {
     child: Child,
