@@ -325,3 +325,56 @@ fn what_a_read_ignored_is_listed_with_the_file() {
         .unwrap();
     assert!(store.warned_files(10).unwrap().is_empty());
 }
+
+#[test]
+fn a_new_base_url_marks_the_articles_whose_links_follow_it() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.base_url_is("https://old.example").unwrap(),
+        0,
+        "a first start"
+    );
+    let plain = Article {
+        title: "Plain".into(),
+        paragraphs: vec!["Text.".into()],
+        ..Article::default()
+    };
+    store
+        .apply(
+            &[
+                article("a.md", draft("a", "A", &[], &[]), at(NOW - 9)),
+                article("b.txt", common::site::draft("b", &plain), at(NOW - 8)),
+                article("c.txt", draft("c", "C", &["t"], &[]), at(NOW - 7)),
+            ],
+            at(NOW),
+        )
+        .unwrap();
+    assert_eq!(
+        store.base_url_is("https://old.example").unwrap(),
+        0,
+        "the same"
+    );
+    assert_eq!(store.base_url_is("https://new.example").unwrap(), 2);
+    let known = store.known_files().unwrap();
+    assert_ne!(
+        known["a.md"],
+        stamp(at(NOW - 9)),
+        "read again at the next scan"
+    );
+    assert_ne!(
+        known["c.txt"],
+        stamp(at(NOW - 7)),
+        "its front matter has links"
+    );
+    assert_eq!(
+        known["b.txt"],
+        stamp(at(NOW - 8)),
+        "a plain article has none"
+    );
+    assert_eq!(
+        store.base_url_is("https://new.example").unwrap(),
+        0,
+        "recorded"
+    );
+}

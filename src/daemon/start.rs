@@ -190,6 +190,16 @@ fn open_store(config: &Config, base_url: &Url) -> anyhow::Result<(Store, Identit
             Utc::now(),
         )
         .with_context(context)?;
+    let rereads = store
+        .base_url_is(base_str(base_url))
+        .with_context(context)?;
+    if rereads > 0 {
+        tracing::info!(
+            files = rereads,
+            base_url = %base_url,
+            "base URL changed: the articles whose links are resolved against it are read again"
+        );
+    }
     Ok((store, identity))
 }
 

@@ -11,10 +11,13 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::read::ENTRY_COLUMNS;
+use super::read::{ENTRY_COLUMNS, read_meta, write_meta};
 use super::slugs::{AUTHOR, Slugs, TAG};
 use super::{Store, StoreError};
 use crate::model::{Category, Entry, EntryDraft, EntryKey, EntryMeta, TermKind};
+
+/// The `meta` key of the base URL the stored entries' URLs were resolved against.
+const META_BASE_URL: &str = "base_url";
 
 /// The slugs of the tags and authors whose feeds a change touched.
 #[derive(Debug, Default)]
@@ -185,6 +188,32 @@ impl Store {
         }
         terms.sort_by(|a, b| (&a.term, &a.slug).cmp(&(&b.term, &b.slug)));
         Ok(terms)
+    }
+
+    /// Records the base URL the articles' relative URLs are resolved against. When it
+    /// differs from the one recorded, the files whose entries depend on it (those with
+    /// front matter or an HTML body) are marked to be read again by the next scan;
+    /// returns how many. A new database records it and marks nothing.
+    pub fn base_url_is(&mut self, base_url: &str) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let recorded = read_meta(&tx, META_BASE_URL)?;
+        let mut marked = 0;
+        if recorded
+            .as_deref()
+            .is_some_and(|recorded| recorded != base_url)
+        {
+            // A size no file has: the scan sees a change and reads the file again.
+            marked = tx.execute(
+                "UPDATE files SET size = -1 WHERE status = 'published' AND (path NOT LIKE '%.txt' \
+                 OR key IN (SELECT key FROM entries WHERE meta IS NOT NULL))",
+                [],
+            )?;
+        }
+        if recorded.as_deref() != Some(base_url) {
+            write_meta(&tx, META_BASE_URL, base_url)?;
+        }
+        tx.commit()?;
+        Ok(marked)
     }
 
     /// How many live entries each tag (or author) has, by slug.
