@@ -127,6 +127,10 @@ class LogTail:
         return found
 
 
+# The base URL every daemon of the bench is given.
+BASE_URL = "https://bench.example"
+
+
 def admin_flags(binary):
     """`--admin-listen` on a free port, for a build that has the admin listener (where
     /status lives since); none for an older build, which serves /status publicly."""
@@ -148,7 +152,10 @@ class Daemon:
             self.started = time.monotonic()
             self.proc = subprocess.Popen(
                 [build.binary, "serve", "--seeds", seeds, "--data", build.data,
-                 "--listen", f"127.0.0.1:{self.port}", *admin],
+                 "--listen", f"127.0.0.1:{self.port}", *admin,
+                 # As a deployment sets it: the same every start, whatever the port (a new
+                 # base URL makes the articles with links be read again).
+                 "--base-url", BASE_URL],
                 env=env, stdout=subprocess.DEVNULL, stderr=log)
         RUNNING.append(self)
         self.conn = None

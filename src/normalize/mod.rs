@@ -245,9 +245,19 @@ fn full_hash(article: &Article, base_url: &str) -> ContentHash {
     let mut hasher = Sha256::new();
     hash_fields(&mut hasher, article);
     let format = serde_json::to_string(&article.format).unwrap_or_default();
-    let body = serde_json::to_string(&article.body).unwrap_or_default();
     let front = serde_json::to_string(&article.front).unwrap_or_default();
-    for text in [format.as_str(), &body, &front, base_url] {
+    let body = article.body.as_ref();
+    let html = body.map_or("", |body| &body.html);
+    let excerpt = body.and_then(|body| body.excerpt.as_deref());
+    let first = body.and_then(|body| body.first_paragraph.as_deref());
+    for text in [
+        format.as_str(),
+        html,
+        excerpt.unwrap_or("\0none"),
+        first.unwrap_or("\0none"),
+        &front,
+        base_url,
+    ] {
         hasher.update((text.len() as u64).to_le_bytes());
         hasher.update(text.as_bytes());
     }

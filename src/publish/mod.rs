@@ -142,12 +142,7 @@ impl Publisher {
             .collect();
         self.refresh_sections(store, &sections)?;
         for kind in [TermKind::Tag, TermKind::Author] {
-            let slugs = store
-                .terms(kind)?
-                .into_iter()
-                .map(|term| term.slug)
-                .collect();
-            self.refresh_terms(store, kind, &slugs)?;
+            self.renderer.set_term_list(kind, store.terms(kind)?);
         }
         self.render(store)?;
         self.refresh_status(store)
@@ -180,8 +175,15 @@ impl Publisher {
         self.pages.forget(outcome.changed().chain(&outcome.removed));
         self.tombstones = self.current_tombstones(store)?;
         self.refresh_sections(store, &outcome.categories)?;
-        self.refresh_terms(store, TermKind::Tag, &outcome.tags)?;
-        self.refresh_terms(store, TermKind::Author, &outcome.authors)?;
+        for (kind, slugs) in [
+            (TermKind::Tag, &outcome.tags),
+            (TermKind::Author, &outcome.authors),
+        ] {
+            // Their feeds are read when asked for (`Pages`); the list is the index's.
+            if !slugs.is_empty() {
+                self.renderer.set_term_list(kind, store.terms(kind)?);
+            }
+        }
         // The first batch that changes the feeds ends the wait: what it published is
         // what the folder holds so far, and the rest follows batch by batch.
         self.first_ingest = false;
@@ -247,32 +249,6 @@ impl Publisher {
         }
         self.renderer
             .set_categories(store.categories(self.tombstones_since())?);
-        Ok(())
-    }
-
-    /// Re-renders the feeds of the given tags (or authors) and the list of them. A tag's
-    /// feed is its newest entries, one range of the store's index of tags however many
-    /// entries it has; it announces no deletions (the main and section feeds do).
-    fn refresh_terms(
-        &mut self,
-        store: &Store,
-        kind: TermKind,
-        slugs: &BTreeSet<String>,
-    ) -> Result<(), PublishError> {
-        if slugs.is_empty() {
-            return Ok(());
-        }
-        let size = self.renderer.site().feed_size;
-        for slug in slugs {
-            match store.term(kind, slug)? {
-                Some(term) => {
-                    let entries = store.latest_with_term(kind, slug, size)?;
-                    self.renderer.set_term_feed(kind, &term, &entries, &[])?;
-                }
-                None => self.renderer.remove_term_feed(kind, slug),
-            }
-        }
-        self.renderer.set_term_list(kind, store.terms(kind)?);
         Ok(())
     }
 

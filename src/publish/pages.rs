@@ -29,6 +29,7 @@ use crate::model::{Entry, EntryKey};
 use crate::render::{
     ArchiveView, Document, Format, Listing, Site, Term, TermKind, Terms, archive_document,
     archive_view, entry_document, entry_path, listing_document, listing_path, parse_listing_path,
+    parse_term_feed_path, term_feed_document, term_stem,
 };
 use crate::store::{Store, StoreError};
 
@@ -73,6 +74,8 @@ enum PageKind<'a> {
     Archive,
     /// A listing page: the term's kind and slug (`None`: the site's), and the page number.
     Listing(Option<(TermKind, &'a str)>, u64),
+    /// A tag's or an author's feed, in a format.
+    TermFeed(TermKind, &'a str, Format),
 }
 
 impl<'a> PageKind<'a> {
@@ -85,6 +88,13 @@ impl<'a> PageKind<'a> {
         }
         if path.starts_with(ARCHIVE_PREFIX) {
             return Some(Self::Archive);
+        }
+        if let Some((kind @ (TermKind::Tag | TermKind::Author), slug)) = parse_term_feed_path(path)
+        {
+            let format = Format::ALL
+                .into_iter()
+                .find(|format| path.ends_with(format.extension()))?;
+            return Some(Self::TermFeed(kind, slug, format));
         }
         parse_listing_path(path).map(|(section, number)| Self::Listing(section, number))
     }
@@ -113,7 +123,7 @@ impl Pages {
     /// page of that number, a listing page past the last).
     pub fn get(&self, path: &str) -> Result<Option<Arc<Document>>, StoreError> {
         let cache = match PageKind::of(path) {
-            Some(PageKind::Listing(..)) => &self.listings,
+            Some(PageKind::Listing(..) | PageKind::TermFeed(..)) => &self.listings,
             _ => &self.cache,
         };
         self.through(cache, path, || self.load(path))
@@ -182,6 +192,9 @@ impl Pages {
             }
             Some(PageKind::Archive) => reader.archive_page(path)?.as_ref().map(archive_document),
             Some(PageKind::Listing(term, number)) => self.read_listing(&reader, term, number)?,
+            Some(PageKind::TermFeed(kind, slug, format)) => {
+                self.read_term_feed(&reader, kind, slug, format)?
+            }
         };
         self.give_back(reader);
         Ok(page)
@@ -238,6 +251,29 @@ impl Pages {
         Ok(Some(listing_document(&site, &listing, Utc::now())))
     }
 
+    /// A tag's or an author's feed: its newest `feed_size` entries, one range of the
+    /// store's index of them however many it has. `None` when no live entry has it.
+    fn read_term_feed(
+        &self,
+        reader: &Store,
+        kind: TermKind,
+        slug: &str,
+        format: Format,
+    ) -> Result<Option<Document>, StoreError> {
+        let Some(term) = reader.term(kind, slug)? else {
+            return Ok(None);
+        };
+        let site = self.site();
+        let entries = reader.latest_with_term(kind, slug, site.feed_size)?;
+        match term_feed_document(&site, kind, &term, &entries, format) {
+            Ok(document) => Ok(Some(document)),
+            Err(error) => {
+                tracing::error!(path = %term_stem(kind, slug), %error, "cannot render a feed");
+                Ok(None)
+            }
+        }
+    }
+
     /// The view of archive page `/archive/{n}.{rss,atom}`: the entries of its numbers
     /// that are still published, oldest first, and its neighbours as they are now.
     fn read_view(&self, reader: &Store, path: &str) -> Result<Option<Document>, StoreError> {
@@ -283,6 +319,8 @@ impl Pages {
             for (slug, count) in reader.term_counts(kind)? {
                 let pages = count.div_ceil(size).max(1);
                 paths.extend((1..=pages).map(|n| listing_path(Some((kind, &slug)), n)));
+                let stem = term_stem(kind, &slug);
+                paths.extend(Format::ALL.map(|format| format!("{stem}.{}", format.extension())));
             }
         }
         self.give_back(reader);

@@ -35,7 +35,7 @@ pub use feed_view::{ArchiveView, archive_view};
 pub use html::{entry_page, not_found_page};
 pub use listing::{Listing, listing_page};
 pub use opml::render as opml_list;
-pub use renderer::Renderer;
+pub use renderer::{Renderer, term_feed_document};
 
 pub use crate::normalize::entry_url;
 
@@ -520,11 +520,14 @@ impl FeedDoc<'_> {
     }
 
     /// The WebSub hubs this document announces: a subscription document's are the
-    /// site's; an archive page never changes, so there is nothing to push for it.
+    /// site's; an archive page never changes, so there is nothing to push for it, and a
+    /// tag's or author's feed is rendered when asked for, not announced.
     pub fn hubs<'s>(&self, site: &'s Site) -> &'s [String] {
-        match self.archive {
-            Archive::Page { .. } => &[],
-            Archive::Subscription { .. } | Archive::None => &site.hubs,
+        match (self.archive, self.term) {
+            (Archive::Page { .. }, _) => &[],
+            // Read on demand (`renderer::term_feed_document`): nothing announces them.
+            (_, Some(TermKind::Tag | TermKind::Author)) => &[],
+            (Archive::Subscription { .. } | Archive::None, _) => &site.hubs,
         }
     }
 

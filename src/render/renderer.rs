@@ -354,6 +354,37 @@ fn feed_documents(
     Ok(documents)
 }
 
+/// A tag's or an author's feed in `format`, rendered on its own when it is asked for (see
+/// `publish::Pages`): a site may have thousands of tags, and keeping every one's feeds
+/// rendered would cost memory and time for feeds few read. With its compressed variants
+/// and its browser view; without hubs (nothing announces it) and RFC 3229 deltas.
+pub fn term_feed_document(
+    site: &Site,
+    kind: TermKind,
+    category: &Category,
+    entries: &[Entry],
+    format: Format,
+) -> Result<Document, RenderError> {
+    let term = Term::new(kind, category);
+    let (stem, title, id) = (term.stem(), term.title(site), term.feed_id(site));
+    let feed = FeedDoc {
+        title: &title,
+        id: &id,
+        stem: &stem,
+        term: Some(kind),
+        current_stem: &stem,
+        entries,
+        tombstones: &[],
+        archive: Archive::None,
+    };
+    let body = render_feed(site, &feed, format)?;
+    let mut document = Document::xml_feed(body, format, feed.updated(site));
+    document.links = Some(feed.link_header(site, format).into());
+    let view = feed_view(site, &feed, format).compressed();
+    document.html_view = HtmlView::Rendered(Arc::new(view));
+    Ok(document.compressed())
+}
+
 /// The view of a changed feed: the previous one when its bytes are the same (a change the
 /// view does not show, such as an entry's content), with its variants and its date (the
 /// last time its bytes changed).

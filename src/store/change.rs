@@ -345,10 +345,16 @@ impl Batch<'_> {
         self.known.add_entry(key.as_str(), hash, published);
         self.outcome.published.push(key.clone());
         self.outcome.categories.extend(slug);
-        self.list_terms(draft, published, &meta)
+        // A new key has no terms and no id listed yet: nothing to take back first.
+        let listed = !meta.tags.is_empty() || !meta.authors.is_empty() || draft.id_given;
+        if listed {
+            self.list_terms(draft, published, &meta)?;
+        }
+        Ok(())
     }
 
-    /// Lists a live entry under its tags and authors, and records its given id.
+    /// Lists a live entry under its tags and authors, and records its given id (for an
+    /// entry listed before, after [`Batch::unlist`]).
     fn list_terms(
         &mut self,
         draft: &EntryDraft,
@@ -381,6 +387,8 @@ impl Batch<'_> {
         let hash = draft.content_hash.0.as_slice();
         let slug = self.section_slug(draft)?;
         let meta = terms::assigned(self.tx, self.slugs, draft)?;
+        self.unlist(key)?;
+        terms::release_id(self.tx, key)?;
         let redated = match update.redate {
             Some(wanted) => Some(self.free_published(wanted)?),
             None => None,
@@ -481,6 +489,7 @@ impl Batch<'_> {
     /// Takes a live entry out of the feeds (keeping its row, so a returning file keeps
     /// its id and published date) and requeues the files that were waiting on it.
     fn retire_entry(&mut self, key: &EntryKey) -> Result<(), StoreError> {
+        self.unlist(key)?;
         let retired: Option<Option<String>> = self
             .tx
             .prepare_cached(
@@ -492,12 +501,17 @@ impl Batch<'_> {
         if let Some(slug) = retired {
             self.outcome.removed.push(key.clone());
             self.outcome.categories.extend(slug);
-            let mut touched = Touched::default();
-            terms::unlist(self.tx, key, &mut touched)?;
-            self.outcome.tags.extend(touched.tags);
-            self.outcome.authors.extend(touched.authors);
         }
         self.requeue_waiting(key)
+    }
+
+    /// Takes a live entry out of its tags' and authors' feeds, before its row changes.
+    fn unlist(&mut self, key: &EntryKey) -> Result<(), StoreError> {
+        let mut touched = Touched::default();
+        terms::unlist(self.tx, key, &mut touched)?;
+        self.outcome.tags.extend(touched.tags);
+        self.outcome.authors.extend(touched.authors);
+        Ok(())
     }
 
     /// Files set aside because of `key` (duplicates of its old content, files whose key

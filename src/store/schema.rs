@@ -197,7 +197,6 @@ const MIGRATIONS: &[&str] = &[
         label     TEXT NOT NULL,           -- the name as the entry writes it
         PRIMARY KEY (kind, slug, published, key)
     ) STRICT, WITHOUT ROWID;
-    CREATE INDEX entry_terms_by_key ON entry_terms (key);
     CREATE TABLE given_ids (
         id  TEXT PRIMARY KEY,
         key TEXT NOT NULL

@@ -60,8 +60,8 @@ pub(super) fn meta_json(meta: &EntryMeta) -> Option<String> {
     serde_json::to_string(meta).ok()
 }
 
-/// Lists a live entry under its tags and authors (replacing what it was listed under):
-/// the feeds of both the old and the new terms are touched.
+/// Lists a live entry under its tags and authors (after [`unlist`], for one that was
+/// listed, before its row changed): the feeds of the terms are touched.
 pub(super) fn list(
     conn: &Connection,
     key: &EntryKey,
@@ -69,7 +69,6 @@ pub(super) fn list(
     meta: &EntryMeta,
     touched: &mut Touched,
 ) -> rusqlite::Result<()> {
-    unlist(conn, key, touched)?;
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO entry_terms (kind, slug, published, key, label) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -86,20 +85,33 @@ pub(super) fn list(
     Ok(())
 }
 
-/// Takes an entry out of its tags' and authors' feeds.
+/// Takes a live entry out of its tags' and authors' feeds: the rows its stored metadata
+/// names, each found by the table's key (an index by entry would cost every new entry a
+/// write per tag, for the few that are edited or deleted).
 pub(super) fn unlist(
     conn: &Connection,
     key: &EntryKey,
     touched: &mut Touched,
-) -> rusqlite::Result<()> {
-    let mut delete =
-        conn.prepare_cached("DELETE FROM entry_terms WHERE key = ?1 RETURNING kind, slug")?;
-    let rows = delete.query_map([key.as_str()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+) -> Result<(), StoreError> {
+    let stored: Option<(Option<String>, i64)> = conn
+        .prepare_cached("SELECT meta, published FROM entries WHERE key = ?1 AND deleted IS NULL")?
+        .query_row([key.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((Some(meta), published)) = stored else {
+        return Ok(());
+    };
+    let meta: EntryMeta = serde_json::from_str(&meta).map_err(|error| StoreError::Corrupt {
+        key: key.to_string(),
+        what: format!("meta is not what it should be: {error}"),
     })?;
-    for row in rows {
-        let (kind, slug) = row?;
-        touched.add(&kind, slug);
+    let mut delete = conn.prepare_cached(
+        "DELETE FROM entry_terms WHERE kind = ?1 AND slug = ?2 AND published = ?3 AND key = ?4",
+    )?;
+    let tags = meta.tags.into_iter().map(|tag| (TAG, tag.slug));
+    let authors = meta.authors.into_iter().map(|author| (AUTHOR, author.slug));
+    for (kind, slug) in tags.chain(authors) {
+        delete.execute(params![kind, slug, published, key.as_str()])?;
+        touched.add(kind, slug);
     }
     Ok(())
 }
@@ -120,11 +132,16 @@ pub(super) fn id_owner(
     .optional()
 }
 
+/// Forgets the id an entry's article gave (before [`claim_id`] records its new one).
+pub(super) fn release_id(conn: &Connection, key: &EntryKey) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM given_ids WHERE key = ?1")?
+        .execute([key.as_str()])?;
+    Ok(())
+}
+
 /// Records who has the draft's id, when the article gives one; a retired entry that had
 /// it before gives it up (its tombstone is not announced while another entry has it).
 pub(super) fn claim_id(conn: &Connection, draft: &EntryDraft) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM given_ids WHERE key = ?1")?
-        .execute([draft.key.as_str()])?;
     if draft.id_given {
         conn.prepare_cached(
             "INSERT INTO given_ids (id, key) VALUES (?1, ?2) \
