@@ -16,14 +16,9 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use common::articles::import_fixture as fixture;
 use tempfile::TempDir;
 use toml::{Table, Value};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/import")
-        .join(name)
-}
 
 /// The binary with an empty environment, run from `cwd`.
 fn seedfeed(cwd: &Path) -> Command {
