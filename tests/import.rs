@@ -12,20 +12,13 @@ use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use common::articles::import_fixture as fixture;
+use common::binary::{Ran, seedfeed_in as seedfeed};
 use tempfile::TempDir;
 use toml::{Table, Value};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/import")
-        .join(name)
-}
-
-use common::binary::{Ran, seedfeed_in as seedfeed};
 
 fn import(source: &str, into: &Path) -> Ran {
     let cwd = into.ancestors().find(|dir| dir.is_dir()).unwrap();

@@ -49,7 +49,9 @@ fn parse_one(file: &Path, config: &Config, context: &EntryContext) -> Result<Ent
         max_file_bytes: config.max_file_bytes,
         context: context.clone(),
     };
-    entry_of(reader.read(name, EntryKey::new(stem)))
+    // A page bundle's `index.md` is named by its folder, as the daemon names it.
+    let key = file.to_str().and_then(path_key);
+    entry_of(reader.read(name, key.unwrap_or_else(|| EntryKey::new(stem))))
 }
 
 /// The entry a file's change makes, as a first sighting (dated by its front matter, else

@@ -2,6 +2,11 @@
 //! gives: the extension, hidden files and the temporaries editors and transfer tools
 //! leave. The one place the rule lives: the scans, the watchers, `check` and `parse` all
 //! ask here.
+//!
+//! A Markdown or HTML article named `index` in a subfolder is a page bundle, as Hugo, Zola
+//! and Eleventy lay them out (`posts/my-post/index.md`, its images beside it): its key is
+//! its folder's name, since every bundle's file has the same name. A `_index` file is the
+//! list page of a section in Hugo and Zola: not an article.
 
 use crate::model::{EntryKey, Format};
 
@@ -18,6 +23,15 @@ const ARTICLE_EXTENSIONS: &[(&str, Format)] = &[
 /// status show it.
 const NOT_ARTICLE_REASON: &str =
     "not an article: only .txt, .md, .markdown, .html and .htm files are read";
+
+/// The file name (without extension) of a page bundle's article.
+const BUNDLE_STEM: &str = "index";
+
+/// The file name (without extension) of a section's list page in Hugo and Zola.
+const LIST_PAGE_STEM: &str = "_index";
+
+const LIST_PAGE_REASON: &str =
+    "not an article: a section's list page (`_index`, as Hugo and Zola name them)";
 
 /// Extensions of the temporaries editors and download or transfer tools write beside a
 /// file: vim's swap files, `.tmp`, partial downloads.
@@ -68,21 +82,41 @@ pub fn seed_key(file_name: &str) -> Option<EntryKey> {
 }
 
 /// The entry key of an article file by its path relative to the seeds folder: its file
-/// name's, wherever the subfolder.
+/// name's, wherever the subfolder, or a page bundle's folder name.
 pub fn path_key(relative: &str) -> Option<EntryKey> {
-    seed_key(file_name(relative))
+    match path_name(relative) {
+        SeedName::Article(key) => Some(key),
+        SeedName::NotArticle(_) | SeedName::Ignored => None,
+    }
 }
 
-/// What a file is by its path relative to the seeds folder (see [`seed_name`]).
+/// What a file is by its path relative to the seeds folder (see [`seed_name`]), with the
+/// rules of page bundles and list pages for Markdown and HTML (the module's doc).
 pub fn path_name(relative: &str) -> SeedName {
-    seed_name(file_name(relative))
+    let name = seed_name(file_name(relative));
+    if !matches!(name, SeedName::Article(_)) || path_format(relative) == Some(Format::Plain) {
+        return name;
+    }
+    match key_part(relative) {
+        LIST_PAGE_STEM => SeedName::NotArticle(LIST_PAGE_REASON),
+        key => SeedName::Article(EntryKey::new(key)),
+    }
 }
 
-/// The key of an article's path, borrowed: its file name without the extension, which is
-/// what [`path_key`] gives an article (for sorting many paths without a key each).
+/// The key of an article's path, borrowed: its file name without the extension, or a
+/// page bundle's folder name, which is what [`path_key`] gives an article (for sorting
+/// many paths without a key each).
 pub fn key_part(relative: &str) -> &str {
     let name = file_name(relative);
-    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let folder = relative
+        .rsplit_once('/')
+        .map(|(parent, _)| file_name(parent))
+        .filter(|folder| !folder.is_empty());
+    match folder {
+        Some(folder) if stem == BUNDLE_STEM && path_format(name) != Some(Format::Plain) => folder,
+        _ => stem,
+    }
 }
 
 /// The format of an article by its path (relative to the seeds folder, or any path):
@@ -198,5 +232,31 @@ mod tests {
         }
         assert_eq!(path_format("a.docx"), None);
         assert_eq!(path_key("post.md").unwrap().as_str(), "post");
+    }
+
+    /// Page bundles are named by their folder, in Markdown and HTML; a seed named
+    /// `index.txt` keeps its key, as before there were bundles.
+    #[test]
+    fn a_page_bundle_is_named_by_its_folder() {
+        for (path, key) in [
+            ("posts/my-post/index.md", "my-post"),
+            ("2024/a-trip/index.markdown", "a-trip"),
+            ("pages/about/index.html", "about"),
+            ("index.md", "index"),
+            ("posts/index.txt", "index"),
+            ("posts/indexes.md", "indexes"),
+            ("posts/Index.md", "Index"),
+        ] {
+            assert_eq!(path_key(path).unwrap().as_str(), key, "{path}");
+            assert_eq!(key_part(path), key, "{path}");
+        }
+        for path in ["_index.md", "posts/_index.md", "docs/_index.html"] {
+            assert_eq!(
+                path_name(path),
+                SeedName::NotArticle(LIST_PAGE_REASON),
+                "{path}"
+            );
+        }
+        assert!(path_key("posts/_index.txt").is_some());
     }
 }

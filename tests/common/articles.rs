@@ -1,6 +1,8 @@
 //! Articles as the seeds folder holds them: the sample of the design and the other seeds
-//! in `seeds/`, texts in the seed format built from their parts, and the ways files land
-//! in a folder.
+//! in `seeds/`, texts in the seed format built from their parts, Markdown with front
+//! matter in each of its three syntaxes, the folder of articles written as site
+//! generators' users write them (`tests/fixtures/sites/`), the feeds to import, and the
+//! ways files land in a folder.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +47,48 @@ pub fn article(section: &str, title: &str, body: &str) -> Vec<u8> {
 /// (paragraphs one blank line apart).
 pub fn captioned(section: &str, title: &str, caption: &str, body: &str) -> Vec<u8> {
     format!("{section}\n\n{title}\n\n\n{caption}\n\n\n\n{body}\n").into_bytes()
+}
+
+/// A Markdown article with YAML front matter: `front` is the lines between the `---`.
+pub fn yaml_article(front: &str, body: &str) -> Vec<u8> {
+    format!("---\n{}\n---\n\n{body}\n", front.trim_end()).into_bytes()
+}
+
+/// A Markdown article with TOML front matter between `+++` lines.
+pub fn toml_article(front: &toml::Table, body: &str) -> Vec<u8> {
+    format!("+++\n{front}+++\n\n{body}\n").into_bytes()
+}
+
+/// An article with a JSON object as its front matter, written as serde_json writes it.
+pub fn json_article(front: &serde_json::Value, body: &str) -> Vec<u8> {
+    format!("{front:#}\n\n{body}\n").into_bytes()
+}
+
+/// `tests/fixtures/sites/`: articles laid out and written as Hugo, Jekyll, Eleventy and
+/// Obsidian users write them, with HTML pages and a seed among them.
+pub fn sites_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sites")
+}
+
+/// `tests/fixtures/import/{name}`: a feed or a WordPress export to import.
+pub fn import_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name)
+}
+
+/// Copies the tree under `from` into `to`, as `cp -r from/. to` does.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for file in std::fs::read_dir(from).unwrap() {
+        let file = file.unwrap();
+        let target = to.join(file.file_name());
+        if file.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&file.path(), &target);
+        } else {
+            std::fs::copy(file.path(), &target).unwrap();
+        }
+    }
 }
 
 /// Writes a file the way `cp` does when it lands in one go.

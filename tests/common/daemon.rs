@@ -205,6 +205,50 @@ impl TestDaemon {
         feed_rs::parser::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{path}: {e}\n{body}"))
     }
 
+    /// `/status`, as the admin listener serves it.
+    pub async fn status(&self) -> serde_json::Value {
+        self.json("/status").await
+    }
+
+    /// Polls `/status` until `found` finds what it looks for in it; returns that.
+    pub async fn wait_for_status<T>(
+        &self,
+        what: &str,
+        found: impl Fn(&serde_json::Value) -> Option<T>,
+    ) -> T {
+        until(&format!("{what} in /status"), || async {
+            let status = self.status().await;
+            found(&status).ok_or_else(|| format!("{status:#}"))
+        })
+        .await
+    }
+
+    /// Polls the feed at `path` (any feed, in any format, which may not exist yet: a
+    /// new tag's) until `done` holds; returns it.
+    pub async fn wait_for_feed(
+        &self,
+        path: &str,
+        what: &str,
+        done: impl Fn(&feed_rs::model::Feed) -> bool,
+    ) -> feed_rs::model::Feed {
+        until(&format!("{what} in {path}"), || async {
+            let response = self.get(path).await;
+            if response.status() == 404 {
+                return Err("404".to_owned());
+            }
+            assert_eq!(response.status(), 200, "GET {path}");
+            let body = response.bytes().await.unwrap();
+            let feed = feed_rs::parser::parse(body.as_ref())
+                .unwrap_or_else(|e| panic!("{path}: {e}\n{}", String::from_utf8_lossy(&body)));
+            if done(&feed) {
+                Ok(feed)
+            } else {
+                Err(format!("{:?}", super::feeds::ids(&feed)))
+            }
+        })
+        .await
+    }
+
     /// Polls both feeds until `done` holds for each, or fails after [`PATIENCE`].
     pub async fn wait_for_feeds(&self, what: &str, done: impl Fn(&feed_rs::model::Feed) -> bool) {
         for path in ["/feed.atom", "/feed.rss"] {
@@ -280,6 +324,17 @@ impl Drop for TestDaemon {
         // the handles closes the listener's task and the ingest inbox.
         self.running.take();
     }
+}
+
+/// The reason `/status` gives for the file at `path` in its list `list` (`rejects`,
+/// `duplicates`, `held`, `warnings`, `not_articles`), or nothing when it is not there.
+pub fn status_note(status: &serde_json::Value, list: &str, path: &str) -> Option<String> {
+    status[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list {list} in {status:#}"))
+        .iter()
+        .find(|note| note["path"] == path)
+        .map(|note| note["reason"].as_str().unwrap_or_default().to_owned())
 }
 
 /// A client builder for tests. reqwest is built with rustls and without a default crypto

@@ -4,6 +4,7 @@
 //! - [`daemon`]: a real daemon in this process, on a loopback port over temp folders, and
 //!   the HTTP client that talks to it.
 //! - [`binary`]: the `seedfeed` binary as a child process.
+//! - [`crawl`]: every document a daemon serves, found by following its links.
 //! - [`export`]: `seedfeed render --out`, and the files it writes by the paths they serve.
 //! - [`poll`]: bounded polls, never timed assertions.
 //! - [`articles`]: article texts, the seeds of the repository, and how files land.
@@ -11,7 +12,8 @@
 //! - [`site`]: the site, fixed clock and entries of the tests that render on their own.
 //! - [`feeds`]: reading our documents back as a reader does.
 //! - [`pipeline_invariant`]: the invariant of parse → normalize → render for any input.
-//! - [`xss`]: known XSS payloads, and the check that HTML is safe to show.
+//! - [`xss`]: known XSS payloads, and the check that HTML, a page of ours or a feed is
+//!   safe to show.
 //!
 //! `site`, `feeds` and `pipeline_invariant` are pure and use no crate the fuzz target
 //! lacks: it includes those three files as they are.
@@ -22,6 +24,7 @@
 pub mod articles;
 pub mod binary;
 pub mod changes;
+pub mod crawl;
 pub mod daemon;
 pub mod export;
 pub mod feeds;

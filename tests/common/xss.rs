@@ -1,7 +1,11 @@
 //! Known XSS payloads, and the check that HTML is safe to show: read as a browser's
 //! tokenizer reads it (html5ever's, switching to raw text where a browser would), no
 //! element that runs or embeds anything, no event attribute, and no URL attribute with a
-//! scheme outside the web's (a `data:image/…` image source aside).
+//! scheme outside the web's (a `data:image/…` image source aside). The same check for
+//! whole pages of ours (whose head has the frame's own `<title>`, `<meta>`, `<link>` and
+//! `<style>`), and for the documents readers render: the HTML an RSS or Atom feed carries
+//! as text (decoded, as a reader decodes it) and its URLs, JSON Feed's `content_html` and
+//! URLs, and the URLs of an OPML list.
 
 use std::cell::RefCell;
 
@@ -174,11 +178,37 @@ const URL_ATTRIBUTES: &[&str] = &[
 /// browser would not take for a script element (`<scr<script>ipt>`): a filter that
 /// removes a tag once would make one of it.
 pub fn unsafe_parts(html: &str) -> Vec<String> {
+    check(html, Check::default())
+}
+
+/// Panics, naming `what`, when a whole page of ours holds anything a browser could run
+/// beyond its frame (see [`unsafe_page_parts`]).
+pub fn assert_safe_page(html: &str, what: &str) {
+    let problems = unsafe_page_parts(html);
+    assert!(problems.is_empty(), "{what}: {problems:?} in {html}");
+}
+
+/// [`unsafe_parts`] of a whole page of ours: in its `<head>`, the frame every page has is
+/// allowed, one `<title>`, one `<style>` without attributes (the site's own rules),
+/// `<meta>` that is not `http-equiv`, and `<link>`s, whose attributes are checked as any
+/// other's. Markup that broke out of a title or a `content` attribute is a second title,
+/// an event attribute or an element outside that frame.
+pub fn unsafe_page_parts(html: &str) -> Vec<String> {
+    check(
+        html,
+        Check {
+            page: Some(RefCell::default()),
+            ..Check::default()
+        },
+    )
+}
+
+fn check(html: &str, sink: Check) -> Vec<String> {
     let mut found = Vec::new();
     if html.to_ascii_lowercase().contains("<script") {
         found.push("\"<script\"".to_owned());
     }
-    let tokenizer = Tokenizer::new(Check::default(), TokenizerOpts::default());
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
     queue.push_back(StrTendril::from_slice(html));
     let _ = tokenizer.feed(&queue);
@@ -190,6 +220,54 @@ pub fn unsafe_parts(html: &str) -> Vec<String> {
 #[derive(Default)]
 struct Check {
     problems: RefCell<Vec<String>>,
+    /// For a whole page: where the tokenizer is in it, and what of the frame it has seen.
+    page: Option<RefCell<Frame>>,
+}
+
+/// The head of a page, as far as the tokenizer has read it.
+#[derive(Default)]
+struct Frame {
+    in_head: bool,
+    head_done: bool,
+    titles: usize,
+    styles: usize,
+}
+
+impl Check {
+    /// Whether this start tag is the page's own frame: in the head, once each for
+    /// `<title>` and `<style>`.
+    fn is_frame(&self, tag: &html5ever::tokenizer::Tag) -> bool {
+        let Some(page) = &self.page else {
+            return false;
+        };
+        let mut frame = page.borrow_mut();
+        let name = &*tag.name;
+        if name == "head" && !frame.head_done {
+            frame.in_head = true;
+            return true;
+        }
+        if !frame.in_head {
+            return false;
+        }
+        match name {
+            "title" if frame.titles == 0 => frame.titles += 1,
+            "style" if frame.styles == 0 && tag.attrs.is_empty() => frame.styles += 1,
+            "meta" if !tag.attrs.iter().any(|a| &*a.name.local == "http-equiv") => {}
+            "link" => {}
+            _ => return false,
+        }
+        true
+    }
+
+    fn end_tag(&self, name: &str) {
+        if let Some(page) = &self.page
+            && name == "head"
+        {
+            let mut frame = page.borrow_mut();
+            frame.in_head = false;
+            frame.head_done = true;
+        }
+    }
 }
 
 impl TokenSink for Check {
@@ -200,11 +278,13 @@ impl TokenSink for Check {
             return TokenSinkResult::Continue;
         };
         if tag.kind == TagKind::EndTag {
+            self.end_tag(&tag.name);
             return TokenSinkResult::Continue;
         }
+        let frame = self.is_frame(&tag);
         let mut problems = self.problems.borrow_mut();
         let name = &*tag.name;
-        if UNSAFE_ELEMENTS.contains(&name) {
+        if UNSAFE_ELEMENTS.contains(&name) && !frame {
             problems.push(format!("element <{name}>"));
         }
         for attr in &tag.attrs {
@@ -236,6 +316,12 @@ impl TokenSink for Check {
     }
 }
 
+/// A URL whose scheme is the web's or mail's (what a feed's links, images and people's
+/// pages must be), read as a browser reads a link's.
+pub fn is_web_url(url: &str) -> bool {
+    is_safe_url("a", "href", url)
+}
+
 /// A URL (entities already decoded by the tokenizer) whose scheme is the web's or mail's,
 /// or an image's `data:image/…` source. Relative URLs are unsafe too: content must carry
 /// absolute ones.
@@ -252,4 +338,97 @@ fn is_safe_url(element: &str, attr: &str, url: &str) -> bool {
         .iter()
         .any(|scheme| url.starts_with(scheme));
     web || (element == "img" && attr == "src" && url.starts_with("data:image/"))
+}
+
+/// The elements of RSS and Atom whose text is a URL.
+const URL_ELEMENTS: &[&str] = &["link", "comments", "docs", "uri", "icon", "logo", "url"];
+
+/// The attributes of RSS, Atom, Media RSS and OPML whose value is a URL.
+const URL_XML_ATTRIBUTES: &[&str] = &[
+    "href", "url", "src", "domain", "scheme", "xmlUrl", "htmlUrl",
+];
+
+/// What is unsafe in an RSS or Atom feed (or an OPML list) as readers render it: the
+/// decoded text of every element that carries HTML (RSS `description` and
+/// `content:encoded`, Atom and Media RSS text constructs of `type="html"`, and an RSS
+/// title a reader would take for HTML), read as HTML by [`unsafe_parts`]; and every URL
+/// (links, `comments`, people's pages, images, categories' schemes), which must be the
+/// web's.
+pub fn unsafe_feed_parts(xml: &str) -> Vec<String> {
+    use super::feeds::{ATOM_NS, CONTENT_NS, MEDIA_NS};
+    let doc = match roxmltree::Document::parse(xml) {
+        Ok(doc) => doc,
+        Err(error) => return vec![format!("not XML: {error}")],
+    };
+    let mut found = Vec::new();
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        let (namespace, name) = (node.tag_name().namespace(), node.tag_name().name());
+        let text: String = node.children().filter_map(|c| c.text()).collect();
+        let typed_html = node.attribute("type") == Some("html");
+        let html = match (namespace, name) {
+            (None, "description") | (Some(CONTENT_NS), "encoded") => true,
+            // RSS does not say; readers guess, as `render::rss` does.
+            (None, "title") => seedfeed::normalize::looks_like_html(&text),
+            (Some(ATOM_NS), _) | (Some(MEDIA_NS), _) => typed_html,
+            _ => false,
+        };
+        if html {
+            for problem in unsafe_parts(&text) {
+                found.push(format!("<{name}> as HTML: {problem} in {text:?}"));
+            }
+        }
+        if URL_ELEMENTS.contains(&name) && !text.trim().is_empty() && !is_web_url(&text) {
+            found.push(format!("<{name}> {text:?}"));
+        }
+        for attr in node.attributes() {
+            if URL_XML_ATTRIBUTES.contains(&attr.name()) && !is_web_url(attr.value()) {
+                found.push(format!("{}={:?} on <{name}>", attr.name(), attr.value()));
+            }
+        }
+    }
+    found
+}
+
+/// The members of JSON Feed whose value is a URL.
+const URL_MEMBERS: &[&str] = &[
+    "home_page_url",
+    "feed_url",
+    "next_url",
+    "icon",
+    "favicon",
+    "url",
+    "external_url",
+    "image",
+    "banner_image",
+    "avatar",
+];
+
+/// What is unsafe in a JSON Feed as readers render it: every `content_html` read as HTML
+/// by [`unsafe_parts`], and every URL the web's.
+pub fn unsafe_json_feed_parts(value: &serde_json::Value) -> Vec<String> {
+    let mut found = Vec::new();
+    match value {
+        serde_json::Value::Object(members) => {
+            for (key, member) in members {
+                match (key.as_str(), member.as_str()) {
+                    ("content_html", Some(html)) => {
+                        found.extend(
+                            unsafe_parts(html)
+                                .into_iter()
+                                .map(|p| format!("{key}: {p}")),
+                        );
+                    }
+                    (key, Some(url)) if URL_MEMBERS.contains(&key) && !is_web_url(url) => {
+                        found.push(format!("{key}: {url:?}"));
+                    }
+                    _ => found.extend(unsafe_json_feed_parts(member)),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            found.extend(items.iter().flat_map(unsafe_json_feed_parts));
+        }
+        _ => {}
+    }
+    found
 }
