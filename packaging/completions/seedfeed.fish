@@ -35,20 +35,20 @@ complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "new" -d 'Write a 
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "import" -d 'Write one Markdown article per item of a feed or a WordPress export, ids kept'
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l seeds -d 'Folder of the article files (.txt, .md, .html) [default: seeds]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l data -d 'Folder of the database (seedfeed.db, SQLite), created if missing [default: data]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l listen -d 'Address and port to listen on: IP:PORT, :PORT (every IPv4 interface) or localhost:PORT [default: 127.0.0.1:8080]' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l admin-listen -d 'Address of /status and /metrics: IP:PORT, unix:PATH of a Unix socket, or off [default: 127.0.0.1:8081]' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l base-url -d 'Public URL that absolute links start with (unset: http:// and the listen address)' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -l seeds -d 'Folder of the article files (.txt, .md, .html) [default: seeds]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand parse" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand parse" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l out -d 'Folder to write the documents into (created if missing)' -r -F
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l seeds -d 'Folder of the article files (.txt, .md, .html) [default: seeds]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l data -d 'Folder of the database (seedfeed.db, SQLite), created if missing [default: data]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -l base-url -d 'Public URL that absolute links start with (unset: http:// and the listen address)' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand render" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -59,7 +59,7 @@ complete -c seedfeed -n "__fish_seedfeed_using_subcommand status" -s h -l help -
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand new" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand new" -l section -d 'The article\'s section' -r
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand new" -l tag -d 'A tag of the article; repeat it for more' -r
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand new" -l seeds -d 'Folder of the article files (*.txt) [default: seeds]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand new" -l seeds -d 'Folder of the article files (.txt, .md, .html) [default: seeds]' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand new" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand import" -l into -d 'Folder to write the articles into (created if missing), such as the seeds folder' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -15,7 +15,7 @@ use super::table::{any, min, nonempty, range, settings};
 settings! {
     /// One layer of configuration; `None` means "this layer does not say".
     Layer / Values {
-        /// Folder of the article files (*.txt).
+        /// Folder of the article files (.txt, .md, .html).
         seeds: PathBuf = Some("seeds".into()), any, Restart => seeds;
         /// Folder of the database (seedfeed.db, SQLite), created if missing.
         data: PathBuf = Some("data".into()), any, Restart => data;
