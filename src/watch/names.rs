@@ -144,7 +144,14 @@ mod tests {
 
     #[test]
     fn the_borrowed_key_is_the_key() {
-        for path in ["a.txt", "x/y/b.TXT", "c.d.txt", "sub.dir/e.txt"] {
+        for path in [
+            "a.txt",
+            "x/y/b.TXT",
+            "c.d.txt",
+            "sub.dir/e.txt",
+            "p/trip/index.md",
+            "p/index.txt",
+        ] {
             let key = path_key(path).unwrap();
             assert_eq!(key_part(path), key.as_str(), "{path}");
         }
