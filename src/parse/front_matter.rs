@@ -966,7 +966,7 @@ fn date(value: &Value) -> Result<Option<DateTime<Utc>>, String> {
 /// zone `Z`, `UTC`, `+HH:MM`, `+HHMM` or `+HH`, before which a space is allowed (Jekyll's
 /// `2024-05-01 10:30:00 +0200`). TOML's dates arrive in the RFC 3339 spelling. A date or
 /// time without a zone is UTC.
-fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+pub(super) fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(date) = DateTime::parse_from_rfc3339(text) {
         return Some(date.with_timezone(&Utc));

@@ -11,7 +11,6 @@
 
 use std::cell::RefCell;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
@@ -390,9 +389,15 @@ fn meta(front: &mut FrontMatter, attrs: &[Attribute]) {
         "keywords" => content.split(',').for_each(|tag| add_tag(front, tag)),
         "article:tag" => add_tag(front, content),
         "article:published_time" => {
-            front.published = front.published.or_else(|| meta_date(content));
+            front.published = front
+                .published
+                .or_else(|| super::front_matter::parse_date(content));
         }
-        "article:modified_time" => front.updated = front.updated.or_else(|| meta_date(content)),
+        "article:modified_time" => {
+            front.updated = front
+                .updated
+                .or_else(|| super::front_matter::parse_date(content))
+        }
         _ => {}
     }
 }
@@ -402,21 +407,6 @@ fn add_tag(front: &mut FrontMatter, tag: &str) {
     if !tag.is_empty() && !front.tags.iter().any(|t| t == tag) {
         front.tags.push(tag.to_owned());
     }
-}
-
-/// A date as Open Graph writes it: RFC 3339, or a date and time without an offset (taken
-/// as UTC), or a date alone (its midnight, UTC).
-fn meta_date(text: &str) -> Option<DateTime<Utc>> {
-    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
-        return Some(date.to_utc());
-    }
-    if let Ok(naive) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Some(naive.and_utc());
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|date| date.and_hms_opt(0, 0, 0))
-        .map(|naive| naive.and_utc())
 }
 
 /// The second pass, over the body the first wrote: the body again, the first `<h1>`, the
