@@ -105,22 +105,8 @@ impl Renderer {
             self.remove_term_feed(kind, &category.slug);
             return Ok(());
         }
-        let term = Term::new(kind, category);
-        let (stem, title, id) = (
-            term.stem(),
-            term.title(&self.site),
-            term.feed_id(&self.site),
-        );
-        let feed = FeedDoc {
-            title: &title,
-            id: &id,
-            stem: &stem,
-            term: Some(kind),
-            current_stem: &stem,
-            entries,
-            tombstones,
-            archive: Archive::None,
-        };
+        let names = TermFeedNames::new(&self.site, Term::new(kind, category));
+        let feed = names.feed(entries, tombstones);
         let key = (kind, category.slug.clone());
         let previous = self.terms.remove(&key).unwrap_or_default();
         let documents = feed_documents(
@@ -354,6 +340,40 @@ fn feed_documents(
     Ok(documents)
 }
 
+/// What a term's feeds are called: their path stem, title and id, which its `FeedDoc`
+/// borrows.
+struct TermFeedNames {
+    kind: TermKind,
+    stem: String,
+    title: String,
+    id: String,
+}
+
+impl TermFeedNames {
+    fn new(site: &Site, term: Term<'_>) -> Self {
+        Self {
+            kind: term.kind,
+            stem: term.stem(),
+            title: term.title(site),
+            id: term.feed_id(site),
+        }
+    }
+
+    /// The term's subscription feed of `entries` and `tombstones`.
+    fn feed<'a>(&'a self, entries: &'a [Entry], tombstones: &'a [Tombstone]) -> FeedDoc<'a> {
+        FeedDoc {
+            title: &self.title,
+            id: &self.id,
+            stem: &self.stem,
+            term: Some(self.kind),
+            current_stem: &self.stem,
+            entries,
+            tombstones,
+            archive: Archive::None,
+        }
+    }
+}
+
 /// A tag's or an author's feed in `format`, rendered on its own when it is asked for (see
 /// `publish::Pages`): a site may have thousands of tags, and keeping every one's feeds
 /// rendered would cost memory and time for feeds few read. With its compressed variants
@@ -365,18 +385,8 @@ pub fn term_feed_document(
     entries: &[Entry],
     format: Format,
 ) -> Result<Document, RenderError> {
-    let term = Term::new(kind, category);
-    let (stem, title, id) = (term.stem(), term.title(site), term.feed_id(site));
-    let feed = FeedDoc {
-        title: &title,
-        id: &id,
-        stem: &stem,
-        term: Some(kind),
-        current_stem: &stem,
-        entries,
-        tombstones: &[],
-        archive: Archive::None,
-    };
+    let names = TermFeedNames::new(site, Term::new(kind, category));
+    let feed = names.feed(entries, &[]);
     let body = render_feed(site, &feed, format)?;
     let mut document = Document::xml_feed(body, format, feed.updated(site));
     document.links = Some(feed.link_header(site, format).into());
