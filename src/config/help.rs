@@ -64,7 +64,7 @@ mod tests {
     fn a_flag_shows_its_default() {
         assert_eq!(
             flag_help("seeds"),
-            "Folder of the article files (*.txt) [default: seeds]"
+            "Folder of the article files (.txt, .md, .html) [default: seeds]"
         );
         assert!(!flag_help("base_url").contains("[default"));
     }
