@@ -5,41 +5,9 @@
 
 use crate::normalize::escape_html;
 
-/// The text of an HTML fragment on one line: tags dropped (with what `<script>` and
-/// `<style>` hold), the common entities decoded, whitespace runs made one space.
-pub fn html_to_text(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        text.push_str(&decode_entities(&rest[..open]));
-        let tag = &rest[open..];
-        let opens_tag =
-            tag[1..].starts_with(|c: char| c.is_ascii_alphabetic() || "/!?".contains(c));
-        if !opens_tag {
-            // `1 < 2`: a `<` that opens no tag is text.
-            text.push('<');
-            rest = &tag[1..];
-            continue;
-        }
-        let Some(close) = tag.find('>') else {
-            // A tag never closed: the rest is text.
-            text.push_str(&decode_entities(tag));
-            rest = "";
-            break;
-        };
-        let name = tag_name(&tag[1..close]);
-        rest = &tag[close + 1..];
-        if name == "script" || name == "style" {
-            let end = format!("</{name}");
-            rest = find_ascii_ci(rest, &end).map_or("", |at| &rest[at..]);
-            rest = rest.find('>').map_or("", |at| &rest[at + 1..]);
-        }
-        // A tag separates words (`<p>a</p><p>b</p>` is "a b").
-        text.push(' ');
-    }
-    text.push_str(&decode_entities(rest));
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+/// The text of an HTML fragment on one line: the parser's, which the daemon reads
+/// HTML articles with.
+pub use crate::parse::html_text as html_to_text;
 
 /// The lower-case name of the tag whose inside (between `<` and `>`) is `inside`.
 fn tag_name(inside: &str) -> String {
@@ -57,63 +25,6 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
         .as_bytes()
         .windows(needle.len())
         .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
-}
-
-/// Decodes numeric character references and the named entities feeds use most; an
-/// entity it does not know is left as written.
-pub fn decode_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let decoded = rest[1..]
-            .find(';')
-            .filter(|&semi| semi <= 10)
-            .and_then(|semi| Some((entity(&rest[1..=semi])?, semi)));
-        match decoded {
-            Some((c, semi)) => {
-                out.push(c);
-                rest = &rest[semi + 2..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The character of an entity's name (`amp`, `#39`, `#x2019`).
-fn entity(name: &str) -> Option<char> {
-    if let Some(number) = name.strip_prefix('#') {
-        let code = match number.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-            None => number.parse().ok()?,
-        };
-        return char::from_u32(code).filter(|c| *c != '\0');
-    }
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => '\u{a0}',
-        "hellip" => '…',
-        "mdash" => '—',
-        "ndash" => '–',
-        "lsquo" => '‘',
-        "rsquo" => '’',
-        "ldquo" => '“',
-        "rdquo" => '”',
-        "laquo" => '«',
-        "raquo" => '»',
-        "copy" => '©',
-        _ => return None,
-    })
 }
 
 /// Plain text as HTML: every character escaped, a paragraph per run of lines.
@@ -241,7 +152,8 @@ mod tests {
             ("1 < 2 and &unknown; &", "1 < 2 and &unknown; &"),
             ("a <b>c</b> 1 < 2 > 0", "a c 1 < 2 > 0"),
             ("line\n\n  breaks\tand  spaces", "line breaks and spaces"),
-            ("&#0; stays", "&#0; stays"),
+            // The HTML standard reads a NUL reference as the replacement character.
+            ("&#0; stays", "\u{fffd} stays"),
         ];
         for (html, text) in cases {
             assert_eq!(html_to_text(html), text, "{html:?}");
