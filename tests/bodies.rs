@@ -6,11 +6,11 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use chrono::{DateTime, Utc};
-use seedfeed::model::Person;
+use seedfeed::model::{HtmlBody, Person};
 use seedfeed::parse::{html_document, markdown_body};
 
-/// One Markdown case: the text, and what the body must give.
-struct Md {
+/// One case of a body: the text, and what reading it must give.
+struct Case {
     name: &'static str,
     text: &'static str,
     title: Option<&'static str>,
@@ -19,8 +19,28 @@ struct Md {
     first_paragraph: Option<&'static str>,
 }
 
-const MARKDOWN: &[Md] = &[
-    Md {
+impl Case {
+    /// Asks that a body read from the case's text is what the case says.
+    fn check(&self, title: Option<&str>, body: &HtmlBody) {
+        assert_eq!(title, self.title, "{}: title", self.name);
+        assert_eq!(body.html, self.html, "{}: html", self.name);
+        assert_eq!(
+            body.excerpt.as_deref(),
+            self.excerpt,
+            "{}: excerpt",
+            self.name
+        );
+        assert_eq!(
+            body.first_paragraph.as_deref(),
+            self.first_paragraph,
+            "{}: first paragraph",
+            self.name
+        );
+    }
+}
+
+const MARKDOWN: &[Case] = &[
+    Case {
         name: "a leading ATX heading is the title",
         text: "# Mali: countercoup *attempted*\n\nSoldiers loyal to the junta.\n",
         title: Some("Mali: countercoup attempted"),
@@ -28,7 +48,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: None,
         first_paragraph: Some("Soldiers loyal to the junta."),
     },
-    Md {
+    Case {
         name: "a leading Setext heading is the title",
         text: "Mali\n====\n\nText.\n",
         title: Some("Mali"),
@@ -36,7 +56,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: None,
         first_paragraph: Some("Text."),
     },
-    Md {
+    Case {
         name: "a heading after a paragraph stays",
         text: "Intro.\n\n# Heading\n",
         title: None,
@@ -44,7 +64,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: None,
         first_paragraph: Some("Intro."),
     },
-    Md {
+    Case {
         name: "a level-2 heading first stays",
         text: "## Sub\n\nText.\n",
         title: None,
@@ -52,7 +72,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: None,
         first_paragraph: Some("Text."),
     },
-    Md {
+    Case {
         name: "an empty heading is no title",
         text: "#\n\nText.\n",
         title: None,
@@ -60,7 +80,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: None,
         first_paragraph: Some("Text."),
     },
-    Md {
+    Case {
         name: "the more marker ends the excerpt and leaves the body",
         text: "# T\n\nFirst *para*.\n\nSecond\nline.\n\n<!-- more -->\n\nRest.\n",
         title: Some("T"),
@@ -68,7 +88,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: Some("First para. Second line."),
         first_paragraph: Some("First para."),
     },
-    Md {
+    Case {
         name: "Hugo's spelling, right under a paragraph",
         text: "Lead.\n<!--more-->\nRest.\n",
         title: None,
@@ -76,7 +96,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: Some("Lead."),
         first_paragraph: Some("Lead."),
     },
-    Md {
+    Case {
         name: "any case, any spaces",
         text: "Lead.\n\n<!--   MORE -->\n\nRest.\n\n<!-- more -->\n",
         title: None,
@@ -84,7 +104,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: Some("Lead."),
         first_paragraph: Some("Lead."),
     },
-    Md {
+    Case {
         name: "a marker in a code block is code",
         text: "```\n<!-- more -->\n```\n",
         title: None,
@@ -92,7 +112,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: None,
         first_paragraph: None,
     },
-    Md {
+    Case {
         name: "other comments are left for the sanitizer",
         text: "A.\n\n<!-- more than this -->\n",
         title: None,
@@ -100,7 +120,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: None,
         first_paragraph: Some("A."),
     },
-    Md {
+    Case {
         name: "the first paragraph is not a quote's, a list's or an image's",
         text: "> Epigraph.\n\n- item\n\n![alt text](photo.jpg)\n\nThe *real* [first](x.html) one.[^1]\n\n[^1]: Note.\n",
         title: None,
@@ -111,7 +131,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: None,
         first_paragraph: Some("The real first one."),
     },
-    Md {
+    Case {
         name: "raw HTML's text is text, its script is not",
         text: "Before.\n\n<div>Inside <b>bold</b></div>\n\n<script>\nalert(1)\n</script>\n\n<!-- more -->\n",
         title: None,
@@ -119,7 +139,7 @@ const MARKDOWN: &[Md] = &[
         excerpt: Some("Before. Inside bold"),
         first_paragraph: Some("Before."),
     },
-    Md {
+    Case {
         name: "a thematic break is not front matter",
         text: "---\n\nText.\n",
         title: None,
@@ -133,20 +153,7 @@ const MARKDOWN: &[Md] = &[
 fn markdown_bodies() {
     for case in MARKDOWN {
         let md = markdown_body(case.text);
-        assert_eq!(md.title.as_deref(), case.title, "{}: title", case.name);
-        assert_eq!(md.body.html, case.html, "{}: html", case.name);
-        assert_eq!(
-            md.body.excerpt.as_deref(),
-            case.excerpt,
-            "{}: excerpt",
-            case.name
-        );
-        assert_eq!(
-            md.body.first_paragraph.as_deref(),
-            case.first_paragraph,
-            "{}: first paragraph",
-            case.name
-        );
+        case.check(md.title.as_deref(), &md.body);
     }
 }
 
@@ -187,18 +194,8 @@ fn hostile_markdown() {
     }
 }
 
-/// One HTML case: the text, and what the document must give.
-struct Doc {
-    name: &'static str,
-    text: &'static str,
-    title: Option<&'static str>,
-    html: &'static str,
-    excerpt: Option<&'static str>,
-    first_paragraph: Option<&'static str>,
-}
-
-const HTML: &[Doc] = &[
-    Doc {
+const HTML: &[Case] = &[
+    Case {
         name: "a fragment",
         text: "<p>One &amp; <em>two</em>.</p>\n<p>Three.</p>",
         title: None,
@@ -206,7 +203,7 @@ const HTML: &[Doc] = &[
         excerpt: None,
         first_paragraph: Some("One & two."),
     },
-    Doc {
+    Case {
         name: "a fragment that opens with its heading",
         text: "\n<h1>The <i>title</i></h1>\n<p>Body.</p>\n",
         title: Some("The title"),
@@ -214,7 +211,7 @@ const HTML: &[Doc] = &[
         excerpt: None,
         first_paragraph: Some("Body."),
     },
-    Doc {
+    Case {
         name: "a heading further down is the title, and stays",
         text: "<p>Lead.</p><h1>Heading</h1>",
         title: Some("Heading"),
@@ -222,7 +219,7 @@ const HTML: &[Doc] = &[
         excerpt: None,
         first_paragraph: Some("Lead."),
     },
-    Doc {
+    Case {
         name: "a document: its body",
         text: "<!DOCTYPE html>\n<html><head><title>Page</title><style>p{}</style></head>\n<body class=\"x\"><p>Text.</p><script>alert(1)</script></body></html>\n",
         title: Some("Page"),
@@ -230,7 +227,7 @@ const HTML: &[Doc] = &[
         excerpt: None,
         first_paragraph: Some("Text."),
     },
-    Doc {
+    Case {
         name: "a document without body tags",
         text: "<html><head><title>Page</title><meta charset=\"utf-8\"></head>\n<p>Text.</p>",
         title: Some("Page"),
@@ -238,7 +235,7 @@ const HTML: &[Doc] = &[
         excerpt: None,
         first_paragraph: Some("Text."),
     },
-    Doc {
+    Case {
         name: "a document: its first article, not the page around it",
         text: "<html><head><title>Post | Blog</title></head><body><nav><a href=\"/\">Home</a></nav>\
                <article><h1>Post</h1><p>Body.</p><article><p>Quoted.</p></article></article>\
@@ -248,7 +245,7 @@ const HTML: &[Doc] = &[
         excerpt: None,
         first_paragraph: Some("Body."),
     },
-    Doc {
+    Case {
         name: "a title of its own keeps the heading",
         text: "<html><head><title>Site news</title></head><body><h1>Other</h1><p>x</p></body></html>",
         title: Some("Site news"),
@@ -256,7 +253,7 @@ const HTML: &[Doc] = &[
         excerpt: None,
         first_paragraph: Some("x"),
     },
-    Doc {
+    Case {
         name: "the more marker",
         text: "<p>Lead <b>in</b>.</p><!-- more --><p>Rest.</p><!-- other -->",
         title: None,
@@ -264,7 +261,7 @@ const HTML: &[Doc] = &[
         excerpt: Some("Lead in."),
         first_paragraph: Some("Lead in."),
     },
-    Doc {
+    Case {
         name: "the first paragraph is not a quote's",
         text: "<blockquote><p>Quote.</p></blockquote><div><p></p><p>Real.</p></div>",
         title: None,
@@ -272,7 +269,7 @@ const HTML: &[Doc] = &[
         excerpt: None,
         first_paragraph: Some("Real."),
     },
-    Doc {
+    Case {
         name: "what is not markup is left out; a noscript's markup is kept",
         text: "<p>a</p><style>x</style><iframe>y</iframe><textarea>z</textarea><noscript><p>n</p></noscript><title>t</title>",
         title: None,
@@ -286,20 +283,7 @@ const HTML: &[Doc] = &[
 fn html_bodies() {
     for case in HTML {
         let doc = html_document(case.text);
-        assert_eq!(doc.title.as_deref(), case.title, "{}: title", case.name);
-        assert_eq!(doc.body.html, case.html, "{}: html", case.name);
-        assert_eq!(
-            doc.body.excerpt.as_deref(),
-            case.excerpt,
-            "{}: excerpt",
-            case.name
-        );
-        assert_eq!(
-            doc.body.first_paragraph.as_deref(),
-            case.first_paragraph,
-            "{}: first paragraph",
-            case.name
-        );
+        case.check(doc.title.as_deref(), &doc.body);
     }
 }
 

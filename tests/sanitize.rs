@@ -7,7 +7,8 @@
 mod common;
 
 use common::xss::{HTML_PAYLOADS, MARKDOWN_PAYLOADS, assert_safe, unsafe_parts};
-use seedfeed::normalize::{html_to_text, sanitize};
+use seedfeed::normalize::sanitize;
+use seedfeed::parse::html_text as html_to_text;
 use seedfeed::parse::{html_document, markdown_body};
 use url::Url;
 

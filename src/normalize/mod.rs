@@ -8,7 +8,7 @@ mod meta;
 mod sanitize;
 
 pub use html::{content_html, escape_html, looks_like_html};
-pub use sanitize::{html_to_text, sanitize};
+pub use sanitize::sanitize;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};

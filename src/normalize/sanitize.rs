@@ -36,12 +36,6 @@ pub fn sanitize(html: &str, base: &Url) -> String {
     simple::sanitize_simple(html, base).unwrap_or_else(|| sanitize_any(html, base))
 }
 
-/// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed
-/// to single spaces (a space between blocks), for summaries.
-pub fn html_to_text(html: &str) -> String {
-    crate::parse::html_text(html)
-}
-
 /// The schemes a URL in an entry may have: ammonia's own list, the web, mail and the other
 /// protocols a reader hands to an application. `data:` only as [`resolve_url`] allows it.
 const SCHEMES: &[&str] = &[
