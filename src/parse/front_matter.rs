@@ -20,6 +20,8 @@
 //! TOML and JSON), and YAML aliases are counted and their replay capped (no "billion
 //! laughs").
 
+mod flat_yaml;
+
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -275,6 +277,9 @@ fn yaml_options() -> serde_saphyr::Options {
 }
 
 fn parse_yaml(raw: &str) -> Result<Value, RejectReason> {
+    if let Some(value) = flat_yaml::flat_yaml(raw) {
+        return Ok(value);
+    }
     serde_saphyr::from_str_with_options::<Value>(raw, yaml_options()).map_err(|error| {
         let (line, column) = error
             .location()
