@@ -8,6 +8,9 @@ use seedfeed::cli::{Cli, Command};
 use seedfeed::commands::{self, load_config};
 use seedfeed::config::Layer;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
