@@ -19,6 +19,7 @@ mod formats;
 mod front_matter;
 mod html;
 mod markdown;
+pub mod media;
 mod words;
 
 pub use decode::ParseWarning;

@@ -14,6 +14,7 @@
 //! - [`pipeline_invariant`]: the invariant of parse → normalize → render for any input.
 //! - [`xss`]: known XSS payloads, and the check that HTML, a page of ours or a feed is
 //!   safe to show.
+//! - [`media_files`]: the media fixtures (images, audio, video) and what their headers say.
 //!
 //! `site`, `feeds` and `pipeline_invariant` are pure and use no crate the fuzz target
 //! lacks: it includes those three files as they are.
@@ -28,6 +29,7 @@ pub mod crawl;
 pub mod daemon;
 pub mod export;
 pub mod feeds;
+pub mod media_files;
 pub mod pipeline_invariant;
 pub mod poll;
 pub mod site;
