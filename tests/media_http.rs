@@ -441,12 +441,15 @@ async fn what_is_not_a_media_file_of_the_folder_is_not_found() {
             "{path}"
         );
     }
-    let absolute: String = secret
-        .to_str()
-        .unwrap()
-        .bytes()
-        .map(|b| format!("%{b:02X}"))
-        .collect();
+    let encoded = |path: &Path| -> String {
+        let bytes = path.to_str().unwrap().bytes();
+        bytes.map(|b| format!("%{b:02X}")).collect()
+    };
+    let absolute = encoded(&secret);
+    // Both temporary folders are in the same folder: `..` from the seeds reaches the
+    // secret.
+    let beside = outside.path().file_name().unwrap().to_str().unwrap();
+    assert_eq!(outside.path().parent(), seeds.parent());
     for path in [
         "/media/photo.jpg",
         "/media/away/secret.jpg",
@@ -455,8 +458,10 @@ async fn what_is_not_a_media_file_of_the_folder_is_not_found() {
         "/media/000_a.txt",
         "/media/post.png",
         "/media/../inside.jpg",
-        "/media/sub/../../inside.jpg",
-        "/media/%2e%2e/inside.jpg",
+        &format!("/media/../{beside}/secret.jpg"),
+        &format!("/media/sub/../../{beside}/secret.jpg"),
+        &format!("/media/%2e%2e/{beside}/secret.jpg"),
+        &format!("/media/..%2F{beside}%2Fsecret.jpg"),
         "/media/sub/%2E%2E/sub/song.mp3",
         "/media/sub%2f..%2fsub%2fsong.mp3",
         &format!("/media/{absolute}"),
