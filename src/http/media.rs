@@ -283,7 +283,7 @@ fn choose(request: &Conditions<'_>, version: &Version, now: DateTime<Utc>) -> Me
 /// §15.3.7), and `Accept-Ranges`. The URL is not content-hashed (the file may change
 /// under it), so caches keep the file as long as the documents and then revalidate.
 fn respond(
-    file: Served,
+    served: Served,
     answer: MediaAnswer,
     with_body: bool,
     cache_control: &HeaderValue,
@@ -292,7 +292,7 @@ fn respond(
         file,
         media_type,
         version,
-    } = file;
+    } = served;
     let (status, part) = match answer {
         MediaAnswer::PreconditionFailed => return precondition_failed(),
         MediaAnswer::Ranged(Ranged::Unsatisfiable) => return unsatisfiable(version.length),
@@ -320,8 +320,8 @@ fn respond(
     if let Some((_, length)) = part {
         super::response::content_headers(headers, media_type, length, Coding::Identity);
         if media_type == "image/svg+xml" {
-            // An SVG opened on its own is a document that can run scripts: on this
-            // origin, with no script and no plugin.
+            // An SVG opened on its own is a document of this origin that could run
+            // scripts: the policy lets it draw itself, and nothing more.
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(SVG_POLICY),
