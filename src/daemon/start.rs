@@ -14,7 +14,7 @@ use url::Url;
 
 use super::watchdog;
 use crate::config::{AdminListen, Config, base_str, namespace_host};
-use crate::http::{Admin, AdminSocket, AppState, Workers};
+use crate::http::{Admin, AdminSocket, AppState, MediaFiles, Workers};
 use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
 use crate::logging::error_chain;
 use crate::normalize::{EntryContext, id_namespace};
@@ -53,11 +53,12 @@ struct Parts {
 }
 
 /// What the HTTP workers (and WebSub) read: the ingest thread's snapshots and status,
-/// and the entry and archive pages.
+/// the entry and archive pages, and the media files of the seeds folder.
 struct Served {
     pages: Arc<Pages>,
     snapshots: Snapshots,
     status: Statuses,
+    media: Arc<dyn MediaFiles>,
 }
 
 impl Parts {
@@ -90,6 +91,7 @@ impl Parts {
                 pages,
                 snapshots,
                 status,
+                media: Arc::new(folder.clone()),
             },
         }
     }
@@ -292,6 +294,7 @@ fn serve(
     state.access_log = config.access_log;
     state.hub = websub.and_then(WebSub::hub);
     state.websub = websub.map(WebSub::counters);
+    state.media = Some(Arc::clone(&served.media));
     let state = Arc::new(state);
     let workers = crate::http::start(listeners, Arc::clone(&state), config.limits)
         .context("starting the HTTP workers")?;

@@ -1,5 +1,7 @@
 //! Conditional requests (RFC 9110 §13) and feed deltas (RFC 3229): what to answer, as a
-//! pure decision from the request's validators and the document's.
+//! pure decision from the request's validators and the document's. The documents use
+//! [`decide`]; media files add the preconditions of a resumed download
+//! ([`preconditions_hold`], [`if_range_holds`]).
 
 use std::time::SystemTime;
 
@@ -64,6 +66,63 @@ pub fn decide(
         return Answer::NotModified;
     }
     Answer::Full
+}
+
+/// Whether the preconditions of RFC 9110 §13.2.2 steps 1 and 2 hold (false: 412):
+///
+/// 1. `If-Match`, when present, decides alone (§13.1.1): `*` holds (the representation
+///    exists), a list holds when a tag in it equals the current ETag under strong
+///    comparison (§8.8.3.2).
+/// 2. Only without `If-Match`: `If-Unmodified-Since` (§13.1.4) holds unless the
+///    representation changed after that date (at one-second resolution, that of the
+///    header); an unparsable date is ignored.
+pub fn preconditions_hold(
+    if_match: Option<&str>,
+    if_unmodified_since: Option<&str>,
+    etag: &str,
+    last_modified: DateTime<Utc>,
+) -> bool {
+    if let Some(header) = if_match {
+        let header = header.trim();
+        return header == "*" || entity_tags(header).iter().any(|tag| strong_eq(tag, etag));
+    }
+    match if_unmodified_since.and_then(parse_http_date) {
+        Some(since) => last_modified.timestamp() <= since.timestamp(),
+        None => true,
+    }
+}
+
+/// Whether an `If-Range` precondition holds, so that the `Range` beside it is honoured
+/// (RFC 9110 §13.1.5); when it does not, the whole representation is sent.
+///
+/// - An entity-tag holds when it equals the current ETag under strong comparison: a
+///   weak tag never does.
+/// - An HTTP-date holds when it is exactly the `Last-Modified` date (not "earlier or
+///   equal", as for `If-Unmodified-Since`) and that date is a strong validator
+///   (§8.8.2.2). The client must send a date only when it judged it strong; the server
+///   adds what it knows: a file modified less than a second before `now` may still
+///   change within the same second, under the same date, so its date is weak.
+/// - Anything else (no quotes, no date) does not hold.
+pub fn if_range_holds(
+    header: &str,
+    etag: &str,
+    last_modified: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    let header = header.trim();
+    if header.starts_with('"') || header.starts_with("W/") {
+        return strong_eq(header, etag);
+    }
+    parse_http_date(header).is_some_and(|date| {
+        date.timestamp() == last_modified.timestamp()
+            && now - last_modified >= chrono::TimeDelta::seconds(1)
+    })
+}
+
+/// Strong comparison (RFC 9110 §8.8.3.2): neither tag is weak, and they are the same
+/// characters.
+fn strong_eq(a: &str, b: &str) -> bool {
+    !a.starts_with("W/") && !b.starts_with("W/") && a == b
 }
 
 /// The entity-tags of an `If-None-Match` list (RFC 9110 §8.8.3): `"a", W/"b"`. Commas
@@ -205,6 +264,58 @@ mod tests {
             decide_with(Some("\"old-gzip\""), None, Some("feed")),
             Answer::Delta(0)
         );
+    }
+
+    #[test]
+    fn if_match_and_if_unmodified_since() {
+        let holds =
+            |im: Option<&str>, ius: Option<&str>| preconditions_hold(im, ius, ETAG, at(784111777));
+        assert!(holds(None, None));
+        assert!(holds(Some("*"), None));
+        assert!(holds(Some("\"x\", \"current\""), None));
+        // Strong comparison: a weak tag, or another coding's, is not the same bytes.
+        assert!(!holds(Some("W/\"current\""), None));
+        assert!(!holds(Some("\"current-gzip\""), None));
+        assert!(!holds(Some("\"old\""), None));
+        let same = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let before = "Sun, 06 Nov 1994 08:49:36 GMT";
+        assert!(holds(None, Some(same)));
+        assert!(!holds(None, Some(before)));
+        assert!(
+            holds(None, Some("yesterday")),
+            "an unparsable date is ignored"
+        );
+        // If-Match decides alone.
+        assert!(holds(Some(ETAG), Some(before)));
+        assert!(!holds(Some(OLD), Some(same)));
+    }
+
+    #[test]
+    fn if_range_compares_strongly_and_dates_exactly() {
+        let modified = at(784111777);
+        let later = at(784111777 + 60);
+        let holds = |header: &str| if_range_holds(header, ETAG, modified, later);
+        assert!(holds(ETAG));
+        assert!(holds(" \"current\" "));
+        assert!(!holds("W/\"current\""));
+        assert!(!holds(OLD));
+        assert!(!holds("\"current-gzip\""));
+        assert!(holds("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert!(holds("Sunday, 06-Nov-94 08:49:37 GMT"));
+        // Exact match only: an earlier or a later date is another version.
+        assert!(!holds("Sun, 06 Nov 1994 08:49:36 GMT"));
+        assert!(!holds("Sun, 06 Nov 1994 08:49:38 GMT"));
+        assert!(!holds("yesterday"));
+        assert!(!holds(""));
+        // Modified within the last second: the date is weak.
+        let now = modified + chrono::TimeDelta::milliseconds(500);
+        assert!(!if_range_holds(
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            ETAG,
+            modified,
+            now
+        ));
+        assert!(if_range_holds(ETAG, ETAG, modified, now));
     }
 
     #[test]

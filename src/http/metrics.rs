@@ -23,11 +23,12 @@ pub enum Route {
     Status,
     Metrics,
     Hub,
+    Media,
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 12] = [
+    const ALL: [Route; 13] = [
         Route::Feed,
         Route::Section,
         Route::Archive,
@@ -39,6 +40,7 @@ impl Route {
         Route::Status,
         Route::Metrics,
         Route::Hub,
+        Route::Media,
         Route::Other,
     ];
 
@@ -56,6 +58,7 @@ impl Route {
             p if p.starts_with("/categories/") => Self::Section,
             p if p.starts_with("/archive/") => Self::Archive,
             p if p.starts_with("/entries/") => Self::Entry,
+            p if p.starts_with(super::MEDIA_PREFIX) => Self::Media,
             _ => Self::Other,
         }
     }
@@ -73,14 +76,16 @@ impl Route {
             Self::Status => "status",
             Self::Metrics => "metrics",
             Self::Hub => "hub",
+            Self::Media => "media",
             Self::Other => "other",
         }
     }
 }
 
 /// The statuses the server answers with; anything else counts as "other".
-const STATUSES: [u16; 18] = [
-    200, 202, 204, 226, 304, 400, 403, 404, 405, 406, 408, 413, 414, 415, 429, 431, 500, 503,
+const STATUSES: [u16; 21] = [
+    200, 202, 204, 206, 226, 304, 400, 403, 404, 405, 406, 408, 412, 413, 414, 415, 416, 429, 431,
+    500, 503,
 ];
 const OTHER_STATUS: usize = STATUSES.len();
 
@@ -213,6 +218,7 @@ mod tests {
         metrics.record(Route::of("/feed.atom"), 304, Coding::Identity, 0);
         metrics.record(Route::of("/entries/a"), 404, Coding::Identity, 10);
         metrics.record(Route::of("/x"), 599, Coding::Identity, 0);
+        metrics.record(Route::of("/media/a.mp3"), 206, Coding::Identity, 10);
         let mut out = Exposition::default();
         metrics.write_prometheus(&mut out);
         let text = out.into_string();
@@ -221,9 +227,10 @@ mod tests {
             "seedfeed_http_requests_total{route=\"feed\",status=\"304\"} 1",
             "seedfeed_http_requests_total{route=\"entry\",status=\"404\"} 1",
             "seedfeed_http_requests_total{route=\"other\",status=\"other\"} 1",
-            "seedfeed_http_not_modified_ratio 0.25",
+            "seedfeed_http_requests_total{route=\"media\",status=\"206\"} 1",
+            "seedfeed_http_not_modified_ratio 0.2",
             "seedfeed_http_response_bytes_total{encoding=\"br\"} 100",
-            "seedfeed_http_response_bytes_total{encoding=\"identity\"} 10",
+            "seedfeed_http_response_bytes_total{encoding=\"identity\"} 20",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line}:\n{text}");
         }

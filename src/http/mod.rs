@@ -9,18 +9,23 @@
 //! The listener and its limits are in `server`; the protocol rules (conditional
 //! requests, negotiation) are pure functions in their own files. `/status` and
 //! `/metrics` are served only by the admin listener (`admin`, answered by
-//! `observe::answer_admin`); the public one answers them 404.
+//! `observe::answer_admin`); the public one answers them 404. Media files under the
+//! seeds folder are served from disk at `/media/{path}`, with byte ranges (`media`).
 
 mod admin;
 mod conditional;
+mod media;
 mod metrics;
 mod negotiate;
 mod observe;
+mod range;
 mod response;
 mod server;
+mod stream;
 
 pub use admin::{Admin, AdminError, AdminSocket, bind_admin, fetch_admin, start_admin};
 pub use conditional::{Answer, Validators, decide};
+pub use media::{MEDIA_PREFIX, MediaError, MediaFiles, OpenMedia};
 pub use metrics::{Metrics, Route};
 pub use negotiate::{Coding, choose_coding, prefers_html};
 pub use response::HttpError;
@@ -60,6 +65,8 @@ pub struct AppState {
     pub hub: Option<Arc<crate::websub::Hub>>,
     /// WebSub's counts for `/status` and `/metrics`, when it is on.
     pub websub: Option<Arc<crate::websub::Counters>>,
+    /// The media files served at `/media/`; without them, that path is unknown.
+    pub media: Option<Arc<dyn MediaFiles>>,
 }
 
 impl AppState {
@@ -81,6 +88,7 @@ impl AppState {
             started: Instant::now(),
             hub: None,
             websub: None,
+            media: None,
         }
     }
 }
@@ -98,6 +106,7 @@ pub fn answer<B>(state: &AppState, request: axum::http::Request<B>) -> Response 
         Route::Health => observe::answer(state, route, &parts.method),
         // They list file paths and internals: on the admin listener only.
         Route::Status | Route::Metrics => HttpError::NotFound.into_response(),
+        Route::Media => media::answer(state, &parts),
         _ => document(state, &parts),
     };
     observe::record(state, route, &parts, &response, started);
@@ -276,7 +285,7 @@ fn not_found(snapshot: &Snapshot, html: bool, method: &Method) -> Response {
             content_headers(
                 response.headers_mut(),
                 page.media_type,
-                page.body.len(),
+                page.body.len() as u64,
                 Coding::Identity,
             );
             response

@@ -97,7 +97,7 @@ pub(super) fn respond(
             )
         }
     };
-    let length = body.as_ref().map(Bytes::len);
+    let length = body.as_ref().map(|body| body.len() as u64);
     let mut response = match (with_body, body) {
         (true, Some(body)) => Response::new(Body::from(body)),
         _ => Response::new(Body::empty()),
@@ -182,7 +182,7 @@ fn caching_headers(
 pub(super) fn content_headers(
     headers: &mut HeaderMap,
     media_type: &'static str,
-    length: usize,
+    length: u64,
     coding: Coding,
 ) {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));

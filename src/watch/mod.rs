@@ -3,6 +3,8 @@
 //! - `names`: which names are articles, and the key each gives;
 //! - `scan`: listing the folder and its subfolders for a reconcile scan;
 //! - `read`: a safe read of one file (never a FIFO, a device, or a link leading out);
+//! - `media`: the same rules for the media files the HTTP layer serves
+//!   ([`crate::http::MediaFiles`]);
 //! - `events`: our own [`WatchEvent`], and the translation of notify's events into it;
 //! - `watcher`: the [`FolderWatcher`] the configuration chooses (`watch`), over one
 //!   file per backend: `inotify` (`native`, Linux only), `notify_backend` (`notify`)
@@ -12,6 +14,7 @@
 mod events;
 #[cfg(target_os = "linux")]
 mod inotify;
+mod media;
 mod names;
 mod notify_backend;
 mod poll;

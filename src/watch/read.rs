@@ -145,8 +145,9 @@ impl SeedFolder {
 
 /// Opens an article file for reading. O_NOFOLLOW: a symlink (swapped in after a look)
 /// is not followed. O_NONBLOCK: a FIFO (swapped in likewise) is not waited on; the look
-/// after opening refuses it. O_NOCTTY: a terminal never becomes ours.
-fn open_article(path: &Path) -> std::io::Result<File> {
+/// after opening refuses it. O_NOCTTY: a terminal never becomes ours. Media files are
+/// opened the same way (`media`).
+pub(super) fn open_article(path: &Path) -> std::io::Result<File> {
     std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -230,7 +231,7 @@ fn unreadable(stamp: FileStamp, error: &std::io::Error) -> SeedRead {
 }
 
 /// What a non-regular file is, in words for the reject reason.
-fn special_kind(meta: &Metadata) -> Option<&'static str> {
+pub(super) fn special_kind(meta: &Metadata) -> Option<&'static str> {
     let kind = meta.file_type();
     if kind.is_file() {
         None

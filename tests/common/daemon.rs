@@ -177,14 +177,23 @@ impl TestDaemon {
     /// Sends raw bytes (a request as written on the wire) and reads until the server
     /// closes or [`PATIENCE`] passes.
     pub async fn raw(&self, request: &[u8]) -> String {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = tokio::net::TcpStream::connect(self.socket_addr())
-            .await
-            .unwrap();
-        stream.write_all(request).await.unwrap();
-        let mut out = Vec::new();
-        let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut out)).await;
-        String::from_utf8_lossy(&out).into_owned()
+        String::from_utf8_lossy(&self.raw_bytes(request).await).into_owned()
+    }
+
+    /// [`Self::raw`], the answer's bytes as they came.
+    pub async fn raw_bytes(&self, request: &[u8]) -> Vec<u8> {
+        super::http1::send(self.socket_addr(), request).await
+    }
+
+    /// One request on a connection of its own, exactly as given (see [`super::http1`]),
+    /// and its answer.
+    pub async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> super::http1::Reply {
+        super::http1::exchange(self.socket_addr(), method, path, headers).await
     }
 
     pub async fn body(&self, path: &str) -> String {

@@ -5,6 +5,7 @@
 //!   the HTTP client that talks to it.
 //! - [`binary`]: the `seedfeed` binary as a child process.
 //! - [`crawl`]: every document a daemon serves, found by following its links.
+//! - [`http1`]: requests written and answers read byte for byte, on the wire.
 //! - [`export`]: `seedfeed render --out`, and the files it writes by the paths they serve.
 //! - [`poll`]: bounded polls, never timed assertions.
 //! - [`articles`]: article texts, the seeds of the repository, and how files land.
@@ -29,6 +30,7 @@ pub mod crawl;
 pub mod daemon;
 pub mod export;
 pub mod feeds;
+pub mod http1;
 pub mod media_files;
 pub mod pipeline_invariant;
 pub mod poll;

@@ -1,0 +1,134 @@
+//! A response body read from an open file, one bounded chunk at a time, as the connection
+//! takes it: the body of a media file or of one range of it.
+//!
+//! hyper asks a body for its next chunk only while its write buffer holds less than the
+//! connection's buffer size (`max_header_bytes`, and at most sixteen queued chunks), so a
+//! connection holds at most about one chunk and that buffer, whatever the file's size and
+//! however slowly the client reads; the connection cap bounds the rest. A chunk is read
+//! when hyper asks for it, on the worker's own thread, as the entry pages read the
+//! database: a read of a file the page cache holds costs less than a hand-off to another
+//! thread and back, which the workers are built to avoid (a request never crosses
+//! threads), and a cold read stalls one worker of several for a disk read, as an nginx
+//! worker without `aio threads` does.
+//!
+//! Not `sendfile(2)`: hyper writes a body only from the chunks it is given, and keeps the
+//! socket (wrapped in the timeouts of `server`) to itself; there is no way to hand it a
+//! file descriptor without taking the connection away from it
+//! (<https://github.com/hyperium/hyper/issues/3026>).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+
+/// Bytes read from the file at a time: large enough that the reads cost little beside
+/// the writes, small enough that a thousand connections hold little.
+const CHUNK: u64 = 64 * 1024;
+
+/// The next `remaining` bytes of a file, from its current position.
+pub(super) struct FileBody {
+    file: File,
+    remaining: u64,
+}
+
+impl FileBody {
+    /// The body of `length` bytes of `file`, which is positioned at the first of them.
+    pub(super) fn new(file: File, length: u64) -> Self {
+        Self {
+            file,
+            remaining: length,
+        }
+    }
+}
+
+impl Body for FileBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        if this.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = this.remaining.min(CHUNK);
+        // `read_to_end` reads into the vector's spare capacity without zeroing it first.
+        let mut chunk = Vec::with_capacity(want as usize);
+        if let Err(error) = (&this.file).take(want).read_to_end(&mut chunk) {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if chunk.is_empty() {
+            // The file was cut short after its length was sent: the response cannot be
+            // completed, and hyper closes the connection on this error, so the client
+            // sees a truncated answer instead of a wrong one.
+            return Poll::Ready(Some(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the media file shrank while it was being sent",
+            ))));
+        }
+        this.remaining -= chunk.len() as u64;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Seek, SeekFrom, Write};
+
+    use super::*;
+
+    fn collect(mut body: FileBody) -> (Vec<u8>, Vec<usize>, Option<io::Error>) {
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let (mut bytes, mut chunks) = (Vec::new(), Vec::new());
+        loop {
+            match Pin::new(&mut body).poll_frame(&mut cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let data = frame.into_data().unwrap();
+                    chunks.push(data.len());
+                    bytes.extend_from_slice(&data);
+                }
+                Poll::Ready(Some(Err(error))) => return (bytes, chunks, Some(error)),
+                Poll::Ready(None) => return (bytes, chunks, None),
+                Poll::Pending => unreachable!("a file body never waits"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_is_read_in_bounded_chunks_from_its_position() {
+        let mut file = tempfile::tempfile().unwrap();
+        let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        file.write_all(&content).unwrap();
+        file.seek(SeekFrom::Start(1000)).unwrap();
+        let body = FileBody::new(file, 150_000);
+        assert_eq!(body.size_hint().exact(), Some(150_000));
+        let (bytes, chunks, error) = collect(body);
+        assert!(error.is_none());
+        assert_eq!(bytes, content[1000..151_000]);
+        assert!(chunks.iter().all(|&n| n as u64 <= CHUNK), "{chunks:?}");
+    }
+
+    #[test]
+    fn a_file_cut_short_is_an_error_not_a_short_body() {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&[7; 100]).unwrap();
+        file.seek(SeekFrom::Start(0)).unwrap();
+        let (bytes, _, error) = collect(FileBody::new(file, 300));
+        assert_eq!(bytes.len(), 100);
+        assert_eq!(error.unwrap().kind(), io::ErrorKind::UnexpectedEof);
+    }
+}

@@ -1,0 +1,142 @@
+//! The seeds folder's media files, opened for the HTTP layer ([`MediaFiles`]) under the
+//! rules of the articles' safe read: only a regular file inside the folder is opened (a
+//! symlink may lead to one), never a FIFO, socket or device, never a hidden or temporary
+//! name, and never through a symlink that leads out of the folder, wherever in the path
+//! it is.
+
+use std::ffi::OsStr;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use super::SeedFolder;
+use super::names::{SeedName, seed_name};
+use super::read::{open_article, special_kind};
+use crate::http::{MediaError, MediaFiles, OpenMedia};
+
+impl MediaFiles for SeedFolder {
+    /// Opens the media file at `relative` in named steps: the name is one the watcher
+    /// would see; the real path (every symlink in it followed) is inside the folder,
+    /// under a name it would see too, with the same extension (a link must not serve an
+    /// article's source, or any other file, under a media file's name and type); it is a
+    /// regular file; and the file opened is the one looked at.
+    fn open(&self, relative: &str) -> Result<OpenMedia, MediaError> {
+        let path = self.root.join(relative);
+        if !self.shown(&path) {
+            return Err(MediaError::Refused("a hidden or temporary name"));
+        }
+        let real = std::fs::canonicalize(&path).map_err(not_found_or_io)?;
+        if !real.starts_with(&self.root) {
+            return Err(MediaError::Refused(
+                "a symlink leading outside the seeds folder",
+            ));
+        }
+        if !self.shown(&real) {
+            return Err(MediaError::Refused(
+                "a symlink leading to a hidden or temporary name",
+            ));
+        }
+        if !same_extension(&path, &real) {
+            return Err(MediaError::Refused(
+                "a symlink leading to another kind of file",
+            ));
+        }
+        let looked = std::fs::symlink_metadata(&real).map_err(not_found_or_io)?;
+        if let Some(kind) = special_kind(&looked) {
+            return Err(MediaError::Refused(kind));
+        }
+        let file = open_article(&real).map_err(not_found_or_io)?;
+        let metadata = file.metadata()?;
+        if (metadata.dev(), metadata.ino()) != (looked.dev(), looked.ino()) {
+            return Err(MediaError::Refused("replaced while being opened"));
+        }
+        Ok(OpenMedia { file, metadata })
+    }
+}
+
+impl SeedFolder {
+    /// Whether `path` lies in the folder under names the watcher sees: no hidden folder
+    /// on the way, and a file name that is not hidden or a temporary.
+    fn shown(&self, path: &Path) -> bool {
+        let file_name = path.file_name().and_then(OsStr::to_str);
+        self.relative_any(path).is_some()
+            && file_name.is_some_and(|name| seed_name(name) != SeedName::Ignored)
+    }
+}
+
+/// Whether two paths end in the same extension, compared without regard to case.
+fn same_extension(a: &Path, b: &Path) -> bool {
+    match (a.extension(), b.extension()) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+/// A file that is not there (or a path through something that is not a folder) is not
+/// found; any other failure is the operator's to see.
+fn not_found_or_io(error: std::io::Error) -> MediaError {
+    match error.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => MediaError::NotFound,
+        _ => MediaError::Io(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(folder: &SeedFolder, relative: &str) -> String {
+        match folder.open(relative) {
+            Ok(opened) => format!("open {}", opened.metadata.len()),
+            Err(MediaError::NotFound) => "not found".into(),
+            Err(MediaError::Refused(_)) => "refused".into(),
+            Err(MediaError::Io(error)) => format!("io {error}"),
+        }
+    }
+
+    /// A folder with media files, and every way a name can lead where it must not.
+    #[test]
+    fn only_regular_media_files_inside_the_folder_are_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(outside.path().join("secret.jpg"), "secret").unwrap();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(root.join(".hidden")).unwrap();
+        std::fs::write(root.join("photo.jpg"), "jpeg").unwrap();
+        std::fs::write(root.join("sub/song.mp3"), "mp3!!").unwrap();
+        std::fs::write(root.join(".hidden/in.jpg"), "hidden").unwrap();
+        std::fs::write(root.join(".photo.jpg"), "dot").unwrap();
+        std::fs::write(root.join("post.md"), "# draft").unwrap();
+        let link = |target: &Path, name: &str| std::os::unix::fs::symlink(target, root.join(name));
+        link(&outside.path().join("secret.jpg"), "out.jpg").unwrap();
+        link(outside.path(), "away").unwrap();
+        link(&root.join("photo.jpg"), "alias.jpg").unwrap();
+        link(&root.join("photo.jpg"), "alias.JPG.jpg").unwrap();
+        link(&root.join("post.md"), "draft.jpg").unwrap();
+        link(&root.join(".hidden/in.jpg"), "peek.jpg").unwrap();
+        link(Path::new("missing.jpg"), "dangling.jpg").unwrap();
+        nix::unistd::mkfifo(&root.join("pipe.jpg"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        std::fs::create_dir(root.join("folder.jpg")).unwrap();
+
+        let folder = SeedFolder::open(root).unwrap();
+        for (relative, expected) in [
+            ("photo.jpg", "open 4"),
+            ("sub/song.mp3", "open 5"),
+            ("alias.jpg", "open 4"),
+            ("alias.JPG.jpg", "open 4"),
+            ("missing.jpg", "not found"),
+            ("dangling.jpg", "not found"),
+            ("photo.jpg/x.jpg", "not found"),
+            ("out.jpg", "refused"),
+            ("away/secret.jpg", "refused"),
+            ("draft.jpg", "refused"),
+            ("peek.jpg", "refused"),
+            (".photo.jpg", "refused"),
+            (".hidden/in.jpg", "refused"),
+            ("pipe.jpg", "refused"),
+            ("folder.jpg", "refused"),
+        ] {
+            assert_eq!(outcome(&folder, relative), expected, "{relative}");
+        }
+    }
+}
