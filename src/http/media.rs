@@ -22,6 +22,7 @@ use super::conditional::{if_range_holds, preconditions_hold};
 use super::range::{Ranged, content_range, ranged, unsatisfied_range};
 use super::stream::FileBody;
 use super::{Answer, AppState, Coding, HttpError, Validators, decide, prefers_html};
+use crate::parse::media::{MediaFormat, media_format};
 
 /// The path prefix of media files.
 pub const MEDIA_PREFIX: &str = "/media/";
@@ -56,25 +57,10 @@ pub enum MediaError {
     Io(#[from] std::io::Error),
 }
 
-/// The media type of a media file by its extension (compared without regard to case);
+/// The media type of a media file by its extension (the table of `parse::media`);
 /// `None` for any other file, articles included.
 fn media_type(relative: &str) -> Option<&'static str> {
-    let (_, extension) = relative.rsplit_once('.')?;
-    let extension = extension.to_ascii_lowercase();
-    Some(match extension.as_str() {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "mp3" => "audio/mpeg",
-        "m4a" => "audio/mp4",
-        "ogg" | "opus" => "audio/ogg",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        _ => return None,
-    })
+    media_format(relative).map(MediaFormat::media_type)
 }
 
 /// Answers a request for a path under `/media/`, in named steps, each of which may
