@@ -758,8 +758,9 @@ fn check_says_since_when_a_file_has_been_set_aside() {
 const NOT_AN_ARTICLE: &str =
     "not an article: only .txt, .md, .markdown, .html and .htm files are read";
 
-/// Each file that is not an article is listed once, with the reason; hidden files and
-/// temporaries are not; none of it is a reject.
+/// Each file that is not an article is listed once, with the reason; hidden files,
+/// temporaries and media files (assets, served under /media/) are not; none of it is a
+/// reject.
 #[test]
 fn check_lists_each_file_that_is_not_an_article_once_and_exits_0() {
     let (dir, seeds) = workspace();
@@ -772,6 +773,8 @@ fn check_lists_each_file_that_is_not_an_article_once_and_exits_0() {
         "good.txt.swp",
         "draft.md~",
         "4913",
+        "photo.jpg",
+        "episode.MP3",
     ] {
         write(&seeds, name, "Title\n");
     }

@@ -14,6 +14,7 @@ use common::articles::{article, sample_as};
 use common::daemon::{TestDaemon, header, http_client};
 use common::export::{HOST_HEADERS, documents, render, url_path};
 use common::feeds::entry;
+use common::media_files::media_bytes;
 use seedfeed::config::Layer;
 
 const BASE: &str = "https://feeds.example.org";
@@ -42,6 +43,18 @@ async fn exported_files_are_the_served_bytes() {
         );
         daemon.publish(&format!("story-{n}"), &text).await;
     }
+
+    // Media files beside the articles are exported where /media/ serves them; one
+    // that /media/ refuses (a symlink out of the folder) and a hidden one are not.
+    let seeds = daemon.seeds.path();
+    std::fs::create_dir(seeds.join("2026")).unwrap();
+    std::fs::write(seeds.join("2026/photo.jpg"), media_bytes("photo.jpg")).unwrap();
+    std::fs::write(seeds.join("episode one.mp3"), media_bytes("cbr.mp3")).unwrap();
+    std::fs::write(seeds.join(".hidden.png"), media_bytes("picture.png")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.jpg"), b"not for the web").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.jpg"), seeds.join("escape.jpg"))
+        .unwrap();
 
     let out = tempfile::tempdir().unwrap();
     let env = [("SEEDFEED_FEED_SIZE", "2")];
@@ -111,8 +124,13 @@ async fn exported_files_are_the_served_bytes() {
         "categories/culture.atom",
         "archive/1.atom",
         "archive/1.rss",
+        "media/2026/photo.jpg",
+        "media/episode one.mp3",
     ] {
         assert!(out.path().join(expected).exists(), "{expected} exported");
+    }
+    for refused in ["media/escape.jpg", "media/.hidden.png"] {
+        assert!(!out.path().join(refused).exists(), "{refused} exported");
     }
     assert!(exported.len() >= 20, "{exported:?}");
 }
@@ -210,7 +228,8 @@ fn host_rules(text: &str) -> Vec<Rule> {
 }
 
 /// What `_headers` makes a host send for `path` is what the daemon sent: the media type
-/// of every document but the HTML pages (which every host serves as HTML), CORS, and the
+/// of every document but the HTML pages and the media files (which every host types by
+/// their extensions), CORS, and the
 /// Cache-Control of full archive pages. No header is set by two rules: the hosts would
 /// join their values.
 fn check_host_headers(rules: &[Rule], path: &str, served: &reqwest::Response) {
@@ -231,7 +250,8 @@ fn check_host_headers(rules: &[Rule], path: &str, served: &reqwest::Response) {
     };
     let daemon = |name: &str| Some(header(served, name)).filter(|value| !value.is_empty());
     let media_type = daemon("content-type").unwrap();
-    if media_type.starts_with("text/html") {
+    if media_type.starts_with("text/html") || path.starts_with("/media/") {
+        // Hosts type HTML, images, audio and video by their extensions themselves.
         assert_eq!(host("content-type"), None, "{path}");
     } else {
         assert_eq!(host("content-type"), Some(media_type), "{path}");

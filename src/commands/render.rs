@@ -4,7 +4,8 @@
 //! entry pages) is written as that folder's `index.html`, the file a static server
 //! answers such a URL with, as HTML. A `_headers` file gives Netlify and Cloudflare Pages
 //! the media types and headers the daemon sends; docs/static-hosting.md has the same for
-//! nginx, Caddy and Apache.
+//! nginx, Caddy and Apache. The media files of the seeds folder are copied to `media/`,
+//! where `/media/` serves them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,9 @@ use std::time::SystemTime;
 use anyhow::Context;
 
 use crate::config::Config;
+use crate::http::{MEDIA_PREFIX, MediaFiles, OpenMedia};
 use crate::render::{Document, Format, OPML_PATH, OPML_TYPE, XSL_PATH, XSL_TYPE};
+use crate::watch::SeedFolder;
 
 /// The file of headers rules that Netlify and Cloudflare Pages read (and do not serve).
 const HOST_HEADERS_FILE: &str = "_headers";
@@ -52,13 +55,14 @@ pub fn run(config: &Config, out: &Path) -> anyhow::Result<ExitCode> {
             tracing::info!(done = done + 1, total, "pages written");
         }
     }
+    let assets = export_assets(config, out)?;
     let headers = out.join(HOST_HEADERS_FILE);
     std::fs::write(&headers, host_headers())
         .with_context(|| format!("writing {}", headers.display()))?;
-    tracing::info!(documents = written, out = %out.display(), "rendered");
+    tracing::info!(documents = written, assets, out = %out.display(), "rendered");
     writeln!(
         std::io::stdout().lock(),
-        "{written} documents written to {}",
+        "{written} documents and {assets} media files written to {}",
         out.display()
     )?;
     Ok(ExitCode::SUCCESS)
@@ -80,6 +84,49 @@ fn export_path(path: &str) -> Option<PathBuf> {
         .split('/')
         .all(|segment| !matches!(segment, "" | "." | ".."));
     plain.then(|| PathBuf::from(file))
+}
+
+/// Copies the seeds folder's media files to `media/` in `out`, at the paths `/media/`
+/// serves them from, each opened under the rules `/media/` applies (a symlink out of the
+/// folder or to another kind of file is skipped, with a warning) and dated as its
+/// source. The number copied.
+fn export_assets(config: &Config, out: &Path) -> anyhow::Result<usize> {
+    let folder = SeedFolder::open(&config.seeds)
+        .with_context(|| format!("opening the seeds folder {}", config.seeds.display()))?;
+    let listing = folder
+        .scan()
+        .with_context(|| format!("listing the seeds folder {}", config.seeds.display()))?;
+    let mut copied = 0;
+    for relative in &listing.assets {
+        let source = match folder.open(relative) {
+            Ok(source) => source,
+            Err(error) => {
+                tracing::warn!(path = %relative, %error, "media file not exported");
+                continue;
+            }
+        };
+        let target = out.join(MEDIA_PREFIX.trim_matches('/')).join(relative);
+        copy_asset(source, &target)?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
+/// Streams an opened media file to `target`, dated with its modification time.
+fn copy_asset(mut source: OpenMedia, target: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let mut file = std::fs::File::create(target)
+        .with_context(|| format!("creating {}", target.display()))?;
+    std::io::copy(&mut source.file, &mut file)
+        .with_context(|| format!("writing {}", target.display()))?;
+    if let Ok(modified) = source.metadata.modified() {
+        file.set_modified(modified)
+            .with_context(|| format!("dating {}", target.display()))?;
+    }
+    Ok(())
 }
 
 /// The `_headers` rules: for each kind of document but HTML (which every host serves as

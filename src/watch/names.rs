@@ -6,9 +6,11 @@
 //! A Markdown or HTML article named `index` in a subfolder is a page bundle, as Hugo, Zola
 //! and Eleventy lay them out (`posts/my-post/index.md`, its images beside it): its key is
 //! its folder's name, since every bundle's file has the same name. A `_index` file is the
-//! list page of a section in Hugo and Zola: not an article.
+//! list page of a section in Hugo and Zola: not an article. Images, audio and video
+//! (the formats of `parse::media`) are assets: served and exported, never read.
 
 use crate::model::{EntryKey, Format};
+use crate::parse::media::media_format;
 
 /// The extensions of article files (compared without regard to case), and their formats.
 const ARTICLE_EXTENSIONS: &[(&str, Format)] = &[
@@ -45,6 +47,10 @@ pub enum SeedName {
     /// A file someone put there that is not read: shown, with the reason, so that whoever
     /// copied a `.md` file in sees why it did nothing.
     NotArticle(&'static str),
+    /// An image, audio or video file (`parse::media`): an asset, served under `/media/`
+    /// and exported with the documents, never read as an article nor listed as a file
+    /// that is not one.
+    Asset,
     /// Hidden files and editor or transfer temporaries (`.name.XXXXXX` from rsync, `.#name`
     /// and `#name#` from Emacs, `name~` backups, `.swp`, `.tmp`, `.part`, vim's `4913`
     /// probe): never read, never shown. They come and go with every save.
@@ -65,6 +71,8 @@ pub fn seed_name(file_name: &str) -> SeedName {
         .any(|temporary| extension.eq_ignore_ascii_case(temporary))
     {
         SeedName::Ignored
+    } else if !stem.is_empty() && media_format(file_name).is_some() {
+        SeedName::Asset
     } else if stem.is_empty() || format_of_extension(extension).is_none() {
         SeedName::NotArticle(NOT_ARTICLE_REASON)
     } else {
@@ -77,7 +85,7 @@ pub fn seed_name(file_name: &str) -> SeedName {
 pub fn seed_key(file_name: &str) -> Option<EntryKey> {
     match seed_name(file_name) {
         SeedName::Article(key) => Some(key),
-        SeedName::NotArticle(_) | SeedName::Ignored => None,
+        SeedName::NotArticle(_) | SeedName::Asset | SeedName::Ignored => None,
     }
 }
 
@@ -86,7 +94,7 @@ pub fn seed_key(file_name: &str) -> Option<EntryKey> {
 pub fn path_key(relative: &str) -> Option<EntryKey> {
     match path_name(relative) {
         SeedName::Article(key) => Some(key),
-        SeedName::NotArticle(_) | SeedName::Ignored => None,
+        SeedName::NotArticle(_) | SeedName::Asset | SeedName::Ignored => None,
     }
 }
 
@@ -185,6 +193,20 @@ mod tests {
         ] {
             assert!(seed_key(name).is_none(), "{name}");
         }
+    }
+
+    /// Media files are assets, whatever the case of their extension; hidden ones and
+    /// temporaries are still ignored, and a bare extension is not a name.
+    #[test]
+    fn media_files_are_assets() {
+        for name in ["photo.jpg", "Cover.PNG", "episode.mp3", "clip.webm", "a.b.opus"] {
+            assert_eq!(seed_name(name), SeedName::Asset, "{name}");
+            assert_eq!(path_key(&format!("posts/{name}")), None, "{name}");
+        }
+        for name in [".photo.jpg", "photo.jpg.part", "photo.jpg~"] {
+            assert_eq!(seed_name(name), SeedName::Ignored, "{name}");
+        }
+        assert_eq!(seed_name("photo.jpeg.zip"), SeedName::NotArticle(NOT_ARTICLE_REASON));
     }
 
     /// A file that is not an article is shown, unless it is hidden or a temporary,

@@ -321,6 +321,7 @@ mod tests {
             bad_names: strings(bad_names),
             folders: strings(folders),
             not_articles: Vec::new(),
+            assets: Vec::new(),
         }
     }
 

@@ -27,6 +27,9 @@ pub struct Listing {
     /// relative path, with the reason, in the order of the folders' listings; hidden
     /// files and temporaries are not here.
     pub not_articles: Vec<(String, &'static str)>,
+    /// Media files ([`SeedName::Asset`]), by relative path: regular files and symlinks,
+    /// which whoever opens one checks as `/media/` does.
+    pub assets: Vec<String>,
 }
 
 /// One article file a scan found.
@@ -186,7 +189,11 @@ fn article_or_noted(
             found.not_articles.push((relative, reason));
             None
         }
-        SeedName::NotArticle(_) | SeedName::Ignored => None,
+        SeedName::Asset if kind.is_file() || kind.is_symlink() => {
+            found.assets.push(relative);
+            None
+        }
+        SeedName::NotArticle(_) | SeedName::Asset | SeedName::Ignored => None,
     }
 }
 
