@@ -266,6 +266,8 @@ pub struct EntryMeta {
     pub authors: Vec<Author>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<Enclosure>,
     /// The language of the entry (BCP 47), when it differs from the site's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
@@ -297,12 +299,29 @@ pub struct Author {
     pub slug: String,
 }
 
-/// An entry's image, as an absolute URL.
+/// An entry's image, as an absolute URL, with its size in pixels when its header gave
+/// one (a file of the seeds folder, served under `/media/`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Image {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+/// An entry's enclosure (an episode, a video): an absolute URL, its media type and
+/// length in bytes (for a file of the seeds folder, from the file itself), and its
+/// duration in whole seconds when known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Enclosure {
+    pub url: String,
+    pub media_type: String,
+    pub length: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<u64>,
 }
 
 /// A published entry: the draft plus the dates the store keeps for it.

@@ -20,8 +20,11 @@ pub fn entry_meta(front: &FrontMatter, page: &Url) -> EntryMeta {
             Some(Image {
                 url: web_url(page, url)?,
                 alt: front.image_alt.clone(),
+                width: None,
+                height: None,
             })
         }),
+        enclosure: None,
         lang: front.lang.as_deref().and_then(language_tag),
         external_url: front.link.as_deref().and_then(|url| web_url(page, url)),
         comments: front.comments.as_deref().and_then(|url| web_url(page, url)),
