@@ -91,6 +91,26 @@ pub struct FrontMatter {
     pub comments: Option<String>,
     /// `id`, `guid`: an id kept from a previous system.
     pub id: Option<String>,
+    /// `enclosure`: an episode or video, by URL or by a path beside the article. Left out
+    /// of the serialized form when absent, so that the content hash of every article
+    /// written before the field existed stays the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<FrontEnclosure>,
+}
+
+/// An enclosure as the front matter gives it: a URL or a path relative to the article's
+/// folder, and what the author says of it. For a file of the seeds folder, the type and
+/// length come from the file and these are ignored; the duration is kept when given.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct FrontEnclosure {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// Whole seconds (from `90`, `01:30` or `00:01:30`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<u64>,
 }
 
 impl FrontMatter {

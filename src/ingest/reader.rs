@@ -2,12 +2,15 @@
 //! normalize. Pure but for the read, and used by the daemon, `seedfeed check` and
 //! `seedfeed parse` alike, so that all three see a file the same way.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
 
-use crate::model::{EntryKey, FrontMatter};
-use crate::normalize::{EntryContext, normalize};
+use crate::http::MediaFiles;
+use crate::model::{Article, EntryKey, FrontMatter};
+use crate::normalize::{ArticleMedia, EntryContext, media_paths, normalize_with_media};
+use crate::parse::media::{media_format, probe};
 use crate::parse::parse_file;
 use crate::store::{FileChange, Hold};
 use crate::watch::{SeedFolder, SeedRead, Settled, path_format, path_key};
@@ -82,20 +85,51 @@ impl ArticleReader {
                 hold,
             };
         }
+        let media = self.probe_media(&parsed.article, &path);
+        let (draft, media_warnings) =
+            normalize_with_media(key, &parsed.article, &self.context, &media);
+        for warning in &media_warnings {
+            tracing::warn!(path = %path, %warning, "media reference left out");
+        }
+        // What the front matter said that was ignored, and the media files it or the
+        // body names that cannot be linked, are the author's to fix, so they are listed;
+        // the repairs of the text (an encoding, a long first line) are only logged, as
+        // they always were.
+        let warnings = parsed
+            .warnings
+            .iter()
+            .filter(|warning| warning.is_about_front_matter())
+            .map(ToString::to_string)
+            .chain(media_warnings)
+            .collect();
         FileChange::Article {
-            draft: normalize(key, &parsed.article, &self.context),
+            draft,
             path,
             stamp,
-            // What the front matter said that was ignored is the author's to fix, so it
-            // is listed; the repairs of the text (an encoding, a long first line) are
-            // only logged, as they always were.
-            warnings: parsed
-                .warnings
-                .iter()
-                .filter(|warning| warning.is_about_front_matter())
-                .map(ToString::to_string)
-                .collect(),
+            warnings,
         }
+    }
+
+    /// Opens each media file the article at `path` references, under the safe-open
+    /// rules of `/media/`, and reads its header: one open and one bounded read a file.
+    fn probe_media(&self, article: &Article, path: &str) -> ArticleMedia {
+        let mut files = HashMap::new();
+        for media_path in media_paths(article, path) {
+            let facts = self.probe_one(&media_path);
+            files.insert(media_path, facts);
+        }
+        ArticleMedia {
+            path: path.to_owned(),
+            files,
+        }
+    }
+
+    /// The header facts of one media file, or why there are none.
+    fn probe_one(&self, media_path: &str) -> Result<crate::parse::media::MediaInfo, String> {
+        let format = media_format(media_path).ok_or("not a media file")?;
+        let opened = self.folder.open(media_path).map_err(|e| e.to_string())?;
+        let length = opened.metadata.len();
+        probe(format, std::io::BufReader::new(opened.file), length).map_err(|e| e.to_string())
     }
 }
 

@@ -4,11 +4,15 @@
 //! before it), are the store's.
 
 mod html;
+mod media;
 mod meta;
 mod sanitize;
 
 pub use html::{content_html, escape_html, looks_like_html};
+pub use media::{ArticleMedia, local_path, media_paths, media_url};
 pub use sanitize::sanitize;
+
+use std::collections::HashMap;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
@@ -89,13 +93,48 @@ impl EntryContext {
 /// The entry an article makes under `key`. A plain article without front matter makes
 /// the entry it always has, byte for byte; front matter adds the metadata, an id kept
 /// from an older system, and its summary; a Markdown or HTML body is sanitized, its
-/// relative URLs resolved against the entry's page.
+/// relative URLs resolved against the entry's page. Media references are resolved
+/// against the entry's page like any URL: see [`normalize_with_media`].
 pub fn normalize(key: EntryKey, article: &Article, context: &EntryContext) -> EntryDraft {
+    normalize_parts(key, article, context, None).0
+}
+
+/// [`normalize`] for an article read from the seeds folder, with what the reader found
+/// of the media files it references (`media`): local references point at the files'
+/// `/media/` URLs, with the facts their headers gave; those that could not be read are
+/// left out, each with a warning (returned) naming the path and the reason.
+pub fn normalize_with_media(
+    key: EntryKey,
+    article: &Article,
+    context: &EntryContext,
+    media: &ArticleMedia,
+) -> (EntryDraft, Vec<String>) {
+    normalize_parts(key, article, context, Some(media))
+}
+
+fn normalize_parts(
+    key: EntryKey,
+    article: &Article,
+    context: &EntryContext,
+    media: Option<&ArticleMedia>,
+) -> (EntryDraft, Vec<String>) {
     let front = &article.front;
     let plain = article.body.is_none() && front.is_empty();
     let page = (!plain).then(|| context.page(&key));
+    let resolved = match (media, &page) {
+        (Some(media), Some(page)) => media::resolve(article, media, page, &context.base_url),
+        _ => media::Resolved::default(),
+    };
     let given = meta::given_id(front);
-    EntryDraft {
+    let mut meta = page
+        .as_ref()
+        .map(|page| meta::entry_meta(front, page))
+        .unwrap_or_default();
+    if let Some(image) = resolved.image {
+        meta.image = image;
+    }
+    meta.enclosure = resolved.enclosure;
+    let draft = EntryDraft {
         id: given
             .clone()
             .unwrap_or_else(|| entry_id(&context.namespace, &key)),
@@ -106,26 +145,60 @@ pub fn normalize(key: EntryKey, article: &Article, context: &EntryContext) -> En
         caption: article.caption.clone(),
         summary: summary(article),
         content_html: match (&article.body, &page) {
-            (Some(body), Some(page)) => body_html(&body.html, &article.title, page),
+            (Some(body), Some(page)) => body_html(&body.html, &article.title, page, &resolved.body),
             _ => content_html(article),
         },
         related: article.related.clone(),
-        content_hash: match &page {
-            None => content_hash(article),
-            Some(_) => full_hash(article, &context.base_url),
+        content_hash: match (&page, media) {
+            (None, _) => content_hash(article),
+            (Some(_), Some(media)) if !media.files.is_empty() => {
+                media_hash(full_hash(article, &context.base_url), media)
+            }
+            (Some(_), _) => full_hash(article, &context.base_url),
         },
-        meta: page
-            .as_ref()
-            .map(|page| meta::entry_meta(front, page))
-            .unwrap_or_default(),
+        meta,
         key,
+    };
+    (draft, resolved.warnings)
+}
+
+/// A content hash that also covers what the headers of the referenced media files said
+/// (or why they did not read), so that an edited episode or a fixed image updates the
+/// entry when the article is read again.
+fn media_hash(hash: ContentHash, media: &ArticleMedia) -> ContentHash {
+    let mut hasher = Sha256::new();
+    hasher.update(hash.0);
+    let mut files: Vec<_> = media.files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(b.0));
+    for (path, facts) in files {
+        let facts = match facts {
+            Ok(info) => format!(
+                "{}|{}|{:?}|{:?}|{:?}",
+                info.media_type(),
+                info.length,
+                info.width,
+                info.height,
+                info.duration_secs
+            ),
+            Err(reason) => format!("error|{reason}"),
+        };
+        for text in [path.as_str(), facts.as_str()] {
+            hasher.update((text.len() as u64).to_le_bytes());
+            hasher.update(text.as_bytes());
+        }
     }
+    ContentHash(hasher.finalize().into())
 }
 
 /// The sanitized body of a Markdown or HTML article; its title when nothing is left, so
 /// that no reader shows an empty entry.
-fn body_html(html: &str, title: &str, page: &Url) -> String {
-    let clean = sanitize::sanitize(html, page);
+fn body_html(
+    html: &str,
+    title: &str,
+    page: &Url,
+    media: &HashMap<String, sanitize::BodyMedia>,
+) -> String {
+    let clean = sanitize::sanitize_with_media(html, page, media);
     if clean.trim().is_empty() {
         format!("<p>{}</p>", escape_html(title))
     } else {

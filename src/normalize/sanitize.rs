@@ -7,9 +7,11 @@
 //! way pulldown-cmark writes them, takes a quicker way ([`simple`]): the same checks on
 //! the URLs, no parse. Anything else it finds makes it give up, and ammonia does the work.
 
+mod media;
 mod simple;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use url::Url;
 
@@ -34,6 +36,21 @@ use url::Url;
 /// Comments go too.
 pub fn sanitize(html: &str, base: &Url) -> String {
     simple::sanitize_simple(html, base).unwrap_or_else(|| sanitize_any(html, base))
+}
+
+pub use media::BodyMedia;
+
+/// [`sanitize`], then the body's local media references rewritten (`media`, keyed by
+/// the URL the sanitizer writes for each): see [`media::rewrite`]. The rewrite reads
+/// the sanitizer's output, so the quick way and ammonia end the same.
+pub fn sanitize_with_media(html: &str, base: &Url, media: &HashMap<String, BodyMedia>) -> String {
+    media::rewrite(&sanitize(html, base), media)
+}
+
+/// A reference as an attribute of the body gives it, with the character references the
+/// quick way knows decoded (what both ways resolve); `None` when it has another.
+pub fn decode_reference(value: &str) -> Option<Cow<'_, str>> {
+    simple::decode(value)
 }
 
 /// The schemes a URL in an entry may have: ammonia's own list, the web, mail and the other

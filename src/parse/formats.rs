@@ -120,5 +120,6 @@ fn overlay(front: FrontMatter, head: FrontMatter) -> FrontMatter {
         link: front.link.or(head.link),
         comments: front.comments.or(head.comments),
         id: front.id.or(head.id),
+        enclosure: front.enclosure.or(head.enclosure),
     }
 }

@@ -31,7 +31,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::decode::{ParseWarning, remove_illegal_chars};
 use super::words::join_words;
-use crate::model::{FrontMatter, Person, RejectReason};
+use crate::model::{FrontEnclosure, FrontMatter, Person, RejectReason};
 
 /// The largest front matter read, in bytes: far more than any real one (a few hundred
 /// bytes), small enough that a hostile one costs nothing.
@@ -701,6 +701,7 @@ enum Field {
     Link,
     Comments,
     Id,
+    Enclosure,
 }
 
 /// Every name of every field, lower-case (keys are matched without regard to case, as
@@ -734,6 +735,7 @@ const NAMES: &[(&str, Field)] = &[
     ("comments", Field::Comments),
     ("id", Field::Id),
     ("guid", Field::Id),
+    ("enclosure", Field::Enclosure),
 ];
 
 /// Keys the big generators use for their own pages (layout, URLs, menus, ordering) that
@@ -800,7 +802,10 @@ fn to_front_matter(
                 value,
             }),
             None if IGNORED.contains(&lower.as_str()) => {}
-            None => unknown.push(key),
+            None => {
+                let line = keys.position(&key).0;
+                unknown.push((key, line));
+            }
         }
     }
     named.sort_by_key(|n| (n.field, n.rank));
@@ -814,22 +819,21 @@ fn to_front_matter(
             continue;
         }
         previous = Some(n);
-        apply(&mut front, &mut categories, n.field, &n.value).map_err(|problem| {
-            let (line, column) = keys.position(&n.key);
-            reject(line, column, format!("{}: {problem}", n.key))
-        })?;
+        let (line, column) = keys.position(&n.key);
+        let inner = apply(&mut front, &mut categories, n.field, &n.value)
+            .map_err(|problem| reject(line, column, format!("{}: {problem}", n.key)))?;
+        // Keys inside a field's map that it does not know (`enclosure: {lenght: …}`),
+        // named under the field's key, on its line.
+        unknown.extend(
+            inner
+                .into_iter()
+                .map(|inner| (format!("{}.{inner}", n.key), line)),
+        );
     }
     add_categories(&mut front, categories);
     if !unknown.is_empty() {
-        let mut lines: Vec<_> = unknown
-            .into_iter()
-            .map(|key| {
-                let line = keys.position(&key).0;
-                (key, line)
-            })
-            .collect();
-        lines.sort_by_key(|(_, line)| *line);
-        warnings.push(ParseWarning::UnknownKeys { keys: lines });
+        unknown.sort_by_key(|(_, line)| *line);
+        warnings.push(ParseWarning::UnknownKeys { keys: unknown });
     }
     if !repeated.is_empty() {
         repeated.sort_by_key(|(_, line, _)| *line);
@@ -838,13 +842,14 @@ fn to_front_matter(
     Ok((front, warnings))
 }
 
-/// Sets one field from its value; the error says what is wrong with the value.
+/// Sets one field from its value; the error says what is wrong with the value. Returns
+/// the keys inside the value's map that the field does not know.
 fn apply(
     front: &mut FrontMatter,
     categories: &mut Vec<String>,
     field: Field,
     value: &Value,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     match field {
         Field::Title => front.title = text(value)?,
         Field::Published => front.published = date(value)?,
@@ -867,8 +872,13 @@ fn apply(
         Field::Comments if matches!(value, Value::Bool(_)) => {}
         Field::Comments => front.comments = text(value)?,
         Field::Id => front.id = text(value)?,
+        Field::Enclosure => {
+            let (enclosure, unknown) = enclosure(value)?;
+            front.enclosure = enclosure;
+            return Ok(unknown);
+        }
     }
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// `categories`: the first is the section, unless `section` or `category` gave one; the
@@ -1065,6 +1075,109 @@ fn image(value: &Value) -> Result<(Option<String>, Option<String>), String> {
         text(lookup(entries, &["url", "src"]))?,
         text(lookup(entries, &["alt"]))?,
     ))
+}
+
+/// The keys an `enclosure` map may have, lower-case.
+const ENCLOSURE_KEYS: &[&str] = &["url", "path", "type", "length", "duration"];
+
+/// `enclosure: URL-or-path`, or `enclosure: {url | path, type, length, duration}`, with
+/// the keys of the map it does not know.
+fn enclosure(value: &Value) -> Result<(Option<FrontEnclosure>, Vec<String>), String> {
+    let Value::Map(entries) = value else {
+        let enclosure = text(value)?.map(|url| FrontEnclosure {
+            url,
+            ..FrontEnclosure::default()
+        });
+        return Ok((enclosure, Vec::new()));
+    };
+    let unknown = entries
+        .iter()
+        .filter(|(key, _)| !ENCLOSURE_KEYS.contains(&key.to_ascii_lowercase().as_str()))
+        .map(|(key, _)| key.clone())
+        .collect();
+    let url = text(lookup(entries, &["url", "path"]))?;
+    let media_type = text(lookup(entries, &["type"]))?;
+    let length = count(lookup(entries, &["length"]), "a length in bytes")?;
+    let duration_secs = duration(lookup(entries, &["duration"]))?;
+    match url {
+        Some(url) => Ok((
+            Some(FrontEnclosure {
+                url,
+                media_type,
+                length,
+                duration_secs,
+            }),
+            unknown,
+        )),
+        None if media_type.is_none() && length.is_none() && duration_secs.is_none() => {
+            Ok((None, unknown))
+        }
+        None => Err("an enclosure given as a map needs a `url` or a `path`".into()),
+    }
+}
+
+/// A whole number of bytes, as a number or text of digits.
+fn count(value: &Value, what: &str) -> Result<Option<u64>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) | Value::Text(n) => n
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("expected {what}, found {}", value.describe())),
+        other => Err(format!("expected {what}, found {}", other.describe())),
+    }
+}
+
+/// A duration in whole seconds: a number of seconds (a fraction rounded), or text
+/// `HH:MM:SS` or `MM:SS`, as podcast feeds write it.
+fn duration(value: &Value) -> Result<Option<u64>, String> {
+    let problem = || {
+        format!(
+            "{} is not a duration; write seconds (90), MM:SS (01:30) or HH:MM:SS",
+            value.describe()
+        )
+    };
+    let text = match value {
+        Value::Null => return Ok(None),
+        Value::Number(n) | Value::Text(n) => n.trim(),
+        other => return Err(format!("expected a duration, found {}", other.describe())),
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_duration(text).map(Some).ok_or_else(problem)
+}
+
+/// Seconds from `90`, `90.4`, `01:30` or `1:02:03`; minutes and seconds after the first
+/// part are two digits below 60.
+pub(super) fn parse_duration(text: &str) -> Option<u64> {
+    let parts: Vec<&str> = text.split(':').collect();
+    if let [seconds] = parts[..] {
+        let seconds: f64 = seconds.parse().ok()?;
+        // A fraction rounds to the nearest second; the cast saturates on huge values.
+        return (seconds.is_finite() && seconds >= 0.0).then(|| seconds.round() as u64);
+    }
+    if parts.len() > 3 {
+        return None;
+    }
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let (first, rest) = parts.split_first()?;
+    if !digits(first) || first.len() > 9 {
+        return None;
+    }
+    let mut total: u64 = first.parse().ok()?;
+    for part in rest {
+        let value: u64 = part
+            .parse()
+            .ok()
+            .filter(|_| digits(part) && part.len() == 2)?;
+        if value >= 60 {
+            return None;
+        }
+        total = total * 60 + value;
+    }
+    Some(total)
 }
 
 /// The value of the first of `names` present in a map (ignoring case), or null.

@@ -257,7 +257,7 @@ fn push_attribute_text(out: &mut String, name: &str, value: &str) {
 /// A URL attribute's value with the character references pulldown-cmark writes decoded
 /// (`&amp;`, `&#x27;`, and the three others of HTML escaping). Any other reference, and
 /// this gives up: the browser would decode it before reading the scheme.
-fn decode(value: &str) -> Option<Cow<'_, str>> {
+pub(super) fn decode(value: &str) -> Option<Cow<'_, str>> {
     if !value.contains('&') {
         return Some(Cow::Borrowed(value));
     }

@@ -1,0 +1,503 @@
+//! An article's references to media files beside it: `image:`, `enclosure:`, the `src`
+//! of `<img>` in the body and the `href` of links to audio or video. Which of them are
+//! local ([`local_path`]: resolved against the article's folder, never out of it), the
+//! paths the reader probes ([`media_paths`]), and, from what the probes said
+//! ([`ArticleMedia`]), the entry's image and enclosure, the body's rewrites and the
+//! warnings. Pure: the reader opens and probes the files, and passes what it found in.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode};
+use url::Url;
+
+use super::PATH_SEGMENT;
+use super::sanitize::{BodyMedia, decode_reference};
+use crate::model::{Article, Enclosure, FrontEnclosure, Image};
+use crate::parse::media::{MediaInfo, MediaKind, media_format};
+
+/// What the reader found of an article's local media references: the article's path in
+/// the seeds folder, and for each media file path it references, the file's header facts
+/// or why it could not be read (a missing file, a refused one, a header that lies).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleMedia {
+    /// The article's path below the seeds folder (`posts/a.md`).
+    pub path: String,
+    pub files: HashMap<String, Result<MediaInfo, String>>,
+}
+
+/// A reference that names a file beside the article: no scheme, no `//`, not from the
+/// root. `Ok` with the path below the seeds folder it names (percent-decoded, `.` and
+/// `..` applied against the folder of `article`, query and fragment dropped); `Err` with
+/// why it names none (it leaves the folder). `None` for any other reference.
+pub fn local_path(article: &str, reference: &str) -> Option<Result<String, &'static str>> {
+    let reference = reference.trim();
+    let local = !reference.is_empty()
+        && !reference.starts_with(['/', '#', '?'])
+        && !reference.contains("//")
+        && !has_scheme(reference);
+    if !local {
+        return None;
+    }
+    let end = reference.find(['?', '#']).unwrap_or(reference.len());
+    let Ok(decoded) = percent_decode_str(&reference[..end]).decode_utf8() else {
+        return Some(Err("not UTF-8 once percent-decoded"));
+    };
+    if decoded.contains('\0') {
+        return Some(Err("a NUL in the path"));
+    }
+    let mut parts: Vec<&str> = article.split('/').collect();
+    // The article's own name: a reference is relative to its folder.
+    parts.pop();
+    parts.retain(|part| !part.is_empty());
+    for part in decoded.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Some(Err("leaves the seeds folder"));
+                }
+            }
+            part => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Some(Err("names the seeds folder itself"));
+    }
+    Some(Ok(parts.join("/")))
+}
+
+/// Whether a reference starts with a URL scheme (`https:`, `mailto:`, `data:`).
+fn has_scheme(reference: &str) -> bool {
+    let Some(colon) = reference.find(':') else {
+        return false;
+    };
+    let scheme = &reference[..colon];
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// The URL a media file is served at: `{base}/media/` and its path, each part
+/// percent-encoded.
+pub fn media_url(base_url: &str, path: &str) -> String {
+    let mut url = format!("{base_url}/media");
+    for part in path.split('/') {
+        url.push('/');
+        url.extend(utf8_percent_encode(part, PATH_SEGMENT));
+    }
+    url
+}
+
+/// Where a reference is in the article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Image,
+    Enclosure,
+    BodyImage,
+    BodyLink,
+}
+
+impl Origin {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Enclosure => "enclosure",
+            Self::BodyImage => "image in the body",
+            Self::BodyLink => "link in the body",
+        }
+    }
+}
+
+/// The references of an article, in order: the front matter's, then the body's.
+fn references(article: &Article) -> Vec<(Origin, String)> {
+    let front = &article.front;
+    let mut found = Vec::new();
+    if let Some(image) = &front.image {
+        found.push((Origin::Image, image.clone()));
+    }
+    if let Some(enclosure) = &front.enclosure {
+        found.push((Origin::Enclosure, enclosure.url.clone()));
+    }
+    if let Some(body) = &article.body {
+        found.extend(body_references(&body.html));
+    }
+    found
+}
+
+/// The media file paths an article at `path` references locally, each once, for the
+/// reader to open and probe. A body link counts only to audio or video.
+pub fn media_paths(article: &Article, path: &str) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    for (origin, reference) in references(article) {
+        let Some(Ok(local)) = local_path(path, &reference) else {
+            continue;
+        };
+        let Some(format) = media_format(&local) else {
+            continue;
+        };
+        if origin == Origin::BodyLink && format.kind() == MediaKind::Image {
+            continue;
+        }
+        if !paths.contains(&local) {
+            paths.push(local);
+        }
+    }
+    paths
+}
+
+/// What the references make of the entry.
+#[derive(Debug, Default)]
+pub(super) struct Resolved {
+    /// The front matter's local image; `None` to keep what the metadata made of it.
+    pub(super) image: Option<Option<Image>>,
+    pub(super) enclosure: Option<Enclosure>,
+    /// The body's local references, by the URL the sanitizer writes for each.
+    pub(super) body: HashMap<String, BodyMedia>,
+    pub(super) warnings: Vec<String>,
+}
+
+/// The entry's image, enclosure and body rewrites from an article's references and what
+/// the reader found of its files; `page` is the entry page's URL (what the sanitizer
+/// resolves the body's references against), `base_url` the site's.
+pub(super) fn resolve(
+    article: &Article,
+    media: &ArticleMedia,
+    page: &Url,
+    base_url: &str,
+) -> Resolved {
+    let mut resolved = Resolved::default();
+    let mut linked: Option<Enclosure> = None;
+    for (origin, reference) in references(article) {
+        let local = match local_path(&media.path, &reference) {
+            None => {
+                if origin == Origin::BodyLink && linked.is_none() {
+                    linked = remote_link(page, &reference);
+                }
+                continue;
+            }
+            Some(local) => local,
+        };
+        let kind = media_format(local.as_deref().unwrap_or(&reference)).map(|f| f.kind());
+        let in_body = matches!(origin, Origin::BodyImage | Origin::BodyLink);
+        if in_body
+            && (kind.is_none() || (origin == Origin::BodyLink && kind == Some(MediaKind::Image)))
+        {
+            // Not a media file: the sanitizer resolves it like any link.
+            continue;
+        }
+        let found = local
+            .map_err(str::to_owned)
+            .and_then(|path| {
+                if kind.is_none() {
+                    return Err("not a media file".to_owned());
+                }
+                match media.files.get(&path) {
+                    Some(Ok(info)) => Ok((media_url(base_url, &path), *info)),
+                    Some(Err(reason)) => Err(format!("{path}: {reason}")),
+                    None => Err(format!("{path}: not read")),
+                }
+            })
+            .map_err(|reason| format!("{} {reference}: {reason}", origin.name()));
+        let found = match found {
+            Ok(found) => Some(found),
+            Err(warning) => {
+                if !resolved.warnings.contains(&warning) {
+                    resolved.warnings.push(warning);
+                }
+                None
+            }
+        };
+        apply(
+            &mut resolved,
+            &mut linked,
+            origin,
+            &reference,
+            found,
+            article,
+            page,
+        );
+    }
+    if article.front.enclosure.is_none() {
+        resolved.enclosure = linked;
+    } else if let (None, Some(front)) = (&resolved.enclosure, &article.front.enclosure)
+        && local_path(&media.path, &front.url).is_none()
+    {
+        resolved.enclosure = remote_enclosure(page, front, &mut resolved.warnings);
+    }
+    resolved
+}
+
+/// What one local reference, found or not, makes of the entry.
+fn apply(
+    resolved: &mut Resolved,
+    linked: &mut Option<Enclosure>,
+    origin: Origin,
+    reference: &str,
+    found: Option<(String, MediaInfo)>,
+    article: &Article,
+    page: &Url,
+) {
+    match origin {
+        Origin::Image => {
+            resolved.image = Some(found.map(|(url, info)| Image {
+                url,
+                alt: article.front.image_alt.clone(),
+                width: info.width,
+                height: info.height,
+            }));
+        }
+        Origin::Enclosure => {
+            let duration = article
+                .front
+                .enclosure
+                .as_ref()
+                .and_then(|e| e.duration_secs);
+            resolved.enclosure = found.map(|(url, info)| enclosure(url, &info, duration));
+        }
+        Origin::BodyImage | Origin::BodyLink => {
+            let Some(naive) = decode_reference(reference)
+                .and_then(|decoded| page.join(&decoded).ok())
+                .map(String::from)
+            else {
+                return;
+            };
+            if origin == Origin::BodyLink
+                && linked.is_none()
+                && let Some((url, info)) = &found
+            {
+                *linked = Some(enclosure(url.clone(), info, None));
+            }
+            let media = match found {
+                Some((url, info)) => BodyMedia::Found {
+                    url,
+                    width: info.width,
+                    height: info.height,
+                },
+                None => BodyMedia::Missing,
+            };
+            if let MapEntry::Vacant(vacant) = resolved.body.entry(naive) {
+                vacant.insert(media);
+            }
+        }
+    }
+}
+
+/// The enclosure of a file of the seeds folder: its type and length from the file, its
+/// duration from the front matter when given, else from the header.
+fn enclosure(url: String, info: &MediaInfo, duration: Option<u64>) -> Enclosure {
+    Enclosure {
+        url,
+        media_type: info.media_type().to_owned(),
+        length: info.length,
+        duration_secs: duration.or(info.duration_secs),
+    }
+}
+
+/// A remote `enclosure:`: only with the type and length the front matter gives, which
+/// cannot be read from a file here.
+fn remote_enclosure(
+    page: &Url,
+    front: &FrontEnclosure,
+    warnings: &mut Vec<String>,
+) -> Option<Enclosure> {
+    let url = page
+        .join(front.url.trim())
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"));
+    let (Some(url), Some(media_type), Some(length)) = (url, &front.media_type, front.length) else {
+        warnings.push(format!(
+            "enclosure {}: left out; a remote enclosure needs an http(s) URL, a `type` and \
+             a `length` in the front matter",
+            front.url
+        ));
+        return None;
+    };
+    Some(Enclosure {
+        url: url.into(),
+        media_type: media_type.clone(),
+        length,
+        duration_secs: front.duration_secs,
+    })
+}
+
+/// A body link to remote audio or video (by its extension), as an enclosure: its type
+/// from the extension, its length unknown (0) since nothing here fetches it.
+fn remote_link(page: &Url, reference: &str) -> Option<Enclosure> {
+    let url = page.join(&decode_reference(reference)?).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let format = media_format(url.path())?;
+    (format.kind() != MediaKind::Image).then(|| Enclosure {
+        url: url.into(),
+        media_type: format.media_type().to_owned(),
+        length: 0,
+        duration_secs: None,
+    })
+}
+
+/// The `src` of every `<img>` and the `href` of every `<a>` in raw HTML, in order, with
+/// the character references the sanitizer's quick way knows decoded. A light reading,
+/// not a parse: a reference it misses is left as the sanitizer writes it.
+fn body_references(html: &str) -> Vec<(Origin, String)> {
+    let bytes = html.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(lt) = memchr::memchr(b'<', &bytes[at..]) {
+        let start = at + lt + 1;
+        if html[start..].starts_with("!--") {
+            at = html[start..]
+                .find("-->")
+                .map_or(html.len(), |end| start + end + 3);
+            continue;
+        }
+        let name_end = bytes[start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(html.len(), |p| start + p);
+        let name = &html[start..name_end];
+        let (origin, wanted) = if name.eq_ignore_ascii_case("img") {
+            (Origin::BodyImage, "src")
+        } else if name.eq_ignore_ascii_case("a") {
+            (Origin::BodyLink, "href")
+        } else {
+            at = start;
+            continue;
+        };
+        let (value, end) = attribute(&html[name_end..], wanted);
+        at = name_end + end;
+        if let Some(value) = value.and_then(|v| decode_reference(v).map(|d| d.into_owned())) {
+            found.push((origin, value));
+        }
+    }
+    found
+}
+
+/// The value of attribute `wanted` in the rest of a tag, and where the tag ends.
+fn attribute<'h>(tag: &'h str, wanted: &str) -> (Option<&'h str>, usize) {
+    let bytes = tag.as_bytes();
+    let mut value = None;
+    let mut at = 0;
+    let space = |b: u8| b.is_ascii_whitespace() || b == b'/';
+    loop {
+        while at < bytes.len() && space(bytes[at]) {
+            at += 1;
+        }
+        if at >= bytes.len() || bytes[at] == b'>' {
+            return (value, (at + 1).min(bytes.len()));
+        }
+        let name_start = at;
+        while at < bytes.len() && !space(bytes[at]) && !matches!(bytes[at], b'=' | b'>') {
+            at += 1;
+        }
+        let name = &tag[name_start..at];
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if at >= bytes.len() || bytes[at] != b'=' {
+            continue;
+        }
+        at += 1;
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let (start, end, next) = match bytes.get(at) {
+            Some(&quote @ (b'"' | b'\'')) => {
+                let end =
+                    memchr::memchr(quote, &bytes[at + 1..]).map_or(bytes.len(), |e| at + 1 + e);
+                (at + 1, end, end + 1)
+            }
+            _ => {
+                let end = bytes[at..]
+                    .iter()
+                    .position(|&b| b.is_ascii_whitespace() || b == b'>')
+                    .map_or(bytes.len(), |e| at + e);
+                (at, end, end)
+            }
+        };
+        if value.is_none() && name.eq_ignore_ascii_case(wanted) {
+            value = tag.get(start..end);
+        }
+        at = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_references_resolve_against_the_article_folder() {
+        let ok = |article: &str, reference: &str| local_path(article, reference);
+        let path = |p: &str| Some(Ok(p.to_owned()));
+        assert_eq!(ok("posts/a.md", "img/x.png"), path("posts/img/x.png"));
+        assert_eq!(ok("posts/a.md", "./img/./x.png"), path("posts/img/x.png"));
+        assert_eq!(ok("a.md", "x.png"), path("x.png"));
+        // A page bundle: the article is its folder's index.
+        assert_eq!(ok("post/index.md", "cover.jpg"), path("post/cover.jpg"));
+        assert_eq!(
+            ok("posts/2024/a.md", "../shared/b.mp3"),
+            path("posts/shared/b.mp3")
+        );
+        assert_eq!(ok("posts/a.md", "../x.png"), path("x.png"));
+        assert_eq!(ok("a.md", "my%20photo.jpg?v=2#top"), path("my photo.jpg"));
+        assert_eq!(ok("a.md", "caf%C3%A9.jpg"), path("café.jpg"));
+    }
+
+    #[test]
+    fn a_reference_may_not_leave_the_seeds_folder() {
+        let escapes = Some(Err("leaves the seeds folder"));
+        assert_eq!(local_path("a.md", "../x.png"), escapes);
+        assert_eq!(local_path("posts/a.md", "../../etc/passwd"), escapes);
+        assert_eq!(local_path("posts/a.md", "img/../../../x.png"), escapes);
+        assert_eq!(local_path("a.md", "%2e%2e/x.png"), escapes);
+        assert!(matches!(local_path("a.md", "%ff.png"), Some(Err(_))));
+        assert!(matches!(local_path("a.md", "x%00.png"), Some(Err(_))));
+    }
+
+    #[test]
+    fn only_references_without_scheme_or_root_are_local() {
+        for remote in [
+            "https://cdn.example/x.png",
+            "//cdn.example/x.png",
+            "/media/x.png",
+            "data:image/png,x",
+            "mailto:a@b.example",
+            "#top",
+            "",
+            "a//b.png",
+        ] {
+            assert_eq!(local_path("a.md", remote), None, "{remote}");
+        }
+    }
+
+    #[test]
+    fn media_urls_encode_each_part() {
+        assert_eq!(
+            media_url("https://x.org/blog", "posts/my photo#1.jpg"),
+            "https://x.org/blog/media/posts/my%20photo%231.jpg"
+        );
+        assert_eq!(
+            media_url("https://x.org", "café/ép?.mp3"),
+            "https://x.org/media/caf%C3%A9/%C3%A9p%3F.mp3"
+        );
+    }
+
+    #[test]
+    fn body_references_in_any_quoting() {
+        let html = "<p><img src=\"a.png\" alt=\"x\"><IMG alt='y' SRC='b&amp;c.png'>\
+            <!-- <img src=\"hidden.png\"> --><a href=ep.mp3 title=\"t\">e</a>\
+            <img alt=\"no src\"><area href=\"no.mp3\"></p>";
+        let found: Vec<(Origin, String)> = body_references(html);
+        assert_eq!(
+            found,
+            [
+                (Origin::BodyImage, "a.png".to_owned()),
+                (Origin::BodyImage, "b&c.png".to_owned()),
+                (Origin::BodyLink, "ep.mp3".to_owned()),
+            ]
+        );
+    }
+}
