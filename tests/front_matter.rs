@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use chrono::{DateTime, Utc};
-use seedfeed::model::{FrontMatter, Person, RejectReason};
+use seedfeed::model::{FrontEnclosure, FrontMatter, Person, RejectReason};
 use seedfeed::parse::{FrontRead, MAX_FRONT_MATTER_BYTES, ParseWarning, read_front_matter};
 
 fn read(text: &str) -> FrontRead<'_> {
@@ -230,6 +230,93 @@ fn an_image_as_a_url_or_a_map() {
     let f = front("---\nimage: {url: 'https://e.org/a.png'}\nimage_alt: Alt\n---\n");
     assert_eq!(f.image.as_deref(), Some("https://e.org/a.png"));
     assert_eq!(f.image_alt.as_deref(), Some("Alt"));
+}
+
+#[test]
+fn an_enclosure_as_a_url_or_path_or_a_map() {
+    let enclosure = |url: &str| FrontEnclosure {
+        url: url.into(),
+        ..FrontEnclosure::default()
+    };
+    assert_eq!(
+        front("---\nenclosure: episode.mp3\n---\n").enclosure,
+        Some(enclosure("episode.mp3"))
+    );
+    assert_eq!(
+        front("+++\nenclosure = 'https://cdn.example/e.mp3'\n+++\n").enclosure,
+        Some(enclosure("https://cdn.example/e.mp3"))
+    );
+    let full = FrontEnclosure {
+        url: "https://cdn.example/e.mp3".into(),
+        media_type: Some("audio/mpeg".into()),
+        length: Some(12345),
+        duration_secs: Some(3723),
+    };
+    for text in [
+        "---\nenclosure:\n  url: https://cdn.example/e.mp3\n  type: audio/mpeg\n  \
+         length: 12345\n  duration: 01:02:03\n---\n",
+        "+++\n[enclosure]\nurl = 'https://cdn.example/e.mp3'\ntype = 'audio/mpeg'\n\
+         length = 12345\nduration = 3723\n+++\n",
+        "{\"enclosure\": {\"url\": \"https://cdn.example/e.mp3\", \"type\": \"audio/mpeg\",\n\
+         \"length\": \"12345\", \"duration\": \"62:03\"}}\n",
+    ] {
+        assert_eq!(front(text).enclosure.as_ref(), Some(&full), "{text}");
+    }
+    // `path` is the other name of `url`; a duration in seconds may have a fraction.
+    let f = front("---\nenclosure: {path: shows/e1.m4a, duration: 90.4}\n---\n");
+    let e = f.enclosure.unwrap();
+    assert_eq!(
+        (e.url.as_str(), e.duration_secs),
+        ("shows/e1.m4a", Some(90))
+    );
+    assert!(
+        rejected("---\nenclosure: {type: audio/mpeg}\n---\n")
+            .2
+            .contains("needs a `url`")
+    );
+}
+
+#[test]
+fn an_enclosure_of_the_wrong_shape_points_at_its_key() {
+    for (text, wanted) in [
+        (
+            "---\ntitle: x\nenclosure: {url: a.mp3, length: big}\n---\n",
+            "length",
+        ),
+        (
+            "---\ntitle: x\nenclosure: {url: a.mp3, duration: '1:75'}\n---\n",
+            "duration",
+        ),
+        (
+            "---\ntitle: x\nenclosure: {url: a.mp3, duration: '1:2:3:4'}\n---\n",
+            "duration",
+        ),
+        ("---\ntitle: x\nenclosure: [a.mp3]\n---\n", "expected text"),
+    ] {
+        let (line, column, message) = rejected(text);
+        assert_eq!((line, column), (3, 1), "{text}");
+        assert!(
+            message.starts_with("enclosure: ") && message.contains(wanted),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn unknown_keys_inside_an_enclosure_warn_under_its_name() {
+    let read = read(
+        "---\ntitle: x\nenclosure:\n  url: a.mp3\n  lenght: 12\n  Type: audio/mpeg\n\
+                     foo: 1\n---\n",
+    );
+    let enclosure = read.front.enclosure.unwrap();
+    assert_eq!(enclosure.media_type.as_deref(), Some("audio/mpeg"));
+    assert_eq!(enclosure.length, None);
+    assert_eq!(
+        read.warnings,
+        [ParseWarning::UnknownKeys {
+            keys: vec![("enclosure.lenght".into(), 3), ("foo".into(), 7)]
+        }]
+    );
 }
 
 #[test]
