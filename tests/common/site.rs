@@ -143,7 +143,10 @@ pub fn full_meta() -> EntryMeta {
         image: Some(Image {
             url: "https://img.example.org/a.jpg?w=800&h=600".into(),
             alt: Some("A <b>bold</b> view & more".into()),
+            width: None,
+            height: None,
         }),
+        enclosure: None,
         lang: Some("fr".into()),
         external_url: Some("https://elsewhere.example.com/story?id=1&x=2".into()),
         comments: Some("https://news.example.org/comments/1?page=1&sort=new".into()),
