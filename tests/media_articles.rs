@@ -105,7 +105,10 @@ fn missing_and_lying_files_are_warnings_and_not_links() {
     episode_folder(dir.path());
     let (draft, warnings) = read(dir.path(), "posts/episode.md");
     let html = &draft.content_html;
-    assert!(!html.contains("gone.png") && !html.contains("liar.jpg"), "{html}");
+    assert!(
+        !html.contains("gone.png") && !html.contains("liar.jpg"),
+        "{html}"
+    );
     // What the images were is kept as text.
     assert!(html.contains("Gone") && html.contains("Liar"), "{html}");
     assert_eq!(warnings.len(), 2, "{warnings:?}");
@@ -124,10 +127,16 @@ fn missing_and_lying_files_are_warnings_and_not_links() {
     let (draft, warnings) = read(dir.path(), "posts/episode.md");
     assert_eq!(draft.meta.image, None);
     assert_eq!(draft.meta.enclosure, None);
-    assert!(!draft.content_html.contains("episode.mp3"), "{}", draft.content_html);
+    assert!(
+        !draft.content_html.contains("episode.mp3"),
+        "{}",
+        draft.content_html
+    );
     for path in ["posts/img/photo.jpg", "posts/episode.mp3"] {
         assert!(
-            warnings.iter().any(|w| w.contains(path) && w.contains("no such file")),
+            warnings
+                .iter()
+                .any(|w| w.contains(path) && w.contains("no such file")),
             "{path}: {warnings:?}"
         );
     }
@@ -163,7 +172,10 @@ fn bundles_body_links_and_remote_enclosures() {
     write_under(root, "show/ep.m4a", &media_bytes("episode.m4a"));
     let (draft, warnings) = read(root, "show/index.md");
     assert!(warnings.is_empty(), "{warnings:?}");
-    assert_eq!(draft.meta.image.unwrap().url, format!("{BASE}/media/show/cover.jpg"));
+    assert_eq!(
+        draft.meta.image.unwrap().url,
+        format!("{BASE}/media/show/cover.jpg")
+    );
     let enclosure = draft.meta.enclosure.unwrap();
     assert_eq!(enclosure.url, format!("{BASE}/media/show/ep.m4a"));
     assert_eq!(enclosure.media_type, "audio/mp4");
@@ -178,8 +190,14 @@ fn bundles_body_links_and_remote_enclosures() {
     write_under(root, "clips/video/my clip.webm", &media_bytes("clip.webm"));
     let (draft, _) = read(root, "clips/my clip.md");
     let enclosure = draft.meta.enclosure.unwrap();
-    assert_eq!(enclosure.url, format!("{BASE}/media/clips/video/my%20clip.webm"));
-    assert_eq!((enclosure.media_type.as_str(), enclosure.duration_secs), ("video/webm", Some(3)));
+    assert_eq!(
+        enclosure.url,
+        format!("{BASE}/media/clips/video/my%20clip.webm")
+    );
+    assert_eq!(
+        (enclosure.media_type.as_str(), enclosure.duration_secs),
+        ("video/webm", Some(3))
+    );
 
     // A remote enclosure is kept only with the type and length the front matter gives.
     write_under(
@@ -192,7 +210,10 @@ fn bundles_body_links_and_remote_enclosures() {
         ),
     );
     let enclosure = read(root, "remote.md").0.meta.enclosure.unwrap();
-    assert_eq!((enclosure.url.as_str(), enclosure.length), ("https://cdn.example/e.mp3", 1234));
+    assert_eq!(
+        (enclosure.url.as_str(), enclosure.length),
+        ("https://cdn.example/e.mp3", 1234)
+    );
     write_under(
         root,
         "bare.md",
@@ -200,7 +221,10 @@ fn bundles_body_links_and_remote_enclosures() {
     );
     let (draft, warnings) = read(root, "bare.md");
     assert_eq!(draft.meta.enclosure, None);
-    assert!(warnings[0].contains("needs") && warnings[0].contains("`length`"), "{warnings:?}");
+    assert!(
+        warnings[0].contains("needs") && warnings[0].contains("`length`"),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -217,17 +241,37 @@ fn references_out_of_the_folder_are_warnings_and_not_links() {
             "![x](../../../secret.jpg)\n",
         ),
     );
-    std::os::unix::fs::symlink(outside.path().join("secret.jpg"), root.join("hostile/cover.jpg"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.jpg"),
+        root.join("hostile/cover.jpg"),
+    )
+    .unwrap();
     let (draft, warnings) = read(root, "hostile/index.md");
     assert_eq!(draft.meta.image, None);
     assert_eq!(draft.meta.enclosure, None);
-    assert!(!draft.content_html.contains("secret"), "{}", draft.content_html);
-    assert!(!draft.content_html.contains("<img"), "{}", draft.content_html);
+    assert!(
+        !draft.content_html.contains("secret"),
+        "{}",
+        draft.content_html
+    );
+    assert!(
+        !draft.content_html.contains("<img"),
+        "{}",
+        draft.content_html
+    );
     let joined = warnings.join("\n");
-    assert!(joined.contains("enclosure ../../etc/passwd: leaves the seeds folder"), "{joined}");
-    assert!(joined.contains("hostile/cover.jpg") && joined.contains("outside"), "{joined}");
-    assert!(joined.contains("../../../secret.jpg: leaves the seeds folder"), "{joined}");
+    assert!(
+        joined.contains("enclosure ../../etc/passwd: leaves the seeds folder"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("hostile/cover.jpg") && joined.contains("outside"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("../../../secret.jpg: leaves the seeds folder"),
+        "{joined}"
+    );
 }
 
 /// The whole way: a daemon reads the articles, lists what it could not link in
@@ -247,31 +291,48 @@ async fn a_daemon_links_what_it_can_read_and_lists_the_rest() {
             "Nothing to see.\n",
         ),
     );
-    std::os::unix::fs::symlink(outside.path().join("secret.jpg"), root.join("hostile/cover.jpg"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.jpg"),
+        root.join("hostile/cover.jpg"),
+    )
+    .unwrap();
 
     let reason = daemon
         .wait_for_status("the episode's warnings", |status| {
             status_note(status, "warnings", "posts/episode.md")
         })
         .await;
-    assert!(reason.contains("posts/img/gone.png") && reason.contains("no such file"), "{reason}");
+    assert!(
+        reason.contains("posts/img/gone.png") && reason.contains("no such file"),
+        "{reason}"
+    );
     assert!(reason.contains("posts/img/liar.jpg"), "{reason}");
     let hostile = daemon
         .wait_for_status("the hostile article's warnings", |status| {
             status_note(status, "warnings", "hostile/index.md")
         })
         .await;
-    assert!(hostile.contains("../../etc/passwd") && hostile.contains("cover.jpg"), "{hostile}");
+    assert!(
+        hostile.contains("../../etc/passwd") && hostile.contains("cover.jpg"),
+        "{hostile}"
+    );
 
     let page = daemon.body("/entries/episode/").await;
     let media = daemon.url("/media/posts/img/picture.png");
     assert!(
-        page.contains(&format!("src=\"{media}\" alt=\"A chart\" width=\"64\" height=\"48\"")),
+        page.contains(&format!(
+            "src=\"{media}\" alt=\"A chart\" width=\"64\" height=\"48\""
+        )),
         "{page}"
     );
-    assert!(page.contains(&daemon.url("/media/posts/img/photo.jpg")), "{page}");
-    assert!(!page.contains("gone.png") && !page.contains("liar.jpg"), "{page}");
+    assert!(
+        page.contains(&daemon.url("/media/posts/img/photo.jpg")),
+        "{page}"
+    );
+    assert!(
+        !page.contains("gone.png") && !page.contains("liar.jpg"),
+        "{page}"
+    );
     let served = daemon.get("/media/posts/img/picture.png").await;
     assert_eq!(served.status(), 200);
     let hostile_page = daemon.body("/entries/hostile/").await;

@@ -282,6 +282,41 @@ mod tests {
         );
     }
 
+    /// The media rewrite reads either way's output and makes the same of both: what the
+    /// quick way gives, rewritten, is what ammonia gives, rewritten.
+    #[test]
+    fn the_media_rewrite_ends_both_ways_the_same() {
+        let url = |name: &str| base().join(name).unwrap().to_string();
+        let media = HashMap::from([
+            (
+                url("a.png"),
+                BodyMedia::Found {
+                    url: "https://x.org/media/a.png".into(),
+                    width: Some(3),
+                    height: Some(2),
+                },
+            ),
+            (url("gone.jpg"), BodyMedia::Missing),
+            (url("ep.mp3"), BodyMedia::Missing),
+        ]);
+        let text = "A ![a \"quoted\" & alt](a.png \"t\") and ![gone > here](gone.jpg).\n\n\
+                    [The *episode*](ep.mp3) and [a page](p.html) and ![other](o.png)\n";
+        let html = markdown_body(text).body.html;
+        let quick = sanitize_simple(&html, &base()).unwrap();
+        let slow = sanitize_any(&html, &base());
+        let rewritten = media::rewrite(&quick, &media);
+        assert_eq!(rewritten, media::rewrite(&slow, &media));
+        assert_eq!(sanitize_any(&rewritten, &base()), rewritten);
+        assert!(
+            rewritten.contains("width=\"3\" height=\"2\""),
+            "{rewritten}"
+        );
+        assert!(
+            !rewritten.contains("gone.jpg") && !rewritten.contains("ep.mp3"),
+            "{rewritten}"
+        );
+    }
+
     #[test]
     fn the_same_html_is_always_cleaned_the_same() {
         for html in [
