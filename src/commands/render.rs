@@ -118,8 +118,8 @@ fn copy_asset(mut source: OpenMedia, target: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    let mut file = std::fs::File::create(target)
-        .with_context(|| format!("creating {}", target.display()))?;
+    let mut file =
+        std::fs::File::create(target).with_context(|| format!("creating {}", target.display()))?;
     std::io::copy(&mut source.file, &mut file)
         .with_context(|| format!("writing {}", target.display()))?;
     if let Ok(modified) = source.metadata.modified() {

@@ -199,14 +199,23 @@ mod tests {
     /// temporaries are still ignored, and a bare extension is not a name.
     #[test]
     fn media_files_are_assets() {
-        for name in ["photo.jpg", "Cover.PNG", "episode.mp3", "clip.webm", "a.b.opus"] {
+        for name in [
+            "photo.jpg",
+            "Cover.PNG",
+            "episode.mp3",
+            "clip.webm",
+            "a.b.opus",
+        ] {
             assert_eq!(seed_name(name), SeedName::Asset, "{name}");
             assert_eq!(path_key(&format!("posts/{name}")), None, "{name}");
         }
         for name in [".photo.jpg", "photo.jpg.part", "photo.jpg~"] {
             assert_eq!(seed_name(name), SeedName::Ignored, "{name}");
         }
-        assert_eq!(seed_name("photo.jpeg.zip"), SeedName::NotArticle(NOT_ARTICLE_REASON));
+        assert_eq!(
+            seed_name("photo.jpeg.zip"),
+            SeedName::NotArticle(NOT_ARTICLE_REASON)
+        );
     }
 
     /// A file that is not an article is shown, unless it is hidden or a temporary,
