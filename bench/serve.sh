@@ -4,6 +4,7 @@
 # exports the same documents with `seedfeed render --out`, serves the export with nginx
 # (sendfile, gzip_static, etag; one worker per core), then runs wrk against both in turn:
 #   (a) /feed.atom identity  (b) /feed.atom gzip  (c) /feed.atom 304  (d) / index
+#   (e) a 50 MB episode under /media/, whole  (f) the same, a 1 MiB range from its middle
 # each 3 times, and prints req/s, p50 and p99 latency, and each server's CPU time per
 # request (user+sys from /proc/PID/stat before and after, divided by requests), with
 # the ratio seedfeed/nginx of the medians.
@@ -74,6 +75,10 @@ SF_ADMIN=$(free_port) BL_ADMIN=$(free_port)
 
 echo "# corpus: $N articles" >&2
 python3 bench/gen_corpus.py "$WORK/seeds" -n "$N" -q --mtime-spread "$N"
+# A 50 MB episode beside the articles (random bytes: /media/ serves any file by its
+# extension), which the export copies for nginx.
+head -c $((50 * 1024 * 1024)) /dev/urandom >"$WORK/seeds/episode.mp3"
+EPISODE=/media/episode.mp3 RANGE="bytes=26214400-27262975"
 env -u SEEDFEED_CONFIG SEEDFEED_LOG=warn "$BIN" serve --seeds "$WORK/seeds" --data "$WORK/data" \
   --listen "127.0.0.1:$SF_PORT" $(admin_flags "$BIN" "$SF_ADMIN") --base-url "$BASE" \
   2>"$WORK/seedfeed.log" &
@@ -117,7 +122,7 @@ http {
   client_body_temp_path $WORK/nginx/tmp; proxy_temp_path $WORK/nginx/tmp;
   fastcgi_temp_path $WORK/nginx/tmp; uwsgi_temp_path $WORK/nginx/tmp; scgi_temp_path $WORK/nginx/tmp;
   types { application/atom+xml atom; application/rss+xml rss; application/feed+json json;
-          text/html html; text/x-opml opml; text/xsl xsl; }
+          text/html html; text/x-opml opml; text/xsl xsl; audio/mpeg mp3; }
   default_type text/html;
   charset utf-8; charset_types application/atom+xml application/rss+xml application/feed+json;
   server { listen 127.0.0.1:$NG_PORT; root $WORK/www; index index.html; }
@@ -128,6 +133,12 @@ NGINX_PID=$!
 NG="http://127.0.0.1:$NG_PORT"
 for _ in $(seq 1 100); do curl -fs "$NG/feed.atom" >/dev/null 2>&1 && break; sleep 0.1; done
 cmp <(curl -fs "$BASE/feed.atom") <(curl -fs "$NG/feed.atom") || { echo "the two servers send different bytes" >&2; exit 1; }
+for url in "$BASE" "$NG"; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Range: $RANGE" "$url$EPISODE")
+  [ "$status" = 206 ] || { echo "$url$EPISODE answers $status to a range, not 206" >&2; exit 1; }
+done
+cmp <(curl -fs -H "Range: $RANGE" "$BASE$EPISODE") <(curl -fs -H "Range: $RANGE" "$NG$EPISODE") \
+  || { echo "the two servers send different bytes for a range of $EPISODE" >&2; exit 1; }
 echo "# /feed.atom: $(curl -fs "$BASE/feed.atom" | wc -c) bytes, gzip $(curl -fs -H 'Accept-Encoding: gzip' "$BASE/feed.atom" | wc -c) bytes" >&2
 # Another build may well render other bytes: said, not fatal, since the ratio is then of
 # different documents.
@@ -201,6 +212,8 @@ for round in 1 2 3; do
     run $server "b gzip" "$url/feed.atom" "Accept-Encoding: gzip" >>"$RESULTS"
     run $server "c 304" "$url/feed.atom" "If-None-Match: $etag" >>"$RESULTS"
     run $server "d index" "$url/" >>"$RESULTS"
+    run $server "e media" "$url$EPISODE" >>"$RESULTS"
+    run $server "f range" "$url$EPISODE" "Range: $RANGE" >>"$RESULTS"
   done
   echo "# round $round done" >&2
 done

@@ -1,5 +1,6 @@
 //! What an article's front matter gives (authors, tags, an image, a link post's target,
-//! a language, a comments page, an id kept from an older system) in every document, read
+//! a language, a comments page, an id kept from an older system; an enclosure, an image's
+//! size) in every document, read
 //! back with independent parsers (feed-rs, roxmltree, serde_json); and the feeds, pages
 //! and lists of each tag and each author beside the sections'.
 
@@ -63,7 +64,7 @@ fn people(entry: &feed_rs::model::Entry) -> Vec<(String, Option<String>, Option<
 }
 
 #[test]
-fn atom_carries_authors_tags_links_language_and_image() {
+fn atom_carries_authors_tags_links_language_image_and_enclosure() {
     let snapshot = snapshot(&mut Renderer::new(site()), &entries());
     let xml = text(&snapshot, "/feed.atom");
     let feed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
@@ -112,8 +113,16 @@ fn atom_carries_authors_tags_links_language_and_image() {
                 "replies",
                 "https://news.example.org/comments/1?page=1&sort=new"
             ),
+            ("enclosure", EPISODE),
         ]
     );
+    let enclosure = got
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref() == Some("enclosure"));
+    let enclosure = enclosure.unwrap();
+    assert_eq!(enclosure.media_type.as_deref(), Some("audio/mpeg"));
+    assert_eq!(enclosure.length, Some(12_345_678));
     assert_image(&got.media, "/feed.atom");
     // The entry without metadata names nobody: the feed's author stands for it.
     assert!(feed.entries[1].authors.is_empty());
@@ -154,14 +163,27 @@ fn people_of_feed(feed: &feed_rs::model::Feed) -> Vec<String> {
         .collect()
 }
 
-/// The image as Media RSS, read back: `media:content` of an image, and a thumbnail.
+/// The episode of [`common::site::full_meta`].
+const EPISODE: &str = "https://example.org/media/episode%201.mp3?a=1&b=2";
+
+/// The image as Media RSS, read back: `media:content` of an image, with its size, and a
+/// thumbnail.
 fn assert_image(media: &[feed_rs::model::MediaObject], path: &str) {
     let url = "https://img.example.org/a.jpg?w=800&h=600";
     let contents: Vec<String> = media
         .iter()
         .flat_map(|m| &m.content)
         .filter_map(|c| c.url.as_ref().map(|u| u.to_string()))
+        // feed-rs reads an enclosure as media content too.
+        .filter(|u| u != EPISODE)
         .collect();
+    let sizes: Vec<(Option<u32>, Option<u32>)> = media
+        .iter()
+        .flat_map(|m| &m.content)
+        .filter(|c| c.url.as_ref().is_some_and(|u| u.as_str() == url))
+        .map(|c| (c.width, c.height))
+        .collect();
+    assert_eq!(sizes, [(Some(800), Some(600))], "{path}");
     let thumbnails: Vec<&str> = media
         .iter()
         .flat_map(|m| &m.thumbnails)
@@ -172,7 +194,7 @@ fn assert_image(media: &[feed_rs::model::MediaObject], path: &str) {
 }
 
 #[test]
-fn rss_carries_creators_tags_comments_language_and_image() {
+fn rss_carries_creators_tags_comments_language_image_and_enclosure() {
     let snapshot = snapshot(&mut Renderer::new(site()), &entries());
     let xml = text(&snapshot, "/feed.rss");
     let feed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
@@ -221,6 +243,22 @@ fn rss_carries_creators_tags_comments_language_and_image() {
         .filter_map(|n| n.attribute("href"))
         .collect();
     assert_eq!(related, ["https://elsewhere.example.com/story?id=1&x=2"]);
+    let enclosures: Vec<[Option<&str>; 3]> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("enclosure"))
+        .map(|n| {
+            [
+                n.attribute("url"),
+                n.attribute("length"),
+                n.attribute("type"),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        enclosures,
+        [[Some(EPISODE), Some("12345678"), Some("audio/mpeg")]],
+        "one, on the entry that has it"
+    );
     // The plain entry has the feed's author as its creator.
     let creators: Vec<&str> = doc
         .descendants()
@@ -231,7 +269,7 @@ fn rss_carries_creators_tags_comments_language_and_image() {
 }
 
 #[test]
-fn json_feed_carries_authors_tags_image_link_and_language() {
+fn json_feed_carries_authors_tags_image_link_language_and_attachment() {
     let snapshot = snapshot(&mut Renderer::new(site()), &entries());
     let json: serde_json::Value = serde_json::from_str(&text(&snapshot, "/feed.json")).unwrap();
     let item = &json["items"][0];
@@ -255,12 +293,27 @@ fn json_feed_carries_authors_tags_image_link_and_language() {
         "https://elsewhere.example.com/story?id=1&x=2"
     );
     assert_eq!(item["language"], "fr");
+    assert_eq!(
+        item["attachments"],
+        serde_json::json!([{
+            "url": EPISODE,
+            "mime_type": "audio/mpeg",
+            "size_in_bytes": 12_345_678,
+            "duration_in_seconds": 1805,
+        }])
+    );
     let plain = &json["items"][1];
     assert_eq!(
         plain["authors"],
         serde_json::json!([{"name": "Example Desk"}])
     );
-    for field in ["image", "banner_image", "external_url", "language"] {
+    for field in [
+        "image",
+        "banner_image",
+        "external_url",
+        "language",
+        "attachments",
+    ] {
         assert!(plain.get(field).is_none(), "{field}: {plain}");
     }
     let feed = feed_rs::parser::parse(text(&snapshot, "/feed.json").as_bytes()).unwrap();
@@ -276,6 +329,7 @@ fn urls_that_are_not_http_are_left_out_of_every_document() {
     meta.external_url = Some("javascript:alert(1)".into());
     meta.comments = Some("/relative/comments".into());
     meta.image.as_mut().unwrap().url = "data:image/svg+xml,<svg onload=alert(1)>".into();
+    meta.enclosure.as_mut().unwrap().url = "javascript:alert(3)".into();
     meta.authors[1].person.uri = Some("javascript:alert(2)".into());
     meta.authors[1].person.email = Some("not an address".into());
     let snapshot = snapshot(&mut Renderer::new(site()), &hostile);
@@ -291,6 +345,9 @@ fn urls_that_are_not_http_are_left_out_of_every_document() {
             "relative/comments",
             "data:image",
             "not an address",
+            "enclosure",
+            "attachments",
+            "<audio",
         ] {
             assert!(!body.contains(bad), "{name}: {bad}");
         }
@@ -299,7 +356,7 @@ fn urls_that_are_not_http_are_left_out_of_every_document() {
 }
 
 #[test]
-fn the_entry_page_shows_authors_tags_image_and_link() {
+fn the_entry_page_shows_authors_tags_image_link_and_episode() {
     let entry = &entries()[0];
     let page = String::from_utf8(entry_document(&site(), entry).body.to_vec()).unwrap();
     let links = html_links(&page);
@@ -326,15 +383,30 @@ fn the_entry_page_shows_authors_tags_image_and_link() {
     assert!(
         page.contains(
             "<img src=\"https://img.example.org/a.jpg?w=800&amp;h=600\" \
-             alt=\"A &lt;b&gt;bold&lt;/b&gt; view &amp; more\">"
+             alt=\"A &lt;b&gt;bold&lt;/b&gt; view &amp; more\" width=\"800\" height=\"600\">"
         ),
         "{page}"
     );
+    let episode = "https://example.org/media/episode%201.mp3?a=1&amp;b=2";
+    assert!(
+        page.contains(&format!(
+            "<audio controls preload=\"none\" src=\"{episode}\">"
+        )),
+        "{page}"
+    );
+    assert!(links.contains(&EPISODE.to_owned()), "{links:?}");
     assert!(page.contains("<article lang=\"fr\">"), "{page}");
     assert!(!page.contains("<b>") && !page.contains("<Smith>"), "{page}");
     // The page of an entry without metadata shows none of it.
     let plain = String::from_utf8(entry_document(&site(), &entries()[1]).body.to_vec()).unwrap();
-    for absent in ["/authors/", "/tags/", "<img", "<figure", " lang=\"fr\""] {
+    for absent in [
+        "/authors/",
+        "/tags/",
+        "<img",
+        "<figure",
+        " lang=\"fr\"",
+        "<audio",
+    ] {
         assert!(!plain.contains(absent), "{absent}");
     }
 }

@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use super::rss::HISTORY_NS;
 use super::{
-    Archive, FeedDoc, Format, MEDIA_NS, RenderError, Site, contact, image_of, media_extensions,
-    tags_scheme, web_url,
+    Archive, FeedDoc, Format, MEDIA_NS, RenderError, Site, contact, enclosure_of, image_of,
+    media_extensions, tags_scheme, web_url,
 };
 use crate::config::FeedContent;
 use crate::model::{Entry, EntryId, EntryMeta, Tombstone};
@@ -200,7 +200,7 @@ fn authors(site: &Site, meta: &EntryMeta) -> Vec<Person> {
 }
 
 /// The entry's page; the page a link post points to (`related`); its comments
-/// (`replies`, RFC 4685 §3).
+/// (`replies`, RFC 4685 §3); its enclosure, with its type and length.
 fn entry_links(site: &Site, entry: &Entry) -> Vec<Link> {
     let meta = &entry.draft.meta;
     let mut links = vec![link(
@@ -217,6 +217,12 @@ fn entry_links(site: &Site, entry: &Entry) -> Vec<Link> {
     }
     if let Some(url) = meta.comments.as_deref().and_then(web_url) {
         links.push(link(url.to_owned(), "replies", "text/html"));
+    }
+    if let Some(enclosure) = enclosure_of(entry) {
+        links.push(Link {
+            length: Some(enclosure.length.to_string()),
+            ..link(enclosure.url.clone(), "enclosure", &enclosure.media_type)
+        });
     }
     links
 }

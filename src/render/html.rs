@@ -17,9 +17,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    Document, Format, HTML_TYPE, MAIN_STEM, Site, TermKind, image_of, listing_path, web_url,
+    Document, Format, HTML_TYPE, MAIN_STEM, Site, TermKind, enclosure_of, image_of, listing_path,
+    web_url,
 };
-use crate::model::{Entry, EntryMeta};
+use crate::model::{Enclosure, Entry, EntryMeta};
 use crate::normalize::escape_html;
 
 const STYLE: &str = "body{font:1.05rem/1.55 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}\
@@ -90,13 +91,38 @@ fn before_content(entry: &Entry) -> String {
         ));
     }
     if let Some(image) = image_of(entry) {
+        let size = |name: &str, value: Option<u32>| {
+            value.map_or(String::new(), |value| format!(" {name}=\"{value}\""))
+        };
         out.push_str(&format!(
-            "<figure><img src=\"{}\" alt=\"{}\"></figure>\n",
+            "<figure><img src=\"{}\" alt=\"{}\"{}{}></figure>\n",
             escape_html(&image.url),
             escape_html(image.alt.as_deref().unwrap_or_default()),
+            size("width", image.width),
+            size("height", image.height),
         ));
     }
+    if let Some(enclosure) = enclosure_of(entry) {
+        out.push_str(&enclosure_player(enclosure));
+    }
     out
+}
+
+/// An enclosure on the entry's page: a player for audio and video (loading nothing
+/// until played), and a link to the file with its type and size.
+fn enclosure_player(enclosure: &Enclosure) -> String {
+    let url = escape_html(&enclosure.url);
+    let media_type = escape_html(&enclosure.media_type);
+    let player = match enclosure.media_type.split_once('/') {
+        Some(("audio", _)) => format!("<audio controls preload=\"none\" src=\"{url}\"></audio>\n"),
+        Some(("video", _)) => format!("<video controls preload=\"none\" src=\"{url}\"></video>\n"),
+        _ => String::new(),
+    };
+    let megabytes = enclosure.length as f64 / 1_000_000.0;
+    format!(
+        "<figure class=\"enclosure\">{player}<figcaption><a href=\"{url}\" type=\"{media_type}\">\
+         Download</a> ({media_type}, {megabytes:.1} MB)</figcaption></figure>\n"
+    )
 }
 
 /// What an entry's page shows below its text: its tags, each linking to its listing,

@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use super::atom::rfc3339_z;
-use super::{FeedDoc, Format, RenderError, Site, contact, image_of, web_url};
+use super::{FeedDoc, Format, RenderError, Site, contact, enclosure_of, image_of, web_url};
 use crate::config::FeedContent;
 use crate::model::Entry;
 
@@ -45,6 +45,16 @@ struct Author<'a> {
     url: Option<&'a str>,
 }
 
+/// An enclosure, as JSON Feed 1.1 writes one.
+#[derive(Serialize)]
+struct Attachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    size_in_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_in_seconds: Option<u64>,
+}
+
 #[derive(Serialize)]
 struct Item<'a> {
     id: String,
@@ -61,6 +71,8 @@ struct Item<'a> {
     image: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     banner_image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
     date_published: String,
     date_modified: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -127,6 +139,15 @@ fn item<'a>(site: &'a Site, entry: &'a Entry) -> Item<'a> {
         external_url: meta.external_url.as_deref().and_then(web_url),
         image,
         banner_image: image,
+        attachments: enclosure_of(entry)
+            .map(|enclosure| Attachment {
+                url: &enclosure.url,
+                mime_type: &enclosure.media_type,
+                size_in_bytes: enclosure.length,
+                duration_in_seconds: enclosure.duration_secs,
+            })
+            .into_iter()
+            .collect(),
         date_published: rfc3339_z(entry.published),
         date_modified: rfc3339_z(entry.updated),
         tags: draft

@@ -217,6 +217,25 @@ fn image_of(entry: &Entry) -> Option<&crate::model::Image> {
     web_url(&image.url).map(|_| image)
 }
 
+/// The entry's enclosure, when its URL is one the documents write ([`web_url`]) and
+/// its media type is a `type/subtype`.
+fn enclosure_of(entry: &Entry) -> Option<&crate::model::Enclosure> {
+    let enclosure = entry.draft.meta.enclosure.as_ref()?;
+    let typed = enclosure
+        .media_type
+        .split_once('/')
+        .is_some_and(|(kind, sub)| {
+            let token = |part: &str| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+            };
+            token(kind) && token(sub)
+        });
+    (typed && web_url(&enclosure.url).is_some()).then_some(enclosure)
+}
+
 /// A person's e-mail address and page, each when it is one the documents may write: an
 /// address `local@domain`, an absolute http(s) URL.
 fn contact(person: &Person) -> (Option<&str>, Option<&str>) {
@@ -635,9 +654,15 @@ macro_rules! media_extensions {
                 ..$Extension::default()
             }
         });
+        let mut attrs = BTreeMap::from([url(), ("medium".to_owned(), "image".to_owned())]);
+        for (name, size) in [("width", image.width), ("height", image.height)] {
+            if let Some(size) = size {
+                attrs.insert(name.to_owned(), size.to_string());
+            }
+        }
         let content = $Extension {
             name: "media:content".into(),
-            attrs: BTreeMap::from([url(), ("medium".to_owned(), "image".to_owned())]),
+            attrs,
             children: description
                 .map(|d| BTreeMap::from([("description".to_owned(), vec![d])]))
                 .unwrap_or_default(),

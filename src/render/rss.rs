@@ -20,11 +20,11 @@ use std::collections::BTreeMap;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::extension::{Extension, ExtensionMap};
-use rss::{Category, Channel, Guid, Item};
+use rss::{Category, Channel, Enclosure, Guid, Item};
 
 use super::{
-    Archive, FeedDoc, Format, MEDIA_NS, RenderError, Site, image_of, media_extensions, tags_scheme,
-    web_url,
+    Archive, FeedDoc, Format, MEDIA_NS, RenderError, Site, enclosure_of, image_of,
+    media_extensions, tags_scheme, web_url,
 };
 use crate::config::FeedContent;
 use crate::model::Entry;
@@ -169,6 +169,11 @@ fn item(site: &Site, entry: &Entry) -> Item {
             .as_deref()
             .and_then(web_url)
             .map(str::to_owned),
+        enclosure: enclosure_of(entry).map(|enclosure| Enclosure {
+            url: enclosure.url.clone(),
+            length: enclosure.length.to_string(),
+            mime_type: enclosure.media_type.clone(),
+        }),
         dublin_core_ext: Some(DublinCoreExtension {
             creators,
             languages: meta.lang.iter().cloned().collect(),

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use seedfeed::config::FeedContent;
 use seedfeed::model::{
-    Article, Author, Category, Entry, EntryDraft, EntryId, EntryKey, EntryMeta, Image, Person,
-    Tombstone,
+    Article, Author, Category, Enclosure, Entry, EntryDraft, EntryId, EntryKey, EntryMeta, Image,
+    Person, Tombstone,
 };
 use seedfeed::normalize::{EntryContext, entry_id, id_namespace, normalize};
 use seedfeed::render::Site;
@@ -119,7 +119,8 @@ pub fn term(name: &str, slug: &str) -> Category {
 /// Everything front matter can give, with markup where text goes: two authors (one the
 /// key of `[authors.jane]`, one a name with an e-mail address of its own), the tags
 /// `C++` and `<b>`, an image whose URL and alternative text hold markup characters, a
-/// link post's target, the language, a comments page.
+/// link post's target, the language, a comments page, an episode (an enclosure whose URL
+/// holds markup characters).
 pub fn full_meta() -> EntryMeta {
     EntryMeta {
         tags: vec![term("C++", "c"), term("<b>", "b")],
@@ -143,10 +144,15 @@ pub fn full_meta() -> EntryMeta {
         image: Some(Image {
             url: "https://img.example.org/a.jpg?w=800&h=600".into(),
             alt: Some("A <b>bold</b> view & more".into()),
-            width: None,
-            height: None,
+            width: Some(800),
+            height: Some(600),
         }),
-        enclosure: None,
+        enclosure: Some(Enclosure {
+            url: "https://example.org/media/episode%201.mp3?a=1&b=2".into(),
+            media_type: "audio/mpeg".into(),
+            length: 12_345_678,
+            duration_secs: Some(1_805),
+        }),
         lang: Some("fr".into()),
         external_url: Some("https://elsewhere.example.com/story?id=1&x=2".into()),
         comments: Some("https://news.example.org/comments/1?page=1&sort=new".into()),
