@@ -337,4 +337,80 @@ async fn a_daemon_links_what_it_can_read_and_lists_the_rest() {
     assert_eq!(served.status(), 200);
     let hostile_page = daemon.body("/entries/hostile/").await;
     assert!(!hostile_page.contains("/media/"), "{hostile_page}");
+
+    daemon
+        .wait_for_feeds("both articles", |feed| feed.entries.len() == 2)
+        .await;
+    assert_feeds(&daemon, file_len(root, "posts/episode.mp3")).await;
+}
+
+/// The episode's enclosure and image in every feed, read back; the hostile article has
+/// neither.
+async fn assert_feeds(daemon: &TestDaemon, length: u64) {
+    let episode = daemon.url("/media/posts/episode.mp3");
+    let photo = daemon.url("/media/posts/img/photo.jpg");
+    let rss = daemon.body("/feed.rss").await;
+    let doc = roxmltree::Document::parse(&rss).unwrap();
+    let enclosures: Vec<[Option<&str>; 3]> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("enclosure"))
+        .map(|n| {
+            [
+                n.attribute("url"),
+                n.attribute("length"),
+                n.attribute("type"),
+            ]
+        })
+        .collect();
+    let length_text = length.to_string();
+    assert_eq!(
+        enclosures,
+        [[
+            Some(episode.as_str()),
+            Some(length_text.as_str()),
+            Some("audio/mpeg")
+        ]]
+    );
+    let feed = feed_rs::parser::parse(rss.as_bytes()).unwrap();
+    let sizes: Vec<(Option<u32>, Option<u32>)> = feed
+        .entries
+        .iter()
+        .flat_map(|e| &e.media)
+        .flat_map(|m| &m.content)
+        .filter(|c| c.url.as_ref().is_some_and(|u| u.as_str() == photo))
+        .map(|c| (c.width, c.height))
+        .collect();
+    assert_eq!(sizes, [(Some(120), Some(80))], "{rss}");
+
+    let atom = daemon.feed("/feed.atom").await;
+    let links: Vec<(String, Option<String>, Option<u64>)> = atom
+        .entries
+        .iter()
+        .flat_map(|e| &e.links)
+        .filter(|l| l.rel.as_deref() == Some("enclosure"))
+        .map(|l| (l.href.clone(), l.media_type.clone(), l.length))
+        .collect();
+    assert_eq!(
+        links,
+        [(episode.clone(), Some("audio/mpeg".into()), Some(length))]
+    );
+
+    let json = daemon.json("/feed.json").await;
+    let items = json["items"].as_array().unwrap();
+    let item = |title: &str| items.iter().find(|i| i["title"] == title).unwrap();
+    assert_eq!(
+        item("Episode one")["attachments"],
+        serde_json::json!([{
+            "url": episode,
+            "mime_type": "audio/mpeg",
+            "size_in_bytes": length,
+            "duration_in_seconds": 4,
+        }])
+    );
+    assert_eq!(item("Episode one")["image"], photo.as_str());
+    let hostile = item("Hostile");
+    assert!(
+        hostile.get("attachments").is_none() && hostile.get("image").is_none(),
+        "{hostile}"
+    );
 }
