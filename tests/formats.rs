@@ -13,10 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use common::articles::{copy_tree, sites_fixture, write_file, yaml_article};
+use common::articles::{copy_tree, sites_fixture, write_file, write_under, yaml_article};
 use common::binary::seedfeed;
 use common::daemon::{TestDaemon, header, status_note};
 use common::feeds::{content, entry, has_entry, html_links, ids, opml_urls, title_as_shown};
+use common::media_files::media_bytes;
 use common::xss::assert_safe;
 use feed_rs::model::{Entry, Feed};
 use seedfeed::config::{AuthorLayer, Layer};
@@ -148,6 +149,10 @@ fn with_jane() -> Layer {
 /// article is in the main feeds.
 async fn daemon_with_the_sites() -> TestDaemon {
     let daemon = TestDaemon::start_with(with_jane()).await;
+    // The page bundle's cover, beside its article (a media fixture, not a copy in the
+    // sites), before the article is there to be read.
+    let cover = "hugo/posts/page-bundle/cover.jpg";
+    write_under(daemon.seeds.path(), cover, &media_bytes("photo.jpg"));
     copy_tree(&sites_fixture(), daemon.seeds.path());
     let all: Vec<String> = SITE
         .iter()
@@ -296,6 +301,14 @@ async fn a_folder_as_site_generators_write_it_is_published_with_its_metadata() {
     let bundle = html("page-bundle");
     assert!(
         bundle.contains("type=\"checkbox\"") && bundle.contains("<del>"),
+        "{bundle}"
+    );
+    // The bundle's image beside it is a media file, with its size.
+    let cover = daemon.url("/media/hugo/posts/page-bundle/cover.jpg");
+    assert!(
+        bundle.contains(&format!(
+            "src=\"{cover}\" alt=\"cover\" width=\"120\" height=\"80\""
+        )),
         "{bundle}"
     );
     let link_post = entry(&atom, &daemon.id_of("json-front-matter").to_string()).unwrap();
