@@ -167,118 +167,135 @@ pub(super) fn resolve(
     page: &Url,
     base_url: &str,
 ) -> Resolved {
-    let mut resolved = Resolved::default();
-    let mut linked: Option<Enclosure> = None;
+    let mut resolver = Resolver {
+        article,
+        media,
+        page,
+        base_url,
+        resolved: Resolved::default(),
+        linked: None,
+    };
     for (origin, reference) in references(article) {
-        let local = match local_path(&media.path, &reference) {
-            None => {
-                if origin == Origin::BodyLink && linked.is_none() {
-                    linked = remote_link(page, &reference);
-                }
-                continue;
-            }
-            Some(local) => local,
-        };
-        let kind = media_format(local.as_deref().unwrap_or(&reference)).map(|f| f.kind());
-        let in_body = matches!(origin, Origin::BodyImage | Origin::BodyLink);
-        if in_body
-            && (kind.is_none() || (origin == Origin::BodyLink && kind == Some(MediaKind::Image)))
-        {
-            // Not a media file: the sanitizer resolves it like any link.
-            continue;
-        }
-        let found = local
-            .map_err(str::to_owned)
-            .and_then(|path| {
-                if kind.is_none() {
-                    return Err("not a media file".to_owned());
-                }
-                match media.files.get(&path) {
-                    Some(Ok(info)) => Ok((media_url(base_url, &path), *info)),
-                    Some(Err(reason)) => Err(format!("{path}: {reason}")),
-                    None => Err(format!("{path}: not read")),
-                }
-            })
-            .map_err(|reason| format!("{} {reference}: {reason}", origin.name()));
-        let found = match found {
-            Ok(found) => Some(found),
-            Err(warning) => {
-                if !resolved.warnings.contains(&warning) {
-                    resolved.warnings.push(warning);
-                }
-                None
-            }
-        };
-        apply(
-            &mut resolved,
-            &mut linked,
-            origin,
-            &reference,
-            found,
-            article,
-            page,
-        );
+        resolver.reference(origin, &reference);
     }
-    if article.front.enclosure.is_none() {
-        resolved.enclosure = linked;
-    } else if let (None, Some(front)) = (&resolved.enclosure, &article.front.enclosure)
-        && local_path(&media.path, &front.url).is_none()
-    {
-        resolved.enclosure = remote_enclosure(page, front, &mut resolved.warnings);
+    let Resolver {
+        mut resolved,
+        linked,
+        ..
+    } = resolver;
+    match &article.front.enclosure {
+        None => resolved.enclosure = linked,
+        Some(front)
+            if resolved.enclosure.is_none() && local_path(&media.path, &front.url).is_none() =>
+        {
+            resolved.enclosure = remote_enclosure(page, front, &mut resolved.warnings);
+        }
+        Some(_) => {}
     }
     resolved
 }
 
-/// What one local reference, found or not, makes of the entry.
-fn apply(
-    resolved: &mut Resolved,
-    linked: &mut Option<Enclosure>,
-    origin: Origin,
-    reference: &str,
-    found: Option<(String, MediaInfo)>,
-    article: &Article,
-    page: &Url,
-) {
-    match origin {
-        Origin::Image => {
-            resolved.image = Some(found.map(|(url, info)| Image {
-                url,
-                alt: article.front.image_alt.clone(),
-                width: info.width,
-                height: info.height,
-            }));
-        }
-        Origin::Enclosure => {
-            let duration = article
-                .front
-                .enclosure
-                .as_ref()
-                .and_then(|e| e.duration_secs);
-            resolved.enclosure = found.map(|(url, info)| enclosure(url, &info, duration));
-        }
-        Origin::BodyImage | Origin::BodyLink => {
-            let Some(naive) = decode_reference(reference)
-                .and_then(|decoded| page.join(&decoded).ok())
-                .map(String::from)
-            else {
-                return;
-            };
-            if origin == Origin::BodyLink
-                && linked.is_none()
-                && let Some((url, info)) = &found
-            {
-                *linked = Some(enclosure(url.clone(), info, None));
+/// The references of one article, resolved one by one.
+struct Resolver<'a> {
+    article: &'a Article,
+    media: &'a ArticleMedia,
+    page: &'a Url,
+    base_url: &'a str,
+    resolved: Resolved,
+    /// The first audio or video the body links, that could be linked.
+    linked: Option<Enclosure>,
+}
+
+impl Resolver<'_> {
+    /// One reference: a remote one only counts as a body link's enclosure; a local one
+    /// is looked up in what the reader found, and warned about when it cannot be linked.
+    fn reference(&mut self, origin: Origin, reference: &str) {
+        let Some(local) = local_path(&self.media.path, reference) else {
+            if origin == Origin::BodyLink && self.linked.is_none() {
+                self.linked = remote_link(self.page, reference);
             }
-            let media = match found {
-                Some((url, info)) => BodyMedia::Found {
+            return;
+        };
+        let kind = media_format(local.as_deref().unwrap_or(reference)).map(|f| f.kind());
+        let media_in_body = match origin {
+            Origin::BodyImage => kind.is_some(),
+            Origin::BodyLink => kind.is_some_and(|kind| kind != MediaKind::Image),
+            Origin::Image | Origin::Enclosure => true,
+        };
+        if !media_in_body {
+            // Not a media file: the sanitizer resolves it like any link.
+            return;
+        }
+        let found = match self.found(local, kind.is_some()) {
+            Ok(found) => Some(found),
+            Err(reason) => {
+                let warning = format!("{} {reference}: {reason}", origin.name());
+                if !self.resolved.warnings.contains(&warning) {
+                    self.resolved.warnings.push(warning);
+                }
+                None
+            }
+        };
+        self.apply(origin, reference, found);
+    }
+
+    /// The `/media/` URL and header facts of a local reference, or why there are none.
+    fn found(
+        &self,
+        local: Result<String, &str>,
+        is_media: bool,
+    ) -> Result<(String, MediaInfo), String> {
+        let path = local.map_err(str::to_owned)?;
+        if !is_media {
+            return Err("not a media file".to_owned());
+        }
+        match self.media.files.get(&path) {
+            Some(Ok(info)) => Ok((media_url(self.base_url, &path), *info)),
+            Some(Err(reason)) => Err(format!("{path}: {reason}")),
+            None => Err(format!("{path}: not read")),
+        }
+    }
+
+    /// What one local reference, found or not, makes of the entry.
+    fn apply(&mut self, origin: Origin, reference: &str, found: Option<(String, MediaInfo)>) {
+        let front = &self.article.front;
+        match origin {
+            Origin::Image => {
+                self.resolved.image = Some(found.map(|(url, info)| Image {
                     url,
+                    alt: front.image_alt.clone(),
                     width: info.width,
                     height: info.height,
-                },
-                None => BodyMedia::Missing,
-            };
-            if let MapEntry::Vacant(vacant) = resolved.body.entry(naive) {
-                vacant.insert(media);
+                }));
+            }
+            Origin::Enclosure => {
+                let duration = front.enclosure.as_ref().and_then(|e| e.duration_secs);
+                self.resolved.enclosure = found.map(|(url, info)| enclosure(url, &info, duration));
+            }
+            Origin::BodyImage | Origin::BodyLink => {
+                let Some(naive) = decode_reference(reference)
+                    .and_then(|decoded| self.page.join(&decoded).ok())
+                    .map(String::from)
+                else {
+                    return;
+                };
+                if origin == Origin::BodyLink
+                    && self.linked.is_none()
+                    && let Some((url, info)) = &found
+                {
+                    self.linked = Some(enclosure(url.clone(), info, None));
+                }
+                let media = match found {
+                    Some((url, info)) => BodyMedia::Found {
+                        url,
+                        width: info.width,
+                        height: info.height,
+                    },
+                    None => BodyMedia::Missing,
+                };
+                if let MapEntry::Vacant(vacant) = self.resolved.body.entry(naive) {
+                    vacant.insert(media);
+                }
             }
         }
     }
