@@ -98,7 +98,9 @@ generate() { # FOLDER, then the generator's arguments
   trap - EXIT
 }
 name=articles
-[ "$format" = markdown ] && name=markdown
+# The Markdown corpus's name changes with what the generator writes (v2: root-relative
+# image paths), so that a cached corpus of another version is not measured.
+[ "$format" = markdown ] && name=markdown-v2
 corpus="$cache/$name-$n"
 if [ ! -d "$corpus" ]; then
   echo "generating $n $format articles into $corpus" >&2
