@@ -16,8 +16,7 @@ pub struct LogLevel(reload::Handle<EnvFilter, Registry>);
 impl LogLevel {
     /// Applies a new level or filter (already validated with the configuration).
     pub fn set(&self, level: &str) -> anyhow::Result<()> {
-        let filter =
-            EnvFilter::try_new(level).map_err(|e| anyhow::anyhow!("log_level {level:?}: {e}"))?;
+        let filter = filter(level).map_err(|e| anyhow::anyhow!("log_level {level:?}: {e}"))?;
         self.0
             .reload(filter)
             .map_err(|e| anyhow::anyhow!("changing the log level: {e}"))
@@ -26,7 +25,7 @@ impl LogLevel {
 
 /// Sets up the logs for the whole process.
 pub fn init(level: &str) -> LogLevel {
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = filter(level).unwrap_or_else(|_| EnvFilter::new("info"));
     let (filter, handle) = reload::Layer::new(filter);
     let lines = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
@@ -39,6 +38,18 @@ pub fn init(level: &str) -> LogLevel {
         registry.with(lines).init();
     }
     LogLevel(handle)
+}
+
+/// The filter of a level or filter string. The audio header reader (lofty) warns, through
+/// the `log` crate, each time it estimates a constant-bitrate MP3's duration, which is
+/// every read of an article that links one: its lines are kept to errors unless the
+/// filter names it.
+fn filter(level: &str) -> Result<EnvFilter, tracing_subscriber::filter::ParseError> {
+    let filter = EnvFilter::try_new(level)?;
+    if level.contains("lofty") {
+        return Ok(filter);
+    }
+    Ok(filter.add_directive("lofty=error".parse()?))
 }
 
 /// An error and its causes on one line, for a log field.
@@ -88,5 +99,17 @@ mod tests {
         assert_eq!(parse_journal_stream("8"), None);
         assert_eq!(parse_journal_stream("a:1"), None);
         assert_eq!(parse_journal_stream(""), None);
+    }
+
+    /// lofty's warnings are kept to errors, unless the filter names it.
+    #[test]
+    fn the_audio_reader_is_quiet_unless_named() {
+        for level in ["info", "debug", "seedfeed=trace"] {
+            let shown = filter(level).unwrap().to_string();
+            assert!(shown.contains("lofty=error"), "{level}: {shown}");
+        }
+        let named = filter("info,lofty=debug").unwrap().to_string();
+        assert!(!named.contains("lofty=error"), "{named}");
+        assert!(filter("seedfeed=loud").is_err());
     }
 }
