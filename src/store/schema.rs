@@ -226,6 +226,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX files_set_aside ON files (status, detail) WHERE status != 'published';
     CREATE INDEX files_held_until ON files (until) WHERE until IS NOT NULL;
     CREATE INDEX files_warned ON files (path) WHERE status = 'published' AND detail IS NOT NULL;",
+    // 9: media references (issue 20). A Markdown or HTML article stored before them
+    // linked the images and episodes beside it through its entry page, where nothing is
+    // served: each is read once more (a size no file has, so the start-up scan sees a
+    // change) and gets its /media/ links, sizes and enclosure. Plain articles name no
+    // media file.
+    "UPDATE files SET size = -1 WHERE status = 'published' AND path NOT LIKE '%.txt';",
 ];
 
 /// The part of migration `version` (numbered as `user_version` after it) written in
@@ -443,6 +449,45 @@ mod upgrade_tests {
                 .unwrap();
             assert_eq!(found, 1, "{index} is missing");
         }
+    }
+
+    /// Version 9 marks the published Markdown and HTML articles to be read again (for
+    /// their media references); plain ones and rejects keep their stamps.
+    #[test]
+    fn version_9_reads_stored_markdown_and_html_articles_again() {
+        let mut conn = at_version(8);
+        for (path, status) in [
+            ("post.md", "published"),
+            ("page/index.html", "published"),
+            ("story.txt", "published"),
+            ("broken.md", "rejected"),
+        ] {
+            conn.execute(
+                "INSERT INTO files (path, key, size, mtime_ns, status, since) \
+                 VALUES (?1, ?1, 100, 1, ?2, 1)",
+                [path, status],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let sizes: Vec<(String, i64)> = conn
+            .prepare("SELECT path, size FROM files ORDER BY path")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected = [
+            ("broken.md", 100),
+            ("page/index.html", -1),
+            ("post.md", -1),
+            ("story.txt", 100),
+        ];
+        let expected: Vec<(String, i64)> = expected
+            .iter()
+            .map(|&(path, size)| (path.to_owned(), size))
+            .collect();
+        assert_eq!(sizes, expected);
     }
 
     /// Version 7 gives each stored section a slug: where names slugified alike, the
