@@ -2,8 +2,8 @@
 //! plain keys to plain or quoted one-line scalars, one-line `[a, b]` lists and `- item`
 //! lists. [`flat_yaml`] gives what serde-saphyr gives for such a block (the tests
 //! compare the two over every shape it accepts) and `None` for anything else, which
-//! then goes to serde-saphyr: building its event stream cost as much CPU as the rest of
-//! reading an article, for blocks of a few lines.
+//! then goes to serde-saphyr, whose general event stream is costly next to the rest of
+//! reading an article when the block is a few lines (docs/performance.md).
 //!
 //! Whatever YAML could read in more than one way is left to serde-saphyr: anchors,
 //! tags, nested maps, multi-line scalars, comments after a value, repeated keys, escapes
