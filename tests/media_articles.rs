@@ -12,6 +12,7 @@ use std::path::Path;
 
 use common::articles::{write_under, yaml_article};
 use common::daemon::{TestDaemon, status_note};
+use common::feeds::rss_enclosures;
 use common::media_files::media_bytes;
 use seedfeed::ingest::ArticleReader;
 use seedfeed::model::EntryDraft;
@@ -350,25 +351,13 @@ async fn assert_feeds(daemon: &TestDaemon, length: u64) {
     let episode = daemon.url("/media/posts/episode.mp3");
     let photo = daemon.url("/media/posts/img/photo.jpg");
     let rss = daemon.body("/feed.rss").await;
-    let doc = roxmltree::Document::parse(&rss).unwrap();
-    let enclosures: Vec<[Option<&str>; 3]> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("enclosure"))
-        .map(|n| {
-            [
-                n.attribute("url"),
-                n.attribute("length"),
-                n.attribute("type"),
-            ]
-        })
-        .collect();
     let length_text = length.to_string();
     assert_eq!(
-        enclosures,
+        rss_enclosures(&rss),
         [[
-            Some(episode.as_str()),
-            Some(length_text.as_str()),
-            Some("audio/mpeg")
+            Some(episode.clone()),
+            Some(length_text),
+            Some("audio/mpeg".to_owned())
         ]]
     );
     let feed = feed_rs::parser::parse(rss.as_bytes()).unwrap();

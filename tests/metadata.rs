@@ -10,7 +10,8 @@ mod common;
 
 use common::articles::sample_article;
 use common::feeds::{
-    ATOM_NS, DC_NS, MEDIA_NS, feed_links, html_links, html_texts, opml_urls, unescape_html,
+    ATOM_NS, DC_NS, MEDIA_NS, feed_links, html_links, html_texts, opml_urls, rss_enclosures,
+    unescape_html,
 };
 use common::site::{
     AUTHOR_KEY, GIVEN_ID, configured_author, entry, entry_with_meta, full_meta, site_with_authors,
@@ -243,20 +244,9 @@ fn rss_carries_creators_tags_comments_language_image_and_enclosure() {
         .filter_map(|n| n.attribute("href"))
         .collect();
     assert_eq!(related, ["https://elsewhere.example.com/story?id=1&x=2"]);
-    let enclosures: Vec<[Option<&str>; 3]> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("enclosure"))
-        .map(|n| {
-            [
-                n.attribute("url"),
-                n.attribute("length"),
-                n.attribute("type"),
-            ]
-        })
-        .collect();
     assert_eq!(
-        enclosures,
-        [[Some(EPISODE), Some("12345678"), Some("audio/mpeg")]],
+        rss_enclosures(&xml),
+        [[EPISODE, "12345678", "audio/mpeg"].map(|value| Some(value.to_owned()))],
         "one, on the entry that has it"
     );
     // The plain entry has the feed's author as its creator.

@@ -81,7 +81,7 @@ fn has_scheme(reference: &str) -> bool {
 
 /// The URL a media file is served at: `{base}/media/` and its path, each part
 /// percent-encoded.
-pub fn media_url(base_url: &str, path: &str) -> String {
+fn media_url(base_url: &str, path: &str) -> String {
     let mut url = format!("{base_url}/media");
     for part in path.split('/') {
         url.push('/');

@@ -9,7 +9,7 @@ mod meta;
 mod sanitize;
 
 pub use html::{content_html, escape_html, looks_like_html};
-pub use media::{ArticleMedia, local_path, media_paths, media_url};
+pub use media::{ArticleMedia, local_path, media_paths};
 pub use sanitize::sanitize;
 
 use std::collections::HashMap;

@@ -174,6 +174,16 @@ pub fn feed_links(xml: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The `<enclosure>` elements of an RSS document, in order: each one's `url`, `length`
+/// and `type`.
+pub fn rss_enclosures(xml: &str) -> Vec<[Option<String>; 3]> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("enclosure"))
+        .map(|n| ["url", "length", "type"].map(|name| n.attribute(name).map(str::to_owned)))
+        .collect()
+}
+
 /// The feeds an OPML list names (its `xmlUrl`s), in its order.
 pub fn opml_urls(xml: &str) -> Result<Vec<String>, roxmltree::Error> {
     let doc = roxmltree::Document::parse(xml)?;
