@@ -129,7 +129,9 @@ impl ArticleReader {
         let format = media_format(media_path).ok_or("not a media file")?;
         let opened = self.folder.open(media_path).map_err(|e| e.to_string())?;
         let length = opened.metadata.len();
-        probe(format, std::io::BufReader::new(opened.file), length).map_err(|e| e.to_string())
+        // Unbuffered: the probe reads through its own buffer, which a seek within keeps;
+        // a `BufReader` under it would read each part of the header twice over.
+        probe(format, opened.file, length).map_err(|e| e.to_string())
     }
 }
 

@@ -214,8 +214,8 @@ pub enum MediaError {
 }
 
 /// Reads what the feeds need from the header of a file of `format` whose length is
-/// `length` bytes; `reader` is read from its start, and never past `format`'s read
-/// limit.
+/// `length` bytes; `reader` stands at the file's first byte, and is never read past
+/// `format`'s read limit.
 ///
 /// A file whose first bytes are not those of `format` is an error that says what they
 /// are instead; so is a header that is cut short or does not parse. A header that

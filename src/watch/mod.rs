@@ -38,6 +38,9 @@ use std::path::{Component, Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct SeedFolder {
     root: PathBuf,
+    /// The folder itself, open: media files are opened relative to it (`media`).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    dir: std::sync::Arc<std::fs::File>,
 }
 
 impl SeedFolder {
@@ -49,7 +52,8 @@ impl SeedFolder {
                 "not a directory",
             ));
         }
-        Ok(Self { root })
+        let dir = std::sync::Arc::new(std::fs::File::open(&root)?);
+        Ok(Self { root, dir })
     }
 
     pub fn root(&self) -> &Path {

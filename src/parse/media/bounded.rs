@@ -6,8 +6,15 @@
 
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
-/// Bytes asked of the file at a time: a few headers' worth.
-const CHUNK: usize = 4096;
+/// Bytes asked of the file by a read that does not follow the last one (the first, or
+/// one after a seek): an image's size lies in the first bytes of its header, or of the
+/// segment a seek lands on, and every byte read is a byte copied.
+const FIRST_CHUNK: usize = 512;
+/// What a read after a seek is charged at least, against the limit.
+const PAGE: usize = 4096;
+/// Reads that follow one another ask for twice as much each time, up to this: a parser
+/// reading through a long header (an MP4's index) takes few reads.
+const MAX_CHUNK: usize = 64 * 1024;
 
 /// Why a [`HeaderReader`] stopped giving bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,28 +27,34 @@ pub(super) enum Stop {
 
 pub(super) struct HeaderReader<R> {
     inner: R,
-    /// Where the underlying reader stands, when known; `None` until the first read.
+    /// Where the underlying reader stands, when known (`None` after a failed read).
     inner_at: Option<u64>,
     buf: Vec<u8>,
     /// The file offset of `buf[0]`.
     start: u64,
     /// How far into `buf` the reader has read.
     cursor: usize,
-    /// How many more bytes may be taken from the file.
+    /// How many more bytes may be taken from the file (a read after a seek counted as
+    /// at least [`PAGE`] bytes).
     left: u64,
+    /// How many bytes the last read asked for.
+    chunk: usize,
     stop: Option<Stop>,
 }
 
 impl<R> HeaderReader<R> {
-    /// A reader of `inner` from its start that takes at most `limit` bytes from it.
+    /// A reader of `inner`, which stands at its first byte, that takes at most `limit`
+    /// bytes from it. (Where it stands is taken as said: asking would cost a seek of
+    /// each file probed.)
     pub(super) fn new(inner: R, limit: u64) -> Self {
         Self {
             inner,
-            inner_at: None,
-            buf: Vec::with_capacity(CHUNK),
+            inner_at: Some(0),
+            buf: Vec::with_capacity(FIRST_CHUNK),
             start: 0,
             cursor: 0,
             left: limit,
+            chunk: 0,
             stop: None,
         }
     }
@@ -79,10 +92,17 @@ impl<R: Read + Seek> BufRead for HeaderReader<R> {
             self.stop = Some(Stop::Limit);
             return Err(io::Error::other("the read limit for a header was reached"));
         }
-        if self.inner_at != Some(at) {
+        let jumped = self.inner_at != Some(at);
+        if jumped {
             self.inner.seek(SeekFrom::Start(at))?;
         }
-        let want = usize::try_from(self.left).map_or(CHUNK, |left| left.min(CHUNK));
+        let follows = !self.buf.is_empty() && at == self.start + self.buf.len() as u64;
+        self.chunk = if follows {
+            (self.chunk * 2).clamp(FIRST_CHUNK, MAX_CHUNK)
+        } else {
+            FIRST_CHUNK
+        };
+        let want = usize::try_from(self.left).map_or(self.chunk, |left| left.min(self.chunk));
         self.buf.resize(want, 0);
         let got = match self.inner.read(&mut self.buf) {
             Ok(got) => got,
@@ -96,7 +116,11 @@ impl<R: Read + Seek> BufRead for HeaderReader<R> {
         self.start = at;
         self.cursor = 0;
         self.inner_at = Some(at + got as u64);
-        self.left -= got as u64;
+        // A read after a seek is charged at least a page's worth: what a hostile file
+        // that sends the parser from place to place costs is its number of reads as
+        // much as its bytes, and a limit in bytes then bounds both.
+        let charged = if jumped { got.max(PAGE) } else { got };
+        self.left = self.left.saturating_sub(charged as u64);
         if got == 0 {
             self.stop = Some(Stop::End);
         }
@@ -198,14 +222,52 @@ mod tests {
     fn seeks_inside_the_buffer_read_nothing_again() {
         let mut reader = HeaderReader::new(counted(1 << 20), 1 << 20);
         let mut byte = [0; 1];
-        for offset in [0, 10, 2, 4000, 4095] {
+        for offset in [0, 10, 2, 400, 511] {
             reader.seek(SeekFrom::Start(offset)).unwrap();
             reader.read_exact(&mut byte).unwrap();
             assert_eq!(byte[0], (offset % 251) as u8);
         }
-        assert_eq!(reader.inner.taken, CHUNK as u64);
+        assert_eq!(reader.inner.taken, FIRST_CHUNK as u64);
         reader.seek(SeekFrom::Current(-3)).unwrap();
-        assert_eq!(reader.stream_position().unwrap(), 4093);
+        assert_eq!(reader.stream_position().unwrap(), 509);
+    }
+
+    #[test]
+    fn reads_that_follow_each_other_grow_and_a_seek_starts_small() {
+        let mut reader = HeaderReader::new(counted(1 << 20), 1 << 20);
+        let mut sizes = Vec::new();
+        for _ in 0..10 {
+            reader.consume(usize::MAX);
+            sizes.push(reader.fill_buf().unwrap().len());
+        }
+        let expected: Vec<usize> = [1, 2, 4, 8, 16, 32, 64, 128, 128, 128]
+            .iter()
+            .map(|n| n * FIRST_CHUNK)
+            .collect();
+        assert_eq!(sizes, expected);
+        reader.seek(SeekFrom::Start(900_000)).unwrap();
+        assert_eq!(reader.fill_buf().unwrap().len(), FIRST_CHUNK);
+        assert_eq!(reader.fill_buf().unwrap()[0], (900_000 % 251) as u8);
+    }
+
+    #[test]
+    fn reads_after_seeks_are_charged_a_page_each() {
+        let limit = 10 * PAGE as u64;
+        let mut reader = HeaderReader::new(counted(1 << 20), limit);
+        let mut byte = [0; 1];
+        let mut reads = 0;
+        for k in 0..100 {
+            reader.seek(SeekFrom::Start(k * 10_000)).unwrap();
+            if reader.read_exact(&mut byte).is_err() {
+                break;
+            }
+            reads += 1;
+        }
+        // The first read, at the start, is charged what it took; the ten after a seek,
+        // a page each (the last one, with less than a page left, too).
+        assert_eq!(reads, 11);
+        assert_eq!(reader.stop(), Some(Stop::Limit));
+        assert!(reader.inner.taken <= limit);
     }
 
     #[test]
@@ -219,7 +281,7 @@ mod tests {
         reader.seek(SeekFrom::Start(500_000)).unwrap();
         reader.read_exact(&mut two).unwrap();
         assert_eq!(two[0], (500_000 % 251) as u8);
-        assert_eq!(reader.inner.taken, 2 + CHUNK as u64);
+        assert_eq!(reader.inner.taken, 2 + FIRST_CHUNK as u64);
         assert!(reader.seek(SeekFrom::Current(-1_000_000)).is_err());
     }
 }
