@@ -228,6 +228,46 @@ fn bundles_body_links_and_remote_enclosures() {
     );
 }
 
+/// Players in the body's HTML: their `src` and a video's `poster` point at the files'
+/// `/media/` URLs, or are left out when the file is missing; the first audio played is
+/// the enclosure.
+#[test]
+fn audio_and_video_players_in_the_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_under(
+        root,
+        "show/ep.md",
+        &yaml_article(
+            "title: Players",
+            "<video controls poster=\"gone.jpg\" src=\"clip.mp4\">\
+             <source src=\"gone.webm\" type=\"video/webm\">A clip.</video>\n\n\
+             <audio controls src=\"ep.ogg\"></audio>\n",
+        ),
+    );
+    write_under(root, "show/clip.mp4", &media_bytes("clip.mp4"));
+    write_under(root, "show/ep.ogg", &media_bytes("vorbis.ogg"));
+    let (draft, warnings) = read(root, "show/ep.md");
+    let html = &draft.content_html;
+    assert!(
+        html.contains(&format!("src=\"{BASE}/media/show/clip.mp4\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("src=\"{BASE}/media/show/ep.ogg\"")),
+        "{html}"
+    );
+    assert!(!html.contains("gone"), "{html}");
+    assert!(html.contains("A clip."), "{html}");
+    // The video comes first in the body: it is the enclosure.
+    let enclosure = draft.meta.enclosure.unwrap();
+    assert_eq!(enclosure.url, format!("{BASE}/media/show/clip.mp4"));
+    assert_eq!(enclosure.length, file_len(root, "show/clip.mp4"));
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("gone.jpg"), "{warnings:?}");
+    assert!(warnings[1].contains("gone.webm"), "{warnings:?}");
+}
+
 #[test]
 fn references_out_of_the_folder_are_warnings_and_not_links() {
     let outside = tempfile::tempdir().unwrap();

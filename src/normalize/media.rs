@@ -1,5 +1,6 @@
 //! An article's references to media files beside it: `image:`, `enclosure:`, the `src`
-//! of `<img>` in the body and the `href` of links to audio or video. Which of them are
+//! of `<img>`, `<audio>`, `<video>` and `<source>` and a video's `poster` in the body,
+//! and the `href` of links to audio or video. Which of them are
 //! local ([`local_path`]: resolved against the article's folder, never out of it), the
 //! paths the reader probes ([`media_paths`]), and, from what the probes said
 //! ([`ArticleMedia`]), the entry's image and enclosure, the body's rewrites and the
@@ -97,6 +98,9 @@ enum Origin {
     Enclosure,
     BodyImage,
     BodyLink,
+    /// The `src` of `<audio>`, `<video>` or `<source>`, or a video's `poster`: any media
+    /// file, as an `<img>`'s.
+    BodyEmbed,
 }
 
 impl Origin {
@@ -106,6 +110,7 @@ impl Origin {
             Self::Enclosure => "enclosure",
             Self::BodyImage => "image in the body",
             Self::BodyLink => "link in the body",
+            Self::BodyEmbed => "media in the body",
         }
     }
 }
@@ -211,14 +216,14 @@ impl Resolver<'_> {
     /// is looked up in what the reader found, and warned about when it cannot be linked.
     fn reference(&mut self, origin: Origin, reference: &str) {
         let Some(local) = local_path(&self.media.path, reference) else {
-            if origin == Origin::BodyLink && self.linked.is_none() {
+            if matches!(origin, Origin::BodyLink | Origin::BodyEmbed) && self.linked.is_none() {
                 self.linked = remote_link(self.page, reference);
             }
             return;
         };
         let kind = media_format(local.as_deref().unwrap_or(reference)).map(|f| f.kind());
         let media_in_body = match origin {
-            Origin::BodyImage => kind.is_some(),
+            Origin::BodyImage | Origin::BodyEmbed => kind.is_some(),
             Origin::BodyLink => kind.is_some_and(|kind| kind != MediaKind::Image),
             Origin::Image | Origin::Enclosure => true,
         };
@@ -272,16 +277,18 @@ impl Resolver<'_> {
                 let duration = front.enclosure.as_ref().and_then(|e| e.duration_secs);
                 self.resolved.enclosure = found.map(|(url, info)| enclosure(url, &info, duration));
             }
-            Origin::BodyImage | Origin::BodyLink => {
+            Origin::BodyImage | Origin::BodyLink | Origin::BodyEmbed => {
                 let Some(naive) = decode_reference(reference)
                     .and_then(|decoded| self.page.join(&decoded).ok())
                     .map(String::from)
                 else {
                     return;
                 };
-                if origin == Origin::BodyLink
+                // The first audio or video linked or played in the body.
+                if origin != Origin::BodyImage
                     && self.linked.is_none()
                     && let Some((url, info)) = &found
+                    && info.format.kind() != MediaKind::Image
                 {
                     self.linked = Some(enclosure(url.clone(), info, None));
                 }
@@ -355,9 +362,10 @@ fn remote_link(page: &Url, reference: &str) -> Option<Enclosure> {
     })
 }
 
-/// The `src` of every `<img>` and the `href` of every `<a>` in raw HTML, in order, with
-/// the character references the sanitizer's quick way knows decoded. A light reading,
-/// not a parse: a reference it misses is left as the sanitizer writes it.
+/// The `src` of every `<img>`, `<audio>`, `<video>` and `<source>`, the `poster` of every
+/// `<video>` and the `href` of every `<a>` in raw HTML, in order, with the character
+/// references the sanitizer's quick way knows decoded. A light reading, not a parse: a
+/// reference it misses is left as the sanitizer writes it.
 fn body_references(html: &str) -> Vec<(Origin, String)> {
     let bytes = html.as_bytes();
     let mut found = Vec::new();
@@ -374,22 +382,37 @@ fn body_references(html: &str) -> Vec<(Origin, String)> {
             .iter()
             .position(|b| !b.is_ascii_alphanumeric())
             .map_or(html.len(), |p| start + p);
-        let name = &html[start..name_end];
-        let (origin, wanted) = if name.eq_ignore_ascii_case("img") {
-            (Origin::BodyImage, "src")
-        } else if name.eq_ignore_ascii_case("a") {
-            (Origin::BodyLink, "href")
-        } else {
+        let Some((origin, wanted)) = referencing(&html[start..name_end]) else {
             at = start;
             continue;
         };
-        let (value, end) = attribute(&html[name_end..], wanted);
+        let tag = &html[name_end..];
+        let (value, end) = attribute(tag, wanted);
         at = name_end + end;
-        if let Some(value) = value.and_then(|v| decode_reference(v).map(|d| d.into_owned())) {
-            found.push((origin, value));
+        let poster = (wanted == "src" && html[start..name_end].eq_ignore_ascii_case("video"))
+            .then(|| attribute(tag, "poster").0)
+            .flatten();
+        for value in [value, poster].into_iter().flatten() {
+            if let Some(value) = decode_reference(value) {
+                found.push((origin, value.into_owned()));
+            }
         }
     }
     found
+}
+
+/// The kind of reference an element's tag holds, and in which attribute.
+fn referencing(element: &str) -> Option<(Origin, &'static str)> {
+    let is = |name: &str| element.eq_ignore_ascii_case(name);
+    if is("img") {
+        Some((Origin::BodyImage, "src"))
+    } else if is("a") {
+        Some((Origin::BodyLink, "href"))
+    } else if is("audio") || is("video") || is("source") {
+        Some((Origin::BodyEmbed, "src"))
+    } else {
+        None
+    }
 }
 
 /// The value of attribute `wanted` in the rest of a tag, and where the tag ends.
@@ -506,14 +529,22 @@ mod tests {
     fn body_references_in_any_quoting() {
         let html = "<p><img src=\"a.png\" alt=\"x\"><IMG alt='y' SRC='b&amp;c.png'>\
             <!-- <img src=\"hidden.png\"> --><a href=ep.mp3 title=\"t\">e</a>\
-            <img alt=\"no src\"><area href=\"no.mp3\"></p>";
+            <img alt=\"no src\"><area href=\"no.mp3\">\
+            <audio controls src=\"ep2.ogg\"></audio><video poster='p.jpg' src=v.mp4>\
+            <source src=\"v.webm\" type=\"video/webm\"></video><video poster=\"q.png\"></p>";
         let found: Vec<(Origin, String)> = body_references(html);
+        let owned = |origin, reference: &str| (origin, reference.to_owned());
         assert_eq!(
             found,
             [
-                (Origin::BodyImage, "a.png".to_owned()),
-                (Origin::BodyImage, "b&c.png".to_owned()),
-                (Origin::BodyLink, "ep.mp3".to_owned()),
+                owned(Origin::BodyImage, "a.png"),
+                owned(Origin::BodyImage, "b&c.png"),
+                owned(Origin::BodyLink, "ep.mp3"),
+                owned(Origin::BodyEmbed, "ep2.ogg"),
+                owned(Origin::BodyEmbed, "v.mp4"),
+                owned(Origin::BodyEmbed, "p.jpg"),
+                owned(Origin::BodyEmbed, "v.webm"),
+                owned(Origin::BodyEmbed, "q.png"),
             ]
         );
     }

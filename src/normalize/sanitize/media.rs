@@ -1,8 +1,10 @@
 //! The last step of cleaning a body that references media files beside it: in the
 //! sanitized HTML, an `<img>` of a file that was read points at its `/media/` URL and
-//! gets the `width` and `height` its header gave; a link to audio or video that was read
-//! points at its `/media/` URL; the `<img>` of a file that is missing or does not read
-//! becomes its alt text, and a link to one becomes its text.
+//! gets the `width` and `height` its header gave; a link to audio or video, and the
+//! `src` of an `<audio>`, `<video>` or `<source>` and a video's `poster`, that was read
+//! points at its `/media/` URL. The `<img>` of a file that is missing or does not read
+//! becomes its alt text, a link to one becomes its text, and an `src` or `poster` that
+//! names one is left out.
 //!
 //! It reads the sanitizer's output, whichever way made it (ammonia or the quick way), so
 //! both give the same result: that output is written one way only (every attribute
@@ -47,49 +49,103 @@ pub(super) fn rewrite(html: &str, media: &HashMap<String, BodyMedia>) -> String 
             }
             continue;
         }
-        let (name, attribute) = if tag.starts_with("<img ") {
-            ("img", "src")
-        } else if tag.starts_with("<a ") || tag == "<a>" {
-            ("a", "href")
-        } else {
-            out.push_str(tag);
-            continue;
-        };
-        let found = value_span(tag, attribute)
-            .and_then(|(start, end)| Some(((start, end), decode(&tag[start..end])?)))
-            .and_then(|(span, url)| Some((span, media.get(url.as_ref())?)));
-        let dropped = matches!(found, Some((_, BodyMedia::Missing)));
-        match found {
-            None => out.push_str(tag),
-            Some((_, BodyMedia::Missing)) if name == "img" => {
-                if let Some((start, end)) = value_span(tag, "alt") {
-                    out.push_str(&tag[start..end].replace('<', "&lt;").replace('>', "&gt;"));
-                }
-            }
-            Some((_, BodyMedia::Missing)) => {}
-            Some(((start, end), BodyMedia::Found { url, width, height })) => {
-                out.push_str(&tag[..start]);
-                out.push_str(&url.replace('&', "&amp;").replace('"', "&quot;"));
-                let rest = &tag[end..tag.len() - 1];
-                out.push_str(rest);
-                if name == "img" {
-                    for (size, value) in [("width", width), ("height", height)] {
-                        if let Some(value) = value
-                            && value_span(tag, size).is_none()
-                        {
-                            out.push_str(&format!(" {size}=\"{value}\""));
-                        }
-                    }
-                }
-                out.push('>');
-            }
-        }
-        if name == "a" {
-            links.push(dropped);
+        match element(tag) {
+            "img" => image(tag, media, &mut out),
+            "a" => links.push(link(tag, media, &mut out)),
+            "audio" | "source" => embedded(tag, &["src"], media, &mut out),
+            "video" => embedded(tag, &["src", "poster"], media, &mut out),
+            _ => out.push_str(tag),
         }
     }
     out.push_str(&html[at..]);
     out
+}
+
+/// The name of the element a tag opens (`""` for a closing tag).
+fn element(tag: &str) -> &str {
+    let name = &tag[1..];
+    let end = name
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    &name[..end]
+}
+
+/// Where the value of `attribute` is in `tag`, and what the reference it holds became.
+fn lookup<'m>(
+    tag: &str,
+    attribute: &str,
+    media: &'m HashMap<String, BodyMedia>,
+) -> Option<((usize, usize), &'m BodyMedia)> {
+    let (start, end) = value_span(tag, attribute)?;
+    let url = decode(&tag[start..end])?;
+    Some(((start, end), media.get(url.as_ref())?))
+}
+
+/// `tag` with the value at `start..end` replaced by `url`.
+fn with_value(tag: &str, (start, end): (usize, usize), url: &str) -> String {
+    let escaped = url.replace('&', "&amp;").replace('"', "&quot;");
+    [&tag[..start], escaped.as_str(), &tag[end..]].concat()
+}
+
+/// An `<img>`: at its `/media/` URL with the size its header gave, or its alt text.
+fn image(tag: &str, media: &HashMap<String, BodyMedia>, out: &mut String) {
+    match lookup(tag, "src", media) {
+        None => out.push_str(tag),
+        Some((_, BodyMedia::Missing)) => {
+            if let Some((start, end)) = value_span(tag, "alt") {
+                out.push_str(&tag[start..end].replace('<', "&lt;").replace('>', "&gt;"));
+            }
+        }
+        Some((span, BodyMedia::Found { url, width, height })) => {
+            let rewritten = with_value(tag, span, url);
+            out.push_str(&rewritten[..rewritten.len() - 1]);
+            for (size, value) in [("width", width), ("height", height)] {
+                if let Some(value) = value
+                    && value_span(tag, size).is_none()
+                {
+                    out.push_str(&format!(" {size}=\"{value}\""));
+                }
+            }
+            out.push('>');
+        }
+    }
+}
+
+/// An `<a>`: at its `/media/` URL, or dropped (its text stays). Whether it was dropped.
+fn link(tag: &str, media: &HashMap<String, BodyMedia>, out: &mut String) -> bool {
+    match lookup(tag, "href", media) {
+        None => out.push_str(tag),
+        Some((_, BodyMedia::Missing)) => return true,
+        Some((span, BodyMedia::Found { url, .. })) => out.push_str(&with_value(tag, span, url)),
+    }
+    false
+}
+
+/// An `<audio>`, `<video>` or `<source>`: each of its `attributes` at its `/media/` URL,
+/// or left out when its file is missing (the element's fallback content then shows).
+fn embedded(tag: &str, attributes: &[&str], media: &HashMap<String, BodyMedia>, out: &mut String) {
+    let mut edits: Vec<((usize, usize), Option<&str>)> = Vec::new();
+    for attribute in attributes {
+        match lookup(tag, attribute, media) {
+            None => {}
+            Some(((start, end), BodyMedia::Missing)) => {
+                // From the space before the name to the closing quote.
+                let name_start = start - 2 - attribute.len();
+                edits.push(((name_start - 1, end + 1), None));
+            }
+            Some((span, BodyMedia::Found { url, .. })) => edits.push((span, Some(url))),
+        }
+    }
+    // From the last to the first, so each span still holds.
+    edits.sort_by_key(|&((start, _), _)| std::cmp::Reverse(start));
+    let mut rewritten = tag.to_owned();
+    for ((start, end), url) in edits {
+        rewritten = match url {
+            Some(url) => with_value(&rewritten, (start, end), url),
+            None => [&rewritten[..start], &rewritten[end..]].concat(),
+        };
+    }
+    out.push_str(&rewritten);
 }
 
 /// Where the tag that opens at `lt` ends (after its `>`), skipping double-quoted values.
@@ -173,6 +229,42 @@ mod tests {
             <img src=\"https://x.org/entries/k/other.png\" alt=\"o\">\
             ep <em>1</em>\
             <a href=\"https://x.org/\" rel=\"noopener noreferrer\">home</a></p>"
+        );
+    }
+
+    #[test]
+    fn players_point_at_their_files_or_lose_a_missing_one() {
+        let found = |url: &str| BodyMedia::Found {
+            url: url.into(),
+            width: None,
+            height: None,
+        };
+        let media = HashMap::from([
+            (
+                "https://x.org/entries/k/ep.mp3".to_owned(),
+                found("https://x.org/media/ep.mp3"),
+            ),
+            (
+                "https://x.org/entries/k/v.mp4".to_owned(),
+                found("https://x.org/media/v.mp4"),
+            ),
+            (
+                "https://x.org/entries/k/gone.jpg".to_owned(),
+                BodyMedia::Missing,
+            ),
+            (
+                "https://x.org/entries/k/gone.webm".to_owned(),
+                BodyMedia::Missing,
+            ),
+        ]);
+        let html = "<audio controls src=\"https://x.org/entries/k/ep.mp3\"></audio>\
+            <video poster=\"https://x.org/entries/k/gone.jpg\" src=\"https://x.org/entries/k/v.mp4\" controls>\
+            <source src=\"https://x.org/entries/k/gone.webm\" type=\"video/webm\">fallback</video>";
+        assert_eq!(
+            rewrite(html, &media),
+            "<audio controls src=\"https://x.org/media/ep.mp3\"></audio>\
+            <video src=\"https://x.org/media/v.mp4\" controls>\
+            <source type=\"video/webm\">fallback</video>"
         );
     }
 }
