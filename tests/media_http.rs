@@ -23,15 +23,7 @@ static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// `len` bytes in which every position has its own value (a range read from the wrong
 /// place differs).
 fn pattern(len: usize) -> Vec<u8> {
-    let mut state = 0x2545_f491_u32;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect()
+    common::media_files::random_bytes(0x2545_f491, len)
 }
 
 /// Sets a file's modification time: an hour ago, so that its date is a strong validator.

@@ -1,5 +1,6 @@
-//! `/media/{path}`: the images, audio and video files under the seeds folder, streamed
-//! from disk (`stream`) per RFC 9110: a strong ETag and `Last-Modified`, conditional
+//! `/media/{path}`: the images, audio and video files under the seeds folder, sent from
+//! disk with `sendfile` on the connections that can (`sendfile`), else read chunk by
+//! chunk (`stream`), per RFC 9110: a strong ETag and `Last-Modified`, conditional
 //! requests (304, 412), one byte range (206, 416, `If-Range`), `HEAD`. `{path}` is the
 //! file's path below the folder, percent-decoded. The files are opened by a
 //! [`MediaFiles`], which the watcher implements on the seeds folder with the rules of
@@ -72,9 +73,9 @@ pub(super) fn answer(state: &AppState, parts: &Parts) -> Response {
     if parts.uri.path().len() + parts.uri.query().map_or(0, str::len) > state.max_url_bytes {
         return HttpError::UriTooLong.into_response();
     }
-    let with_body = match parts.method {
-        Method::GET => true,
-        Method::HEAD => false,
+    let transfer = match parts.method {
+        Method::GET => Some(Transfer::of(parts)),
+        Method::HEAD => None,
         Method::OPTIONS => return options(),
         _ => return HttpError::MethodNotAllowed.into_response(),
     };
@@ -95,7 +96,7 @@ pub(super) fn answer(state: &AppState, parts: &Parts) -> Response {
     let file = Served::of(opened, media_type, now);
     let conditions = Conditions::of(&parts.headers, parts.method == Method::GET);
     let answer = choose(&conditions, &file.version, now);
-    respond(file, answer, with_body, &state.cache_control)
+    respond(file, answer, transfer, &state.cache_control)
 }
 
 /// The path below the seeds folder that a request path names, and its media type: the
@@ -131,6 +132,28 @@ fn not_found(state: &AppState, parts: &Parts) -> Response {
     let accept = parts.headers.get(header::ACCEPT);
     let html = prefers_html(accept.and_then(|v| v.to_str().ok()));
     super::not_found(&snapshot, html, &parts.method)
+}
+
+/// How the bytes of a body leave: read here chunk by chunk (`stream`), or sent from the
+/// file by the connection (`sendfile`).
+enum Transfer {
+    Read,
+    #[cfg(target_os = "linux")]
+    Sendfile(super::sendfile::Segments),
+}
+
+impl Transfer {
+    /// `sendfile` when the connection put its queue of segments in the request (`server`
+    /// does on the public listener's TCP connections), else reads.
+    fn of(parts: &Parts) -> Self {
+        #[cfg(target_os = "linux")]
+        if let Some(segments) = parts.extensions.get::<super::sendfile::Segments>() {
+            return Self::Sendfile(segments.clone());
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = parts;
+        Self::Read
+    }
 }
 
 /// A media file about to be answered: the open file, its type and its version.
@@ -268,10 +291,11 @@ fn choose(request: &Conditions<'_>, version: &Version, now: DateTime<Utc>) -> Me
 /// `Cache-Control` (a 304 and a 206 repeat what the 200 would have, RFC 9110 §15.4.5,
 /// §15.3.7), and `Accept-Ranges`. The URL is not content-hashed (the file may change
 /// under it), so caches keep the file as long as the documents and then revalidate.
+/// `transfer` is `None` for a HEAD.
 fn respond(
     served: Served,
     answer: MediaAnswer,
-    with_body: bool,
+    transfer: Option<Transfer>,
     cache_control: &HeaderValue,
 ) -> Response {
     let Served {
@@ -288,11 +312,13 @@ fn respond(
             (StatusCode::PARTIAL_CONTENT, Some((first, last - first + 1)))
         }
     };
-    let body = match part {
-        Some((start, length)) if with_body && length > 0 => match body(file, start, length) {
-            Some(body) => body,
-            None => return HttpError::Unavailable.into_response(),
-        },
+    let body = match (part, transfer) {
+        (Some((start, length)), Some(transfer)) if length > 0 => {
+            match body(file, start, length, transfer) {
+                Some(body) => body,
+                None => return HttpError::Unavailable.into_response(),
+            }
+        }
         _ => Body::empty(),
     };
     let mut response = Response::new(body);
@@ -326,12 +352,20 @@ const SVG_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox
 
 /// The body of `length` bytes of `file` from byte `start`; `None` when the file cannot
 /// be positioned there (logged).
-fn body(mut file: File, start: u64, length: u64) -> Option<Body> {
-    if let Err(error) = file.seek(SeekFrom::Start(start)) {
-        tracing::warn!(%error, start, "cannot seek in a media file");
-        return None;
+fn body(mut file: File, start: u64, length: u64, transfer: Transfer) -> Option<Body> {
+    match transfer {
+        #[cfg(target_os = "linux")]
+        Transfer::Sendfile(segments) => Some(Body::new(super::sendfile::SendfileBody::new(
+            segments, file, start, length,
+        ))),
+        Transfer::Read => {
+            if let Err(error) = file.seek(SeekFrom::Start(start)) {
+                tracing::warn!(%error, start, "cannot seek in a media file");
+                return None;
+            }
+            Some(Body::new(FileBody::new(file, length)))
+        }
     }
-    Some(Body::new(FileBody::new(file, length)))
 }
 
 fn insert_text(headers: &mut HeaderMap, name: HeaderName, value: String) {

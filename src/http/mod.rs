@@ -10,7 +10,8 @@
 //! requests, negotiation) are pure functions in their own files. `/status` and
 //! `/metrics` are served only by the admin listener (`admin`, answered by
 //! `observe::answer_admin`); the public one answers them 404. Media files under the
-//! seeds folder are served from disk at `/media/{path}`, with byte ranges (`media`).
+//! seeds folder are served from disk at `/media/{path}`, with byte ranges (`media`), their
+//! bodies sent with `sendfile` on Linux (`sendfile`).
 
 mod admin;
 mod conditional;
@@ -20,6 +21,8 @@ mod negotiate;
 mod observe;
 mod range;
 mod response;
+#[cfg(target_os = "linux")]
+mod sendfile;
 mod server;
 mod stream;
 

@@ -21,6 +21,11 @@
 //! The same accept loop serves the admin listener (`admin.rs`), over TCP or a Unix
 //! socket, with the same limits and a connection cap of its own; a listener's
 //! [`Surface`] says which paths it answers.
+//!
+//! On Linux, a TCP connection's socket is a `sendfile::SendfileStream` (under the
+//! limits' `TimedStream`), and the public listener hands its queue of file segments to
+//! the `/media/` requests, whose bodies are then sent with `sendfile`; hyper is told to
+//! queue body buffers as they are (`writev`), which that relies on.
 
 use std::future::Future;
 use std::io;
@@ -95,17 +100,33 @@ pub(super) struct Answering {
     pub slots: Arc<Semaphore>,
 }
 
+/// What a connection's media bodies are sent through with `sendfile`: its queue of
+/// file segments, on Linux; nothing elsewhere.
+#[cfg(target_os = "linux")]
+type Sendfile = super::sendfile::Segments;
+#[cfg(not(target_os = "linux"))]
+type Sendfile = std::convert::Infallible;
+
 /// A listening socket the accept loop takes connections from: TCP, or a Unix socket
 /// for the admin listener.
 pub(super) trait Accept {
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// The socket as hyper is given it.
+    type Served: AsyncRead + AsyncWrite + Unpin + Send + 'static;
     fn next_connection(&self) -> impl Future<Output = io::Result<Self::Stream>>;
     /// Tells a connection over the cap so, without waiting on it.
     fn refuse(stream: &Self::Stream);
+    /// The socket to give hyper, and what media bodies can be sent through with
+    /// `sendfile` on it, when they can.
+    fn serve_as(stream: Self::Stream) -> (Self::Served, Option<Sendfile>);
 }
 
 impl Accept for TcpListener {
     type Stream = TcpStream;
+    #[cfg(target_os = "linux")]
+    type Served = super::sendfile::SendfileStream;
+    #[cfg(not(target_os = "linux"))]
+    type Served = TcpStream;
 
     async fn next_connection(&self) -> io::Result<TcpStream> {
         let (stream, _peer) = self.accept().await?;
@@ -116,10 +137,22 @@ impl Accept for TcpListener {
     fn refuse(stream: &TcpStream) {
         let _ = stream.try_write(OVERLOADED);
     }
+
+    #[cfg(target_os = "linux")]
+    fn serve_as(stream: TcpStream) -> (Self::Served, Option<Sendfile>) {
+        let (stream, segments) = super::sendfile::SendfileStream::new(stream);
+        (stream, Some(segments))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn serve_as(stream: TcpStream) -> (TcpStream, Option<Sendfile>) {
+        (stream, None)
+    }
 }
 
 impl Accept for UnixListener {
     type Stream = UnixStream;
+    type Served = UnixStream;
 
     async fn next_connection(&self) -> io::Result<UnixStream> {
         Ok(self.accept().await?.0)
@@ -127,6 +160,10 @@ impl Accept for UnixListener {
 
     fn refuse(stream: &UnixStream) {
         let _ = stream.try_write(OVERLOADED);
+    }
+
+    fn serve_as(stream: UnixStream) -> (UnixStream, Option<Sendfile>) {
+        (stream, None)
     }
 }
 
@@ -233,6 +270,9 @@ pub(super) async fn serve<L: Accept>(
         // Our stream enforces the header-read timeout, without a timer per request.
         .header_read_timeout(None)
         .max_buf_size(limits.max_header_bytes.max(8192))
+        // Body buffers queued as they are, never copied into hyper's own buffer: what
+        // `sendfile`'s stand-in frames rely on (see `sendfile`).
+        .writev(true)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
@@ -256,10 +296,12 @@ pub(super) async fn serve<L: Accept>(
             L::refuse(&stream);
             continue;
         };
+        let (stream, sendfile) = L::serve_as(stream);
+        let sendfile = sendfile.filter(|_| surface == Surface::Public);
         let io = TokioIo::new(TimedStream::new(stream, &limits));
         let state = std::sync::Arc::clone(&app_state);
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            reply(&state, surface, request)
+            reply(&state, surface, sendfile.as_ref(), request)
         });
         let connection = builder.serve_connection(io, service);
         let connection = graceful.watch(connection);
@@ -288,11 +330,13 @@ pub(super) async fn serve<L: Accept>(
 }
 
 /// The answer to one request on `surface`: the admin paths, the hub (which reads the
-/// request's body), or a document.
+/// request's body), or a document. A media file's request is given the connection's
+/// `sendfile` queue, when it has one (only those: an extension costs an allocation).
 fn reply(
     state: &Arc<super::AppState>,
     surface: Surface,
-    request: hyper::Request<Incoming>,
+    sendfile: Option<&Sendfile>,
+    mut request: hyper::Request<Incoming>,
 ) -> Reply {
     if surface == Surface::Admin {
         return Reply::Now(Some(super::observe::answer_admin(state, request)));
@@ -302,6 +346,11 @@ fn reply(
         return Reply::Later(Box::pin(
             async move { super::answer_hub(&state, request).await },
         ));
+    }
+    if let Some(sendfile) = sendfile
+        && request.uri().path().starts_with(super::MEDIA_PREFIX)
+    {
+        request.extensions_mut().insert(sendfile.clone());
     }
     Reply::Now(Some(super::answer(state, request)))
 }

@@ -1,5 +1,7 @@
 //! A response body read from an open file, one bounded chunk at a time, as the connection
-//! takes it: the body of a media file or of one range of it.
+//! takes it: the body of a media file or of one range of it, where the connection does
+//! not send it with `sendfile` (`sendfile`: the public listener's TCP connections on
+//! Linux do; a service called on its own, as the tests do, and other platforms read).
 //!
 //! hyper asks a body for its next chunk only while its write buffer holds less than the
 //! connection's buffer size (`max_header_bytes`, and at most sixteen queued chunks), so a
@@ -10,11 +12,6 @@
 //! thread and back, which the workers are built to avoid (a request never crosses
 //! threads), and a cold read stalls one worker of several for a disk read, as an nginx
 //! worker without `aio threads` does.
-//!
-//! Not `sendfile(2)`: hyper writes a body only from the chunks it is given, and keeps the
-//! socket (wrapped in the timeouts of `server`) to itself; there is no way to hand it a
-//! file descriptor without taking the connection away from it
-//! (<https://github.com/hyperium/hyper/issues/3026>).
 
 use std::fs::File;
 use std::io::{self, Read};

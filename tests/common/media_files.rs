@@ -71,3 +71,18 @@ pub fn media_bytes(name: &str) -> Vec<u8> {
     let path = media_fixture(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// `len` pseudo-random bytes from `seed` (xorshift32; a seed of 0 is taken as 1): every
+/// position has its own value, and files of other seeds differ, so bytes read from the
+/// wrong place or the wrong file, or zeros, do not pass for the file's.
+pub fn random_bytes(seed: u32, len: usize) -> Vec<u8> {
+    let mut state = seed.max(1);
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
