@@ -4,8 +4,8 @@
 //! Why it is as safe as the allowlist sanitizer: the HTML passes only if every `<` in it
 //! opens a tag of [`element`]'s short list, closed in order, whose attributes are that
 //! element's, each once, double-quoted, with values of the expected form (the URLs go
-//! through the same check as the sanitizer's). Text may hold anything but `<` and NUL.
-//! So a browser reading the result stays in the data state of its tokenizer throughout
+//! through the same check as the sanitizer's). Text may hold anything but `<` and NUL,
+//! and `&` only as pulldown-cmark's escapes. So a browser reading the result stays in the data state of its tokenizer throughout
 //! (no comment, no raw-text or foreign element: nowhere the parse could differ from this
 //! reading) and sees exactly these tags, with these attributes. Anything else, and the
 //! caller falls back to ammonia.
@@ -108,12 +108,32 @@ pub(super) fn sanitize_simple(html: &str, base: &Url) -> Option<String> {
     open.is_empty().then_some(out)
 }
 
-/// Text between tags: anything but NUL, which the parse turns into U+FFFD.
+/// Text between tags: anything but NUL, which the parse turns into U+FFFD, with each `>`
+/// written `&gt;` as the parse's serializer writes it. A `&` only as the start of
+/// `&amp;`, `&lt;` or `&gt;`, what pulldown-cmark writes: a bare `&` or any other
+/// character reference (raw HTML may hold either) the parse would rewrite.
 fn push_text(out: &mut String, text: &str) -> Option<()> {
-    if memchr::memchr(0, text.as_bytes()).is_some() {
+    let bytes = text.as_bytes();
+    if memchr::memchr(0, bytes).is_some() {
         return None;
     }
-    out.push_str(text);
+    for amp in memchr::memchr_iter(b'&', bytes) {
+        let rest = &text[amp..];
+        if !["&amp;", "&lt;", "&gt;"]
+            .iter()
+            .any(|e| rest.starts_with(e))
+        {
+            return None;
+        }
+    }
+    let mut copied = 0;
+    for gt in memchr::memchr_iter(b'>', bytes) {
+        // `gt` is the index of an ASCII byte, so a char boundary.
+        out.push_str(&text[copied..gt]);
+        out.push_str("&gt;");
+        copied = gt + 1;
+    }
+    out.push_str(&text[copied..]);
     Some(())
 }
 
