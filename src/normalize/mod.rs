@@ -9,7 +9,7 @@ mod meta;
 mod sanitize;
 
 pub use html::{content_html, escape_html, looks_like_html};
-pub use media::{ArticleMedia, local_path, media_paths};
+pub use media::{ArticleMedia, companion_paths, local_path, media_paths, media_url};
 pub use sanitize::sanitize;
 
 use std::collections::HashMap;
@@ -134,6 +134,7 @@ fn normalize_parts(
         meta.image = image;
     }
     meta.enclosure = resolved.enclosure;
+    meta.episode = meta::episode(front, resolved.transcript, resolved.chapters);
     let draft = EntryDraft {
         id: given
             .clone()
@@ -151,10 +152,8 @@ fn normalize_parts(
         related: article.related.clone(),
         content_hash: match (&page, media) {
             (None, _) => content_hash(article),
-            (Some(_), Some(media)) if !media.files.is_empty() => {
-                media_hash(full_hash(article, &context.base_url), media)
-            }
-            (Some(_), _) => full_hash(article, &context.base_url),
+            (Some(_), Some(media)) => media_hash(full_hash(article, &context.base_url), media),
+            (Some(_), None) => full_hash(article, &context.base_url),
         },
         meta,
         key,
@@ -164,11 +163,21 @@ fn normalize_parts(
 
 /// A content hash that also covers what the headers of the referenced media files said
 /// (or why they did not read), so that an edited episode or a fixed image updates the
-/// entry when the article is read again.
+/// entry when the article is read again. A transcript or chapters looked for by the
+/// episode's name and not there count for nothing: an episode without them keeps the
+/// hash it had before they were looked for.
 fn media_hash(hash: ContentHash, media: &ArticleMedia) -> ContentHash {
+    let optional: Vec<String> = companion_paths(&media.path).collect();
+    let mut files: Vec<_> = media
+        .files
+        .iter()
+        .filter(|(path, facts)| facts.is_ok() || !optional.contains(path))
+        .collect();
+    if files.is_empty() {
+        return hash;
+    }
     let mut hasher = Sha256::new();
     hasher.update(hash.0);
-    let mut files: Vec<_> = media.files.iter().collect();
     files.sort_by(|a, b| a.0.cmp(b.0));
     for (path, facts) in files {
         let facts = match facts {
