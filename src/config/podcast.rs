@@ -3,8 +3,8 @@
 //! RSS). Like `[authors]`, these tables do not fit the table of settings, so they are read
 //! here: the file's value into a [`PodcastLayer`] (unknown keys are errors that name the
 //! nearest known one), then checked into [`Podcasts`] by [`validate`]. A section's table
-//! takes the keys it leaves unset from `[podcast]`, all but `enabled`. Only the file sets
-//! them; a reload applies a change at once.
+//! takes the keys it leaves unset from `[podcast]`, all but `enabled` and `guid` (one
+//! podcast's own). Only the file sets them; a reload applies a change at once.
 //!
 //! What is checked here is what the text says: the category is one of Apple's, the owner
 //! an e-mail address, the artwork a relative path to a JPEG or PNG file. Whether that file
@@ -43,13 +43,18 @@ pub struct PodcastTableLayer {
     pub kind: Option<String>,
     pub medium: Option<String>,
     pub locked: Option<bool>,
+    /// `podcast:guid`, kept from another host or an earlier feed URL (unset: derived
+    /// from the feed's URL). Not inherited.
+    pub guid: Option<String>,
 }
 
 impl PodcastTableLayer {
-    /// `self` wins wherever it says something; `lower` fills the rest, but `enabled`.
+    /// `self` wins wherever it says something; `lower` fills the rest, but `enabled` and
+    /// `guid`.
     fn over(&self, lower: &Self) -> Self {
         Self {
             enabled: self.enabled,
+            guid: self.guid.clone(),
             image: self.image.clone().or_else(|| lower.image.clone()),
             category: self.category.clone().or_else(|| lower.category.clone()),
             explicit: self.explicit.or(lower.explicit),
@@ -84,7 +89,7 @@ pub(super) fn is_near(name: &str) -> bool {
 }
 
 /// The keys a podcast table may hold.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "enabled",
     "image",
     "category",
@@ -95,6 +100,7 @@ const KEYS: [&str; 10] = [
     "type",
     "medium",
     "locked",
+    "guid",
 ];
 
 /// Reads the file's `podcast` value: `[podcast]`'s keys and its sections' tables. The
@@ -175,6 +181,7 @@ fn set_key(
         "author" => text(&mut table.author),
         "type" => text(&mut table.kind),
         "medium" => text(&mut table.medium),
+        "guid" => text(&mut table.guid),
         _ => {
             let known = KEYS.iter().map(|k| (*k, format!("`{k}`")));
             Err(match super::suggest::nearest(key, known) {
@@ -224,6 +231,8 @@ pub struct Podcast {
     pub medium: PodcastMedium,
     /// `podcast:locked`: other platforms may not import the feed.
     pub locked: bool,
+    /// `podcast:guid` as configured; unset, the renderer derives it from the feed's URL.
+    pub guid: Option<uuid::Uuid>,
 }
 
 /// One of Apple's categories, in Apple's spelling, with a sub-category when one is given.
@@ -309,6 +318,12 @@ pub(super) fn validate(layer: PodcastLayer) -> Result<Podcasts, ConfigError> {
     };
     for (slug, table) in &layer.sections {
         let place = format!("[{TABLE}.{SECTIONS}.{slug}]");
+        let guid = table.guid.as_ref();
+        if guid.is_some() && guid == layer.main.guid.as_ref() {
+            return Err(invalid(format!(
+                "{place} `guid` is [{TABLE}]'s too: a guid is one podcast's"
+            )));
+        }
         if !is_slug(slug) {
             return Err(invalid(format!(
                 "{place}: `{slug}` is not a section's slug, the name in its feed's address \
@@ -347,6 +362,7 @@ struct Checked {
     kind: Option<PodcastType>,
     medium: Option<PodcastMedium>,
     locked: Option<bool>,
+    guid: Option<uuid::Uuid>,
 }
 
 /// Checks each key a table sets; the error names the table and the key.
@@ -397,6 +413,12 @@ fn checked(place: &str, table: &PodcastTableLayer) -> Result<Checked, String> {
             .transpose()
             .map_err(at("medium"))?,
         locked: table.locked,
+        guid: table
+            .guid
+            .as_deref()
+            .map(guid)
+            .transpose()
+            .map_err(at("guid"))?,
     })
 }
 
@@ -421,7 +443,14 @@ fn podcast(place: &str, keys: Checked) -> Result<Podcast, String> {
         kind: keys.kind.unwrap_or(PodcastType::Episodic),
         medium: keys.medium.unwrap_or(PodcastMedium::Podcast),
         locked: keys.locked.unwrap_or(false),
+        guid: keys.guid,
     })
+}
+
+/// A `podcast:guid`: a UUID, as the namespace writes them (lower-case, hyphenated).
+fn guid(text: &str) -> Result<uuid::Uuid, String> {
+    uuid::Uuid::try_parse(text.trim())
+        .map_err(|_| format!("{text:?} is not a UUID like 917393e3-1b1e-5cef-ace4-edaa54e1f810"))
 }
 
 /// The artwork's path: relative, below the seeds folder, a JPEG or PNG file by its name
@@ -733,6 +762,7 @@ mod tests {
                 kind: PodcastType::Episodic,
                 medium: PodcastMedium::Podcast,
                 locked: false,
+                guid: None,
             }
         );
         assert!(read.sections.is_empty());
@@ -768,6 +798,13 @@ mod tests {
         assert_eq!(tech.kind, PodcastType::Serial);
         assert_eq!(tech.medium, PodcastMedium::Video);
         assert!(!podcasts.sections.contains_key("off"));
+        // A guid is one podcast's: never inherited, never shared.
+        let guid = "917393e3-1b1e-5cef-ace4-edaa54e1f810";
+        let kept = podcasts_of(&format!(
+            "{MAIN}guid = \"{guid}\"\n[podcast.sections.tech]\ncategory = \"Comedy\"\n"
+        ));
+        assert_eq!(kept.main.unwrap().guid.unwrap().to_string(), guid);
+        assert_eq!(kept.sections["tech"].guid, None);
         let alone = podcasts_of(
             "[podcast.sections.tech]\nimage = \"a.png\"\ncategory = \"Comedy\"\n\
              owner_email = \"a@b.org\"\nlocked = true\n",
@@ -888,6 +925,17 @@ mod tests {
                 "[podcast]\nmedium = \"radio\"",
                 "config key `podcast`: [podcast] `medium` \"radio\" is not one of podcast, \
                  music, video, film, audiobook, newsletter, blog",
+            ),
+            (
+                "[podcast]\nguid = \"podnews.net/rss\"",
+                "config key `podcast`: [podcast] `guid` \"podnews.net/rss\" is not a UUID like \
+                 917393e3-1b1e-5cef-ace4-edaa54e1f810",
+            ),
+            (
+                "[podcast]\nenabled = false\nguid = \"917393e3-1b1e-5cef-ace4-edaa54e1f810\"\n\
+                 [podcast.sections.tech]\nguid = \"917393e3-1b1e-5cef-ace4-edaa54e1f810\"",
+                "config key `podcast`: [podcast.sections.tech] `guid` is [podcast]'s too: a guid \
+                 is one podcast's",
             ),
             (
                 "[podcast.sections.Tech]\nimage = \"a.jpg\"",
