@@ -346,6 +346,7 @@ pub(super) fn site(config: &Config, base_url: &Url, identity: &Identity) -> Site
         content: config.feed.content,
         rights: config.feed.rights.clone(),
         authors: config.feed.authors.clone(),
+        podcasts: config.feed.podcasts.clone(),
     }
 }
 

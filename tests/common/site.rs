@@ -39,6 +39,7 @@ pub fn site_in(namespace: &str) -> Site {
         content: FeedContent::Full,
         rights: None,
         authors: Default::default(),
+        podcasts: Default::default(),
     }
 }
 
