@@ -14,7 +14,7 @@ mod common;
 use std::path::Path;
 
 use common::articles::{write_file, write_under, yaml_article};
-use common::binary::{run, seedfeed_in};
+use common::binary::{Binary, run, seedfeed_in};
 use common::daemon::{TestDaemon, header, status_note};
 use common::feeds::{MEDIA_NS, PodcastRead, PodcastTag, read_podcast, tag_text, tags_named};
 use common::media_files::{ARTWORK, SMALL_ARTWORK, WIDE_ARTWORK, media_bytes};
@@ -296,6 +296,73 @@ fn check_reports_artwork_that_will_not_do() {
     write_under(&seeds, COVER, &media_bytes(ARTWORK));
     let ran = run(seedfeed_in(dir.path()).args(["check", "--config", "seedfeed.toml"]));
     assert_eq!(ran.code, Some(0), "{ran}");
+}
+
+/// A reload (SIGHUP) applies a `[podcast]` table at once, after its artwork is checked:
+/// artwork that will not do keeps the running configuration.
+#[tokio::test]
+async fn a_reload_checks_the_new_artwork_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds");
+    with_artwork(&seeds);
+    write_under(&seeds, "podcast/small.png", &media_bytes(SMALL_ARTWORK));
+    let config = dir.path().join("seedfeed.toml");
+    write_file(&config, PODCAST.as_bytes());
+    let mut command = seedfeed_in(dir.path());
+    command.args([
+        "serve",
+        "--config",
+        "seedfeed.toml",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "off",
+    ]);
+    let mut daemon = Binary::spawn(command);
+    let base = daemon.address();
+    let client = common::daemon::patient_client();
+    let channel = |done: fn(&PodcastRead) -> bool| {
+        let (client, url) = (client.clone(), format!("{base}/feed.rss"));
+        async move {
+            until("the podcast's channel", || async {
+                let response = client.get(&url).send().await.map_err(|e| e.to_string())?;
+                let read = read_podcast(&response.text().await.unwrap());
+                if done(&read) {
+                    Ok(read)
+                } else {
+                    Err(format!("{:?}", read.tags))
+                }
+            })
+            .await
+        }
+    };
+    channel(|read| !read.tags.is_empty()).await;
+
+    write_file(
+        &config,
+        PODCAST
+            .replace("cover.png", "small.png")
+            .replace("owner_name = \"Jane Doe\"", "owner_name = \"Nobody\"")
+            .as_bytes(),
+    );
+    daemon.signal(nix::sys::signal::Signal::SIGHUP);
+    let line = daemon.wait_for_log("configuration not reloaded");
+    assert!(
+        line.contains("[podcast] `image`") && line.contains("1200 × 1200 pixels"),
+        "{line}"
+    );
+    let kept = channel(|_| true).await;
+    let owner = tags_named(&kept.tags, "itunes:owner");
+    assert_eq!(
+        tag_text(&owner[0].children, "itunes:name"),
+        Some("Jane Doe")
+    );
+
+    write_file(&config, format!("{PODCAST}explicit = true\n").as_bytes());
+    daemon.signal(nix::sys::signal::Signal::SIGHUP);
+    channel(|read| tag_text(&read.tags, "itunes:explicit") == Some("true")).await;
+    daemon.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(daemon.wait_for_exit(), Some(0), "{}", daemon.log());
 }
 
 /// Apple: the category is one of Apple's, a sub-category nested in its category; an

@@ -506,4 +506,59 @@ mod tests {
         assert_ne!(content_hash(&a), content_hash(&b));
         assert_eq!(content_hash(&a), content_hash(&a.clone()));
     }
+
+    /// The transcript and chapters looked for beside an episode count in its hash only
+    /// when they are there: an episode without them keeps the hash it had before they
+    /// were looked for, and one that gets a transcript is updated.
+    #[test]
+    fn missing_companions_leave_the_hash_as_it_was() {
+        use crate::model::{FrontEnclosure, FrontMatter};
+        use crate::parse::media::{MediaFormat, MediaInfo};
+
+        let article = Article {
+            format: crate::model::Format::Markdown,
+            title: "Episode".into(),
+            front: FrontMatter {
+                enclosure: Some(FrontEnclosure {
+                    url: "ep.mp3".into(),
+                    ..FrontEnclosure::default()
+                }),
+                ..FrontMatter::default()
+            },
+            ..Article::default()
+        };
+        let info = |format, length| MediaInfo {
+            format,
+            length,
+            width: None,
+            height: None,
+            duration_secs: None,
+        };
+        let mut media = ArticleMedia {
+            path: "shows/ep.md".into(),
+            files: HashMap::from([("shows/ep.mp3".into(), Ok(info(MediaFormat::Mp3, 100)))]),
+        };
+        let hash = |media: &ArticleMedia| {
+            let key = EntryKey::new("ep");
+            normalize_with_media(key, &article, &EntryContext::for_tests(), media)
+                .0
+                .content_hash
+        };
+        let before = hash(&media);
+        for path in companion_paths("shows/ep.md") {
+            media.files.insert(path, Err("no such file".into()));
+        }
+        assert_eq!(hash(&media), before);
+        media
+            .files
+            .insert("shows/ep.vtt".into(), Ok(info(MediaFormat::Vtt, 10)));
+        assert_ne!(hash(&media), before);
+        // A missing file the article names is still part of its hash.
+        media
+            .files
+            .insert("shows/other.vtt".into(), Err("no such file".into()));
+        let named = hash(&media);
+        media.files.remove("shows/other.vtt");
+        assert_ne!(hash(&media), named);
+    }
 }
