@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use rss::extension::Extension;
 use rss::extension::itunes::{
     ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner,
 };
+use rss::extension::{Extension, ExtensionMap};
 use uuid::Uuid;
 
 use super::{Archive, FeedDoc, Format, Site, enclosure_of, image_of};
@@ -146,10 +146,25 @@ pub(super) fn channel_podcast(
     ])
 }
 
+/// What makes an item an episode: its `itunes:` tags (returned), its `podcast:` tags
+/// (added to its extensions), and no `media:content`: podcast apps (gPodder's
+/// podcastparser) take every `media:content` for a file of the episode, and its image
+/// is its `itunes:image` and `media:thumbnail`.
+pub(super) fn episode_tags(entry: &Entry, extensions: &mut ExtensionMap) -> ITunesItemExtension {
+    if let Some(media) = extensions.get_mut("media") {
+        media.remove("content");
+    }
+    let tags = item_podcast(entry);
+    if !tags.is_empty() {
+        extensions.insert("podcast".to_owned(), tags);
+    }
+    item_itunes(entry)
+}
+
 /// An episode's `itunes:` tags: its duration (whole seconds), number, season, type and
 /// explicit flag when known, and its image when it is a JPEG or PNG, the formats Apple
 /// takes.
-pub(super) fn item_itunes(entry: &Entry) -> ITunesItemExtension {
+fn item_itunes(entry: &Entry) -> ITunesItemExtension {
     let episode = entry.draft.meta.episode.clone().unwrap_or_default();
     let image = image_of(entry)
         .map(|image| image.url.as_str())
@@ -179,7 +194,7 @@ fn is_jpeg_or_png(url: &str) -> bool {
 
 /// An episode's `podcast:transcript` and `podcast:chapters`, when it has them, under the
 /// `podcast` key of an extension map (empty when it has neither).
-pub(super) fn item_podcast(entry: &Entry) -> BTreeMap<String, Vec<Extension>> {
+fn item_podcast(entry: &Entry) -> BTreeMap<String, Vec<Extension>> {
     let Some(episode) = &entry.draft.meta.episode else {
         return BTreeMap::new();
     };

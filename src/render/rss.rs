@@ -171,22 +171,12 @@ fn item(site: &Site, entry: &Entry, episode: bool) -> Item {
     let mut extensions = ExtensionMap::new();
     if let Some(image) = image_of(entry) {
         // The `rss` crate escapes attributes itself.
-        let mut media = media_extensions!(Extension, image, str::to_owned);
-        if episode {
-            // Podcast apps (gPodder's podcastparser) take every `media:content` for a
-            // file of the episode: an episode's image is its `itunes:image` and
-            // `media:thumbnail`.
-            media.remove("content");
-        }
-        extensions.insert("media".to_owned(), media);
+        extensions.insert(
+            "media".to_owned(),
+            media_extensions!(Extension, image, str::to_owned),
+        );
     }
-    let itunes_ext = episode.then(|| podcast::item_itunes(entry));
-    if episode {
-        let tags = podcast::item_podcast(entry);
-        if !tags.is_empty() {
-            extensions.insert("podcast".to_owned(), tags);
-        }
-    }
+    let itunes_ext = episode.then(|| podcast::episode_tags(entry, &mut extensions));
     Item {
         title: Some(text(&draft.title)),
         link: Some(site.entry_url(&draft.key)),
