@@ -45,6 +45,7 @@ fn site() -> Site {
         content: seedfeed::config::FeedContent::Full,
         rights: None,
         authors: Default::default(),
+        podcasts: Default::default(),
     }
 }
 

@@ -96,6 +96,57 @@ pub struct FrontMatter {
     /// written before the field existed stays the same.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enclosure: Option<FrontEnclosure>,
+    /// What a podcast episode's front matter says of it; empty for any other article,
+    /// and then left out of the serialized form (the content hash), as `enclosure` is.
+    #[serde(skip_serializing_if = "FrontEpisode::is_empty")]
+    pub episode: FrontEpisode,
+}
+
+/// A podcast episode's fields of the front matter: `episode`, `season`, `episode_type`
+/// (or `episodeType`), `explicit`, `transcript` and `chapters` (each a URL, or a path
+/// beside the article). A value the reader could not take is left out with a warning.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct FrontEpisode {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub season: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episode_type: Option<EpisodeType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explicit: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chapters: Option<String>,
+}
+
+impl FrontEpisode {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// What kind of episode an entry is (Apple's `itunes:episodeType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpisodeType {
+    Full,
+    Trailer,
+    Bonus,
+}
+
+impl EpisodeType {
+    pub const ALL: [EpisodeType; 3] = [Self::Full, Self::Trailer, Self::Bonus];
+
+    /// The word the front matter and the feeds write.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Trailer => "trailer",
+            Self::Bonus => "bonus",
+        }
+    }
 }
 
 /// An enclosure as the front matter gives it: a URL or a path relative to the article's
@@ -303,6 +354,10 @@ pub struct EntryMeta {
     /// The update date the front matter gave: it sets `updated`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_date: Option<DateTime<Utc>>,
+    /// What the entry is as a podcast episode, when its front matter says so or a
+    /// transcript or chapters go with it; what a podcast feed writes of its item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub episode: Option<Episode>,
 }
 
 impl EntryMeta {
@@ -342,6 +397,39 @@ pub struct Enclosure {
     pub length: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_secs: Option<u64>,
+}
+
+/// An entry as a podcast episode: its number, season, type and explicit flag from the
+/// front matter, and its transcript and chapters (a file beside the article, served
+/// under `/media/`, or a URL the front matter gives).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Episode {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub season: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub episode_type: Option<EpisodeType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explicit: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<Companion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chapters: Option<Companion>,
+}
+
+impl Episode {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A file that goes with an episode (a transcript, its chapters): an absolute URL and
+/// its media type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Companion {
+    pub url: String,
+    pub media_type: String,
 }
 
 /// A published entry: the draft plus the dates the store keeps for it.

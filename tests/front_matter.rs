@@ -6,11 +6,18 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use chrono::{DateTime, Utc};
-use seedfeed::model::{FrontEnclosure, FrontMatter, Person, RejectReason};
+use seedfeed::model::{
+    EpisodeType, FrontEnclosure, FrontEpisode, FrontMatter, Person, RejectReason,
+};
 use seedfeed::parse::{FrontRead, MAX_FRONT_MATTER_BYTES, ParseWarning, read_front_matter};
 
 fn read(text: &str) -> FrontRead<'_> {
     read_front_matter(text).unwrap_or_else(|e| panic!("rejected: {e}\n{text}"))
+}
+
+/// [`read`], for where a binding of that name hides it.
+fn front_read(text: &str) -> FrontRead<'_> {
+    read(text)
 }
 
 fn front(text: &str) -> FrontMatter {
@@ -274,6 +281,101 @@ fn an_enclosure_as_a_url_or_path_or_a_map() {
             .2
             .contains("needs a `url`")
     );
+}
+
+/// A podcast episode's fields, in every syntax and under both spellings of its type.
+#[test]
+fn an_episode_in_every_syntax() {
+    let full = FrontEpisode {
+        number: Some(12),
+        season: Some(2),
+        episode_type: Some(EpisodeType::Trailer),
+        explicit: Some(true),
+        transcript: Some("ep12.vtt".into()),
+        chapters: Some("https://cdn.example/ep12.chapters.json".into()),
+    };
+    for text in [
+        "---\nepisode: 12\nseason: 2\nepisode_type: trailer\nexplicit: true\n\
+         transcript: ep12.vtt\nchapters: https://cdn.example/ep12.chapters.json\n---\n",
+        "---\nEpisode: '12'\nseason: \"2\"\nepisodeType: Trailer\nexplicit: yes\n\
+         transcript: ep12.vtt\nchapters: https://cdn.example/ep12.chapters.json\n---\n",
+        "+++\nepisode = 12\nseason = 2\nepisodeType = 'trailer'\nexplicit = true\n\
+         transcript = 'ep12.vtt'\nchapters = 'https://cdn.example/ep12.chapters.json'\n+++\n",
+        "{\"episode\": 12, \"season\": 2, \"episodeType\": \"TRAILER\", \"explicit\": true,\n\
+         \"transcript\": \"ep12.vtt\", \"chapters\": \"https://cdn.example/ep12.chapters.json\"}\n",
+    ] {
+        let read = read(text);
+        assert_eq!(read.front.episode, full, "{text}");
+        assert!(read.warnings.is_empty(), "{text}: {:?}", read.warnings);
+    }
+    // Apple's older words for the explicit flag.
+    assert_eq!(
+        front("---\nexplicit: clean\n---\n").episode.explicit,
+        Some(false)
+    );
+    assert_eq!(
+        front("---\nexplicit: no\n---\n").episode.explicit,
+        Some(false)
+    );
+    assert_eq!(
+        front("---\ntitle: x\n---\n").episode,
+        FrontEpisode::default()
+    );
+}
+
+/// A value an episode's field cannot take is a warning that names the key, its line and
+/// what is wrong; the field is left out and the rest of the front matter is read.
+#[test]
+fn a_bad_episode_value_is_a_warning_not_a_reject() {
+    let read = read(
+        "---\ntitle: Kept\nepisode: one\nseason: 0\nepisode_type: pilot\n\
+         explicit: maybe\n---\n",
+    );
+    assert_eq!(read.front.title.as_deref(), Some("Kept"));
+    assert_eq!(read.front.episode, FrontEpisode::default());
+    let ignored = read
+        .warnings
+        .iter()
+        .find_map(|w| match w {
+            ParseWarning::IgnoredValues { keys } => Some(keys.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{:?}", read.warnings));
+    let keys: Vec<(&str, usize)> = ignored.iter().map(|(k, l, _)| (k.as_str(), *l)).collect();
+    assert_eq!(
+        keys,
+        [
+            ("episode", 3),
+            ("season", 4),
+            ("episode_type", 5),
+            ("explicit", 6)
+        ]
+    );
+    assert!(ignored[0].2.contains("whole number above 0"), "{ignored:?}");
+    assert!(
+        ignored[2].2.contains("full, trailer or bonus"),
+        "{ignored:?}"
+    );
+    let shown: Vec<String> = read.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        shown
+            .iter()
+            .any(|w| w.starts_with("front matter values ignored: episode (line 3: ")),
+        "{shown:?}"
+    );
+    for warning in &read.warnings {
+        assert!(warning.is_about_front_matter(), "{warning}");
+    }
+    for text in [
+        "---\nepisode: -3\n---\n",
+        "---\nepisode: 2.5\n---\n",
+        "---\nseason: [1]\n---\n",
+        "---\nepisode: 99999999999\n---\n",
+    ] {
+        let bad = front_read(text);
+        assert_eq!(bad.front.episode, FrontEpisode::default(), "{text}");
+        assert_eq!(bad.warnings.len(), 1, "{text}: {:?}", bad.warnings);
+    }
 }
 
 #[test]

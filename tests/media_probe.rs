@@ -16,7 +16,7 @@ use seedfeed::parse::media::{
 
 use common::media_files::{MEDIA_FIXTURES, SVG_WITH_DTD, media_bytes, media_fixture};
 
-const ALL_FORMATS: [MediaFormat; 12] = [
+const ALL_FORMATS: [MediaFormat; 15] = [
     MediaFormat::Jpeg,
     MediaFormat::Png,
     MediaFormat::Webp,
@@ -29,6 +29,9 @@ const ALL_FORMATS: [MediaFormat; 12] = [
     MediaFormat::Opus,
     MediaFormat::Mp4,
     MediaFormat::Webm,
+    MediaFormat::Vtt,
+    MediaFormat::Srt,
+    MediaFormat::Chapters,
 ];
 
 fn format_of(name: &str) -> MediaFormat {

@@ -89,8 +89,8 @@ fn shell_completions_are_generated_from_the_command_line() {
 const PACKAGE_HEADER: &str = "\
 # /etc/seedfeed/seedfeed.toml, installed by the seedfeed package (a conffile: your
 # changes are kept on upgrades). `systemctl reload seedfeed` applies [feed], [authors],
-# feed_size and log_level at once; the other keys take effect with `systemctl restart
-# seedfeed`.
+# [podcast], feed_size and log_level at once; the other keys take effect with
+# `systemctl restart seedfeed`.
 # The folders are set for the service (seeds read-only, the database in its state
 # directory); every other key is at its built-in default.
 #

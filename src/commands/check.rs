@@ -1,7 +1,8 @@
 //! `seedfeed check`: read every seed as the daemon would, without serving or keeping
 //! anything; print one line per file the daemon would reject (and per duplicate, and per
-//! file that is not an article, which are reported but are not errors); exit 1 when
-//! anything was rejected. Duplicates and
+//! file that is not an article, which are reported but are not errors), and one for
+//! podcast artwork that would stop the daemon's start; exit 1 when anything was
+//! rejected or the artwork will not do. Duplicates and
 //! key conflicts are decided by the store's own rules, applied to a store in memory in
 //! the order the daemon reads; so are the sections' slugs, and a section whose name's
 //! slug another section took first gets a line naming the slug it is served at.
@@ -38,6 +39,9 @@ struct Verdicts {
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let folder = SeedFolder::open(&config.seeds)
         .with_context(|| format!("seeds folder {}", config.seeds.display()))?;
+    // The daemon would not start with it: said first, and a failure whatever the
+    // articles are.
+    let artwork = crate::daemon::check_artwork(&folder, &config.seeds, &config.feed.podcasts);
     let listing = folder
         .scan()
         .with_context(|| format!("listing {}", config.seeds.display()))?;
@@ -51,6 +55,9 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
     let verdicts = judge(&reader, &listing, config)?;
     let mut out = std::io::stdout().lock();
+    if let Err(error) = &artwork {
+        writeln!(out, "{error}")?;
+    }
     for file in &listing.files {
         if let Some(line) = verdicts.lines.get(&file.path) {
             writeln!(out, "{line}")?;
@@ -78,7 +85,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     } = verdicts;
     let not_articles = listing.not_articles.len();
     tracing::info!(files = listing.files.len(), articles, duplicates, rejects, not_articles, seeds = %config.seeds.display(), "check done");
-    Ok(if rejects > 0 {
+    Ok(if rejects > 0 || artwork.is_err() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

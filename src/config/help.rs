@@ -13,8 +13,9 @@ Settings: each key of the config file (--config FILE or SEEDFEED_CONFIG), its en
 variable and its default. Flags win over the environment, which wins over the file, which
 wins over the defaults. feed.title is title in the file's [feed] table. A reload (SIGHUP)
 applies the keys marked [live] at once; the others take a restart. The file may also
-define authors that articles name by key: [authors.KEY] tables with name, email and uri
-(read from the file alone, applied by a reload).
+define authors that articles name by key: [authors.KEY] tables with name, email and uri;
+and podcasts: a [podcast] table makes the main feed one, [podcast.sections.SLUG] a
+section's feed (docs/feeds.md). Both are read from the file alone, applied by a reload.
 ";
 
 /// The help line of the flag that sets `key`: the key's doc line and its default.

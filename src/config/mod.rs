@@ -17,6 +17,7 @@ mod authors;
 mod content;
 mod env;
 mod help;
+mod podcast;
 pub mod reload;
 mod settings;
 mod suggest;
@@ -28,6 +29,10 @@ pub use authors::{AuthorLayer, AuthorsLayer, is_email};
 pub use content::FeedContent;
 pub use env::env_layer;
 pub use help::{flag_help, settings_help};
+pub use podcast::{
+    APPLE_CATEGORIES, Podcast, PodcastCategory, PodcastLayer, PodcastMedium, PodcastTableLayer,
+    PodcastType, Podcasts,
+};
 pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
 pub use table::{Reload, Setting};
 pub use watch::WatchBackend;
@@ -82,6 +87,9 @@ impl Layer {
                 (None, _) if name == authors::TABLE => {
                     layer.authors = Some(authors::from_toml(value)?);
                 }
+                (None, _) if name == podcast::TABLE => {
+                    layer.podcast = Some(podcast::from_toml(value)?);
+                }
                 (Some(setting), _) => setting
                     .set_from_toml(&mut layer, value)
                     .map_err(|message| format!("key `{name}`: {message}"))?,
@@ -105,6 +113,12 @@ impl Layer {
                     return Err(format!(
                         "unknown key `{name}`; did you mean [{}.KEY]?",
                         authors::TABLE
+                    ));
+                }
+                (None, toml::Value::Table(_)) if podcast::is_near(name) => {
+                    return Err(format!(
+                        "unknown key `{name}`; did you mean [{}]?",
+                        podcast::TABLE
                     ));
                 }
                 (None, _) => return Err(unknown_key(name, None)),
@@ -234,6 +248,8 @@ pub struct FeedMeta {
     pub rights: Option<String>,
     /// The `[authors.{key}]` tables: the people articles may name by key.
     pub authors: BTreeMap<String, Person>,
+    /// `[podcast]` and `[podcast.sections.{slug}]`: the feeds that are podcasts.
+    pub podcasts: Podcasts,
 }
 
 /// Where the layers above the defaults come from.
@@ -354,6 +370,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             content,
             rights: values.feed.rights,
             authors: authors::validate(values.authors)?,
+            podcasts: podcast::validate(values.podcast)?,
         },
         websub: websub_config(values.websub)?,
     })
@@ -973,6 +990,36 @@ mod example_file_tests {
                 setting.key
             );
         }
+    }
+
+    /// The commented `[podcast]` example, uncommented, is a valid podcast with a section.
+    #[test]
+    fn the_example_podcast_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/seedfeed.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let example = text.split_once("\n# [podcast]\n").unwrap().1;
+        let uncommented: String = std::iter::once("[podcast]")
+            .chain(
+                example
+                    .lines()
+                    .take_while(|line| !line.is_empty())
+                    .map(|line| line.trim_start_matches("# ")),
+            )
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = validate(
+            Layer::from_toml(&uncommented)
+                .unwrap()
+                .over(Layer::defaults()),
+        )
+        .unwrap();
+        let podcasts = &config.feed.podcasts;
+        let main = podcasts.main.as_ref().unwrap();
+        assert_eq!(main.image, "podcast/cover.jpg");
+        assert_eq!(main.owner_email, "jane@example.org");
+        assert_eq!(main.owner_name.as_deref(), Some("Jane Doe"));
+        assert_eq!(podcasts.sections["tech"].category.name, "Technology");
+        assert_eq!(podcasts.sections["tech"].image, main.image);
     }
 
     /// The commented `[authors.jane]` example, uncommented, is a valid author.

@@ -1,6 +1,7 @@
 //! What a configuration reloaded on SIGHUP changes. The keys the table marks `Live` take
 //! effect at once: what the feeds say about themselves and how much of each article they
-//! carry (`[feed]`), the `[authors]` tables, `feed_size` and `log_level`. The others are read only at start-up (the folders and the socket are open,
+//! carry (`[feed]`), the `[authors]` tables, the `[podcast]` tables, `feed_size` and
+//! `log_level`. The others are read only at start-up (the folders and the socket are open,
 //! the limits are in the workers, ids and archive pages depend on `id_namespace` and
 //! `base_url`, the hubs are in every feed); a change to one of them is logged as needing a
 //! restart, and the running value stays.
@@ -20,6 +21,9 @@ pub fn compare(running: &Config, reloaded: &Config) -> Changes {
     let mut changes = Changes::default();
     if running.feed.authors != reloaded.feed.authors {
         changes.live.push(super::authors::TABLE);
+    }
+    if running.feed.podcasts != reloaded.feed.podcasts {
+        changes.live.push(super::podcast::TABLE);
     }
     for setting in SETTINGS {
         if !(setting.changed)(running, reloaded) {
@@ -43,6 +47,7 @@ pub fn in_force(running: &Config, reloaded: &Config) -> Config {
         (setting.take)(&mut now, reloaded);
     }
     now.feed.authors.clone_from(&reloaded.feed.authors);
+    now.feed.podcasts.clone_from(&reloaded.feed.podcasts);
     now
 }
 
@@ -108,6 +113,22 @@ mod tests {
         let again = compare(&now, &reloaded);
         assert!(again.live.is_empty(), "{again:?}");
         assert_eq!(again.need_restart, ["data", "listen", "shutdown_timeout"]);
+    }
+
+    /// A podcast table is applied at once, like the authors'.
+    #[test]
+    fn podcasts_are_live() {
+        let running = config(Layer::default());
+        let file = Layer::from_toml(
+            "[podcast]\nimage = \"a.jpg\"\ncategory = \"Comedy\"\nowner_email = \"a@b.org\"",
+        )
+        .unwrap();
+        let reloaded = config(file);
+        let changes = compare(&running, &reloaded);
+        assert_eq!(changes.live, ["podcast"]);
+        assert!(changes.need_restart.is_empty(), "{changes:?}");
+        let now = in_force(&running, &reloaded);
+        assert_eq!(now.feed.podcasts, reloaded.feed.podcasts);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The table of settings: every key, declared once. From it `table.rs` makes the layer
 //! structs ([`Layer`], [`FeedLayer`], [`WebSubLayer`]), their defaults and merge, each
 //! key's check, the `SEEDFEED_*` names, what a reload applies, and the `--help` text;
-//! and the one map of tables, `[authors.{key}]` (read and checked in `authors.rs`).
+//! and the tables that are not one value a key: `[authors.{key}]` (read and checked in
+//! `authors.rs`) and `[podcast]` with its sections (`podcast.rs`).
 //!
 //! A key is one row under its doc line: `key: layer type = default, check, reload => the
 //! field of `Config` it becomes;`. Adding one takes its row, its line in
@@ -10,6 +11,7 @@
 use std::path::PathBuf;
 
 use super::authors::AuthorsLayer;
+use super::podcast::PodcastLayer;
 use super::table::{any, min, nonempty, range, settings};
 
 settings! {
@@ -115,6 +117,8 @@ settings! {
     maps {
         /// The `[authors.{key}]` tables: people articles may name by key (`authors.rs`).
         authors: AuthorsLayer;
+        /// `[podcast]` and `[podcast.sections.{slug}]`: the feeds that are podcasts (`podcast.rs`).
+        podcast: PodcastLayer;
     }
 }
 

@@ -4,10 +4,12 @@
 //! run the ingest driver (and, during a bulk, its readers), the HTTP workers, the
 //! database's checkpoints and the watcher; `docs/architecture.md` lists them.
 
+mod artwork;
 mod start;
 pub mod systemd;
 mod watchdog;
 
+pub use artwork::{ARTWORK_SIDES, ArtworkError, check_artwork};
 pub use start::{Running, namespace_for, render_once, start, start_on};
 
 use std::sync::Arc;
@@ -181,6 +183,12 @@ fn reload_config(
             return config;
         }
     };
+    if reloaded.feed.podcasts != config.feed.podcasts
+        && let Err(error) = start::check_artwork_of(&config.seeds, &reloaded)
+    {
+        tracing::error!(error = %one_line(&format!("{error:#}")), "SIGHUP: configuration not reloaded; keeping the running one");
+        return config;
+    }
     let changes = crate::config::reload::compare(&config, &reloaded);
     for key in &changes.need_restart {
         tracing::warn!(

@@ -111,6 +111,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
 /// scan goes); then WebSub and the HTTP workers.
 pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow::Result<Running> {
     let folder = open_folder(config)?;
+    super::check_artwork(&folder, &config.seeds, &config.feed.podcasts)?;
     let listeners = listen(config, listener)?;
     let admin_socket = listen_admin(config)?;
     let admin_address = admin_socket
@@ -174,6 +175,15 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
 fn open_folder(config: &Config) -> anyhow::Result<SeedFolder> {
     SeedFolder::open(&config.seeds)
         .with_context(|| format!("seeds folder {}", config.seeds.display()))
+}
+
+/// The podcasts' artwork of `config`, in the seeds folder `seeds` (a reload keeps the
+/// folder the daemon started with).
+pub(super) fn check_artwork_of(seeds: &std::path::Path, config: &Config) -> anyhow::Result<()> {
+    let folder =
+        SeedFolder::open(seeds).with_context(|| format!("seeds folder {}", seeds.display()))?;
+    super::check_artwork(&folder, seeds, &config.feed.podcasts)?;
+    Ok(())
 }
 
 /// The daemon's database, and its identity (recorded at its first start).
@@ -336,6 +346,7 @@ pub(super) fn site(config: &Config, base_url: &Url, identity: &Identity) -> Site
         content: config.feed.content,
         rights: config.feed.rights.clone(),
         authors: config.feed.authors.clone(),
+        podcasts: config.feed.podcasts.clone(),
     }
 }
 
@@ -344,6 +355,7 @@ pub(super) fn site(config: &Config, base_url: &Url, identity: &Identity) -> Site
 /// database is the daemon's, brought up to date as a start-up scan would.
 pub fn render_once(config: &Config) -> anyhow::Result<(Arc<Snapshot>, Arc<Pages>)> {
     let folder = open_folder(config)?;
+    super::check_artwork(&folder, &config.seeds, &config.feed.podcasts)?;
     let base_url = config.base_url_or(config.listen);
     let (store, identity) = open_store(config, &base_url)?;
     let Parts {

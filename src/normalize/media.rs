@@ -1,10 +1,12 @@
-//! An article's references to media files beside it: `image:`, `enclosure:`, the `src`
-//! of `<img>`, `<audio>`, `<video>` and `<source>` and a video's `poster` in the body,
-//! and the `href` of links to audio or video. Which of them are
-//! local ([`local_path`]: resolved against the article's folder, never out of it), the
-//! paths the reader probes ([`media_paths`]), and, from what the probes said
-//! ([`ArticleMedia`]), the entry's image and enclosure, the body's rewrites and the
-//! warnings. Pure: the reader opens and probes the files, and passes what it found in.
+//! An article's references to media files beside it: `image:`, `enclosure:`,
+//! `transcript:`, `chapters:`, the `src` of `<img>`, `<audio>`, `<video>` and `<source>`
+//! and a video's `poster` in the body, and the `href` of links to audio or video. Which
+//! of them are local ([`local_path`]: resolved against the article's folder, never out
+//! of it), the paths the reader probes ([`media_paths`]: the references, and for an
+//! episode the transcript and chapters named after it, [`companion_paths`]), and, from
+//! what the probes said ([`ArticleMedia`]), the entry's image, enclosure, transcript and
+//! chapters, the body's rewrites and the warnings. Pure: the reader opens and probes the
+//! files, and passes what it found in.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
@@ -14,8 +16,8 @@ use url::Url;
 
 use super::PATH_SEGMENT;
 use super::sanitize::{BodyMedia, decode_reference};
-use crate::model::{Article, Enclosure, FrontEnclosure, Image};
-use crate::parse::media::{MediaInfo, MediaKind, media_format};
+use crate::model::{Article, Companion, Enclosure, FrontEnclosure, Image};
+use crate::parse::media::{MediaFormat, MediaInfo, MediaKind, media_format};
 
 /// What the reader found of an article's local media references: the article's path in
 /// the seeds folder, and for each media file path it references, the file's header facts
@@ -82,7 +84,7 @@ fn has_scheme(reference: &str) -> bool {
 
 /// The URL a media file is served at: `{base}/media/` and its path, each part
 /// percent-encoded.
-fn media_url(base_url: &str, path: &str) -> String {
+pub fn media_url(base_url: &str, path: &str) -> String {
     let mut url = format!("{base_url}/media");
     for part in path.split('/') {
         url.push('/');
@@ -96,6 +98,8 @@ fn media_url(base_url: &str, path: &str) -> String {
 enum Origin {
     Image,
     Enclosure,
+    Transcript,
+    Chapters,
     BodyImage,
     BodyLink,
     /// The `src` of `<audio>`, `<video>` or `<source>`, or a video's `poster`: any media
@@ -108,9 +112,40 @@ impl Origin {
         match self {
             Self::Image => "image",
             Self::Enclosure => "enclosure",
+            Self::Transcript => "transcript",
+            Self::Chapters => "chapters",
             Self::BodyImage => "image in the body",
             Self::BodyLink => "link in the body",
             Self::BodyEmbed => "media in the body",
+        }
+    }
+
+    /// Whether a file of `kind` is a media reference here: the body's images are not
+    /// transcripts, its links are media only to audio or video; the front matter's
+    /// fields take any media file (and say when it is the wrong one).
+    fn takes(self, kind: MediaKind) -> bool {
+        match self {
+            Self::BodyImage | Self::BodyEmbed => kind != MediaKind::Text,
+            Self::BodyLink => matches!(kind, MediaKind::Audio | MediaKind::Video),
+            Self::Image | Self::Enclosure | Self::Transcript | Self::Chapters => true,
+        }
+    }
+
+    /// The formats a transcript or chapters beside the article may be, and how to name
+    /// one; `None` for the other references.
+    fn companion_formats(self) -> Option<(&'static [MediaFormat], &'static str)> {
+        match self {
+            Self::Transcript => Some((
+                &[MediaFormat::Vtt, MediaFormat::Srt],
+                "a transcript beside the article is a .vtt or .srt file",
+            )),
+            Self::Chapters => Some((
+                &[MediaFormat::Chapters],
+                "chapters beside the article are a {name}.chapters.json file",
+            )),
+            Self::Image | Self::Enclosure | Self::BodyImage | Self::BodyLink | Self::BodyEmbed => {
+                None
+            }
         }
     }
 }
@@ -125,6 +160,12 @@ fn references(article: &Article) -> Vec<(Origin, String)> {
     if let Some(enclosure) = &front.enclosure {
         found.push((Origin::Enclosure, enclosure.url.clone()));
     }
+    if let Some(transcript) = &front.episode.transcript {
+        found.push((Origin::Transcript, transcript.clone()));
+    }
+    if let Some(chapters) = &front.episode.chapters {
+        found.push((Origin::Chapters, chapters.clone()));
+    }
     if let Some(body) = &article.body {
         found.extend(body_references(&body.html));
     }
@@ -132,24 +173,75 @@ fn references(article: &Article) -> Vec<(Origin, String)> {
 }
 
 /// The media file paths an article at `path` references locally, each once, for the
-/// reader to open and probe. A body link counts only to audio or video.
+/// reader to open and probe. A body link counts only to audio or video. An episode (an
+/// article with an enclosure) also has its [`companion_paths`] probed, for a transcript
+/// or chapters its front matter does not name.
 pub fn media_paths(article: &Article, path: &str) -> Vec<String> {
+    let references = references(article);
     let mut paths: Vec<String> = Vec::new();
-    for (origin, reference) in references(article) {
-        let Some(Ok(local)) = local_path(path, &reference) else {
+    for (origin, reference) in &references {
+        let Some(Ok(local)) = local_path(path, reference) else {
             continue;
         };
         let Some(format) = media_format(&local) else {
             continue;
         };
-        if origin == Origin::BodyLink && format.kind() == MediaKind::Image {
-            continue;
-        }
-        if !paths.contains(&local) {
+        if origin.takes(format.kind()) && !paths.contains(&local) {
             paths.push(local);
         }
     }
+    if is_episode(&references, path) {
+        for (origin, candidate) in companions(path) {
+            let named = references.iter().any(|(o, _)| *o == origin);
+            if !named && !paths.contains(&candidate) {
+                paths.push(candidate);
+            }
+        }
+    }
     paths
+}
+
+/// Whether an article's references give it an enclosure: an `enclosure:` field, or a
+/// body link to audio or video, or a player of one.
+fn is_episode(references: &[(Origin, String)], path: &str) -> bool {
+    references.iter().any(|(origin, reference)| match origin {
+        Origin::Enclosure => true,
+        Origin::BodyLink | Origin::BodyEmbed => {
+            let target = match local_path(path, reference) {
+                Some(Ok(local)) => local,
+                _ => reference.clone(),
+            };
+            media_format(&target).is_some_and(|f| Origin::BodyLink.takes(f.kind()))
+        }
+        _ => false,
+    })
+}
+
+/// The files that go with the episode at `article` by their name: beside it, with its
+/// name and `.vtt` or `.srt` (a transcript, the first found wins), or `.chapters.json`
+/// (its chapters). `posts/ep1.md` has `posts/ep1.vtt`, `posts/ep1.srt` and
+/// `posts/ep1.chapters.json`. None is a warning when it is missing.
+pub fn companion_paths(article: &str) -> impl Iterator<Item = String> {
+    companions(article).into_iter().map(|(_, path)| path)
+}
+
+/// [`companion_paths`], each with what it would be.
+fn companions(article: &str) -> [(Origin, String); 3] {
+    let stem = match article.rsplit_once('/') {
+        Some((folder, name)) => {
+            let name = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+            format!("{folder}/{name}")
+        }
+        None => article
+            .rsplit_once('.')
+            .map_or(article, |(stem, _)| stem)
+            .to_owned(),
+    };
+    [
+        (Origin::Transcript, format!("{stem}.vtt")),
+        (Origin::Transcript, format!("{stem}.srt")),
+        (Origin::Chapters, format!("{stem}.chapters.json")),
+    ]
 }
 
 /// What the references make of the entry.
@@ -158,6 +250,8 @@ pub(super) struct Resolved {
     /// The front matter's local image; `None` to keep what the metadata made of it.
     pub(super) image: Option<Option<Image>>,
     pub(super) enclosure: Option<Enclosure>,
+    pub(super) transcript: Option<Companion>,
+    pub(super) chapters: Option<Companion>,
     /// The body's local references, by the URL the sanitizer writes for each.
     pub(super) body: HashMap<String, BodyMedia>,
     pub(super) warnings: Vec<String>,
@@ -180,8 +274,12 @@ pub(super) fn resolve(
         resolved: Resolved::default(),
         linked: None,
     };
-    for (origin, reference) in references(article) {
-        resolver.reference(origin, &reference);
+    let references = references(article);
+    for (origin, reference) in &references {
+        resolver.reference(*origin, reference);
+    }
+    if is_episode(&references, &media.path) {
+        resolver.companions_by_name();
     }
     let Resolver {
         mut resolved,
@@ -216,22 +314,27 @@ impl Resolver<'_> {
     /// is looked up in what the reader found, and warned about when it cannot be linked.
     fn reference(&mut self, origin: Origin, reference: &str) {
         let Some(local) = local_path(&self.media.path, reference) else {
-            if matches!(origin, Origin::BodyLink | Origin::BodyEmbed) && self.linked.is_none() {
-                self.linked = remote_link(self.page, reference);
+            match origin {
+                Origin::BodyLink | Origin::BodyEmbed if self.linked.is_none() => {
+                    self.linked = remote_link(self.page, reference);
+                }
+                Origin::Transcript | Origin::Chapters => self.remote_companion(origin, reference),
+                _ => {}
             }
             return;
         };
-        let kind = media_format(local.as_deref().unwrap_or(reference)).map(|f| f.kind());
-        let media_in_body = match origin {
-            Origin::BodyImage | Origin::BodyEmbed => kind.is_some(),
-            Origin::BodyLink => kind.is_some_and(|kind| kind != MediaKind::Image),
-            Origin::Image | Origin::Enclosure => true,
-        };
-        if !media_in_body {
+        let format = media_format(local.as_deref().unwrap_or(reference));
+        let is_media = format.is_some_and(|format| origin.takes(format.kind()));
+        if !is_media
+            && matches!(
+                origin,
+                Origin::BodyImage | Origin::BodyLink | Origin::BodyEmbed
+            )
+        {
             // Not a media file: the sanitizer resolves it like any link.
             return;
         }
-        let found = match self.found(local, kind.is_some()) {
+        let found = match self.found(origin, local, format) {
             Ok(found) => Some(found),
             Err(reason) => {
                 let warning = format!("{} {reference}: {reason}", origin.name());
@@ -247,11 +350,17 @@ impl Resolver<'_> {
     /// The `/media/` URL and header facts of a local reference, or why there are none.
     fn found(
         &self,
+        origin: Origin,
         local: Result<String, &str>,
-        is_media: bool,
+        format: Option<MediaFormat>,
     ) -> Result<(String, MediaInfo), String> {
         let path = local.map_err(str::to_owned)?;
-        if !is_media {
+        if let Some((formats, naming)) = origin.companion_formats()
+            && !format.is_some_and(|format| formats.contains(&format))
+        {
+            return Err(format!("not a {}: {naming}", origin.name()));
+        }
+        if format.is_none() {
             return Err("not a media file".to_owned());
         }
         match self.media.files.get(&path) {
@@ -277,6 +386,8 @@ impl Resolver<'_> {
                 let duration = front.enclosure.as_ref().and_then(|e| e.duration_secs);
                 self.resolved.enclosure = found.map(|(url, info)| enclosure(url, &info, duration));
             }
+            Origin::Transcript => self.resolved.transcript = found.map(companion),
+            Origin::Chapters => self.resolved.chapters = found.map(companion),
             Origin::BodyImage | Origin::BodyLink | Origin::BodyEmbed => {
                 let Some(naive) = decode_reference(reference)
                     .and_then(|decoded| self.page.join(&decoded).ok())
@@ -305,6 +416,83 @@ impl Resolver<'_> {
                 }
             }
         }
+    }
+}
+
+impl Resolver<'_> {
+    /// A remote `transcript:` or `chapters:`: an http(s) URL, with a transcript's type
+    /// from its extension (chapters have theirs); anything else is left out, warned.
+    fn remote_companion(&mut self, origin: Origin, reference: &str) {
+        let url = decode_reference(reference)
+            .and_then(|decoded| self.page.join(&decoded).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"));
+        let media_type = url.as_ref().and_then(|url| match origin {
+            Origin::Chapters => Some(MediaFormat::Chapters.media_type()),
+            _ => remote_transcript_type(url.path()),
+        });
+        let (Some(url), Some(media_type)) = (url, media_type) else {
+            self.resolved.warnings.push(format!(
+                "{} {reference}: left out; a remote one needs an http(s) URL{}",
+                origin.name(),
+                if origin == Origin::Transcript {
+                    " ending in .vtt, .srt, .json, .html or .txt (its type)"
+                } else {
+                    ""
+                }
+            ));
+            return;
+        };
+        let companion = Some(Companion {
+            url: url.into(),
+            media_type: media_type.to_owned(),
+        });
+        match origin {
+            Origin::Chapters => self.resolved.chapters = companion,
+            _ => self.resolved.transcript = companion,
+        }
+    }
+
+    /// The transcript and chapters named after the episode ([`companion_paths`]) that
+    /// the reader found, for those its front matter does not name; one not found is no
+    /// warning.
+    fn companions_by_name(&mut self) {
+        let article = self.article;
+        let front = &article.front.episode;
+        for (origin, path) in companions(&self.media.path) {
+            let slot = match origin {
+                Origin::Transcript if front.transcript.is_none() => &mut self.resolved.transcript,
+                Origin::Chapters if front.chapters.is_none() => &mut self.resolved.chapters,
+                _ => continue,
+            };
+            if slot.is_none()
+                && let Some(Ok(info)) = self.media.files.get(&path)
+            {
+                *slot = Some(companion((media_url(self.base_url, &path), *info)));
+            }
+        }
+    }
+}
+
+/// The media type of a remote transcript, by its extension: the types the Podcasting 2.0
+/// namespace lists for `podcast:transcript`.
+fn remote_transcript_type(path: &str) -> Option<&'static str> {
+    let (_, extension) = path.rsplit_once('.')?;
+    let extension = extension.to_ascii_lowercase();
+    Some(match extension.as_str() {
+        "vtt" => MediaFormat::Vtt.media_type(),
+        "srt" => MediaFormat::Srt.media_type(),
+        "json" => "application/json",
+        "html" | "htm" => "text/html",
+        "txt" => "text/plain",
+        _ => return None,
+    })
+}
+
+/// A transcript or chapters beside the article, found: its URL and its type.
+fn companion((url, info): (String, MediaInfo)) -> Companion {
+    Companion {
+        url,
+        media_type: info.media_type().to_owned(),
     }
 }
 
@@ -354,7 +542,7 @@ fn remote_link(page: &Url, reference: &str) -> Option<Enclosure> {
         return None;
     }
     let format = media_format(url.path())?;
-    (format.kind() != MediaKind::Image).then(|| Enclosure {
+    Origin::BodyLink.takes(format.kind()).then(|| Enclosure {
         url: url.into(),
         media_type: format.media_type().to_owned(),
         length: 0,
@@ -523,6 +711,36 @@ mod tests {
             media_url("https://x.org", "café/ép?.mp3"),
             "https://x.org/media/caf%C3%A9/%C3%A9p%3F.mp3"
         );
+    }
+
+    #[test]
+    fn companions_are_named_after_the_article() {
+        let paths = |article: &str| companion_paths(article).collect::<Vec<_>>();
+        assert_eq!(
+            paths("posts/ep1.md"),
+            ["posts/ep1.vtt", "posts/ep1.srt", "posts/ep1.chapters.json"]
+        );
+        assert_eq!(
+            paths("show/index.md"),
+            [
+                "show/index.vtt",
+                "show/index.srt",
+                "show/index.chapters.json"
+            ]
+        );
+        assert_eq!(paths("a.b.md"), ["a.b.vtt", "a.b.srt", "a.b.chapters.json"]);
+    }
+
+    /// A transcript is never an image in the body, nor a body link's enclosure.
+    #[test]
+    fn the_body_takes_only_what_it_can_show() {
+        use MediaKind::{Audio, Image, Text, Video};
+        assert!(Origin::BodyImage.takes(Image) && !Origin::BodyImage.takes(Text));
+        assert!(Origin::BodyLink.takes(Audio) && Origin::BodyLink.takes(Video));
+        assert!(!Origin::BodyLink.takes(Image) && !Origin::BodyLink.takes(Text));
+        let page = Url::parse("https://x.org/entries/a/").unwrap();
+        assert_eq!(remote_link(&page, "https://cdn.example/a.vtt"), None);
+        assert!(remote_link(&page, "https://cdn.example/a.mp3").is_some());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use url::Url;
 
 use super::{slugify, term_identity};
-use crate::model::{Author, Category, EntryId, EntryMeta, FrontMatter, Image};
+use crate::model::{Author, Category, Companion, EntryId, EntryMeta, Episode, FrontMatter, Image};
 
 /// What the front matter gives the entry, its URLs resolved against `page` (the entry
 /// page's URL).
@@ -30,7 +30,28 @@ pub fn entry_meta(front: &FrontMatter, page: &Url) -> EntryMeta {
         comments: front.comments.as_deref().and_then(|url| web_url(page, url)),
         date: front.published,
         updated_date: front.updated,
+        episode: None,
     }
+}
+
+/// The entry as a podcast episode: what the front matter says of it, and the
+/// transcript and chapters the media references resolved to; `None` when there is
+/// nothing.
+pub fn episode(
+    front: &FrontMatter,
+    transcript: Option<Companion>,
+    chapters: Option<Companion>,
+) -> Option<Episode> {
+    let said = &front.episode;
+    let episode = Episode {
+        number: said.number,
+        season: said.season,
+        episode_type: said.episode_type,
+        explicit: said.explicit,
+        transcript,
+        chapters,
+    };
+    (!episode.is_empty()).then_some(episode)
 }
 
 /// The id an article keeps from an older system, as that system wrote it: readers

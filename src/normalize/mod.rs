@@ -9,7 +9,7 @@ mod meta;
 mod sanitize;
 
 pub use html::{content_html, escape_html, looks_like_html};
-pub use media::{ArticleMedia, local_path, media_paths};
+pub use media::{ArticleMedia, companion_paths, local_path, media_paths, media_url};
 pub use sanitize::sanitize;
 
 use std::collections::HashMap;
@@ -134,6 +134,7 @@ fn normalize_parts(
         meta.image = image;
     }
     meta.enclosure = resolved.enclosure;
+    meta.episode = meta::episode(front, resolved.transcript, resolved.chapters);
     let draft = EntryDraft {
         id: given
             .clone()
@@ -151,10 +152,8 @@ fn normalize_parts(
         related: article.related.clone(),
         content_hash: match (&page, media) {
             (None, _) => content_hash(article),
-            (Some(_), Some(media)) if !media.files.is_empty() => {
-                media_hash(full_hash(article, &context.base_url), media)
-            }
-            (Some(_), _) => full_hash(article, &context.base_url),
+            (Some(_), Some(media)) => media_hash(full_hash(article, &context.base_url), media),
+            (Some(_), None) => full_hash(article, &context.base_url),
         },
         meta,
         key,
@@ -164,11 +163,21 @@ fn normalize_parts(
 
 /// A content hash that also covers what the headers of the referenced media files said
 /// (or why they did not read), so that an edited episode or a fixed image updates the
-/// entry when the article is read again.
+/// entry when the article is read again. A transcript or chapters looked for by the
+/// episode's name and not there count for nothing: an episode without them keeps the
+/// hash it had before they were looked for.
 fn media_hash(hash: ContentHash, media: &ArticleMedia) -> ContentHash {
+    let optional: Vec<String> = companion_paths(&media.path).collect();
+    let mut files: Vec<_> = media
+        .files
+        .iter()
+        .filter(|(path, facts)| facts.is_ok() || !optional.contains(path))
+        .collect();
+    if files.is_empty() {
+        return hash;
+    }
     let mut hasher = Sha256::new();
     hasher.update(hash.0);
-    let mut files: Vec<_> = media.files.iter().collect();
     files.sort_by(|a, b| a.0.cmp(b.0));
     for (path, facts) in files {
         let facts = match facts {
@@ -496,5 +505,60 @@ mod tests {
         };
         assert_ne!(content_hash(&a), content_hash(&b));
         assert_eq!(content_hash(&a), content_hash(&a.clone()));
+    }
+
+    /// The transcript and chapters looked for beside an episode count in its hash only
+    /// when they are there: an episode without them keeps the hash it had before they
+    /// were looked for, and one that gets a transcript is updated.
+    #[test]
+    fn missing_companions_leave_the_hash_as_it_was() {
+        use crate::model::{FrontEnclosure, FrontMatter};
+        use crate::parse::media::{MediaFormat, MediaInfo};
+
+        let article = Article {
+            format: crate::model::Format::Markdown,
+            title: "Episode".into(),
+            front: FrontMatter {
+                enclosure: Some(FrontEnclosure {
+                    url: "ep.mp3".into(),
+                    ..FrontEnclosure::default()
+                }),
+                ..FrontMatter::default()
+            },
+            ..Article::default()
+        };
+        let info = |format, length| MediaInfo {
+            format,
+            length,
+            width: None,
+            height: None,
+            duration_secs: None,
+        };
+        let mut media = ArticleMedia {
+            path: "shows/ep.md".into(),
+            files: HashMap::from([("shows/ep.mp3".into(), Ok(info(MediaFormat::Mp3, 100)))]),
+        };
+        let hash = |media: &ArticleMedia| {
+            let key = EntryKey::new("ep");
+            normalize_with_media(key, &article, &EntryContext::for_tests(), media)
+                .0
+                .content_hash
+        };
+        let before = hash(&media);
+        for path in companion_paths("shows/ep.md") {
+            media.files.insert(path, Err("no such file".into()));
+        }
+        assert_eq!(hash(&media), before);
+        media
+            .files
+            .insert("shows/ep.vtt".into(), Ok(info(MediaFormat::Vtt, 10)));
+        assert_ne!(hash(&media), before);
+        // A missing file the article names is still part of its hash.
+        media
+            .files
+            .insert("shows/other.vtt".into(), Err("no such file".into()));
+        let named = hash(&media);
+        media.files.remove("shows/other.vtt");
+        assert_ne!(hash(&media), named);
     }
 }

@@ -26,13 +26,20 @@ pub enum ParseWarning {
     /// Front matter keys naming a field another of its names already gave (`pubDate`
     /// beside `date`): each key with its line in the file and the key used instead.
     RepeatedFields { keys: Vec<(String, usize, String)> },
+    /// Front matter values of an episode's fields that cannot be what the field is (an
+    /// episode number that is not a whole number above 0): each key with its line and
+    /// what is wrong. Left out of the entry, which is published without them.
+    IgnoredValues { keys: Vec<(String, usize, String)> },
 }
 
 impl ParseWarning {
     /// Whether the warning is about the front matter, whose author has something to fix
     /// (a typo in a key), rather than a repair of the text.
     pub fn is_about_front_matter(&self) -> bool {
-        matches!(self, Self::UnknownKeys { .. } | Self::RepeatedFields { .. })
+        matches!(
+            self,
+            Self::UnknownKeys { .. } | Self::RepeatedFields { .. } | Self::IgnoredValues { .. }
+        )
     }
 }
 
@@ -58,6 +65,12 @@ impl fmt::Display for ParseWarning {
                 f.write_str("front matter keys repeating a field, ignored: ")?;
                 write_list(f, keys, |f, (key, line, used)| {
                     write!(f, "{key} (line {line}; {used} is used)")
+                })
+            }
+            Self::IgnoredValues { keys } => {
+                f.write_str("front matter values ignored: ")?;
+                write_list(f, keys, |f, (key, line, problem)| {
+                    write!(f, "{key} (line {line}: {problem})")
                 })
             }
         }

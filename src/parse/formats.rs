@@ -121,5 +121,7 @@ fn overlay(front: FrontMatter, head: FrontMatter) -> FrontMatter {
         comments: front.comments.or(head.comments),
         id: front.id.or(head.id),
         enclosure: front.enclosure.or(head.enclosure),
+        // An HTML head says nothing of episodes.
+        episode: front.episode,
     }
 }

@@ -31,7 +31,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::decode::{ParseWarning, remove_illegal_chars};
 use super::words::join_words;
-use crate::model::{FrontEnclosure, FrontMatter, Person, RejectReason};
+use crate::model::{EpisodeType, FrontEnclosure, FrontEpisode, FrontMatter, Person, RejectReason};
 
 /// The largest front matter read, in bytes: far more than any real one (a few hundred
 /// bytes), small enough that a hostile one costs nothing.
@@ -702,6 +702,13 @@ enum Field {
     Comments,
     Id,
     Enclosure,
+    // A podcast episode's fields: a value that cannot be one is a warning, not a reject.
+    Episode,
+    Season,
+    EpisodeType,
+    Explicit,
+    Transcript,
+    Chapters,
 }
 
 /// Every name of every field, lower-case (keys are matched without regard to case, as
@@ -736,6 +743,13 @@ const NAMES: &[(&str, Field)] = &[
     ("id", Field::Id),
     ("guid", Field::Id),
     ("enclosure", Field::Enclosure),
+    ("episode", Field::Episode),
+    ("season", Field::Season),
+    ("episode_type", Field::EpisodeType),
+    ("episodetype", Field::EpisodeType),
+    ("explicit", Field::Explicit),
+    ("transcript", Field::Transcript),
+    ("chapters", Field::Chapters),
 ];
 
 /// Keys the big generators use for their own pages (layout, URLs, menus, ordering) that
@@ -811,6 +825,7 @@ fn to_front_matter(
     named.sort_by_key(|n| (n.field, n.rank));
     let mut warnings = Vec::new();
     let mut repeated = Vec::new();
+    let mut ignored = Vec::new();
     let mut categories = Vec::new();
     let mut previous: Option<&Named> = None;
     for n in &named {
@@ -820,6 +835,12 @@ fn to_front_matter(
         }
         previous = Some(n);
         let (line, column) = keys.position(&n.key);
+        if let Some(applied) = apply_episode(&mut front.episode, n.field, &n.value) {
+            if let Err(problem) = applied {
+                ignored.push((n.key.clone(), line, problem));
+            }
+            continue;
+        }
         let inner = apply(&mut front, &mut categories, n.field, &n.value)
             .map_err(|problem| reject(line, column, format!("{}: {problem}", n.key)))?;
         // Keys inside a field's map that it does not know (`enclosure: {lenght: …}`),
@@ -838,6 +859,10 @@ fn to_front_matter(
     if !repeated.is_empty() {
         repeated.sort_by_key(|(_, line, _)| *line);
         warnings.push(ParseWarning::RepeatedFields { keys: repeated });
+    }
+    if !ignored.is_empty() {
+        ignored.sort_by_key(|(_, line, _)| *line);
+        warnings.push(ParseWarning::IgnoredValues { keys: ignored });
     }
     Ok((front, warnings))
 }
@@ -877,8 +902,80 @@ fn apply(
             front.enclosure = enclosure;
             return Ok(unknown);
         }
+        Field::Episode
+        | Field::Season
+        | Field::EpisodeType
+        | Field::Explicit
+        | Field::Transcript
+        | Field::Chapters => {}
     }
     Ok(Vec::new())
+}
+
+/// Sets one of an episode's fields; `None` for the other fields. A value that cannot be
+/// the field's is `Some(Err)` with what is wrong, and leaves the field unset: the rest of
+/// the article is published, so a typo in an episode number does not hold it back.
+fn apply_episode(
+    episode: &mut FrontEpisode,
+    field: Field,
+    value: &Value,
+) -> Option<Result<(), String>> {
+    let applied = match field {
+        Field::Episode => positive(value).map(|n| episode.number = n),
+        Field::Season => positive(value).map(|n| episode.season = n),
+        Field::EpisodeType => episode_type(value).map(|t| episode.episode_type = t),
+        Field::Explicit => explicit(value).map(|e| episode.explicit = e),
+        Field::Transcript => text(value).map(|t| episode.transcript = t),
+        Field::Chapters => text(value).map(|c| episode.chapters = c),
+        _ => return None,
+    };
+    Some(applied)
+}
+
+/// A whole number above 0 (an episode or season number), as a number or text of digits.
+fn positive(value: &Value) -> Result<Option<u32>, String> {
+    let problem = || {
+        format!(
+            "expected a whole number above 0, found {}",
+            value.describe()
+        )
+    };
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) | Value::Text(n) => match n.trim().parse::<u32>() {
+            Ok(0) | Err(_) => Err(problem()),
+            Ok(n) => Ok(Some(n)),
+        },
+        _ => Err(problem()),
+    }
+}
+
+/// `full`, `trailer` or `bonus`, in any case.
+fn episode_type(value: &Value) -> Result<Option<EpisodeType>, String> {
+    let Some(word) = text(value)? else {
+        return Ok(None);
+    };
+    EpisodeType::ALL
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(&word))
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "expected full, trailer or bonus, found {}",
+                value.describe()
+            )
+        })
+}
+
+/// `true` or `false` (or the YAML 1.1 spellings [`flag`] takes, and Apple's older
+/// `yes`, `clean`): whether the episode is explicit.
+fn explicit(value: &Value) -> Result<Option<bool>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Text(text) if text.trim().eq_ignore_ascii_case("clean") => Ok(Some(false)),
+        Value::Text(text) if text.trim().eq_ignore_ascii_case("explicit") => Ok(Some(true)),
+        other => flag(other).map(Some),
+    }
 }
 
 /// `categories`: the first is the section, unless `section` or `category` gave one; the

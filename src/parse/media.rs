@@ -1,22 +1,26 @@
-//! Media files beside the articles: which names are images, audio or video
-//! ([`media_format`], by extension), and what the feeds need from such a file's header
-//! ([`probe`]): its media type, an image's width and height, a recording's duration.
+//! Media files beside the articles: which names are images, audio, video, or the
+//! transcripts and chapters that go with an episode ([`media_format`], by extension), and
+//! what the feeds need from such a file's header ([`probe`]): its media type, an image's
+//! width and height, a recording's duration.
 //! Headers only, never a decode: every read goes through a reader with a hard limit
 //! ([`IMAGE_READ_LIMIT`], [`AV_READ_LIMIT`]), so a huge or hostile file costs no more
 //! than a small one. Pure like the rest of `parse`: the caller opens the file and passes
 //! a reader; nothing here knows paths on disk.
 //!
-//! The twelve extensions are a fixed table rather than a MIME crate: the set is closed
-//! (these are the formats the feeds and podcast apps take), each entry needs more than
-//! a media type (its kind and how its header is read), and a general table would answer
-//! for names that are not media here.
+//! The extensions are a fixed table rather than a MIME crate: the set is closed (these
+//! are the formats the feeds and podcast apps take), each entry needs more than a media
+//! type (its kind and how its header is read), and a general table would answer for
+//! names that are not media here. Chapters are the one name of two parts,
+//! `{name}.chapters.json` (the Podcasting 2.0 chapters format): any other `.json` file
+//! is not media.
 //!
 //! Who reads which header: `imagesize` the raster images (JPEG, PNG, WebP, AVIF, GIF),
 //! `quick-xml` an SVG's root element, `lofty` the audio (MP3's Xing, VBRI or first and
 //! last frames; M4A's audio track; Ogg Vorbis and Opus from the first and last pages),
 //! and `video` here the two video containers (MP4's `mvhd`, WebM's `Info`), which lofty,
 //! an audio library, does not read. Before any of them, the first bytes are compared
-//! with the extension's signature, so a file that lies about its kind is named as such.
+//! with the extension's signature, so a file that lies about its kind is named as such;
+//! for a transcript or chapters that comparison is all that is read.
 
 mod audio;
 mod bounded;
@@ -38,12 +42,18 @@ pub const IMAGE_READ_LIMIT: u64 = 256 * 1024;
 /// last page, and the end of an MP3 is searched for its last frame.
 pub const AV_READ_LIMIT: u64 = 2 * 1024 * 1024;
 
+/// The most bytes read from a transcript or chapters: its signature's.
+pub const TEXT_READ_LIMIT: u64 = 64;
+
 /// What a media file is for, which decides the elements that describe it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaKind {
     Image,
     Audio,
     Video,
+    /// A transcript or chapters: text that goes with an episode (`podcast:transcript`,
+    /// `podcast:chapters`), never an image or an enclosure.
+    Text,
 }
 
 /// The media formats seedfeed knows, one per extension family.
@@ -61,10 +71,17 @@ pub enum MediaFormat {
     Opus,
     Mp4,
     Webm,
+    /// A WebVTT transcript (`.vtt`).
+    Vtt,
+    /// A SubRip transcript (`.srt`).
+    Srt,
+    /// Podcasting 2.0 chapters (`{name}.chapters.json`).
+    Chapters,
 }
 
-/// Every extension (lowercase) and its format.
-const EXTENSIONS: [(&str, MediaFormat); 13] = [
+/// Every extension (lowercase) and its format; chapters, whose name has two parts, are
+/// read by [`media_format`].
+const EXTENSIONS: [(&str, MediaFormat); 15] = [
     ("jpg", MediaFormat::Jpeg),
     ("jpeg", MediaFormat::Jpeg),
     ("png", MediaFormat::Png),
@@ -78,7 +95,12 @@ const EXTENSIONS: [(&str, MediaFormat); 13] = [
     ("opus", MediaFormat::Opus),
     ("mp4", MediaFormat::Mp4),
     ("webm", MediaFormat::Webm),
+    ("vtt", MediaFormat::Vtt),
+    ("srt", MediaFormat::Srt),
 ];
+
+/// The name chapters end with, after their own name: `episode.chapters.json`.
+const CHAPTERS_SUFFIX: &str = ".chapters.json";
 
 impl MediaFormat {
     /// The format of a file extension (without its dot), in any case.
@@ -108,6 +130,11 @@ impl MediaFormat {
             Self::Ogg | Self::Opus => "audio/ogg",
             Self::Mp4 => "video/mp4",
             Self::Webm => "video/webm",
+            // The types the Podcasting 2.0 namespace names for `podcast:transcript` and
+            // `podcast:chapters`; WebVTT is UTF-8 by its specification.
+            Self::Vtt => "text/vtt",
+            Self::Srt => "application/x-subrip",
+            Self::Chapters => "application/json+chapters",
         }
     }
 
@@ -119,6 +146,7 @@ impl MediaFormat {
             }
             Self::Mp3 | Self::M4a | Self::Ogg | Self::Opus => MediaKind::Audio,
             Self::Mp4 | Self::Webm => MediaKind::Video,
+            Self::Vtt | Self::Srt | Self::Chapters => MediaKind::Text,
         }
     }
 
@@ -127,6 +155,7 @@ impl MediaFormat {
         match self.kind() {
             MediaKind::Image => IMAGE_READ_LIMIT,
             MediaKind::Audio | MediaKind::Video => AV_READ_LIMIT,
+            MediaKind::Text => TEXT_READ_LIMIT,
         }
     }
 
@@ -145,6 +174,9 @@ impl MediaFormat {
             Self::Opus => "Opus audio file",
             Self::Mp4 => "MP4 video",
             Self::Webm => "WebM video",
+            Self::Vtt => "WebVTT transcript",
+            Self::Srt => "SubRip transcript",
+            Self::Chapters => "chapters file",
         }
     }
 }
@@ -156,13 +188,21 @@ impl fmt::Display for MediaFormat {
 }
 
 /// The media format of a path or file name, by its extension (any case); `None` for
-/// anything that is not media (articles, hidden files without an extension…).
+/// anything that is not media (articles, hidden files without an extension, JSON that is
+/// not `{name}.chapters.json`…).
 pub fn media_format(path: &str) -> Option<MediaFormat> {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let (stem, extension) = name.rsplit_once('.')?;
     if stem.is_empty() {
         // ".mp3" is a hidden file named "mp3", not an MP3 without a name.
         return None;
+    }
+    if extension.eq_ignore_ascii_case("json") {
+        let chapters = name.len() > CHAPTERS_SUFFIX.len()
+            && name
+                .get(name.len() - CHAPTERS_SUFFIX.len()..)
+                .is_some_and(|suffix| suffix.eq_ignore_ascii_case(CHAPTERS_SUFFIX));
+        return chapters.then_some(MediaFormat::Chapters);
     }
     MediaFormat::from_extension(extension)
 }
@@ -258,12 +298,14 @@ pub fn probe(
         MediaKind::Video => video::duration(format, &mut header).map(|d| {
             info.duration_secs = d;
         }),
+        // The signature was all there is to read.
+        MediaKind::Text => Ok(()),
     };
     match read {
         // A reader that gave up quietly at the limit (lofty does, when the last page or
         // frame it seeks is past it) has not found the value the caller asked for.
         Ok(())
-            if format.kind() != MediaKind::Image
+            if matches!(format.kind(), MediaKind::Audio | MediaKind::Video)
                 && info.duration_secs.is_none()
                 && header.stop() == Some(Stop::Limit) =>
         {
@@ -355,6 +397,8 @@ mod tests {
             ("a.opus", "audio/ogg", MediaKind::Audio),
             ("a.mp4", "video/mp4", MediaKind::Video),
             ("a.webm", "video/webm", MediaKind::Video),
+            ("a.vtt", "text/vtt", MediaKind::Text),
+            ("a.srt", "application/x-subrip", MediaKind::Text),
         ];
         assert_eq!(cases.len(), EXTENSIONS.len());
         for (name, media_type, kind) in cases {
@@ -370,6 +414,15 @@ mod tests {
         assert_eq!(media_format("a/b.c/cover.Png"), Some(MediaFormat::Png));
         assert_eq!(media_format("shows\\ep1.OPUS"), Some(MediaFormat::Opus));
         assert_eq!(media_format("archive.tar.mp3"), Some(MediaFormat::Mp3));
+        assert_eq!(
+            media_format("ep1.Chapters.JSON"),
+            Some(MediaFormat::Chapters)
+        );
+        assert_eq!(
+            media_format("a/b/ep 1.chapters.json"),
+            Some(MediaFormat::Chapters)
+        );
+        assert_eq!(media_format("ep1.VTT"), Some(MediaFormat::Vtt));
     }
 
     #[test]
@@ -385,6 +438,12 @@ mod tests {
             "photo.",
             "photo.jpgx",
             "media.d/readme",
+            // JSON is media only as chapters, which have a name of their own.
+            "data.json",
+            "chapters.json",
+            ".chapters.json",
+            "ep.chapters.json.bak",
+            "ep.chapter.json",
             "",
         ] {
             assert_eq!(media_format(name), None, "{name:?}");
@@ -396,6 +455,32 @@ mod tests {
         assert_eq!(MediaFormat::Svg.read_limit(), IMAGE_READ_LIMIT);
         assert_eq!(MediaFormat::Opus.read_limit(), AV_READ_LIMIT);
         assert_eq!(MediaFormat::Webm.read_limit(), AV_READ_LIMIT);
+        assert_eq!(MediaFormat::Chapters.read_limit(), TEXT_READ_LIMIT);
+    }
+
+    #[test]
+    fn transcripts_and_chapters_are_read_by_their_signature_alone() {
+        let probed =
+            |format, bytes: &[u8]| probe(format, std::io::Cursor::new(bytes), bytes.len() as u64);
+        let vtt = b"\xEF\xBB\xBFWEBVTT\n\n00:00.000 --> 00:01.000\nHello\n";
+        let info = probed(MediaFormat::Vtt, vtt).unwrap();
+        assert_eq!((info.length, info.duration_secs), (vtt.len() as u64, None));
+        assert!(probed(MediaFormat::Vtt, b"WEBVTT - a title\n").is_ok());
+        assert!(probed(MediaFormat::Srt, b"1\n00:00:00,000 --> 00:00:01,000\nHi\n").is_ok());
+        assert!(probed(MediaFormat::Chapters, b" {\"version\": \"1.2.0\"}").is_ok());
+        for (format, bytes) in [
+            (MediaFormat::Vtt, &b"WEBVTTX\n"[..]),
+            (MediaFormat::Vtt, b"1\n00:00:00,000 --> 00:00:01,000\n"),
+            (MediaFormat::Srt, b"WEBVTT\n"),
+            (MediaFormat::Chapters, b"[1, 2]"),
+            (MediaFormat::Chapters, b"\xFF\xD8\xFF\xE0"),
+        ] {
+            let error = probed(format, bytes).unwrap_err();
+            assert!(
+                matches!(error, MediaError::NotThisFormat { expected, .. } if expected == format),
+                "{format}: {error}"
+            );
+        }
     }
 
     #[test]

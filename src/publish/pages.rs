@@ -500,6 +500,7 @@ mod tests {
             content: crate::config::FeedContent::Full,
             rights: None,
             authors: Default::default(),
+            podcasts: Default::default(),
         }
     }
 

@@ -16,7 +16,8 @@
 //! Entries carry what their front matter gave (`EntryMeta`: authors, tags, an image, a
 //! language, a link post's target, a comments page), and every document shows it; an
 //! author named by a key of the `[authors]` tables is shown as the configured person
-//! ([`Site::resolve_author`]).
+//! ([`Site::resolve_author`]). The RSS feeds that `[podcast]` tables name are podcast
+//! feeds (`podcast.rs`): their episodes, with Apple's and Podcasting 2.0's tags.
 
 mod atom;
 mod compress;
@@ -27,6 +28,7 @@ mod html;
 mod json_feed;
 mod listing;
 mod opml;
+mod podcast;
 mod renderer;
 mod rss;
 
@@ -35,6 +37,7 @@ pub use feed_view::{ArchiveView, archive_view};
 pub use html::{entry_page, not_found_page};
 pub use listing::{Listing, listing_page};
 pub use opml::render as opml_list;
+pub use podcast::{PODCAST_NS, podcast_guid};
 pub use renderer::{Renderer, term_feed_document};
 
 pub use crate::normalize::entry_url;
@@ -44,7 +47,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::config::FeedContent;
+use crate::config::{FeedContent, Podcasts};
 pub use crate::model::TermKind;
 use crate::model::{ArchivePage, Category, Entry, EntryKey, Person, Tombstone};
 
@@ -144,6 +147,8 @@ pub struct Site {
     pub rights: Option<String>,
     /// The `[authors.{key}]` tables: the people articles may name by key.
     pub authors: BTreeMap<String, Person>,
+    /// The feeds that are podcasts (`[podcast]`), and what they say of themselves.
+    pub podcasts: Podcasts,
 }
 
 impl Site {
@@ -164,6 +169,7 @@ impl Site {
             content: FeedContent::Full,
             rights: None,
             authors: BTreeMap::new(),
+            podcasts: Podcasts::default(),
         }
     }
 
@@ -719,6 +725,7 @@ mod tests {
             content: FeedContent::Full,
             rights: None,
             authors: BTreeMap::new(),
+            podcasts: Podcasts::default(),
         }
     }
 

@@ -10,6 +10,12 @@
 //! language as `dc:language`, a link post's target as `atom:link rel="related"`, and its
 //! image in Media RSS, as in Atom.
 //!
+//! A feed that a `[podcast]` table names is a podcast feed (`podcast.rs`): its episodes
+//! only, with the `itunes:` and `podcast:` tags of the channel and of each item, and an
+//! episode's image as `itunes:image` and `media:thumbnail` without `media:content`,
+//! which podcast apps take for a file of the episode. Any other feed is written as it
+//! always was.
+//!
 //! RSS never says whether a title is text or HTML, and readers guess. Following the RSS
 //! Best Practices Profile, `&` and `<` are written as `&#x26;` and `&#x3C;`, and text that
 //! a reader would take for HTML (it holds `</b>` or `&amp;`) is sent as escaped HTML, so
@@ -22,6 +28,7 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Enclosure, Guid, Item};
 
+use super::podcast::{self, PODCAST_NS};
 use super::{
     Archive, FeedDoc, Format, MEDIA_NS, RenderError, Site, enclosure_of, image_of,
     media_extensions, tags_scheme, web_url,
@@ -34,10 +41,22 @@ use crate::normalize::{escape_html, looks_like_html};
 pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
 
 pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
+    let podcast = site.podcast_of(feed);
+    let entries: Vec<&Entry> = match podcast {
+        Some(_) => podcast::episodes(feed.entries),
+        None => feed.entries.iter().collect(),
+    };
     let mut namespaces = BTreeMap::new();
     let mut extensions = ExtensionMap::new();
-    if feed.entries.iter().any(|e| image_of(e).is_some()) {
+    if entries.iter().any(|e| image_of(e).is_some()) {
         namespaces.insert("media".to_owned(), MEDIA_NS.to_owned());
+    }
+    if let Some(podcast) = podcast {
+        namespaces.insert("podcast".to_owned(), PODCAST_NS.to_owned());
+        extensions.insert(
+            "podcast".to_owned(),
+            podcast::channel_podcast(site, feed, podcast),
+        );
     }
     if let Archive::Page { .. } = feed.archive {
         namespaces.insert("fh".to_owned(), HISTORY_NS.to_owned());
@@ -65,7 +84,11 @@ pub fn render(site: &Site, feed: &FeedDoc<'_>) -> Result<Vec<u8>, RenderError> {
         atom_ext: Some(AtomExtension {
             links: links(site, feed),
         }),
-        items: feed.entries.iter().map(|entry| item(site, entry)).collect(),
+        items: entries
+            .iter()
+            .map(|entry| item(site, entry, podcast.is_some()))
+            .collect(),
+        itunes_ext: podcast.map(|podcast| podcast::channel_itunes(site, podcast)),
         namespaces,
         extensions,
         ..Channel::default()
@@ -114,7 +137,9 @@ fn links(site: &Site, feed: &FeedDoc<'_>) -> Vec<Link> {
     links
 }
 
-fn item(site: &Site, entry: &Entry) -> Item {
+/// One entry as an item; an episode of a podcast feed with its `itunes:` and `podcast:`
+/// tags.
+fn item(site: &Site, entry: &Entry, episode: bool) -> Item {
     let draft = &entry.draft;
     let meta = &draft.meta;
     let section = draft.category.iter().map(|category| Category {
@@ -151,6 +176,7 @@ fn item(site: &Site, entry: &Entry) -> Item {
             media_extensions!(Extension, image, str::to_owned),
         );
     }
+    let itunes_ext = episode.then(|| podcast::episode_tags(entry, &mut extensions));
     Item {
         title: Some(text(&draft.title)),
         link: Some(site.entry_url(&draft.key)),
@@ -180,6 +206,7 @@ fn item(site: &Site, entry: &Entry) -> Item {
             ..DublinCoreExtension::default()
         }),
         atom_ext: related.map(|link| AtomExtension { links: vec![link] }),
+        itunes_ext,
         extensions,
         ..Item::default()
     }

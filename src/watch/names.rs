@@ -6,7 +6,8 @@
 //! A Markdown or HTML article named `index` in a subfolder is a page bundle, as Hugo, Zola
 //! and Eleventy lay them out (`posts/my-post/index.md`, its images beside it): its key is
 //! its folder's name, since every bundle's file has the same name. A `_index` file is the
-//! list page of a section in Hugo and Zola: not an article. Images, audio and video
+//! list page of a section in Hugo and Zola: not an article. Images, audio and video,
+//! and an episode's transcripts (`.vtt`, `.srt`) and chapters (`{name}.chapters.json`)
 //! (the formats of `parse::media`) are assets: served and exported, never read.
 
 use crate::model::{EntryKey, Format};
@@ -47,9 +48,9 @@ pub enum SeedName {
     /// A file someone put there that is not read: shown, with the reason, so that whoever
     /// copied a `.md` file in sees why it did nothing.
     NotArticle(&'static str),
-    /// An image, audio or video file (`parse::media`): an asset, served under `/media/`
-    /// and exported with the documents, never read as an article nor listed as a file
-    /// that is not one.
+    /// An image, audio or video file, a transcript or chapters (`parse::media`): an
+    /// asset, served under `/media/` and exported with the documents, never read as an
+    /// article nor listed as a file that is not one.
     Asset,
     /// Hidden files and editor or transfer temporaries (`.name.XXXXXX` from rsync, `.#name`
     /// and `#name#` from Emacs, `name~` backups, `.swp`, `.tmp`, `.part`, vim's `4913`
@@ -205,6 +206,9 @@ mod tests {
             "episode.mp3",
             "clip.webm",
             "a.b.opus",
+            "episode.vtt",
+            "episode.SRT",
+            "episode.chapters.json",
         ] {
             assert_eq!(seed_name(name), SeedName::Asset, "{name}");
             assert_eq!(path_key(&format!("posts/{name}")), None, "{name}");
@@ -216,6 +220,16 @@ mod tests {
             seed_name("photo.jpeg.zip"),
             SeedName::NotArticle(NOT_ARTICLE_REASON)
         );
+        // JSON is an asset only as chapters; any other is a file that is not an article,
+        // as before chapters were served.
+        for name in ["data.json", "chapters.json", "episode.chapter.json"] {
+            assert_eq!(
+                seed_name(name),
+                SeedName::NotArticle(NOT_ARTICLE_REASON),
+                "{name}"
+            );
+        }
+        assert_eq!(seed_name(".episode.chapters.json"), SeedName::Ignored);
     }
 
     /// A file that is not an article is shown, unless it is hidden or a temporary,

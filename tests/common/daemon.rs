@@ -51,7 +51,14 @@ impl TestDaemon {
 
     /// Starts with these settings over the harness's.
     pub async fn start_with(settings: Layer) -> Self {
+        Self::start_prepared(settings, |_| {}).await
+    }
+
+    /// [`Self::start_with`], once `prepare` has put in the seeds folder what must be
+    /// there at start-up (a podcast's artwork).
+    pub async fn start_prepared(settings: Layer, prepare: impl FnOnce(&std::path::Path)) -> Self {
         let seeds = TempDir::new().unwrap();
+        prepare(seeds.path());
         let data = TempDir::new().unwrap();
         let mut daemon = Self {
             seeds,

@@ -16,6 +16,10 @@ pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 pub const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
 /// Dublin Core: RSS's `dc:creator`, `dc:language`.
 pub const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
+/// Apple's podcast tags: `itunes:image`, `itunes:duration`…
+pub const ITUNES_NS: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+/// Podcasting 2.0: `podcast:guid`, `podcast:transcript`…
+pub const PODCAST_NS: &str = "https://podcastindex.org/namespace/1.0";
 
 /// The feeds the sample article (section Conflict & Justice) is in: the main feeds and
 /// its section's, in every format.
@@ -189,4 +193,102 @@ pub fn opml_urls(xml: &str) -> Result<Vec<String>, roxmltree::Error> {
     let doc = roxmltree::Document::parse(xml)?;
     let urls = doc.descendants().filter_map(|n| n.attribute("xmlUrl"));
     Ok(urls.map(str::to_owned).collect())
+}
+
+/// An element of the `itunes:` or `podcast:` namespace, named with its usual prefix
+/// whatever prefix the document gave it: its text, attributes and such children.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PodcastTag {
+    pub name: String,
+    pub text: String,
+    pub attrs: std::collections::BTreeMap<String, String>,
+    pub children: Vec<PodcastTag>,
+}
+
+/// An RSS document as a podcast app reads it: the channel's `language` and podcast
+/// tags, and each item's guid, title, enclosures (`url`, `length`, `type`) and podcast
+/// tags.
+#[derive(Debug, Clone, Default)]
+pub struct PodcastRead {
+    pub language: Option<String>,
+    pub tags: Vec<PodcastTag>,
+    pub items: Vec<PodcastItem>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PodcastItem {
+    pub guid: String,
+    pub title: String,
+    pub enclosures: Vec<[Option<String>; 3]>,
+    pub tags: Vec<PodcastTag>,
+}
+
+/// The tags named `name` (`itunes:explicit`) of a list.
+pub fn tags_named<'a>(tags: &'a [PodcastTag], name: &str) -> Vec<&'a PodcastTag> {
+    tags.iter().filter(|tag| tag.name == name).collect()
+}
+
+/// The text of the one tag named `name` of a list; `None` when there is none, a panic
+/// when there are several.
+pub fn tag_text<'a>(tags: &'a [PodcastTag], name: &str) -> Option<&'a str> {
+    let found = tags_named(tags, name);
+    assert!(found.len() <= 1, "{name} more than once: {tags:?}");
+    found.first().map(|tag| tag.text.as_str())
+}
+
+/// Reads an RSS document's podcast tags, by namespace (not by prefix).
+pub fn read_podcast(xml: &str) -> PodcastRead {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let channel = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name("channel"))
+        .unwrap();
+    let child_text = |node: roxmltree::Node<'_, '_>, name: &str| {
+        node.children()
+            .find(|n| n.has_tag_name(name))
+            .and_then(|n| n.text())
+            .map(str::to_owned)
+    };
+    let items = channel
+        .children()
+        .filter(|n| n.has_tag_name("item"))
+        .map(|item| PodcastItem {
+            guid: child_text(item, "guid").unwrap_or_default(),
+            title: child_text(item, "title").unwrap_or_default(),
+            enclosures: item
+                .children()
+                .filter(|n| n.has_tag_name("enclosure"))
+                .map(|n| ["url", "length", "type"].map(|a| n.attribute(a).map(str::to_owned)))
+                .collect(),
+            tags: podcast_tags(item),
+        })
+        .collect();
+    PodcastRead {
+        language: child_text(channel, "language"),
+        tags: podcast_tags(channel),
+        items,
+    }
+}
+
+fn podcast_tags(node: roxmltree::Node<'_, '_>) -> Vec<PodcastTag> {
+    node.children()
+        .filter(|n| n.is_element())
+        .filter_map(|n| {
+            let prefix = match n.tag_name().namespace()? {
+                ITUNES_NS => "itunes",
+                PODCAST_NS => "podcast",
+                _ => return None,
+            };
+            Some(PodcastTag {
+                name: format!("{prefix}:{}", n.tag_name().name()),
+                text: n.text().unwrap_or_default().trim().to_owned(),
+                attrs: n
+                    .attributes()
+                    .map(|a| (a.name().to_owned(), a.value().to_owned()))
+                    .collect(),
+                children: podcast_tags(n),
+            })
+        })
+        .collect()
 }

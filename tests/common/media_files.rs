@@ -1,6 +1,7 @@
 //! The media files of `tests/common/media/` (real encoded files; its README says how
 //! they were made) and what their headers say, for every test that needs an image, an
-//! episode or a video beside an article.
+//! episode, a video, a podcast's artwork, or an episode's transcript or chapters beside
+//! an article.
 
 use std::path::PathBuf;
 
@@ -35,6 +36,17 @@ const fn timed(name: &'static str, media_type: &'static str, seconds: u64) -> Me
     }
 }
 
+/// A transcript or chapters: only its signature is read, so the header gives nothing.
+const fn text(name: &'static str, media_type: &'static str) -> MediaFixture {
+    MediaFixture {
+        name,
+        media_type,
+        width: None,
+        height: None,
+        duration_secs: None,
+    }
+}
+
 /// Every fixture whose header reads, one or more of each format.
 pub const MEDIA_FIXTURES: &[MediaFixture] = &[
     image("photo.jpg", "image/jpeg", 120, 80),
@@ -54,7 +66,22 @@ pub const MEDIA_FIXTURES: &[MediaFixture] = &[
     timed("voice.opus", "audio/ogg", 7),
     timed("clip.mp4", "video/mp4", 2),
     timed("clip.webm", "video/webm", 3),
+    // Podcast artwork: the one Apple takes, one too small, one not square.
+    image(ARTWORK, "image/png", 1400, 1400),
+    image(SMALL_ARTWORK, "image/png", 1200, 1200),
+    image(WIDE_ARTWORK, "image/png", 1600, 1400),
+    // What goes with `vbr.mp3` as an episode.
+    text("episode.vtt", "text/vtt"),
+    text("episode.srt", "application/x-subrip"),
+    text("episode.chapters.json", "application/json+chapters"),
 ];
+
+/// Podcast artwork Apple takes: a square PNG of 1400 pixels a side.
+pub const ARTWORK: &str = "cover.png";
+/// Square, but under Apple's 1400 pixels a side.
+pub const SMALL_ARTWORK: &str = "small-cover.png";
+/// Within Apple's sizes, but not square.
+pub const WIDE_ARTWORK: &str = "wide-cover.png";
 
 /// An SVG with a document type declaration (entities), which must be refused.
 pub const SVG_WITH_DTD: &str = "doctype.svg";

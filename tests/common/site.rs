@@ -39,6 +39,7 @@ pub fn site_in(namespace: &str) -> Site {
         content: FeedContent::Full,
         rights: None,
         authors: Default::default(),
+        podcasts: Default::default(),
     }
 }
 
@@ -158,6 +159,7 @@ pub fn full_meta() -> EntryMeta {
         comments: Some("https://news.example.org/comments/1?page=1&sort=new".into()),
         date: Some(at(1_700_000_000)),
         updated_date: None,
+        episode: None,
     }
 }
 

@@ -9,14 +9,17 @@ folder with `seedfeed serve` on a free loopback port, downloads every document (
 feeds, section feeds, archive pages, OPML) and checks them with xmllint, jing (the RFC
 4287 schema), feedparser, newsboat and sfeed, then compares what they read with what is
 expected. Then it deletes an article (RFC 6721 tombstone) and adds one (RFC 3229 delta).
+Last, a second daemon serves a podcast (two episodes with their audio, transcript and
+chapters from tests/common/media, and an article without audio), read by feedparser,
+newsboat and podcastparser (the parser gPodder uses).
 
 Exit status: 0 every check passed; 1 a check failed (each failure names the document
 URL, what was expected and what was seen); 2 a tool, the binary or a file of the
 repository is missing (never skipped).
 
-Needs: Python 3.11+, feedparser, xmllint (libxml2-utils), jing, newsboat, sfeed. Nothing
-outside the repository: the articles come from bench/gen_corpus.py, the schema is
-atom.rnc beside this file.
+Needs: Python 3.11+, feedparser, podcastparser, xmllint (libxml2-utils), jing, newsboat,
+sfeed. Nothing outside the repository: the articles come from bench/gen_corpus.py, the
+schema is atom.rnc beside this file, the media files are tests/common/media's.
 """
 
 import argparse
@@ -44,6 +47,27 @@ REPO = HERE.parent.parent
 GEN_CORPUS = REPO / "bench" / "gen_corpus.py"
 ATOM_RNC = HERE / "atom.rnc"  # RFC 4287 Appendix B; its header says where it comes from
 FIXTURES = REPO / "tests" / "fixtures" / "articles"
+MEDIA = REPO / "tests" / "common" / "media"
+
+# The podcast of the last stage: `[podcast]` for the main feed, a section's table for
+# /categories/talk.rss, over two episodes and an article without audio.
+PODCAST_TOML = """[feed]
+title = "Interop Show"
+[podcast]
+image = "podcast/cover.png"
+category = "Society & Culture > Documentary"
+owner_name = "Interop"
+owner_email = "interop@example.org"
+[podcast.sections.talk]
+category = "Technology"
+"""
+# Key, audio fixture, its name beside the article, itunes:episode, the header's seconds.
+PODCAST_EPISODES = [
+    ("one", "vbr.mp3", "one.mp3", 1, 4),
+    ("two", "episode.m4a", "two.m4a", 2, 5),
+]
+# What goes with episode one by its name.
+PODCAST_COMPANIONS = [("episode.vtt", "one.vtt"), ("episode.chapters.json", "one.chapters.json")]
 
 CORPUS_SIZE = 500
 FEED_SIZE = 50  # the daemon's default feed_size, which is also the archive page size
@@ -138,16 +162,18 @@ def preflight(binary):
     ]:
         if shutil.which(tool) is None:
             missing.append(f"{tool} is not on PATH (install it: {how})")
-    try:
-        import feedparser  # noqa: F401
-    except ImportError:
-        missing.append(
-            f"the Python module feedparser is missing for {sys.executable} "
-            "(install it: python3 -m pip install feedparser)"
-        )
+    for module in ("feedparser", "podcastparser"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(
+                f"the Python module {module} is missing for {sys.executable} "
+                f"(install it: python3 -m pip install {module})"
+            )
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         missing.append(f"the seedfeed binary {binary} is missing (build it: cargo build --release)")
-    for path, what in [(GEN_CORPUS, "the corpus generator"), (ATOM_RNC, "the Atom RELAX NG schema")]:
+    for path, what in [(GEN_CORPUS, "the corpus generator"), (ATOM_RNC, "the Atom RELAX NG schema"),
+                       (MEDIA / "cover.png", "the media fixtures")]:
         if not path.is_file():
             missing.append(f"{what} {path} is missing from the repository")
     if not FIXTURES.is_dir():
@@ -201,12 +227,14 @@ def fetch(url, headers=None, method="GET"):
 
 
 class Daemon:
-    def __init__(self, binary, seeds, data, port, log):
+    def __init__(self, binary, seeds, data, port, log, config=None):
         self.base = f"http://127.0.0.1:{port}"
         self.log = log
         cmd = [binary, "serve", "--seeds", seeds, "--data", data,
                "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0",
                "--base-url", self.base]
+        if config is not None:
+            cmd += ["--config", config]
         self.log_file = open(log, "wb")
         self.proc = subprocess.Popen(
             [str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=self.log_file,
@@ -486,8 +514,8 @@ class Suite:
                 print(f"    duplicate: {dup} of {original}")
         self.expected = expected
 
-    def start_daemon(self, port):
-        self.daemon = Daemon(self.binary, self.seeds, self.data, port, self.work / "daemon.log")
+    def start_daemon(self, port, seeds=None, data=None, config=None, log="daemon.log"):
+        self.daemon = Daemon(self.binary, seeds or self.seeds, data or self.data, port, self.work / log, config)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             self.daemon.ensure_running()
@@ -1008,6 +1036,178 @@ class Suite:
             group.check(r.status == 304, url, f"{headers}: status {r.status}, expected 304")
         group.finish(f"added {new.key}")
 
+    # -------------------------------------------------------------- podcast
+
+    def build_podcast(self, root):
+        """The podcast's folder and config file: two episodes in section Talk (episode
+        one with its transcript and chapters beside it), an article without audio, the
+        artwork. Returns the seeds folder, the config file and the article files."""
+        seeds = root / "seeds"
+        (seeds / "shows").mkdir(parents=True)
+        (seeds / "podcast").mkdir()
+        shutil.copyfile(MEDIA / "cover.png", seeds / "podcast" / "cover.png")
+        articles = []
+        for day, (key, fixture, audio, number, _) in enumerate(PODCAST_EPISODES, start=1):
+            shutil.copyfile(MEDIA / fixture, seeds / "shows" / audio)
+            article = seeds / "shows" / f"{key}.md"
+            article.write_text(f"---\ntitle: Episode {key}\ndate: 2024-05-0{day}\nsection: Talk\n"
+                               f"enclosure: {audio}\nepisode: {number}\nseason: 1\n---\n\nShow {key}.\n")
+            articles.append(article)
+        for fixture, name in PODCAST_COMPANIONS:
+            shutil.copyfile(MEDIA / fixture, seeds / "shows" / name)
+        notes = seeds / "notes.md"
+        notes.write_text("---\ntitle: Notes\ndate: 2024-05-09\nsection: Talk\n---\n\nNo audio.\n")
+        articles.append(notes)
+        config = root / "seedfeed.toml"
+        config.write_text(PODCAST_TOML)
+        return seeds, config, articles
+
+    def check_podcast(self):
+        """A second daemon serving a podcast: the main feed and a section's, read by
+        feedparser, newsboat and podcastparser. Every episode is there with its guid (the
+        entry's id), its one enclosure (URL, length, type), its duration and number; the
+        article without audio is not; episode one has its transcript and chapters."""
+        root = self.work / "podcast"
+        seeds, config, articles = self.build_podcast(root)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        expected, _, rejects, _ = parse_seeds(self.binary, articles, base)
+        if rejects or len(expected) != len(articles):
+            raise Abort(f"the podcast's articles do not all parse: {rejects}")
+        ids = {e.key: e.id for e in expected.values()}
+        self.start_daemon(port, seeds, root / "data", config, "podcast.log")
+        try:
+            self.podcast_body("/feed.atom", len(articles), "atom:entry")
+            episodes = {}
+            for key, fixture, audio, number, seconds in PODCAST_EPISODES:
+                url = f"{base}/media/shows/{audio}"
+                size = (MEDIA / fixture).stat().st_size
+                episodes[ids[key]] = (url, size, number, seconds)
+            for path in ("/feed.rss", "/categories/talk.rss"):
+                body = self.podcast_body(path, len(PODCAST_EPISODES))
+                self.check_podcast_feedparser(path, body, episodes)
+                self.check_podcast_newsboat(path, episodes)
+                self.check_podcast_podcastparser(path, body, episodes)
+                self.check_podcast_companions(path, body, ids["one"])
+        finally:
+            self.daemon.stop()
+
+    def podcast_body(self, path, items, element="channel/item"):
+        """The feed at `path` once it has `items` of `element` (RSS items, or Atom entries
+        with `atom:entry`); until the first ingest is done it answers 503."""
+        url = self.daemon.url(path)
+        deadline = time.monotonic() + CHANGE_TIMEOUT
+        while True:
+            self.daemon.ensure_running()
+            response = fetch(url)
+            if response.status == 200:
+                found = ET.fromstring(response.body).findall(element, {"atom": ATOM[1:-1]})
+                if len(found) == items:
+                    return response.body
+            if time.monotonic() > deadline:
+                raise Abort(f"{url}: {items} items within {CHANGE_TIMEOUT} s (it did not)")
+            time.sleep(0.2)
+
+    def check_podcast_feedparser(self, path, body, episodes):
+        import feedparser
+
+        group = Group(f"podcast feedparser {path}", "feeds")
+        group.count = 1
+        url = self.daemon.url(path)
+        parsed = feedparser.parse(body, response_headers={"content-type": "application/rss+xml",
+                                                          "content-location": url})
+        group.check(not parsed.bozo, url, f"bozo: {parsed.get('bozo_exception')!r}")
+        cover = self.daemon.url("/media/podcast/cover.png")
+        group.check(parsed.feed.get("image", {}).get("href") == cover, url,
+                    f"artwork {parsed.feed.get('image')!r}, expected {cover}")
+        got = {e.get("id"): e for e in parsed.entries}
+        group.check(set(got) == set(episodes), url, f"entries {sample(got)}, expected the episodes {sample(episodes)}")
+        for guid, (audio, size, number, seconds) in episodes.items():
+            entry = got.get(guid)
+            if entry is None:
+                continue
+            enclosures = [(e.get("href"), e.get("length"), e.get("type")) for e in entry.get("enclosures", [])]
+            group.check(enclosures == [(audio, str(size), enclosures[0][2] if enclosures else None)], url,
+                        f"{guid}: enclosures {enclosures}, expected one of {audio} ({size} bytes)")
+            group.check(entry.get("itunes_episode") == str(number), url,
+                        f"{guid}: itunes:episode {entry.get('itunes_episode')!r}, expected {number}")
+            group.check(entry.get("itunes_duration") == str(seconds), url,
+                        f"{guid}: itunes:duration {entry.get('itunes_duration')!r}, expected {seconds}")
+        group.finish(f"{len(got)} episodes")
+
+    def check_podcast_newsboat(self, path, episodes):
+        group = Group(f"podcast newsboat {path}", "feeds")
+        group.count = 1
+        url = self.daemon.url(path)
+        nb = self.work / "podcast" / "newsboat" / path.strip("/").replace("/", "-")
+        got = self.newsboat_read(url, nb, group)
+        group.check(set(got) == set(episodes), url, f"items {sample(got)}, expected the episodes {sample(episodes)}")
+        try:
+            db = sqlite3.connect(f"file:{nb / 'cache.db'}?mode=ro", uri=True)
+            rows = db.execute("SELECT guid, enclosure_url FROM rss_item WHERE feedurl = ?", (url,)).fetchall()
+            db.close()
+        except sqlite3.Error as e:
+            group.fail(url, f"cannot read newsboat's cache: {e}")
+            rows = []
+        for guid, enclosure in rows:
+            want = episodes.get(guid, (None,))[0]
+            group.check(enclosure == want, url, f"{guid}: newsboat's enclosure {enclosure!r}, expected {want!r}")
+        group.finish(f"{len(got)} episodes")
+
+    def check_podcast_podcastparser(self, path, body, episodes):
+        import io
+        import podcastparser
+
+        group = Group(f"podcastparser {path}", "feeds")
+        group.count = 1
+        url = self.daemon.url(path)
+        try:
+            podcast = podcastparser.parse(url, io.BytesIO(body))
+        except Exception as e:  # noqa: BLE001 (any failure of the parser is the finding)
+            group.fail(url, f"podcastparser failed: {e!r}")
+            group.finish()
+            return
+        cover = self.daemon.url("/media/podcast/cover.png")
+        group.check(podcast.get("cover_url") == cover, url, f"cover {podcast.get('cover_url')!r}, expected {cover}")
+        owner = podcast.get("itunes_owner") or {}
+        group.check(owner.get("email") == "interop@example.org", url, f"owner {owner!r}")
+        got = {e["guid"]: e for e in podcast.get("episodes", [])}
+        group.check(set(got) == set(episodes), url, f"episodes {sample(got)}, expected {sample(episodes)}")
+        for guid, (audio, size, number, seconds) in episodes.items():
+            episode = got.get(guid)
+            if episode is None:
+                continue
+            enclosures = [(e["url"], e["file_size"]) for e in episode.get("enclosures", [])]
+            group.check(enclosures == [(audio, size)], url, f"{guid}: enclosures {enclosures}, expected [({audio}, {size})]")
+            group.check(episode.get("total_time") == seconds, url,
+                        f"{guid}: duration {episode.get('total_time')!r}, expected {seconds}")
+            group.check(episode.get("number") == number, url,
+                        f"{guid}: number {episode.get('number')!r}, expected {number}")
+        group.finish(f"{len(got)} episodes")
+
+    def check_podcast_companions(self, path, body, guid):
+        """Episode `guid`'s podcast:transcript and podcast:chapters, read by namespace
+        (podcastparser 0.6.11 knows the Podcasting 2.0 tags only under the namespace's
+        former address, a page of its repository), and the files they name, served with
+        their types."""
+        group = Group(f"podcast transcript and chapters {path}", "feeds")
+        group.count = 1
+        url = self.daemon.url(path)
+        podcast_ns = "{https://podcastindex.org/namespace/1.0}"
+        items = [i for i in ET.fromstring(body).iter("item") if text_of(i.find("guid")) == guid]
+        if not group.check(len(items) == 1, url, f"{len(items)} items with the guid {guid}"):
+            group.finish()
+            return
+        for tag, name, media_type in (("transcript", "one.vtt", "text/vtt"),
+                                      ("chapters", "one.chapters.json", "application/json+chapters")):
+            found = [(e.get("url"), e.get("type")) for e in items[0].iter(f"{podcast_ns}{tag}")]
+            want = self.daemon.url(f"/media/shows/{name}")
+            group.check(found == [(want, media_type)], url, f"podcast:{tag} {found}, expected [({want}, {media_type})]")
+            served = fetch(want)
+            group.check(served.status == 200 and served.headers.get("content-type") == media_type, want,
+                        f"status {served.status}, Content-Type {served.headers.get('content-type')!r}")
+        group.finish()
+
     # -------------------------------------------------------------- driver
 
     def run(self):
@@ -1045,6 +1245,7 @@ class Suite:
             self.check_delta()
         finally:
             self.daemon.stop()
+        self.check_podcast()
 
 
 def main(argv=None):

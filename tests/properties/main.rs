@@ -161,6 +161,7 @@ fn article_shaped_inputs_reach_every_parser_branch() {
                 ParseWarning::TitleShortened => "title shortened",
                 ParseWarning::UnknownKeys { .. } => "unknown front matter keys",
                 ParseWarning::RepeatedFields { .. } => "repeated front matter fields",
+                ParseWarning::IgnoredValues { .. } => "ignored front matter values",
             });
         }
     }

@@ -1,5 +1,6 @@
 //! What a file's first bytes say it is, told apart from what its extension says: each
-//! format's magic number (its signature), read from at most the first 64 bytes.
+//! format's magic number (its signature), read from at most the first 64 bytes. The text
+//! formats (transcripts, chapters) have the opening their specifications require.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -30,6 +31,14 @@ pub(super) enum Signature {
     Mpeg,
     /// Text that opens with `<` (after a BOM and blanks): XML, as SVG is.
     Markup,
+    /// Text that opens with the line `WEBVTT` (after a BOM), as the WebVTT specification
+    /// requires of every file.
+    WebVtt,
+    /// Text whose first character (after a BOM and blanks) is a digit: a SubRip file
+    /// opens with the number of its first cue.
+    SubRip,
+    /// Text that opens with `{` (after a BOM and blanks): a JSON object.
+    Json,
     Unknown,
 }
 
@@ -62,10 +71,26 @@ pub(super) fn of(head: &[u8]) -> Signature {
         ogg_codec(head)
     } else if head.starts_with(b"ID3") || is_mpeg_frame(head) {
         Signature::Mpeg
-    } else if opens_markup(head) {
-        Signature::Markup
     } else {
-        Signature::Unknown
+        text_signature(head)
+    }
+}
+
+/// The signature of a file that is none of the binary formats: what its text opens with.
+fn text_signature(head: &[u8]) -> Signature {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if let Some(rest) = text.strip_prefix(b"WEBVTT")
+        && rest
+            .first()
+            .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    {
+        return Signature::WebVtt;
+    }
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') => Signature::Markup,
+        Some(b'{') => Signature::Json,
+        Some(b) if b.is_ascii_digit() => Signature::SubRip,
+        _ => Signature::Unknown,
     }
 }
 
@@ -113,13 +138,6 @@ fn is_mpeg_frame(head: &[u8]) -> bool {
     }
 }
 
-fn opens_markup(head: &[u8]) -> bool {
-    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    text.iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'<')
-}
-
 impl Signature {
     /// Whether a file with this signature may carry `format`'s extension.
     pub(super) fn fits(self, format: MediaFormat) -> bool {
@@ -135,6 +153,9 @@ impl Signature {
             MediaFormat::Ogg => matches!(self, Self::OggVorbis | Self::OggOpus | Self::Ogg),
             MediaFormat::Opus => self == Self::OggOpus,
             MediaFormat::Webm => self == Self::Ebml,
+            MediaFormat::Vtt => self == Self::WebVtt,
+            MediaFormat::Srt => self == Self::SubRip,
+            MediaFormat::Chapters => self == Self::Json,
         }
     }
 
@@ -153,6 +174,9 @@ impl Signature {
             Self::Ogg => "an Ogg file of another codec",
             Self::Mpeg => "an MP3 file",
             Self::Markup => "a text or XML file",
+            Self::WebVtt => "a WebVTT file",
+            Self::SubRip => "a SubRip file (text that opens with a number)",
+            Self::Json => "a JSON document",
             Self::Unknown => "no media format seedfeed knows",
         }
     }
@@ -164,7 +188,7 @@ mod tests {
 
     #[test]
     fn first_bytes_of_each_format() {
-        let cases: [(&[u8], Signature); 14] = [
+        let cases: [(&[u8], Signature); 19] = [
             (b"\xFF\xD8\xFF\xE0\0\x10JFIF", Signature::Jpeg),
             (b"\x89PNG\r\n\x1A\n\0\0\0\rIHDR", Signature::Png),
             (b"GIF89a\x21\0", Signature::Gif),
@@ -176,6 +200,11 @@ mod tests {
             (b"ID3\x04\0\0\0\0\0\x10", Signature::Mpeg),
             (b"\xFF\xFB\x90\x64", Signature::Mpeg),
             (b"\xEF\xBB\xBF  \n<svg>", Signature::Markup),
+            (b"\xEF\xBB\xBFWEBVTT\n\n", Signature::WebVtt),
+            (b"WEBVTT", Signature::WebVtt),
+            (b"WEBVTTX", Signature::Unknown),
+            (b"\n1\n00:00:01,000 --> 00:00:02,000", Signature::SubRip),
+            (b" {\"version\":\"1.2.0\"}", Signature::Json),
             (b"Title\n\nBody", Signature::Unknown),
             (b"\xFF\xE9\x90\x64", Signature::Unknown),
             (b"", Signature::Unknown),
