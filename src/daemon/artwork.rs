@@ -5,7 +5,6 @@
 //! (which will serve it), a JPEG or PNG by its header, square, 1400 to 3000 pixels a
 //! side. Only the header is read.
 
-use std::io::BufReader;
 use std::path::Path;
 
 use crate::config::Podcasts;
@@ -57,8 +56,7 @@ fn artwork_problem(folder: &SeedFolder, path: &str) -> Result<(), String> {
         .ok_or("not a JPEG or PNG file by its name")?;
     let opened = folder.open(path).map_err(|e| e.to_string())?;
     let length = opened.metadata.len();
-    let info =
-        probe(format, BufReader::new(opened.file), length).map_err(|error| error.to_string())?;
+    let info = probe(format, opened.file, length).map_err(|error| error.to_string())?;
     let (Some(width), Some(height)) = (info.width, info.height) else {
         return Err(format!("the {format}'s header gives no size"));
     };
