@@ -521,6 +521,7 @@ mod tests {
                 },
             ),
             warnings: Vec::new(),
+            media: Vec::new(),
         }
     }
 
@@ -623,6 +624,7 @@ mod tests {
             stamp,
             draft,
             warnings: Vec::new(),
+            media: Vec::new(),
         }
     }
 
