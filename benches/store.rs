@@ -55,6 +55,7 @@ fn changes() -> Vec<FileChange> {
                 },
                 draft: normalize(key, &article, &context),
                 warnings: Vec::new(),
+                media: Vec::new(),
             }
         })
         .collect()

@@ -311,6 +311,7 @@ fn what_a_read_ignored_is_listed_with_the_file() {
         stamp: stamp(at(NOW - 5)),
         draft: draft("a", "A", &[], &[]),
         warnings: vec!["unknown front matter keys, ignored: titel (line 2)".into()],
+        media: Vec::new(),
     };
     store.apply(&[warned], at(NOW)).unwrap();
     let notes = store.warned_files(10).unwrap();

@@ -97,7 +97,7 @@ fn export_assets(config: &Config, out: &Path) -> anyhow::Result<usize> {
         .scan()
         .with_context(|| format!("listing the seeds folder {}", config.seeds.display()))?;
     let mut copied = 0;
-    for relative in &listing.assets {
+    for relative in listing.assets.iter().map(|asset| &asset.path) {
         let source = match folder.open(relative) {
             Ok(source) => source,
             Err(error) => {

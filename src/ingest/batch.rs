@@ -1,6 +1,8 @@
 //! One step of settling: the paths that settled are read, applied to the store in one
 //! transaction (or, for a bulk, in a stream of chunks committed every few thousand), and
-//! what changed is published. A file still being written goes back to settle.
+//! what changed is published. A file still being written goes back to settle. A media
+//! file that settled is not read: the articles whose last read referenced it are, at
+//! the next step, and the content hash of each decides whether its entry changes.
 
 use std::collections::HashSet;
 use std::time::{Instant, SystemTime};
@@ -12,7 +14,7 @@ use super::reader::{ReadChunk, read_changes};
 use super::{Ingest, IngestError, bulk};
 use crate::model::EntryKey;
 use crate::store::{ApplyOutcome, FileChange};
-use crate::watch::{Settled, path_key};
+use crate::watch::{SeedName, Settled, path_key, path_name};
 
 /// A batch that changes more entries than this logs them in one line (each at debug).
 const BULK_LOG: usize = 20;
@@ -42,9 +44,13 @@ impl Ingest {
             Instant::now(),
             SystemTime::now(),
         );
+        let (settled, media) = self.media_settled(settled)?;
         let settled = self.hold_back_moves(settled);
         let settled = self.in_date_order(settled);
         if settled.is_empty() {
+            if media {
+                self.publisher.refresh_status(&self.store)?;
+            }
             return Ok(());
         }
         let Stored {
@@ -108,12 +114,53 @@ impl Ingest {
         Ok(stored)
     }
 
+    /// Takes the media files out of the settled paths: each has the article files whose
+    /// last read referenced it start settling (those settled now are read anyway), and
+    /// is counted in the status. Returns the other paths, and whether there were any
+    /// media files.
+    fn media_settled(
+        &mut self,
+        settled: Vec<Settled>,
+    ) -> Result<(Vec<Settled>, bool), IngestError> {
+        let (media, settled): (Vec<Settled>, Vec<Settled>) = settled
+            .into_iter()
+            .partition(|s| path_name(s.path()) == SeedName::Asset);
+        if media.is_empty() {
+            return Ok((settled, false));
+        }
+        let reading: HashSet<&str> = settled.iter().map(Settled::path).collect();
+        let now = Instant::now();
+        let mut rereads = 0;
+        for changed in &media {
+            let path = changed.path();
+            let files = self.store.files_referencing(path)?;
+            if files.is_empty() {
+                tracing::debug!(path = %path, "media file changed; no article references it");
+                continue;
+            }
+            tracing::info!(path = %path, articles = files.len(), "media file changed; its articles are read again");
+            for file in files {
+                if !reading.contains(file.as_str()) {
+                    self.settler.touch(file, now);
+                    rereads += 1;
+                }
+            }
+        }
+        self.publisher.media_changed(media.len(), rereads);
+        Ok((settled, true))
+    }
+
     /// The settled paths to apply now, in date order; the rest settle again (see
-    /// `order`).
+    /// `order`). Media files still settling hold nothing back: an article read before
+    /// one of its files is complete is read again once it is.
     fn in_date_order(&mut self, settled: Vec<Settled>) -> Vec<Settled> {
         let root = self.settings.reader.folder.root();
         let clock = (self.settings.settle, SystemTime::now());
-        let in_order = in_date_order(root, settled, clock, self.settler.unsettled());
+        let unsettled = self
+            .settler
+            .unsettled()
+            .filter(|(path, _)| path_name(path) != SeedName::Asset);
+        let in_order = in_date_order(root, settled, clock, unsettled);
         let now = Instant::now();
         for path in in_order.waiting {
             self.settler.touch(path, now);

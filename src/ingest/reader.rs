@@ -8,12 +8,12 @@ use std::time::{Duration, SystemTime};
 use chrono::Utc;
 
 use crate::http::MediaFiles;
-use crate::model::{Article, EntryKey, FrontMatter};
+use crate::model::{Article, EntryKey, FileStamp, FrontMatter};
 use crate::normalize::{ArticleMedia, EntryContext, media_paths, normalize_with_media};
-use crate::parse::media::{media_format, probe};
+use crate::parse::media::{MediaInfo, media_format, probe};
 use crate::parse::parse_file;
-use crate::store::{FileChange, Hold};
-use crate::watch::{SeedFolder, SeedRead, Settled, path_format, path_key};
+use crate::store::{FileChange, Hold, MediaRef};
+use crate::watch::{SeedFolder, SeedRead, Settled, path_format, path_key, stamp_of};
 
 /// Turns one file of a folder into a store change: safe read, parse, normalize.
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ impl ArticleReader {
                 hold,
             };
         }
-        let media = self.probe_media(&parsed.article, &path);
+        let (media, refs) = self.probe_media(&parsed.article, &path);
         let (draft, media_warnings) =
             normalize_with_media(key, &parsed.article, &self.context, &media);
         for warning in &media_warnings {
@@ -107,31 +107,48 @@ impl ArticleReader {
             path,
             stamp,
             warnings,
+            media: refs,
         }
     }
 
     /// Opens each media file the article at `path` references, under the safe-open
     /// rules of `/media/`, and reads its header: one open and one bounded read a file.
-    fn probe_media(&self, article: &Article, path: &str) -> ArticleMedia {
+    /// Also each file's stamp as found, for the store (see [`MediaRef`]).
+    fn probe_media(&self, article: &Article, path: &str) -> (ArticleMedia, Vec<MediaRef>) {
         let mut files = HashMap::new();
+        let mut refs = Vec::new();
         for media_path in media_paths(article, path) {
-            let facts = self.probe_one(&media_path);
+            let (facts, stamp) = self.probe_one(&media_path);
+            refs.push(MediaRef {
+                path: media_path.clone(),
+                stamp,
+            });
             files.insert(media_path, facts);
         }
-        ArticleMedia {
+        let media = ArticleMedia {
             path: path.to_owned(),
             files,
-        }
+        };
+        (media, refs)
     }
 
-    /// The header facts of one media file, or why there are none.
-    fn probe_one(&self, media_path: &str) -> Result<crate::parse::media::MediaInfo, String> {
-        let format = media_format(media_path).ok_or("not a media file")?;
-        let opened = self.folder.open(media_path).map_err(|e| e.to_string())?;
+    /// The header facts of one media file, or why there are none; and its stamp: the
+    /// opened file's, or, when it cannot be opened, what a scan would find there (a
+    /// `stat`, only then), so that the reconcile scan compares like with like.
+    fn probe_one(&self, media_path: &str) -> (Result<MediaInfo, String>, Option<FileStamp>) {
+        let Some(format) = media_format(media_path) else {
+            return (Err("not a media file".to_owned()), None);
+        };
+        let opened = match self.folder.open(media_path) {
+            Ok(opened) => opened,
+            Err(error) => return (Err(error.to_string()), self.folder.media_stamp(media_path)),
+        };
+        let stamp = stamp_of(&opened.metadata);
         let length = opened.metadata.len();
         // Unbuffered: the probe reads through its own buffer, which a seek within keeps;
         // a `BufReader` under it would read each part of the header twice over.
-        probe(format, opened.file, length).map_err(|e| e.to_string())
+        let facts = probe(format, opened.file, length).map_err(|e| e.to_string());
+        (facts, Some(stamp))
     }
 }
 

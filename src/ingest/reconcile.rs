@@ -1,11 +1,16 @@
 //! What the driver learns from listing the folder rather than from events: the full
 //! reconcile scan (at start-up, every `rescan_interval`, and when events were lost) and
 //! the look under one folder that appeared, went or moved. Both only start paths
-//! settling; nothing is read here.
+//! settling; nothing is read here. A media file starts settling when it is not as the
+//! last reads of the articles that reference it found it (see `batch`); one no article
+//! references is not even looked at.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use super::{Ingest, IngestError};
+use crate::store::MediaSeen;
+use crate::watch::{Listed, SeedFolder, Settler};
 
 impl Ingest {
     /// Compares the folder with the store. New, changed and vanished files start
@@ -14,9 +19,10 @@ impl Ingest {
     /// and their read looks first.
     pub(super) fn reconcile(&mut self, why: &str) -> Result<(), IngestError> {
         let mut known = self.store.known_files()?;
+        let media = self.store.referenced_media()?;
         let folder = &self.settings.reader.folder;
         let on_disk = folder
-            .scan_looking(|path| known.contains_key(path))
+            .scan_looking(|path| known.contains_key(path) || media.contains_key(path))
             .map_err(|source| IngestError::Scan {
                 path: folder.root().display().to_string(),
                 source,
@@ -25,6 +31,7 @@ impl Ingest {
         self.publisher.set_bad_names(&on_disk.bad_names);
         self.publisher.set_not_articles(&on_disk.not_articles);
         self.watch_folders(&on_disk.folders);
+        let media_changed = media_changes(folder, media, on_disk.assets, &mut self.settler);
         let on_disk = on_disk.files;
         let files = on_disk.len();
         let mut changed = 0;
@@ -43,7 +50,7 @@ impl Ingest {
         for path in known.into_keys() {
             self.settler.touch(path, now);
         }
-        tracing::info!(why, files, changed, gone, "reconcile scan");
+        tracing::info!(why, files, changed, gone, media_changed, "reconcile scan");
         // The names that cannot be read, and the files that are not articles, are only
         // known here: show them at once.
         Ok(self.publisher.refresh_status(&self.store)?)
@@ -55,9 +62,9 @@ impl Ingest {
         }
     }
 
-    /// A folder appeared, went or moved: every file on disk under it, and every file
-    /// stored under it, is looked at (a folder moved in or out brings no event for the
-    /// files inside it).
+    /// A folder appeared, went or moved: every file on disk under it, every file stored
+    /// under it, and every media file under it that an article references is looked at
+    /// (a folder moved in or out brings no event for the files inside it).
     pub(super) fn look_under(&mut self, dir: &str) -> Result<(), IngestError> {
         let now = Instant::now();
         // Watched before it is listed, so that a file written into a new folder right
@@ -80,12 +87,48 @@ impl Ingest {
             stored = stored.len(),
             "a folder changed"
         );
-        for file in on_disk {
-            self.settler.touch(file.path, now);
-        }
-        for path in stored {
+        // And the media files under it, on disk or referenced by an article: once each
+        // settles, the articles that reference it are read again (a media file moved in
+        // settles as one copied there would, and is counted as one).
+        let media = self.store.referenced_media_under(dir)?;
+        let paths = on_disk.into_iter().chain(listing.assets).map(|f| f.path);
+        for path in paths.chain(stored).chain(media) {
             self.settler.touch(path, now);
         }
         Ok(())
     }
+}
+
+/// Starts settling each media file an article references that is not as the articles'
+/// last reads found it (see [`MediaSeen`]): by the scan's look when it listed the file,
+/// else (gone, or below a symlinked folder the scan does not enter) by a look of its own
+/// unless the reads found nothing there either. Returns how many.
+fn media_changes(
+    folder: &SeedFolder,
+    mut referenced: HashMap<String, MediaSeen>,
+    listed: Vec<Listed>,
+    settler: &mut Settler,
+) -> usize {
+    let now = Instant::now();
+    let mut changed = 0;
+    for file in listed {
+        let Some(seen) = referenced.remove(&file.path) else {
+            continue;
+        };
+        let stamp = file.look.map(|_| file.stamp);
+        if !seen.is_current(stamp) {
+            settler.touch_scanned(file.path, file.look, now);
+            changed += 1;
+        }
+    }
+    for (path, seen) in referenced {
+        if seen == MediaSeen::Alike(None) {
+            continue;
+        }
+        if !seen.is_current(folder.media_stamp(&path)) {
+            settler.touch(path, now);
+            changed += 1;
+        }
+    }
+    changed
 }

@@ -154,6 +154,7 @@ mod tests {
                 &crate::normalize::EntryContext::for_tests(),
             ),
             warnings: Vec::new(),
+            media: Vec::new(),
         }
     }
 

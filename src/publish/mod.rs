@@ -115,6 +115,12 @@ impl Publisher {
         self.reporter.bad_name(name, exists)
     }
 
+    /// Media files settled (appeared, changed or went), and the article files read again
+    /// because they reference one (see [`Reporter::media_changed`]).
+    pub fn media_changed(&mut self, media: usize, rereads: usize) {
+        self.reporter.media_changed(media, rereads);
+    }
+
     /// The files a full scan found that are not articles, and why (see
     /// [`Reporter::set_not_articles`]).
     pub fn set_not_articles(&mut self, files: &[(String, &'static str)]) {

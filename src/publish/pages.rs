@@ -522,6 +522,7 @@ mod tests {
                 },
             ),
             warnings: Vec::new(),
+            media: Vec::new(),
         }
     }
 
@@ -624,6 +625,7 @@ mod tests {
             stamp,
             draft,
             warnings: Vec::new(),
+            media: Vec::new(),
         }
     }
 

@@ -85,6 +85,10 @@ pub struct IngestTotals {
     pub removed: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Media files seen to appear, change or go (once settled).
+    pub media_changed: u64,
+    /// Article files read again because a media file they reference changed.
+    pub media_rereads: u64,
 }
 
 /// A cumulative histogram with fixed bucket bounds, as Prometheus wants one.
@@ -195,6 +199,13 @@ impl Reporter {
         totals.duplicates += outcome.duplicates.len() as u64;
         totals.rejected += outcome.rejected as u64;
         self.status.last_ingest = Some(Utc::now());
+    }
+
+    /// Counts media files that settled and the article files they have read again; the
+    /// caller sends the new status.
+    pub fn media_changed(&mut self, media: usize, rereads: usize) {
+        self.status.totals.media_changed += media as u64;
+        self.status.totals.media_rereads += rereads as u64;
     }
 
     /// Notes how far the archive pages are; returns whether that changed (the caller

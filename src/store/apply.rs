@@ -101,26 +101,42 @@ impl Writer<'_> {
             slugs: &mut self.slugs,
         };
         for change in changes {
+            // The media files a read referenced replace those of the file's last read,
+            // whatever the rules decide (a duplicate may read differently once one of
+            // them changes); a file that is not an article now, or is gone, has none.
             match change {
                 FileChange::Article {
                     path,
                     stamp,
                     draft,
                     warnings,
-                } => batch.article(path, *stamp, draft, warnings)?,
+                    media,
+                } => {
+                    batch.media_refs(path, media)?;
+                    batch.article(path, *stamp, draft, warnings)?;
+                }
                 FileChange::Held {
                     path,
                     key,
                     stamp,
                     hold,
-                } => batch.held(path, key, *stamp, *hold)?,
+                } => {
+                    batch.media_refs(path, &[])?;
+                    batch.held(path, key, *stamp, *hold)?;
+                }
                 FileChange::Rejected {
                     path,
                     key,
                     stamp,
                     reason,
-                } => batch.rejected(path, key, *stamp, reason)?,
-                FileChange::Removed { path } => batch.removal(path)?,
+                } => {
+                    batch.media_refs(path, &[])?;
+                    batch.rejected(path, key, *stamp, reason)?;
+                }
+                FileChange::Removed { path } => {
+                    batch.media_refs(path, &[])?;
+                    batch.removal(path)?;
+                }
             }
         }
         Ok(batch.outcome)

@@ -2,7 +2,8 @@
 //! `decide` need, read with the lookups a bulk writer's [`Known`] shows cannot find
 //! anything skipped, and the decision carried out on the `entries` and `files` tables,
 //! with the slug the entry's section was assigned (`slugs`), not the one it wants, and
-//! the entry's tags, authors and given id (`terms`).
+//! the entry's tags, authors and given id (`terms`). The media files a read referenced
+//! are recorded beside it (`media`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 

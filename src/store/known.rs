@@ -1,7 +1,8 @@
 //! What a bulk writer knows the store may hold, so that it skips the lookups that cannot
 //! find anything. Before inserting an article the writer looks up its key (among files
-//! and entries), its content hash and its published time; in a cold ingest none is ever
-//! found, and the lookups were a good part of the writer thread's time.
+//! and entries), its content hash and its published time, and deletes the media
+//! references of the file's last read; in a cold ingest none is ever found, and the
+//! lookups were a good part of the writer thread's time.
 
 use std::hash::BuildHasher;
 
@@ -9,19 +10,20 @@ use foldhash::{HashSet, HashSetExt};
 
 use rusqlite::Connection;
 
-/// Loading what the store holds reads three index rows per stored entry, each far
-/// cheaper than the lookups it saves per article written (docs/performance.md). Past
-/// this many stored entries per file of the bulk, loading would cost about as much as it
-/// saves.
+/// Loading what the store holds reads three index rows per stored entry (and one per
+/// media reference), each far cheaper than the lookups it saves per article written
+/// (docs/performance.md). Past this many stored entries per file of the bulk, loading
+/// would cost about as much as it saves.
 const STORED_PER_FILE: i64 = 4;
 
 /// A superset of the keys, the live content hashes and the published times of the
-/// entries in the store. (A key is looked up among published files too, but a published
-/// file always has its entry, and entry rows are never deleted.) A value outside it is
-/// certainly not stored; a value inside it may be, and is looked up. Nothing is ever
-/// taken out, so it stays a superset through deletions and rollbacks. It holds only
-/// while no other connection writes entries, which is true in the daemon: the ingest
-/// thread's connection is the only writer, and a bulk writer lives for one bulk.
+/// entries in the store, and of the files that have media references. (A key is looked
+/// up among published files too, but a published file always has its entry, and entry
+/// rows are never deleted.) A value outside it is certainly not stored; a value inside
+/// it may be, and is looked up. Nothing is ever taken out, so it stays a superset through
+/// deletions and rollbacks. It holds only while no other connection writes entries,
+/// which is true in the daemon: the ingest thread's connection is the only writer, and a
+/// bulk writer lives for one bulk.
 pub(super) enum Known {
     /// Anything may be stored: every lookup is made.
     Anything,
@@ -33,6 +35,8 @@ pub(super) enum Known {
         keys: HashSet<u64>,
         hashes: HashSet<u64>,
         published: HashSet<i64>,
+        /// Files (by path) with rows in `media_refs`.
+        refs: HashSet<u64>,
     },
 }
 
@@ -64,11 +68,18 @@ impl Known {
             .prepare("SELECT published FROM entries")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        let mut refs = HashSet::new();
+        let mut stmt = conn.prepare("SELECT file FROM media_refs")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            refs.insert(state.hash_one(row.get_ref(0)?.as_str()?));
+        }
         Ok(Self::Only {
             state,
             keys,
             hashes,
             published,
+            refs,
         })
     }
 
@@ -96,6 +107,21 @@ impl Known {
         }
     }
 
+    /// Whether the file at `path` may have rows in `media_refs`.
+    pub(super) fn may_have_refs(&self, path: &str) -> bool {
+        match self {
+            Self::Anything => true,
+            Self::Only { state, refs, .. } => refs.contains(&state.hash_one(path)),
+        }
+    }
+
+    /// Records a file that has media references now.
+    pub(super) fn add_refs(&mut self, path: &str) {
+        if let Self::Only { state, refs, .. } = self {
+            refs.insert(state.hash_one(path));
+        }
+    }
+
     /// Records a new entry.
     pub(super) fn add_entry(&mut self, key: &str, hash: &[u8], published: i64) {
         if let Self::Only {
@@ -103,6 +129,7 @@ impl Known {
             keys,
             hashes,
             published: set,
+            ..
         } = self
         {
             keys.insert(state.hash_one(key));

@@ -1,5 +1,6 @@
-//! The only module that knows SQL: entries and the files they came from, frozen archive
-//! pages, the slugs of the sections, and the push outbox, in SQLite (WAL).
+//! The only module that knows SQL: entries and the files they came from, the media files
+//! each article's last read referenced, frozen archive pages, the slugs of the sections,
+//! and the push outbox, in SQLite (WAL).
 //!
 //! The ingest thread's [`Store`] is the only writer of entries and files, in
 //! transactions on that thread ([`Writer`]), never on the async workers; its checkpoints
@@ -16,6 +17,7 @@ mod checkpoint;
 mod decide;
 mod identity;
 mod known;
+mod media;
 mod outbox;
 mod read;
 mod schema;
@@ -25,6 +27,7 @@ mod terms;
 pub use apply::Writer;
 pub use decide::date_order;
 pub use identity::{Identity, LEGACY_NAMESPACE, Namespace, Source, choose_namespace};
+pub use media::MediaSeen;
 pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
 
 use std::collections::BTreeSet;
@@ -83,6 +86,9 @@ pub enum FileChange {
         /// What reading the file had to repair or ignore (unknown front matter keys…),
         /// kept with the file for `/status` and `seedfeed check`.
         warnings: Vec<String>,
+        /// The media files its references resolved to, found or not, with what the read
+        /// found there: the article is read again when one of them changes.
+        media: Vec<MediaRef>,
     },
     /// An article that is not to be published yet: a draft, or one dated in the future.
     /// Its entry, if it had one, leaves the feeds until the file says otherwise.
@@ -101,6 +107,16 @@ pub enum FileChange {
     Removed {
         path: String,
     },
+}
+
+/// A media file an article's read referenced (its path below the seeds folder, as the
+/// reference resolves it), and its stamp as the read found it: `None` when nothing was
+/// there. A file that could not be linked (refused, or with a header that lies) has its
+/// stamp too, so that what changes it can be told from what does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRef {
+    pub path: String,
+    pub stamp: Option<FileStamp>,
 }
 
 /// Why an article file is held back.

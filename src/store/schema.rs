@@ -232,6 +232,22 @@ const MIGRATIONS: &[&str] = &[
     // change) and gets its /media/ links, sizes and enclosure. Plain articles name no
     // media file.
     "UPDATE files SET size = -1 WHERE status = 'published' AND path NOT LIKE '%.txt';",
+    // 10: the media files each article's last read referenced (store::media), found or
+    // not, with the stamp the read found, so that a media file that appears, changes or
+    // goes has the articles that reference it read again. Keyed by the media file's
+    // path, which is how it is looked up; indexed by the article's, which a new read
+    // replaces. The Markdown and HTML articles stored before it are read once more (as
+    // in 9, which a database may have had already) so that their references are known.
+    "CREATE TABLE media_refs (
+        media    TEXT NOT NULL,            -- a media file's path below the seeds folder
+        file     TEXT NOT NULL,            -- the article file (files.path) that references it
+        size     INTEGER,                  -- what that file's last read found there:
+        mtime_ns INTEGER,                  -- NULL when nothing was
+        PRIMARY KEY (media, file)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX media_refs_by_file ON media_refs (file);
+    UPDATE files SET size = -1
+        WHERE (status = 'published' OR status = 'duplicate') AND path NOT LIKE '%.txt';",
 ];
 
 /// The part of migration `version` (numbered as `user_version` after it) written in
@@ -488,6 +504,50 @@ mod upgrade_tests {
             .map(|&(path, size)| (path.to_owned(), size))
             .collect();
         assert_eq!(sizes, expected);
+    }
+
+    /// Version 10 adds the table of media references, empty, and marks the published
+    /// and duplicate Markdown and HTML articles to be read again for theirs, even in a
+    /// database that version 9 already marked and read.
+    #[test]
+    fn version_10_reads_markdown_and_html_articles_again_for_their_references() {
+        let mut conn = at_version(9);
+        for (path, status) in [
+            ("post.md", "published"),
+            ("copy.md", "duplicate"),
+            ("story.txt", "published"),
+            ("broken.md", "rejected"),
+        ] {
+            conn.execute(
+                "INSERT INTO files (path, key, size, mtime_ns, status, since) \
+                 VALUES (?1, ?1, 100, 1, ?2, 1)",
+                [path, status],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let sizes: Vec<(String, i64)> = conn
+            .prepare("SELECT path, size FROM files ORDER BY path")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected = [
+            ("broken.md", 100),
+            ("copy.md", -1),
+            ("post.md", -1),
+            ("story.txt", 100),
+        ];
+        let expected: Vec<(String, i64)> = expected
+            .iter()
+            .map(|&(path, size)| (path.to_owned(), size))
+            .collect();
+        assert_eq!(sizes, expected);
+        let refs: i64 = conn
+            .query_row("SELECT count(*) FROM media_refs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(refs, 0);
     }
 
     /// Version 7 gives each stored section a slug: where names slugified alike, the

@@ -10,16 +10,17 @@ use std::path::Path;
 use notify::EventKind;
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind, RenameMode};
 
-use super::{SeedFolder, path_key};
+use super::{SeedFolder, is_watched};
 
 /// What the watcher tells the ingest driver, in our own terms. Paths are relative to
 /// the seeds folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchEvent {
-    /// This article file may have changed, appeared or gone: it settles before it is read.
+    /// This article or media file may have changed, appeared or gone: it settles before
+    /// it is read (an article) or the articles that reference it are (a media file).
     Changed(String),
-    /// This article file was closed after writing, or renamed into place: its writer is
-    /// done, so it need not wait to settle (unless it changes again).
+    /// This article or media file was closed after writing, or renamed into place: its
+    /// writer is done, so it need not wait to settle (unless it changes again).
     Finished(String),
     /// A folder appeared, went, or was renamed (or this path may have been one): every
     /// file under it is looked at.
@@ -56,7 +57,7 @@ impl SeedFolder {
             }
             match event.kind {
                 EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
-                    out.extend(self.relative(path).map(WatchEvent::Finished));
+                    out.extend(self.watched(path).map(WatchEvent::Finished));
                 }
                 // Opens, reads and closes after reading (our own among them: notify's
                 // inotify backend reports them all) change nothing.
@@ -72,9 +73,10 @@ impl SeedFolder {
                         || (matches!(mode, RenameMode::Both) && index == 1);
                     out.extend(self.renamed(path, arriving));
                 }
-                _ => match self.relative(path) {
+                _ => match self.watched(path) {
                     Some(relative) => out.push(WatchEvent::Changed(relative)),
-                    // Not an article name: a folder that went without saying it was one.
+                    // Neither an article's nor a media file's name: a folder that went
+                    // without saying it was one.
                     None if matches!(event.kind, EventKind::Remove(_)) => {
                         out.extend(self.relative_any(path).map(WatchEvent::Tree));
                     }
@@ -90,7 +92,7 @@ impl SeedFolder {
             return Vec::new();
         };
         let is_dir = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.is_dir());
-        let is_seed = path_key(&relative).is_some();
+        let is_seed = is_watched(&relative);
         match (arriving, is_dir, is_seed) {
             (_, true, _) => vec![WatchEvent::Tree(relative)],
             (true, false, true) => vec![WatchEvent::Finished(relative)],
@@ -166,6 +168,26 @@ mod tests {
                 &["gone"]
             ),
             [WatchEvent::Tree("gone".into())]
+        );
+        // A media file is watched as an article is: its change has the articles that
+        // reference it read again.
+        assert_eq!(
+            translate(
+                EventKind::Access(AccessKind::Close(AccessMode::Write)),
+                &["sub/photo.jpg"]
+            ),
+            [WatchEvent::Finished("sub/photo.jpg".into())]
+        );
+        assert_eq!(
+            translate(EventKind::Remove(RemoveKind::File), &["episode.mp3"]),
+            [WatchEvent::Changed("episode.mp3".into())]
+        );
+        assert_eq!(
+            translate(
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+                &[".photo.jpg.Xy12", "photo.jpg"]
+            ),
+            [WatchEvent::Finished("photo.jpg".into())]
         );
         // An event of no kind and no path, without the rescan flag, says nothing.
         assert!(translate(EventKind::Other, &[]).is_empty());

@@ -32,6 +32,12 @@ pub use watcher::{FolderWatcher, WatchError, WatchSettings};
 
 use std::path::{Component, Path, PathBuf};
 
+/// Whether a relative path names a file whose changes the watchers report: an article,
+/// or a media file (whose change has the articles that reference it read again).
+fn is_watched(relative: &str) -> bool {
+    matches!(path_name(relative), SeedName::Article(_) | SeedName::Asset)
+}
+
 /// The seeds folder, resolved once so that symlink targets can be checked against it.
 /// Article files may sit in subfolders at any depth; hidden folders (`.git`, rsync's
 /// temporary ones) are never entered.
@@ -94,6 +100,13 @@ impl SeedFolder {
     pub fn relative(&self, path: &Path) -> Option<String> {
         let relative = self.relative_any(path)?;
         path_key(&relative).map(|_| relative)
+    }
+
+    /// The path relative to the folder, when `path` names an article file or a media
+    /// file in it: the files whose changes the watchers report.
+    fn watched(&self, path: &Path) -> Option<String> {
+        let relative = self.relative_any(path)?;
+        is_watched(&relative).then_some(relative)
     }
 
     /// The path relative to the folder, with U+FFFD for what is not UTF-8, when `path`

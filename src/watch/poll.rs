@@ -3,7 +3,8 @@
 //! `poll_interval_ms` with the reconcile scan's own walk, compares what it sees with what
 //! it saw the time before, and reports the difference in our own terms:
 //!
-//! - an article file that appeared, went, was replaced or was written: [`WatchEvent::Changed`];
+//! - an article or media file that appeared, went, was replaced or was written:
+//!   [`WatchEvent::Changed`];
 //! - a folder that appeared or went: [`WatchEvent::Tree`], and nothing for what is below
 //!   it, which the ingest driver's look under the folder finds;
 //! - a name that is not UTF-8 appearing or going: [`WatchEvent::BadName`].
@@ -145,7 +146,7 @@ fn slice_of(path: &str) -> u64 {
     foldhash::quality::FixedState::with_seed(0).hash_one(path) % SLICES
 }
 
-/// One article file as the looks so far have seen it.
+/// One article or media file as the looks so far have seen it.
 #[derive(Debug)]
 struct Known {
     /// Its inode number in its folder's listing.
@@ -212,7 +213,7 @@ impl Seen {
             }
         };
         let mut changed = Vec::new();
-        for file in listing.files {
+        for file in listing.files.into_iter().chain(listing.assets) {
             let Some(known) = self.files.get_mut(&file.path) else {
                 let known = Known {
                     ino: file.ino,
@@ -406,10 +407,13 @@ mod tests {
         write(dir.path(), "same.txt", "Title");
         write(dir.path(), "replaced.txt", "Title");
         write(dir.path(), "notes.odt", "not an article");
+        write(dir.path(), "photo.jpg", "jpeg");
         let mut seen = Seen::first(&folder).unwrap();
         // Written in place (the inode stays), and replaced by a file renamed over it.
         write(dir.path(), "edited.txt", "Title, and a longer body");
         write(dir.path(), "notes.odt", "still not an article");
+        // A media file written in place is seen as an article is.
+        write(dir.path(), "photo.jpg", "another jpeg");
         write(dir.path(), ".replaced.txt.tmp", "Title");
         let from = dir.path().join(".replaced.txt.tmp");
         std::fs::rename(from, dir.path().join("replaced.txt")).unwrap();
@@ -427,7 +431,11 @@ mod tests {
         let all: Vec<WatchEvent> = looks.into_iter().flatten().collect();
         assert_eq!(
             sorted(all),
-            [r#"Changed("edited.txt")"#, r#"Changed("replaced.txt")"#]
+            [
+                r#"Changed("edited.txt")"#,
+                r#"Changed("photo.jpg")"#,
+                r#"Changed("replaced.txt")"#
+            ]
         );
     }
 

@@ -1,7 +1,7 @@
 //! Listing the seeds folder for a reconcile scan: every article file in it and its
-//! subfolders, the subfolders to watch, the names that cannot be read, and the files
-//! that are not articles. A file is looked at (`stat`) only when the caller needs its
-//! stamp.
+//! subfolders, the media files, the subfolders to watch, the names that cannot be read,
+//! and the files that are not articles. A file is looked at (`stat`) only when the
+//! caller needs its stamp.
 
 use std::fs::Metadata;
 use std::os::unix::fs::DirEntryExt;
@@ -28,11 +28,11 @@ pub struct Listing {
     /// files and temporaries are not here.
     pub not_articles: Vec<(String, &'static str)>,
     /// Media files ([`SeedName::Asset`]), by relative path: regular files and symlinks,
-    /// which whoever opens one checks as `/media/` does.
-    pub assets: Vec<String>,
+    /// which whoever opens one checks as `/media/` does. Looked at as article files are.
+    pub assets: Vec<Listed>,
 }
 
-/// One article file a scan found.
+/// One article or media file a scan found.
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub path: String,
@@ -54,15 +54,16 @@ impl SeedFolder {
     pub fn scan(&self) -> std::io::Result<Listing> {
         let mut found = self.scan_looking(|_| true)?;
         found.files.sort_by(|a, b| a.path.cmp(&b.path));
+        found.assets.sort_by(|a, b| a.path.cmp(&b.path));
         found.not_articles.sort();
         Ok(found)
     }
 
-    /// Like [`Self::scan`], in the order of the folders' listings, but a regular file is
-    /// looked at (`stat`) only when `needs_look` says so of its path; the others are
-    /// listed with `looked` false. A `stat` per file was most of a scan's time, and a
-    /// file about to be read need not be looked at first: its read looks at it (see
-    /// [`Self::read_if_still`]).
+    /// Like [`Self::scan`], in the order of the folders' listings, but a regular file (an
+    /// article or a media file) is looked at (`stat`) only when `needs_look` says so of
+    /// its path; the others are listed with `looked` false. A `stat` per file was most
+    /// of a scan's time, and a file about to be read need not be looked at first: its
+    /// read looks at it (see [`Self::read_if_still`]).
     pub fn scan_looking(
         &self,
         needs_look: impl Fn(&str) -> bool + Sync,
@@ -83,8 +84,18 @@ impl SeedFolder {
         Ok(found)
     }
 
-    /// Every article file under one subfolder (relative path), as [`Self::scan`] lists
-    /// them; nothing when it is not a folder (any more).
+    /// The stamp of the file at `relative` as a scan looks at it: of the file a symlink
+    /// leads to (of a dangling link itself), `None` when nothing is there or it is a
+    /// folder. What the reader records of a media file it could not open, and what the
+    /// reconcile scan compares with it when its listing did not find the file.
+    pub fn media_stamp(&self, relative: &str) -> Option<FileStamp> {
+        stat(&self.root.join(relative))
+            .filter(|meta| !meta.is_dir())
+            .map(|meta| stamp_of(&meta))
+    }
+
+    /// Every article and media file under one subfolder (relative path), as
+    /// [`Self::scan`] lists them; nothing when it is not a folder (any more).
     pub fn scan_under(&self, relative_dir: &str) -> Listing {
         let mut found = Listing::default();
         let dir = self.root.join(relative_dir);
@@ -106,7 +117,7 @@ impl SeedFolder {
         needs_look: &(impl Fn(&str) -> bool + Sync),
         unlisted: &mut impl FnMut(&Path, std::io::Error),
     ) -> std::io::Result<()> {
-        let mut unlooked = Vec::new();
+        let mut unlooked = ToLook::default();
         let mut pending = vec![dir.to_owned()];
         let mut first = true;
         while let Some(dir) = pending.pop() {
@@ -147,53 +158,82 @@ impl SeedFolder {
                     pending.push(dirent.path());
                     continue;
                 }
-                let Some(relative) = article_or_noted(found, relative, kind) else {
-                    continue;
-                };
-                if kind.is_file() && !needs_look(&relative) {
-                    found.files.push(Listed {
-                        path: relative,
-                        stamp: FileStamp::UNKNOWN,
-                        look: None,
-                        looked: false,
-                        ino: dirent.ino(),
-                    });
-                    continue;
+                if let Some(file) = listed_as(found, relative, kind) {
+                    unlooked.take(found, file, dirent, needs_look);
                 }
-                unlooked.push(Unlooked {
-                    relative,
-                    ino: dirent.ino(),
-                    // A plain file is looked at through its folder's listing (no walk of
-                    // the whole path again); a symlink is followed.
-                    path: dirent.path(),
-                    dirent: (!kind.is_symlink()).then_some(dirent),
-                });
             }
         }
-        found.files.extend(look_at_all(unlooked));
+        found.files.extend(look_at_all(unlooked.articles));
+        found.assets.extend(look_at_all(unlooked.assets));
         Ok(())
     }
 }
 
-/// `relative` when it names an article. A plain file that is not one is noted in `found`
-/// with the reason; a symlink is not followed to see what it is, and hidden files and
-/// temporaries are passed over.
-fn article_or_noted(
-    found: &mut Listing,
-    relative: String,
-    kind: std::fs::FileType,
-) -> Option<String> {
+/// A file a scan lists, by what it is.
+enum ListedAs {
+    Article(String),
+    Asset(String),
+}
+
+/// What `relative` is to the scan: an article, or a media file (a regular file or a
+/// symlink, which whoever opens it checks). A plain file that is neither is noted in
+/// `found` with the reason; a symlink is not followed to see what it is, and hidden
+/// files and temporaries are passed over.
+fn listed_as(found: &mut Listing, relative: String, kind: std::fs::FileType) -> Option<ListedAs> {
     match path_name(&relative) {
-        SeedName::Article(_) => Some(relative),
+        SeedName::Article(_) => Some(ListedAs::Article(relative)),
         SeedName::NotArticle(reason) if kind.is_file() => {
             found.not_articles.push((relative, reason));
             None
         }
-        SeedName::Asset if kind.is_file() || kind.is_symlink() => {
-            found.assets.push(relative);
-            None
-        }
+        SeedName::Asset if kind.is_file() || kind.is_symlink() => Some(ListedAs::Asset(relative)),
         SeedName::NotArticle(_) | SeedName::Asset | SeedName::Ignored => None,
+    }
+}
+
+/// The files listed by a scan that are to be looked at, articles and media files apart.
+#[derive(Default)]
+struct ToLook {
+    articles: Vec<Unlooked>,
+    assets: Vec<Unlooked>,
+}
+
+impl ToLook {
+    /// Lists one article or media file in `found` at once, without a look, when it is a
+    /// regular file `needs_look` does not ask about; else keeps it to be looked at.
+    fn take(
+        &mut self,
+        found: &mut Listing,
+        file: ListedAs,
+        dirent: std::fs::DirEntry,
+        needs_look: &impl Fn(&str) -> bool,
+    ) {
+        let (relative, listed, waiting) = match file {
+            ListedAs::Article(relative) => (relative, &mut found.files, &mut self.articles),
+            ListedAs::Asset(relative) => (relative, &mut found.assets, &mut self.assets),
+        };
+        // The type its folder's listing gave (no `stat`), as the walk read it.
+        let Ok(kind) = dirent.file_type() else {
+            return;
+        };
+        if kind.is_file() && !needs_look(&relative) {
+            listed.push(Listed {
+                path: relative,
+                stamp: FileStamp::UNKNOWN,
+                look: None,
+                looked: false,
+                ino: dirent.ino(),
+            });
+            return;
+        }
+        waiting.push(Unlooked {
+            relative,
+            ino: dirent.ino(),
+            // A plain file is looked at through its folder's listing (no walk of the
+            // whole path again); a symlink is followed.
+            path: dirent.path(),
+            dirent: (!kind.is_symlink()).then_some(dirent),
+        });
     }
 }
 
@@ -299,6 +339,54 @@ mod tests {
             assert_eq!(file.path, format!("{i:05}.txt"));
             assert_eq!(file.stamp.size, (i % 50) as u64);
         }
+    }
+
+    /// Media files are listed apart from the articles, and looked at only when asked
+    /// for, as articles are; [`SeedFolder::media_stamp`] says of one what a look says.
+    #[test]
+    fn media_files_are_listed_apart_and_looked_at_when_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("img")).unwrap();
+        std::fs::create_dir_all(root.join("folder.jpg")).unwrap();
+        std::fs::write(root.join("post.md"), "# Post").unwrap();
+        std::fs::write(root.join("img/photo.jpg"), "jpeg!").unwrap();
+        std::fs::write(root.join("img/old.png"), "png").unwrap();
+        std::fs::write(root.join("img/.hidden.png"), "png").unwrap();
+        std::os::unix::fs::symlink(root.join("img/photo.jpg"), root.join("link.jpg")).unwrap();
+        std::os::unix::fs::symlink(root.join("missing.jpg"), root.join("dangling.jpg")).unwrap();
+        let folder = SeedFolder::open(root).unwrap();
+        let mut listing = folder.scan_looking(|path| path != "img/old.png").unwrap();
+        listing.assets.sort_by(|a, b| a.path.cmp(&b.path));
+        let shown: Vec<(&str, bool, u64)> = listing
+            .assets
+            .iter()
+            .map(|a| (a.path.as_str(), a.looked, a.stamp.size))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "dangling.jpg",
+                    true,
+                    root.join("missing.jpg").as_os_str().len() as u64
+                ),
+                ("img/old.png", false, 0),
+                ("img/photo.jpg", true, 5),
+                ("link.jpg", true, 5),
+            ]
+        );
+        assert_eq!(listing.files.len(), 1);
+        for asset in listing.assets.iter().filter(|a| a.looked) {
+            assert_eq!(
+                folder.media_stamp(&asset.path),
+                Some(asset.stamp),
+                "{}",
+                asset.path
+            );
+        }
+        assert_eq!(folder.media_stamp("missing.jpg"), None);
+        assert_eq!(folder.media_stamp("folder.jpg"), None);
     }
 
     #[test]

@@ -18,6 +18,13 @@ pub enum Settled {
     Listed(String),
 }
 
+impl Settled {
+    /// The path, relative to the folder, however it settled.
+    pub fn path(&self) -> &str {
+        settled_path(self)
+    }
+}
+
 /// What one `stat` says about a path; any difference between two looks is a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Look {

@@ -21,6 +21,7 @@ pub fn article(path: &str, draft: EntryDraft, mtime: DateTime<Utc>) -> FileChang
         stamp: stamp(mtime),
         draft,
         warnings: Vec::new(),
+        media: Vec::new(),
     }
 }
 

@@ -79,6 +79,7 @@ fn change(file: &File) -> FileChange {
         },
         draft: draft(&file.key, &article),
         warnings: Vec::new(),
+        media: Vec::new(),
     }
 }
 
