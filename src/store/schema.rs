@@ -472,12 +472,28 @@ mod upgrade_tests {
     #[test]
     fn version_9_reads_stored_markdown_and_html_articles_again() {
         let mut conn = at_version(8);
-        for (path, status) in [
+        let files = [
             ("post.md", "published"),
             ("page/index.html", "published"),
             ("story.txt", "published"),
             ("broken.md", "rejected"),
-        ] {
+        ];
+        let expected = [
+            ("broken.md", 100),
+            ("page/index.html", -1),
+            ("post.md", -1),
+            ("story.txt", 100),
+        ];
+        assert_eq!(
+            sizes_after_migration(&mut conn, &files),
+            expected_sizes(&expected)
+        );
+    }
+
+    /// The size of each file after `conn`, holding `files` (path and status, each of 100
+    /// bytes), is migrated to the last version.
+    fn sizes_after_migration(conn: &mut Connection, files: &[(&str, &str)]) -> Vec<(String, i64)> {
+        for (path, status) in files {
             conn.execute(
                 "INSERT INTO files (path, key, size, mtime_ns, status, since) \
                  VALUES (?1, ?1, 100, 1, ?2, 1)",
@@ -485,25 +501,20 @@ mod upgrade_tests {
             )
             .unwrap();
         }
-        migrate(&mut conn).unwrap();
-        let sizes: Vec<(String, i64)> = conn
-            .prepare("SELECT path, size FROM files ORDER BY path")
+        migrate(conn).unwrap();
+        conn.prepare("SELECT path, size FROM files ORDER BY path")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
-            .unwrap();
-        let expected = [
-            ("broken.md", 100),
-            ("page/index.html", -1),
-            ("post.md", -1),
-            ("story.txt", 100),
-        ];
-        let expected: Vec<(String, i64)> = expected
+            .unwrap()
+    }
+
+    fn expected_sizes(expected: &[(&str, i64)]) -> Vec<(String, i64)> {
+        expected
             .iter()
             .map(|&(path, size)| (path.to_owned(), size))
-            .collect();
-        assert_eq!(sizes, expected);
+            .collect()
     }
 
     /// Version 10 adds the table of media references, empty, and marks the published
@@ -512,38 +523,22 @@ mod upgrade_tests {
     #[test]
     fn version_10_reads_markdown_and_html_articles_again_for_their_references() {
         let mut conn = at_version(9);
-        for (path, status) in [
+        let files = [
             ("post.md", "published"),
             ("copy.md", "duplicate"),
             ("story.txt", "published"),
             ("broken.md", "rejected"),
-        ] {
-            conn.execute(
-                "INSERT INTO files (path, key, size, mtime_ns, status, since) \
-                 VALUES (?1, ?1, 100, 1, ?2, 1)",
-                [path, status],
-            )
-            .unwrap();
-        }
-        migrate(&mut conn).unwrap();
-        let sizes: Vec<(String, i64)> = conn
-            .prepare("SELECT path, size FROM files ORDER BY path")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        ];
         let expected = [
             ("broken.md", 100),
             ("copy.md", -1),
             ("post.md", -1),
             ("story.txt", 100),
         ];
-        let expected: Vec<(String, i64)> = expected
-            .iter()
-            .map(|&(path, size)| (path.to_owned(), size))
-            .collect();
-        assert_eq!(sizes, expected);
+        assert_eq!(
+            sizes_after_migration(&mut conn, &files),
+            expected_sizes(&expected)
+        );
         let refs: i64 = conn
             .query_row("SELECT count(*) FROM media_refs", [], |r| r.get(0))
             .unwrap();
