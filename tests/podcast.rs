@@ -746,6 +746,40 @@ async fn transcripts_and_chapters_beside_an_episode() {
     assert_eq!(daemon.get("/media/shows/data.json").await.status(), 404);
 }
 
+/// A transcript and chapters copied beside an episode after it was published: the
+/// watcher has the episode read again, and the podcast feed gains them.
+#[tokio::test]
+async fn a_transcript_copied_after_its_episode_is_picked_up() {
+    let daemon = podcast_daemon(PODCAST).await;
+    let root = daemon.seeds.path();
+    write_under(root, "shows/late.mp3", &media_bytes("vbr.mp3"));
+    write_under(root, "shows/late.md", &episode("Late", 3, "late.mp3", ""));
+    let (read, _) = podcast_feed(&daemon, "/feed.rss", |read| read.items.len() == 1).await;
+    assert!(tags_named(&read.items[0].tags, "podcast:transcript").is_empty());
+
+    write_under(root, "shows/late.vtt", &media_bytes("episode.vtt"));
+    write_under(
+        root,
+        "shows/late.chapters.json",
+        &media_bytes("episode.chapters.json"),
+    );
+    let (read, _) = podcast_feed(&daemon, "/feed.rss", |read| {
+        read.items.len() == 1
+            && !tags_named(&read.items[0].tags, "podcast:transcript").is_empty()
+            && !tags_named(&read.items[0].tags, "podcast:chapters").is_empty()
+    })
+    .await;
+    let url = |name: &str| tags_named(&read.items[0].tags, name)[0].attrs["url"].clone();
+    assert_eq!(
+        url("podcast:transcript"),
+        daemon.url("/media/shows/late.vtt")
+    );
+    assert_eq!(
+        url("podcast:chapters"),
+        daemon.url("/media/shows/late.chapters.json")
+    );
+}
+
 /// A value an episode's field cannot take is a warning on the article in `/status`,
 /// naming the key; the episode is published without it.
 #[tokio::test]
