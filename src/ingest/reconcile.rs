@@ -5,12 +5,12 @@
 //! last reads of the articles that reference it found it (see `batch`); one no article
 //! references is not even looked at.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::{Ingest, IngestError};
 use crate::store::MediaSeen;
-use crate::watch::{Listed, SeedFolder, Settler};
+use crate::watch::{Listed, Listing, SeedFolder, Settler};
 
 impl Ingest {
     /// Compares the folder with the store. New, changed and vanished files start
@@ -62,16 +62,40 @@ impl Ingest {
         }
     }
 
+    /// Watches `dir` and every folder under it, and lists what they hold. Each folder is
+    /// watched before the listing it is trusted from, so that a file written into it
+    /// right after it appeared is either listed or brings its own event: `dir` at once,
+    /// and each folder the listing finds under it (created with `dir`, as `mkdir -p` or
+    /// a copy of a tree does, before there was a watch to tell of it) is listed once more
+    /// after it is watched, until a listing finds no new folder.
+    fn watch_and_list(&self, dir: &str) -> Listing {
+        let folder = &self.settings.reader.folder;
+        self.watch_folders(&[dir.to_owned()]);
+        let mut watched: HashSet<String> = HashSet::from([dir.to_owned()]);
+        let mut listing = folder.scan_under(dir);
+        for _ in 0..RELISTS {
+            let new: Vec<String> = listing
+                .folders
+                .iter()
+                .filter(|found| !watched.contains(*found))
+                .cloned()
+                .collect();
+            if new.is_empty() {
+                break;
+            }
+            self.watch_folders(&new);
+            watched.extend(new);
+            listing = folder.scan_under(dir);
+        }
+        listing
+    }
+
     /// A folder appeared, went or moved: every file on disk under it, every file stored
     /// under it, and every media file under it that an article references is looked at
     /// (a folder moved in or out brings no event for the files inside it).
     pub(super) fn look_under(&mut self, dir: &str) -> Result<(), IngestError> {
         let now = Instant::now();
-        // Watched before it is listed, so that a file written into a new folder right
-        // after it appeared is either listed here or brings its own event.
-        self.watch_folders(&[dir.to_owned()]);
-        let listing = self.settings.reader.folder.scan_under(dir);
-        self.watch_folders(&listing.folders);
+        let listing = self.watch_and_list(dir);
         let mut bad_names_changed = false;
         for name in listing.bad_names {
             bad_names_changed |= self.publisher.bad_name(name, true);
@@ -98,6 +122,10 @@ impl Ingest {
         Ok(())
     }
 }
+
+/// How many times a new folder's tree is listed again for the folders found in it since
+/// (a tree still being copied in); a file missed after the last is found by the rescan.
+const RELISTS: usize = 8;
 
 /// Starts settling each media file an article references that is not as the articles'
 /// last reads found it (see [`MediaSeen`]): by the scan's look when it listed the file,
