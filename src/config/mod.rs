@@ -992,13 +992,13 @@ mod example_file_tests {
         }
     }
 
-    /// The commented `[podcast]` example, uncommented, is a valid podcast with a section.
-    #[test]
-    fn the_example_podcast_loads() {
+    /// The commented example of `config/seedfeed.toml` that starts at `# {header}` and
+    /// ends at the first blank line, uncommented, validated over the defaults.
+    fn example_config(header: &str) -> Config {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/seedfeed.toml");
         let text = std::fs::read_to_string(path).unwrap();
-        let example = text.split_once("\n# [podcast]\n").unwrap().1;
-        let uncommented: String = std::iter::once("[podcast]")
+        let example = text.split_once(&format!("\n# {header}\n")).unwrap().1;
+        let uncommented: String = std::iter::once(header)
             .chain(
                 example
                     .lines()
@@ -1007,12 +1007,18 @@ mod example_file_tests {
             )
             .collect::<Vec<_>>()
             .join("\n");
-        let config = validate(
+        validate(
             Layer::from_toml(&uncommented)
                 .unwrap()
                 .over(Layer::defaults()),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// The commented `[podcast]` example, uncommented, is a valid podcast with a section.
+    #[test]
+    fn the_example_podcast_loads() {
+        let config = example_config("[podcast]");
         let podcasts = &config.feed.podcasts;
         let main = podcasts.main.as_ref().unwrap();
         assert_eq!(main.image, "podcast/cover.jpg");
@@ -1025,19 +1031,8 @@ mod example_file_tests {
     /// The commented `[authors.jane]` example, uncommented, is a valid author.
     #[test]
     fn the_example_author_loads() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/seedfeed.toml");
-        let text = std::fs::read_to_string(path).unwrap();
-        let example = text.split_once("\n# [authors.jane]\n").unwrap().1;
-        let uncommented: String = std::iter::once("[authors.jane]")
-            .chain(example.lines().map(|line| line.trim_start_matches("# ")))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let config = validate(
-            Layer::from_toml(&uncommented)
-                .unwrap()
-                .over(Layer::defaults()),
-        );
-        let jane = &config.unwrap().feed.authors["jane"];
+        let config = example_config("[authors.jane]");
+        let jane = &config.feed.authors["jane"];
         assert_eq!(jane.name, "Jane Doe");
         assert_eq!(jane.email.as_deref(), Some("jane@example.org"));
         assert_eq!(jane.uri.as_deref(), Some("https://example.org/jane"));
