@@ -26,6 +26,7 @@
 //!
 //! `docs/architecture.md` has the threads and channels.
 
+pub mod activitypub;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -17,7 +17,7 @@ const ORDER: &[&[&str]] = &[
     &["normalize"],
     &["store"],
     &["render", "publish"],
-    &["http", "websub"],
+    &["http", "websub", "activitypub"],
     &["watch", "ingest"],
     &["daemon"],
     &["cli", "commands"],

@@ -1,0 +1,1 @@
+//! The site as an ActivityPub actor (issue 21).
