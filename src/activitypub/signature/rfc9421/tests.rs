@@ -141,3 +141,70 @@ fn the_first_label_with_a_known_algorithm_is_chosen() {
         "{err}"
     );
 }
+
+#[test]
+fn derived_components_follow_section_2_2() {
+    // The request of RFC 9421 section 2.2: POST /path?param=value to www.example.com.
+    let headers = HeaderMap::new();
+    for (url, component, want) in [
+        (
+            "https://www.example.com/path?param=value",
+            "@method",
+            "POST",
+        ),
+        (
+            "https://www.example.com/path?param=value",
+            "@target-uri",
+            "https://www.example.com/path?param=value",
+        ),
+        (
+            "https://www.example.com/path?param=value",
+            "@authority",
+            "www.example.com",
+        ),
+        (
+            "http://WWW.Example.com:8080/path",
+            "@authority",
+            "www.example.com:8080",
+        ),
+        (
+            "https://www.example.com:443/path",
+            "@authority",
+            "www.example.com",
+        ),
+        (
+            "https://www.example.com/path?param=value",
+            "@scheme",
+            "https",
+        ),
+        (
+            "https://www.example.com/path?param=value",
+            "@request-target",
+            "/path?param=value",
+        ),
+        ("https://www.example.com/path?param=value", "@path", "/path"),
+        (
+            "https://www.example.com/path?param=value&foo=bar&baz=bat%2Dman",
+            "@query",
+            "?param=value&foo=bar&baz=bat%2Dman",
+        ),
+        ("https://www.example.com/path", "@query", "?"),
+    ] {
+        let url = Url::parse(url).unwrap();
+        let msg = Message {
+            method: "POST",
+            url: &url,
+            headers: &headers,
+            status: None,
+        };
+        let item = Item {
+            bare: BareItem::String(component.into()),
+            params: Vec::new(),
+        };
+        assert_eq!(
+            component_value(&msg, &item).unwrap(),
+            want,
+            "{url} {component}"
+        );
+    }
+}
