@@ -18,7 +18,11 @@
 //! author named by a key of the `[authors]` tables is shown as the configured person
 //! ([`Site::resolve_author`]). The RSS feeds that `[podcast]` tables name are podcast
 //! feeds (`podcast.rs`): their episodes, with Apple's and Podcasting 2.0's tags.
+//!
+//! The site as a fediverse actor has its documents in [`activitypub`]: the actor, each
+//! entry as an ActivityPub object, the activities delivered to followers, and discovery.
 
+pub mod activitypub;
 mod atom;
 mod compress;
 mod delta;
