@@ -46,6 +46,7 @@ fn site() -> Site {
         rights: None,
         authors: Default::default(),
         podcasts: Default::default(),
+        fediverse: None,
     }
 }
 

@@ -24,6 +24,7 @@ const KNOWN: &[&str] = &[
     "totals",
     "archives",
     "websub",
+    "activitypub",
 ];
 
 pub fn run(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
@@ -101,6 +102,10 @@ pub fn summary(status: &Value, address: &str) -> String {
         Some(websub) => line("websub", counts(websub)),
         None => line("websub", "off".to_owned()),
     }
+    match fields.get("activitypub") {
+        Some(fediverse) => line("fediverse", fediverse_line(fediverse)),
+        None => line("fediverse", "off".to_owned()),
+    }
     let others = fields
         .iter()
         .filter(|(key, _)| !KNOWN.contains(&key.as_str()));
@@ -163,6 +168,46 @@ fn counts(value: &Value) -> String {
     }
 }
 
+/// The fediverse's counts, with its `[host, value]` pairs as `host value`:
+/// "followers 3 (m.example 2, p.example 1), pending 0, … signature forms m.example cavage".
+fn fediverse_line(value: &Value) -> String {
+    let pairs = |list: Option<&Value>| -> String {
+        list.and_then(Value::as_array)
+            .map(|pairs| {
+                pairs
+                    .iter()
+                    .filter_map(|pair| {
+                        Some(format!(
+                            "{} {}",
+                            pair.get(0)?.as_str()?,
+                            scalar(pair.get(1)?)
+                        ))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let by_host = pairs(value.get("followers_by_host"));
+    let mut line = format!(
+        "followers {}",
+        value.get("followers").map_or("0".into(), scalar)
+    );
+    if !by_host.is_empty() {
+        line.push_str(&format!(" ({by_host})"));
+    }
+    for key in ["pending", "sent", "failed", "dropped"] {
+        if let Some(count) = value.get(key) {
+            line.push_str(&format!(", {key} {}", scalar(count)));
+        }
+    }
+    let forms = pairs(value.get("signature_forms"));
+    if !forms.is_empty() {
+        line.push_str(&format!("; signature forms: {forms}"));
+    }
+    line
+}
+
 /// A value on one line: text without its quotes, anything else as JSON.
 fn scalar(value: &Value) -> String {
     match value {
@@ -223,11 +268,27 @@ mod tests {
             "since start    duplicates 1, published 12, rejected 1,",
             "archive pages  frozen 2, waiting 0\n",
             "websub         off\n",
-            "websub         off\n\nrejects (1):\n  empty.txt: empty file (since 2026-01-05T10:00:00Z)\n\n",
+            "fediverse      off\n",
+            "websub         off\nfediverse      off\n\nrejects (1):\n  empty.txt: empty file (since 2026-01-05T10:00:00Z)\n\n",
             "\nduplicates (1):\n  copy.txt: duplicate of a.txt (since 2026-01-05T10:00:01Z)\n",
         ] {
             assert!(text.contains(needle), "no {needle:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn the_fediverse_line_names_hosts_and_forms() {
+        let mut status = status();
+        status["activitypub"] = serde_json::json!({
+            "followers": 3,
+            "followers_by_host": [["m.example", 2], ["p.example", 1]],
+            "pending": 1, "sent": 5, "failed": 0, "dropped": 0,
+            "signature_forms": [["m.example", "rfc9421"], ["p.example", "cavage"]],
+        });
+        let text = summary(&status, "127.0.0.1:8081");
+        let line = "fediverse      followers 3 (m.example 2, p.example 1), pending 1, sent 5, \
+                    failed 0, dropped 0; signature forms: m.example rfc9421, p.example cavage\n";
+        assert!(text.contains(line), "{text}");
     }
 
     #[test]

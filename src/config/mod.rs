@@ -12,6 +12,7 @@
 //! words, and a value that fails its check says which layer set it (the file, a
 //! `SEEDFEED_*` variable or a flag).
 
+mod activitypub;
 mod admin;
 mod authors;
 mod content;
@@ -24,6 +25,7 @@ mod suggest;
 mod table;
 mod watch;
 
+pub use activitypub::{ActivityPubConfig, ActorImage, ActorType, ObjectType};
 pub use admin::AdminListen;
 pub use authors::{AuthorLayer, AuthorsLayer, is_email};
 pub use content::FeedContent;
@@ -33,7 +35,7 @@ pub use podcast::{
     APPLE_CATEGORIES, Podcast, PodcastCategory, PodcastLayer, PodcastMedium, PodcastTableLayer,
     PodcastType, Podcasts,
 };
-pub use settings::{FeedLayer, Layer, SETTINGS, WebSubLayer};
+pub use settings::{ActivityPubLayer, FeedLayer, Layer, SETTINGS, WebSubLayer};
 pub use table::{Reload, Setting};
 pub use watch::WatchBackend;
 
@@ -200,6 +202,7 @@ pub struct Config {
     pub log_level: String,
     pub feed: FeedMeta,
     pub websub: WebSubConfig,
+    pub activitypub: ActivityPubConfig,
 }
 
 /// How seedfeed pushes changes: the hubs it announces and pings, and its own hub.
@@ -373,6 +376,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
             podcasts: podcast::validate(values.podcast)?,
         },
         websub: websub_config(values.websub)?,
+        activitypub: activitypub::validate(values.activitypub)?,
     })
 }
 

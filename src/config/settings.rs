@@ -114,6 +114,36 @@ settings! {
             Restart => websub.subscribe_per_minute;
     }
 
+    /// The `[activitypub]` table: the site as a fediverse account (docs/fediverse.md).
+    [activitypub] ActivityPubLayer / ActivityPubValues {
+        /// Make the site an ActivityPub actor that Mastodon and the rest of the fediverse can follow.
+        enabled: bool = Some(false), any, Restart => activitypub.enabled;
+        /// The account's name, as in @news@example.org: letters, digits and _ . -
+        username: String = Some("news".into()), nonempty, Restart => activitypub.username;
+        /// What the account is: Service (an automated account) or Person.
+        actor_type: String = Some("Service".into()), nonempty, Restart => activitypub.actor_type;
+        /// What each article is: Note (shown whole in timelines) or Article (Mastodon shows a title and a link).
+        object_type: String = Some("Note".into()), nonempty, Restart => activitypub.object_type;
+        /// Display name of the account (unset: feed.title).
+        name: String = None, nonempty, Restart => activitypub.name;
+        /// Profile text of the account (unset: feed.description).
+        summary: String = None, nonempty, Restart => activitypub.summary;
+        /// Avatar: a path below the seeds folder, or an https:// URL (unset: none).
+        icon: String = None, nonempty, Restart => activitypub.icon;
+        /// Header image of the profile: a path below the seeds folder, or an https:// URL (unset: none).
+        image: String = None, nonempty, Restart => activitypub.image;
+        /// The fediverse account credited in link previews (fediverse:creator), like @alice@example.social.
+        attribution: String = None, nonempty, Restart => activitypub.attribution;
+        /// Send each article's summary as a content warning, behind which Mastodon folds the text.
+        content_warning: bool = Some(false), any, Restart => activitypub.content_warning;
+        /// Fetch actors and deliver to inboxes on loopback, private and link-local addresses.
+        allow_private: bool = Some(false), any, Restart => activitypub.allow_private;
+        /// Deliveries sent to one host per second at most.
+        deliveries_per_second: u32 = Some(5), min(1), Restart => activitypub.deliveries_per_second;
+        /// Requests the inbox accepts per sending host and minute; more get 429.
+        inbox_per_minute: u32 = Some(300), min(1), Restart => activitypub.inbox_per_minute;
+    }
+
     maps {
         /// The `[authors.{key}]` tables: people articles may name by key (`authors.rs`).
         authors: AuthorsLayer;
@@ -147,6 +177,8 @@ const UNITS: &[(&str, &str)] = &[
     ("websub.request_timeout", "seconds"),
     ("websub.max_concurrent_requests", "requests"),
     ("websub.subscribe_per_minute", "requests a minute"),
+    ("activitypub.deliveries_per_second", "deliveries a second"),
+    ("activitypub.inbox_per_minute", "requests a minute"),
 ];
 
 /// The unit of a key that holds a number.

@@ -13,6 +13,7 @@ use tokio::sync::{oneshot, watch};
 use url::Url;
 
 use super::watchdog;
+use crate::activitypub::Fediverse;
 use crate::config::{AdminListen, Config, base_str, namespace_host};
 use crate::http::{Admin, AdminSocket, AppState, MediaFiles, Workers};
 use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
@@ -40,6 +41,7 @@ pub struct Running {
     pub(super) first_scan: Option<oneshot::Receiver<()>>,
     pub(super) status: Statuses,
     websub: Option<WebSub>,
+    fediverse: Option<Arc<Fediverse>>,
     _watcher: Option<Arc<FolderWatcher>>,
 }
 
@@ -148,13 +150,31 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
     // After the stored entries are rendered: the first snapshot it compares with the
     // versions last announced is the state before this start's scan.
+    let fediverse = Fediverse::start(
+        &config.activitypub,
+        Arc::new(site(config, &base_url, &identity)),
+        &config.data,
+        crate::activitypub::Limits {
+            request_timeout: config.websub.request_timeout,
+            max_concurrent_requests: config.websub.max_concurrent_requests,
+            tombstone_days: config.tombstone_days,
+        },
+    )
+    .context("starting ActivityPub (config table [activitypub])")?;
     let websub = crate::websub::start(
         &config.websub,
         base_str(&base_url),
         &config.data,
         served.snapshots.clone(),
+        fediverse
+            .clone()
+            .map(|fediverse| fediverse as Arc<dyn crate::websub::Activities>),
     )?;
-    let (workers, admin) = serve(config, listeners, admin_socket, &served, websub.as_ref())?;
+    let pushes = Pushes {
+        websub: websub.as_ref(),
+        fediverse: fediverse.as_ref(),
+    };
+    let (workers, admin) = serve(config, listeners, admin_socket, &served, pushes)?;
     Ok(Running {
         addr,
         base_url,
@@ -168,6 +188,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         first_scan: Some(first_scan_rx),
         status: served.status,
         websub,
+        fediverse,
         _watcher: watcher,
     })
 }
@@ -285,15 +306,23 @@ fn spawn_ingest(
         .context("starting the ingest thread")
 }
 
-/// The HTTP workers, serving the snapshots, the pages and WebSub's hub; and the admin
-/// listener's, serving the status and the metrics.
+/// What pushes changes out, as the HTTP workers answer for it.
+#[derive(Clone, Copy)]
+struct Pushes<'a> {
+    websub: Option<&'a WebSub>,
+    fediverse: Option<&'a Arc<Fediverse>>,
+}
+
+/// The HTTP workers, serving the snapshots, the pages, WebSub's hub and the fediverse's
+/// documents and inbox; and the admin listener's, serving the status and the metrics.
 fn serve(
     config: &Config,
     listeners: Vec<TcpListener>,
     admin: Option<AdminSocket>,
     served: &Served,
-    websub: Option<&WebSub>,
+    pushes: Pushes<'_>,
 ) -> anyhow::Result<(Workers, Option<Admin>)> {
+    let websub = pushes.websub;
     let mut state = AppState::new(
         served.snapshots.clone(),
         Arc::clone(&served.pages),
@@ -305,6 +334,7 @@ fn serve(
     state.hub = websub.and_then(WebSub::hub);
     state.websub = websub.map(WebSub::counters);
     state.media = Some(Arc::clone(&served.media));
+    state.fediverse = pushes.fediverse.cloned();
     let state = Arc::new(state);
     let workers = crate::http::start(listeners, Arc::clone(&state), config.limits)
         .context("starting the HTTP workers")?;
@@ -347,6 +377,7 @@ pub(super) fn site(config: &Config, base_url: &Url, identity: &Identity) -> Site
         rights: config.feed.rights.clone(),
         authors: config.feed.authors.clone(),
         podcasts: config.feed.podcasts.clone(),
+        fediverse: crate::activitypub::page_links(&config.activitypub, base_str(base_url)),
     }
 }
 
@@ -437,6 +468,9 @@ impl Running {
 
     /// Asks the ingest driver to render every feed and page with new site settings.
     pub fn set_site(&self, site: Site) {
+        if let Some(fediverse) = &self.fediverse {
+            fediverse.set_site(Arc::new(site.clone()));
+        }
         let _ = self.inbox.send(IngestMsg::Reload(Box::new(site)));
     }
 

@@ -24,11 +24,13 @@ pub enum Route {
     Metrics,
     Hub,
     Media,
+    /// The fediverse's own paths (`[activitypub]`).
+    Fediverse,
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 13] = [
+    const ALL: [Route; 14] = [
         Route::Feed,
         Route::Section,
         Route::Archive,
@@ -41,6 +43,7 @@ impl Route {
         Route::Metrics,
         Route::Hub,
         Route::Media,
+        Route::Fediverse,
         Route::Other,
     ];
 
@@ -55,6 +58,7 @@ impl Route {
             "/status" => Self::Status,
             "/metrics" => Self::Metrics,
             crate::websub::HUB_PATH => Self::Hub,
+            p if crate::activitypub::is_fediverse_path(p) => Self::Fediverse,
             p if p.starts_with("/categories/") => Self::Section,
             p if p.starts_with("/archive/") => Self::Archive,
             p if p.starts_with("/entries/") => Self::Entry,
@@ -77,6 +81,7 @@ impl Route {
             Self::Metrics => "metrics",
             Self::Hub => "hub",
             Self::Media => "media",
+            Self::Fediverse => "activitypub",
             Self::Other => "other",
         }
     }

@@ -15,6 +15,7 @@
 
 mod admin;
 mod conditional;
+mod fediverse;
 mod media;
 mod metrics;
 mod negotiate;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub websub: Option<Arc<crate::websub::Counters>>,
     /// The media files served at `/media/`; without them, that path is unknown.
     pub media: Option<Arc<dyn MediaFiles>>,
+    /// The site on the fediverse (`[activitypub]`), answering its paths and its inbox.
+    pub fediverse: Option<Arc<crate::activitypub::Fediverse>>,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ impl AppState {
             hub: None,
             websub: None,
             media: None,
+            fediverse: None,
         }
     }
 }
@@ -110,7 +114,16 @@ pub fn answer<B>(state: &AppState, request: axum::http::Request<B>) -> Response 
         // They list file paths and internals: on the admin listener only.
         Route::Status | Route::Metrics => HttpError::NotFound.into_response(),
         Route::Media => media::answer(state, &parts),
-        _ => document(state, &parts),
+        _ => match &state.fediverse {
+            Some(fediverse) => fediverse::answer(state, fediverse, &parts).unwrap_or_else(|| {
+                let mut response = document(state, &parts);
+                if fediverse::negotiated(parts.uri.path()) {
+                    fediverse::vary_on_accept(&mut response);
+                }
+                response
+            }),
+            None => document(state, &parts),
+        },
     };
     observe::record(state, route, &parts, &response, started);
     response

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::metrics::{Exposition, Route};
 use super::negotiate::Coding;
 use super::{AppState, HttpError};
+use crate::activitypub::FediverseStatus;
 use crate::model::{DuplicateFile, FileNote, RejectedFile};
 use crate::publish::Status;
 use crate::publish::status::{ArchiveProgress, FileCounts, Histogram, IngestTotals, NotArticle};
@@ -39,6 +40,9 @@ struct StatusBody<'a> {
     /// Subscriptions of the built-in hub and pushes waiting, when WebSub is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     websub: Option<CountersNow>,
+    /// Followers and deliveries, when the site is on the fediverse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activitypub: Option<FediverseStatus>,
 }
 
 /// Answers one request on the admin listener: `/status`, `/metrics` and `/healthz`;
@@ -84,6 +88,7 @@ fn status(state: &AppState) -> Response {
         totals: status.totals,
         archives: status.archives,
         websub: state.websub.as_ref().map(|counters| counters.now()),
+        activitypub: state.fediverse.as_ref().map(|fediverse| fediverse.status()),
     };
     let mut json = serde_json::to_vec_pretty(&body).unwrap_or_else(|_| b"{}".to_vec());
     json.push(b'\n');

@@ -347,6 +347,20 @@ fn reply(
             async move { super::answer_hub(&state, request).await },
         ));
     }
+    if request.uri().path() == crate::activitypub::INBOX_PATH && state.fediverse.is_some() {
+        let state = Arc::clone(state);
+        return Reply::Later(Box::pin(async move {
+            let started = state.access_log.then(std::time::Instant::now);
+            let (parts, body) = request.into_parts();
+            let response = super::fediverse::answer_inbox(
+                &state,
+                hyper::Request::from_parts(parts.clone(), body),
+            )
+            .await;
+            super::observe::record(&state, super::Route::Fediverse, &parts, &response, started);
+            response
+        }));
+    }
     if let Some(sendfile) = sendfile
         && request.uri().path().starts_with(super::MEDIA_PREFIX)
     {

@@ -501,6 +501,7 @@ mod tests {
             rights: None,
             authors: Default::default(),
             podcasts: Default::default(),
+            fediverse: None,
         }
     }
 

@@ -15,7 +15,7 @@
 //! (key `#main-key`), `BASE/inbox` (also the shared inbox), `BASE/outbox` (pages
 //! `?page=N` from 1, newest first), `BASE/followers`, `BASE/following`; an entry's object
 //! is its page (`render::entry_url`), its activities that address with `#create`,
-//! `#update-{unix seconds of updated}` and `#delete`; an `Accept` is
+//! `#update-{unix milliseconds of updated}` and `#delete`; an `Accept` is
 //! `BASE/@USER#accept-{uuid}`.
 
 mod collections;
@@ -66,41 +66,7 @@ pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 const ACTIVITYSTREAMS: &str = "https://www.w3.org/ns/activitystreams";
 
-/// What kind of actor the site is (`[activitypub] actor_type`): Mastodon marks a
-/// `Service` as automated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ActorType {
-    #[default]
-    Service,
-    Person,
-}
-
-impl ActorType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Service => "Service",
-            Self::Person => "Person",
-        }
-    }
-}
-
-/// What kind of object an entry is (`[activitypub] object_type`): a `Note` shows whole
-/// in Mastodon; an `Article` is shown there as its title and a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ObjectType {
-    #[default]
-    Note,
-    Article,
-}
-
-impl ObjectType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Note => "Note",
-            Self::Article => "Article",
-        }
-    }
-}
+pub use crate::config::{ActorType, ObjectType};
 
 /// The actor's icon or header image: an absolute URL, and its media type when known
 /// (else it is guessed from the URL's extension, [`image_media_type`]).
@@ -479,12 +445,12 @@ fn create_body(site: &Site, fedi: &Fediverse, entry: &Entry) -> Map<String, Valu
     activity(site, fedi, ("Create", id), entry.published, object)
 }
 
-/// An edited entry: `Update` of its object, `{entry url}#update-{unix seconds}`, dated
+/// An edited entry: `Update` of its object, `{entry url}#update-{unix milliseconds}`, dated
 /// with the entry's `updated`, which the object of an edited entry carries too (Mastodon
 /// ignores an `Update` whose object is not newer than what it has).
 pub fn update(site: &Site, fedi: &Fediverse, entry: &Entry) -> Value {
     let url = site.entry_url(&entry.draft.key);
-    let id = format!("{url}#update-{}", entry.updated.timestamp());
+    let id = format!("{url}#update-{}", entry.updated.timestamp_millis());
     let object = object_body(site, fedi, entry);
     let mut update = activity(site, fedi, ("Update", id), entry.updated, object);
     update.insert("updated".into(), rfc3339_z(entry.updated).into());

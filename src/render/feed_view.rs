@@ -71,6 +71,7 @@ pub fn feed_view(site: &Site, feed: &FeedDoc<'_>, format: Format) -> Document {
         kind: "website",
         links: &feed_links(site, feed.title, feed.stem),
         style: NOTE_STYLE,
+        activity: None,
     };
     Document::new(page(site, &head, &body), HTML_TYPE, feed.updated(site))
 }
@@ -135,6 +136,7 @@ pub fn archive_view(site: &Site, view: &ArchiveView<'_>, last_modified: DateTime
         kind: "website",
         links: "",
         style: NOTE_STYLE,
+        activity: None,
     };
     Document::new(page(site, &head, &body), HTML_TYPE, last_modified)
 }

@@ -63,10 +63,12 @@ pub fn entry_page(site: &Site, entry: &Entry) -> Document {
         subscribe_line(site, MAIN_STEM),
     );
     let title = format!("{} — {}", draft.title, site.title);
+    let url = site.entry_url(&draft.key);
     let head = PageHead {
         title: &title,
         description: &draft.summary,
-        canonical: Some(&site.entry_url(&draft.key)),
+        canonical: Some(&url),
+        activity: Some(&url),
         kind: "article",
         links: &feed_links(site, &site.title, MAIN_STEM),
         style: if image_of(entry).is_some() {
@@ -197,6 +199,7 @@ pub fn not_found_page(site: &Site) -> Document {
         kind: "website",
         links: "",
         style: "",
+        activity: None,
     };
     Document::new(page(site, &head, &body), HTML_TYPE, DateTime::UNIX_EPOCH)
 }
@@ -212,6 +215,9 @@ pub(super) struct PageHead<'a> {
     pub links: &'a str,
     /// Style rules of this kind of page, after the shared ones.
     pub style: &'a str,
+    /// The page's ActivityPub representation (the actor's, or the entry's object), when
+    /// the site is on the fediverse.
+    pub activity: Option<&'a str>,
 }
 
 pub(super) fn page(site: &Site, head: &PageHead<'_>, body: &str) -> Vec<u8> {
@@ -225,6 +231,7 @@ pub(super) fn page(site: &Site, head: &PageHead<'_>, body: &str) -> Vec<u8> {
             )
         })
         .unwrap_or_default();
+    let fediverse = fediverse_head(site, head.activity);
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -236,7 +243,7 @@ pub(super) fn page(site: &Site, head: &PageHead<'_>, body: &str) -> Vec<u8> {
          <meta property=\"og:description\" content=\"{description}\">\n\
          {og_url}\
          <meta property=\"og:site_name\" content=\"{site}\">\n\
-         {links}<style>{STYLE}{style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+         {links}{fediverse}<style>{STYLE}{style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         lang = escape_html(&site.language),
         title = escape_html(head.title),
         description = escape_html(head.description),
@@ -246,6 +253,28 @@ pub(super) fn page(site: &Site, head: &PageHead<'_>, body: &str) -> Vec<u8> {
         style = head.style,
     )
     .into_bytes()
+}
+
+/// What a page's head says of the fediverse account: its ActivityPub representation,
+/// and whose work it is (`fediverse:creator`, which Mastodon shows under link previews).
+fn fediverse_head(site: &Site, activity: Option<&str>) -> String {
+    let Some(links) = &site.fediverse else {
+        return String::new();
+    };
+    let mut head = String::new();
+    if let Some(url) = activity {
+        head.push_str(&format!(
+            "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{}\">\n",
+            escape_html(url)
+        ));
+    }
+    if let Some(handle) = &links.attribution {
+        head.push_str(&format!(
+            "<meta name=\"fediverse:creator\" content=\"{}\">\n",
+            escape_html(handle)
+        ));
+    }
+    head
 }
 
 /// Autodiscovery (`<link rel="alternate">`) of one feed in every format.

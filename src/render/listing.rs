@@ -156,6 +156,10 @@ pub fn listing_page(site: &Site, listing: &Listing<'_>) -> Vec<u8> {
         kind: "website",
         links: &head,
         style: "",
+        // The index stands for the site, whose representation is the actor.
+        activity: (!home)
+            .then(|| site.fediverse.as_ref().map(|f| f.actor.as_str()))
+            .flatten(),
     };
     page(site, &head, &body)
 }

@@ -153,6 +153,19 @@ pub struct Site {
     pub authors: BTreeMap<String, Person>,
     /// The feeds that are podcasts (`[podcast]`), and what they say of themselves.
     pub podcasts: Podcasts,
+    /// What the pages say of the site's fediverse account, when it has one.
+    pub fediverse: Option<FediverseLinks>,
+}
+
+/// The fediverse account in the HTML pages (`[activitypub]`): the index and the entry
+/// pages name their ActivityPub representation, and with `attribution` every page says
+/// whose work it is, for link previews (`fediverse:creator`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FediverseLinks {
+    /// The actor's URL.
+    pub actor: String,
+    /// `@user@host` of the person credited.
+    pub attribution: Option<String>,
 }
 
 impl Site {
@@ -174,6 +187,7 @@ impl Site {
             rights: None,
             authors: BTreeMap::new(),
             podcasts: Podcasts::default(),
+            fediverse: None,
         }
     }
 
@@ -730,6 +744,7 @@ mod tests {
             rights: None,
             authors: BTreeMap::new(),
             podcasts: Podcasts::default(),
+            fediverse: None,
         }
     }
 

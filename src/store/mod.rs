@@ -15,6 +15,7 @@ mod archives;
 mod change;
 mod checkpoint;
 mod decide;
+mod followers;
 mod identity;
 mod known;
 mod media;
@@ -26,6 +27,7 @@ mod terms;
 
 pub use apply::Writer;
 pub use decide::date_order;
+pub use followers::{ActivityKind, Announced, SignatureForm};
 pub use identity::{Identity, LEGACY_NAMESPACE, Namespace, Source, choose_namespace};
 pub use media::MediaSeen;
 pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};

@@ -27,6 +27,8 @@ pub enum PushKind {
     Deliver,
     /// `hub.mode=publish` for the topic, to an external hub.
     Ping,
+    /// An ActivityPub activity, to an inbox (`store::followers`).
+    Activity,
 }
 
 impl PushKind {
@@ -34,14 +36,15 @@ impl PushKind {
         match self {
             Self::Deliver => "deliver",
             Self::Ping => "ping",
+            Self::Activity => "activity",
         }
     }
 
     fn of(code: &str) -> Self {
-        if code == "ping" {
-            Self::Ping
-        } else {
-            Self::Deliver
+        match code {
+            "ping" => Self::Ping,
+            "activity" => Self::Activity,
+            _ => Self::Deliver,
         }
     }
 }
@@ -79,7 +82,7 @@ pub struct Subscription {
 }
 
 pub struct Outbox {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 fn ms(time: DateTime<Utc>) -> i64 {
@@ -330,12 +333,13 @@ impl Outbox {
         Ok(())
     }
 
-    /// Subscriptions held, and deliveries and pings waiting.
+    /// Subscriptions held, and deliveries and pings waiting (activities are the
+    /// fediverse's to count).
     pub fn counts(&self) -> Result<(u64, u64), OutboxError> {
         let count = |sql: &str| self.conn.query_row(sql, [], |row| row.get::<_, i64>(0));
         Ok((
             count("SELECT count(*) FROM websub_subscriptions")?.unsigned_abs(),
-            count("SELECT count(*) FROM websub_outbox")?.unsigned_abs(),
+            count("SELECT count(*) FROM websub_outbox WHERE kind != 'activity'")?.unsigned_abs(),
         ))
     }
 }

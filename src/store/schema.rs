@@ -248,6 +248,41 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX media_refs_by_file ON media_refs (file);
     UPDATE files SET size = -1
         WHERE (status = 'published' OR status = 'duplicate') AND path NOT LIKE '%.txt';",
+    // 11: ActivityPub (crate::activitypub): the followers, the version of each entry
+    // last announced to them, and the signature form each host took. Deliveries are rows
+    // of the one outbox, of a third kind, so the outbox is built again with it allowed.
+    "CREATE TABLE ap_followers (
+        actor        TEXT PRIMARY KEY,      -- the follower's actor id
+        inbox        TEXT NOT NULL,         -- its shared inbox, else its own
+        host         TEXT NOT NULL,         -- the inbox's host, for the status
+        follow       TEXT NOT NULL,         -- the Follow activity, which the Accept quotes
+        since        INTEGER NOT NULL       -- unix ms of the Follow
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX ap_followers_by_inbox ON ap_followers (inbox);
+    CREATE TABLE ap_versions (
+        object  TEXT PRIMARY KEY,           -- an entry's id (its URL)
+        updated INTEGER NOT NULL,           -- unix ms of the version announced
+        deleted INTEGER NOT NULL            -- 1 once its Delete is queued
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE ap_hosts (
+        host TEXT PRIMARY KEY,
+        form TEXT NOT NULL CHECK (form IN ('rfc9421', 'cavage'))
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE websub_outbox_v11 (
+        kind       TEXT NOT NULL CHECK (kind IN ('deliver', 'ping', 'activity')),
+        target     TEXT NOT NULL,         -- a callback, a hub, or an inbox
+        topic      TEXT NOT NULL,         -- a feed URL, or an activity and its object
+        due        INTEGER NOT NULL,
+        first      INTEGER NOT NULL,
+        attempts   INTEGER NOT NULL,
+        changes    INTEGER NOT NULL,
+        last_error TEXT,
+        PRIMARY KEY (kind, target, topic)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO websub_outbox_v11 SELECT * FROM websub_outbox;
+    DROP TABLE websub_outbox;
+    ALTER TABLE websub_outbox_v11 RENAME TO websub_outbox;
+    CREATE INDEX websub_outbox_by_due ON websub_outbox (due);",
 ];
 
 /// The part of migration `version` (numbered as `user_version` after it) written in

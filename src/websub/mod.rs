@@ -14,13 +14,13 @@
 //! given up after `retry_seconds`: a restart loses no subscription and no pending push.
 //! Requests being verified when the daemon stops are lost; their subscribers retry.
 
-mod callback;
+pub(crate) mod callback;
 mod hub;
-mod sender;
+pub(crate) mod sender;
 mod service;
 
 pub use hub::{Hub, HubReply, MAX_FORM_BYTES};
-pub use service::{WebSub, start};
+pub use service::{Activities, BoxFuture, WebSub, start};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

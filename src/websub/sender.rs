@@ -47,12 +47,53 @@ pub struct Sender {
     /// For the operator's own hubs, which may be anywhere.
     hubs: reqwest::Client,
     policy: Policy,
-    all: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    slots: Slots,
 }
 
 /// The two permits a request holds while in flight: its host's and one of all.
-type Slot = (OwnedSemaphorePermit, OwnedSemaphorePermit);
+pub(crate) type Slot = (OwnedSemaphorePermit, OwnedSemaphorePermit);
+
+/// Outgoing requests in flight: at most `per_host` to one host and a number in all, so
+/// that a host that hangs holds a few slots until its timeouts, never the others'.
+pub(crate) struct Slots {
+    all: Arc<Semaphore>,
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Slots {
+    pub(crate) fn new(all: usize, per_host: usize) -> Self {
+        Self {
+            all: Arc::new(Semaphore::new(all.max(1))),
+            per_host: per_host.max(1),
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a slot for `url`'s host, then for one of all.
+    pub(crate) async fn acquire(&self, url: &Url) -> Slot {
+        let host = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+            // Forget hosts nobody is waiting on, so the table stays small.
+            if hosts.len() > 1024 {
+                hosts.retain(|_, s| Arc::strong_count(s) > 1);
+            }
+            Arc::clone(
+                hosts
+                    .entry(host_of(url))
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.per_host))),
+            )
+        };
+        // Neither semaphore is ever closed.
+        let (Ok(own), Ok(any)) = (
+            host.acquire_owned().await,
+            Arc::clone(&self.all).acquire_owned().await,
+        ) else {
+            unreachable!("the outgoing requests' semaphores are never closed")
+        };
+        (own, any)
+    }
+}
 
 impl Sender {
     pub fn new(config: &WebSubConfig) -> Result<Self, reqwest::Error> {
@@ -83,33 +124,8 @@ impl Sender {
             callbacks: client(Some(CheckedResolver { policy }))?,
             hubs: client(None)?,
             policy,
-            all: Arc::new(Semaphore::new(config.max_concurrent_requests)),
-            hosts: Mutex::new(HashMap::new()),
+            slots: Slots::new(config.max_concurrent_requests, PER_HOST),
         })
-    }
-
-    /// Waits for a slot for `url`'s host, then for one of all.
-    async fn slot(&self, url: &Url) -> Slot {
-        let host = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-            // Forget hosts nobody is waiting on, so the table stays small.
-            if hosts.len() > 1024 {
-                hosts.retain(|_, s| Arc::strong_count(s) > 1);
-            }
-            Arc::clone(
-                hosts
-                    .entry(host_of(url))
-                    .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST))),
-            )
-        };
-        // Neither semaphore is ever closed.
-        let (Ok(own), Ok(any)) = (
-            host.acquire_owned().await,
-            Arc::clone(&self.all).acquire_owned().await,
-        ) else {
-            unreachable!("the hub's semaphores are never closed")
-        };
-        (own, any)
     }
 
     /// Verification of intent (WebSub §5.3): a GET with a challenge, which the
@@ -176,7 +192,7 @@ impl Sender {
         url: &Url,
         request: reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, Vec<u8>), Failure> {
-        let _slot = self.slot(url).await;
+        let _slot = self.slots.acquire(url).await;
         let response = request
             .send()
             .await
@@ -276,7 +292,7 @@ async fn read_some(mut response: reqwest::Response) -> Result<Vec<u8>, Failure> 
 
 /// A request error with its causes on one line (reqwest's own message is only the
 /// outermost: "error sending request").
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut text = if error.is_timeout() {
         "timed out".to_owned()
     } else {

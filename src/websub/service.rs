@@ -66,6 +66,27 @@ struct Done {
     look: bool,
 }
 
+/// The fediverse's side of the push service (`activitypub::Fediverse`): its activities
+/// are rows of this outbox, queued as entries change and sent with the same retries.
+/// A trait so that the fediverse, which needs WebSub's outgoing-request policy, is not
+/// imported back here.
+pub trait Activities: Send + Sync {
+    /// Queues what the entries' changes call for; blocking, on the outbox's thread.
+    fn announce(&self, outbox: &mut Outbox) -> anyhow::Result<usize>;
+    /// Reads what `/status` shows of the fediverse again.
+    fn refresh_status(&self, outbox: &Outbox) -> Result<(), OutboxError>;
+    /// Sends one row of kind `activity`; `Ok(false)`: nothing was left to send.
+    fn deliver(self: Arc<Self>, job: PushJob) -> BoxFuture<'static, Result<bool, Failure>>;
+    /// Resolves when the inbox queued something.
+    fn woken(&self) -> BoxFuture<'_, ()>;
+    /// Counts a failed attempt, and whether it was given up.
+    fn count_failure(&self, dropped: bool);
+}
+
+/// A future the push service awaits without knowing its type.
+pub type BoxFuture<'a, T = ()> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// The running WebSub service, and the hub the HTTP workers answer `/hub` with.
 pub struct WebSub {
     hub: Option<Arc<Hub>>,
@@ -75,15 +96,17 @@ pub struct WebSub {
 }
 
 /// Starts the service on the current runtime, when there is anything to do: the hub is
-/// on, or there are hubs to ping. `base` is the site's base URL (topics are `base` +
-/// path); the database in `data` has the current schema already.
+/// on, there are hubs to ping, or the site is on the fediverse (whose deliveries are
+/// rows of the same outbox). `base` is the site's base URL (topics are `base` + path);
+/// the database in `data` has the current schema already.
 pub fn start(
     config: &WebSubConfig,
     base: &str,
     data: &Path,
     snapshots: Snapshots,
+    fediverse: Option<Arc<dyn Activities>>,
 ) -> anyhow::Result<Option<WebSub>> {
-    if !config.hub && config.hubs.is_empty() {
+    if !config.hub && config.hubs.is_empty() && fediverse.is_none() {
         return Ok(None);
     }
     let outbox = Outbox::open(data).context("opening the database for WebSub")?;
@@ -109,6 +132,7 @@ pub fn start(
         hubs: config.hubs.iter().map(|u| u.as_str().to_owned()).collect(),
         retry_for: config.retry_for,
         snapshots: snapshots.clone(),
+        fediverse,
     });
     let service = Service {
         shared,
@@ -159,6 +183,8 @@ struct Shared {
     hubs: Vec<String>,
     retry_for: Duration,
     snapshots: Snapshots,
+    /// The fediverse side, whose activities are rows of this outbox too.
+    fediverse: Option<Arc<dyn Activities>>,
 }
 
 impl Shared {
@@ -233,6 +259,8 @@ impl Service {
                 Some(intent) = self.intents.recv() => {
                     tasks.spawn(verify(Arc::clone(&self.shared), intent));
                 }
+                // The inbox queued an Accept, or a follower left.
+                () = fediverse_woken(self.shared.fediverse.as_deref()) => look = true,
                 changed = self.snapshots.changed() => match changed {
                     Ok(()) => {
                         self.announce().await;
@@ -259,8 +287,22 @@ impl Service {
     }
 
     /// Records the feeds' versions; changed ones are queued for their subscribers and
-    /// hubs.
+    /// hubs. The fediverse compares its entries too.
     async fn announce(&mut self) {
+        if let Some(fediverse) = &self.shared.fediverse {
+            let fediverse = Arc::clone(fediverse);
+            match self
+                .shared
+                .db(move |outbox| Ok(fediverse.announce(outbox)))
+                .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(queued)) => tracing::debug!(queued, "ActivityPub: activities queued"),
+                Ok(Err(error)) | Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "ActivityPub: cannot queue the changed entries; the next change retries")
+                }
+            }
+        }
         let mut versions: Vec<(String, String)> = {
             let snapshot = self.snapshots.borrow_and_update();
             snapshot
@@ -300,9 +342,13 @@ impl Service {
         in_flight: &mut InFlight,
     ) -> anyhow::Result<Option<DateTime<Utc>>> {
         let now = Utc::now();
+        let fediverse = self.shared.fediverse.clone();
         let (jobs, next, (subscriptions, pending)) = self
             .shared
             .db(move |outbox| {
+                if let Some(fediverse) = fediverse {
+                    fediverse.refresh_status(outbox)?;
+                }
                 Ok((
                     outbox.due(now, DUE_AT_ONCE)?,
                     outbox.next_due(now)?,
@@ -350,6 +396,14 @@ fn backoff(failed: u32) -> Duration {
     Duration::from_secs(1u64 << exponent).min(MAX_BACKOFF)
 }
 
+/// Waits until the fediverse's inbox queued something; forever without it.
+async fn fediverse_woken(fediverse: Option<&dyn Activities>) {
+    match fediverse {
+        Some(fediverse) => fediverse.woken().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Sends one row and records the outcome.
 async fn send(shared: Arc<Shared>, job: PushJob) -> Done {
     let result = match job.kind {
@@ -358,19 +412,32 @@ async fn send(shared: Arc<Shared>, job: PushJob) -> Done {
             Ok(hub) => shared.sender.ping(&hub, &job.topic).await.map(|()| true),
             Err(e) => Err(Failure::Refused(format!("not a URL ({e})"))),
         },
+        PushKind::Activity => match &shared.fediverse {
+            Some(fediverse) => Arc::clone(fediverse).deliver(job.clone()).await,
+            // The fediverse was turned off: what it queued waits for it to come back.
+            None => return Done { look: false },
+        },
     };
     let what = match job.kind {
         PushKind::Deliver => "delivery",
         PushKind::Ping => "publish ping",
+        PushKind::Activity => "activity",
     };
     let recorded = match result {
         Ok(sent) => {
-            if sent {
+            // The fediverse counts its own.
+            if sent && job.kind != PushKind::Activity {
                 Counters::count(&shared.counters.sent);
                 tracing::debug!(kind = what, target = %job.target, topic = %job.topic, "WebSub: sent");
             }
             let now = Utc::now();
             shared.db(move |outbox| outbox.sent(&job, now)).await
+        }
+        Err(Failure::Gone) if job.kind == PushKind::Activity => {
+            tracing::info!(inbox = %job.target, "ActivityPub: the inbox answered 410 Gone; its followers are dropped");
+            shared
+                .db(move |outbox| outbox.drop_inbox(&job.target).map(|_| true))
+                .await
         }
         Err(Failure::Gone) => {
             tracing::info!(callback = %job.target, topic = %job.topic, "WebSub: the subscriber answered 410 Gone; subscription ended");
@@ -401,10 +468,16 @@ async fn retry_or_drop(
     let waited =
         Duration::from_millis(u64::try_from(now.timestamp_millis() - job.first).unwrap_or(0));
     let reason = failure.to_string();
-    Counters::count(&shared.counters.failed);
-    if matches!(failure, Failure::Refused(_)) || waited >= shared.retry_for {
+    let give_up = matches!(failure, Failure::Refused(_)) || waited >= shared.retry_for;
+    match (&shared.fediverse, job.kind) {
+        (Some(fediverse), PushKind::Activity) => fediverse.count_failure(give_up),
+        _ => Counters::count(&shared.counters.failed),
+    }
+    if give_up {
         tracing::warn!(kind = what, target = %job.target, topic = %job.topic, attempts = job.attempts + 1, reason, "WebSub: giving up");
-        Counters::count(&shared.counters.dropped);
+        if job.kind != PushKind::Activity {
+            Counters::count(&shared.counters.dropped);
+        }
         return shared.db(move |outbox| outbox.drop_job(&job)).await;
     }
     let wait = backoff(job.attempts + 1);

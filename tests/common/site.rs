@@ -40,6 +40,7 @@ pub fn site_in(namespace: &str) -> Site {
         rights: None,
         authors: Default::default(),
         podcasts: Default::default(),
+        fediverse: None,
     }
 }
 

@@ -360,7 +360,7 @@ fn an_update_carries_the_newer_updated() {
         update["id"],
         format!(
             "https://x.org/entries/a-b/#update-{}",
-            entry.updated.timestamp()
+            entry.updated.timestamp_millis()
         )
     );
     assert_eq!(update["published"], updated);
