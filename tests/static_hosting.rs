@@ -156,22 +156,7 @@ impl Server {
         ]
         .join("\n");
         std::fs::write(work.path().join("nginx.conf"), conf).unwrap();
-        let binary = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
-            .into_iter()
-            .find(|path| Path::new(path).exists())
-            .unwrap_or("nginx");
-        let child = Command::new(binary)
-            .arg("-p")
-            .arg(work.path())
-            .arg("-e")
-            .arg(work.path().join("error.log"))
-            .arg("-c")
-            .arg(work.path().join("nginx.conf"))
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("nginx is needed (apt-get install nginx): {e}"));
+        let child = common::tls_proxy::spawn_nginx(work.path());
         Self::ready("nginx", child, port, Some(work)).await
     }
 
@@ -219,8 +204,13 @@ fn server_log(work: &Option<TempDir>) -> String {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Only nginx has a folder of its own, and a process group with its workers.
+        if self.work.is_some() {
+            common::tls_proxy::stop_nginx(&mut self.child);
+        } else {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

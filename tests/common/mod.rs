@@ -16,6 +16,8 @@
 //! - [`xss`]: known XSS payloads, and the check that HTML, a page of ours or a feed is
 //!   safe to show.
 //! - [`media_files`]: the media fixtures (images, audio, video) and what their headers say.
+//! - [`tls_proxy`]: nginx as an https proxy on loopback, with a throwaway CA.
+//! - [`fedify`]: the Fedify follower of `tests/fediverse/`, driven line by line.
 //!
 //! `site`, `feeds` and `pipeline_invariant` are pure and use no crate the fuzz target
 //! lacks: it includes those three files as they are.
@@ -29,10 +31,12 @@ pub mod changes;
 pub mod crawl;
 pub mod daemon;
 pub mod export;
+pub mod fedify;
 pub mod feeds;
 pub mod http1;
 pub mod media_files;
 pub mod pipeline_invariant;
 pub mod poll;
 pub mod site;
+pub mod tls_proxy;
 pub mod xss;
