@@ -10,9 +10,12 @@ use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 
+use super::conditional::{Answer, Validators, decide};
 use super::{AppState, HttpError};
 use crate::activitypub::{ApDocument, Fediverse, InboxRequest, MAX_BODY_BYTES};
+use crate::render::etag_of;
 
 /// The answer to a GET or HEAD the fediverse answers; `None` for every other request,
 /// which the rest of the server answers (then [`vary_on_accept`] says whether its answer
@@ -34,7 +37,16 @@ pub(super) fn answer(state: &AppState, fediverse: &Fediverse, parts: &Parts) -> 
         });
     }
     if let Some(document) = fediverse.document(path, parts.uri.query(), accept) {
-        return Some(respond(state, document, parts.method == Method::HEAD));
+        let if_none_match = parts
+            .headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok());
+        return Some(respond(
+            state,
+            document,
+            parts.method == Method::HEAD,
+            if_none_match,
+        ));
     }
     // A browser at the actor's address: the site's index.
     (path == fediverse.actor_path()).then(|| {
@@ -100,21 +112,41 @@ fn index_request(parts: &Parts) -> Parts {
     request.into_parts().0
 }
 
-fn respond(state: &AppState, document: ApDocument, head: bool) -> Response {
+/// A document with its strong entity tag (of its bytes: the documents are rendered
+/// per request, and equal bytes give equal tags), or 304 when the client holds it.
+fn respond(
+    state: &AppState,
+    document: ApDocument,
+    head: bool,
+    if_none_match: Option<&str>,
+) -> Response {
     let status = StatusCode::from_u16(document.status).unwrap_or(StatusCode::OK);
-    let length = document.body.len();
-    let body = if head {
-        Body::empty()
-    } else {
-        Body::from(document.body)
+    let etag = etag_of(&document.body);
+    let request = Validators {
+        if_none_match,
+        ..Validators::default()
     };
-    let mut response = (status, body).into_response();
+    let unchanged = status == StatusCode::OK
+        && decide(request, &etag, DateTime::<Utc>::UNIX_EPOCH, &[]) == Answer::NotModified;
+    let length = document.body.len();
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if head {
+        (status, Body::empty()).into_response()
+    } else {
+        (status, Body::from(document.body)).into_response()
+    };
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(document.media_type),
-    );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    if !unchanged {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(document.media_type),
+        );
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
     headers.insert(header::CACHE_CONTROL, state.cache_control.clone());
     // WebFinger (RFC 7033 §5) and the rest are read by browser-based clients too.
     headers.insert(

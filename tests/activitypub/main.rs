@@ -125,6 +125,19 @@ async fn discovery_finds_the_actor_and_browsers_get_the_index() {
             "SPKI, not PKCS#1"
         );
     }
+    // Revalidated as any document is.
+    let first = daemon
+        .get_with("/@news", &[("accept", ACTIVITY_JSON)])
+        .await;
+    let etag = header(&first, "etag");
+    let again = daemon
+        .get_with(
+            "/@news",
+            &[("accept", ACTIVITY_JSON), ("if-none-match", &etag)],
+        )
+        .await;
+    assert_eq!(again.status(), 304);
+    assert!(header(&again, "vary").contains("Accept"));
     let browser = daemon
         .get_with(
             "/@news",
