@@ -11,7 +11,9 @@ mod remote;
 
 use std::time::Duration;
 
-use common::daemon::{TestDaemon, header};
+use common::articles::{seed, write_file};
+use common::binary::{Binary, seedfeed};
+use common::daemon::{TestDaemon, free_port, header, patient_client};
 use common::poll::until;
 use remote::{Delivery, InboxAnswers, Remote};
 use seedfeed::activitypub::signature::SignatureForm;
@@ -211,9 +213,9 @@ async fn a_follower_gets_the_accept_and_each_new_edited_and_deleted_entry() {
         "the page says it is negotiated"
     );
 
-    let edited = String::from_utf8(common::articles::seed(EDUCATION)).unwrap()
-        + "\n\nA paragraph added in an edit.\n";
-    common::articles::write_file(
+    let edited =
+        String::from_utf8(seed(EDUCATION)).unwrap() + "\n\nA paragraph added in an edit.\n";
+    write_file(
         &daemon.seed_path(&format!("{EDUCATION}.txt")),
         edited.as_bytes(),
     );
@@ -293,7 +295,7 @@ async fn entry_url(daemon: &TestDaemon, id: &str) -> String {
 
 /// The site at a fixed address, so that its ids outlive a restart.
 fn at_fixed_address() -> Layer {
-    let port = common::daemon::free_port();
+    let port = free_port();
     Layer {
         listen: Some(format!("127.0.0.1:{port}")),
         base_url: Some(format!("http://127.0.0.1:{port}")),
@@ -312,7 +314,7 @@ async fn forged_stale_tampered_and_oversized_requests_are_refused() {
     let inbox = daemon.url("/inbox");
     let follow = remote.follow("alice", &format!("{}/@news", daemon.base));
     let body = serde_json::to_vec(&follow).unwrap();
-    let client = reqwest::Client::new();
+    let client = patient_client();
     let post = |headers: reqwest::header::HeaderMap, body: Vec<u8>| {
         let request = client.post(&inbox).headers(headers).body(body);
         async move { request.send().await.unwrap().status().as_u16() }
@@ -563,4 +565,99 @@ async fn a_rotated_key_is_fetched_again_and_a_flood_is_slowed() {
         )
         .await;
     assert_eq!(fourth, 429, "over inbox_per_minute");
+}
+
+/// The release of `seedfeed serve` on a fixed loopback port over these folders, with
+/// the fediverse on and loopback allowed.
+fn serve_binary(seeds: &std::path::Path, data: &std::path::Path, port: u16) -> Binary {
+    let mut command = seedfeed();
+    command
+        .env("SEEDFEED_LOG", "info")
+        .env("SEEDFEED_SETTLE_MS", "300")
+        .env("SEEDFEED_ACTIVITYPUB_ENABLED", "true")
+        .env("SEEDFEED_ACTIVITYPUB_ALLOW_PRIVATE", "true")
+        .args(["serve", "--admin-listen", "off", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--base-url")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--seeds")
+        .arg(seeds)
+        .arg("--data")
+        .arg(data);
+    let mut binary = Binary::spawn(command);
+    binary.wait_for_log("first scan done");
+    binary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_between_the_drop_and_the_delivery_loses_nothing() {
+    let (seeds, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut daemon = serve_binary(seeds.path(), data.path(), port);
+    let remote = Remote::start().await;
+    let answer = patient_client()
+        .get(format!("{base}/@news"))
+        .header("accept", ACTIVITY_JSON)
+        .send()
+        .await
+        .unwrap();
+    let actor: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    remote.trust(&actor);
+    let follow = remote.follow("alice", &format!("{base}/@news"));
+    let inbox = format!("{base}/inbox");
+    assert_eq!(
+        remote
+            .send("alice", &inbox, &follow, SignatureForm::Rfc9421)
+            .await,
+        202
+    );
+    delivery(&remote, "the Accept", |d| d.kind() == "Accept").await;
+    // The follower's server is down when the article comes: the Create waits in the
+    // outbox, and the daemon is killed with it there.
+    remote.set_answers(InboxAnswers {
+        rfc9421: 503,
+        cavage: 503,
+    });
+    write_file(&seeds.path().join(format!("{TECH}.txt")), &seed(TECH));
+    delivery(&remote, "a refused Create", |d| {
+        d.kind() == "Create" && d.answered == 503
+    })
+    .await;
+    daemon.kill();
+    remote.set_answers(InboxAnswers::OK);
+    let _daemon = serve_binary(seeds.path(), data.path(), port);
+    let create = delivery(&remote, "the Create after the kill", |d| {
+        d.kind() == "Create" && d.answered == 202
+    })
+    .await;
+    assert!(create.verified);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_name_their_activitypub_representation_and_the_credited_account() {
+    let daemon = TestDaemon::start_with(Layer {
+        activitypub: ActivityPubLayer {
+            attribution: Some("@alice@example.social".into()),
+            ..fediverse_on().activitypub
+        },
+        ..Layer::default()
+    })
+    .await;
+    let id = daemon.publish_seed(TECH).await;
+    let url = entry_url(&daemon, &id).await;
+    let page = daemon.body(url.trim_start_matches(&daemon.base)).await;
+    assert!(
+        page.contains(&format!(
+            "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{url}\">"
+        )),
+        "the entry page names its object"
+    );
+    let creator = "<meta name=\"fediverse:creator\" content=\"@alice@example.social\">";
+    assert!(page.contains(creator), "{page}");
+    assert!(daemon.body("/").await.contains(creator));
+    // Without the table, nothing of the sort.
+    let plain = TestDaemon::start().await;
+    let index = plain.body("/").await;
+    assert!(!index.contains("application/activity+json") && !index.contains("fediverse:"));
 }

@@ -18,6 +18,8 @@ use seedfeed::activitypub::signature::{self, OutgoingRequest, SignatureForm, Sig
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::common::daemon::patient_client;
+
 /// What the inbox answers to a POST signed in one form.
 #[derive(Debug, Clone, Copy)]
 pub struct InboxAnswers {
@@ -188,7 +190,7 @@ impl Remote {
     ) -> u16 {
         let body = serde_json::to_vec(activity).unwrap();
         let headers = self.signed_headers(name, inbox, &body, form);
-        reqwest::Client::new()
+        patient_client()
             .post(inbox)
             .headers(headers)
             .body(body)
