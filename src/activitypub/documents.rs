@@ -130,6 +130,11 @@ impl Fediverse {
         accept: Option<&str>,
     ) -> Option<ApDocument> {
         let wants = accept.is_some_and(wants_activity);
+        // Every request of the site comes through here: the feeds' polls leave at once.
+        let ours = super::is_fediverse_path(path) || (wants && path.starts_with("/entries/"));
+        if !ours {
+            return None;
+        }
         let (site, profile) = self.profile();
         let site = site.as_ref();
         let json = |value: &Value| ApDocument::json(200, ap::ACTIVITY_TYPE, value, false);

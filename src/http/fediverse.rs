@@ -22,6 +22,10 @@ use crate::render::etag_of;
 /// depends on `Accept`).
 pub(super) fn answer(state: &AppState, fediverse: &Fediverse, parts: &Parts) -> Option<Response> {
     let path = parts.uri.path();
+    // Every request comes through here: the feeds' polls leave at once.
+    if !crate::activitypub::is_fediverse_path(path) && !negotiated(path) {
+        return None;
+    }
     let accept = parts
         .headers
         .get(header::ACCEPT)
