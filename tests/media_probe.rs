@@ -343,3 +343,18 @@ proptest! {
         let _ = probe_bytes(format_of(fixture.name), &damaged);
     }
 }
+
+/// lofty 0.25.5 multiplies an Opus stream's sample count by 1000 unchecked: a last page
+/// whose granule position is damaged to a huge number overflowed inside it, a panic in
+/// a debug build. Found by `damaged_fixtures_never_panic`; the probe must answer.
+#[test]
+fn an_opus_file_with_a_huge_last_granule_is_an_answer_not_a_panic() {
+    let mut bytes = media_bytes("voice.opus");
+    let last_page = bytes
+        .windows(4)
+        .rposition(|window| window == b"OggS")
+        .unwrap();
+    // The granule position: bytes 6 to 13 of a page header, little-endian.
+    bytes[last_page + 6..last_page + 14].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    let _ = probe_bytes(format_of("voice.opus"), &bytes);
+}
