@@ -5,11 +5,11 @@ use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::header::{DATE, HOST, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{DATE, HOST, HeaderMap, HeaderName};
 
 use super::{
     Message, OutgoingRequest, SignatureClaim, SignatureError, SignatureForm, Signer, authority,
-    digest, from_unix, path_and_query,
+    digest, from_unix, header_value, path_and_query,
 };
 use crate::activitypub::keys::Algorithm;
 
@@ -143,11 +143,6 @@ pub(super) fn parse(msg: &Message<'_>) -> Result<SignatureClaim, SignatureError>
     })
 }
 
-fn header_value(name: &str, value: &str) -> Result<HeaderValue, SignatureError> {
-    HeaderValue::from_str(value)
-        .map_err(|_| SignatureError::Sign(format!("invalid {name} value {value:?}")))
-}
-
 /// Adds `Date` (if missing), `Host`, `Digest` (with a body) and `Signature`.
 pub(super) fn sign(
     signer: &Signer<'_>,
@@ -198,6 +193,7 @@ mod tests {
     use super::*;
     use crate::activitypub::signature::test_vectors as tv;
     use aws_lc_rs::signature::{RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, UnparsedPublicKey};
+    use reqwest::header::HeaderValue;
     use url::Url;
 
     fn example_headers() -> HeaderMap {

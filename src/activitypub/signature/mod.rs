@@ -42,7 +42,7 @@ pub(crate) mod test_vectors;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::activitypub::keys::{Algorithm, InstanceKey, KeyError, RemoteKey};
@@ -325,6 +325,12 @@ impl Message<'_> {
 }
 
 /// The authority of a URL: lower-case host, and the port unless it is the scheme's default.
+/// A header's value from text, for a header being signed.
+pub(crate) fn header_value(name: &str, value: &str) -> Result<HeaderValue, SignatureError> {
+    HeaderValue::from_str(value)
+        .map_err(|_| SignatureError::Sign(format!("invalid {name} value {value:?}")))
+}
+
 pub(crate) fn authority(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     match url.port() {

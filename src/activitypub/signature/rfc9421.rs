@@ -9,12 +9,12 @@ use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::header::{DATE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{DATE, HeaderMap, HeaderName};
 
 use super::sfv::{self, BareItem, Item, Member, Params};
 use super::{
     Message, OutgoingRequest, SignatureClaim, SignatureError, SignatureForm, Signer, authority,
-    digest, from_unix, path_and_query, to_unix,
+    digest, from_unix, header_value, path_and_query, to_unix,
 };
 use crate::activitypub::keys::Algorithm;
 
@@ -193,11 +193,6 @@ pub(super) fn parse(msg: &Message<'_>) -> Result<SignatureClaim, SignatureError>
         expires,
         digest,
     })
-}
-
-fn header_value(name: &str, value: &str) -> Result<HeaderValue, SignatureError> {
-    HeaderValue::from_str(value)
-        .map_err(|_| SignatureError::Sign(format!("invalid {name} value {value:?}")))
 }
 
 fn string_item(s: &str) -> Item {
