@@ -291,18 +291,7 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
-
-    fn outbox() -> (tempfile::TempDir, Outbox) {
-        let dir = tempfile::tempdir().unwrap();
-        drop(Store::open(dir.path()).unwrap());
-        let outbox = Outbox::open(dir.path()).unwrap();
-        (dir, outbox)
-    }
-
-    fn at(seconds: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
-    }
+    use crate::store::outbox::tests::{at, outbox};
 
     fn entry(object: &str, updated: i64) -> Announced {
         Announced {

@@ -345,18 +345,19 @@ impl Outbox {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::Store;
 
-    fn outbox() -> (tempfile::TempDir, Outbox) {
+    /// An outbox on a new database, and the folder that holds it.
+    pub(in crate::store) fn outbox() -> (tempfile::TempDir, Outbox) {
         let dir = tempfile::tempdir().unwrap();
         drop(Store::open(dir.path()).unwrap());
         let outbox = Outbox::open(dir.path()).unwrap();
         (dir, outbox)
     }
 
-    fn at(seconds: i64) -> DateTime<Utc> {
+    pub(in crate::store) fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
     }
 

@@ -266,11 +266,7 @@ async fn a_follower_gets_the_accept_and_each_new_edited_and_deleted_entry() {
             SignatureForm::Rfc9421,
         )
         .await;
-    daemon
-        .wait_for_status("no followers", |s| {
-            (s["activitypub"]["followers"] == 0).then_some(())
-        })
-        .await;
+    wait_for_followers(&daemon, 0, "no followers").await;
     let before = remote.deliveries().len();
     daemon.publish_seed(TECH).await;
     tokio::time::sleep(GRACE).await;
@@ -279,6 +275,15 @@ async fn a_follower_gets_the_accept_and_each_new_edited_and_deleted_entry() {
         before,
         "no delivery after the unfollow"
     );
+}
+
+/// Waits until `/status` counts `count` followers.
+async fn wait_for_followers(daemon: &TestDaemon, count: u64, what: &str) {
+    daemon
+        .wait_for_status(what, |s| {
+            (s["activitypub"]["followers"] == count).then_some(())
+        })
+        .await;
 }
 
 /// The URL of the entry with this id, from the JSON Feed.
@@ -371,11 +376,7 @@ async fn forged_stale_tampered_and_oversized_requests_are_refused() {
             .await,
         202
     );
-    daemon
-        .wait_for_status("one follower", |s| {
-            (s["activitypub"]["followers"] == 1).then_some(())
-        })
-        .await;
+    wait_for_followers(&daemon, 1, "one follower").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -444,20 +445,12 @@ async fn an_inbox_that_is_gone_loses_its_followers_and_a_deleted_actor_its_follo
         cavage: 410,
     });
     daemon.publish_seed(TECH).await;
-    daemon
-        .wait_for_status("no followers after a 410", |s| {
-            (s["activitypub"]["followers"] == 0).then_some(())
-        })
-        .await;
+    wait_for_followers(&daemon, 0, "no followers after a 410").await;
 
     // A deleted actor: its Delete is signed with a key its server no longer serves.
     remote.set_answers(InboxAnswers::OK);
     follow(&daemon, &remote, "carol").await;
-    daemon
-        .wait_for_status("carol follows", |s| {
-            (s["activitypub"]["followers"] == 1).then_some(())
-        })
-        .await;
+    wait_for_followers(&daemon, 1, "carol follows").await;
     remote.serve_actors(false);
     let delete = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -476,11 +469,7 @@ async fn an_inbox_that_is_gone_loses_its_followers_and_a_deleted_actor_its_follo
         )
         .await;
     assert_eq!(status, 202);
-    daemon
-        .wait_for_status("carol gone", |s| {
-            (s["activitypub"]["followers"] == 0).then_some(())
-        })
-        .await;
+    wait_for_followers(&daemon, 0, "carol gone").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -490,10 +479,7 @@ async fn a_delivery_pending_at_a_restart_is_sent_after_it() {
     remote.trust(&actor(&daemon).await);
     follow(&daemon, &remote, "alice").await;
     delivery(&remote, "the Accept", |d| d.kind() == "Accept").await;
-    remote.set_answers(InboxAnswers {
-        rfc9421: 503,
-        cavage: 503,
-    });
+    remote.set_answers(InboxAnswers::DOWN);
     daemon.publish_seed(TECH).await;
     delivery(&remote, "a refused Create", |d| {
         d.kind() == "Create" && d.answered == 503
@@ -521,11 +507,7 @@ async fn a_rotated_key_is_fetched_again_and_a_flood_is_slowed() {
     .await;
     let remote = Remote::start().await;
     let follow = follow(&daemon, &remote, "alice").await;
-    daemon
-        .wait_for_status("alice follows", |s| {
-            (s["activitypub"]["followers"] == 1).then_some(())
-        })
-        .await;
+    wait_for_followers(&daemon, 1, "alice follows").await;
     // The site keeps alice's key; her server rotates it and signs the Undo with the new.
     remote.rotate_key();
     let undo = remote.undo("alice", &follow);
@@ -541,11 +523,7 @@ async fn a_rotated_key_is_fetched_again_and_a_flood_is_slowed() {
         status, 202,
         "the new key is fetched once the kept one fails"
     );
-    daemon
-        .wait_for_status("alice gone", |s| {
-            (s["activitypub"]["followers"] == 0).then_some(())
-        })
-        .await;
+    wait_for_followers(&daemon, 0, "alice gone").await;
     // Three requests a minute from one host: the fourth waits.
     let third = remote
         .send(
@@ -615,10 +593,7 @@ async fn a_kill_between_the_drop_and_the_delivery_loses_nothing() {
     delivery(&remote, "the Accept", |d| d.kind() == "Accept").await;
     // The follower's server is down when the article comes: the Create waits in the
     // outbox, and the daemon is killed with it there.
-    remote.set_answers(InboxAnswers {
-        rfc9421: 503,
-        cavage: 503,
-    });
+    remote.set_answers(InboxAnswers::DOWN);
     write_file(&seeds.path().join(format!("{TECH}.txt")), &seed(TECH));
     delivery(&remote, "a refused Create", |d| {
         d.kind() == "Create" && d.answered == 503

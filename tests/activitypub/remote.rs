@@ -32,6 +32,12 @@ impl InboxAnswers {
         rfc9421: 202,
         cavage: 202,
     };
+
+    /// A server that is down for the moment.
+    pub const DOWN: Self = Self {
+        rfc9421: 503,
+        cavage: 503,
+    };
 }
 
 /// One POST the shared inbox took.
