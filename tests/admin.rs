@@ -60,6 +60,14 @@ async fn status_and_metrics_are_served_on_the_admin_listener_only() {
     let status: serde_json::Value = serde_json::from_str(&status.text().await.unwrap()).unwrap();
     assert_eq!(status["entries"], 0);
     assert_eq!(status["archives"]["frozen"], 0);
+    assert!(
+        status.get("ingest").is_none(),
+        "no bulk under way: {status:#}"
+    );
+    // The memory of this process, which the in-process daemon shares.
+    let rss = status["memory"]["rss_bytes"].as_u64().unwrap();
+    assert!(rss > 1 << 20, "{status:#}");
+    assert!(status["memory"]["peak_rss_bytes"].as_u64().unwrap() >= rss);
     // Liveness is public, and on the admin listener too; documents are public only.
     assert_eq!(get(daemon.public_url("/healthz")).await.status(), 200);
     assert_eq!(
@@ -73,6 +81,10 @@ async fn status_and_metrics_are_served_on_the_admin_listener_only() {
     );
     // The public requests for them are counted as such.
     let metrics = daemon.body("/metrics").await;
+    assert!(
+        metrics.contains("\nprocess_resident_memory_bytes "),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("seedfeed_http_requests_total{route=\"status\",status=\"404\"} 1"),
         "{metrics}"

@@ -159,6 +159,45 @@ async fn the_first_ingest_answers_503_until_it_publishes() {
     assert!(feed.text().await.unwrap().contains(SAMPLE_TITLE));
 }
 
+/// The first ingest of a folder too big for one batch publishes as it commits: the feeds
+/// fill from the first commit on, long before the last, and every file is published in
+/// the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_ingest_of_a_big_folder_publishes_as_it_goes() {
+    const FILES: usize = 2500;
+    let seeds = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for i in 0..FILES {
+        let path = seeds.path().join(format!("story-{i:04}.txt"));
+        let story = common::articles::article("World", &format!("Story {i}"), "Body.");
+        write_file(&path, &story);
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        let mtime = an_hour_ago + std::time::Duration::from_secs(i as u64);
+        file.set_modified(mtime).unwrap();
+    }
+    let flags = ["--listen", "127.0.0.1:0"];
+    let mut daemon = serve(seeds.path(), data.path(), &flags, &[]);
+    let base = tokio::task::block_in_place(|| daemon.address());
+    let first = log_line(&mut daemon, "published so far");
+    let done: usize = field(&first, "done").parse().unwrap();
+    let total: usize = field(&first, "total").parse().unwrap();
+    assert!(0 < done && done < total && total <= FILES, "{first}");
+    log_line(&mut daemon, "first scan done");
+    let log = daemon.log();
+    let at = |text: &str| log.find(text).unwrap_or_else(|| panic!("{text}: {log}"));
+    assert!(at("published so far") < at("first scan done"), "{log}");
+    let client = http_client().build().unwrap();
+    let feed = client
+        .get(format!("{base}/feed.json"))
+        .send()
+        .await
+        .unwrap();
+    let feed: serde_json::Value = serde_json::from_str(&feed.text().await.unwrap()).unwrap();
+    let newest = format!("Story {}", FILES - 1);
+    assert_eq!(feed["items"][0]["title"], newest.as_str(), "{feed:#}");
+}
+
 /// An empty folder is done as soon as it is scanned: the empty feeds are served, not
 /// 503 for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,8 @@ const KNOWN: &[&str] = &[
     "last_ingest",
     "totals",
     "archives",
+    "ingest",
+    "memory",
     "websub",
     "activitypub",
 ];
@@ -97,6 +99,29 @@ pub fn summary(status: &Value, address: &str) -> String {
     }
     if let Some(archives) = fields.get("archives") {
         line("archive pages", counts(archives));
+    }
+    if let Some(ingest) = fields.get("ingest") {
+        let count = |name: &str| ingest.get(name).map_or("?".to_owned(), scalar);
+        line(
+            "ingesting",
+            format!("{} of {} files stored", count("done"), count("total")),
+        );
+    }
+    if let Some(memory) = fields.get("memory") {
+        let mib = |name: &str| {
+            let bytes = memory.get(name).and_then(Value::as_f64);
+            bytes.map_or("?".to_owned(), |b| {
+                format!("{:.0} MiB", b / f64::from(1 << 20))
+            })
+        };
+        line(
+            "memory",
+            format!(
+                "{} resident, at most {} since start",
+                mib("rss_bytes"),
+                mib("peak_rss_bytes")
+            ),
+        );
     }
     match fields.get("websub") {
         Some(websub) => line("websub", counts(websub)),
@@ -254,6 +279,8 @@ mod tests {
             "last_ingest": "2026-01-05T10:00:01+00:00",
             "totals": {"published": 12, "updated": 0, "removed": 0, "duplicates": 1, "rejected": 1},
             "archives": {"frozen": 2, "waiting": 0},
+            "ingest": {"done": 4096, "total": 100000},
+            "memory": {"rss_bytes": 73_400_320, "peak_rss_bytes": 94_371_840},
         })
     }
 
@@ -267,6 +294,8 @@ mod tests {
             "last ingest    2026-01-05T10:00:01+00:00 (documents rendered 3s ago)\n",
             "since start    duplicates 1, published 12, rejected 1,",
             "archive pages  frozen 2, waiting 0\n",
+            "ingesting      4096 of 100000 files stored\n",
+            "memory         70 MiB resident, at most 90 MiB since start\n",
             "websub         off\n",
             "fediverse      off\n",
             "websub         off\nfediverse      off\n\nrejects (1):\n  empty.txt: empty file (since 2026-01-05T10:00:00Z)\n\n",

@@ -18,7 +18,9 @@ use super::{AppState, HttpError};
 use crate::activitypub::FediverseStatus;
 use crate::model::{DuplicateFile, FileNote, RejectedFile};
 use crate::publish::Status;
-use crate::publish::status::{ArchiveProgress, FileCounts, Histogram, IngestTotals, NotArticle};
+use crate::publish::status::{
+    ArchiveProgress, FileCounts, Histogram, IngestProgress, IngestTotals, NotArticle,
+};
 use crate::websub::CountersNow;
 
 #[derive(Serialize)]
@@ -37,6 +39,12 @@ struct StatusBody<'a> {
     last_ingest: Option<String>,
     totals: IngestTotals,
     archives: ArchiveProgress,
+    /// The bulk of files being stored, while one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ingest: Option<IngestProgress>,
+    /// The daemon's memory, where the system tells it (Linux).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<Memory>,
     /// Subscriptions of the built-in hub and pushes waiting, when WebSub is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     websub: Option<CountersNow>,
@@ -87,6 +95,8 @@ fn status(state: &AppState) -> Response {
         last_ingest: status.last_ingest.map(|t| t.to_rfc3339()),
         totals: status.totals,
         archives: status.archives,
+        ingest: status.ingest,
+        memory: Memory::now(),
         websub: state.websub.as_ref().map(|counters| counters.now()),
         activitypub: state.fediverse.as_ref().map(|fediverse| fediverse.status()),
     };
@@ -105,11 +115,44 @@ fn status(state: &AppState) -> Response {
         .into_response()
 }
 
+/// The daemon's resident memory, as the kernel counts it (`/proc/self/status`): what an
+/// operator compares with the memory a unit or a container allows.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Memory {
+    rss_bytes: u64,
+    /// The most there has been since the start.
+    peak_rss_bytes: u64,
+}
+
+impl Memory {
+    /// `None` where there is no `/proc` (not Linux).
+    fn now() -> Option<Self> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let bytes = |field: &str| -> Option<u64> {
+            let line = status.lines().find_map(|line| line.strip_prefix(field))?;
+            let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+            Some(kib * 1024)
+        };
+        Some(Self {
+            rss_bytes: bytes("VmRSS:")?,
+            peak_rss_bytes: bytes("VmHWM:")?,
+        })
+    }
+}
+
 fn metrics(state: &AppState) -> Response {
     let status = Arc::clone(&state.status.borrow());
     let mut out = Exposition::default();
     state.metrics.write_prometheus(&mut out);
     status_metrics(&mut out, state, &status);
+    if let Some(memory) = Memory::now() {
+        out.single(
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            memory.rss_bytes,
+        );
+    }
     if let Some(websub) = state.websub.as_ref().map(|counters| counters.now()) {
         websub_metrics(&mut out, websub);
     }

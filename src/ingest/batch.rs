@@ -5,7 +5,7 @@
 //! the next step, and the content hash of each decides whether its entry changes.
 
 use std::collections::HashSet;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
 
@@ -13,7 +13,8 @@ use super::order::in_date_order;
 use super::reader::{ReadChunk, read_changes};
 use super::{Ingest, IngestError, bulk};
 use crate::model::EntryKey;
-use crate::store::{ApplyOutcome, FileChange};
+use crate::publish::Publisher;
+use crate::store::{ApplyOutcome, FileChange, Store};
 use crate::watch::{SeedName, Settled, path_key, path_name};
 
 /// A batch that changes more entries than this logs them in one line (each at debug).
@@ -29,10 +30,15 @@ const BULK: usize = 500;
 /// more than a quarter of it.
 const COMMIT_EVERY: usize = 4096;
 
-/// What storing a batch came to: the committed outcome, and the paths listed without a
-/// look that turned out to be still changing.
+/// A bulk of the first scan into an empty database publishes its first commit, and then
+/// what it stored this often, so that the feeds fill while it runs: a render of the main
+/// feeds costs milliseconds against a second of storing.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// What storing a batch left to do: the paths to read again (the store's requeue, and
+/// those listed without a look that turned out to be still changing).
 struct Stored {
-    outcome: ApplyOutcome,
+    requeue: Vec<String>,
     changing: Vec<String>,
 }
 
@@ -53,34 +59,34 @@ impl Ingest {
             }
             return Ok(());
         }
-        let Stored {
-            mut outcome,
-            changing,
-        } = self.store_settled(&settled)?;
+        let Stored { requeue, changing } = self.store_settled(&settled)?;
         let now = Instant::now();
-        for path in std::mem::take(&mut outcome.requeue)
-            .into_iter()
-            .chain(changing)
-        {
+        for path in requeue.into_iter().chain(changing) {
             self.settler.touch(path, now);
         }
-        if outcome.feeds_changed() {
-            self.publisher.publish(&mut self.store, &outcome)?;
-        }
-        Ok(self.publisher.record(&self.store, &outcome)?)
+        Ok(())
     }
 
-    /// Reads the settled paths and applies what they say, committing as it goes.
+    /// Reads the settled paths, applies what they say, committing as it goes, and
+    /// publishes what changed: once, after the last commit, or, during the first scan
+    /// into an empty database, also after the first commit and every [`PUBLISH_EVERY`]
+    /// on the way. Any other bulk
+    /// (a big copy into a live site) publishes only its end: WebSub and the fediverse
+    /// hear of the state it leaves, not of every step.
     fn store_settled(&mut self, settled: &[Settled]) -> Result<Stored, IngestError> {
         let total = settled.len();
+        let progressive = total > BULK && self.publisher.filling();
         let mut stored = Stored {
-            outcome: ApplyOutcome::default(),
+            requeue: Vec::new(),
             changing: Vec::new(),
         };
+        // Committed and not yet published; published in parts, it stays small.
+        let mut unpublished = ApplyOutcome::default();
         let mut uncommitted = ApplyOutcome::default();
+        let mut published_at: Option<Instant> = None;
         let reader = &self.settings.reader;
         let heartbeat = &self.settings.heartbeat;
-        let publisher = &self.publisher;
+        let publisher = &mut self.publisher;
         let mut writer = if total > BULK {
             self.store.bulk_writer(total)?
         } else {
@@ -94,12 +100,20 @@ impl Ingest {
             log_set_aside(&part, &changes);
             uncommitted.merge(part);
             if commit {
-                writer.commit()?;
+                let store = writer.commit()?;
                 publisher.committed();
                 log_entries(&uncommitted);
-                stored.outcome.merge(std::mem::take(&mut uncommitted));
+                unpublished.merge(std::mem::take(&mut uncommitted));
                 if total > BULK {
                     tracing::info!(done, total, "ingest progress");
+                    publisher.ingest_progress(Some((done, total)));
+                }
+                let due = published_at.is_none_or(|at| at.elapsed() >= PUBLISH_EVERY);
+                if progressive && due && done < total {
+                    let part = std::mem::take(&mut unpublished);
+                    stored.requeue.extend(publish_part(publisher, store, part)?);
+                    published_at = Some(Instant::now());
+                    tracing::info!(done, total, "published so far");
                 }
             }
             Ok::<_, IngestError>(())
@@ -111,6 +125,13 @@ impl Ingest {
             let batch = COMMIT_EVERY.min(total.div_ceil(4));
             bulk::read_and_apply(reader, settled, settle, batch, apply)?;
         }
+        drop(writer);
+        if total > BULK {
+            self.publisher.ingest_progress(None);
+        }
+        stored
+            .requeue
+            .extend(publish_part(&mut self.publisher, &self.store, unpublished)?);
         Ok(stored)
     }
 
@@ -191,6 +212,20 @@ impl Ingest {
         }
         ready
     }
+}
+
+/// Publishes what committed changes did to the feeds, and counts them in the status;
+/// returns the paths the store asks to read again.
+fn publish_part(
+    publisher: &mut Publisher,
+    store: &Store,
+    mut outcome: ApplyOutcome,
+) -> Result<Vec<String>, IngestError> {
+    if outcome.feeds_changed() {
+        publisher.publish(store, &outcome)?;
+    }
+    publisher.record(store, &outcome)?;
+    Ok(std::mem::take(&mut outcome.requeue))
 }
 
 /// One log line per event, with fields: what entered, changed or left the feeds (once

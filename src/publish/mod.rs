@@ -52,11 +52,16 @@ pub struct Publisher {
     tombstones: Vec<Tombstone>,
     /// Entry, archive and listing pages, whose cached copies a change makes stale.
     pages: Arc<Pages>,
-    /// When the main feeds were last rendered for newly frozen archive pages.
-    archive_render: Instant,
+    /// How many archive pages are frozen (the newest's number).
+    frozen_archives: u64,
+    /// When the status last said how far the freezing of archive pages got.
+    archive_progress: Instant,
     /// The first ingest into an empty database is under way: the snapshots sent say so
     /// (see [`Snapshot::filling`]) until a batch changes the feeds or the first scan ends.
     first_ingest: bool,
+    /// The first scan of a start on an empty database is under way (it ends with the
+    /// scan, `first_ingest` with the first publication).
+    filling: bool,
 }
 
 impl Publisher {
@@ -74,8 +79,10 @@ impl Publisher {
             tombstone_window: Duration::days(i64::from(tombstone_days)),
             tombstones: Vec::new(),
             pages,
-            archive_render: Instant::now(),
+            frozen_archives: 0,
+            archive_progress: Instant::now(),
             first_ingest: false,
+            filling: false,
         }
     }
 
@@ -85,6 +92,7 @@ impl Publisher {
     pub fn begin_first_ingest(&mut self, store: &Store) -> Result<(), PublishError> {
         let counts = store.counts()?;
         self.first_ingest = counts == crate::store::Counts::default();
+        self.filling = self.first_ingest;
         if self.first_ingest {
             tracing::info!("first ingest into a new database: feeds answer 503 until it publishes");
         }
@@ -94,6 +102,7 @@ impl Publisher {
     /// The first scan is done: whatever it found (an empty folder gives the empty
     /// feeds), the documents are served from now on.
     pub fn end_first_ingest(&mut self) {
+        self.filling = false;
         if std::mem::take(&mut self.first_ingest) {
             self.send(self.renderer.assemble());
         }
@@ -172,12 +181,22 @@ impl Publisher {
         self.pages.forget_listings();
     }
 
+    /// Whether the first scan of a start on an empty database is under way.
+    pub fn filling(&self) -> bool {
+        self.filling
+    }
+
+    /// How far the bulk of files being stored got; `None` when it ended.
+    pub fn ingest_progress(&mut self, progress: Option<(usize, usize)>) {
+        let progress = progress.map(|(done, total)| status::IngestProgress {
+            done: done as u64,
+            total: total as u64,
+        });
+        self.reporter.ingest_progress(progress);
+    }
+
     /// Re-renders what a batch of changes touched.
-    pub fn publish(
-        &mut self,
-        store: &mut Store,
-        outcome: &ApplyOutcome,
-    ) -> Result<(), PublishError> {
+    pub fn publish(&mut self, store: &Store, outcome: &ApplyOutcome) -> Result<(), PublishError> {
         self.pages.forget(outcome.changed().chain(&outcome.removed));
         self.tombstones = self.current_tombstones(store)?;
         self.refresh_sections(store, &outcome.categories)?;
@@ -284,6 +303,8 @@ impl Publisher {
         // One more than the feeds hold: the index links to an older page if there is one.
         let latest = store.latest_entries(size + 1)?;
         let tombstones = &self.tombstones[..self.tombstones.len().min(MAX_TOMBSTONES)];
+        self.renderer
+            .set_newest_archive(self.newest_archive(store)?);
         let snapshot = self.renderer.render(&latest, tombstones)?;
         let documents = snapshot.len();
         // The pages the main feeds link to are the ones readers open: they are rendered

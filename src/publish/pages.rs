@@ -24,12 +24,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::Utc;
 use lru::LruCache;
 
-use super::archives::META_PAGE_SIZE;
+use super::archives::{archive_pages, complete_pages};
 use crate::model::{Entry, EntryKey};
 use crate::render::{
     ArchiveView, Document, Format, Listing, Site, Term, TermKind, Terms, archive_document,
-    archive_view, entry_document, entry_path, listing_document, listing_path, parse_listing_path,
-    parse_term_feed_path, term_feed_document, term_stem,
+    archive_feed, archive_stem, archive_view, entry_document, entry_path, listing_document,
+    listing_path, parse_listing_path, parse_term_feed_path, term_feed_document, term_stem,
 };
 use crate::store::{Store, StoreError};
 
@@ -119,14 +119,37 @@ impl Pages {
     }
 
     /// The page at `path` (decoded): from the cache, or read from the store and cached.
-    /// `None` when there is no such page (no live entry of that key, no frozen archive
+    /// `None` when there is no such page (no live entry of that key, no complete archive
     /// page of that number, a listing page past the last).
     pub fn get(&self, path: &str) -> Result<Option<Arc<Document>>, StoreError> {
-        let cache = match PageKind::of(path) {
-            Some(PageKind::Listing(..) | PageKind::TermFeed(..)) => &self.listings,
-            _ => &self.cache,
-        };
-        self.through(cache, path, || self.load(path))
+        match PageKind::of(path) {
+            Some(PageKind::Listing(..) | PageKind::TermFeed(..)) => {
+                self.through(&self.listings, path, || self.load(path))
+            }
+            Some(PageKind::Archive) => self.archive(path),
+            _ => self.through(&self.cache, path, || self.load(path)),
+        }
+    }
+
+    /// An archive page: frozen, kept like an entry's page; complete but not frozen yet,
+    /// rendered from its entries and dropped at every change, like a listing page (its
+    /// entries may still be edited until it is frozen).
+    fn archive(&self, path: &str) -> Result<Option<Arc<Document>>, StoreError> {
+        let frozen = self.through(&self.cache, path, || {
+            let reader = self.reader()?;
+            let page = reader.archive_page(path);
+            self.give_back(reader);
+            Ok(page?.as_ref().map(archive_document))
+        })?;
+        if frozen.is_some() {
+            return Ok(frozen);
+        }
+        self.through(&self.listings, path, || {
+            let reader = self.reader()?;
+            let page = self.render_archive(&reader, path);
+            self.give_back(reader);
+            page
+        })
     }
 
     /// The HTML view of the archive page at `path`, for a browser: from the cache, or
@@ -190,7 +213,10 @@ impl Pages {
                     .first()
                     .map(|entry| entry_document(&self.site(), entry))
             }
-            Some(PageKind::Archive) => reader.archive_page(path)?.as_ref().map(archive_document),
+            Some(PageKind::Archive) => match reader.archive_page(path)? {
+                Some(page) => Some(archive_document(&page)),
+                None => self.render_archive(&reader, path)?,
+            },
             Some(PageKind::Listing(term, number)) => self.read_listing(&reader, term, number)?,
             Some(PageKind::TermFeed(kind, slug, format)) => {
                 self.read_term_feed(&reader, kind, slug, format)?
@@ -274,20 +300,30 @@ impl Pages {
         }
     }
 
+    /// A complete archive page that is not frozen yet, rendered from the entries the
+    /// store numbers for it, as it will be frozen. `None` when the page is not complete.
+    fn render_archive(&self, reader: &Store, path: &str) -> Result<Option<Document>, StoreError> {
+        let Some((number, format, size)) = complete_archive(reader, path)? else {
+            return Ok(None);
+        };
+        let first = (number - 1).saturating_mul(size).saturating_add(1);
+        let entries = reader.entries_by_seq(first, number.saturating_mul(size))?;
+        match archive_feed(&self.site(), number, &entries, format) {
+            Ok(document) => Ok(Some(document.compressed())),
+            Err(error) => {
+                tracing::error!(path, %error, "cannot render an archive page");
+                Ok(None)
+            }
+        }
+    }
+
     /// The view of archive page `/archive/{n}.{rss,atom}`: the entries of its numbers
     /// that are still published, oldest first, and its neighbours as they are now.
     fn read_view(&self, reader: &Store, path: &str) -> Result<Option<Document>, StoreError> {
-        let Some((number, format)) = parse_archive_path(path) else {
+        let Some((number, format, size)) = complete_archive(reader, path)? else {
             return Ok(None);
         };
-        let newest = reader.newest_archive_page()?.unwrap_or(0);
-        let size = reader
-            .meta(META_PAGE_SIZE)?
-            .and_then(|size| size.parse::<u64>().ok())
-            .filter(|size| *size > 0);
-        let (Some(size), true) = (size, (1..=newest).contains(&number)) else {
-            return Ok(None);
-        };
+        let newest = complete_pages(reader.max_seq()?, size);
         let first = (number - 1).saturating_mul(size).saturating_add(1);
         let mut entries = reader.entries_by_seq(first, number.saturating_mul(size))?;
         entries.reverse();
@@ -422,6 +458,7 @@ fn lock(cache: &Mutex<Cache>) -> MutexGuard<'_, Cache> {
 }
 
 /// The number and format of an archive page's path: `/archive/3.atom` is (3, Atom).
+/// Only the path the feeds link to: `/archive/03.atom` names no page.
 fn parse_archive_path(path: &str) -> Option<(u64, Format)> {
     let (number, extension) = path.strip_prefix(ARCHIVE_PREFIX)?.split_once('.')?;
     let format = match extension {
@@ -429,7 +466,23 @@ fn parse_archive_path(path: &str) -> Option<(u64, Format)> {
         "atom" => Format::Atom,
         _ => return None,
     };
-    Some((number.parse().ok()?, format))
+    let number: u64 = number.parse().ok()?;
+    let canonical = path.strip_suffix(extension)?.strip_suffix('.') == Some(&archive_stem(number));
+    canonical.then_some((number, format))
+}
+
+/// The number, format and page size of the archive page at `path`, if that page is
+/// complete: all its entries are stored (see [`complete_pages`]).
+fn complete_archive(reader: &Store, path: &str) -> Result<Option<(u64, Format, u64)>, StoreError> {
+    let Some((number, format)) = parse_archive_path(path) else {
+        return Ok(None);
+    };
+    let Some((size, complete)) = archive_pages(reader)? else {
+        return Ok(None);
+    };
+    Ok((1..=complete)
+        .contains(&number)
+        .then_some((number, format, size)))
 }
 
 impl Cache {

@@ -46,6 +46,8 @@ pub struct Status {
     pub render_seconds: Histogram,
     /// The RFC 5005 archive pages stored, and those filled and not yet stored.
     pub archives: ArchiveProgress,
+    /// The bulk of files being stored (a cold start, a big copy), while one is.
+    pub ingest: Option<IngestProgress>,
 }
 
 impl Status {
@@ -76,6 +78,14 @@ pub struct NotArticle {
 pub struct ArchiveProgress {
     pub frozen: u64,
     pub waiting: u64,
+}
+
+/// A bulk of files being stored: `done` of `total` are, and are counted in `entries`
+/// once published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestProgress {
+    pub done: u64,
+    pub total: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -212,6 +222,14 @@ impl Reporter {
     /// sends the new status).
     pub fn archives(&mut self, progress: ArchiveProgress) -> bool {
         std::mem::replace(&mut self.status.archives, progress) != progress
+    }
+
+    /// Notes how far the bulk being stored got (`None`: it ended) and sends the status
+    /// with it, without reading the store again: a bulk commits several times a second,
+    /// and the counts are read when it publishes.
+    pub fn ingest_progress(&mut self, progress: Option<IngestProgress>) {
+        self.status.ingest = progress;
+        self.sender.send_replace(Arc::new(self.status.clone()));
     }
 
     /// Notes a render that took `elapsed`; the caller sends the new status.

@@ -42,7 +42,7 @@ pub use html::{entry_page, not_found_page};
 pub use listing::{Listing, listing_page};
 pub use opml::render as opml_list;
 pub use podcast::{PODCAST_NS, podcast_guid};
-pub use renderer::{Renderer, term_feed_document};
+pub use renderer::{Renderer, archive_feed, term_feed_document};
 
 pub use crate::normalize::entry_url;
 

@@ -143,40 +143,25 @@ impl Renderer {
         self.newest_archive = newest;
     }
 
-    /// Renders full archive page `number` in RSS and Atom, for the store to keep. The
-    /// entries are those first published as numbers `(number - 1) * size + 1 ..= number *
-    /// size`, newest first.
+    /// Renders full archive page `number` in RSS and Atom, with their variants, for the
+    /// store to keep (see [`archive_feed`]).
     pub fn archive_page(
         &self,
         number: u64,
         entries: &[Entry],
     ) -> Result<Vec<ArchivePage>, RenderError> {
-        let stem = archive_stem(number);
-        let id = self.site.feed_id("feed");
-        let feed = FeedDoc {
-            title: &self.site.title,
-            id: &id,
-            stem: &stem,
-            term: None,
-            current_stem: MAIN_STEM,
-            entries,
-            tombstones: &[],
-            archive: Archive::Page { number },
-        };
         [Format::Rss, Format::Atom]
             .into_iter()
             .map(|format| {
-                let body = render_feed(&self.site, &feed, format)?;
-                let document =
-                    Document::new(body, format.media_type(), feed.updated(&self.site)).compressed();
+                let document = archive_feed(&self.site, number, entries, format)?.compressed();
                 Ok(ArchivePage {
-                    path: feed.path(format),
+                    path: format!("{}.{}", archive_stem(number), format.extension()),
                     number,
                     body: document.body.to_vec(),
                     gzip: document.gzip.map(|b| b.to_vec()),
                     brotli: document.brotli.map(|b| b.to_vec()),
                     media_type: format.media_type().to_owned(),
-                    last_modified: feed.updated(&self.site),
+                    last_modified: document.last_modified,
                 })
             })
             .collect()
@@ -372,6 +357,34 @@ impl TermFeedNames {
             archive: Archive::None,
         }
     }
+}
+
+/// Full archive page `number` of the main feed in `format`, without its variants: the
+/// entries first published as numbers `(number - 1) * size + 1 ..= number * size`,
+/// newest first. The same entries give the same bytes, so a page rendered on request
+/// before it is frozen has the ETag the frozen page will have.
+pub fn archive_feed(
+    site: &Site,
+    number: u64,
+    entries: &[Entry],
+    format: Format,
+) -> Result<Document, RenderError> {
+    let stem = archive_stem(number);
+    let id = site.feed_id("feed");
+    let feed = FeedDoc {
+        title: &site.title,
+        id: &id,
+        stem: &stem,
+        term: None,
+        current_stem: MAIN_STEM,
+        entries,
+        tombstones: &[],
+        archive: Archive::Page { number },
+    };
+    let body = render_feed(site, &feed, format)?;
+    let mut document = Document::xml_feed(body, format, feed.updated(site));
+    document.html_view = HtmlView::OnRequest;
+    Ok(document)
 }
 
 /// A tag's or an author's feed in `format`, rendered on its own when it is asked for (see

@@ -48,6 +48,7 @@ impl Store {
 
     fn writer_for(&mut self, bulk: Option<usize>) -> Writer<'_> {
         Writer {
+            store: self,
             conn: &self.conn,
             open: false,
             known: Known::Anything,
@@ -61,6 +62,7 @@ impl Store {
 
 /// See [`Store::writer`]. Dropped with its transaction open, it rolls it back.
 pub struct Writer<'s> {
+    store: &'s Store,
     conn: &'s Connection,
     open: bool,
     known: Known,
@@ -143,12 +145,14 @@ impl Writer<'_> {
     }
 
     /// Commits what was applied since the last commit (nothing to do if nothing was).
-    pub fn commit(&mut self) -> Result<(), StoreError> {
+    /// Returns the store as committed, to read between commits (a bulk publishes what
+    /// it has stored so far).
+    pub fn commit(&mut self) -> Result<&Store, StoreError> {
         if self.open {
             self.conn.execute_batch("COMMIT")?;
             self.open = false;
         }
-        Ok(())
+        Ok(self.store)
     }
 }
 
