@@ -59,6 +59,13 @@ impl History {
                 .filter(|e| base.updated_by_id.get(&e.draft.id.to_string()) != Some(&e.updated))
                 .cloned()
                 .collect();
+            // A delta of most of the feed saves a reader little, and older bases differ
+            // as much or more: they get the whole document. Without this, a feed that
+            // changes wholly at every snapshot (a big ingest publishing as it goes)
+            // kept KEEP near-copies of itself per format.
+            if entries.len() * 2 > feed.entries.len() {
+                break;
+            }
             let tombstones: Vec<_> = feed
                 .tombstones
                 .iter()

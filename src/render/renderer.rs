@@ -516,6 +516,30 @@ mod tests {
         assert!(again.get("/feed.atom").unwrap().gzip.is_some());
     }
 
+    /// Deltas are kept from the bases a few entries away: a feed that changes wholly at
+    /// every render (a big ingest publishing as it goes) keeps no near-copies of itself.
+    #[test]
+    fn deltas_stop_at_the_first_base_that_most_of_the_feed_differs_from() {
+        let mut renderer = renderer();
+        let keys: Vec<String> = (0..20).map(|i| format!("k{i:02}")).collect();
+        let window = |from: usize| -> Vec<Entry> {
+            keys[from..from + 4]
+                .iter()
+                .rev()
+                .map(|k| entry(k))
+                .collect()
+        };
+        let deltas = |snapshot: &Snapshot| snapshot.get("/feed.atom").unwrap().deltas.len();
+        renderer.render(&window(0), &[]).unwrap();
+        // One new entry of four: a delta from the version before.
+        assert_eq!(deltas(&renderer.render(&window(1), &[]).unwrap()), 1);
+        // One more: from each of the two before (one and two entries new).
+        assert_eq!(deltas(&renderer.render(&window(2), &[]).unwrap()), 2);
+        // Wholly new: no delta from any earlier version.
+        assert_eq!(deltas(&renderer.render(&window(10), &[]).unwrap()), 0);
+        assert_eq!(deltas(&renderer.render(&window(11), &[]).unwrap()), 1);
+    }
+
     fn view(snapshot: &Snapshot, path: &str) -> Arc<Document> {
         match &snapshot.get(path).unwrap().html_view {
             HtmlView::Rendered(view) => Arc::clone(view),
