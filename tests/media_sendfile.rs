@@ -23,15 +23,6 @@ const MIB: usize = 1 << 20;
 /// A request's header fields, as written.
 type Headers<'a> = &'a [(&'a str, &'a str)];
 
-/// A connection whose receive buffer is small, so that the server's writes fill it and
-/// wait for the reader.
-async fn narrow_connection(daemon: &TestDaemon) -> Connection {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let addr = daemon.socket_addr().parse().unwrap();
-    Connection::over(socket.connect(addr).await.unwrap())
-}
-
 /// Checks a 206 of `bytes[first..=last]`.
 fn assert_part(reply: &Reply, bytes: &[u8], first: usize, last: usize, what: &str) {
     assert_eq!(reply.status, 206, "{what}");
@@ -161,7 +152,7 @@ async fn a_slow_reader_gets_every_byte() {
     let bytes = random_bytes(5, size);
     write_under(daemon.seeds.path(), "film.webm", &bytes);
 
-    let mut connection = narrow_connection(&daemon).await;
+    let mut connection = Connection::narrow(daemon.socket_addr()).await;
     let request = kept_alive_request("GET", "/media/film.webm", &[("Range", "bytes=77-")]);
     connection.send(&request).await;
     let head = connection.head().await;
@@ -191,7 +182,7 @@ async fn a_file_cut_short_while_sent_closes_the_connection() {
     let bytes = random_bytes(6, size);
     write_under(daemon.seeds.path(), "long.ogg", &bytes);
 
-    let mut connection = narrow_connection(&daemon).await;
+    let mut connection = Connection::narrow(daemon.socket_addr()).await;
     let request = kept_alive_request("GET", "/media/long.ogg", &[]);
     connection.send(&request).await;
     let head = connection.head().await;

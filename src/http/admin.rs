@@ -20,9 +20,9 @@ use axum::http::{Request, StatusCode, header};
 use bytes::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::Semaphore;
 
 use super::server::{Answering, Surface, Workers, serve};
+use super::slots::Slots;
 use crate::config::{AdminListen, Limits};
 
 /// Connections the admin listener holds open at once: an operator or two and a
@@ -196,7 +196,7 @@ pub fn start_admin(
         app,
         surface: Surface::Admin,
         limits,
-        slots: Arc::new(Semaphore::new(ADMIN_CONNECTIONS)),
+        slots: Slots::new(ADMIN_CONNECTIONS, limits.header_read_timeout),
     };
     let mut workers = Workers::new();
     let name = "seedfeed-admin".to_owned();

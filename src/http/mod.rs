@@ -25,6 +25,7 @@ mod response;
 #[cfg(target_os = "linux")]
 mod sendfile;
 mod server;
+mod slots;
 mod stream;
 
 pub use admin::{Admin, AdminError, AdminSocket, bind_admin, fetch_admin, start_admin};

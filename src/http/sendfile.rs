@@ -49,8 +49,9 @@
 //!   gives it a length of 0, and the dispatcher drops a body once `can_write_body` is
 //!   false); ours are empty anyway.
 //! - Nothing between the handler and hyper touches a media body's bytes: axum's
-//!   `Body::new` boxes it with `map_err`, which passes frames through; media are never
-//!   compressed; `observe::record` reads only the response's headers.
+//!   `Body::new` boxes it with `map_err`, which passes frames through; `server`'s
+//!   `Answered` wraps that and passes them through too; media are never compressed;
+//!   `observe::record` reads only the response's headers.
 //!
 //! What would break it: a hyper that copied small body buffers into its own buffer (as
 //! its flatten strategy does), `writev(false)` or `pipeline_flush(true)`, or a layer

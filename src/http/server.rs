@@ -1,7 +1,12 @@
 //! The listener: an accept loop that gives each connection its limits, so that no client
 //! behaviour can take the server down or grow its memory without bound.
 //!
-//! - a cap on open connections (over it, a short 503 and close);
+//! - a cap on open connections: at the cap, a connection that is only waiting for its
+//!   client (a request head under way, a kept-alive connection between requests) is
+//!   closed to make room for the newcomer, or failing that an answer stalled on a client
+//!   that does not read; with nothing to close, the newcomer gets a short 503 (`slots`
+//!   chooses; an answer that moves is never closed). The cap stays within the limit on
+//!   open files, whose soft value is first raised to the hard one;
 //! - a header-read timeout: from a request's first byte, its answer must start within it
 //!   (our handler answers at once, so this bounds the reading of the head: a slowloris
 //!   client trickling header bytes is cut off);
@@ -42,9 +47,10 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
+use super::slots::{InFlight, Progress, Slot, Slots, cap_for_fds, fd_limit};
 use crate::config::Limits;
 
 /// The answer to a connection over the cap: cheap to send, no parsing needed.
@@ -96,8 +102,8 @@ pub(super) struct Answering {
     pub app: Arc<super::AppState>,
     pub surface: Surface,
     pub limits: Limits,
-    /// A permit per open connection: over the cap, a short 503.
-    pub slots: Arc<Semaphore>,
+    /// A slot per open connection, made at the cap by closing one that waits.
+    pub slots: Arc<Slots>,
 }
 
 /// What a connection's media bodies are sent through with `sendfile`: its queue of
@@ -185,7 +191,10 @@ pub fn start(
         app,
         surface: Surface::Public,
         limits,
-        slots: Arc::new(Semaphore::new(limits.max_connections)),
+        slots: Slots::new(
+            connection_cap(limits.max_connections),
+            limits.header_read_timeout,
+        ),
     };
     let mut workers = Workers::new();
     for (n, listener) in listeners.into_iter().enumerate() {
@@ -198,6 +207,25 @@ pub fn start(
         })?;
     }
     Ok(workers)
+}
+
+/// `max_connections`, within what the limit on open files allows once raised to its
+/// hard value: past it, accepting would fail while the cap still let connections in.
+fn connection_cap(wanted: usize) -> usize {
+    let Some(open_files) = fd_limit() else {
+        return wanted;
+    };
+    let cap = cap_for_fds(wanted, open_files);
+    if cap < wanted {
+        tracing::warn!(
+            max_connections = wanted,
+            open_files,
+            cap,
+            "the limit on open files allows fewer connections than max_connections; \
+             capped (raise LimitNOFILE, or lower max_connections)"
+        );
+    }
+    cap
 }
 
 impl Workers {
@@ -289,42 +317,67 @@ pub(super) async fn serve<L: Accept>(
             },
             () = &mut shutdown => break,
         };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+        let Some(slot) = slots.admit() else {
             if counted {
                 metrics.connections_refused.fetch_add(1, Ordering::Relaxed);
             }
             L::refuse(&stream);
             continue;
         };
+        let progress = Arc::clone(slot.progress());
         let (stream, sendfile) = L::serve_as(stream);
         let sendfile = sendfile.filter(|_| surface == Surface::Public);
-        let io = TokioIo::new(TimedStream::new(stream, &limits));
+        let io = TokioIo::new(TimedStream::new(stream, &limits, Arc::clone(&progress)));
         let state = std::sync::Arc::clone(&app_state);
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            reply(&state, surface, sendfile.as_ref(), request)
+        let answers = Arc::clone(&progress);
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| Reply {
+            in_flight: Some(answers.answering()),
+            answer: reply(&state, surface, sendfile.as_ref(), request),
         });
         let connection = builder.serve_connection(io, service);
         let connection = graceful.watch(connection);
-        let metrics = Arc::clone(&metrics);
-        tokio::spawn(async move {
-            if counted {
-                metrics.connections_open.fetch_add(1, Ordering::Relaxed);
-                metrics.connections_total.fetch_add(1, Ordering::Relaxed);
-            }
+        let open = Open::new(slot, counted.then(|| Arc::clone(&metrics)));
+        let task = tokio::spawn(async move {
+            let _open = open;
             // Errors here are the client's (a reset, a timeout, a malformed request that
             // hyper already answered): nothing for the server to do.
             let _ = connection.await;
-            if counted {
-                metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
-            }
-            drop(slot);
         });
+        progress.closes_with(task.abort_handle());
     }
     drop(listener);
     tokio::select! {
         () = graceful.shutdown() => tracing::debug!("a worker's connections drained"),
         () = tokio::time::sleep(limits.shutdown_timeout) => {
             tracing::warn!(timeout_secs = limits.shutdown_timeout.as_secs(), "connections still open after shutdown_timeout; closing them");
+        }
+    }
+}
+
+/// A connection's slot, and its count in the connection gauges: both given back when its
+/// task ends, however it ends (aborted to make room included).
+struct Open {
+    _slot: Slot,
+    metrics: Option<Arc<super::Metrics>>,
+}
+
+impl Open {
+    fn new(slot: Slot, metrics: Option<Arc<super::Metrics>>) -> Self {
+        if let Some(metrics) = &metrics {
+            metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+            metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+        }
+        Self {
+            _slot: slot,
+            metrics,
+        }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        if let Some(metrics) = &self.metrics {
+            metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -337,19 +390,19 @@ fn reply(
     surface: Surface,
     sendfile: Option<&Sendfile>,
     mut request: hyper::Request<Incoming>,
-) -> Reply {
+) -> Answer {
     if surface == Surface::Admin {
-        return Reply::Now(Some(super::observe::answer_admin(state, request)));
+        return Answer::Now(Some(super::observe::answer_admin(state, request)));
     }
     if request.uri().path() == crate::websub::HUB_PATH {
         let state = Arc::clone(state);
-        return Reply::Later(Box::pin(
+        return Answer::Later(Box::pin(
             async move { super::answer_hub(&state, request).await },
         ));
     }
     if request.uri().path() == crate::activitypub::INBOX_PATH && state.fediverse.is_some() {
         let state = Arc::clone(state);
-        return Reply::Later(Box::pin(async move {
+        return Answer::Later(Box::pin(async move {
             let started = state.access_log.then(std::time::Instant::now);
             let (parts, body) = request.into_parts();
             let response = super::fediverse::answer_inbox(
@@ -366,27 +419,67 @@ fn reply(
     {
         request.extensions_mut().insert(sendfile.clone());
     }
-    Reply::Now(Some(super::answer(state, request)))
+    Answer::Now(Some(super::answer(state, request)))
 }
 
 /// A response: at once (every document), or once the request's body is read (`/hub`).
 /// Documents need no boxed future per request.
-enum Reply {
+enum Answer {
     Now(Option<axum::response::Response>),
     Later(Pin<Box<dyn Future<Output = axum::response::Response> + Send>>),
 }
 
+/// The answer to one request, and the mark that the connection is answering it, which
+/// goes with the response's body until hyper is done with it.
+struct Reply {
+    answer: Answer,
+    in_flight: Option<InFlight>,
+}
+
 impl Future for Reply {
-    type Output = Result<axum::response::Response, std::convert::Infallible>;
+    type Output = Result<hyper::Response<Answered>, std::convert::Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            Reply::Now(response) => match response.take() {
-                Some(response) => Poll::Ready(Ok(response)),
-                None => Poll::Pending,
+        let this = self.get_mut();
+        let response = match &mut this.answer {
+            Answer::Now(response) => match response.take() {
+                Some(response) => response,
+                None => return Poll::Pending,
             },
-            Reply::Later(future) => future.as_mut().poll(cx).map(Ok),
-        }
+            Answer::Later(future) => ready!(future.as_mut().poll(cx)),
+        };
+        let in_flight = this.in_flight.take();
+        Poll::Ready(Ok(response.map(|body| Answered {
+            body,
+            _in_flight: in_flight,
+        })))
+    }
+}
+
+/// A response's body as hyper is given it: the body, its frames passed on as they are,
+/// and the mark that its request is being answered, dropped with it.
+pub(super) struct Answered {
+    body: axum::body::Body,
+    _in_flight: Option<InFlight>,
+}
+
+impl hyper::body::Body for Answered {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -395,9 +488,13 @@ impl Future for Reply {
 /// byte read while no response was pending) has had no answer for `head`; or once one
 /// response has taken longer than `request` to send (it starts with the first write and
 /// ends when hyper flushes it). One timer per connection, re-armed only when it fires,
-/// not on every read or write.
+/// not on every read or write. It also keeps the connection's [`Progress`] current for
+/// the cap: the bytes read, a write stalled on the client, the flush that ends an answer.
 struct TimedStream<S> {
     stream: S,
+    progress: Arc<Progress>,
+    /// Whether the last write found no room (and `progress` was told).
+    stalled: bool,
     idle: Duration,
     head: Duration,
     request: Duration,
@@ -409,10 +506,12 @@ struct TimedStream<S> {
 }
 
 impl<S> TimedStream<S> {
-    fn new(stream: S, limits: &Limits) -> Self {
+    fn new(stream: S, limits: &Limits, progress: Arc<Progress>) -> Self {
         let now = Instant::now();
         Self {
             stream,
+            progress,
+            stalled: false,
             idle: limits.idle_timeout,
             head: limits.header_read_timeout,
             request: limits.request_timeout,
@@ -469,9 +568,17 @@ impl<S> TimedStream<S> {
         match written {
             Poll::Ready(result) => {
                 self.wrote();
+                if self.stalled {
+                    self.stalled = false;
+                    self.progress.flowing();
+                }
                 Poll::Ready(result)
             }
             Poll::Pending => {
+                if !self.stalled {
+                    self.stalled = true;
+                    self.progress.stalled();
+                }
                 self.response_started.get_or_insert_with(Instant::now);
                 self.check(cx)?;
                 Poll::Pending
@@ -497,6 +604,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for TimedStream<S> {
         match Pin::new(&mut self.stream).poll_read(cx, buf) {
             Poll::Ready(result) => {
                 if buf.filled().len() > before {
+                    self.progress.received(buf.filled().len() - before);
                     let now = Instant::now();
                     self.last_progress = now;
                     if self.response_started.is_none() {
@@ -540,6 +648,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TimedStream<S> {
         ready!(Pin::new(&mut self.stream).poll_flush(cx))?;
         // hyper flushes once a response is written: the next write starts another.
         self.response_started = None;
+        self.progress.flushed();
         Poll::Ready(Ok(()))
     }
 

@@ -117,12 +117,25 @@ impl Connection {
         Self::over(TcpStream::connect(addr).await.unwrap())
     }
 
-    /// A connection over a stream connected already (one with a small receive buffer).
+    /// A connection whose receive buffer is small, so that the server's writes fill it
+    /// and wait for the reader.
+    pub async fn narrow(addr: &str) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        Self::over(socket.connect(addr.parse().unwrap()).await.unwrap())
+    }
+
+    /// A connection over a stream connected already.
     pub fn over(stream: TcpStream) -> Self {
         Self {
             stream,
             read: Vec::new(),
         }
+    }
+
+    /// The socket, to look at without reading from it.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
     }
 
     pub async fn send(&mut self, request: &[u8]) {
