@@ -317,7 +317,7 @@ pub(super) async fn serve<L: Accept>(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = slots.admit() else {
+        let Some(slot) = admit(&slots).await else {
             if counted {
                 metrics.connections_refused.fetch_add(1, Ordering::Relaxed);
             }
@@ -352,6 +352,17 @@ pub(super) async fn serve<L: Accept>(
             tracing::warn!(timeout_secs = limits.shutdown_timeout.as_secs(), "connections still open after shutdown_timeout; closing them");
         }
     }
+}
+
+/// A slot for a new connection. At the cap with nothing to close, the worker first lets
+/// its other connections run once: those it has just accepted and not yet read from
+/// cannot be closed, and once read from, a slow one can.
+async fn admit(slots: &Arc<Slots>) -> Option<Slot> {
+    if let Some(slot) = slots.admit() {
+        return Some(slot);
+    }
+    tokio::task::yield_now().await;
+    slots.admit()
 }
 
 /// A connection's slot, and its count in the connection gauges: both given back when its
@@ -495,6 +506,8 @@ struct TimedStream<S> {
     progress: Arc<Progress>,
     /// Whether the last write found no room (and `progress` was told).
     stalled: bool,
+    /// Whether a read has found nothing to read yet (and `progress` was told).
+    read_pending: bool,
     idle: Duration,
     head: Duration,
     request: Duration,
@@ -512,6 +525,7 @@ impl<S> TimedStream<S> {
             stream,
             progress,
             stalled: false,
+            read_pending: false,
             idle: limits.idle_timeout,
             head: limits.header_read_timeout,
             request: limits.request_timeout,
@@ -614,6 +628,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for TimedStream<S> {
                 Poll::Ready(result)
             }
             Poll::Pending => {
+                if !self.read_pending {
+                    self.read_pending = true;
+                    self.progress.read_pending();
+                }
                 self.check(cx)?;
                 Poll::Pending
             }

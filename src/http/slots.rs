@@ -15,7 +15,9 @@
 //! 3. failing that, the newcomer is refused (a short 503).
 //!
 //! A connection whose request is being answered, and whose answer moves, is never
-//! closed. The oldest wait goes first rather than the fewest bytes received, because a
+//! closed; nor is one not yet read from, which waits for its worker rather than its
+//! client (in a burst of accepts at the cap, newcomers would otherwise close each other
+//! before their requests are read). The oldest wait goes first rather than the fewest bytes received, because a
 //! sound client sends its head in one segment as soon as it connects, while a slowloris
 //! client trickles bytes for as long as it is let: the bytes it has sent grow with its
 //! age, so "fewest bytes" would close the newest connections, sound ones caught before
@@ -32,7 +34,7 @@
 //! On Linux, [`fd_limit`] raises the soft limit on open files to the hard one, and
 //! [`cap_for_fds`] keeps the cap within it.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -57,6 +59,9 @@ pub(super) struct Progress {
     waiting_since: AtomicU64,
     /// Bytes received since then: of the request head under way, when there is one.
     received: AtomicU64,
+    /// Whether a read has found nothing more to read: until then the connection waits
+    /// for its worker, not for its client.
+    read_pending: AtomicBool,
     /// Since when a write has waited on the client for room in the socket (0: none).
     stalled_since: AtomicU64,
     /// Where it is in the table (meaningful under the table's lock).
@@ -72,6 +77,7 @@ impl Progress {
             state: AtomicU8::new(WAITING),
             waiting_since: AtomicU64::new(ticks(epoch)),
             received: AtomicU64::new(0),
+            read_pending: AtomicBool::new(false),
             stalled_since: AtomicU64::new(0),
             index: AtomicUsize::new(index),
             abort: OnceLock::new(),
@@ -82,6 +88,11 @@ impl Progress {
     /// `n` bytes read from the client.
     pub(super) fn received(&self, n: usize) {
         self.received.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// A read found nothing more to read: from now on, a wait is the client's.
+    pub(super) fn read_pending(&self) {
+        self.read_pending.store(true, Ordering::Relaxed);
     }
 
     /// A write found no room in the socket: the client is not reading.
@@ -130,7 +141,7 @@ impl Progress {
 
     /// What the scan at the cap sees of it.
     fn seen(&self) -> Seen {
-        if self.abort.get().is_none() {
+        if self.abort.get().is_none() || !self.read_pending.load(Ordering::Relaxed) {
             return Seen::Busy;
         }
         match self.state.load(Ordering::Acquire) {
@@ -416,12 +427,30 @@ mod tests {
         assert_eq!(cap_for_fds(8192, 100), 1);
     }
 
-    /// A slot table of `cap` with an aborted-on-eviction task for each connection.
+    /// A connection admitted to `slots`, its task started and read from once.
     async fn admitted(slots: &Arc<Slots>) -> Slot {
         let slot = slots.admit().expect("a slot");
         let task = tokio::spawn(std::future::pending::<()>());
         slot.progress().closes_with(task.abort_handle());
+        slot.progress().read_pending();
         slot
+    }
+
+    #[tokio::test]
+    async fn a_connection_not_yet_read_from_is_not_closed_to_make_room() {
+        let slots = Slots::new(1, Duration::from_secs(3600));
+        let slot = slots.admit().expect("a slot");
+        let task = tokio::spawn(std::future::pending::<()>());
+        slot.progress().closes_with(task.abort_handle());
+        assert!(
+            slots.admit().is_none(),
+            "a newcomer not yet read from stays"
+        );
+        slot.progress().read_pending();
+        assert!(
+            slots.admit().is_some(),
+            "once it waits on its client, it makes room"
+        );
     }
 
     #[tokio::test]
