@@ -7,24 +7,26 @@
 //! simply takes a slot. At the cap, the slots are scanned once and one connection is
 //! closed for it ([`victim`] chooses which):
 //!
-//! 1. a connection **waiting for a request** — just accepted, part way through a request
-//!    head, or kept alive between requests — the one that has waited the longest;
-//! 2. failing that, an answer **stalled** on its client: one whose writes have waited
-//!    for room in the socket, without a byte taken, for at least the header-read
-//!    timeout (a slow reader);
+//! 1. a connection **waiting for a request** from its client — one that has sent
+//!    nothing, part of a request head, or nothing since its last answer (kept alive) —
+//!    the one that has waited the longest;
+//! 2. failing that, an answer **stalled** on its client: one whose writes have found no
+//!    room in the socket for at least the header-read timeout (a slow reader);
 //! 3. failing that, the newcomer is refused (a short 503).
 //!
 //! A connection whose request is being answered, and whose answer moves, is never
 //! closed; nor is one not yet read from, which waits for its worker rather than its
 //! client (in a burst of accepts at the cap, newcomers would otherwise close each other
-//! before their requests are read). The oldest wait goes first rather than the fewest bytes received, because a
-//! sound client sends its head in one segment as soon as it connects, while a slowloris
-//! client trickles bytes for as long as it is let: the bytes it has sent grow with its
-//! age, so "fewest bytes" would close the newest connections, sound ones caught before
-//! their segment arrived among them. Oldest first keeps any newcomer open until a
-//! cap's worth of connections have arrived after it, by far long enough for one
-//! request; and the oldest waiters are the nearest to their own timeouts anyway. Ties
-//! (the same instant) go to the fewest bytes received.
+//! before their requests are read).
+//!
+//! The oldest wait goes first rather than the fewest bytes received, because a sound
+//! client sends its head in one segment as soon as it connects, while a slowloris client
+//! trickles bytes for as long as it is let: the bytes it has sent grow with its age, so
+//! "fewest bytes" would close the newest connections, sound ones caught before their
+//! segment arrived among them. Oldest first keeps any newcomer open until a cap's worth
+//! of connections have arrived after it, by far long enough for one request; and the
+//! oldest waiters are the nearest to their own timeouts anyway. Ties (the same instant)
+//! go to the fewest bytes received.
 //!
 //! A closed connection's task is aborted (its socket closed at once, no answer sent),
 //! which frees its place in the table at once; its memory goes when its worker next
