@@ -57,6 +57,9 @@ pub enum Command {
         after_long_help = "Running it again writes no second file: an item's file is left alone when it is the same, rewritten when the source changed. Details: docs/import.md"
     )]
     Import(ImportArgs),
+    /// Copy the database to FILE while the daemon may be running, and check the copy.
+    #[command(after_long_help = SEE_SETTINGS)]
+    Backup(BackupArgs),
 }
 
 /// Where the configuration comes from (also `SEEDFEED_CONFIG`).
@@ -153,6 +156,26 @@ pub struct ImportArgs {
     pub into: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// File to write the copy to: written beside it first, then renamed onto it.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[arg(long, value_name = "DIR", help = flag_help("data"))]
+    pub data: Option<PathBuf>,
+}
+
+impl BackupArgs {
+    pub fn layer(&self) -> Layer {
+        Layer {
+            data: self.data.clone(),
+            ..Layer::default()
+        }
+    }
+}
+
 impl NewArgs {
     pub fn layer(&self) -> Layer {
         Layer {
@@ -227,8 +250,8 @@ mod tests {
             }
         }
         assert_eq!(
-            checked, 11,
-            "serve's 5 flags of keys, check's 1, render's 3, status's 1, new's 1"
+            checked, 12,
+            "serve's 5 flags of keys, check's 1, render's 3, status's 1, new's 1, backup's 1"
         );
     }
 }

@@ -35,6 +35,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => (args.config.config.clone(), args.layer()),
         Command::New(args) => (args.config.config.clone(), args.layer()),
         Command::Import(_) => (None, Layer::default()),
+        Command::Backup(args) => (args.config.config.clone(), args.layer()),
     };
     // Variables that are not Unicode cannot be settings: skipped, not a panic.
     let env: Vec<(String, String)> = std::env::vars_os()
@@ -65,5 +66,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
         ),
         Command::Import(args) => commands::import::run(&args.source, &args.into),
+        Command::Backup(args) => commands::backup::run(&config, &args.file),
     }
 }

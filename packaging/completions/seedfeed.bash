@@ -16,6 +16,9 @@ _seedfeed() {
             ",$1")
                 cmd="seedfeed"
                 ;;
+            seedfeed,backup)
+                cmd="seedfeed__subcmd__backup"
+                ;;
             seedfeed,check)
                 cmd="seedfeed__subcmd__check"
                 ;;
@@ -39,6 +42,9 @@ _seedfeed() {
                 ;;
             seedfeed,status)
                 cmd="seedfeed__subcmd__status"
+                ;;
+            seedfeed__subcmd__help,backup)
+                cmd="seedfeed__subcmd__help__subcmd__backup"
                 ;;
             seedfeed__subcmd__help,check)
                 cmd="seedfeed__subcmd__help__subcmd__check"
@@ -71,12 +77,34 @@ _seedfeed() {
 
     case "${cmd}" in
         seedfeed)
-            opts="-h -V --help --version serve check parse render status new import help"
+            opts="-h -V --help --version serve check parse render status new import backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        seedfeed__subcmd__backup)
+            opts="-h --config --data --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -107,8 +135,22 @@ _seedfeed() {
             return 0
             ;;
         seedfeed__subcmd__help)
-            opts="serve check parse render status new import help"
+            opts="serve check parse render status new import backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        seedfeed__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -33,6 +33,7 @@ complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "render" -d 'Write
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "status" -d 'Print the running daemon\'s state, read from its admin listener (admin_listen)'
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "new" -d 'Write a new Markdown article, dated now, into the seeds folder'
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "import" -d 'Write one Markdown article per item of a feed or a WordPress export, ids kept'
+complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "backup" -d 'Copy the database to FILE while the daemon may be running, and check the copy'
 complete -c seedfeed -n "__fish_seedfeed_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand serve" -l seeds -d 'Folder of the article files (.txt, .md, .html) [default: seeds]' -r -F
@@ -63,11 +64,15 @@ complete -c seedfeed -n "__fish_seedfeed_using_subcommand new" -l seeds -d 'Fold
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand new" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand import" -l into -d 'Folder to write the articles into (created if missing), such as the seeds folder' -r -F
 complete -c seedfeed -n "__fish_seedfeed_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import help" -f -a "serve" -d 'Watch the seeds folder and serve the feeds over HTTP'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import help" -f -a "check" -d 'Parse every seed and report the rejected ones; exit 1 if any'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import help" -f -a "parse" -d 'Print the normalized entries of article files as JSON'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import help" -f -a "render" -d 'Write every document the server serves into a folder, with .gz and .br siblings'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import help" -f -a "status" -d 'Print the running daemon\'s state, read from its admin listener (admin_listen)'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import help" -f -a "new" -d 'Write a new Markdown article, dated now, into the seeds folder'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import help" -f -a "import" -d 'Write one Markdown article per item of a feed or a WordPress export, ids kept'
-complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand backup" -l config -d 'TOML config file (see config/seedfeed.toml for every key)' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand backup" -l data -d 'Folder of the database (seedfeed.db, SQLite), created if missing [default: data]' -r -F
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "serve" -d 'Watch the seeds folder and serve the feeds over HTTP'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "check" -d 'Parse every seed and report the rejected ones; exit 1 if any'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "parse" -d 'Print the normalized entries of article files as JSON'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "render" -d 'Write every document the server serves into a folder, with .gz and .br siblings'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "status" -d 'Print the running daemon\'s state, read from its admin listener (admin_listen)'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "new" -d 'Write a new Markdown article, dated now, into the seeds folder'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "import" -d 'Write one Markdown article per item of a feed or a WordPress export, ids kept'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "backup" -d 'Copy the database to FILE while the daemon may be running, and check the copy'
+complete -c seedfeed -n "__fish_seedfeed_using_subcommand help; and not __fish_seen_subcommand_from serve check parse render status new import backup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

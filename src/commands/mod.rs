@@ -3,6 +3,7 @@
 //! the article files `import` and `new` make.
 
 pub mod article_file;
+pub mod backup;
 pub mod check;
 pub mod import;
 pub mod new;

@@ -8,10 +8,12 @@
 //! serve entry and archive pages to the HTTP workers, WebSub's [`Outbox`] has its own
 //! connection, and `seedfeed check` applies the same rules to a store in memory. The
 //! rules that make history stable (ids and published dates never change, `updated`
-//! moves only with the content) are pure functions in `decide`.
+//! moves only with the content) are pure functions in `decide`. `backup` copies the
+//! database while the daemon runs (`seedfeed backup`).
 
 mod apply;
 mod archives;
+mod backup;
 mod change;
 mod checkpoint;
 mod decide;
@@ -26,6 +28,7 @@ mod slugs;
 mod terms;
 
 pub use apply::Writer;
+pub use backup::{BackupError, BackupPace, BackupProgress, BackupReport, backup, integrity_check};
 pub use decide::date_order;
 pub use followers::{ActivityKind, Announced, SignatureForm};
 pub use identity::{Identity, LEGACY_NAMESPACE, Namespace, Source, choose_namespace};
@@ -40,6 +43,9 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::model::{EntryDraft, EntryKey, FileStamp, RejectReason};
+
+/// The database's file in the data folder.
+pub const DATABASE_FILE: &str = "seedfeed.db";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -215,7 +221,7 @@ impl Store {
             path: data_dir.to_owned(),
             source,
         })?;
-        let file = data_dir.join("seedfeed.db");
+        let file = data_dir.join(DATABASE_FILE);
         check_writable(data_dir, &file)?;
         Self::open_file(&file)
     }
@@ -224,7 +230,7 @@ impl Store {
     /// (WAL: it reads the last commit while the writer goes on). The schema must exist.
     pub fn open_reader(data_dir: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open_with_flags(
-            data_dir.join("seedfeed.db"),
+            data_dir.join(DATABASE_FILE),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;

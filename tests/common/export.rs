@@ -1,5 +1,6 @@
-//! The static export: `seedfeed render --out` run as an operator runs it, and the files it
-//! wrote named by the paths they are served at, as a static server maps URLs to files.
+//! The static export and the backup: `seedfeed render --out` and `seedfeed backup` run as
+//! an operator runs them, and the files an export holds named by the paths they are
+//! served at, as a static server maps URLs to files.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,14 @@ pub fn render(seeds: &Path, data: &Path, out: &Path, base: &str, env: &[(&str, &
         "{}",
         String::from_utf8_lossy(&export.stderr)
     );
+}
+
+/// Runs `seedfeed backup file --data data`; fails the test with its output when it
+/// fails, and returns what it printed.
+pub fn backup(data: &Path, file: &Path) -> String {
+    let ran = super::binary::run(seedfeed().arg("backup").arg(file).arg("--data").arg(data));
+    assert_eq!(ran.code, Some(0), "{ran}");
+    ran.stdout
 }
 
 /// Every document written under `out`, as (the path it is served at, decoded; its
