@@ -17,7 +17,7 @@
 //! - `normalize`: an `Article` to an `EntryDraft` (ids, slugs, escaped HTML); pure;
 //! - `store`: SQLite, the only module that knows SQL (entries, files, the push outbox);
 //! - `render`: entries to documents, knowing nothing of SQLite or HTTP; `publish`:
-//!   stored entries to the snapshot served, the pages, and the status;
+//!   stored entries to the snapshot served, the pages, the status, and the static export;
 //! - `http`: the server, which looks documents up in the snapshot and the pages;
 //!   `websub`: push to hubs and subscribers;
 //! - `watch`: the seeds folder (names, scans, safe reads, events, settling); `ingest`:

@@ -3,6 +3,11 @@
 //! `_headers` gives Netlify and Cloudflare Pages the media types and headers the daemon
 //! sends. Entry pages are at `/entries/{key}/` so that a static host serves them as HTML:
 //! the daemon redirects the older `/entries/{key}`, and ids did not move with the links.
+//!
+//! With `[export] dir`, the daemon keeps the same export current itself: after each
+//! change the folder is what `render --out` writes, byte for byte; only the files whose
+//! bytes changed are written (the others keep their time, for the sync tools), a deleted
+//! entry's page goes, and the manifest lists every file.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -12,10 +17,13 @@ use std::path::{Path, PathBuf};
 
 use common::articles::{article, sample_as};
 use common::daemon::{TestDaemon, header, http_client};
-use common::export::{HOST_HEADERS, documents, render, url_path};
-use common::feeds::entry;
+use common::export::{
+    HOST_HEADERS, MANIFEST, documents, mtimes, render, render_copy, tree, tree_difference, url_path,
+};
+use common::feeds::{entry, has_entry};
 use common::media_files::media_bytes;
-use seedfeed::config::Layer;
+use common::poll::until;
+use seedfeed::config::{ExportLayer, Layer};
 
 const BASE: &str = "https://feeds.example.org";
 
@@ -182,6 +190,118 @@ async fn old_entry_links_are_redirected_to_the_pages_and_ids_stay() {
         let response = client.get(daemon.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_keeps_its_export_current() {
+    let export = tempfile::tempdir().unwrap();
+    let out = export.path();
+    let daemon = TestDaemon::start_with(Layer {
+        base_url: Some(BASE.into()),
+        feed_size: Some(2),
+        export: ExportLayer {
+            dir: Some(out.to_owned()),
+        },
+        ..Layer::default()
+    })
+    .await;
+    daemon.publish_sample().await;
+    for n in 1..=4 {
+        let text = article(
+            "Culture",
+            &format!("Story {n}"),
+            &format!("Story number {n}."),
+        );
+        daemon.publish(&format!("story-{n}"), &text).await;
+    }
+    std::fs::write(daemon.seed_path("photo.jpg"), media_bytes("photo.jpg")).unwrap();
+    same_as_render(&daemon, out).await;
+    for expected in [
+        "entries/story-1/index.html",
+        "entries/story-1/index.html.gz",
+        "archive/1.atom",
+        "page/2/index.html",
+        "media/photo.jpg",
+        HOST_HEADERS,
+    ] {
+        assert!(
+            manifest(out).contains(expected),
+            "{expected} not in the manifest"
+        );
+    }
+    let (before, dated) = (tree(out), mtimes(out));
+
+    // A new article: its page and the documents that show it are written; every file
+    // whose bytes did not change keeps its time (the untouched entries' pages, the
+    // frozen archive pages, the media file).
+    let text = article("Culture", "Story 9", "Story number 9.");
+    let id = daemon.publish("story-9", &text).await;
+    until("the new entry in the exported feeds", || async {
+        let atom = std::fs::read(out.join("feed.atom")).unwrap_or_default();
+        let shown =
+            feed_rs::parser::parse(&atom[..]).is_ok_and(|feed| has_entry(id.clone())(&feed));
+        let listed = manifest(out).contains("entries/story-9/index.html");
+        (shown && listed).then_some(()).ok_or_else(String::new)
+    })
+    .await;
+    same_as_render(&daemon, out).await;
+    let (after, redated) = (tree(out), mtimes(out));
+    let kept: Vec<&String> = before
+        .iter()
+        .filter(|(path, bytes)| after.get(*path) == Some(bytes) && path.as_str() != MANIFEST)
+        .map(|(path, _)| path)
+        .collect();
+    for path in &kept {
+        assert_eq!(dated[*path], redated[*path], "{path} was written again");
+    }
+    for untouched in [
+        "entries/story-1/index.html",
+        "archive/1.atom",
+        "media/photo.jpg",
+    ] {
+        assert!(kept.iter().any(|path| *path == untouched), "{untouched}");
+    }
+    assert_ne!(before["feed.atom"], after["feed.atom"]);
+
+    // A deleted article: its page leaves the folder and the manifest, so that a static
+    // host answers 404 for it, as the daemon does.
+    std::fs::remove_file(daemon.seed_path("story-2.txt")).unwrap();
+    until("the deleted entry's page removed", || async {
+        let gone = !out.join("entries/story-2").exists();
+        (gone && !manifest(out).contains("entries/story-2/"))
+            .then_some(())
+            .ok_or_else(String::new)
+    })
+    .await;
+    assert_eq!(daemon.get("/entries/story-2/").await.status(), 404);
+    same_as_render(&daemon, out).await;
+}
+
+/// The export's manifest, as text.
+fn manifest(out: &Path) -> String {
+    std::fs::read_to_string(out.join(MANIFEST)).unwrap_or_default()
+}
+
+/// Waits until the daemon's export in `out` is, byte for byte, what `render --out` writes
+/// from a copy of its database (the manifest included).
+async fn same_as_render(daemon: &TestDaemon, out: &Path) {
+    let (seeds, data) = (
+        daemon.seeds.path().to_owned(),
+        daemon.data.path().to_owned(),
+    );
+    until("the export to be what render --out writes", || {
+        let (seeds, data, out) = (seeds.clone(), data.clone(), out.to_owned());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let rendered = render_copy(&seeds, &data, BASE, &[("SEEDFEED_FEED_SIZE", "2")]);
+                let difference = tree_difference(&out, rendered.path());
+                difference.is_empty().then_some(()).ok_or(difference)
+            })
+            .await
+            .unwrap()
+        }
+    })
+    .await;
 }
 
 /// One rule of `_headers`: a path pattern (one `*` at most) and the headers it sets.

@@ -35,7 +35,7 @@ pub use podcast::{
     APPLE_CATEGORIES, Podcast, PodcastCategory, PodcastLayer, PodcastMedium, PodcastTableLayer,
     PodcastType, Podcasts,
 };
-pub use settings::{ActivityPubLayer, FeedLayer, Layer, SETTINGS, WebSubLayer};
+pub use settings::{ActivityPubLayer, ExportLayer, FeedLayer, Layer, SETTINGS, WebSubLayer};
 pub use table::{Reload, Setting};
 pub use watch::WatchBackend;
 
@@ -203,6 +203,8 @@ pub struct Config {
     pub feed: FeedMeta,
     pub websub: WebSubConfig,
     pub activitypub: ActivityPubConfig,
+    /// `[export] dir`: the folder the daemon keeps the static export in, if any.
+    pub export_dir: Option<PathBuf>,
 }
 
 /// How seedfeed pushes changes: the hubs it announces and pings, and its own hub.
@@ -343,6 +345,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         shutdown_timeout: Duration::from_secs(values.shutdown_timeout),
         max_header_bytes: values.max_header_bytes,
     };
+    let export_dir = export_dir(values.export.dir, &values.seeds, &values.data)?;
     Ok(Config {
         seeds: values.seeds,
         data: values.data,
@@ -377,7 +380,41 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
         },
         websub: websub_config(values.websub)?,
         activitypub: activitypub::validate(values.activitypub)?,
+        export_dir,
     })
+}
+
+/// The export folder, which must be apart from the seeds folder (the daemon would read
+/// its own pages as articles) and the data folder, compared as absolute paths.
+fn export_dir(
+    dir: Option<PathBuf>,
+    seeds: &Path,
+    data: &Path,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
+    if dir.as_os_str().is_empty() {
+        return Err(ConfigError::Invalid {
+            key: "export.dir",
+            message: "must not be empty".into(),
+        });
+    }
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let export = absolute(&dir);
+    for (name, other) in [("seeds", absolute(seeds)), ("data", absolute(data))] {
+        if export.starts_with(&other) || other.starts_with(&export) {
+            return Err(ConfigError::Invalid {
+                key: "export.dir",
+                message: format!(
+                    "{} overlaps the {name} folder {}: the export needs a folder of its own",
+                    dir.display(),
+                    other.display()
+                ),
+            });
+        }
+    }
+    Ok(Some(dir))
 }
 
 /// The admin listener's address, which must not be the public one.
@@ -835,6 +872,32 @@ mod tests {
                 other => panic!("{key}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_export_folder_keeps_apart_from_the_seeds_and_the_data() {
+        let with = |dir: &str| {
+            let mut layer = Layer::defaults();
+            layer.seeds = Some("site/seeds".into());
+            layer.data = Some("/var/lib/seedfeed".into());
+            layer.export.dir = Some(dir.into());
+            validate(layer)
+        };
+        for overlapping in [
+            "site/seeds/out",
+            "site",
+            "./site/seeds",
+            "/var/lib/seedfeed",
+        ] {
+            let err = with(overlapping).unwrap_err();
+            assert!(
+                err.to_string().contains("`export.dir`"),
+                "{overlapping}: {err}"
+            );
+        }
+        let config = with("site/export").unwrap();
+        assert_eq!(config.export_dir, Some(PathBuf::from("site/export")));
+        assert_eq!(validate(Layer::defaults()).unwrap().export_dir, None);
     }
 
     #[test]

@@ -144,6 +144,12 @@ settings! {
         inbox_per_minute: u32 = Some(300), min(1), Restart => activitypub.inbox_per_minute;
     }
 
+    /// The `[export]` table: the static export the daemon keeps current (docs/static-hosting.md).
+    [export] ExportLayer / ExportValues {
+        /// Folder the daemon keeps the static export in, as render --out writes it, after every change (unset: none).
+        dir: PathBuf = None, any, Restart => export_dir;
+    }
+
     maps {
         /// The `[authors.{key}]` tables: people articles may name by key (`authors.rs`).
         authors: AuthorsLayer;

@@ -2,14 +2,17 @@
 //! parts are built and started in `start` ([`start_on`]); this file is the main loop of
 //! `seedfeed serve`, which waits for signals and the first scan. Threads of their own
 //! run the ingest driver (and, during a bulk, its readers), the HTTP workers, the
-//! database's checkpoints and the watcher; `docs/architecture.md` lists them.
+//! database's checkpoints, the watcher and the static export (`export`);
+//! `docs/architecture.md` lists them.
 
 mod artwork;
+mod export;
 mod start;
 pub mod systemd;
 mod watchdog;
 
 pub use artwork::{ARTWORK_SIDES, ArtworkError, check_artwork};
+pub use export::export_once;
 pub use start::{Running, namespace_for, render_once, start, start_on};
 
 use std::sync::Arc;

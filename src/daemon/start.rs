@@ -12,6 +12,7 @@ use chrono::Utc;
 use tokio::sync::{oneshot, watch};
 use url::Url;
 
+use super::export::{ExportThread, start_export};
 use super::watchdog;
 use crate::activitypub::Fediverse;
 use crate::config::{AdminListen, Config, base_str, namespace_host};
@@ -43,6 +44,8 @@ pub struct Running {
     websub: Option<WebSub>,
     fediverse: Option<Arc<Fediverse>>,
     _watcher: Option<Arc<FolderWatcher>>,
+    /// The exporter of `[export] dir`, when it is set.
+    export: Option<ExportThread>,
 }
 
 /// What the pipeline is made of, from the configuration: the ingest driver's settings,
@@ -130,9 +133,13 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
     let (store, identity) = open_store(config, &base_url)?;
     let Parts {
         settings,
-        publisher,
+        mut publisher,
         served,
     } = Parts::new(config, &folder, &base_url, &identity);
+    let export = start_export(config, &served.pages)?;
+    if let Some(export) = &export {
+        publisher.export_to(Arc::clone(&export.queue));
+    }
     let heartbeat = settings.heartbeat.clone();
     let (inbox, inbox_rx) = mpsc::channel();
     let watcher = start_watcher(&folder, inbox.clone(), config).map(Arc::new);
@@ -190,6 +197,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         websub,
         fediverse,
         _watcher: watcher,
+        export,
     })
 }
 
@@ -514,6 +522,11 @@ impl Running {
             .await
             .context("joining the ingest thread")?
             .map_err(|_| anyhow!("the ingest thread panicked"))?;
+        if let Some(export) = self.export {
+            tokio::task::spawn_blocking(move || export.stop())
+                .await
+                .context("stopping the export")?;
+        }
         Ok(())
     }
 }

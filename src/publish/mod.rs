@@ -4,12 +4,15 @@
 //! asked for ([`Pages`]), and the [`Status`] reported after every batch ([`status`]).
 //!
 //! The [`Publisher`] lives on the ingest thread and is the only writer of the snapshot
-//! and status channels; the HTTP workers and the WebSub task hold their receivers.
+//! and status channels; the HTTP workers and the WebSub task hold their receivers. With
+//! `[export] dir`, it also tells the static export ([`export`]) what each batch changed.
 
 mod archives;
+pub mod export;
 mod pages;
 pub mod status;
 
+pub use export::ExportQueue;
 pub use pages::Pages;
 pub use status::Status;
 
@@ -62,6 +65,8 @@ pub struct Publisher {
     /// The first scan of a start on an empty database is under way (it ends with the
     /// scan, `first_ingest` with the first publication).
     filling: bool,
+    /// The static export kept current (`[export] dir`): told what each batch changed.
+    export: Option<Arc<ExportQueue>>,
 }
 
 impl Publisher {
@@ -83,7 +88,14 @@ impl Publisher {
             archive_progress: Instant::now(),
             first_ingest: false,
             filling: false,
+            export: None,
         }
+    }
+
+    /// Keeps a static export current: `queue` is told what changes and given each
+    /// snapshot (see [`export`]).
+    pub fn export_to(&mut self, queue: Arc<ExportQueue>) {
+        self.export = Some(queue);
     }
 
     /// Before the first publication of a start: when the store holds no file and no
@@ -111,7 +123,20 @@ impl Publisher {
     /// Publishes a snapshot, marked while the first ingest is under way.
     fn send(&self, mut snapshot: Snapshot) {
         snapshot.first_ingest = self.first_ingest;
-        self.snapshots.send_replace(Arc::new(snapshot));
+        let snapshot = Arc::new(snapshot);
+        self.snapshots.send_replace(Arc::clone(&snapshot));
+        self.offer_export(&snapshot);
+    }
+
+    /// Gives the export a snapshot to write out: once its documents all have their
+    /// variants (the export writes them as siblings), and not before they are served.
+    fn offer_export(&self, snapshot: &Arc<Snapshot>) {
+        if let Some(export) = &self.export
+            && !self.first_ingest
+            && !self.renderer.compression_waiting()
+        {
+            export.snapshot(snapshot);
+        }
     }
 
     /// The names a full scan found that are not UTF-8 (see [`Reporter::set_bad_names`]).
@@ -128,6 +153,13 @@ impl Publisher {
     /// because they reference one (see [`Reporter::media_changed`]).
     pub fn media_changed(&mut self, media: usize, rereads: usize) {
         self.reporter.media_changed(media, rereads);
+        if let Some(export) = &self.export {
+            export.media();
+            // No article may show the change, and so no new snapshot come: the export
+            // copies the files with the one it has.
+            let current = Arc::clone(&self.snapshots.borrow());
+            self.offer_export(&current);
+        }
     }
 
     /// The files a full scan found that are not articles, and why (see
@@ -148,6 +180,9 @@ impl Publisher {
     /// the previous state at once. Archive pages that filled are frozen later, one at a
     /// time, by [`Publisher::freeze_archives`].
     pub fn publish_all(&mut self, store: &mut Store) -> Result<(), PublishError> {
+        if let Some(export) = &self.export {
+            export.everything();
+        }
         self.load_archives(store)?;
         self.tombstones = self.current_tombstones(store)?;
         let sections: BTreeSet<String> = store
@@ -198,6 +233,9 @@ impl Publisher {
     /// Re-renders what a batch of changes touched.
     pub fn publish(&mut self, store: &Store, outcome: &ApplyOutcome) -> Result<(), PublishError> {
         self.pages.forget(outcome.changed().chain(&outcome.removed));
+        if let Some(export) = &self.export {
+            export.entries(outcome.changed().chain(&outcome.removed));
+        }
         self.tombstones = self.current_tombstones(store)?;
         self.refresh_sections(store, &outcome.categories)?;
         for (kind, slugs) in [

@@ -404,7 +404,8 @@ impl Pages {
         self.site().url(path)
     }
 
-    fn site(&self) -> Arc<Site> {
+    /// The site the pages are rendered with now.
+    pub fn site(&self) -> Arc<Site> {
         Arc::clone(&self.site.lock().unwrap_or_else(PoisonError::into_inner))
     }
 

@@ -9,7 +9,8 @@
 //! connection, and `seedfeed check` applies the same rules to a store in memory. The
 //! rules that make history stable (ids and published dates never change, `updated`
 //! moves only with the content) are pure functions in `decide`. `backup` copies the
-//! database while the daemon runs (`seedfeed backup`).
+//! database while the daemon runs (`seedfeed backup`); `export` keeps the static
+//! export's record of its files, in a temporary database of its own.
 
 mod apply;
 mod archives;
@@ -17,6 +18,7 @@ mod backup;
 mod change;
 mod checkpoint;
 mod decide;
+mod export;
 mod followers;
 mod identity;
 mod known;
@@ -30,6 +32,7 @@ mod terms;
 pub use apply::Writer;
 pub use backup::{BackupError, BackupPace, BackupProgress, BackupReport, backup, integrity_check};
 pub use decide::date_order;
+pub use export::{ExportFiles, ExportFilesError, ExportKind, ExportedFile};
 pub use followers::{ActivityKind, Announced, SignatureForm};
 pub use identity::{Identity, LEGACY_NAMESPACE, Namespace, Source, choose_namespace};
 pub use media::MediaSeen;

@@ -6,8 +6,8 @@
 //! - [`binary`]: the `seedfeed` binary as a child process.
 //! - [`crawl`]: every document a daemon serves, found by following its links.
 //! - [`http1`]: requests written and answers read byte for byte, on the wire.
-//! - [`export`]: `seedfeed render --out` and `seedfeed backup`, and the files an export
-//!   writes by the paths they serve.
+//! - [`export`]: `seedfeed render --out` and `seedfeed backup`, the files an export writes
+//!   by the paths they serve, and two exports compared.
 //! - [`poll`]: bounded polls, never timed assertions.
 //! - [`articles`]: article texts, the seeds of the repository, and how files land.
 //! - [`changes`]: what the watcher hands the store, built by hand.
