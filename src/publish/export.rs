@@ -430,30 +430,13 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::model::FileStamp;
-    use crate::normalize::{EntryContext, normalize};
-    use crate::parse::parse_article;
     use crate::render::Site;
     use crate::store::FileChange;
 
     /// The article file `{key}.txt`, titled `title`.
     fn article(key: &str, title: &str) -> FileChange {
         let text = format!("World\n\n{title}\n\n\nBody of {key}.\n");
-        let parsed = parse_article(text.as_bytes()).unwrap();
-        FileChange::Article {
-            path: format!("{key}.txt"),
-            stamp: FileStamp {
-                size: text.len() as u64,
-                mtime_ns: 1_700_000_000_000_000_000,
-            },
-            draft: normalize(
-                EntryKey::new(key),
-                &parsed.article,
-                &EntryContext::for_tests(),
-            ),
-            warnings: Vec::new(),
-            media: Vec::new(),
-        }
+        FileChange::article_for_tests(key, &format!("{key}.txt"), &text)
     }
 
     fn work(full: bool, entries: &[&str]) -> Work {

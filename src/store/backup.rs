@@ -327,29 +327,12 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::model::{EntryKey, FileStamp};
-    use crate::normalize::{EntryContext, normalize};
-    use crate::parse::parse_article;
     use crate::store::{FileChange, Store};
 
     /// The article file `{key}.md`, read.
     fn article(key: &str) -> FileChange {
         let text = format!("World\n\nStory {key}\n\n\nBody of {key}.\n");
-        let parsed = parse_article(text.as_bytes()).unwrap();
-        FileChange::Article {
-            path: format!("{key}.md"),
-            stamp: FileStamp {
-                size: text.len() as u64,
-                mtime_ns: 1_700_000_000_000_000_000,
-            },
-            draft: normalize(
-                EntryKey::new(key),
-                &parsed.article,
-                &EntryContext::for_tests(),
-            ),
-            warnings: Vec::new(),
-            media: Vec::new(),
-        }
+        FileChange::article_for_tests(key, &format!("{key}.md"), &text)
     }
 
     /// A store of `count` entries in `dir`.

@@ -4,9 +4,9 @@
 //! references of the file's last read; in a cold ingest none is ever found, and the
 //! lookups were a good part of the writer thread's time.
 //!
-//! What it knows is kept in Bloom filters, not sets: about 1.2 bytes per value whatever
-//! the values, where sets of 64-bit fingerprints took about 18 per value, that is 54 MB
-//! for a bulk of a million articles.
+//! What it knows is kept in four Bloom filters, not sets: 10 bits per value rounded up to
+//! a power of two (2 MiB each for a bulk of a million articles), where sets of 64-bit
+//! fingerprints take about 18 bytes per value by their layout, 54 MB for that bulk.
 
 use std::hash::BuildHasher;
 

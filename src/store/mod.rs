@@ -120,6 +120,30 @@ pub enum FileChange {
     },
 }
 
+#[cfg(test)]
+impl FileChange {
+    /// The article `text` at `path`, read and normalized as the reader would, with a
+    /// fixed stamp: the change the tests of the modules that apply changes start from.
+    pub(crate) fn article_for_tests(key: &str, path: &str, text: &str) -> Self {
+        let parsed = crate::parse::parse_article(text.as_bytes())
+            .unwrap_or_else(|error| panic!("{path}: {error}"));
+        Self::Article {
+            path: path.to_owned(),
+            stamp: FileStamp {
+                size: text.len() as u64,
+                mtime_ns: 1_700_000_000_000_000_000,
+            },
+            draft: crate::normalize::normalize(
+                EntryKey::new(key),
+                &parsed.article,
+                &crate::normalize::EntryContext::for_tests(),
+            ),
+            warnings: Vec::new(),
+            media: Vec::new(),
+        }
+    }
+}
+
 /// A media file an article's read referenced (its path below the seeds folder, as the
 /// reference resolves it), and its stamp as the read found it: `None` when nothing was
 /// there. A file that could not be linked (refused, or with a header that lies) has its
