@@ -49,7 +49,7 @@ fn first_sighting_dates_from_mtime_and_reopen_keeps_everything() {
     assert_eq!(entries[0].published, mtime);
     assert_eq!(entries[0].updated, mtime);
     assert_eq!(entries[0].draft, draft("a", "A"));
-    assert_eq!(store.known_files().unwrap()["a.txt"], stamp(mtime));
+    assert_eq!(store.file_stamp("a.txt").unwrap(), Some(stamp(mtime)));
 
     // The same content again (a restart re-reading it, a `touch`) changes nothing.
     let outcome = store
@@ -162,7 +162,7 @@ fn a_deleted_file_leaves_and_comes_back_with_its_id_and_date() {
     let outcome = store.apply(&[removed("a.txt")], at(NOW + 1)).unwrap();
     assert_eq!(outcome.removed, [EntryKey::new("a")]);
     assert!(store.latest_entries(10).unwrap().is_empty());
-    assert!(store.known_files().unwrap().is_empty());
+    assert!(store.file_stamps().unwrap().is_empty());
     // Removing a file nobody knows is nothing.
     assert!(
         !store

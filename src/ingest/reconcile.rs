@@ -9,48 +9,67 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::{Ingest, IngestError};
-use crate::store::MediaSeen;
-use crate::watch::{Listed, Listing, SeedFolder, Settler};
+use crate::store::{FileStamps, MediaSeen};
+use crate::watch::{Listed, Listing, ScanSink, SeedFolder, Settler};
 
 impl Ingest {
     /// Compares the folder with the store. New, changed and vanished files start
     /// settling; files whose size and mtime match what was stored are not read again.
     /// Files the store does not know are not looked at by the scan: they are read anyway,
-    /// and their read looks first.
+    /// and their read looks first. Each file is compared as the scan lists it, against
+    /// the store's stamps held compactly ([`FileStamps`]), so that neither the listing
+    /// nor the store's paths are held whole.
     pub(super) fn reconcile(&mut self, why: &str) -> Result<(), IngestError> {
-        let mut known = self.store.known_files()?;
-        let media = self.store.referenced_media()?;
+        let mut compare = Compare {
+            known: self.store.file_stamps()?,
+            media: self.store.referenced_media()?,
+            settler: &mut self.settler,
+            now: Instant::now(),
+            files: 0,
+            changed: 0,
+            media_changed: 0,
+        };
         let folder = &self.settings.reader.folder;
-        let on_disk = folder
-            .scan_looking(|path| known.contains_key(path) || media.contains_key(path))
+        let listing = folder
+            .scan_each(&mut compare)
             .map_err(|source| IngestError::Scan {
                 path: folder.root().display().to_string(),
                 source,
             })?;
+        let Compare {
+            known,
+            media,
+            files,
+            changed,
+            mut media_changed,
+            ..
+        } = compare;
+        media_changed += media_not_listed(folder, media, &mut self.settler);
+        // What the scan did not find has gone.
+        let gone = self.store.unseen_files(&known)?;
+        drop(known);
         let now = Instant::now();
-        self.publisher.set_bad_names(&on_disk.bad_names);
-        self.publisher.set_not_articles(&on_disk.not_articles);
-        self.watch_folders(&on_disk.folders);
-        let media_changed = media_changes(folder, media, on_disk.assets, &mut self.settler);
-        let on_disk = on_disk.files;
-        let files = on_disk.len();
-        let mut changed = 0;
-        // Each file on disk is taken out of `known`: what is left there has gone.
-        for file in on_disk {
-            let stored = known.remove(&file.path);
-            if !file.looked {
-                self.settler.touch_listed(file.path);
-                changed += 1;
-            } else if stored != Some(file.stamp) {
-                self.settler.touch_scanned(file.path, file.look, now);
-                changed += 1;
-            }
-        }
-        let gone = known.len();
-        for path in known.into_keys() {
+        let gone_count = gone.len();
+        for path in gone {
             self.settler.touch(path, now);
         }
-        tracing::info!(why, files, changed, gone, media_changed, "reconcile scan");
+        let Listing {
+            bad_names,
+            folders,
+            not_articles,
+            ..
+        } = listing;
+        self.publisher.set_bad_names(&bad_names);
+        self.publisher.set_not_articles(&not_articles);
+        self.watch_folders(&folders);
+        tracing::info!(
+            why,
+            files,
+            changed,
+            gone = gone_count,
+            media_changed,
+            "reconcile scan"
+        );
         // The names that cannot be read, and the files that are not articles, are only
         // known here: show them at once.
         Ok(self.publisher.refresh_status(&self.store)?)
@@ -127,28 +146,67 @@ impl Ingest {
 /// (a tree still being copied in); a file missed after the last is found by the rescan.
 const RELISTS: usize = 8;
 
-/// Starts settling each media file an article references that is not as the articles'
-/// last reads found it (see [`MediaSeen`]): by the scan's look when it listed the file,
-/// else (gone, or below a symlinked folder the scan does not enter) by a look of its own
-/// unless the reads found nothing there either. Returns how many.
-fn media_changes(
+/// What the reconcile scan compares each file it lists with, and what it found.
+struct Compare<'a> {
+    /// The files the store knows; each found is marked so.
+    known: FileStamps,
+    /// The media files articles reference, as their last reads found them; each found is
+    /// taken out.
+    media: HashMap<String, MediaSeen>,
+    settler: &'a mut Settler,
+    now: Instant,
+    /// Article files listed.
+    files: usize,
+    /// Article files that start settling: new, or not as stored.
+    changed: usize,
+    /// Referenced media files not as the articles' last reads found them.
+    media_changed: usize,
+}
+
+impl ScanSink for Compare<'_> {
+    /// A file the store does not know is read anyway, and its read looks first.
+    fn needs_look(&self, path: &str) -> bool {
+        self.known.contains(path) || self.media.contains_key(path)
+    }
+
+    fn article(&mut self, file: Listed) {
+        self.files += 1;
+        let stored = self.known.find(&file.path);
+        if !file.looked {
+            self.settler.touch_listed(file.path);
+            self.changed += 1;
+        } else if stored != Some(file.stamp) {
+            self.settler.touch_scanned(file.path, file.look, self.now);
+            self.changed += 1;
+        }
+    }
+
+    /// A media file starts settling when it is not as the last reads of the articles
+    /// that reference it found it (see [`MediaSeen`]); one no article references is not
+    /// even looked at.
+    fn asset(&mut self, file: Listed) {
+        let Some(seen) = self.media.remove(&file.path) else {
+            return;
+        };
+        let stamp = file.look.map(|_| file.stamp);
+        if !seen.is_current(stamp) {
+            self.settler.touch_scanned(file.path, file.look, self.now);
+            self.media_changed += 1;
+        }
+    }
+}
+
+/// Starts settling each media file an article references that the scan did not list
+/// (gone, or below a symlinked folder the scan does not enter), by a look of its own,
+/// unless the reads found nothing there either and a look finds nothing still. Returns
+/// how many.
+fn media_not_listed(
     folder: &SeedFolder,
-    mut referenced: HashMap<String, MediaSeen>,
-    listed: Vec<Listed>,
+    referenced: HashMap<String, MediaSeen>,
     settler: &mut Settler,
 ) -> usize {
     let now = Instant::now();
     let mut changed = 0;
-    for file in listed {
-        let Some(seen) = referenced.remove(&file.path) else {
-            continue;
-        };
-        let stamp = file.look.map(|_| file.stamp);
-        if !seen.is_current(stamp) {
-            settler.touch_scanned(file.path, file.look, now);
-            changed += 1;
-        }
-    }
     for (path, seen) in referenced {
         if seen == MediaSeen::Alike(None) {
             continue;

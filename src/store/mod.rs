@@ -27,6 +27,7 @@ mod outbox;
 mod read;
 mod schema;
 mod slugs;
+mod stamps;
 mod terms;
 
 pub use apply::Writer;
@@ -37,6 +38,7 @@ pub use followers::{ActivityKind, Announced, SignatureForm};
 pub use identity::{Identity, LEGACY_NAMESPACE, Namespace, Source, choose_namespace};
 pub use media::MediaSeen;
 pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
+pub use stamps::FileStamps;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

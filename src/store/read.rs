@@ -1,8 +1,7 @@
-//! Reads: the entries the renderer needs (feeds, pages, listings), the files the
-//! reconcile scan compares, and the counts and lists of the status; and the writes of
-//! the `meta` table. Frozen archive pages are in `archives`.
-
-use std::collections::HashMap;
+//! Reads: the entries the renderer needs (feeds, pages, listings), the files stored
+//! under a folder that changed, and the counts and lists of the status; and the writes
+//! of the `meta` table. Frozen archive pages are in `archives`; the stamps the
+//! reconcile scan compares, in `stamps`.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -10,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{Counts, Store, StoreError};
 use crate::model::{
     Category, ContentHash, DuplicateFile, Entry, EntryDraft, EntryId, EntryKey, EntryMeta,
-    FileNote, FileStamp, RejectedFile, Tombstone,
+    FileNote, RejectedFile, Tombstone,
 };
 use crate::normalize::category;
 
@@ -18,23 +17,6 @@ pub(super) const ENTRY_COLUMNS: &str = "key, id, title, section, category_slug, 
      content_html, related, content_hash, published, updated, meta";
 
 impl Store {
-    /// Every file the store knows, with the stamp it had when last read.
-    pub fn known_files(&self) -> Result<HashMap<String, FileStamp>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT path, size, mtime_ns FROM files")?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                FileStamp {
-                    size: row.get::<_, i64>(1)?.max(0) as u64,
-                    mtime_ns: row.get(2)?,
-                },
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// The paths of the files stored under one subfolder (relative path) of the seeds
     /// folder, at any depth.
     pub fn known_files_under(&self, dir: &str) -> Result<Vec<String>, StoreError> {

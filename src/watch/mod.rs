@@ -26,7 +26,7 @@ mod watcher;
 pub use events::WatchEvent;
 pub use names::{SeedName, key_part, path_format, path_key, path_name, seed_key, seed_name};
 pub use read::{SeedRead, stamp_of};
-pub use scan::{Listed, Listing};
+pub use scan::{Listed, Listing, ScanSink};
 pub use settle::{Look, Settled, Settler};
 pub use watcher::{FolderWatcher, WatchError, WatchSettings};
 

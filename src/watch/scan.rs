@@ -1,7 +1,9 @@
 //! Listing the seeds folder for a reconcile scan: every article file in it and its
 //! subfolders, the media files, the subfolders to watch, the names that cannot be read,
 //! and the files that are not articles. A file is looked at (`stat`) only when the
-//! caller needs its stamp.
+//! caller needs its stamp. The files are kept in a [`Listing`], or passed to a
+//! [`ScanSink`] as they are listed, which is how the reconcile scan of a big folder
+//! holds no more than a few thousand at once.
 
 use std::fs::Metadata;
 use std::os::unix::fs::DirEntryExt;
@@ -48,6 +50,56 @@ pub struct Listed {
     pub ino: u64,
 }
 
+/// Where a scan puts the article and media files it lists, as it lists them: a scan of a
+/// big folder holds no more than a few thousand at a time.
+pub trait ScanSink {
+    /// Whether the scan is to look at (`stat`) the regular file at `path`; a file not
+    /// looked at is listed with `looked` false.
+    fn needs_look(&self, path: &str) -> bool;
+    /// An article file.
+    fn article(&mut self, file: Listed);
+    /// A media file.
+    fn asset(&mut self, file: Listed);
+}
+
+/// A sink that keeps every file, for a [`Listing`].
+struct Collect<F> {
+    needs_look: F,
+    files: Vec<Listed>,
+    assets: Vec<Listed>,
+}
+
+impl<F> Collect<F> {
+    fn new(needs_look: F) -> Self {
+        Self {
+            needs_look,
+            files: Vec::new(),
+            assets: Vec::new(),
+        }
+    }
+
+    /// `found`, with the files kept.
+    fn into_listing(self, mut found: Listing) -> Listing {
+        found.files = self.files;
+        found.assets = self.assets;
+        found
+    }
+}
+
+impl<F: Fn(&str) -> bool> ScanSink for Collect<F> {
+    fn needs_look(&self, path: &str) -> bool {
+        (self.needs_look)(path)
+    }
+
+    fn article(&mut self, file: Listed) {
+        self.files.push(file);
+    }
+
+    fn asset(&mut self, file: Listed) {
+        self.assets.push(file);
+    }
+}
+
 impl SeedFolder {
     /// Every article file in the folder and its subfolders, with its stamp (reading none
     /// of them), sorted by path.
@@ -64,10 +116,7 @@ impl SeedFolder {
     /// its path; the others are listed with `looked` false. A `stat` per file was most
     /// of a scan's time, and a file about to be read need not be looked at first: its
     /// read looks at it (see [`Self::read_if_still`]).
-    pub fn scan_looking(
-        &self,
-        needs_look: impl Fn(&str) -> bool + Sync,
-    ) -> std::io::Result<Listing> {
+    pub fn scan_looking(&self, needs_look: impl Fn(&str) -> bool) -> std::io::Result<Listing> {
         self.scan_looking_or(needs_look, log_unlisted)
     }
 
@@ -76,11 +125,21 @@ impl SeedFolder {
     /// second, says so once.
     pub(super) fn scan_looking_or(
         &self,
-        needs_look: impl Fn(&str) -> bool + Sync,
+        needs_look: impl Fn(&str) -> bool,
         mut unlisted: impl FnMut(&Path, std::io::Error),
     ) -> std::io::Result<Listing> {
         let mut found = Listing::default();
-        self.scan_into(&self.root, &mut found, &needs_look, &mut unlisted)?;
+        let mut sink = Collect::new(needs_look);
+        self.scan_into(&self.root, &mut found, &mut sink, &mut unlisted)?;
+        Ok(sink.into_listing(found))
+    }
+
+    /// Like [`Self::scan_looking`], but each article and media file goes to `sink` as it
+    /// is listed (those looked at, a few thousand at a time), in no particular order; the
+    /// listing returned has the rest.
+    pub fn scan_each(&self, sink: &mut impl ScanSink) -> std::io::Result<Listing> {
+        let mut found = Listing::default();
+        self.scan_into(&self.root, &mut found, sink, &mut log_unlisted)?;
         Ok(found)
     }
 
@@ -97,14 +156,17 @@ impl SeedFolder {
     /// Every article and media file under one subfolder (relative path), as
     /// [`Self::scan`] lists them; nothing when it is not a folder (any more).
     pub fn scan_under(&self, relative_dir: &str) -> Listing {
-        let mut found = Listing::default();
         let dir = self.root.join(relative_dir);
         let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|meta| meta.is_dir());
-        if is_dir && let Err(error) = self.scan_into(&dir, &mut found, &|_| true, &mut log_unlisted)
-        {
+        if !is_dir {
+            return Listing::default();
+        }
+        let mut found = Listing::default();
+        let mut sink = Collect::new(|_: &str| true);
+        if let Err(error) = self.scan_into(&dir, &mut found, &mut sink, &mut log_unlisted) {
             tracing::warn!(path = relative_dir, %error, "cannot list a subfolder");
         }
-        found
+        sink.into_listing(found)
     }
 
     /// Walks one folder depth first. Symlinked folders are not followed (no loops, and no
@@ -114,7 +176,7 @@ impl SeedFolder {
         &self,
         dir: &Path,
         found: &mut Listing,
-        needs_look: &(impl Fn(&str) -> bool + Sync),
+        sink: &mut impl ScanSink,
         unlisted: &mut impl FnMut(&Path, std::io::Error),
     ) -> std::io::Result<()> {
         let mut unlooked = ToLook::default();
@@ -159,12 +221,14 @@ impl SeedFolder {
                     continue;
                 }
                 if let Some(file) = listed_as(found, relative, kind) {
-                    unlooked.take(found, file, dirent, needs_look);
+                    unlooked.take(sink, file, dirent);
+                    if unlooked.len() >= LOOK_CHUNK {
+                        unlooked.look_and_pass(sink);
+                    }
                 }
             }
         }
-        found.files.extend(look_at_all(unlooked.articles));
-        found.assets.extend(look_at_all(unlooked.assets));
+        unlooked.look_and_pass(sink);
         Ok(())
     }
 }
@@ -199,33 +263,35 @@ struct ToLook {
 }
 
 impl ToLook {
-    /// Lists one article or media file in `found` at once, without a look, when it is a
-    /// regular file `needs_look` does not ask about; else keeps it to be looked at.
-    fn take(
-        &mut self,
-        found: &mut Listing,
-        file: ListedAs,
-        dirent: std::fs::DirEntry,
-        needs_look: &impl Fn(&str) -> bool,
-    ) {
-        let (relative, listed, waiting) = match file {
-            ListedAs::Article(relative) => (relative, &mut found.files, &mut self.articles),
-            ListedAs::Asset(relative) => (relative, &mut found.assets, &mut self.assets),
-        };
+    /// Passes one article or media file to `sink` at once, without a look, when it is a
+    /// regular file `sink` does not ask about; else keeps it to be looked at.
+    fn take(&mut self, sink: &mut impl ScanSink, file: ListedAs, dirent: std::fs::DirEntry) {
         // The type its folder's listing gave (no `stat`), as the walk read it.
         let Ok(kind) = dirent.file_type() else {
             return;
         };
-        if kind.is_file() && !needs_look(&relative) {
-            listed.push(Listed {
+        let (relative, is_article) = match file {
+            ListedAs::Article(relative) => (relative, true),
+            ListedAs::Asset(relative) => (relative, false),
+        };
+        if kind.is_file() && !sink.needs_look(&relative) {
+            let listed = Listed {
                 path: relative,
                 stamp: FileStamp::UNKNOWN,
                 look: None,
                 looked: false,
                 ino: dirent.ino(),
-            });
+            };
+            match is_article {
+                true => sink.article(listed),
+                false => sink.asset(listed),
+            }
             return;
         }
+        let waiting = match is_article {
+            true => &mut self.articles,
+            false => &mut self.assets,
+        };
         waiting.push(Unlooked {
             relative,
             ino: dirent.ino(),
@@ -234,6 +300,20 @@ impl ToLook {
             path: dirent.path(),
             dirent: (!kind.is_symlink()).then_some(dirent),
         });
+    }
+
+    fn len(&self) -> usize {
+        self.articles.len() + self.assets.len()
+    }
+
+    /// Looks at the files kept, and passes them to `sink`.
+    fn look_and_pass(&mut self, sink: &mut impl ScanSink) {
+        for file in look_at_all(std::mem::take(&mut self.articles)) {
+            sink.article(file);
+        }
+        for file in look_at_all(std::mem::take(&mut self.assets)) {
+            sink.asset(file);
+        }
     }
 }
 
@@ -253,6 +333,10 @@ struct Unlooked {
 /// Files at which a big scan's `stat` calls are split between two threads: they are most
 /// of a scan's time, and nothing else runs yet.
 const PARALLEL_LOOKS: usize = 4096;
+
+/// Files a scan keeps to look at before it looks at them and passes them on: enough for
+/// two threads to share, few enough that a scan of a million files holds little.
+const LOOK_CHUNK: usize = 4 * PARALLEL_LOOKS;
 
 /// Each listed file with its `stat`, in the order given.
 fn look_at_all(unlooked: Vec<Unlooked>) -> Vec<Listed> {
@@ -339,6 +423,51 @@ mod tests {
             assert_eq!(file.path, format!("{i:05}.txt"));
             assert_eq!(file.stamp.size, (i % 50) as u64);
         }
+    }
+
+    /// A sink is passed the files as they are listed, not at the end: those looked at a
+    /// chunk at a time, those not looked at at once; each once, in all.
+    #[test]
+    fn a_scan_passes_its_files_on_as_it_lists_them() {
+        struct Count {
+            asked: std::cell::Cell<usize>,
+            /// How many files the scan had listed when it passed the first it looked at.
+            asked_at_first: Option<usize>,
+            paths: Vec<String>,
+        }
+        impl ScanSink for Count {
+            fn needs_look(&self, path: &str) -> bool {
+                self.asked.set(self.asked.get() + 1);
+                !path.starts_with('n')
+            }
+            fn article(&mut self, file: Listed) {
+                assert_eq!(file.looked, !file.path.starts_with('n'), "{}", file.path);
+                if file.looked {
+                    self.asked_at_first.get_or_insert(self.asked.get());
+                }
+                self.paths.push(file.path);
+            }
+            fn asset(&mut self, _: Listed) {}
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let count = 2 * LOOK_CHUNK + 10;
+        for i in 0..count {
+            std::fs::write(dir.path().join(format!("{i:05}.txt")), "x").unwrap();
+        }
+        std::fs::write(dir.path().join("new.txt"), "x").unwrap();
+        let mut sink = Count {
+            asked: Default::default(),
+            asked_at_first: None,
+            paths: Vec::new(),
+        };
+        let folder = SeedFolder::open(dir.path()).unwrap();
+        folder.scan_each(&mut sink).unwrap();
+        assert_eq!(sink.asked.get(), count + 1);
+        assert!(sink.asked_at_first.is_some_and(|at| at <= LOOK_CHUNK));
+        sink.paths.sort();
+        let mut expected: Vec<String> = (0..count).map(|i| format!("{i:05}.txt")).collect();
+        expected.push("new.txt".into());
+        assert_eq!(sink.paths, expected);
     }
 
     /// Media files are listed apart from the articles, and looked at only when asked
