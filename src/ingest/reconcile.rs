@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::{Ingest, IngestError};
-use crate::store::{FileStamps, MediaSeen};
+use crate::store::{FileStamps, KnownFile, MediaSeen};
 use crate::watch::{Listed, Listing, ScanSink, SeedFolder, Settler};
 
 impl Ingest {
@@ -163,15 +163,32 @@ struct Compare<'a> {
     media_changed: usize,
 }
 
+/// What the reconcile scan learns of a file when it asks for a look.
+enum Stored {
+    /// An article file the store knows, and where its stamp is.
+    Article(KnownFile),
+    /// A media file that articles reference.
+    Media,
+}
+
 impl ScanSink for Compare<'_> {
-    /// A file the store does not know is read anyway, and its read looks first.
-    fn needs_look(&self, path: &str) -> bool {
-        self.known.contains(path) || self.media.contains_key(path)
+    type Note = Stored;
+
+    /// A file the store does not know is read anyway, and its read looks first; a media
+    /// file no article references is not even looked at.
+    fn look_at(&mut self, path: &str, article: bool) -> Option<Stored> {
+        match article {
+            true => self.known.locate(path).map(Stored::Article),
+            false => self.media.contains_key(path).then_some(Stored::Media),
+        }
     }
 
-    fn article(&mut self, file: Listed) {
+    fn article(&mut self, file: Listed, note: Option<Stored>) {
         self.files += 1;
-        let stored = self.known.find(&file.path);
+        let stored = match note {
+            Some(Stored::Article(known)) => self.known.take(known, &file.path),
+            _ => None,
+        };
         if !file.looked {
             self.settler.touch_listed(file.path);
             self.changed += 1;
@@ -182,9 +199,8 @@ impl ScanSink for Compare<'_> {
     }
 
     /// A media file starts settling when it is not as the last reads of the articles
-    /// that reference it found it (see [`MediaSeen`]); one no article references is not
-    /// even looked at.
-    fn asset(&mut self, file: Listed) {
+    /// that reference it found it (see [`MediaSeen`]).
+    fn asset(&mut self, file: Listed, _: Option<Stored>) {
         let Some(seen) = self.media.remove(&file.path) else {
             return;
         };

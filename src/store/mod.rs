@@ -38,7 +38,7 @@ pub use followers::{ActivityKind, Announced, SignatureForm};
 pub use identity::{Identity, LEGACY_NAMESPACE, Namespace, Source, choose_namespace};
 pub use media::MediaSeen;
 pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
-pub use stamps::FileStamps;
+pub use stamps::{FileStamps, KnownFile};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

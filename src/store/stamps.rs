@@ -1,6 +1,7 @@
 //! The stamps of every file the store knows, held compactly for the reconcile scan: a
 //! 128-bit fingerprint of each path beside its stamp, 32 bytes a file, sorted by
-//! fingerprint, and a bit for each saying whether the scan found it. The paths
+//! fingerprint, a directory of where each value of a fingerprint's top bits starts
+//! (8 to 16 bytes a file), and a bit for each saying whether the scan found it. The paths
 //! themselves stay in the database; the few files the scan did not find (gone since the
 //! last scan) are read back from it by their fingerprints ([`Store::unseen_files`]).
 //!
@@ -24,11 +25,21 @@ pub struct FileStamps {
     fingerprint: Fingerprint,
     /// Sorted by fingerprint; no two alike.
     by_fingerprint: Vec<(u128, FileStamp)>,
+    /// Where the rows whose fingerprints start with each value of their top bits begin,
+    /// and one past the last: about one row per value. A binary search of a million
+    /// rows missed the cache at every step, and the scan searches twice per file.
+    starts: Vec<usize>,
+    /// A fingerprint shifted right by this is its top bits.
+    shift: u32,
     /// One bit per row of `by_fingerprint`: found by the scan.
     found: Vec<u64>,
     /// Files whose fingerprints another file shares, by path; taken out when found.
     shared: HashMap<String, FileStamp>,
 }
+
+/// Where [`FileStamps`] hold a file: its row, or `None` for a file kept by path.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownFile(Option<usize>);
 
 impl FileStamps {
     /// How many files the store knows.
@@ -40,24 +51,29 @@ impl FileStamps {
         self.len() == 0
     }
 
-    /// Whether the store knows a file at `path`.
-    pub fn contains(&self, path: &str) -> bool {
-        self.row(path).is_some() || self.shared.contains_key(path)
+    /// Where the stamps hold the file at `path`, if the store knows it; [`Self::take`]
+    /// takes its stamp.
+    pub fn locate(&self, path: &str) -> Option<KnownFile> {
+        match self.row(path) {
+            Some(row) => Some(KnownFile(Some(row))),
+            None => self.shared.contains_key(path).then_some(KnownFile(None)),
+        }
     }
 
-    /// The stored stamp of the file at `path`, the first time it is asked for: the file
-    /// is then found, and [`Store::unseen_files`] leaves it out. `None` when the store
-    /// does not know it, or it was found already.
-    pub fn find(&mut self, path: &str) -> Option<FileStamp> {
-        if let Some(row) = self.row(path) {
-            let (word, bit) = (row / 64, 1u64 << (row % 64));
-            if self.found[word] & bit != 0 {
-                return None;
-            }
-            self.found[word] |= bit;
-            return Some(self.by_fingerprint[row].1);
+    /// The stored stamp of the file at `path`, which [`Self::locate`] found at `known`,
+    /// the first time it is taken: the file is then found, and [`Store::unseen_files`]
+    /// leaves it out.
+    pub fn take(&mut self, known: KnownFile, path: &str) -> Option<FileStamp> {
+        let Some(row) = known.0 else {
+            return self.shared.remove(path);
+        };
+        let (word, bit) = (row / 64, 1u64 << (row % 64));
+        let seen = self.found.get_mut(word)?;
+        if *seen & bit != 0 {
+            return None;
         }
-        self.shared.remove(path)
+        *seen |= bit;
+        self.by_fingerprint.get(row).map(|(_, stamp)| *stamp)
     }
 
     /// How many known files have not been found.
@@ -67,10 +83,16 @@ impl FileStamps {
     }
 
     fn row(&self, path: &str) -> Option<usize> {
-        let fingerprint = self.fingerprint.of(path);
-        self.by_fingerprint
-            .binary_search_by_key(&fingerprint, |(known, _)| *known)
-            .ok()
+        self.row_of(self.fingerprint.of(path))
+    }
+
+    fn row_of(&self, fingerprint: u128) -> Option<usize> {
+        // `checked_shr`: with one row or none, no bits, and every fingerprint's are 0.
+        let top = fingerprint.checked_shr(self.shift).unwrap_or(0) as usize;
+        let (start, end) = (*self.starts.get(top)?, *self.starts.get(top + 1)?);
+        let rows = self.by_fingerprint.get(start..end)?;
+        let at = rows.iter().position(|(known, _)| *known == fingerprint)?;
+        Some(start + at)
     }
 
     /// Whether `path`, a path the store knows, has not been found.
@@ -122,9 +144,12 @@ impl Store {
             }
         }
         let found = vec![0; by_fingerprint.len().div_ceil(64)];
+        let (starts, shift) = directory(&by_fingerprint);
         Ok(FileStamps {
             fingerprint,
             by_fingerprint,
+            starts,
+            shift,
             found,
             shared,
         })
@@ -163,6 +188,22 @@ impl Store {
             )
             .optional()?)
     }
+}
+
+/// The directory of rows sorted by fingerprint: as many values of the top bits as the
+/// power of two at or above the number of rows, and where each one's rows start.
+fn directory(rows: &[(u128, FileStamp)]) -> (Vec<usize>, u32) {
+    let bits = rows.len().next_power_of_two().trailing_zeros();
+    let shift = 128 - bits;
+    let mut starts = Vec::with_capacity((1 << bits) + 1);
+    for (row, (fingerprint, _)) in rows.iter().enumerate() {
+        let top = fingerprint.checked_shr(shift).unwrap_or(0) as usize;
+        while starts.len() <= top {
+            starts.push(row);
+        }
+    }
+    starts.resize((1 << bits) + 1, rows.len());
+    (starts, shift)
 }
 
 fn stamp_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<FileStamp> {
@@ -204,6 +245,12 @@ mod tests {
     use super::*;
     use crate::store::FileChange;
 
+    /// A file's stamp, located and taken.
+    fn find(stamps: &mut FileStamps, path: &str) -> Option<FileStamp> {
+        let known = stamps.locate(path)?;
+        stamps.take(known, path)
+    }
+
     fn store_with(paths: &[&str]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
@@ -226,23 +273,53 @@ mod tests {
         let (_dir, store) = store_with(&paths);
         let mut stamps = store.file_stamps_by(fingerprint).unwrap();
         assert_eq!(stamps.len(), paths.len());
-        assert!(stamps.contains("dir/e.md") && !stamps.contains("g.txt"));
-        assert_eq!(stamps.find("g.txt"), None);
+        assert!(stamps.locate("dir/e.md").is_some() && stamps.locate("g.txt").is_none());
+        assert_eq!(find(&mut stamps, "g.txt"), None);
         for path in ["a.txt", "cc.txt", "dir/e.md"] {
             let stored = store.file_stamp(path).unwrap();
             assert!(stored.is_some());
-            assert_eq!(stamps.find(path), stored, "{path}");
-            assert_eq!(stamps.find(path), None, "{path} found twice");
+            assert_eq!(find(&mut stamps, path), stored, "{path}");
+            assert_eq!(find(&mut stamps, path), None, "{path} found twice");
         }
         assert_eq!(stamps.unseen(), 3);
         let mut unseen = store.unseen_files(&stamps).unwrap();
         unseen.sort();
         assert_eq!(unseen, ["b.txt", "dir/d.txt", "f.txt"]);
         for path in unseen {
-            assert!(stamps.find(&path).is_some());
+            assert!(find(&mut stamps, &path).is_some());
         }
         assert_eq!(stamps.unseen(), 0);
         assert!(store.unseen_files(&stamps).unwrap().is_empty());
+    }
+
+    /// Every fingerprint of many is found in its row through the directory, and no other.
+    #[test]
+    fn the_directory_finds_every_row() {
+        use std::hash::BuildHasher;
+        for count in [0usize, 1, 2, 3, 1000, 4096, 5000] {
+            let state = foldhash::quality::RandomState::default();
+            let mut rows: Vec<(u128, FileStamp)> = (0..count as u64)
+                .map(|i| {
+                    let fingerprint = u128::from(state.hash_one(i)) << 64 | u128::from(i);
+                    (fingerprint, FileStamp::UNKNOWN)
+                })
+                .collect();
+            rows.sort_unstable_by_key(|(fingerprint, _)| *fingerprint);
+            let (starts, shift) = directory(&rows);
+            let stamps = FileStamps {
+                fingerprint: Fingerprint::random(),
+                found: vec![0; rows.len().div_ceil(64)],
+                by_fingerprint: rows.clone(),
+                starts,
+                shift,
+                shared: HashMap::new(),
+            };
+            for (row, (fingerprint, _)) in rows.iter().enumerate() {
+                assert_eq!(stamps.row_of(*fingerprint), Some(row), "{count} rows");
+                assert_eq!(stamps.row_of(fingerprint ^ 1 << 64), None, "{count} rows");
+            }
+            assert_eq!(stamps.row_of(u128::MAX), None);
+        }
     }
 
     #[test]
@@ -261,6 +338,6 @@ mod tests {
         assert_eq!(stamps.shared.len(), 2);
         // A path the store does not know that has a known file's fingerprint alone is
         // taken for that file: why real fingerprints are 128 bits, keyed at random.
-        assert!(stamps.contains("zz.txt"));
+        assert!(stamps.locate("zz.txt").is_some());
     }
 }

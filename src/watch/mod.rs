@@ -14,6 +14,7 @@
 mod events;
 #[cfg(target_os = "linux")]
 mod inotify;
+mod look;
 mod media;
 mod names;
 mod notify_backend;

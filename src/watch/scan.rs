@@ -5,11 +5,11 @@
 //! [`ScanSink`] as they are listed, which is how the reconcile scan of a big folder
 //! holds no more than a few thousand at once.
 
-use std::fs::Metadata;
 use std::os::unix::fs::DirEntryExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::SeedFolder;
+use super::look::{self, Looked, Lookers, Unlooked, look_at_all, stat};
 use super::names::{SeedName, path_name};
 use super::read::stamp_of;
 use super::settle::Look;
@@ -53,13 +53,17 @@ pub struct Listed {
 /// Where a scan puts the article and media files it lists, as it lists them: a scan of a
 /// big folder holds no more than a few thousand at a time.
 pub trait ScanSink {
-    /// Whether the scan is to look at (`stat`) the regular file at `path`; a file not
-    /// looked at is listed with `looked` false.
-    fn needs_look(&self, path: &str) -> bool;
-    /// An article file.
-    fn article(&mut self, file: Listed);
-    /// A media file.
-    fn asset(&mut self, file: Listed);
+    /// What the sink learns of a file when it asks for a look, handed back with the file
+    /// once it is looked at.
+    type Note: Send;
+    /// Whether the scan is to look at (`stat`) the article (`article`) or media file at
+    /// `path`: `Some`, with what to hand back with it, or `None`, when a regular file is
+    /// listed with `looked` false (a symlink is always looked at).
+    fn look_at(&mut self, path: &str, article: bool) -> Option<Self::Note>;
+    /// An article file, with the note [`Self::look_at`] gave for it.
+    fn article(&mut self, file: Listed, note: Option<Self::Note>);
+    /// A media file, with the note [`Self::look_at`] gave for it.
+    fn asset(&mut self, file: Listed, note: Option<Self::Note>);
 }
 
 /// A sink that keeps every file, for a [`Listing`].
@@ -87,15 +91,17 @@ impl<F> Collect<F> {
 }
 
 impl<F: Fn(&str) -> bool> ScanSink for Collect<F> {
-    fn needs_look(&self, path: &str) -> bool {
-        (self.needs_look)(path)
+    type Note = ();
+
+    fn look_at(&mut self, path: &str, _: bool) -> Option<()> {
+        (self.needs_look)(path).then_some(())
     }
 
-    fn article(&mut self, file: Listed) {
+    fn article(&mut self, file: Listed, _: Option<()>) {
         self.files.push(file);
     }
 
-    fn asset(&mut self, file: Listed) {
+    fn asset(&mut self, file: Listed, _: Option<()>) {
         self.assets.push(file);
     }
 }
@@ -179,7 +185,25 @@ impl SeedFolder {
         sink: &mut impl ScanSink,
         unlisted: &mut impl FnMut(&Path, std::io::Error),
     ) -> std::io::Result<()> {
-        let mut unlooked = ToLook::default();
+        std::thread::scope(|scope| {
+            let mut looking = Looking::new();
+            let walked = self.walk(dir, found, unlisted, |file, dirent| {
+                looking.take(scope, sink, file, dirent);
+            });
+            looking.finish(sink);
+            walked
+        })
+    }
+
+    /// Lists `dir` and its subfolders depth first, noting in `found` what is neither an
+    /// article nor a media file, and passes each article and media file to `each`.
+    fn walk(
+        &self,
+        dir: &Path,
+        found: &mut Listing,
+        unlisted: &mut impl FnMut(&Path, std::io::Error),
+        mut each: impl FnMut(ListedAs, std::fs::DirEntry),
+    ) -> std::io::Result<()> {
         let mut pending = vec![dir.to_owned()];
         let mut first = true;
         while let Some(dir) = pending.pop() {
@@ -221,14 +245,10 @@ impl SeedFolder {
                     continue;
                 }
                 if let Some(file) = listed_as(found, relative, kind) {
-                    unlooked.take(sink, file, dirent);
-                    if unlooked.len() >= LOOK_CHUNK {
-                        unlooked.look_and_pass(sink);
-                    }
+                    each(file, dirent);
                 }
             }
         }
-        unlooked.look_and_pass(sink);
         Ok(())
     }
 }
@@ -255,143 +275,100 @@ fn listed_as(found: &mut Listing, relative: String, kind: std::fs::FileType) -> 
     }
 }
 
-/// The files listed by a scan that are to be looked at, articles and media files apart.
-#[derive(Default)]
-struct ToLook {
-    articles: Vec<Unlooked>,
-    assets: Vec<Unlooked>,
+/// The files a scan has listed and not looked at yet, a batch at a time, and the
+/// threads that look at them once there is a batch.
+struct Looking<'scope, N> {
+    batch: Vec<Unlooked<N>>,
+    lookers: Option<Lookers<'scope, N>>,
 }
 
-impl ToLook {
+impl<'scope, N: Send + 'scope> Looking<'scope, N> {
+    fn new() -> Self {
+        Self {
+            batch: Vec::new(),
+            lookers: None,
+        }
+    }
+
     /// Passes one article or media file to `sink` at once, without a look, when it is a
-    /// regular file `sink` does not ask about; else keeps it to be looked at.
-    fn take(&mut self, sink: &mut impl ScanSink, file: ListedAs, dirent: std::fs::DirEntry) {
+    /// regular file `sink` does not ask about; else keeps it to be looked at, and hands
+    /// a full batch over to the lookers (started with the first).
+    fn take<'env>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        sink: &mut impl ScanSink<Note = N>,
+        file: ListedAs,
+        dirent: std::fs::DirEntry,
+    ) {
         // The type its folder's listing gave (no `stat`), as the walk read it.
         let Ok(kind) = dirent.file_type() else {
             return;
         };
-        let (relative, is_article) = match file {
+        let (relative, article) = match file {
             ListedAs::Article(relative) => (relative, true),
             ListedAs::Asset(relative) => (relative, false),
         };
-        if kind.is_file() && !sink.needs_look(&relative) {
-            let listed = Listed {
+        let note = sink.look_at(&relative, article);
+        if kind.is_file() && note.is_none() {
+            let file = Listed {
                 path: relative,
                 stamp: FileStamp::UNKNOWN,
                 look: None,
                 looked: false,
                 ino: dirent.ino(),
             };
-            match is_article {
-                true => sink.article(listed),
-                false => sink.asset(listed),
-            }
+            pass(
+                sink,
+                Looked {
+                    article,
+                    file,
+                    note,
+                },
+            );
             return;
         }
-        let waiting = match is_article {
-            true => &mut self.articles,
-            false => &mut self.assets,
-        };
-        waiting.push(Unlooked {
+        self.batch.push(Unlooked {
             relative,
             ino: dirent.ino(),
-            // A plain file is looked at through its folder's listing (no walk of the
-            // whole path again); a symlink is followed.
-            path: dirent.path(),
-            dirent: (!kind.is_symlink()).then_some(dirent),
+            article,
+            note,
+            dirent,
+            symlink: kind.is_symlink(),
         });
+        if self.batch.len() < look::BATCH {
+            return;
+        }
+        if self.lookers.is_none() {
+            self.lookers = Lookers::start(scope);
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let looked = match &mut self.lookers {
+            Some(lookers) => lookers.hand_over(batch),
+            None => look_at_all(batch),
+        };
+        looked.into_iter().for_each(|file| pass(sink, file));
     }
 
-    fn len(&self) -> usize {
-        self.articles.len() + self.assets.len()
+    /// Looks at the last files, takes back what the lookers have, and passes all of it
+    /// to `sink`.
+    fn finish(self, sink: &mut impl ScanSink<Note = N>) {
+        let rest = self.lookers.map(Lookers::finish).unwrap_or_default();
+        let last = look_at_all(self.batch);
+        rest.into_iter()
+            .chain(last)
+            .for_each(|file| pass(sink, file));
     }
+}
 
-    /// Looks at the files kept, and passes them to `sink`.
-    fn look_and_pass(&mut self, sink: &mut impl ScanSink) {
-        for file in look_at_all(std::mem::take(&mut self.articles)) {
-            sink.article(file);
-        }
-        for file in look_at_all(std::mem::take(&mut self.assets)) {
-            sink.asset(file);
-        }
+fn pass<N>(sink: &mut impl ScanSink<Note = N>, looked: Looked<N>) {
+    match looked.article {
+        true => sink.article(looked.file, looked.note),
+        false => sink.asset(looked.file, looked.note),
     }
 }
 
 fn log_unlisted(dir: &Path, error: std::io::Error) {
     tracing::warn!(path = ?dir, %error, "cannot list a subfolder; skipped");
-}
-
-/// A file listed by a scan, not yet stat'ed.
-struct Unlooked {
-    relative: String,
-    ino: u64,
-    path: PathBuf,
-    /// Its entry in its folder's listing, when it is not a symlink.
-    dirent: Option<std::fs::DirEntry>,
-}
-
-/// Files at which a big scan's `stat` calls are split between two threads: they are most
-/// of a scan's time, and nothing else runs yet.
-const PARALLEL_LOOKS: usize = 4096;
-
-/// Files a scan keeps to look at before it looks at them and passes them on: enough for
-/// two threads to share, few enough that a scan of a million files holds little.
-const LOOK_CHUNK: usize = 4 * PARALLEL_LOOKS;
-
-/// Each listed file with its `stat`, in the order given.
-fn look_at_all(unlooked: Vec<Unlooked>) -> Vec<Listed> {
-    let look_at_part = |part: &[Unlooked]| part.iter().filter_map(look_at).collect::<Vec<_>>();
-    if unlooked.len() < PARALLEL_LOOKS {
-        return look_at_part(&unlooked);
-    }
-    let (first, second) = unlooked.split_at(unlooked.len() / 2);
-    std::thread::scope(|scope| {
-        let other = std::thread::Builder::new()
-            .name("seedfeed-scan".into())
-            .spawn_scoped(scope, || look_at_part(second));
-        let mut listed = look_at_part(first);
-        match other.map(|thread| thread.join()) {
-            Ok(Ok(rest)) => listed.extend(rest),
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            // No thread to be had: this one does the rest.
-            Err(_) => listed.extend(look_at_part(second)),
-        }
-        listed
-    })
-}
-
-/// One listed file with its `stat`; `None` for a symlink to a folder, which is not
-/// followed and is no article either.
-fn look_at(file: &Unlooked) -> Option<Listed> {
-    let meta = match &file.dirent {
-        Some(dirent) => dirent.metadata().ok(),
-        None => stat(&file.path),
-    };
-    Some(match meta {
-        Some(meta) if meta.is_dir() => return None,
-        Some(meta) => Listed {
-            path: file.relative.clone(),
-            stamp: stamp_of(&meta),
-            look: Some(Look::of(&meta)),
-            looked: true,
-            ino: file.ino,
-        },
-        // Vanished since the listing, or a dangling symlink: reported when read.
-        None => Listed {
-            path: file.relative.clone(),
-            stamp: FileStamp::UNKNOWN,
-            look: None,
-            looked: true,
-            ino: file.ino,
-        },
-    })
-}
-
-/// Metadata of the file a path names, following a symlink when it can.
-fn stat(path: &Path) -> Option<Metadata> {
-    std::fs::metadata(path)
-        .or_else(|_| std::fs::symlink_metadata(path))
-        .ok()
 }
 
 #[cfg(test)]
@@ -407,7 +384,7 @@ mod tests {
     fn a_big_scan_lists_every_file_with_its_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let count = PARALLEL_LOOKS + 100;
+        let count = 3 * look::BATCH + 100;
         for i in 0..count {
             std::fs::write(root.join(format!("{i:05}.txt")), "x".repeat(i % 50)).unwrap();
         }
@@ -426,7 +403,8 @@ mod tests {
     }
 
     /// A sink is passed the files as they are listed, not at the end: those looked at a
-    /// chunk at a time, those not looked at at once; each once, in all.
+    /// few batches behind the listing, with the note it gave for each, those not looked
+    /// at at once; each once, in all.
     #[test]
     fn a_scan_passes_its_files_on_as_it_lists_them() {
         struct Count {
@@ -436,21 +414,28 @@ mod tests {
             paths: Vec<String>,
         }
         impl ScanSink for Count {
-            fn needs_look(&self, path: &str) -> bool {
+            type Note = usize;
+            fn look_at(&mut self, path: &str, _: bool) -> Option<usize> {
                 self.asked.set(self.asked.get() + 1);
-                !path.starts_with('n')
+                (!path.starts_with('n')).then_some(path.len())
             }
-            fn article(&mut self, file: Listed) {
+            fn article(&mut self, file: Listed, note: Option<usize>) {
+                assert_eq!(
+                    note,
+                    file.looked.then_some(file.path.len()),
+                    "{}",
+                    file.path
+                );
                 assert_eq!(file.looked, !file.path.starts_with('n'), "{}", file.path);
                 if file.looked {
                     self.asked_at_first.get_or_insert(self.asked.get());
                 }
                 self.paths.push(file.path);
             }
-            fn asset(&mut self, _: Listed) {}
+            fn asset(&mut self, _: Listed, _: Option<usize>) {}
         }
         let dir = tempfile::tempdir().unwrap();
-        let count = 2 * LOOK_CHUNK + 10;
+        let count = 20 * look::BATCH + 10;
         for i in 0..count {
             std::fs::write(dir.path().join(format!("{i:05}.txt")), "x").unwrap();
         }
@@ -463,7 +448,7 @@ mod tests {
         let folder = SeedFolder::open(dir.path()).unwrap();
         folder.scan_each(&mut sink).unwrap();
         assert_eq!(sink.asked.get(), count + 1);
-        assert!(sink.asked_at_first.is_some_and(|at| at <= LOOK_CHUNK));
+        assert!(sink.asked_at_first.is_some_and(|at| at <= 8 * look::BATCH));
         sink.paths.sort();
         let mut expected: Vec<String> = (0..count).map(|i| format!("{i:05}.txt")).collect();
         expected.push("new.txt".into());
