@@ -143,9 +143,11 @@ impl Ingest {
         &mut self,
         settled: Vec<Settled>,
     ) -> Result<(Vec<Settled>, bool), IngestError> {
-        let (media, settled): (Vec<Settled>, Vec<Settled>) = settled
-            .into_iter()
-            .partition(|s| path_name(s.path()) == SeedName::Asset);
+        let is_media = |s: &Settled| path_name(s.path()) == SeedName::Asset;
+        // Taken out in place: a cold start settles a million paths at once, and a copy
+        // of them would be tens of megabytes more at the ingest's peak.
+        let mut settled = settled;
+        let media: Vec<Settled> = settled.extract_if(.., |s| is_media(s)).collect();
         if media.is_empty() {
             return Ok((settled, false));
         }

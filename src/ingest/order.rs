@@ -53,9 +53,11 @@ pub(super) fn in_date_order<'a>(
     (settle, wall): (Duration, SystemTime),
     unsettled: impl Iterator<Item = (&'a str, Look)>,
 ) -> InOrder {
-    let (gone, present): (Vec<Settled>, Vec<Settled>) = settled
-        .into_iter()
-        .partition(|s| matches!(s, Settled::Absent(_)));
+    // Taken out in place, not copied (a cold start's million paths).
+    let mut present = settled;
+    let gone: Vec<Settled> = present
+        .extract_if(.., |s| matches!(s, Settled::Absent(_)))
+        .collect();
     let mut ordered = look_all(root, present, settle, wall);
     ordered.sort_by(compare);
     let first_unsettled = unsettled
@@ -103,11 +105,13 @@ fn look_all(
     if settled.len() <= ONE_THREAD {
         return settled.into_iter().map(look_one).collect();
     }
+    let total = settled.len();
     let mut first = settled;
-    let second = first.split_off(first.len() / 2);
+    let second = first.split_off(total / 2);
     std::thread::scope(|scope| {
         let helper = scope.spawn(|| second.into_iter().map(look_one).collect::<Vec<_>>());
-        let mut ordered: Vec<Ordered> = first.into_iter().map(look_one).collect();
+        let mut ordered = Vec::with_capacity(total);
+        ordered.extend(first.into_iter().map(look_one));
         match helper.join() {
             Ok(rest) => ordered.extend(rest),
             // Were a `stat` loop to panic, its paths would be lost: passed on, not hidden.
