@@ -133,6 +133,7 @@ async fn slowloris_at_three_times_the_cap_never_shuts_out_a_reader() {
         metric(&daemon, "seedfeed_http_connections_open").await <= CAP as u64
     })
     .await;
+    assert!(metric(&daemon, "seedfeed_http_connections_evicted_total").await >= 2 * CAP as u64);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

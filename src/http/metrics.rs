@@ -102,6 +102,7 @@ pub struct Metrics {
     pub connections_open: AtomicI64,
     pub connections_total: AtomicU64,
     pub connections_refused: AtomicU64,
+    pub connections_evicted: AtomicU64,
 }
 
 impl Metrics {
@@ -177,6 +178,13 @@ impl Metrics {
             "counter",
             "Connections refused over the connection cap.",
             self.connections_refused.load(Ordering::Relaxed),
+        );
+        out.single(
+            "seedfeed_http_connections_evicted_total",
+            "counter",
+            "Connections closed at the connection cap to make room for a new one (a slow \
+             head, an idle kept-alive connection, or an answer stalled on its reader).",
+            self.connections_evicted.load(Ordering::Relaxed),
         );
     }
 }

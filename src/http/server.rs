@@ -324,6 +324,9 @@ pub(super) async fn serve<L: Accept>(
             L::refuse(&stream);
             continue;
         };
+        if counted && slot.made_room() {
+            metrics.connections_evicted.fetch_add(1, Ordering::Relaxed);
+        }
         let progress = Arc::clone(slot.progress());
         let (stream, sendfile) = L::serve_as(stream);
         let sendfile = sendfile.filter(|_| surface == Surface::Public);

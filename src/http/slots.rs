@@ -258,7 +258,8 @@ impl Slots {
     /// connection; `None` when none can be had (refuse the newcomer).
     pub(super) fn admit(self: &Arc<Self>) -> Option<Slot> {
         let mut table = self.table();
-        if table.len() >= self.cap && !self.make_room(&mut table) {
+        let made_room = table.len() >= self.cap;
+        if made_room && !self.make_room(&mut table) {
             return None;
         }
         let progress = Arc::new(Progress::new(self.epoch, table.len()));
@@ -266,6 +267,7 @@ impl Slots {
         Some(Slot {
             slots: Arc::clone(self),
             progress,
+            made_room,
         })
     }
 
@@ -311,9 +313,16 @@ impl Slots {
 pub(super) struct Slot {
     slots: Arc<Slots>,
     progress: Arc<Progress>,
+    /// Another connection was closed to make room for this one.
+    made_room: bool,
 }
 
 impl Slot {
+    /// Whether another connection was closed to make room for this one.
+    pub(super) fn made_room(&self) -> bool {
+        self.made_room
+    }
+
     /// What the connection's stream and requests keep current.
     pub(super) fn progress(&self) -> &Arc<Progress> {
         &self.progress
