@@ -131,7 +131,7 @@ fn not_found(state: &AppState, parts: &Parts) -> Response {
     let snapshot = Arc::clone(&state.snapshots.borrow());
     let accept = parts.headers.get(header::ACCEPT);
     let html = prefers_html(accept.and_then(|v| v.to_str().ok()));
-    super::not_found(&snapshot, html, &parts.method)
+    super::not_found(&snapshot, html, &parts.method, &state.cache_control)
 }
 
 /// How the bytes of a body leave: read here chunk by chunk (`stream`), or sent from the

@@ -190,7 +190,7 @@ fn document(state: &AppState, parts: &Parts) -> Response {
     // Clone the Arc and let the channel's lock go at once.
     let snapshot = Arc::clone(&state.snapshots.borrow());
     let Some(path) = decode_path(parts.uri.path()) else {
-        return not_found(&snapshot, html(), &parts.method);
+        return not_found(&snapshot, html(), &parts.method, &state.cache_control);
     };
     if snapshot.get(&path).is_some() && snapshot.filling(&path) {
         return HttpError::FirstIngest.into_response();
@@ -290,8 +290,15 @@ fn unavailable(path: &str, error: &crate::store::StoreError) -> HttpError {
 
 /// The answer for a path that names nothing: a small HTML page for a browser (`html`,
 /// once the first snapshot has one), the plain-text 404 for everyone else. Both vary on
-/// `Accept`.
-fn not_found(snapshot: &Snapshot, html: bool, method: &Method) -> Response {
+/// `Accept`. A path that names nothing now may name something after the next change (a
+/// new article, the next archive page), so a cache keeps the 404 no longer than a feed:
+/// the documents' `cache_control`, where a heuristic could keep it for hours.
+fn not_found(
+    snapshot: &Snapshot,
+    html: bool,
+    method: &Method,
+    cache_control: &HeaderValue,
+) -> Response {
     let mut response = match snapshot.not_found().filter(|_| html) {
         Some(page) => {
             let mut response = match *method {
@@ -309,9 +316,9 @@ fn not_found(snapshot: &Snapshot, html: bool, method: &Method) -> Response {
         }
         None => HttpError::NotFound.into_response(),
     };
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    headers.insert(header::CACHE_CONTROL, cache_control.clone());
     response
 }
 
@@ -336,7 +343,7 @@ fn missing(
     let location = state.pages.url(&format!("{}/", parts.uri.path()));
     let location = HeaderValue::from_str(&location).ok().filter(|_| exists);
     let Some(location) = location else {
-        return not_found(snapshot, html(), &parts.method);
+        return not_found(snapshot, html(), &parts.method, &state.cache_control);
     };
     let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
     let headers = response.headers_mut();
