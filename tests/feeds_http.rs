@@ -309,8 +309,24 @@ async fn full_archive_pages_are_immutable_and_recover_the_whole_history() {
         all.push(id);
     }
     // Five entries, pages of two: pages 1 and 2 are full, the fifth is only in the feed.
-    eventually("two archive pages", || async {
-        daemon.get("/archive/2.atom").await.status() == 200
+    // A complete page is served at once, and immutable once it is frozen, in the
+    // background.
+    let paths = [
+        "/archive/1.atom",
+        "/archive/1.rss",
+        "/archive/2.atom",
+        "/archive/2.rss",
+    ];
+    eventually("two archive pages, frozen", || async {
+        for path in paths {
+            let response = daemon.get(path).await;
+            if response.status() != 200
+                || header(&response, "cache-control") != "public, max-age=31536000, immutable"
+            {
+                return false;
+            }
+        }
+        true
     })
     .await;
     // The next page will exist once a sixth entry is stored: a cache may keep its 404
