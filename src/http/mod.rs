@@ -178,6 +178,9 @@ fn hub_response(reply: HubReply) -> Response {
     response
 }
 
+/// The request header of RFC 3229 (made once: no header is parsed per request).
+const A_IM: HeaderName = HeaderName::from_static("a-im");
+
 /// A document of the snapshot, or of the pages, in the representation the request asks
 /// for. Named steps, each of which may answer early.
 fn document(state: &AppState, parts: &Parts) -> Response {
@@ -224,7 +227,7 @@ fn document(state: &AppState, parts: &Parts) -> Response {
     let request = Validators {
         if_none_match: header_str(header::IF_NONE_MATCH),
         if_modified_since: header_str(header::IF_MODIFIED_SINCE),
-        a_im: header_str(HeaderName::from_static("a-im")),
+        a_im: header_str(A_IM),
     };
     // Deltas are only for readers that ask for them.
     let bases: Vec<&str> = match view {

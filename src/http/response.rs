@@ -45,15 +45,20 @@ impl Representation<'_> {
 
     /// Each representation has its own strong validator (RFC 9110 §8.8.3): the hash of
     /// the view's bytes (a feed's and its HTML view's differ), then the coding
-    /// (`"v-br"`).
-    fn etag(&self) -> String {
+    /// (`"v-br"`). Every answer carries it, a 304 included, so it is put together at its
+    /// exact size, whose buffer becomes the header's bytes as it is.
+    fn etag(&self) -> Option<HeaderValue> {
         let version = self.document.etag.trim_end_matches('"');
         let coding = match self.coding {
             Coding::Identity => "",
             Coding::Gzip => "-gzip",
             Coding::Brotli => "-br",
         };
-        format!("{version}{coding}\"")
+        let mut tag = Vec::with_capacity(version.len() + coding.len() + 1);
+        tag.extend_from_slice(version.as_bytes());
+        tag.extend_from_slice(coding.as_bytes());
+        tag.push(b'"');
+        HeaderValue::from_maybe_shared(Bytes::from(tag)).ok()
     }
 
     /// What a cache must key on: the coding always; the media type for feeds.
@@ -156,10 +161,10 @@ fn caching_headers(
 ) {
     let document = representation.document;
     let etag = match answer {
-        Answer::Delta(_) => document.etag.clone(),
+        Answer::Delta(_) => HeaderValue::from_str(&document.etag).ok(),
         _ => representation.etag(),
     };
-    if let Ok(etag) = HeaderValue::from_maybe_shared(Bytes::from(etag)) {
+    if let Some(etag) = etag {
         headers.insert(header::ETAG, etag);
     }
     if let Ok(date) = HeaderValue::from_maybe_shared(document.last_modified_text.clone()) {
