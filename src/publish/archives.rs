@@ -6,6 +6,7 @@
 //! first and its history follows; they are found again at start-up. No URL of a page
 //! therefore answers 404 between its entries' arrival and its freezing.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::status::ArchiveProgress;
@@ -114,6 +115,13 @@ impl Publisher {
         // the frozen bytes are served.
         self.pages.forget_listings();
         let more = last < complete;
+        if !more {
+            // The export writes the frozen pages it lacks at each pass; with no change
+            // to come, the pages frozen since its last pass would wait for one. One pass
+            // once the freezing has caught up, not one per page.
+            let current = Arc::clone(&self.snapshots.borrow());
+            self.offer_export(&current);
+        }
         if !more || self.archive_progress.elapsed() >= PROGRESS_EVERY {
             let waiting = complete - last;
             tracing::info!(newest = last, waiting, "archive pages frozen");
