@@ -10,7 +10,7 @@ use common::changes::{article, rejected, removed, stamp};
 use common::site::{at, id_of};
 use seedfeed::model::FileStamp;
 use seedfeed::model::{Article, EntryDraft, EntryKey, RejectReason};
-use seedfeed::store::{FileChange, Store};
+use seedfeed::store::{Counts, FileChange, Store};
 use tempfile::TempDir;
 
 /// An entry in the section Tech.
@@ -183,6 +183,42 @@ fn a_deleted_file_leaves_and_comes_back_with_its_id_and_date() {
         (back.draft.id, back.published, back.updated),
         (first.draft.id, first.published, first.updated)
     );
+}
+
+/// `holds_nothing` says, without counting, what all-zero counts say: a store with no
+/// file and no live entry (the start of a first ingest).
+#[test]
+fn holds_nothing_is_what_counts_of_zero_say() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let agree = |store: &Store| {
+        let nothing = store.holds_nothing().unwrap();
+        assert_eq!(nothing, store.counts().unwrap() == Counts::default());
+        nothing
+    };
+    assert!(agree(&store));
+    let reject = rejected(
+        "b.txt",
+        "b",
+        FileStamp {
+            size: 0,
+            mtime_ns: 1,
+        },
+        RejectReason::Empty,
+    );
+    store.apply(&[reject], at(NOW)).unwrap();
+    assert!(!agree(&store), "a rejected file");
+    store.apply(&[removed("b.txt")], at(NOW + 1)).unwrap();
+    assert!(agree(&store));
+    store
+        .apply(
+            &[article("a.txt", draft("a", "A"), at(NOW - 100))],
+            at(NOW + 2),
+        )
+        .unwrap();
+    assert!(!agree(&store), "a live entry");
+    store.apply(&[removed("a.txt")], at(NOW + 3)).unwrap();
+    assert!(agree(&store), "only a deleted entry");
 }
 
 #[test]

@@ -102,8 +102,7 @@ impl Publisher {
     /// entry, the first ingest into it begins, and the documents are not served until
     /// it has published something (or found nothing to publish).
     pub fn begin_first_ingest(&mut self, store: &Store) -> Result<(), PublishError> {
-        let counts = store.counts()?;
-        self.first_ingest = counts == crate::store::Counts::default();
+        self.first_ingest = store.holds_nothing()?;
         self.filling = self.first_ingest;
         if self.first_ingest {
             tracing::info!("first ingest into a new database: feeds answer 503 until it publishes");
