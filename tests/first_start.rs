@@ -13,6 +13,7 @@ use common::articles::{SAMPLE_KEY, SAMPLE_TITLE, sample_article, write_file};
 use common::binary::{Binary, seedfeed};
 use common::daemon::{TestDaemon, header, http_client};
 use common::poll::until;
+use nix::sys::signal::Signal;
 use seedfeed::config::Layer;
 use serde_json::json;
 
@@ -165,17 +166,8 @@ async fn the_first_ingest_answers_503_until_it_publishes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_ingest_of_a_big_folder_publishes_as_it_goes() {
     const FILES: usize = 2500;
-    let seeds = tempfile::tempdir().unwrap();
+    let seeds = big_folder(FILES);
     let data = tempfile::tempdir().unwrap();
-    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    for i in 0..FILES {
-        let path = seeds.path().join(format!("story-{i:04}.txt"));
-        let story = common::articles::article("World", &format!("Story {i}"), "Body.");
-        write_file(&path, &story);
-        let file = std::fs::File::options().write(true).open(&path).unwrap();
-        let mtime = an_hour_ago + std::time::Duration::from_secs(i as u64);
-        file.set_modified(mtime).unwrap();
-    }
     let flags = ["--listen", "127.0.0.1:0"];
     let mut daemon = serve(seeds.path(), data.path(), &flags, &[]);
     let base = tokio::task::block_in_place(|| daemon.address());
@@ -196,6 +188,58 @@ async fn the_first_ingest_of_a_big_folder_publishes_as_it_goes() {
     let feed: serde_json::Value = serde_json::from_str(&feed.text().await.unwrap()).unwrap();
     let newest = format!("Story {}", FILES - 1);
     assert_eq!(feed["items"][0]["title"], newest.as_str(), "{feed:#}");
+}
+
+/// `files` stories, a second apart in their mtimes, the newest an hour ago: a bulk at
+/// the first start.
+fn big_folder(files: usize) -> tempfile::TempDir {
+    let seeds = tempfile::tempdir().unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for i in 0..files {
+        let path = seeds.path().join(format!("story-{i:04}.txt"));
+        let story = common::articles::article("World", &format!("Story {i}"), "Body.");
+        write_file(&path, &story);
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        let mtime = an_hour_ago + std::time::Duration::from_secs(i as u64);
+        file.set_modified(mtime).unwrap();
+    }
+    seeds
+}
+
+/// A shutdown during the first ingest of a big folder stops it at its next commit, not
+/// at its end; what it had not stored is found by the next start, and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_stops_a_first_ingest_at_its_next_commit() {
+    const FILES: usize = 2500;
+    let seeds = big_folder(FILES);
+    let data = tempfile::tempdir().unwrap();
+    let flags = ["--listen", "127.0.0.1:0"];
+    let mut daemon = serve(seeds.path(), data.path(), &flags, &[]);
+    log_line(&mut daemon, "published so far");
+    daemon.signal(Signal::SIGTERM);
+    let stopped = log_line(&mut daemon, "bulk stopped for the shutdown");
+    let done: usize = field(&stopped, "done").parse().unwrap();
+    let total: usize = field(&stopped, "total").parse().unwrap();
+    assert!(done < total, "{stopped}");
+    let exit = tokio::task::block_in_place(|| daemon.wait_for_exit());
+    assert_eq!(exit, Some(0), "{}", daemon.log_tail(30));
+
+    // The next start reads what was not stored, and stores every file.
+    let mut daemon = serve(seeds.path(), data.path(), &flags, &[]);
+    let scan = log_line(&mut daemon, "reconcile scan");
+    assert_ne!(field(&scan, "changed"), "0", "{scan}");
+    let listening = log_line(&mut daemon, "listening");
+    let admin = format!("http://{}", field(&listening, "admin"));
+    log_line(&mut daemon, "first scan done");
+    let status = http_client()
+        .build()
+        .unwrap()
+        .get(format!("{admin}/status"))
+        .send()
+        .await
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_str(&status.text().await.unwrap()).unwrap();
+    assert_eq!(status["entries"], FILES, "{status:#}");
 }
 
 /// An empty folder is done as soon as it is scanned: the empty feeds are served, not

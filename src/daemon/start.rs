@@ -17,7 +17,9 @@ use super::watchdog;
 use crate::activitypub::Fediverse;
 use crate::config::{AdminListen, Config, base_str, namespace_host};
 use crate::http::{Admin, AdminSocket, AppState, MediaFiles, Workers};
-use crate::ingest::{ArticleReader, Heartbeat, Ingest, IngestMsg, IngestSettings};
+use crate::ingest::{
+    ArticleReader, Heartbeat, Ingest, IngestError, IngestMsg, IngestSettings, StopSignal,
+};
 use crate::logging::error_chain;
 use crate::normalize::{EntryContext, id_namespace};
 use crate::publish::{Pages, Publisher, Snapshots, Status, Statuses};
@@ -39,6 +41,8 @@ pub struct Running {
     inbox: mpsc::Sender<IngestMsg>,
     ingest: std::thread::JoinHandle<()>,
     heartbeat: Heartbeat,
+    /// Tells a bulk under way to stop at its next commit.
+    stop: StopSignal,
     pub(super) first_scan: Option<oneshot::Receiver<()>>,
     pub(super) status: Statuses,
     websub: Option<WebSub>,
@@ -78,6 +82,7 @@ impl Parts {
             settle: config.settle,
             rescan_interval: config.rescan_interval,
             heartbeat: Heartbeat::default(),
+            stop: StopSignal::default(),
         };
         let (snapshots_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
         let (status_tx, status) = watch::channel(Arc::new(Status::default()));
@@ -141,6 +146,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         publisher.export_to(Arc::clone(&export.queue));
     }
     let heartbeat = settings.heartbeat.clone();
+    let stop = settings.stop.clone();
     let (inbox, inbox_rx) = mpsc::channel();
     let watcher = start_watcher(&folder, inbox.clone(), config).map(Arc::new);
     let (started, started_rx) = oneshot::channel();
@@ -192,6 +198,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         inbox,
         ingest,
         heartbeat,
+        stop,
         first_scan: Some(first_scan_rx),
         status: served.status,
         websub,
@@ -304,8 +311,12 @@ fn spawn_ingest(
                 return;
             }
             let _ = life.started.send(Ok(()));
-            if let Err(error) = ingest.first_scan("start-up") {
-                tracing::error!(error = %error_chain(&error), "first scan failed; the next rescan retries");
+            match ingest.first_scan("start-up") {
+                Ok(()) => {}
+                Err(IngestError::Stopped) => tracing::info!("first scan stopped for the shutdown"),
+                Err(error) => {
+                    tracing::error!(error = %error_chain(&error), "first scan failed; the next rescan retries");
+                }
             }
             tracing::info!("first scan done");
             let _ = life.first_scan.send(());
@@ -504,7 +515,7 @@ impl Running {
     }
 
     /// Stops accepting, lets in-flight requests finish (up to a bound), stops ingest
-    /// after its current batch, and closes the database.
+    /// after its current batch (a bulk at its next commit), and closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         // Each worker drains for at most shutdown_timeout.
         let (workers, admin) = (self.workers, self.admin);
@@ -516,6 +527,7 @@ impl Running {
             websub.stop().await;
         }
         drop(self._watcher);
+        self.stop.stop();
         let _ = self.inbox.send(IngestMsg::Shutdown);
         let ingest = self.ingest;
         tokio::task::spawn_blocking(move || ingest.join())

@@ -86,6 +86,7 @@ impl Ingest {
         let mut published_at: Option<Instant> = None;
         let reader = &self.settings.reader;
         let heartbeat = &self.settings.heartbeat;
+        let stop = &self.settings.stop;
         let publisher = &mut self.publisher;
         let mut writer = if total > BULK {
             self.store.bulk_writer(total)?
@@ -114,6 +115,10 @@ impl Ingest {
                     stored.requeue.extend(publish_part(publisher, store, part)?);
                     published_at = Some(Instant::now());
                     tracing::info!(done, total, "published so far");
+                }
+                if total > BULK && done < total && stop.is_stopped() {
+                    tracing::info!(done, total, "bulk stopped for the shutdown");
+                    return Err(IngestError::Stopped);
                 }
             }
             Ok::<_, IngestError>(())

@@ -19,7 +19,7 @@ pub use reader::ArticleReader;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,10 @@ pub enum IngestError {
         path: String,
         source: std::io::Error,
     },
+    /// The daemon is shutting down: a bulk stopped after its last commit; what it had
+    /// not committed is read again at the next start.
+    #[error("stopped for the shutdown")]
+    Stopped,
 }
 
 /// What the driver is told.
@@ -70,6 +74,24 @@ pub struct IngestSettings {
     pub rescan_interval: Duration,
     /// Beats at every turn of the driver loop and every batch written.
     pub heartbeat: Heartbeat,
+    /// Set by the daemon's shutdown, which the driver also hears of through its inbox
+    /// once it reads it; a bulk, which does not read it, stops at its next commit.
+    pub stop: StopSignal,
+}
+
+/// Set once, when the daemon shuts down: a first ingest of a million files is a minute
+/// of one bulk, which would otherwise run to its end before the driver reads its inbox.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal(Arc<AtomicBool>);
+
+impl StopSignal {
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// A counter the driver moves as it makes progress: the watchdog's sign of life while
@@ -361,8 +383,12 @@ impl Ingest {
 }
 
 fn log_error<E: Into<IngestError>>(result: Result<(), E>) {
-    if let Err(error) = result {
-        let error: IngestError = error.into();
-        tracing::error!(error = %error_chain(&error), "ingest failed; the next rescan retries");
+    match result.map_err(Into::into) {
+        Ok(()) => {}
+        // Said by the bulk that stopped; the driver stops at its next look at the inbox.
+        Err(IngestError::Stopped) => {}
+        Err(error) => {
+            tracing::error!(error = %error_chain(&error), "ingest failed; the next rescan retries");
+        }
     }
 }
