@@ -54,6 +54,14 @@ fn closed(stream: &TcpStream) -> bool {
     }
 }
 
+/// Writes `film.webm`, FILM_BYTES of random bytes from `seed`, into the seeds folder;
+/// returns its bytes.
+fn write_film(daemon: &TestDaemon, seed: u32) -> Vec<u8> {
+    let film = random_bytes(seed, FILM_BYTES);
+    write_under(daemon.seeds.path(), "film.webm", &film);
+    film
+}
+
 /// A narrow connection in the middle of the film's body: its head read, and a first
 /// piece of the body; the rest is left for the caller to read (or not).
 async fn film_under_way(daemon: &TestDaemon) -> Connection {
@@ -162,8 +170,7 @@ async fn a_kept_alive_connection_between_requests_makes_room() {
 async fn an_answer_being_sent_is_never_closed_to_make_room() {
     const CAP: usize = 4;
     let daemon = TestDaemon::start_with(capped(CAP)).await;
-    let film = random_bytes(22, FILM_BYTES);
-    write_under(daemon.seeds.path(), "film.webm", &film);
+    let film = write_film(&daemon, 22);
     let mut sending = film_under_way(&daemon).await;
     let first = sending.piece(1000).await;
     assert!(!first.is_empty());
@@ -188,11 +195,7 @@ async fn an_answer_being_sent_is_never_closed_to_make_room() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_nothing_to_close_a_newcomer_gets_503() {
     let daemon = TestDaemon::start_with(capped(2)).await;
-    write_under(
-        daemon.seeds.path(),
-        "film.webm",
-        &random_bytes(23, FILM_BYTES),
-    );
+    write_film(&daemon, 23);
     let mut held = Vec::new();
     for _ in 0..2 {
         held.push(film_under_way(&daemon).await);
@@ -213,11 +216,7 @@ async fn an_answer_stalled_on_its_client_makes_room_once_stalled_for_the_header_
         ..capped(2)
     })
     .await;
-    write_under(
-        daemon.seeds.path(),
-        "film.webm",
-        &random_bytes(24, FILM_BYTES),
-    );
+    write_film(&daemon, 24);
     // Two readers that stop reading: their answers stall.
     let mut stalled = Vec::new();
     for _ in 0..2 {
@@ -236,11 +235,7 @@ async fn a_reader_that_stops_reading_is_cut_off_at_the_request_timeout() {
         ..capped(64)
     })
     .await;
-    write_under(
-        daemon.seeds.path(),
-        "film.webm",
-        &random_bytes(25, FILM_BYTES),
-    );
+    write_film(&daemon, 25);
     let mut reader = film_under_way(&daemon).await;
     // It reads nothing more; the server gives up on it and closes it.
     eventually("the stalled answer to be cut off", || async {

@@ -122,12 +122,9 @@ impl ExportFolder {
         let Some(file) = export_path(path) else {
             return Ok(false);
         };
-        if self.unchanged(&file, &document.body)? {
-            self.files.touch(&file, kind, self.pass)?;
-            self.changes.unchanged += 1;
-            return Ok(true);
+        if !self.kept_if_unchanged(&file, &document.body, kind)? {
+            self.write_document(&file, document, kind)?;
         }
-        self.write_document(&file, document, kind)?;
         Ok(true)
     }
 
@@ -146,10 +143,31 @@ impl ExportFolder {
             return Ok(false);
         }
         if let Some(file) = export_path(path) {
-            self.files.touch(&file, kind, self.pass)?;
-            self.changes.unchanged += 1;
+            self.mark_kept(&file, kind)?;
         }
         Ok(true)
+    }
+
+    /// Marks `file` current, as it is, when the folder holds these bytes there; whether
+    /// it does.
+    fn kept_if_unchanged(
+        &mut self,
+        file: &str,
+        body: &[u8],
+        kind: ExportKind,
+    ) -> Result<bool, ExportError> {
+        if !self.unchanged(file, body)? {
+            return Ok(false);
+        }
+        self.mark_kept(file, kind)?;
+        Ok(true)
+    }
+
+    /// Marks `file` current in this pass, unchanged.
+    fn mark_kept(&mut self, file: &str, kind: ExportKind) -> Result<(), ExportError> {
+        self.files.touch(file, kind, self.pass)?;
+        self.changes.unchanged += 1;
+        Ok(())
     }
 
     /// [`ExportFolder::document`] for a document without its variants yet: they are
@@ -163,12 +181,9 @@ impl ExportFolder {
         let Some(file) = export_path(path) else {
             return Ok(false);
         };
-        if self.unchanged(&file, &document.body)? {
-            self.files.touch(&file, kind, self.pass)?;
-            self.changes.unchanged += 1;
-            return Ok(true);
+        if !self.kept_if_unchanged(&file, &document.body, kind)? {
+            self.write_document(&file, &document.compressed(), kind)?;
         }
-        self.write_document(&file, &document.compressed(), kind)?;
         Ok(true)
     }
 
