@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use crate::http::MediaFiles;
 use crate::model::{Article, EntryKey, FileStamp, FrontMatter};
-use crate::normalize::{ArticleMedia, EntryContext, media_paths, normalize_with_media};
+use crate::normalize::{ArticleMedia, EntryContext, media_references, normalize_with_media};
 use crate::parse::media::{MediaInfo, media_format, probe};
 use crate::parse::parse_file;
 use crate::store::{FileChange, Hold, MediaRef};
@@ -115,9 +115,10 @@ impl ArticleReader {
     /// rules of `/media/`, and reads its header: one open and one bounded read a file.
     /// Also each file's stamp as found, for the store (see [`MediaRef`]).
     fn probe_media(&self, article: &Article, path: &str) -> (ArticleMedia, Vec<MediaRef>) {
+        let references = media_references(article, path);
         let mut files = HashMap::new();
         let mut refs = Vec::new();
-        for media_path in media_paths(article, path) {
+        for media_path in references.paths(path) {
             let (facts, stamp) = self.probe_one(&media_path);
             refs.push(MediaRef {
                 path: media_path.clone(),
@@ -127,6 +128,7 @@ impl ArticleReader {
         }
         let media = ArticleMedia {
             path: path.to_owned(),
+            references,
             files,
         };
         (media, refs)

@@ -2,7 +2,7 @@
 //! `transcript:`, `chapters:`, the `src` of `<img>`, `<audio>`, `<video>` and `<source>`
 //! and a video's `poster` in the body, and the `href` of links to audio or video. Which
 //! of them are local ([`local_path`]: resolved against the article's folder, never out
-//! of it), the paths the reader probes ([`media_paths`]: the references, and for an
+//! of it), the paths the reader probes ([`References::paths`]: the references, and for an
 //! episode the transcript and chapters named after it, [`companion_paths`]), and, from
 //! what the probes said ([`ArticleMedia`]), the entry's image, enclosure, transcript and
 //! chapters, the body's rewrites and the warnings. Pure: the reader opens and probes the
@@ -26,6 +26,8 @@ use crate::parse::media::{MediaFormat, MediaInfo, MediaKind, media_format};
 pub struct ArticleMedia {
     /// The article's path below the seeds folder (`posts/a.md`).
     pub path: String,
+    /// Its references, as [`media_references`] read them.
+    pub references: References,
     pub files: HashMap<String, Result<MediaInfo, String>>,
 }
 
@@ -150,8 +152,27 @@ impl Origin {
     }
 }
 
-/// The references of an article, in order: the front matter's, then the body's.
-fn references(article: &Article) -> Vec<(Origin, String)> {
+/// An article's media references, read once for both the reader (which files to probe:
+/// [`Self::paths`]) and [`resolve`]: each with where it is and what [`local_path`] made
+/// of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct References {
+    list: Vec<Reference>,
+    /// Whether the references give the article an enclosure ([`is_episode`]).
+    episode: bool,
+}
+
+/// One reference: where it is, as written, and the local path it names ([`local_path`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reference {
+    origin: Origin,
+    text: String,
+    local: Option<Result<String, &'static str>>,
+}
+
+/// The references of the article at `path`, in order: the front matter's, then the
+/// body's.
+pub fn media_references(article: &Article, path: &str) -> References {
     let front = &article.front;
     let mut found = Vec::new();
     if let Some(image) = &front.image {
@@ -169,49 +190,61 @@ fn references(article: &Article) -> Vec<(Origin, String)> {
     if let Some(body) = &article.body {
         found.extend(body_references(&body.html));
     }
-    found
+    let list: Vec<Reference> = found
+        .into_iter()
+        .map(|(origin, text)| Reference {
+            local: local_path(path, &text),
+            origin,
+            text,
+        })
+        .collect();
+    References {
+        episode: is_episode(&list),
+        list,
+    }
 }
 
-/// The media file paths an article at `path` references locally, each once, for the
-/// reader to open and probe. A body link counts only to audio or video. An episode (an
-/// article with an enclosure) also has its [`companion_paths`] probed, for a transcript
-/// or chapters its front matter does not name.
-pub fn media_paths(article: &Article, path: &str) -> Vec<String> {
-    let references = references(article);
-    let mut paths: Vec<String> = Vec::new();
-    for (origin, reference) in &references {
-        let Some(Ok(local)) = local_path(path, reference) else {
-            continue;
-        };
-        let Some(format) = media_format(&local) else {
-            continue;
-        };
-        if origin.takes(format.kind()) && !paths.contains(&local) {
-            paths.push(local);
-        }
-    }
-    if is_episode(&references, path) {
-        for (origin, candidate) in companions(path) {
-            let named = references.iter().any(|(o, _)| *o == origin);
-            if !named && !paths.contains(&candidate) {
-                paths.push(candidate);
+impl References {
+    /// The media file paths the article references locally, each once, for the reader
+    /// to open and probe. A body link counts only to audio or video. An episode (an
+    /// article with an enclosure) also has its [`companion_paths`] probed, for a
+    /// transcript or chapters its front matter does not name.
+    pub fn paths(&self, path: &str) -> Vec<String> {
+        let mut paths: Vec<String> = Vec::new();
+        for reference in &self.list {
+            let Some(Ok(local)) = &reference.local else {
+                continue;
+            };
+            let Some(format) = media_format(local) else {
+                continue;
+            };
+            if reference.origin.takes(format.kind()) && !paths.contains(local) {
+                paths.push(local.clone());
             }
         }
+        if self.episode {
+            for (origin, candidate) in companions(path) {
+                let named = self.list.iter().any(|r| r.origin == origin);
+                if !named && !paths.contains(&candidate) {
+                    paths.push(candidate);
+                }
+            }
+        }
+        paths
     }
-    paths
 }
 
 /// Whether an article's references give it an enclosure: an `enclosure:` field, or a
 /// body link to audio or video, or a player of one.
-fn is_episode(references: &[(Origin, String)], path: &str) -> bool {
-    references.iter().any(|(origin, reference)| match origin {
+fn is_episode(references: &[Reference]) -> bool {
+    references.iter().any(|reference| match reference.origin {
         Origin::Enclosure => true,
         Origin::BodyLink | Origin::BodyEmbed => {
-            let target = match local_path(path, reference) {
+            let target = match &reference.local {
                 Some(Ok(local)) => local,
-                _ => reference.clone(),
+                _ => &reference.text,
             };
-            media_format(&target).is_some_and(|f| Origin::BodyLink.takes(f.kind()))
+            media_format(target).is_some_and(|f| Origin::BodyLink.takes(f.kind()))
         }
         _ => false,
     })
@@ -274,11 +307,10 @@ pub(super) fn resolve(
         resolved: Resolved::default(),
         linked: None,
     };
-    let references = references(article);
-    for (origin, reference) in &references {
-        resolver.reference(*origin, reference);
+    for reference in &media.references.list {
+        resolver.reference(reference);
     }
-    if is_episode(&references, &media.path) {
+    if media.references.episode {
         resolver.companions_by_name();
     }
     let Resolver {
@@ -312,8 +344,9 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     /// One reference: a remote one only counts as a body link's enclosure; a local one
     /// is looked up in what the reader found, and warned about when it cannot be linked.
-    fn reference(&mut self, origin: Origin, reference: &str) {
-        let Some(local) = local_path(&self.media.path, reference) else {
+    fn reference(&mut self, reference: &Reference) {
+        let (origin, reference, local) = (reference.origin, &reference.text, &reference.local);
+        let Some(local) = local else {
             match origin {
                 Origin::BodyLink | Origin::BodyEmbed if self.linked.is_none() => {
                     self.linked = remote_link(self.page, reference);
@@ -323,7 +356,7 @@ impl Resolver<'_> {
             }
             return;
         };
-        let format = media_format(local.as_deref().unwrap_or(reference));
+        let format = media_format(local.as_ref().map_or(reference, |path| path));
         let is_media = format.is_some_and(|format| origin.takes(format.kind()));
         if !is_media
             && matches!(
@@ -351,10 +384,10 @@ impl Resolver<'_> {
     fn found(
         &self,
         origin: Origin,
-        local: Result<String, &str>,
+        local: &Result<String, &str>,
         format: Option<MediaFormat>,
     ) -> Result<(String, MediaInfo), String> {
-        let path = local.map_err(str::to_owned)?;
+        let path = local.as_deref().map_err(|reason| (*reason).to_owned())?;
         if let Some((formats, naming)) = origin.companion_formats()
             && !format.is_some_and(|format| formats.contains(&format))
         {
@@ -363,8 +396,8 @@ impl Resolver<'_> {
         if format.is_none() {
             return Err("not a media file".to_owned());
         }
-        match self.media.files.get(&path) {
-            Some(Ok(info)) => Ok((media_url(self.base_url, &path), *info)),
+        match self.media.files.get(path) {
+            Some(Ok(info)) => Ok((media_url(self.base_url, path), *info)),
             Some(Err(reason)) => Err(format!("{path}: {reason}")),
             None => Err(format!("{path}: not read")),
         }

@@ -9,10 +9,13 @@ mod meta;
 mod sanitize;
 
 pub use html::{content_html, escape_html, looks_like_html};
-pub use media::{ArticleMedia, companion_paths, local_path, media_paths, media_url};
+pub use media::{
+    ArticleMedia, References, companion_paths, local_path, media_references, media_url,
+};
 pub use sanitize::sanitize;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
@@ -167,7 +170,12 @@ fn normalize_parts(
 /// episode's name and not there count for nothing: an episode without them keeps the
 /// hash it had before they were looked for.
 fn media_hash(hash: ContentHash, media: &ArticleMedia) -> ContentHash {
-    let optional: Vec<String> = companion_paths(&media.path).collect();
+    // Only a file that did not read may be an optional one passed over.
+    let optional: Vec<String> = if media.files.values().any(Result::is_err) {
+        companion_paths(&media.path).collect()
+    } else {
+        Vec::new()
+    };
     let mut files: Vec<_> = media
         .files
         .iter()
@@ -179,9 +187,14 @@ fn media_hash(hash: ContentHash, media: &ArticleMedia) -> ContentHash {
     let mut hasher = Sha256::new();
     hasher.update(hash.0);
     files.sort_by(|a, b| a.0.cmp(b.0));
+    // One buffer for every file's facts: an article may reference dozens.
+    let mut facts_text = String::new();
     for (path, facts) in files {
-        let facts = match facts {
-            Ok(info) => format!(
+        facts_text.clear();
+        // Writing into a String cannot fail.
+        let _ = match facts {
+            Ok(info) => write!(
+                facts_text,
                 "{}|{}|{:?}|{:?}|{:?}",
                 info.media_type(),
                 info.length,
@@ -189,9 +202,9 @@ fn media_hash(hash: ContentHash, media: &ArticleMedia) -> ContentHash {
                 info.height,
                 info.duration_secs
             ),
-            Err(reason) => format!("error|{reason}"),
+            Err(reason) => write!(facts_text, "error|{reason}"),
         };
-        for text in [path.as_str(), facts.as_str()] {
+        for text in [path.as_str(), facts_text.as_str()] {
             hasher.update((text.len() as u64).to_le_bytes());
             hasher.update(text.as_bytes());
         }
@@ -536,6 +549,7 @@ mod tests {
         };
         let mut media = ArticleMedia {
             path: "shows/ep.md".into(),
+            references: media_references(&article, "shows/ep.md"),
             files: HashMap::from([("shows/ep.mp3".into(), Ok(info(MediaFormat::Mp3, 100)))]),
         };
         let hash = |media: &ArticleMedia| {

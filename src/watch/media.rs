@@ -21,8 +21,11 @@ impl MediaFiles for SeedFolder {
     /// article's source, or any other file, under a media file's name and type); it is a
     /// regular file; and the file opened is the one looked at.
     fn open(&self, relative: &str) -> Result<OpenMedia, MediaError> {
-        let path = self.root.join(relative);
-        if !self.shown(&path) {
+        let shown = match plainly_shown(relative) {
+            Some(shown) => shown,
+            None => self.shown(&self.root.join(relative)),
+        };
+        if !shown {
             return Err(MediaError::Refused("a hidden or temporary name"));
         }
         if let Some(file) = self.open_unlinked(relative)? {
@@ -32,7 +35,7 @@ impl MediaFiles for SeedFolder {
             }
             return Ok(OpenMedia { file, metadata });
         }
-        let (real, looked) = self.followed(&path)?;
+        let (real, looked) = self.followed(&self.root.join(relative))?;
         if let Some(kind) = special_kind(&looked) {
             return Err(MediaError::Refused(kind));
         }
@@ -111,6 +114,26 @@ impl SeedFolder {
         self.relative_any(path).is_some()
             && file_name.is_some_and(|name| seed_name(name) != SeedName::Ignored)
     }
+}
+
+/// [`SeedFolder::shown`] read off a relative path already in the form every reference
+/// is probed by (names apart by single slashes, none `.` or `..`), with no path built:
+/// an article's images are each checked at every read of it. `None` for any other
+/// form, which the whole check judges.
+fn plainly_shown(relative: &str) -> Option<bool> {
+    let mut names = relative.split('/').peekable();
+    while let Some(name) = names.next() {
+        if name.is_empty() || name == "." || name == ".." {
+            return None;
+        }
+        if name.starts_with('.') {
+            return Some(false);
+        }
+        if names.peek().is_none() {
+            return Some(seed_name(name) != SeedName::Ignored);
+        }
+    }
+    None
 }
 
 /// Whether two paths end in the same extension, compared without regard to case.
@@ -192,6 +215,36 @@ mod tests {
             ("folder.jpg", "refused"),
         ] {
             assert_eq!(outcome(&folder, relative), expected, "{relative}");
+        }
+    }
+
+    /// The quick reading of a plain relative path agrees with the whole check, and
+    /// leaves every other form to it.
+    #[test]
+    fn the_quick_name_check_agrees_with_the_whole_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = SeedFolder::open(dir.path()).unwrap();
+        for (relative, quick) in [
+            ("photo.jpg", Some(true)),
+            ("a/b/photo.jpg", Some(true)),
+            (".photo.jpg", Some(false)),
+            ("a/.hidden/photo.jpg", Some(false)),
+            ("photo.jpg~", Some(false)),
+            ("a/#photo.jpg#", Some(false)),
+            ("photo.jpg.swp", Some(false)),
+            ("a//photo.jpg", None),
+            ("./photo.jpg", None),
+            ("a/../photo.jpg", None),
+            ("", None),
+        ] {
+            assert_eq!(plainly_shown(relative), quick, "{relative}");
+            if let Some(quick) = quick {
+                assert_eq!(
+                    folder.shown(&dir.path().join(relative)),
+                    quick,
+                    "{relative}"
+                );
+            }
         }
     }
 }

@@ -12,6 +12,7 @@
 //! a tag's end and its attributes plain to find.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use super::simple::decode;
 
@@ -82,9 +83,29 @@ fn lookup<'m>(
 }
 
 /// `tag` with the value at `start..end` replaced by `url`.
-fn with_value(tag: &str, (start, end): (usize, usize), url: &str) -> String {
-    let escaped = url.replace('&', "&amp;").replace('"', "&quot;");
-    [&tag[..start], escaped.as_str(), &tag[end..]].concat()
+fn with_value(tag: &str, span: (usize, usize), url: &str) -> String {
+    let mut out = String::with_capacity(tag.len() + url.len());
+    push_with_value(&mut out, tag, span, url);
+    out
+}
+
+/// [`with_value`], written onto `out`.
+fn push_with_value(out: &mut String, tag: &str, (start, end): (usize, usize), url: &str) {
+    out.push_str(&tag[..start]);
+    for part in url.split_inclusive(['&', '"']) {
+        match part.as_bytes().last() {
+            Some(b'&') => {
+                out.push_str(&part[..part.len() - 1]);
+                out.push_str("&amp;");
+            }
+            Some(b'"') => {
+                out.push_str(&part[..part.len() - 1]);
+                out.push_str("&quot;");
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out.push_str(&tag[end..]);
 }
 
 /// An `<img>`: at its `/media/` URL with the size its header gave, or its alt text.
@@ -97,13 +118,15 @@ fn image(tag: &str, media: &HashMap<String, BodyMedia>, out: &mut String) {
             }
         }
         Some((span, BodyMedia::Found { url, width, height })) => {
-            let rewritten = with_value(tag, span, url);
-            out.push_str(&rewritten[..rewritten.len() - 1]);
+            push_with_value(out, tag, span, url);
+            // Before the tag's `>`.
+            out.pop();
             for (size, value) in [("width", width), ("height", height)] {
                 if let Some(value) = value
                     && value_span(tag, size).is_none()
                 {
-                    out.push_str(&format!(" {size}=\"{value}\""));
+                    // Writing into a String cannot fail.
+                    let _ = write!(out, " {size}=\"{value}\"");
                 }
             }
             out.push('>');
@@ -116,7 +139,7 @@ fn link(tag: &str, media: &HashMap<String, BodyMedia>, out: &mut String) -> bool
     match lookup(tag, "href", media) {
         None => out.push_str(tag),
         Some((_, BodyMedia::Missing)) => return true,
-        Some((span, BodyMedia::Found { url, .. })) => out.push_str(&with_value(tag, span, url)),
+        Some((span, BodyMedia::Found { url, .. })) => push_with_value(out, tag, span, url),
     }
     false
 }
