@@ -46,8 +46,9 @@ pub enum IngestError {
         path: String,
         source: std::io::Error,
     },
-    /// The daemon is shutting down: a bulk stopped after its last commit; what it had
-    /// not committed is read again at the next start.
+    /// The daemon is shutting down: a bulk stopped after its last commit (what it had
+    /// not committed is read again at the next start), or a reconcile scan before its
+    /// end (nothing was concluded from it).
     #[error("stopped for the shutdown")]
     Stopped,
 }
@@ -75,12 +76,14 @@ pub struct IngestSettings {
     /// Beats at every turn of the driver loop and every batch written.
     pub heartbeat: Heartbeat,
     /// Set by the daemon's shutdown, which the driver also hears of through its inbox
-    /// once it reads it; a bulk, which does not read it, stops at its next commit.
+    /// once it reads it; a bulk, which does not read it, stops at its next commit, and a
+    /// reconcile scan after the file it is at.
     pub stop: StopSignal,
 }
 
 /// Set once, when the daemon shuts down: a first ingest of a million files is a minute
-/// of one bulk, which would otherwise run to its end before the driver reads its inbox.
+/// of one bulk, and a restart's scan of them seconds, which would otherwise run to
+/// their end before the driver reads its inbox.
 #[derive(Debug, Clone, Default)]
 pub struct StopSignal(Arc<AtomicBool>);
 
@@ -385,7 +388,8 @@ impl Ingest {
 fn log_error<E: Into<IngestError>>(result: Result<(), E>) {
     match result.map_err(Into::into) {
         Ok(()) => {}
-        // Said by the bulk that stopped; the driver stops at its next look at the inbox.
+        // Said by the bulk or scan that stopped; the driver stops at its next look at the
+        // inbox.
         Err(IngestError::Stopped) => {}
         Err(error) => {
             tracing::error!(error = %error_chain(&error), "ingest failed; the next rescan retries");

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use super::{Ingest, IngestError};
+use super::{Ingest, IngestError, StopSignal};
 use crate::store::{FileStamps, KnownFile, MediaSeen};
 use crate::watch::{Listed, Listing, ScanSink, SeedFolder, Settler};
 
@@ -28,6 +28,7 @@ impl Ingest {
             files: 0,
             changed: 0,
             media_changed: 0,
+            stop: &self.settings.stop,
         };
         let folder = &self.settings.reader.folder;
         let listing = folder
@@ -36,6 +37,10 @@ impl Ingest {
                 path: folder.root().display().to_string(),
                 source,
             })?;
+        if listing.stopped {
+            // What was not listed is not gone: nothing is concluded from part of a scan.
+            return Err(IngestError::Stopped);
+        }
         let Compare {
             known,
             media,
@@ -161,6 +166,8 @@ struct Compare<'a> {
     changed: usize,
     /// Referenced media files not as the articles' last reads found them.
     media_changed: usize,
+    /// Set by the daemon's shutdown, which stops the scan.
+    stop: &'a StopSignal,
 }
 
 /// What the reconcile scan learns of a file when it asks for a look.
@@ -173,6 +180,10 @@ enum Stored {
 
 impl ScanSink for Compare<'_> {
     type Note = Stored;
+
+    fn stopped(&self) -> bool {
+        self.stop.is_stopped()
+    }
 
     /// A file the store does not know is read anyway, and its read looks first; a media
     /// file no article references is not even looked at.

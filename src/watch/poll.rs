@@ -323,6 +323,7 @@ mod tests {
             folders: strings(folders),
             not_articles: Vec::new(),
             assets: Vec::new(),
+            stopped: false,
         }
     }
 

@@ -5,6 +5,7 @@
 //! [`ScanSink`] as they are listed, which is how the reconcile scan of a big folder
 //! holds no more than a few thousand at once.
 
+use std::ops::ControlFlow;
 use std::os::unix::fs::DirEntryExt;
 use std::path::Path;
 
@@ -32,6 +33,9 @@ pub struct Listing {
     /// Media files ([`SeedName::Asset`]), by relative path: regular files and symlinks,
     /// which whoever opens one checks as `/media/` does. Looked at as article files are.
     pub assets: Vec<Listed>,
+    /// Whether the scan stopped before its end because its sink asked it to
+    /// ([`ScanSink::stopped`]): what it did not list is not known to be gone.
+    pub stopped: bool,
 }
 
 /// One article or media file a scan found.
@@ -64,6 +68,11 @@ pub trait ScanSink {
     fn article(&mut self, file: Listed, note: Option<Self::Note>);
     /// A media file, with the note [`Self::look_at`] gave for it.
     fn asset(&mut self, file: Listed, note: Option<Self::Note>);
+    /// Whether the scan is to stop now (the daemon shuts down): a scan of millions of
+    /// files takes seconds. Asked after each file.
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 /// A sink that keeps every file, for a [`Listing`].
@@ -189,6 +198,11 @@ impl SeedFolder {
             let mut looking = Looking::new();
             let walked = self.walk(dir, found, unlisted, |file, dirent| {
                 looking.take(scope, sink, file, dirent);
+                if sink.stopped() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
             });
             looking.finish(sink);
             walked
@@ -196,13 +210,14 @@ impl SeedFolder {
     }
 
     /// Lists `dir` and its subfolders depth first, noting in `found` what is neither an
-    /// article nor a media file, and passes each article and media file to `each`.
+    /// article nor a media file, and passes each article and media file to `each`, until
+    /// it says to stop (then `found.stopped`).
     fn walk(
         &self,
         dir: &Path,
         found: &mut Listing,
         unlisted: &mut impl FnMut(&Path, std::io::Error),
-        mut each: impl FnMut(ListedAs, std::fs::DirEntry),
+        mut each: impl FnMut(ListedAs, std::fs::DirEntry) -> ControlFlow<()>,
     ) -> std::io::Result<()> {
         let mut pending = vec![dir.to_owned()];
         let mut first = true;
@@ -244,8 +259,11 @@ impl SeedFolder {
                     pending.push(dirent.path());
                     continue;
                 }
-                if let Some(file) = listed_as(found, relative, kind) {
-                    each(file, dirent);
+                if let Some(file) = listed_as(found, relative, kind)
+                    && each(file, dirent).is_break()
+                {
+                    found.stopped = true;
+                    return Ok(());
                 }
             }
         }
@@ -453,6 +471,56 @@ mod tests {
         let mut expected: Vec<String> = (0..count).map(|i| format!("{i:05}.txt")).collect();
         expected.push("new.txt".into());
         assert_eq!(sink.paths, expected);
+    }
+
+    /// A sink that asks the scan to stop gets no more files listed after that, but for
+    /// the looks already under way, and the listing says it was cut short; a sink that
+    /// never asks gets them all.
+    #[test]
+    fn a_scan_stops_when_its_sink_asks() {
+        struct Stopping {
+            after: usize,
+            files: usize,
+        }
+        impl ScanSink for Stopping {
+            type Note = ();
+            fn look_at(&mut self, _: &str, _: bool) -> Option<()> {
+                Some(())
+            }
+            fn article(&mut self, _: Listed, _: Option<()>) {
+                self.files += 1;
+            }
+            fn asset(&mut self, _: Listed, _: Option<()>) {}
+            fn stopped(&self) -> bool {
+                self.files >= self.after
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let count = 12 * look::BATCH;
+        for i in 0..count {
+            std::fs::write(dir.path().join(format!("{i:05}.txt")), "x").unwrap();
+        }
+        let folder = SeedFolder::open(dir.path()).unwrap();
+        let mut sink = Stopping {
+            after: 2 * look::BATCH,
+            files: 0,
+        };
+        let listing = folder.scan_each(&mut sink).unwrap();
+        assert!(listing.stopped);
+        // The batches handed to the looking threads by then come back; the listing
+        // goes no further.
+        assert!(
+            (2 * look::BATCH..=8 * look::BATCH).contains(&sink.files),
+            "{} files",
+            sink.files
+        );
+        let mut sink = Stopping {
+            after: usize::MAX,
+            files: 0,
+        };
+        let listing = folder.scan_each(&mut sink).unwrap();
+        assert!(!listing.stopped);
+        assert_eq!(sink.files, count);
     }
 
     /// Media files are listed apart from the articles, and looked at only when asked
