@@ -165,16 +165,11 @@ async fn the_first_ingest_answers_503_until_it_publishes() {
 /// the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_ingest_of_a_big_folder_publishes_as_it_goes() {
-    const FILES: usize = 2500;
-    let seeds = big_folder(FILES);
-    let data = tempfile::tempdir().unwrap();
-    let flags = ["--listen", "127.0.0.1:0"];
-    let mut daemon = serve(seeds.path(), data.path(), &flags, &[]);
+    let (_seeds, _data, mut daemon) = serve_big_folder(BIG);
     let base = tokio::task::block_in_place(|| daemon.address());
     let first = log_line(&mut daemon, "published so far");
-    let done: usize = field(&first, "done").parse().unwrap();
-    let total: usize = field(&first, "total").parse().unwrap();
-    assert!(0 < done && done < total && total <= FILES, "{first}");
+    let (done, total) = bulk_progress(&first);
+    assert!(0 < done && done < total && total <= BIG, "{first}");
     log_line(&mut daemon, "first scan done");
     let log = daemon.log();
     let at = |text: &str| log.find(text).unwrap_or_else(|| panic!("{text}: {log}"));
@@ -186,8 +181,28 @@ async fn the_first_ingest_of_a_big_folder_publishes_as_it_goes() {
         .await
         .unwrap();
     let feed: serde_json::Value = serde_json::from_str(&feed.text().await.unwrap()).unwrap();
-    let newest = format!("Story {}", FILES - 1);
+    let newest = format!("Story {}", BIG - 1);
     assert_eq!(feed["items"][0]["title"], newest.as_str(), "{feed:#}");
+}
+
+/// How many stories [`big_folder`] writes for the tests of a bulk: more than one batch.
+const BIG: usize = 2500;
+
+/// A daemon started on a new data folder and a [`big_folder`] of `files` stories; the
+/// two folders are returned to be kept while it runs.
+fn serve_big_folder(files: usize) -> (tempfile::TempDir, tempfile::TempDir, Binary) {
+    let seeds = big_folder(files);
+    let data = tempfile::tempdir().unwrap();
+    let daemon = serve(seeds.path(), data.path(), &["--listen", "127.0.0.1:0"], &[]);
+    (seeds, data, daemon)
+}
+
+/// The `done` and `total` of a bulk's progress line.
+fn bulk_progress(line: &str) -> (usize, usize) {
+    (
+        field(line, "done").parse().unwrap(),
+        field(line, "total").parse().unwrap(),
+    )
 }
 
 /// `files` stories, a second apart in their mtimes, the newest an hour ago: a bulk at
@@ -210,22 +225,17 @@ fn big_folder(files: usize) -> tempfile::TempDir {
 /// at its end; what it had not stored is found by the next start, and nothing is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_stops_a_first_ingest_at_its_next_commit() {
-    const FILES: usize = 2500;
-    let seeds = big_folder(FILES);
-    let data = tempfile::tempdir().unwrap();
-    let flags = ["--listen", "127.0.0.1:0"];
-    let mut daemon = serve(seeds.path(), data.path(), &flags, &[]);
+    let (seeds, data, mut daemon) = serve_big_folder(BIG);
     log_line(&mut daemon, "published so far");
     daemon.signal(Signal::SIGTERM);
     let stopped = log_line(&mut daemon, "bulk stopped for the shutdown");
-    let done: usize = field(&stopped, "done").parse().unwrap();
-    let total: usize = field(&stopped, "total").parse().unwrap();
+    let (done, total) = bulk_progress(&stopped);
     assert!(done < total, "{stopped}");
     let exit = tokio::task::block_in_place(|| daemon.wait_for_exit());
     assert_eq!(exit, Some(0), "{}", daemon.log_tail(30));
 
     // The next start reads what was not stored, and stores every file.
-    let mut daemon = serve(seeds.path(), data.path(), &flags, &[]);
+    let mut daemon = serve(seeds.path(), data.path(), &["--listen", "127.0.0.1:0"], &[]);
     let scan = log_line(&mut daemon, "reconcile scan");
     assert_ne!(field(&scan, "changed"), "0", "{scan}");
     let listening = log_line(&mut daemon, "listening");
@@ -239,7 +249,7 @@ async fn a_shutdown_stops_a_first_ingest_at_its_next_commit() {
         .await
         .unwrap();
     let status: serde_json::Value = serde_json::from_str(&status.text().await.unwrap()).unwrap();
-    assert_eq!(status["entries"], FILES, "{status:#}");
+    assert_eq!(status["entries"], BIG, "{status:#}");
 }
 
 /// An empty folder is done as soon as it is scanned: the empty feeds are served, not

@@ -158,8 +158,6 @@ impl Origin {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct References {
     list: Vec<Reference>,
-    /// Whether the references give the article an enclosure ([`is_episode`]).
-    episode: bool,
 }
 
 /// One reference: where it is, as written, and the local path it names ([`local_path`]).
@@ -190,7 +188,7 @@ pub fn media_references(article: &Article, path: &str) -> References {
     if let Some(body) = &article.body {
         found.extend(body_references(&body.html));
     }
-    let list: Vec<Reference> = found
+    let list = found
         .into_iter()
         .map(|(origin, text)| Reference {
             local: local_path(path, &text),
@@ -198,10 +196,7 @@ pub fn media_references(article: &Article, path: &str) -> References {
             text,
         })
         .collect();
-    References {
-        episode: is_episode(&list),
-        list,
-    }
+    References { list }
 }
 
 impl References {
@@ -222,7 +217,7 @@ impl References {
                 paths.push(local.clone());
             }
         }
-        if self.episode {
+        if self.episode() {
             for (origin, candidate) in companions(path) {
                 let named = self.list.iter().any(|r| r.origin == origin);
                 if !named && !paths.contains(&candidate) {
@@ -232,22 +227,22 @@ impl References {
         }
         paths
     }
-}
 
-/// Whether an article's references give it an enclosure: an `enclosure:` field, or a
-/// body link to audio or video, or a player of one.
-fn is_episode(references: &[Reference]) -> bool {
-    references.iter().any(|reference| match reference.origin {
-        Origin::Enclosure => true,
-        Origin::BodyLink | Origin::BodyEmbed => {
-            let target = match &reference.local {
-                Some(Ok(local)) => local,
-                _ => &reference.text,
-            };
-            media_format(target).is_some_and(|f| Origin::BodyLink.takes(f.kind()))
-        }
-        _ => false,
-    })
+    /// Whether the references give the article an enclosure: an `enclosure:` field, or
+    /// a body link to audio or video, or a player of one.
+    fn episode(&self) -> bool {
+        self.list.iter().any(|reference| match reference.origin {
+            Origin::Enclosure => true,
+            Origin::BodyLink | Origin::BodyEmbed => {
+                let target = match &reference.local {
+                    Some(Ok(local)) => local,
+                    _ => &reference.text,
+                };
+                media_format(target).is_some_and(|f| Origin::BodyLink.takes(f.kind()))
+            }
+            _ => false,
+        })
+    }
 }
 
 /// The files that go with the episode at `article` by their name: beside it, with its
@@ -310,7 +305,7 @@ pub(super) fn resolve(
     for reference in &media.references.list {
         resolver.reference(reference);
     }
-    if media.references.episode {
+    if media.references.episode() {
         resolver.companions_by_name();
     }
     let Resolver {
