@@ -60,14 +60,19 @@ pub fn render_copy(seeds: &Path, data: &Path, base: &str, env: &[(&str, &str)]) 
     out
 }
 
-/// Every file under `dir`, by its path relative to it, with its bytes.
+/// Every file under `dir`, by its path relative to it, with its bytes. A file gone
+/// between the listing and its read is left out: a daemon's export is read while its
+/// exporter may be replacing files, and the callers poll until it is still.
 pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files(dir)
         .into_iter()
-        .map(|file| {
+        .filter_map(|file| {
             let relative = file.strip_prefix(dir).unwrap().to_str().unwrap().to_owned();
-            let bytes = std::fs::read(&file).unwrap();
-            (relative, bytes)
+            match std::fs::read(&file) {
+                Ok(bytes) => Some((relative, bytes)),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+                Err(error) => panic!("reading {}: {error}", file.display()),
+            }
         })
         .collect()
 }
