@@ -15,7 +15,7 @@ use super::{Ingest, IngestError, bulk};
 use crate::model::EntryKey;
 use crate::publish::Publisher;
 use crate::store::{ApplyOutcome, FileChange, Store};
-use crate::watch::{SeedName, Settled, path_key, path_name};
+use crate::watch::{SeedName, Settled, SettledPaths, path_key, path_name};
 
 /// A batch that changes more entries than this logs them in one line (each at debug).
 const BULK_LOG: usize = 20;
@@ -73,7 +73,7 @@ impl Ingest {
     /// on the way. Any other bulk
     /// (a big copy into a live site) publishes only its end: WebSub and the fediverse
     /// hear of the state it leaves, not of every step.
-    fn store_settled(&mut self, settled: &[Settled]) -> Result<Stored, IngestError> {
+    fn store_settled(&mut self, settled: &SettledPaths) -> Result<Stored, IngestError> {
         let total = settled.len();
         let progressive = total > BULK && self.publisher.filling();
         let mut stored = Stored {
@@ -125,7 +125,7 @@ impl Ingest {
         };
         let settle = self.settings.settle;
         if total <= BULK {
-            apply(total, read_changes(reader, settled, settle), true)?;
+            apply(total, read_changes(reader, settled.iter(), settle), true)?;
         } else {
             let batch = COMMIT_EVERY.min(total.div_ceil(4));
             bulk::read_and_apply(reader, settled, settle, batch, apply)?;
@@ -146,21 +146,19 @@ impl Ingest {
     /// media files.
     fn media_settled(
         &mut self,
-        settled: Vec<Settled>,
-    ) -> Result<(Vec<Settled>, bool), IngestError> {
-        let is_media = |s: &Settled| path_name(s.path()) == SeedName::Asset;
+        settled: SettledPaths,
+    ) -> Result<(SettledPaths, bool), IngestError> {
         // Taken out in place: a cold start settles a million paths at once, and a copy
         // of them would be tens of megabytes more at the ingest's peak.
         let mut settled = settled;
-        let media: Vec<Settled> = settled.extract_if(.., |s| is_media(s)).collect();
+        let media = settled.extract(|_, path| path_name(path) == SeedName::Asset);
         if media.is_empty() {
             return Ok((settled, false));
         }
-        let reading: HashSet<&str> = settled.iter().map(Settled::path).collect();
+        let reading: HashSet<&str> = settled.iter().map(|(_, path)| path).collect();
         let now = Instant::now();
         let mut rereads = 0;
-        for changed in &media {
-            let path = changed.path();
+        for (_, path) in media.iter() {
             let files = self.store.files_referencing(path)?;
             if files.is_empty() {
                 tracing::debug!(path = %path, "media file changed; no article references it");
@@ -181,7 +179,7 @@ impl Ingest {
     /// The settled paths to apply now, in date order; the rest settle again (see
     /// `order`). Media files still settling hold nothing back: an article read before
     /// one of its files is complete is read again once it is.
-    fn in_date_order(&mut self, settled: Vec<Settled>) -> Vec<Settled> {
+    fn in_date_order(&mut self, settled: SettledPaths) -> SettledPaths {
         let root = self.settings.reader.folder.root();
         let clock = (self.settings.settle, SystemTime::now());
         let unsettled = self
@@ -200,22 +198,18 @@ impl Ingest {
     /// or moved within the seeds folder: the old path settles as gone only after
     /// `settle`, the new one may be ready at once) waits for that path, so that the
     /// key passes from one to the other instead of being refused as a key conflict.
-    fn hold_back_moves(&mut self, settled: Vec<Settled>) -> Vec<Settled> {
+    fn hold_back_moves(&mut self, settled: SettledPaths) -> SettledPaths {
         let leaving: HashSet<EntryKey> = self.settler.missing().filter_map(path_key).collect();
         if leaving.is_empty() {
             return settled;
         }
+        let mut ready = settled;
+        let held = ready.extract(|how, path| {
+            how != Settled::Absent && path_key(path).is_some_and(|k| leaving.contains(&k))
+        });
         let now = Instant::now();
-        let mut ready = Vec::with_capacity(settled.len());
-        for item in settled {
-            match &item {
-                Settled::Present(path) | Settled::Listed(path)
-                    if path_key(path).is_some_and(|k| leaving.contains(&k)) =>
-                {
-                    self.settler.touch(path.clone(), now);
-                }
-                _ => ready.push(item),
-            }
+        for (_, path) in held.iter() {
+            self.settler.touch(path.to_owned(), now);
         }
         ready
     }

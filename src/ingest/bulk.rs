@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::IngestError;
 use super::reader::{ArticleReader, ReadChunk, read_changes};
-use crate::watch::Settled;
+use crate::watch::SettledPaths;
 
 /// Paths a reader takes at a time: small enough that the writer's next batch is never
 /// far from ready, large enough that the hand-over costs nothing next to the reading.
@@ -36,7 +36,7 @@ const READER_NICE: i32 = 15;
 /// paths or so, and after the last. Stops at the first error of `apply`.
 pub(super) fn read_and_apply(
     reader: &ArticleReader,
-    settled: &[Settled],
+    settled: &SettledPaths,
     settle: Duration,
     batch: usize,
     mut apply: impl FnMut(usize, ReadChunk, bool) -> Result<(), IngestError>,
@@ -65,7 +65,7 @@ pub(super) fn read_and_apply(
                             if start >= settled.len() {
                                 break;
                             }
-                            let part = &settled[start..(start + CHUNK).min(settled.len())];
+                            let part = settled.part(start..(start + CHUNK).min(settled.len()));
                             let chunk = read_changes(reader, part, settle);
                             // The writer gave up (an error): nothing more to do.
                             if sender.send((start / CHUNK, chunk)).is_err() {
@@ -129,7 +129,7 @@ fn write_in_order(
 mod tests {
     use super::*;
     use crate::store::FileChange;
-    use crate::watch::SeedFolder;
+    use crate::watch::{SeedFolder, Settled};
 
     fn reader(dir: &std::path::Path) -> ArticleReader {
         ArticleReader {
@@ -152,22 +152,23 @@ mod tests {
     #[test]
     fn applies_every_path_in_order_in_batches() {
         let dir = tempfile::tempdir().unwrap();
-        let mut settled = Vec::new();
+        let mut settled = SettledPaths::new();
         for i in 0..1000 {
             let name = format!("{i:04}.txt");
             if i % 7 == 0 {
                 // Gone before it was read, and a reject: both come out in their place.
-                settled.push(Settled::Absent(name));
+                settled.push(Settled::Absent, &name);
                 continue;
             }
             let text = if i % 11 == 0 { "" } else { "Title\n\n\nBody." };
             std::fs::write(dir.path().join(&name), text).unwrap();
             // Listed without a look, and still for the settle time of zero: read.
-            settled.push(if i % 5 == 0 {
-                Settled::Listed(name)
+            let how = if i % 5 == 0 {
+                Settled::Listed
             } else {
-                Settled::Present(name)
-            });
+                Settled::Present
+            };
+            settled.push(how, &name);
         }
         let mut seen = Vec::new();
         let mut commits = Vec::new();
@@ -189,12 +190,7 @@ mod tests {
             },
         )
         .unwrap();
-        let expected: Vec<String> = settled
-            .iter()
-            .map(|s| match s {
-                Settled::Present(p) | Settled::Absent(p) | Settled::Listed(p) => p.clone(),
-            })
-            .collect();
+        let expected: Vec<String> = settled.iter().map(|(_, p)| p.to_owned()).collect();
         assert_eq!(seen, expected);
         assert_eq!(commits.last(), Some(&(1000, 1000 % 128)));
         // Every commit but the last holds at least `batch` changes and at most one chunk more.
@@ -216,13 +212,13 @@ mod tests {
     #[test]
     fn the_readers_yield_to_the_writer() {
         let dir = tempfile::tempdir().unwrap();
-        let mut settled = Vec::new();
+        let mut settled = SettledPaths::new();
         // More chunks than the readers may read ahead: they are still there while the
         // first chunks are written.
         for i in 0..(AHEAD + 8) * CHUNK {
             let name = format!("{i:05}.txt");
             std::fs::write(dir.path().join(&name), "Title\n\n\nBody.").unwrap();
-            settled.push(Settled::Present(name));
+            settled.push(Settled::Present, &name);
         }
         let writer = nice_of(&std::fs::read_to_string("/proc/thread-self/stat").unwrap());
         // Each reader thread seen while chunks are written, and its nice value.
@@ -262,9 +258,10 @@ mod tests {
     #[test]
     fn stops_at_the_first_error() {
         let dir = tempfile::tempdir().unwrap();
-        let settled: Vec<Settled> = (0..5000)
-            .map(|i| Settled::Absent(format!("{i}.txt")))
-            .collect();
+        let mut settled = SettledPaths::new();
+        for i in 0..5000 {
+            settled.push(Settled::Absent, &format!("{i}.txt"));
+        }
         let mut calls = 0;
         let result = read_and_apply(
             &reader(dir.path()),
@@ -288,11 +285,11 @@ mod tests {
     #[test]
     fn a_listed_file_that_is_still_changing_is_not_read() {
         let dir = tempfile::tempdir().unwrap();
-        let mut settled = Vec::new();
+        let mut settled = SettledPaths::new();
         for i in 0..600 {
             let name = format!("{i:04}.txt");
             std::fs::write(dir.path().join(&name), "Title\n\n\nBody.").unwrap();
-            settled.push(Settled::Listed(name));
+            settled.push(Settled::Listed, &name);
         }
         let run = |settle| {
             let (mut changes, mut changing) = (0, Vec::new());

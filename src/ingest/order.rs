@@ -14,32 +14,27 @@
 //! took. A file being written has a new mtime and sorts last, so what waits is the rest
 //! of a copy still under way.
 
-use std::cmp::Ordering;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::store::date_order;
-use crate::watch::{Look, Settled, key_part};
+use crate::watch::{Look, Settled, SettledPaths, key_part};
 
 /// Paths stat'ed on one thread at most; more are split over two. A cold start's scan
 /// lists its files without a look, so this is the one `stat` each gets before its read.
 const ONE_THREAD: usize = 4096;
 
-/// A settled path with what orders it.
-struct Ordered {
-    settled: Settled,
-    /// Unix milliseconds; `i64::MAX` for a path gone since it settled (it sorts last, and
-    /// its read finds it gone).
-    mtime_ms: i64,
-    /// Listed by a scan, and changed within `settle` by its own clock.
-    changing: bool,
-}
+/// What orders a settled path: its mtime in unix milliseconds (`i64::MAX` for a path
+/// gone since it settled: it sorts last, and its read finds it gone), and its index in
+/// the settled list. The keys are sorted, not the paths: sixteen bytes a path beside the
+/// list while it is put in order (a cold start orders a million).
+type SortKey = (i64, usize);
 
 /// Settled paths split by [`in_date_order`].
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct InOrder {
     /// To apply now, in this order.
-    pub ready: Vec<Settled>,
+    pub ready: SettledPaths,
     /// To settle again: a listed file still being written, and every file after it.
     pub waiting: Vec<String>,
 }
@@ -49,94 +44,90 @@ pub(super) struct InOrder {
 /// it), or one of `unsettled`, the files the settler still waits for.
 pub(super) fn in_date_order<'a>(
     root: &Path,
-    settled: Vec<Settled>,
+    settled: SettledPaths,
     (settle, wall): (Duration, SystemTime),
     unsettled: impl Iterator<Item = (&'a str, Look)>,
 ) -> InOrder {
-    // Taken out in place, not copied (a cold start's million paths).
     let mut present = settled;
-    let gone: Vec<Settled> = present
-        .extract_if(.., |s| matches!(s, Settled::Absent(_)))
-        .collect();
-    let mut ordered = look_all(root, present, settle, wall);
-    ordered.sort_by(compare);
+    let gone = present.extract(|settled, _| settled == Settled::Absent);
+    let (mut keys, changing) = look_all(root, &present, settle, wall);
+    // Keys are borrowed from the paths (`key_part`): a key kept per path would be memory
+    // in proportion to the folder. Paths differ, so the order is total and the sort
+    // need not be stable (a stable one takes a buffer of half the keys).
+    let order_of = |&(mtime_ms, index): &SortKey| {
+        let path = present.get(index).1;
+        (mtime_ms, key_part(path), path)
+    };
+    keys.sort_unstable_by(|a, b| date_order(order_of(a), order_of(b)));
     let first_unsettled = unsettled
         .map(|(path, look)| (look.mtime_ms(), key_part(path), path))
         .min();
-    let after_unsettled = |o: &Ordered| {
-        first_unsettled.is_some_and(|first| compare_to(o, first) == Ordering::Greater)
-    };
-    let first_changing = ordered
-        .iter()
-        .position(|o| o.changing || after_unsettled(o));
-    let waiting = first_changing.map_or_else(Vec::new, |at| ordered.split_off(at));
+    let first_waiting = keys.iter().position(|key| {
+        changing[key.1]
+            || first_unsettled.is_some_and(|first| date_order(order_of(key), first).is_gt())
+    });
+    drop(changing);
+    present.reorder(keys.into_iter().map(|(_, index)| index));
+    let waiting = first_waiting.map_or_else(SettledPaths::new, |at| present.split_off(at));
+    present.prepend(gone);
     InOrder {
-        ready: gone
-            .into_iter()
-            .chain(ordered.into_iter().map(|o| o.settled))
-            .collect(),
-        waiting: waiting
-            .into_iter()
-            .map(|o| path_of(&o.settled).to_owned())
-            .collect(),
+        ready: present,
+        waiting: waiting.iter().map(|(_, path)| path.to_owned()).collect(),
     }
 }
 
-// Keys are borrowed from the paths (`key_part`): a sort of a cold start's paths compares
-// each many times, and a key kept per path would be memory in proportion to the folder.
-fn compare(a: &Ordered, b: &Ordered) -> Ordering {
-    let b_path = path_of(&b.settled);
-    compare_to(a, (b.mtime_ms, key_part(b_path), b_path))
-}
-
-fn compare_to(a: &Ordered, b: (i64, &str, &str)) -> Ordering {
-    let a_path = path_of(&a.settled);
-    date_order((a.mtime_ms, key_part(a_path), a_path), b)
-}
-
-/// Each path with its mtime, on two threads for many paths.
+/// Each path's sort key and whether it is still changing (listed by a scan, and changed
+/// within `settle` by its own clock), on two threads for many paths.
 fn look_all(
     root: &Path,
-    settled: Vec<Settled>,
+    settled: &SettledPaths,
     settle: Duration,
     wall: SystemTime,
-) -> Vec<Ordered> {
-    let look_one = |s| look_one(root, s, settle, wall);
-    if settled.len() <= ONE_THREAD {
-        return settled.into_iter().map(look_one).collect();
-    }
+) -> (Vec<SortKey>, Vec<bool>) {
+    let look_part = |part: std::ops::Range<usize>| {
+        let offset = part.start;
+        let mut keys = Vec::with_capacity(settled.len() - offset);
+        let mut changing = Vec::with_capacity(settled.len() - offset);
+        for (index, (how, path)) in (offset..).zip(settled.part(part)) {
+            let (mtime_ms, still_changing) = look_one(root, how, path, settle, wall);
+            keys.push((mtime_ms, index));
+            changing.push(still_changing);
+        }
+        (keys, changing)
+    };
     let total = settled.len();
-    let mut first = settled;
-    let second = first.split_off(total / 2);
+    if total <= ONE_THREAD {
+        return look_part(0..total);
+    }
+    let half = total / 2;
     std::thread::scope(|scope| {
-        let helper = scope.spawn(|| second.into_iter().map(look_one).collect::<Vec<_>>());
-        let mut ordered = Vec::with_capacity(total);
-        ordered.extend(first.into_iter().map(look_one));
+        let helper = scope.spawn(|| look_part(half..total));
+        // The first part's lists have room for the second's.
+        let (mut keys, mut changing) = look_part(0..half);
         match helper.join() {
-            Ok(rest) => ordered.extend(rest),
+            Ok((more_keys, more_changing)) => {
+                keys.extend(more_keys);
+                changing.extend(more_changing);
+            }
             // Were a `stat` loop to panic, its paths would be lost: passed on, not hidden.
             Err(panic) => std::panic::resume_unwind(panic),
         }
-        ordered
+        (keys, changing)
     })
 }
 
-fn look_one(root: &Path, settled: Settled, settle: Duration, wall: SystemTime) -> Ordered {
-    let path = path_of(&settled);
+/// A path's mtime in unix milliseconds (`i64::MAX` when it has gone), and whether it is
+/// listed and still changing.
+fn look_one(
+    root: &Path,
+    how: Settled,
+    path: &str,
+    settle: Duration,
+    wall: SystemTime,
+) -> (i64, bool) {
     let look = Look::at(&root.join(path));
-    let changing = matches!(settled, Settled::Listed(_))
-        && look.is_some_and(|look| !look.is_still(settle, wall));
-    Ordered {
-        mtime_ms: look.map_or(i64::MAX, |look| look.mtime_ms()),
-        changing,
-        settled,
-    }
-}
-
-fn path_of(settled: &Settled) -> &str {
-    match settled {
-        Settled::Present(path) | Settled::Absent(path) | Settled::Listed(path) => path,
-    }
+    let changing = how == Settled::Listed && look.is_some_and(|look| !look.is_still(settle, wall));
+    (look.map_or(i64::MAX, |look| look.mtime_ms()), changing)
 }
 
 #[cfg(test)]
@@ -156,8 +147,8 @@ mod tests {
             .unwrap();
     }
 
-    fn paths(settled: &[Settled]) -> Vec<String> {
-        settled.iter().map(|s| path_of(s).to_owned()).collect()
+    fn paths(settled: &SettledPaths) -> Vec<String> {
+        settled.iter().map(|(_, path)| path.to_owned()).collect()
     }
 
     #[test]
@@ -168,14 +159,16 @@ mod tests {
         write_at(dir.path(), "c.txt", 10);
         std::fs::create_dir(dir.path().join("x")).unwrap();
         write_at(dir.path(), "x/0.txt", 20);
-        let settled = vec![
-            Settled::Listed("a.txt".into()),
-            Settled::Present("b.txt".into()),
-            Settled::Listed("c.txt".into()),
-            Settled::Absent("old.txt".into()),
-            Settled::Listed("vanished.txt".into()),
-            Settled::Listed("x/0.txt".into()),
-        ];
+        let settled: SettledPaths = [
+            (Settled::Listed, "a.txt"),
+            (Settled::Present, "b.txt"),
+            (Settled::Listed, "c.txt"),
+            (Settled::Absent, "old.txt"),
+            (Settled::Listed, "vanished.txt"),
+            (Settled::Listed, "x/0.txt"),
+        ]
+        .into_iter()
+        .collect();
         let in_order = in_date_order(
             dir.path(),
             settled,
@@ -205,12 +198,14 @@ mod tests {
         write_at(dir.path(), "a.txt", 10);
         write_at(dir.path(), "b.txt", 20);
         write_at(dir.path(), "c.txt", 30);
-        let settled = vec![
-            Settled::Present("a.txt".into()),
-            Settled::Listed("b.txt".into()),
-            Settled::Present("c.txt".into()),
-            Settled::Absent("old.txt".into()),
-        ];
+        let settled: SettledPaths = [
+            (Settled::Present, "a.txt"),
+            (Settled::Listed, "b.txt"),
+            (Settled::Present, "c.txt"),
+            (Settled::Absent, "old.txt"),
+        ]
+        .into_iter()
+        .collect();
         let settle = Duration::from_secs(60);
         let in_order = in_date_order(
             dir.path(),
@@ -230,9 +225,10 @@ mod tests {
         write_at(dir.path(), "b.txt", 20);
         write_at(dir.path(), "c.txt", 20);
         write_at(dir.path(), "d.txt", 30);
-        let settled = ["a.txt", "c.txt", "d.txt"]
-            .map(|p| Settled::Present(p.into()))
-            .to_vec();
+        let settled: SettledPaths = ["a.txt", "c.txt", "d.txt"]
+            .map(|p| (Settled::Present, p))
+            .into_iter()
+            .collect();
         let b = Look::at(&dir.path().join("b.txt")).unwrap();
         let clock = (Duration::ZERO, SystemTime::now());
         let in_order = in_date_order(dir.path(), settled, clock, [("b.txt", b)].into_iter());
@@ -245,13 +241,12 @@ mod tests {
     fn many_paths_keep_the_order() {
         let dir = tempfile::tempdir().unwrap();
         let count = ONE_THREAD + 100;
-        let settled: Vec<Settled> = (0..count)
-            .map(|i| {
-                let name = format!("{i:05}.txt");
-                write_at(dir.path(), &name, (count - i) as u64 / 3);
-                Settled::Listed(name)
-            })
-            .collect();
+        let mut settled = SettledPaths::new();
+        for i in 0..count {
+            let name = format!("{i:05}.txt");
+            write_at(dir.path(), &name, (count - i) as u64 / 3);
+            settled.push(Settled::Listed, &name);
+        }
         let ordered = in_date_order(
             dir.path(),
             settled,

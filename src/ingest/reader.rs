@@ -182,34 +182,28 @@ impl ReadChunk {
 }
 
 /// Reads settled paths; a listed one only if it has been still for `settle`.
-pub(super) fn read_changes(
+pub(super) fn read_changes<'a>(
     reader: &ArticleReader,
-    settled: &[Settled],
+    settled: impl Iterator<Item = (Settled, &'a str)>,
     settle: Duration,
 ) -> ReadChunk {
     let wall = SystemTime::now();
     let mut chunk = ReadChunk::default();
-    for settled in settled {
-        let (path, listed) = match settled {
-            Settled::Absent(path) => {
-                let removed = FileChange::Removed { path: path.clone() };
-                chunk.changes.push(removed);
-                continue;
-            }
-            Settled::Present(path) => (path, false),
-            Settled::Listed(path) => (path, true),
-        };
-        let Some(key) = path_key(path) else {
-            let removed = FileChange::Removed { path: path.clone() };
+    for (how, path) in settled {
+        let key = path_key(path).filter(|_| how != Settled::Absent);
+        let Some(key) = key else {
+            let removed = FileChange::Removed {
+                path: path.to_owned(),
+            };
             chunk.changes.push(removed);
             continue;
         };
-        if !listed {
+        if how == Settled::Present {
             chunk.changes.push(reader.read(path, key));
         } else if let Some(change) = reader.read_if_still(path, key, settle, wall) {
             chunk.changes.push(change);
         } else {
-            chunk.changing.push(path.clone());
+            chunk.changing.push(path.to_owned());
         }
     }
     chunk

@@ -201,7 +201,7 @@ impl ScanSink for Compare<'_> {
             _ => None,
         };
         if !file.looked {
-            self.settler.touch_listed(file.path);
+            self.settler.touch_listed(&file.path);
             self.changed += 1;
         } else if stored != Some(file.stamp) {
             self.settler.touch_scanned(file.path, file.look, self.now);

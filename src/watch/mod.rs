@@ -9,7 +9,8 @@
 //! - `watcher`: the [`FolderWatcher`] the configuration chooses (`watch`), over one
 //!   file per backend: `inotify` (`native`, Linux only), `notify_backend` (`notify`)
 //!   and `poll` (`poll`);
-//! - `settle`: the rule that keeps half-written files out.
+//! - `settle`: the rule that keeps half-written files out, and `settled`: the paths it
+//!   lets through at one poll, packed.
 
 mod events;
 #[cfg(target_os = "linux")]
@@ -22,13 +23,15 @@ mod poll;
 mod read;
 mod scan;
 mod settle;
+mod settled;
 mod watcher;
 
 pub use events::WatchEvent;
 pub use names::{SeedName, key_part, path_format, path_key, path_name, seed_key, seed_name};
 pub use read::{SeedRead, stamp_of};
 pub use scan::{Listed, Listing, ScanSink};
-pub use settle::{Look, Settled, Settler};
+pub use settle::{Look, Settler};
+pub use settled::{Settled, SettledPaths};
 pub use watcher::{FolderWatcher, WatchError, WatchSettings};
 
 use std::path::{Component, Path, PathBuf};

@@ -8,22 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// A path whose state has settled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Settled {
-    Present(String),
-    Absent(String),
-    /// Listed by a scan without a look ([`Settler::touch_listed`]): read only if its
-    /// own clock shows it still (`SeedFolder::read_if_still`), else settled again.
-    Listed(String),
-}
-
-impl Settled {
-    /// The path, relative to the folder, however it settled.
-    pub fn path(&self) -> &str {
-        settled_path(self)
-    }
-}
+use super::settled::{Settled, SettledPaths};
 
 /// What one `stat` says about a path; any difference between two looks is a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +54,7 @@ impl Pending {
         settle: Duration,
         now: Instant,
         wall: SystemTime,
-    ) -> Option<fn(String) -> Settled> {
+    ) -> Option<Settled> {
         if let Some(scanned) = self.scanned.take()
             && is_still(scanned, settle, wall)
         {
@@ -100,8 +85,9 @@ pub struct Settler {
     pending: HashMap<String, Pending>,
     /// Paths a scan listed without a look ([`Self::touch_listed`]), ready at the next
     /// poll. Kept out of `pending`: a start-up may list every file of a big folder, and
-    /// putting each in the map held up the first read, with one core idle.
-    listed: Vec<String>,
+    /// putting each in the map held up the first read, with one core idle. Kept as the
+    /// poll returns them, so that the poll hands a million of them over without a copy.
+    listed: SettledPaths,
 }
 
 impl Settler {
@@ -109,7 +95,7 @@ impl Settler {
         Self {
             settle,
             pending: HashMap::new(),
-            listed: Vec::new(),
+            listed: SettledPaths::new(),
         }
     }
 
@@ -135,8 +121,8 @@ impl Settler {
     /// (`SeedFolder::scan_looking`): the next poll takes it as [`Settled::Listed`], and
     /// its read decides by its first look whether it has settled. At start-up over 100k
     /// new files, that is 100k `stat`s fewer before the first file is read.
-    pub fn touch_listed(&mut self, relative: String) {
-        self.listed.push(relative);
+    pub fn touch_listed(&mut self, relative: &str) {
+        self.listed.push(Settled::Listed, relative);
     }
 
     /// The writer of `relative` is done with it: it is ready at the next poll as long as
@@ -179,36 +165,27 @@ impl Settler {
     }
 
     /// Looks at every pending path once and returns those that have settled, by path.
-    pub fn poll(&mut self, root: &Path, now: Instant, wall: SystemTime) -> Vec<Settled> {
+    pub fn poll(&mut self, root: &Path, now: Instant, wall: SystemTime) -> SettledPaths {
         let settle = self.settle;
-        // The paths that settled are moved out of the map, not copied (a start-up takes
-        // 100k of them at once); the others go back into it.
-        let mut settled = Vec::with_capacity(self.listed.len());
-        for path in std::mem::take(&mut self.listed) {
-            // A listed path is taken as listed, whatever else touched it.
-            if !self.pending.is_empty() {
-                self.pending.remove(&path);
+        // The listed paths are handed over as they are (a start-up lists a million); a
+        // listed path is taken as listed, whatever else touched it.
+        let mut settled = std::mem::take(&mut self.listed);
+        if !self.pending.is_empty() {
+            for (_, listed) in settled.iter() {
+                self.pending.remove(listed);
             }
-            settled.push(Settled::Listed(path));
         }
         for (path, mut pending) in std::mem::take(&mut self.pending) {
             match pending.settled(root, &path, settle, now, wall) {
-                Some(kind) => settled.push(kind(path)),
+                Some(how) => settled.push(how, &path),
                 None => {
                     self.pending.insert(path, pending);
                 }
             }
         }
-        settled.sort_unstable_by(|a, b| settled_path(a).cmp(settled_path(b)));
         // Two scans before a poll list a path twice; nothing else can repeat one.
-        settled.dedup_by(|a, b| settled_path(a) == settled_path(b));
+        settled.sort_dedup();
         settled
-    }
-}
-
-fn settled_path(settled: &Settled) -> &str {
-    match settled {
-        Settled::Present(path) | Settled::Absent(path) | Settled::Listed(path) => path,
     }
 }
 
@@ -267,6 +244,11 @@ fn quiet_by_clock(look: Look, wall: SystemTime) -> Duration {
 mod tests {
     use super::*;
 
+    /// What a poll returned, to compare.
+    fn polled(settled: &SettledPaths) -> Vec<(Settled, &str)> {
+        settled.iter().collect()
+    }
+
     #[test]
     fn a_fresh_file_waits_and_a_missing_one_settles_as_absent() {
         let dir = tempfile::tempdir().unwrap();
@@ -282,11 +264,8 @@ mod tests {
         let later = t0 + settle;
         let settled = settler.poll(dir.path(), later, wall + settle);
         assert_eq!(
-            settled,
-            [
-                Settled::Present("a.txt".into()),
-                Settled::Absent("gone.txt".into())
-            ]
+            polled(&settled),
+            [(Settled::Present, "a.txt"), (Settled::Absent, "gone.txt")]
         );
         assert!(settler.is_empty());
     }
@@ -322,8 +301,8 @@ mod tests {
         // b is opened again and appended to after its writer closed it once.
         std::fs::write(dir.path().join("b.txt"), "done, and more").unwrap();
         assert_eq!(
-            settler.poll(dir.path(), t0, wall),
-            [Settled::Present("a.txt".into())]
+            polled(&settler.poll(dir.path(), t0, wall)),
+            [(Settled::Present, "a.txt")]
         );
         assert_eq!(settler.len(), 1);
     }
@@ -350,8 +329,8 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let wall = SystemTime::now() + Duration::from_secs(60);
         assert_eq!(
-            settler.poll(dir.path(), t0, wall),
-            [Settled::Present("a.txt".into())]
+            polled(&settler.poll(dir.path(), t0, wall)),
+            [(Settled::Present, "a.txt")]
         );
     }
 
@@ -364,17 +343,14 @@ mod tests {
         let mut settler = Settler::new(Duration::from_secs(60));
         let t0 = Instant::now();
         let wall = SystemTime::now();
-        settler.touch_listed("b.txt".into());
+        settler.touch_listed("b.txt");
         settler.touch("b.txt".into(), t0);
         settler.touch("c.txt".into(), t0);
-        settler.touch_listed("a.txt".into());
-        settler.touch_listed("b.txt".into());
+        settler.touch_listed("a.txt");
+        settler.touch_listed("b.txt");
         assert_eq!(
-            settler.poll(dir.path(), t0, wall),
-            [
-                Settled::Listed("a.txt".into()),
-                Settled::Listed("b.txt".into())
-            ]
+            polled(&settler.poll(dir.path(), t0, wall)),
+            [(Settled::Listed, "a.txt"), (Settled::Listed, "b.txt")]
         );
         // c.txt is missing, and only settles as gone after a while.
         assert_eq!(settler.len(), 1);
@@ -390,8 +366,8 @@ mod tests {
         settler.touch("a.txt".into(), t0);
         let wall = SystemTime::now() + Duration::from_secs(5);
         assert_eq!(
-            settler.poll(dir.path(), t0, wall),
-            [Settled::Present("a.txt".into())]
+            polled(&settler.poll(dir.path(), t0, wall)),
+            [(Settled::Present, "a.txt")]
         );
     }
 }
