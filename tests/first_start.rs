@@ -11,7 +11,7 @@ use std::path::Path;
 
 use common::articles::{SAMPLE_KEY, SAMPLE_TITLE, sample_article, write_file};
 use common::binary::{Binary, seedfeed};
-use common::daemon::{TestDaemon, header, http_client};
+use common::daemon::{TestDaemon, header, http_client, metric_value};
 use common::poll::until;
 use nix::sys::signal::Signal;
 use seedfeed::config::Layer;
@@ -162,11 +162,14 @@ async fn the_first_ingest_answers_503_until_it_publishes() {
 
 /// The first ingest of a folder too big for one batch publishes as it commits: the feeds
 /// fill from the first commit on, long before the last, and every file is published in
-/// the end.
+/// the end. The pages of the entries the feeds link to are rendered once, at the end:
+/// not for each publication on the way, whose feeds link to entries soon pushed out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_ingest_of_a_big_folder_publishes_as_it_goes() {
     let (_seeds, _data, mut daemon) = serve_big_folder(BIG);
     let base = tokio::task::block_in_place(|| daemon.address());
+    let listening = log_line(&mut daemon, "listening");
+    let admin = format!("http://{}", field(&listening, "admin"));
     let first = log_line(&mut daemon, "published so far");
     let (done, total) = bulk_progress(&first);
     assert!(0 < done && done < total && total <= BIG, "{first}");
@@ -175,6 +178,12 @@ async fn the_first_ingest_of_a_big_folder_publishes_as_it_goes() {
     let at = |text: &str| log.find(text).unwrap_or_else(|| panic!("{text}: {log}"));
     assert!(at("published so far") < at("first scan done"), "{log}");
     let client = http_client().build().unwrap();
+    // Asked before any page is, so the cache holds what the ingest rendered: the pages of
+    // the main feeds' 50 entries (the default `feed_size`), and none of those the feeds
+    // linked to on the way.
+    let metrics = client.get(format!("{admin}/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert_eq!(metric_value(&metrics, "seedfeed_pages_cached"), 50, "{log}");
     let feed = client
         .get(format!("{base}/feed.json"))
         .send()

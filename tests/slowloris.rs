@@ -11,7 +11,7 @@
 mod common;
 
 use common::articles::write_under;
-use common::daemon::TestDaemon;
+use common::daemon::{TestDaemon, metric_value};
 use common::http1::{Connection, kept_alive_request, request};
 use common::media_files::random_bytes;
 use common::poll::eventually;
@@ -104,13 +104,7 @@ async fn healthz(daemon: &TestDaemon) -> String {
 
 /// The value of a counter or gauge in `/metrics`.
 async fn metric(daemon: &TestDaemon, name: &str) -> u64 {
-    let metrics = daemon.body("/metrics").await;
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("{name} in {metrics}"))
-        .parse()
-        .unwrap()
+    metric_value(&daemon.body("/metrics").await, name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -153,6 +153,19 @@ fn metrics(state: &AppState) -> Response {
             memory.rss_bytes,
         );
     }
+    let (pages, page_bytes) = state.pages.cached();
+    out.single(
+        "seedfeed_pages_cached",
+        "gauge",
+        "Entry, archive and listing pages held rendered in memory.",
+        pages,
+    );
+    out.single(
+        "seedfeed_pages_cached_bytes",
+        "gauge",
+        "Bytes of the pages held rendered, with their compressed variants.",
+        page_bytes,
+    );
     if let Some(websub) = state.websub.as_ref().map(|counters| counters.now()) {
         websub_metrics(&mut out, websub);
     }

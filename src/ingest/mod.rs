@@ -167,7 +167,7 @@ impl Ingest {
     /// documents are served from then on.
     pub fn first_scan(&mut self, why: &str) -> Result<(), IngestError> {
         let scanned = self.reconcile(why).and_then(|()| self.settle_all());
-        self.publisher.end_first_ingest();
+        self.publisher.end_first_ingest(&self.store);
         scanned
     }
 

@@ -111,11 +111,23 @@ impl Publisher {
     }
 
     /// The first scan is done: whatever it found (an empty folder gives the empty
-    /// feeds), the documents are served from now on.
-    pub fn end_first_ingest(&mut self) {
-        self.filling = false;
+    /// feeds), the documents are served from now on. The pages the main feeds link to,
+    /// not rendered while the first ingest filled them (see [`Self::render`]), are
+    /// rendered now.
+    pub fn end_first_ingest(&mut self, store: &Store) {
+        let filled = std::mem::take(&mut self.filling);
         if std::mem::take(&mut self.first_ingest) {
             self.send(self.renderer.assemble());
+        }
+        if filled {
+            let size = self.renderer.site().feed_size;
+            match store.latest_entries(size) {
+                Ok(latest) => self.pages.prepare(&latest),
+                // Each is rendered when first asked for instead.
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the newest entries to render their pages")
+                }
+            }
         }
     }
 
@@ -346,8 +358,14 @@ impl Publisher {
         let documents = snapshot.len();
         // The pages the main feeds link to are the ones readers open: they are rendered
         // here, before the feeds that link to them are published, so that opening one
-        // never waits for the database (only the newly linked ones are rendered).
-        self.pages.prepare(&latest[..latest.len().min(size)]);
+        // never waits for the database (only the newly linked ones are rendered). Not
+        // while the first ingest fills the feeds, publishing every second: each publish
+        // links to new entries, and rendering and compressing the pages of each filled
+        // the pages' cache (tens of megabytes) with pages hardly anyone opens, at a
+        // cost in the ingest's time. The first ingest's end renders those it leaves.
+        if !self.filling {
+            self.pages.prepare(&latest[..latest.len().min(size)]);
+        }
         // Served as rendered; the driver adds the gzip and brotli variants when it has
         // nothing else to do (`compress_one`).
         self.send(snapshot);

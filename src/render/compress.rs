@@ -5,6 +5,8 @@ use std::io::Write;
 
 use bytes::Bytes;
 
+use super::document::kept_bytes;
+
 /// Below this size brotli's quality 5 and up cost more in set-up, whatever the input,
 /// than quality 4 (which still beats gzip -9 on size) costs in all; above it the better
 /// qualities pay for themselves (docs/performance.md).
@@ -14,7 +16,7 @@ const SMALL: usize = 64 * 1024;
 /// big document's two variants are computed on two threads (a feed of 50 full entries
 /// takes milliseconds each; the machine this runs on has at least two cores).
 pub fn variants(body: &[u8]) -> (Option<Bytes>, Option<Bytes>) {
-    let smaller = |out: Vec<u8>| (out.len() < body.len()).then(|| Bytes::from(out));
+    let smaller = |out: Vec<u8>| (out.len() < body.len()).then(|| kept_bytes(out));
     let (gz, br) = if body.len() < SMALL {
         (gzip(body), brotli(body))
     } else {

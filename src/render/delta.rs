@@ -7,9 +7,9 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
+use super::document::kept_bytes;
 use super::{Delta, FeedDoc, Format, RenderError, Site, render_feed};
 
 /// How many earlier versions of each feed a delta can start from.
@@ -80,7 +80,7 @@ impl History {
             // Compressed with the document (`Document::compressed`), after it is served.
             deltas.push(Delta {
                 base_etag: base.etag.clone(),
-                body: Bytes::from(render_feed(site, &delta, format)?),
+                body: kept_bytes(render_feed(site, &delta, format)?),
                 gzip: None,
                 brotli: None,
             });

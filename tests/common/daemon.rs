@@ -353,6 +353,16 @@ pub fn status_note(status: &serde_json::Value, list: &str, path: &str) -> Option
         .map(|note| note["reason"].as_str().unwrap_or_default().to_owned())
 }
 
+/// The value of a counter or gauge without labels in a `/metrics` exposition.
+pub fn metric_value(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} in {metrics}"))
+        .parse()
+        .unwrap()
+}
+
 /// A client builder for tests. reqwest is built with rustls and without a default crypto
 /// provider (seedfeed chooses ring), so one is installed before any client is built.
 pub fn http_client() -> reqwest::ClientBuilder {
