@@ -121,6 +121,9 @@ impl SettledPaths {
 
     /// Puts `front` before these paths, in its order.
     pub fn prepend(&mut self, front: Self) {
+        if front.is_empty() {
+            return;
+        }
         let offset = self.text.len();
         self.text.push_str(&front.text);
         let moved = front.items.iter().map(|&item| {
