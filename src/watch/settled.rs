@@ -22,7 +22,7 @@ const LEN_BITS: u32 = 22;
 /// A path this long (4 MiB) is far beyond what the system opens (`PATH_MAX`, 4 KiB).
 const MAX_LEN: usize = 1 << LEN_BITS;
 /// A terabyte of path text is beyond any memory this runs in.
-const MAX_START: usize = 1 << (u64::BITS - KIND_BITS - LEN_BITS);
+const MAX_START: u64 = 1 << (u64::BITS - KIND_BITS - LEN_BITS);
 
 /// One path: where its text starts and how long it is, and how it settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +68,7 @@ impl SettledPaths {
     /// Adds a path at the end.
     pub fn push(&mut self, settled: Settled, path: &str) {
         let start = self.text.len();
-        if path.len() >= MAX_LEN || start >= MAX_START {
+        if path.len() >= MAX_LEN || start as u64 >= MAX_START {
             // Never happens: no system opens such a path, so no read is lost.
             tracing::warn!(
                 len = path.len(),
