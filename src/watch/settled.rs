@@ -54,7 +54,7 @@ impl Item {
 }
 
 /// Paths relative to the folder, each with how it settled, in an order of their own.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct SettledPaths {
     text: String,
     items: Vec<Item>,
@@ -189,12 +189,8 @@ impl<'a> FromIterator<(Settled, &'a str)> for SettledPaths {
 mod tests {
     use super::*;
 
-    fn listed(paths: &SettledPaths) -> Vec<(Settled, String)> {
-        paths.iter().map(|(s, p)| (s, p.to_owned())).collect()
-    }
-
-    fn owned(items: &[(Settled, &str)]) -> Vec<(Settled, String)> {
-        items.iter().map(|&(s, p)| (s, p.to_owned())).collect()
+    fn listed(paths: &SettledPaths) -> Vec<(Settled, &str)> {
+        paths.iter().collect()
     }
 
     #[test]
@@ -208,7 +204,7 @@ mod tests {
         ];
         let paths: SettledPaths = items.iter().copied().collect();
         assert_eq!(paths.len(), 4);
-        assert_eq!(listed(&paths), owned(&items));
+        assert_eq!(listed(&paths), items);
         assert_eq!(paths.get(2), (Settled::Present, "é/ü.md"));
         assert_eq!(paths.part(1..3).count(), 2);
     }
@@ -227,22 +223,22 @@ mod tests {
         let gone = paths.extract(|settled, _| settled == Settled::Absent);
         assert_eq!(
             listed(&gone),
-            owned(&[(Settled::Absent, "old"), (Settled::Absent, "gone")])
+            [(Settled::Absent, "old"), (Settled::Absent, "gone")]
         );
         // c, a, b → a, b, c
         paths.reorder([1, 2, 0].into_iter());
         let tail = paths.split_off(2);
-        assert_eq!(listed(&tail), owned(&[(Settled::Listed, "c")]));
+        assert_eq!(listed(&tail), [(Settled::Listed, "c")]);
         assert_eq!(paths.split_off(5), SettledPaths::new());
         paths.prepend(gone);
         assert_eq!(
             listed(&paths),
-            owned(&[
+            [
                 (Settled::Absent, "old"),
                 (Settled::Absent, "gone"),
                 (Settled::Present, "a"),
                 (Settled::Listed, "b"),
-            ])
+            ]
         );
     }
 
@@ -258,7 +254,7 @@ mod tests {
         paths.sort_dedup();
         assert_eq!(
             listed(&paths),
-            owned(&[(Settled::Listed, "a"), (Settled::Listed, "b")])
+            [(Settled::Listed, "a"), (Settled::Listed, "b")]
         );
     }
 }
