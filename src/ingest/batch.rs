@@ -11,6 +11,7 @@ use chrono::Utc;
 
 use super::order::in_date_order;
 use super::reader::{ReadChunk, read_changes};
+use super::spool::Spool;
 use super::{Ingest, IngestError, bulk};
 use crate::model::EntryKey;
 use crate::publish::Publisher;
@@ -34,6 +35,12 @@ const COMMIT_EVERY: usize = 4096;
 /// what it stored this often, so that the feeds fill while it runs: a render of the main
 /// feeds costs milliseconds against a second of storing.
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// The paths of one batch: a few, read at once, or a bulk's, read on threads.
+enum Paths {
+    Few(SettledPaths),
+    Bulk(Spool),
+}
 
 /// What storing a batch left to do: the paths to read again (the store's requeue, and
 /// those listed without a look that turned out to be still changing).
@@ -59,7 +66,7 @@ impl Ingest {
             }
             return Ok(());
         }
-        let Stored { requeue, changing } = self.store_settled(&settled)?;
+        let Stored { requeue, changing } = self.store_settled(settled)?;
         let now = Instant::now();
         for path in requeue.into_iter().chain(changing) {
             self.settler.touch(path, now);
@@ -73,9 +80,14 @@ impl Ingest {
     /// on the way. Any other bulk
     /// (a big copy into a live site) publishes only its end: WebSub and the fediverse
     /// hear of the state it leaves, not of every step.
-    fn store_settled(&mut self, settled: &SettledPaths) -> Result<Stored, IngestError> {
+    fn store_settled(&mut self, settled: SettledPaths) -> Result<Stored, IngestError> {
         let total = settled.len();
         let progressive = total > BULK && self.publisher.filling();
+        // A bulk's paths wait on disk, in order, while it runs.
+        let paths = match total > BULK {
+            true => Paths::Bulk(Spool::on_disk(settled, self.store.temp_file())),
+            false => Paths::Few(settled),
+        };
         let mut stored = Stored {
             requeue: Vec::new(),
             changing: Vec::new(),
@@ -124,11 +136,12 @@ impl Ingest {
             Ok::<_, IngestError>(())
         };
         let settle = self.settings.settle;
-        if total <= BULK {
-            apply(total, read_changes(reader, settled.iter(), settle), true)?;
-        } else {
-            let batch = COMMIT_EVERY.min(total.div_ceil(4));
-            bulk::read_and_apply(reader, settled, settle, batch, apply)?;
+        match paths {
+            Paths::Few(paths) => apply(total, read_changes(reader, paths.iter(), settle), true)?,
+            Paths::Bulk(spool) => {
+                let batch = COMMIT_EVERY.min(total.div_ceil(4));
+                bulk::read_and_apply(reader, spool, settle, batch, apply)?;
+            }
         }
         drop(writer);
         if total > BULK {

@@ -3,13 +3,14 @@
 //! at every hand-over, whichever stage finished first waiting for the other.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
 use super::IngestError;
 use super::reader::{ArticleReader, ReadChunk, read_changes};
-use crate::watch::SettledPaths;
+use super::spool::Spool;
 
 /// Paths a reader takes at a time: small enough that the writer's next batch is never
 /// far from ready, large enough that the hand-over costs nothing next to the reading.
@@ -30,19 +31,23 @@ const AHEAD: usize = 32;
 #[cfg(target_os = "linux")]
 const READER_NICE: i32 = 15;
 
-/// Reads every path of `settled` on reader threads (see [`read_changes`] for `settle`)
-/// and passes what was read to `apply` a chunk at a time, in the order of `settled`,
-/// with the number of paths passed so far and whether to commit: after every `batch`
-/// paths or so, and after the last. Stops at the first error of `apply`.
+/// What a reader hands the writer: a chunk read, with its place in the bulk, or why the
+/// spool could not give the next one.
+type Handed = Result<(usize, ReadChunk), std::io::Error>;
+
+/// Reads every path of `spool` on reader threads (see [`read_changes`] for `settle`)
+/// and passes what was read to `apply` a chunk at a time, in the spool's order, with the
+/// number of paths passed so far and whether to commit: after every `batch` paths or
+/// so, and after the last. Stops at the first error of `apply`, or of the spool.
 pub(super) fn read_and_apply(
     reader: &ArticleReader,
-    settled: &SettledPaths,
+    spool: Spool,
     settle: Duration,
     batch: usize,
     mut apply: impl FnMut(usize, ReadChunk, bool) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
-    let chunks = settled.len().div_ceil(CHUNK);
-    let next_chunk = AtomicUsize::new(0);
+    let chunks = spool.len().div_ceil(CHUNK);
+    let spool = Mutex::new(spool);
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         // The readers go on while a batch is written, up to AHEAD chunks.
@@ -50,7 +55,7 @@ pub(super) fn read_and_apply(
         let readers = (0..READERS)
             .map(|_| {
                 let sender = sender.clone();
-                let (next_chunk, stop) = (&next_chunk, &stop);
+                let (spool, stop) = (&spool, &stop);
                 std::thread::Builder::new()
                     .name("seedfeed-read".into())
                     .spawn_scoped(scope, move || {
@@ -60,18 +65,7 @@ pub(super) fn read_and_apply(
                         if let Err(error) = rustix::process::nice(READER_NICE) {
                             tracing::debug!(%error, "cannot lower a reader's priority");
                         }
-                        while !stop.load(Ordering::Relaxed) {
-                            let start = next_chunk.fetch_add(1, Ordering::Relaxed) * CHUNK;
-                            if start >= settled.len() {
-                                break;
-                            }
-                            let part = settled.part(start..(start + CHUNK).min(settled.len()));
-                            let chunk = read_changes(reader, part, settle);
-                            // The writer gave up (an error): nothing more to do.
-                            if sender.send((start / CHUNK, chunk)).is_err() {
-                                break;
-                            }
-                        }
+                        read_chunks(reader, spool, settle, stop, &sender);
                     })
             })
             .collect::<Result<Vec<_>, _>>();
@@ -95,10 +89,41 @@ pub(super) fn read_and_apply(
     })
 }
 
+/// One reader: takes the spool's next chunk, reads it and sends it on, until the spool
+/// is empty, the writer stops, or the spool fails (which it sends on).
+fn read_chunks(
+    reader: &ArticleReader,
+    spool: &Mutex<Spool>,
+    settle: Duration,
+    stop: &AtomicBool,
+    sender: &SyncSender<Handed>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        // The lock is held only to take a chunk; a poisoned one means the other reader
+        // panicked, which the scope passes on.
+        let taken = match spool.lock() {
+            Ok(mut spool) => spool.take(CHUNK),
+            Err(_) => return,
+        };
+        let handed = match taken {
+            Ok(Some((start, paths))) => {
+                Ok((start / CHUNK, read_changes(reader, paths.iter(), settle)))
+            }
+            Ok(None) => return,
+            Err(error) => Err(error),
+        };
+        let failed = handed.is_err();
+        // The writer gave up (an error): nothing more to do.
+        if sender.send(handed).is_err() || failed {
+            return;
+        }
+    }
+}
+
 /// Takes the readers' chunks as they come and applies them in their order. A stream
 /// that ends before every chunk came means a reader died (it panicked).
 fn write_in_order(
-    receiver: Receiver<(usize, ReadChunk)>,
+    receiver: Receiver<Handed>,
     chunks: usize,
     batch: usize,
     apply: &mut impl FnMut(usize, ReadChunk, bool) -> Result<(), IngestError>,
@@ -109,7 +134,8 @@ fn write_in_order(
     let mut done = 0;
     let mut uncommitted = 0;
     while next < chunks {
-        let (index, chunk) = receiver.recv().map_err(|_| IngestError::ReaderPanicked)?;
+        let read = receiver.recv().map_err(|_| IngestError::ReaderPanicked)?;
+        let (index, chunk) = read.map_err(|source| IngestError::Spool { source })?;
         early.insert(index, chunk);
         while let Some(chunk) = early.remove(&next) {
             next += 1;
@@ -129,7 +155,12 @@ fn write_in_order(
 mod tests {
     use super::*;
     use crate::store::FileChange;
-    use crate::watch::{SeedFolder, Settled};
+    use crate::watch::{SeedFolder, Settled, SettledPaths};
+
+    /// A copy of `paths` in a spool on disk.
+    fn spool(paths: &SettledPaths) -> Spool {
+        Spool::on_disk(paths.iter().collect(), tempfile::tempfile())
+    }
 
     fn reader(dir: &std::path::Path) -> ArticleReader {
         ArticleReader {
@@ -175,7 +206,7 @@ mod tests {
         let mut uncommitted = 0;
         read_and_apply(
             &reader(dir.path()),
-            &settled,
+            spool(&settled),
             Duration::ZERO,
             100,
             |done, chunk, commit| {
@@ -225,7 +256,7 @@ mod tests {
         let mut readers = std::collections::BTreeMap::new();
         read_and_apply(
             &reader(dir.path()),
-            &settled,
+            spool(&settled),
             Duration::ZERO,
             100,
             |_, _, _| {
@@ -265,7 +296,7 @@ mod tests {
         let mut calls = 0;
         let result = read_and_apply(
             &reader(dir.path()),
-            &settled,
+            spool(&settled),
             Duration::ZERO,
             100,
             |_, _, _| {
@@ -278,6 +309,41 @@ mod tests {
         );
         assert!(matches!(result, Err(IngestError::Scan { .. })));
         assert_eq!(calls, 1);
+    }
+
+    /// A spool that cannot give its paths back (its file cut short) stops the bulk with
+    /// an error that says so, after the chunks it did give.
+    #[test]
+    fn a_spool_that_cannot_be_read_back_stops_the_bulk() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settled = SettledPaths::new();
+        for i in 0..1000 {
+            settled.push(Settled::Absent, &format!("{i:04}.txt"));
+        }
+        let file = tempfile::tempfile().unwrap();
+        let same = file.try_clone().unwrap();
+        let spool = Spool::on_disk(settled, Ok(file));
+        // Two whole records of 13 bytes each, and part of a third.
+        same.set_len(2 * 13 + 5).unwrap();
+        let mut applied = 0;
+        let result = read_and_apply(
+            &reader(dir.path()),
+            spool,
+            Duration::ZERO,
+            100,
+            |_, chunk, _| {
+                applied += chunk.len();
+                Ok(())
+            },
+        );
+        assert!(
+            matches!(result, Err(IngestError::Spool { .. })),
+            "{result:?}"
+        );
+        assert_eq!(
+            applied, 0,
+            "the first chunk is 32 paths: none of it is whole"
+        );
     }
 
     /// A file listed without a look that changed within the settle time is not read: it
@@ -293,11 +359,17 @@ mod tests {
         }
         let run = |settle| {
             let (mut changes, mut changing) = (0, Vec::new());
-            read_and_apply(&reader(dir.path()), &settled, settle, 100, |_, chunk, _| {
-                changes += chunk.changes.len();
-                changing.extend(chunk.changing);
-                Ok(())
-            })
+            read_and_apply(
+                &reader(dir.path()),
+                spool(&settled),
+                settle,
+                100,
+                |_, chunk, _| {
+                    changes += chunk.changes.len();
+                    changing.extend(chunk.changing);
+                    Ok(())
+                },
+            )
             .unwrap();
             (changes, changing)
         };

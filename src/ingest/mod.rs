@@ -7,6 +7,7 @@
 //! - `reader`: one file to a store change (safe read, parse, normalize);
 //! - `reconcile`: full scans and folder changes, which start paths settling;
 //! - `batch`: settled paths read, stored and published;
+//! - `spool`: a bulk's paths in order, on disk while it runs;
 //! - this file: the loop ([`Ingest::run`]): receive, handle, settle, idle work.
 
 mod batch;
@@ -14,6 +15,7 @@ mod bulk;
 mod order;
 mod reader;
 mod reconcile;
+mod spool;
 
 pub use reader::ArticleReader;
 
@@ -39,6 +41,11 @@ pub enum IngestError {
     Publish(#[from] PublishError),
     #[error("a thread reading seed files panicked; its batch is read again at the next rescan")]
     ReaderPanicked,
+    #[error(
+        "cannot read the bulk's paths back from its temporary file beside the database; \
+         what was not stored is read again at the next rescan"
+    )]
+    Spool { source: std::io::Error },
     #[error("cannot start a thread to read seed files; they are read again at the next rescan")]
     Thread { source: std::io::Error },
     #[error("cannot list the seeds folder {path}")]

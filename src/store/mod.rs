@@ -270,6 +270,22 @@ impl Store {
         })
     }
 
+    /// A new temporary file in the database's folder (the system's temporary folder for
+    /// a store in memory), gone once closed: for what an ingest keeps beside the store
+    /// in proportion to the folder, on the disk that holds the data rather than in a
+    /// temporary folder that may be memory.
+    pub fn temp_file(&self) -> std::io::Result<std::fs::File> {
+        let folder = self
+            .conn
+            .path()
+            .and_then(|file| Path::new(file).parent())
+            .filter(|folder| !folder.as_os_str().is_empty());
+        match folder {
+            Some(folder) => tempfile::tempfile_in(folder),
+            None => tempfile::tempfile(),
+        }
+    }
+
     /// A store in memory, with the schema and nothing else: the store's own rules applied
     /// to files without keeping anything (`seedfeed check`).
     pub fn open_in_memory() -> Result<Self, StoreError> {
@@ -360,4 +376,41 @@ fn tune(conn: &Connection) -> Result<(), StoreError> {
     // memory.
     conn.pragma_update(None, "cache_size", -16 * 1024)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A temporary file is on the database's disk, in its folder, and leaves nothing
+    /// there: the folder holds what it held before.
+    #[test]
+    fn a_temporary_file_is_beside_the_database_and_leaves_nothing() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(data.path()).unwrap();
+        let listing = || {
+            let mut names: Vec<_> = std::fs::read_dir(data.path())
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name())
+                .collect();
+            names.sort();
+            names
+        };
+        let before = listing();
+        let mut file = store.temp_file().unwrap();
+        std::io::Write::write_all(&mut file, b"paths").unwrap();
+        assert_eq!(listing(), before);
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let fd = format!("/proc/self/fd/{}", file.as_raw_fd());
+            let target = std::fs::read_link(fd).unwrap();
+            let folder = data.path().canonicalize().unwrap();
+            assert_eq!(target.parent(), Some(folder.as_path()), "{target:?}");
+        }
+        drop(file);
+        assert_eq!(listing(), before);
+        // A store in memory has a folder of none: the system's temporary one.
+        assert!(Store::open_in_memory().unwrap().temp_file().is_ok());
+    }
 }
