@@ -1,16 +1,21 @@
 //! The stamps of every file the store knows, held compactly for the reconcile scan: a
-//! 128-bit fingerprint of each path beside its stamp, 32 bytes a file, sorted by
+//! 64-bit fingerprint of each path beside its stamp, 24 bytes a file, sorted by
 //! fingerprint, a directory of where each value of a fingerprint's top bits starts
-//! (8 to 16 bytes a file), and a bit for each saying whether the scan found it. The paths
+//! (4 to 8 bytes a file), and a bit for each saying whether the scan found it. The paths
 //! themselves stay in the database; the few files the scan did not find (gone since the
 //! last scan) are read back from it by their fingerprints ([`Store::unseen_files`]).
 //!
 //! A map from path to stamp took about 90 bytes a file, and the scan's listing as much
 //! again beside it: at a million files, half a gigabyte at every rescan.
 //!
-//! Two paths with the same fingerprint are kept by path instead, so a match is a match:
-//! fingerprints are keyed at random per scan, and a path the store does not know would
-//! have to hit one of a million 128-bit values to be taken for a known file.
+//! Two known paths with the same fingerprint are kept by path instead. Fingerprints are
+//! keyed at random per scan, so a path the store does not know is taken for a known
+//! file with a chance of one in 2^64 per known file: 5 in 10^14 for a new path among a
+//! million. Even then nothing is lost: the new file's stamp differs from the known
+//! file's, so it is read as changed, and the known file is read again when listed; only
+//! if the known file is gone, that scan misses it and the next finds it. (128-bit
+//! fingerprints made that chance nil, at 16 MB more for a million files, which a
+//! restart held at its peak.)
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -24,10 +29,11 @@ use crate::model::FileStamp;
 pub struct FileStamps {
     fingerprint: Fingerprint,
     /// Sorted by fingerprint; no two alike.
-    by_fingerprint: Vec<(u128, FileStamp)>,
+    by_fingerprint: Vec<(u64, FileStamp)>,
     /// Where the rows whose fingerprints start with each value of their top bits begin,
-    /// and one past the last: about one row per value. A binary search of a million
-    /// rows missed the cache at every step, and the scan searches twice per file.
+    /// and one past the last: one to two rows per value, side by side. A binary search
+    /// of a million rows missed the cache at every step, and the scan searches twice per
+    /// file.
     starts: Vec<usize>,
     /// A fingerprint shifted right by this is its top bits.
     shift: u32,
@@ -86,7 +92,7 @@ impl FileStamps {
         self.row_of(self.fingerprint.of(path))
     }
 
-    fn row_of(&self, fingerprint: u128) -> Option<usize> {
+    fn row_of(&self, fingerprint: u64) -> Option<usize> {
         // `checked_shr`: with one row or none, no bits, and every fingerprint's are 0.
         let top = fingerprint.checked_shr(self.shift).unwrap_or(0) as usize;
         let (start, end) = (*self.starts.get(top)?, *self.starts.get(top + 1)?);
@@ -126,7 +132,7 @@ impl Store {
         }
         drop(rows);
         by_fingerprint.sort_unstable_by_key(|(fingerprint, _)| *fingerprint);
-        let mut twins: Vec<u128> = by_fingerprint
+        let mut twins: Vec<u64> = by_fingerprint
             .windows(2)
             .filter(|pair| pair[0].0 == pair[1].0)
             .map(|pair| pair[0].0)
@@ -190,11 +196,15 @@ impl Store {
     }
 }
 
-/// The directory of rows sorted by fingerprint: as many values of the top bits as the
-/// power of two at or above the number of rows, and where each one's rows start.
-fn directory(rows: &[(u128, FileStamp)]) -> (Vec<usize>, u32) {
-    let bits = rows.len().next_power_of_two().trailing_zeros();
-    let shift = 128 - bits;
+/// The directory of rows sorted by fingerprint: as many values of the top bits as half
+/// the power of two at or above the number of rows, and where each one's rows start.
+fn directory(rows: &[(u64, FileStamp)]) -> (Vec<usize>, u32) {
+    let bits = rows
+        .len()
+        .next_power_of_two()
+        .trailing_zeros()
+        .saturating_sub(1);
+    let shift = 64 - bits;
     let mut starts = Vec::with_capacity((1 << bits) + 1);
     for (row, (fingerprint, _)) in rows.iter().enumerate() {
         let top = fingerprint.checked_shr(shift).unwrap_or(0) as usize;
@@ -213,12 +223,9 @@ fn stamp_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<FileStamp> {
     })
 }
 
-/// A path's fingerprint: two 64-bit hashes, keyed apart.
+/// A path's fingerprint: a 64-bit hash, keyed at random.
 enum Fingerprint {
-    Random(
-        foldhash::quality::RandomState,
-        foldhash::quality::RandomState,
-    ),
+    Random(foldhash::quality::RandomState),
     /// The path's length: every two paths of a length share one.
     #[cfg(test)]
     Length,
@@ -226,16 +233,14 @@ enum Fingerprint {
 
 impl Fingerprint {
     fn random() -> Self {
-        Self::Random(Default::default(), Default::default())
+        Self::Random(Default::default())
     }
 
-    fn of(&self, path: &str) -> u128 {
+    fn of(&self, path: &str) -> u64 {
         match self {
-            Self::Random(high, low) => {
-                (u128::from(high.hash_one(path)) << 64) | u128::from(low.hash_one(path))
-            }
+            Self::Random(state) => state.hash_one(path),
             #[cfg(test)]
-            Self::Length => path.len() as u128,
+            Self::Length => path.len() as u64,
         }
     }
 }
@@ -298,11 +303,8 @@ mod tests {
         use std::hash::BuildHasher;
         for count in [0usize, 1, 2, 3, 1000, 4096, 5000] {
             let state = foldhash::quality::RandomState::default();
-            let mut rows: Vec<(u128, FileStamp)> = (0..count as u64)
-                .map(|i| {
-                    let fingerprint = u128::from(state.hash_one(i)) << 64 | u128::from(i);
-                    (fingerprint, FileStamp::UNKNOWN)
-                })
+            let mut rows: Vec<(u64, FileStamp)> = (0..count as u64)
+                .map(|i| (state.hash_one(i), FileStamp::UNKNOWN))
                 .collect();
             rows.sort_unstable_by_key(|(fingerprint, _)| *fingerprint);
             let (starts, shift) = directory(&rows);
@@ -316,9 +318,9 @@ mod tests {
             };
             for (row, (fingerprint, _)) in rows.iter().enumerate() {
                 assert_eq!(stamps.row_of(*fingerprint), Some(row), "{count} rows");
-                assert_eq!(stamps.row_of(fingerprint ^ 1 << 64), None, "{count} rows");
+                assert_eq!(stamps.row_of(fingerprint ^ 1), None, "{count} rows");
             }
-            assert_eq!(stamps.row_of(u128::MAX), None);
+            assert_eq!(stamps.row_of(u64::MAX), None);
         }
     }
 
@@ -337,7 +339,7 @@ mod tests {
         assert_eq!(stamps.by_fingerprint.len(), 1);
         assert_eq!(stamps.shared.len(), 2);
         // A path the store does not know that has a known file's fingerprint alone is
-        // taken for that file: why real fingerprints are 128 bits, keyed at random.
+        // taken for that file: why real fingerprints are 64 bits, keyed at random.
         assert!(stamps.locate("zz.txt").is_some());
     }
 }
