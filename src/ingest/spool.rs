@@ -63,7 +63,8 @@ impl Spool {
     }
 
     /// The next `n` paths at most, with the position of the first in the bulk; `None`
-    /// once every path was handed out.
+    /// once every path was handed out, or after an error: a file read in part is at no
+    /// record's start, and what it would give next is not the bulk's.
     pub fn take(&mut self, n: usize) -> io::Result<Option<(usize, SettledPaths)>> {
         let start = self.taken;
         let end = (start + n).min(self.len);
@@ -71,11 +72,11 @@ impl Spool {
             return Ok(None);
         }
         let chunk = match &mut self.source {
-            Source::Memory(paths) => paths.part(start..end).collect(),
-            Source::Disk(file) => read_chunk(file, end - start)?,
+            Source::Memory(paths) => Ok(paths.part(start..end).collect()),
+            Source::Disk(file) => read_chunk(file, end - start),
         };
-        self.taken = end;
-        Ok(Some((start, chunk)))
+        self.taken = if chunk.is_ok() { end } else { self.len };
+        chunk.map(|chunk| Some((start, chunk)))
     }
 }
 
@@ -184,6 +185,23 @@ mod tests {
         let spool = Spool::on_disk(sample(), Err(io::Error::other("disk full")));
         assert!(matches!(spool.source, Source::Memory(_)));
         assert_eq!(joined(&all_chunks(spool, 10)), sample());
+    }
+
+    /// A file cut short gives the whole chunks before the cut, then an error, then
+    /// nothing: no paths read from the middle of a record.
+    #[test]
+    fn a_file_cut_short_gives_an_error_then_nothing() {
+        let file = tempfile::tempfile().unwrap();
+        let same = file.try_clone().unwrap();
+        let mut spool = Spool::on_disk(sample(), Ok(file));
+        let first: usize = (0..10)
+            .map(|i| format!("dir {}/é{i}.md", i % 7).len() + 5)
+            .sum();
+        same.set_len(first as u64 + 7).unwrap();
+        let (start, chunk) = spool.take(10).unwrap().unwrap();
+        assert_eq!((start, chunk.len()), (0, 10));
+        assert!(spool.take(10).is_err());
+        assert!(spool.take(10).unwrap().is_none());
     }
 
     /// A damaged file is an error, not paths made up or silently dropped.
