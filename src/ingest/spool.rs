@@ -87,7 +87,7 @@ fn write(file: File, paths: &SettledPaths) -> io::Result<File> {
     for (settled, path) in paths.iter() {
         // A settled path is at most 4 MiB long (`SettledPaths::push`).
         let len = u32::try_from(path.len()).map_err(io::Error::other)?;
-        writer.write_all(&[kind_code(settled)])?;
+        writer.write_all(&[settled.code()])?;
         writer.write_all(&len.to_le_bytes())?;
         writer.write_all(path.as_bytes())?;
     }
@@ -104,7 +104,8 @@ fn read_chunk(file: &mut impl Read, n: usize) -> io::Result<SettledPaths> {
     for _ in 0..n {
         let mut head = [0; 5];
         file.read_exact(&mut head)?;
-        let settled = settled_of(head[0])?;
+        let settled = Settled::of_code(head[0])
+            .ok_or_else(|| damaged(&format!("a record of kind {}", head[0])))?;
         let len = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
         text.resize(len as usize, 0);
         file.read_exact(&mut text)?;
@@ -112,23 +113,6 @@ fn read_chunk(file: &mut impl Read, n: usize) -> io::Result<SettledPaths> {
         chunk.push(settled, path);
     }
     Ok(chunk)
-}
-
-fn kind_code(settled: Settled) -> u8 {
-    match settled {
-        Settled::Present => 0,
-        Settled::Absent => 1,
-        Settled::Listed => 2,
-    }
-}
-
-fn settled_of(code: u8) -> io::Result<Settled> {
-    match code {
-        0 => Ok(Settled::Present),
-        1 => Ok(Settled::Absent),
-        2 => Ok(Settled::Listed),
-        _ => Err(damaged(&format!("a record of kind {code}"))),
-    }
 }
 
 /// The file does not hold what was written to it.

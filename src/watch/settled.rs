@@ -1,8 +1,9 @@
 //! The paths that settled at one poll, packed: their texts one after another in one
 //! buffer, and for each path eight bytes that say where its text is and how it settled.
-//! A cold start settles every file of the folder at once and holds them until the last
-//! is stored; as a `String` each (and a 32-byte record to hold it), a million paths
-//! took about 64 MB, and packed they take the bytes of their texts and 8 more each.
+//! A cold start settles every file of the folder at once and holds them until they are
+//! in date order (a bulk then keeps them on disk, `ingest::spool`); as a `String` each
+//! (and a 32-byte record to hold it), a million paths took about 64 MB, and packed they
+//! take the bytes of their texts and 8 more each.
 
 use std::ops::Range;
 
@@ -14,6 +15,27 @@ pub enum Settled {
     /// Listed by a scan without a look ([`super::Settler::touch_listed`]): read only if
     /// its own clock shows it still (`SeedFolder::read_if_still`), else settled again.
     Listed,
+}
+
+impl Settled {
+    /// How it settled, as a number below 4: what a packed path and a spooled one keep.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Present => 0,
+            Self::Absent => 1,
+            Self::Listed => 2,
+        }
+    }
+
+    /// The kind [`Self::code`] gave `code`; `None` for a number it never gives.
+    pub fn of_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Self::Present),
+            1 => Some(Self::Absent),
+            2 => Some(Self::Listed),
+            _ => None,
+        }
+    }
 }
 
 /// Bits of a packed item: the kind in the lowest two, then the length, then the start.
@@ -30,20 +52,13 @@ struct Item(u64);
 
 impl Item {
     fn new(settled: Settled, start: usize, len: usize) -> Self {
-        let kind = match settled {
-            Settled::Present => 0,
-            Settled::Absent => 1,
-            Settled::Listed => 2,
-        };
+        let kind = u64::from(settled.code());
         Self((start as u64) << (KIND_BITS + LEN_BITS) | (len as u64) << KIND_BITS | kind)
     }
 
     fn settled(self) -> Settled {
-        match self.0 & ((1 << KIND_BITS) - 1) {
-            0 => Settled::Present,
-            1 => Settled::Absent,
-            _ => Settled::Listed,
-        }
+        // Only `Item::new` makes items, from a code it was given.
+        Settled::of_code((self.0 & ((1 << KIND_BITS) - 1)) as u8).unwrap_or(Settled::Listed)
     }
 
     fn range(self) -> Range<usize> {
