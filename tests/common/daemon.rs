@@ -388,11 +388,25 @@ pub fn header(response: &reqwest::Response, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A loopback port no one listens on now, for a server that must keep its port.
+/// A loopback port no one listens on now, for a server that must keep its port. Never
+/// the same port twice in one test process: its tests run side by side, and two servers
+/// told the same port would leave one of them answering for both (the kernel hands out
+/// ports at random, so a repeat is rare, but it has happened).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for _ in 0..1_000 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+    panic!("the kernel gave only ports already handed out, 1,000 times over");
 }

@@ -61,9 +61,17 @@ impl TlsProxy {
         let child = spawn_nginx(work.path());
         let mut proxy = Self { child, work, port };
         let (child, work) = (&mut proxy.child, proxy.work.path());
-        until_blocking("nginx to accept connections", || {
+        // Something answering on the port is not enough: another server may hold it, and
+        // a client would meet a certificate from another CA. nginx writes its pid file
+        // only once it has bound its sockets (with `daemon off`, the pid is the child's).
+        let pid = child.id().to_string();
+        until_blocking("nginx to bind its port and accept connections", || {
             if let Some(exit) = child.try_wait().unwrap() {
                 panic!("nginx exited ({exit}):\n{}", logs(work));
+            }
+            let written = std::fs::read_to_string(work.join("nginx.pid")).unwrap_or_default();
+            if written.trim() != pid {
+                return Err(format!("nginx.pid holds {written:?}, not {pid}"));
             }
             std::net::TcpStream::connect(("127.0.0.1", port))
                 .map(|_| ())
