@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::articles::{
-    SAMPLE_KEY, SAMPLE_SECTION, SAMPLE_TITLE, sample_article, sample_as, write_atomically,
+    SAMPLE_KEY, SAMPLE_SECTION, SAMPLE_TITLE, article, sample_article, sample_as, write_atomically,
     write_file,
 };
 use common::binary::{Binary, seedfeed};
@@ -196,6 +196,56 @@ async fn restart_republishes_nothing_and_keeps_ids_and_dates() {
         daemon.body("/feed.atom").await,
         atom.replace(&atom_base(&atom), &daemon.base)
     );
+}
+
+/// What changed while the daemon was down (an edit, a deletion, a new file) is what the
+/// start-up scan finds, comparing the folder with the stamps loaded beside the rendering
+/// of the stored feeds; the file left alone keeps its entry as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_up_scan_finds_each_change_made_while_down() {
+    let mut daemon = TestDaemon::start().await;
+    let body = "A paragraph of text.";
+    daemon
+        .publish("edited", &article("World", "Before the edit", body))
+        .await;
+    daemon
+        .publish("deleted", &article("World", "To be deleted", body))
+        .await;
+    daemon
+        .publish("kept", &article("World", "Left alone", body))
+        .await;
+    let kept = daemon.feed("/feed.atom").await;
+
+    daemon.stop().await;
+    write_file(
+        &daemon.seed_path("edited.txt"),
+        &article("World", "After the edit", body),
+    );
+    std::fs::remove_file(daemon.seed_path("deleted.txt")).unwrap();
+    write_file(
+        &daemon.seed_path("added.txt"),
+        &article("World", "Added while down", body),
+    );
+    daemon.restart().await;
+
+    let titles = |feed: &Feed| {
+        let mut titles: Vec<String> = feed
+            .entries
+            .iter()
+            .filter_map(|entry| entry.title.as_ref().map(|title| title.content.clone()))
+            .collect();
+        titles.sort();
+        titles
+    };
+    let expected = ["Added while down", "After the edit", "Left alone"];
+    daemon
+        .wait_for_feeds("the changes made while down", |feed| {
+            titles(feed) == expected
+        })
+        .await;
+    let id = daemon.id_of("kept").to_string();
+    let updated = |feed: &Feed| entry(feed, &id).map(|entry| entry.updated);
+    assert_eq!(updated(&daemon.feed("/feed.atom").await), updated(&kept));
 }
 
 /// The base URL a feed was rendered with (the port changes across restarts).

@@ -18,7 +18,8 @@ use crate::activitypub::Fediverse;
 use crate::config::{AdminListen, Config, base_str, namespace_host};
 use crate::http::{Admin, AdminSocket, AppState, MediaFiles, Workers};
 use crate::ingest::{
-    ArticleReader, Heartbeat, Ingest, IngestError, IngestMsg, IngestSettings, StopSignal,
+    ArticleReader, Heartbeat, Ingest, IngestError, IngestMsg, IngestSettings, StampsLoading,
+    StopSignal,
 };
 use crate::logging::error_chain;
 use crate::normalize::{EntryContext, id_namespace};
@@ -136,6 +137,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
     let base_url = config.base_url_or(addr);
     crate::config::warn_if_links_are_local(addr, config.base_url.as_ref());
     let (store, identity) = open_store(config, &base_url)?;
+    let stamps = StampsLoading::start(&store);
     let Parts {
         settings,
         mut publisher,
@@ -157,7 +159,7 @@ pub async fn start_on(config: &Config, listener: Option<TcpListener>) -> anyhow:
         started,
         first_scan,
     };
-    let ingest = spawn_ingest(store, settings, publisher, thread)?;
+    let ingest = spawn_ingest(store, settings, publisher, thread, stamps)?;
     started_rx
         .await
         .map_err(|_| anyhow!("the ingest thread stopped during start-up"))??;
@@ -299,11 +301,13 @@ fn spawn_ingest(
     settings: IngestSettings,
     publisher: Publisher,
     life: IngestThread,
+    stamps: Option<StampsLoading>,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("seedfeed-ingest".into())
         .spawn(move || {
-            let mut ingest = Ingest::new(settings, store, publisher, life.watcher);
+            let mut ingest =
+                Ingest::new(settings, store, publisher, life.watcher).with_stamps(stamps);
             if let Err(e) = ingest.render_all() {
                 let _ = life
                     .started

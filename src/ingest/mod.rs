@@ -18,6 +18,7 @@ mod reconcile;
 mod spool;
 
 pub use reader::ArticleReader;
+pub use reconcile::StampsLoading;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -131,6 +132,8 @@ pub struct Ingest {
     store: Store,
     settler: Settler,
     publisher: Publisher,
+    /// The store's file stamps loading ahead, for the first scan to take.
+    stamps: Option<StampsLoading>,
 }
 
 /// The driver loop's own state between turns.
@@ -157,7 +160,14 @@ impl Ingest {
             watcher,
             store,
             publisher,
+            stamps: None,
         }
+    }
+
+    /// Gives the first scan the stamps `loading` loads ahead (see [`StampsLoading`]).
+    pub fn with_stamps(mut self, loading: Option<StampsLoading>) -> Self {
+        self.stamps = loading;
+        self
     }
 
     /// Renders everything stored and publishes it: what is served while the first scan

@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::{Ingest, IngestError, StopSignal};
-use crate::store::{FileStamps, KnownFile, MediaSeen};
+use crate::logging::error_chain;
+use crate::store::{FileStamps, KnownFile, MediaSeen, Store, StoreError};
 use crate::watch::{Listed, Listing, ScanSink, SeedFolder, Settler};
 
 impl Ingest {
@@ -20,8 +21,12 @@ impl Ingest {
     /// the store's stamps held compactly ([`FileStamps`]), so that neither the listing
     /// nor the store's paths are held whole.
     pub(super) fn reconcile(&mut self, why: &str) -> Result<(), IngestError> {
+        let known = match self.stamps.take().and_then(StampsLoading::finish) {
+            Some(stamps) => stamps,
+            None => self.store.file_stamps()?,
+        };
         let mut compare = Compare {
-            known: self.store.file_stamps()?,
+            known,
             media: self.store.referenced_media()?,
             settler: &mut self.settler,
             now: Instant::now(),
@@ -147,6 +152,50 @@ impl Ingest {
     }
 }
 
+/// The store's file stamps, loading on a thread of their own for the first scan, from
+/// the moment the store is open: with a million files the scan waited for them on the
+/// ingest thread, after the rendering of the stored entries, with the other core idle
+/// (docs/performance.md). Nothing changes the files table meanwhile: the ingest thread
+/// is its only writer, and it has not begun to ingest.
+pub struct StampsLoading(std::thread::JoinHandle<Result<FileStamps, StoreError>>);
+
+impl StampsLoading {
+    /// Starts loading the stamps of `store`'s database through a read-only connection of
+    /// its own; `None` for a store in memory, or when no thread can be started (the
+    /// first scan then loads them itself).
+    pub fn start(store: &Store) -> Option<Self> {
+        // It reads the files table once from end to end: 1 MiB of page cache, not 16
+        // more beside the writer's at a restart's peak.
+        let reader = store.reader(1024)?;
+        let thread = std::thread::Builder::new()
+            .name("seedfeed-stamps".into())
+            .spawn(move || reader?.file_stamps());
+        match thread {
+            Ok(thread) => Some(Self(thread)),
+            Err(error) => {
+                tracing::debug!(%error, "cannot start a thread to load the file stamps");
+                None
+            }
+        }
+    }
+
+    /// The stamps, once loaded; `None` when they could not be (the first scan then loads
+    /// them itself, and says what fails).
+    fn finish(self) -> Option<FileStamps> {
+        match self.0.join() {
+            Ok(Ok(stamps)) => Some(stamps),
+            Ok(Err(error)) => {
+                tracing::debug!(error = %error_chain(&error), "cannot load the file stamps ahead of the first scan");
+                None
+            }
+            Err(_) => {
+                tracing::debug!("the thread loading the file stamps panicked");
+                None
+            }
+        }
+    }
+}
+
 /// How many times a new folder's tree is listed again for the folders found in it since
 /// (a tree still being copied in); a file missed after the last is found by the rescan.
 const RELISTS: usize = 8;
@@ -192,6 +241,23 @@ impl ScanSink for Compare<'_> {
             true => self.known.locate(path).map(Stored::Article),
             false => self.media.contains_key(path).then_some(Stored::Media),
         }
+    }
+
+    /// The articles' stamps are located all at once ([`FileStamps::locate_each`]).
+    fn look_at_each(&mut self, files: &[(&str, bool)]) -> Vec<Option<Stored>> {
+        let articles: Vec<&str> = files
+            .iter()
+            .filter(|(_, article)| *article)
+            .map(|(path, _)| *path)
+            .collect();
+        let mut located = self.known.locate_each(&articles).into_iter();
+        files
+            .iter()
+            .map(|&(path, article)| match article {
+                true => located.next().flatten().map(Stored::Article),
+                false => self.media.contains_key(path).then_some(Stored::Media),
+            })
+            .collect()
     }
 
     fn article(&mut self, file: Listed, note: Option<Stored>) {

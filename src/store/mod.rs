@@ -258,8 +258,23 @@ impl Store {
     /// A second, read-only connection to the database in `data_dir`, for another thread
     /// (WAL: it reads the last commit while the writer goes on). The schema must exist.
     pub fn open_reader(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_reader_file(&data_dir.join(DATABASE_FILE))
+    }
+
+    /// [`Self::open_reader`] of this store's database, with a page cache of `cache_kib`
+    /// (a reader that reads a table once from end to end needs little); `None` for a
+    /// store in memory.
+    pub fn reader(&self, cache_kib: i64) -> Option<Result<Self, StoreError>> {
+        let file = self.conn.path().filter(|file| !file.is_empty())?;
+        Some(Self::open_reader_file(Path::new(file)).and_then(|reader| {
+            reader.conn.pragma_update(None, "cache_size", -cache_kib)?;
+            Ok(reader)
+        }))
+    }
+
+    fn open_reader_file(file: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open_with_flags(
-            data_dir.join(DATABASE_FILE),
+            file,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -381,6 +396,36 @@ fn tune(conn: &Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store's reader reads its database and cannot write it; a store in memory has
+    /// none.
+    #[test]
+    fn a_reader_reads_the_same_database_and_cannot_write() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(data.path()).unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('probe', 'written')",
+                [],
+            )
+            .unwrap();
+        let reader = store.reader(64).unwrap().unwrap();
+        let value: String = reader
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'probe'", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(value, "written");
+        let cache: i64 = reader
+            .conn
+            .query_row("PRAGMA cache_size", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(cache, -64);
+        assert!(reader.conn.execute("DELETE FROM meta", []).is_err());
+        assert!(Store::open_in_memory().unwrap().reader(64).is_none());
+    }
 
     /// A temporary file is on the database's disk, in its folder, and leaves nothing
     /// there: the folder holds what it held before.

@@ -32,8 +32,8 @@ pub struct FileStamps {
     by_fingerprint: Vec<(u64, FileStamp)>,
     /// Where the rows whose fingerprints start with each value of their top bits begin,
     /// and one past the last: one to two rows per value, side by side. A binary search
-    /// of a million rows missed the cache at every step, and the scan searches twice per
-    /// file.
+    /// of a million rows missed the cache at every step, and the scan searches for every
+    /// file it lists.
     starts: Vec<usize>,
     /// A fingerprint shifted right by this is its top bits.
     shift: u32,
@@ -43,9 +43,11 @@ pub struct FileStamps {
     shared: HashMap<String, FileStamp>,
 }
 
-/// Where [`FileStamps`] hold a file: its row, or `None` for a file kept by path.
+/// Where [`FileStamps`] hold a file: its row and the stamp there, or `None` for a file
+/// kept by path. The stamp is read with the fingerprint it sits beside, so that taking
+/// it does not come back to the row.
 #[derive(Debug, Clone, Copy)]
-pub struct KnownFile(Option<usize>);
+pub struct KnownFile(Option<(usize, FileStamp)>);
 
 impl FileStamps {
     /// How many files the store knows.
@@ -61,16 +63,39 @@ impl FileStamps {
     /// takes its stamp.
     pub fn locate(&self, path: &str) -> Option<KnownFile> {
         match self.row(path) {
-            Some(row) => Some(KnownFile(Some(row))),
+            Some(row) => Some(self.known_at(row)),
             None => self.shared.contains_key(path).then_some(KnownFile(None)),
         }
+    }
+
+    /// [`Self::locate`] of each of `paths`, in order. Every directory entry is read
+    /// first, then every row: the reads of one pass do not wait for one another, so the
+    /// processor has many cache misses in flight at once, where one lookup's two misses
+    /// come one after the other (docs/performance.md has what that saves a restart).
+    pub fn locate_each(&self, paths: &[&str]) -> Vec<Option<KnownFile>> {
+        let fingerprints: Vec<u64> = paths.iter().map(|path| self.fingerprint.of(path)).collect();
+        let spans: Vec<(usize, usize)> = fingerprints
+            .iter()
+            .map(|&fingerprint| self.span(fingerprint))
+            .collect();
+        fingerprints
+            .iter()
+            .zip(spans)
+            .zip(paths)
+            .map(
+                |((&fingerprint, span), path)| match self.row_in(fingerprint, span) {
+                    Some(row) => Some(self.known_at(row)),
+                    None => self.shared.contains_key(*path).then_some(KnownFile(None)),
+                },
+            )
+            .collect()
     }
 
     /// The stored stamp of the file at `path`, which [`Self::locate`] found at `known`,
     /// the first time it is taken: the file is then found, and [`Store::unseen_files`]
     /// leaves it out.
     pub fn take(&mut self, known: KnownFile, path: &str) -> Option<FileStamp> {
-        let Some(row) = known.0 else {
+        let Some((row, stamp)) = known.0 else {
             return self.shared.remove(path);
         };
         let (word, bit) = (row / 64, 1u64 << (row % 64));
@@ -79,7 +104,7 @@ impl FileStamps {
             return None;
         }
         *seen |= bit;
-        self.by_fingerprint.get(row).map(|(_, stamp)| *stamp)
+        Some(stamp)
     }
 
     /// How many known files have not been found.
@@ -92,10 +117,29 @@ impl FileStamps {
         self.row_of(self.fingerprint.of(path))
     }
 
+    /// The file at `row`, with its stamp. (A row past the end, which the directory never
+    /// gives, would be taken for a file kept by path, and not found.)
+    fn known_at(&self, row: usize) -> KnownFile {
+        KnownFile(self.by_fingerprint.get(row).map(|(_, stamp)| (row, *stamp)))
+    }
+
     fn row_of(&self, fingerprint: u64) -> Option<usize> {
+        self.row_in(fingerprint, self.span(fingerprint))
+    }
+
+    /// Where the rows whose fingerprints have the top bits of `fingerprint` start and
+    /// end.
+    fn span(&self, fingerprint: u64) -> (usize, usize) {
         // `checked_shr`: with one row or none, no bits, and every fingerprint's are 0.
         let top = fingerprint.checked_shr(self.shift).unwrap_or(0) as usize;
-        let (start, end) = (*self.starts.get(top)?, *self.starts.get(top + 1)?);
+        match (self.starts.get(top), self.starts.get(top + 1)) {
+            (Some(&start), Some(&end)) => (start, end),
+            _ => (0, 0),
+        }
+    }
+
+    /// The row of `fingerprint` among the rows of `span`.
+    fn row_in(&self, fingerprint: u64, (start, end): (usize, usize)) -> Option<usize> {
         let rows = self.by_fingerprint.get(start..end)?;
         let at = rows.iter().position(|(known, _)| *known == fingerprint)?;
         Some(start + at)
@@ -321,6 +365,33 @@ mod tests {
                 assert_eq!(stamps.row_of(fingerprint ^ 1), None, "{count} rows");
             }
             assert_eq!(stamps.row_of(u64::MAX), None);
+        }
+    }
+
+    /// Located all at once, each path is where one lookup finds it, known or not, by
+    /// fingerprint or by path, and its stamp is taken as one lookup's would be.
+    #[test]
+    fn locating_many_at_once_finds_what_one_lookup_finds() {
+        let paths = ["a.txt", "b.txt", "cc.txt", "dir/d.txt", "dir/e.md"];
+        let (_dir, store) = store_with(&paths);
+        let asked = [
+            "zz.txt", "dir/e.md", "a.txt", "new.md", "b.txt", "cc.txt", "a.txt",
+        ];
+        for fingerprint in [Fingerprint::random(), Fingerprint::Length] {
+            let mut stamps = store.file_stamps_by(fingerprint).unwrap();
+            let located = stamps.locate_each(&asked);
+            assert_eq!(located.len(), asked.len());
+            for (path, known) in asked.iter().zip(&located) {
+                let one = stamps.locate(path);
+                assert_eq!(known.is_some(), one.is_some(), "{path}");
+                assert_eq!(known.map(|k| k.0), one.map(|k| k.0), "{path}");
+            }
+            for path in ["dir/e.md", "b.txt"] {
+                let at = asked.iter().position(|asked| asked == &path).unwrap();
+                let taken = stamps.take(located[at].unwrap(), path);
+                assert_eq!(taken, store.file_stamp(path).unwrap(), "{path}");
+            }
+            assert_eq!(stamps.unseen(), paths.len() - 2);
         }
     }
 

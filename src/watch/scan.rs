@@ -1,7 +1,8 @@
 //! Listing the seeds folder for a reconcile scan: every article file in it and its
 //! subfolders, the media files, the subfolders to watch, the names that cannot be read,
 //! and the files that are not articles. A file is looked at (`stat`) only when the
-//! caller needs its stamp. The files are kept in a [`Listing`], or passed to a
+//! caller needs its stamp, which it is asked of a batch of files at a time. The files
+//! are kept in a [`Listing`], or passed to a
 //! [`ScanSink`] as they are listed, which is how the reconcile scan of a big folder
 //! holds no more than a few thousand at once.
 
@@ -64,6 +65,15 @@ pub trait ScanSink {
     /// `path`: `Some`, with what to hand back with it, or `None`, when a regular file is
     /// listed with `looked` false (a symlink is always looked at).
     fn look_at(&mut self, path: &str, article: bool) -> Option<Self::Note>;
+    /// [`Self::look_at`] of each of `files` (path, and whether it is an article), in
+    /// order. The scan asks a batch at a time; a sink that answers many at once faster
+    /// than one by one says so here.
+    fn look_at_each(&mut self, files: &[(&str, bool)]) -> Vec<Option<Self::Note>> {
+        files
+            .iter()
+            .map(|&(path, article)| self.look_at(path, article))
+            .collect()
+    }
     /// An article file, with the note [`Self::look_at`] gave for it.
     fn article(&mut self, file: Listed, note: Option<Self::Note>);
     /// A media file, with the note [`Self::look_at`] gave for it.
@@ -204,7 +214,7 @@ impl SeedFolder {
                     ControlFlow::Continue(())
                 }
             });
-            looking.finish(sink);
+            looking.finish(scope, sink);
             walked
         })
     }
@@ -293,9 +303,12 @@ fn listed_as(found: &mut Listing, relative: String, kind: std::fs::FileType) -> 
     }
 }
 
-/// The files a scan has listed and not looked at yet, a batch at a time, and the
-/// threads that look at them once there is a batch.
+/// The files a scan has listed, a batch at a time: first waiting for the sink to say
+/// which to look at, then, for those, to be looked at by the threads started with the
+/// first full batch.
 struct Looking<'scope, N> {
+    /// Listed, not yet put to the sink.
+    listed: Vec<(ListedAs, std::fs::DirEntry)>,
     batch: Vec<Unlooked<N>>,
     lookers: Option<Lookers<'scope, N>>,
 }
@@ -303,20 +316,60 @@ struct Looking<'scope, N> {
 impl<'scope, N: Send + 'scope> Looking<'scope, N> {
     fn new() -> Self {
         Self {
+            listed: Vec::new(),
             batch: Vec::new(),
             lookers: None,
         }
     }
 
-    /// Passes one article or media file to `sink` at once, without a look, when it is a
-    /// regular file `sink` does not ask about; else keeps it to be looked at, and hands
-    /// a full batch over to the lookers (started with the first).
+    /// Keeps one article or media file, and sorts out a full batch of them.
     fn take<'env>(
         &mut self,
         scope: &'scope std::thread::Scope<'scope, 'env>,
         sink: &mut impl ScanSink<Note = N>,
         file: ListedAs,
         dirent: std::fs::DirEntry,
+    ) {
+        self.listed.push((file, dirent));
+        if self.listed.len() >= look::BATCH {
+            self.sort_out(scope, sink);
+        }
+    }
+
+    /// Asks `sink` about every file listed since the last time, all at once; passes each
+    /// regular file it does not ask about to it without a look, and keeps the others to
+    /// be looked at, handing each full batch of them over to the lookers.
+    fn sort_out<'env>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        sink: &mut impl ScanSink<Note = N>,
+    ) {
+        let listed = std::mem::take(&mut self.listed);
+        let asked: Vec<(&str, bool)> = listed
+            .iter()
+            .map(|(file, _)| match file {
+                ListedAs::Article(relative) => (relative.as_str(), true),
+                ListedAs::Asset(relative) => (relative.as_str(), false),
+            })
+            .collect();
+        let notes = sink.look_at_each(&asked);
+        drop(asked);
+        for ((file, dirent), note) in listed.into_iter().zip(notes) {
+            self.keep(sink, file, dirent, note);
+            if self.batch.len() >= look::BATCH {
+                self.hand_over(scope, sink);
+            }
+        }
+    }
+
+    /// One file with the sink's note: passed at once, without a look, when it is a
+    /// regular file the sink did not ask about; else kept to be looked at.
+    fn keep(
+        &mut self,
+        sink: &mut impl ScanSink<Note = N>,
+        file: ListedAs,
+        dirent: std::fs::DirEntry,
+        note: Option<N>,
     ) {
         // The type its folder's listing gave (no `stat`), as the walk read it.
         let Ok(kind) = dirent.file_type() else {
@@ -326,7 +379,6 @@ impl<'scope, N: Send + 'scope> Looking<'scope, N> {
             ListedAs::Article(relative) => (relative, true),
             ListedAs::Asset(relative) => (relative, false),
         };
-        let note = sink.look_at(&relative, article);
         if kind.is_file() && note.is_none() {
             let file = Listed {
                 path: relative,
@@ -353,9 +405,15 @@ impl<'scope, N: Send + 'scope> Looking<'scope, N> {
             dirent,
             symlink: kind.is_symlink(),
         });
-        if self.batch.len() < look::BATCH {
-            return;
-        }
+    }
+
+    /// Hands the batch to the lookers (started with the first), and passes what they
+    /// have looked at so far to `sink`.
+    fn hand_over<'env>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        sink: &mut impl ScanSink<Note = N>,
+    ) {
         if self.lookers.is_none() {
             self.lookers = Lookers::start(scope);
         }
@@ -367,9 +425,14 @@ impl<'scope, N: Send + 'scope> Looking<'scope, N> {
         looked.into_iter().for_each(|file| pass(sink, file));
     }
 
-    /// Looks at the last files, takes back what the lookers have, and passes all of it
-    /// to `sink`.
-    fn finish(self, sink: &mut impl ScanSink<Note = N>) {
+    /// Sorts out the last files listed, looks at the last kept, takes back what the
+    /// lookers have, and passes all of it to `sink`.
+    fn finish<'env>(
+        mut self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        sink: &mut impl ScanSink<Note = N>,
+    ) {
+        self.sort_out(scope, sink);
         let rest = self.lookers.map(Lookers::finish).unwrap_or_default();
         let last = look_at_all(self.batch);
         rest.into_iter()
@@ -420,13 +483,15 @@ mod tests {
         }
     }
 
-    /// A sink is passed the files as they are listed, not at the end: those looked at a
-    /// few batches behind the listing, with the note it gave for each, those not looked
-    /// at at once; each once, in all.
+    /// A sink is passed the files as they are listed, not at the end: asked about a
+    /// batch at a time, those looked at a few batches behind the listing, with the note
+    /// it gave for each, those not looked at at once; each once, in all.
     #[test]
     fn a_scan_passes_its_files_on_as_it_lists_them() {
         struct Count {
             asked: std::cell::Cell<usize>,
+            /// How many files each question asked about.
+            batches: Vec<usize>,
             /// How many files the scan had listed when it passed the first it looked at.
             asked_at_first: Option<usize>,
             paths: Vec<String>,
@@ -435,15 +500,17 @@ mod tests {
             type Note = usize;
             fn look_at(&mut self, path: &str, _: bool) -> Option<usize> {
                 self.asked.set(self.asked.get() + 1);
-                (!path.starts_with('n')).then_some(path.len())
+                number(path)
+            }
+            fn look_at_each(&mut self, files: &[(&str, bool)]) -> Vec<Option<usize>> {
+                self.batches.push(files.len());
+                files
+                    .iter()
+                    .map(|&(path, article)| self.look_at(path, article))
+                    .collect()
             }
             fn article(&mut self, file: Listed, note: Option<usize>) {
-                assert_eq!(
-                    note,
-                    file.looked.then_some(file.path.len()),
-                    "{}",
-                    file.path
-                );
+                assert_eq!(note, number(&file.path), "{}", file.path);
                 assert_eq!(file.looked, !file.path.starts_with('n'), "{}", file.path);
                 if file.looked {
                     self.asked_at_first.get_or_insert(self.asked.get());
@@ -451,6 +518,10 @@ mod tests {
                 self.paths.push(file.path);
             }
             fn asset(&mut self, _: Listed, _: Option<usize>) {}
+        }
+        /// Each file's own note: its number (`new.txt` has none, and is not looked at).
+        fn number(path: &str) -> Option<usize> {
+            path.strip_suffix(".txt")?.parse().ok()
         }
         let dir = tempfile::tempdir().unwrap();
         let count = 20 * look::BATCH + 10;
@@ -460,12 +531,15 @@ mod tests {
         std::fs::write(dir.path().join("new.txt"), "x").unwrap();
         let mut sink = Count {
             asked: Default::default(),
+            batches: Vec::new(),
             asked_at_first: None,
             paths: Vec::new(),
         };
         let folder = SeedFolder::open(dir.path()).unwrap();
         folder.scan_each(&mut sink).unwrap();
         assert_eq!(sink.asked.get(), count + 1);
+        assert_eq!(sink.batches.iter().sum::<usize>(), count + 1);
+        assert!(sink.batches.len() > 20 && sink.batches.iter().all(|&n| n <= look::BATCH));
         assert!(sink.asked_at_first.is_some_and(|at| at <= 8 * look::BATCH));
         sink.paths.sort();
         let mut expected: Vec<String> = (0..count).map(|i| format!("{i:05}.txt")).collect();
