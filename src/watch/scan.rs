@@ -2,9 +2,8 @@
 //! subfolders, the media files, the subfolders to watch, the names that cannot be read,
 //! and the files that are not articles. A file is looked at (`stat`) only when the
 //! caller needs its stamp, which it is asked of a batch of files at a time. The files
-//! are kept in a [`Listing`], or passed to a
-//! [`ScanSink`] as they are listed, which is how the reconcile scan of a big folder
-//! holds no more than a few thousand at once.
+//! are kept in a [`Listing`], or passed to a [`ScanSink`] as they are listed, which is
+//! how the reconcile scan of a big folder holds no more than a few thousand at once.
 
 use std::ops::ControlFlow;
 use std::os::unix::fs::DirEntryExt;
@@ -354,6 +353,9 @@ impl<'scope, N: Send + 'scope> Looking<'scope, N> {
             .collect();
         let notes = sink.look_at_each(&asked);
         drop(asked);
+        // A file the sink gave no note for is passed on all the same: one left out would
+        // be taken for gone.
+        let notes = notes.into_iter().chain(std::iter::repeat_with(|| None));
         for ((file, dirent), note) in listed.into_iter().zip(notes) {
             self.keep(sink, file, dirent, note);
             if self.batch.len() >= look::BATCH {
@@ -545,6 +547,39 @@ mod tests {
         let mut expected: Vec<String> = (0..count).map(|i| format!("{i:05}.txt")).collect();
         expected.push("new.txt".into());
         assert_eq!(sink.paths, expected);
+    }
+
+    /// A file the sink's answer leaves out (a short list of notes) is passed on all the
+    /// same, not looked at: one left out would be taken for gone.
+    #[test]
+    fn a_file_without_a_note_is_passed_on_all_the_same() {
+        struct Short(Vec<Listed>);
+        impl ScanSink for Short {
+            type Note = ();
+            fn look_at(&mut self, _: &str, _: bool) -> Option<()> {
+                Some(())
+            }
+            fn look_at_each(&mut self, files: &[(&str, bool)]) -> Vec<Option<()>> {
+                vec![Some(()); files.len() / 2]
+            }
+            fn article(&mut self, file: Listed, _: Option<()>) {
+                self.0.push(file);
+            }
+            fn asset(&mut self, _: Listed, _: Option<()>) {}
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let count = look::BATCH + 10;
+        for i in 0..count {
+            std::fs::write(dir.path().join(format!("{i:05}.txt")), "x").unwrap();
+        }
+        let mut sink = Short(Vec::new());
+        SeedFolder::open(dir.path())
+            .unwrap()
+            .scan_each(&mut sink)
+            .unwrap();
+        assert_eq!(sink.0.len(), count);
+        let looked = sink.0.iter().filter(|file| file.looked).count();
+        assert_eq!(looked, look::BATCH / 2 + 5);
     }
 
     /// A sink that asks the scan to stop gets no more files listed after that, but for
