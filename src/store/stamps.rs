@@ -62,10 +62,8 @@ impl FileStamps {
     /// Where the stamps hold the file at `path`, if the store knows it; [`Self::take`]
     /// takes its stamp.
     pub fn locate(&self, path: &str) -> Option<KnownFile> {
-        match self.row(path) {
-            Some(row) => Some(self.known_at(row)),
-            None => self.shared.contains_key(path).then_some(KnownFile(None)),
-        }
+        let fingerprint = self.fingerprint.of(path);
+        self.known(fingerprint, self.span(fingerprint), path)
     }
 
     /// [`Self::locate`] of each of `paths`, in order. Every directory entry is read
@@ -82,12 +80,7 @@ impl FileStamps {
             .iter()
             .zip(spans)
             .zip(paths)
-            .map(
-                |((&fingerprint, span), path)| match self.row_in(fingerprint, span) {
-                    Some(row) => Some(self.known_at(row)),
-                    None => self.shared.contains_key(*path).then_some(KnownFile(None)),
-                },
-            )
+            .map(|((&fingerprint, span), path)| self.known(fingerprint, span, path))
             .collect()
     }
 
@@ -117,14 +110,18 @@ impl FileStamps {
         self.row_of(self.fingerprint.of(path))
     }
 
-    /// The file at `row`, with its stamp. (A row past the end, which the directory never
-    /// gives, would be taken for a file kept by path, and not found.)
-    fn known_at(&self, row: usize) -> KnownFile {
-        KnownFile(self.by_fingerprint.get(row).map(|(_, stamp)| (row, *stamp)))
+    /// The file at `path`, whose fingerprint's rows are at `span`: by its row, or by
+    /// its path.
+    fn known(&self, fingerprint: u64, span: (usize, usize), path: &str) -> Option<KnownFile> {
+        match self.row_in(fingerprint, span) {
+            Some(row) => Some(KnownFile(Some(row))),
+            None => self.shared.contains_key(path).then_some(KnownFile(None)),
+        }
     }
 
     fn row_of(&self, fingerprint: u64) -> Option<usize> {
         self.row_in(fingerprint, self.span(fingerprint))
+            .map(|(row, _)| row)
     }
 
     /// Where the rows whose fingerprints have the top bits of `fingerprint` start and
@@ -138,11 +135,11 @@ impl FileStamps {
         }
     }
 
-    /// The row of `fingerprint` among the rows of `span`.
-    fn row_in(&self, fingerprint: u64, (start, end): (usize, usize)) -> Option<usize> {
+    /// The row of `fingerprint` among the rows of `span`, with its stamp.
+    fn row_in(&self, fingerprint: u64, (start, end): (usize, usize)) -> Option<(usize, FileStamp)> {
         let rows = self.by_fingerprint.get(start..end)?;
         let at = rows.iter().position(|(known, _)| *known == fingerprint)?;
-        Some(start + at)
+        Some((start + at, rows[at].1))
     }
 
     /// Whether `path`, a path the store knows, has not been found.
