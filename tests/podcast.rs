@@ -536,6 +536,10 @@ async fn the_channel_and_episode_tags() {
     let daemon = podcast_daemon(&toml).await;
     let root = daemon.seeds.path();
     write_under(root, "ep.mp3", &media_bytes("vbr.mp3"));
+    // The image before the episode that names it: written after, it could be read
+    // first, and the feed waited for would have the episode without its image until
+    // the image settled and the episode was read again.
+    write_under(root, "art.png", &media_bytes(ARTWORK));
     write_under(
         root,
         "ep.md",
@@ -546,7 +550,6 @@ async fn the_channel_and_episode_tags() {
             "episode: 3\nseason: 2\nepisodeType: bonus\nimage: art.png",
         ),
     );
-    write_under(root, "art.png", &media_bytes(ARTWORK));
     let (read, xml) = podcast_feed(&daemon, "/feed.rss", |read| read.items.len() == 1).await;
     assert_eq!(tag_text(&read.tags, "itunes:type"), Some("serial"));
     assert_eq!(tag_text(&read.tags, "podcast:medium"), Some("audiobook"));
