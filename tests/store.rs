@@ -575,9 +575,58 @@ fn committed_pages_reach_the_database_file_without_the_writer() {
     assert_eq!(store.counts().unwrap().entries, 5000);
 }
 
+/// A bulk stopped before the index of content hashes was built again (a kill, a failed
+/// commit): the next start builds it, and the next writer finds duplicates with it.
+#[test]
+fn a_start_builds_the_index_a_stopped_bulk_dropped() {
+    let same = |key: &str| {
+        let mut d = draft("x", "Same");
+        d.id = id_of(key);
+        d.key = EntryKey::new(key);
+        d
+    };
+    let dir = TempDir::new().unwrap();
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut writer = store.bulk_writer(1_000_000).unwrap();
+        let first = article("first.txt", same("first"), at(NOW - 10));
+        writer.apply(&[first], at(NOW)).unwrap();
+        writer.commit().unwrap();
+    }
+    assert!(!has_hash_index(dir.path()));
+    let mut store = Store::open(dir.path()).unwrap();
+    assert!(has_hash_index(dir.path()));
+    let second = article("second.txt", same("second"), at(NOW));
+    let outcome = store.apply(&[second], at(NOW)).unwrap();
+    assert_eq!(outcome.duplicates.len(), 1, "{outcome:?}");
+}
+
+/// Whether the database in `dir` has the index of live content hashes, as another
+/// connection sees it.
+fn has_hash_index(dir: &std::path::Path) -> bool {
+    let conn = rusqlite::Connection::open(dir.join("seedfeed.db")).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE name = 'entries_live_by_hash'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap()
+        == 1
+}
+
+/// Which writer applies the bulk in `a_bulk_writer_decides_as_the_plain_writer_does`.
+#[derive(Clone, Copy, PartialEq)]
+enum WriterKind {
+    Plain,
+    /// A bulk writer told of a bulk of this many files.
+    Bulk(usize),
+}
+
 /// A bulk writer skips the lookups that what the store holds shows cannot find anything
 /// (store::known): it must decide everything as the plain writer does, over a store that
-/// already holds entries (so what it loads matters) and within the bulk itself.
+/// already holds entries (so what it loads matters) and within the bulk itself; also
+/// when the bulk is big enough to run without the index of content hashes, which it then
+/// drops and the store builds again.
 #[test]
 fn a_bulk_writer_decides_as_the_plain_writer_does() {
     let same = |key: &str, title: &str| {
@@ -622,26 +671,30 @@ fn a_bulk_writer_decides_as_the_plain_writer_does() {
             article("n4.txt", draft("n4", "N4"), at(NOW - 100)),
         ],
     ];
-    let run = |bulk_writer: bool| {
+    // A million files: past the size from which a bulk drops the index.
+    let big = WriterKind::Bulk(1_000_000);
+    let run = |kind: WriterKind| {
         let dir = TempDir::new().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         store.apply(&before, at(NOW)).unwrap();
         store.apply(&[removed("gone.txt")], at(NOW)).unwrap();
         let mut outcomes = Vec::new();
         {
-            let mut writer = if bulk_writer {
-                store.bulk_writer(1000).unwrap()
-            } else {
-                store.writer()
+            let mut writer = match kind {
+                WriterKind::Plain => store.writer(),
+                WriterKind::Bulk(files) => store.bulk_writer(files).unwrap(),
             };
             for (i, part) in bulk.iter().enumerate() {
                 outcomes.push(writer.apply(part, at(NOW + i as i64)).unwrap());
                 if i == 1 {
                     writer.commit().unwrap();
+                    assert_eq!(has_hash_index(dir.path()), kind != big);
                 }
             }
             writer.commit().unwrap();
         }
+        store.build_hash_index().unwrap();
+        assert!(has_hash_index(dir.path()));
         let state = (
             store.live_entries().unwrap(),
             store.tombstones(at(0)).unwrap(),
@@ -651,10 +704,12 @@ fn a_bulk_writer_decides_as_the_plain_writer_does() {
         );
         (outcomes, state)
     };
-    let (plain_outcomes, plain) = run(false);
-    let (bulk_outcomes, bulk) = run(true);
-    assert_eq!(bulk_outcomes, plain_outcomes);
-    assert_eq!(bulk, plain);
+    let (plain_outcomes, plain) = run(WriterKind::Plain);
+    for kind in [WriterKind::Bulk(1000), big] {
+        let (bulk_outcomes, bulk) = run(kind);
+        assert_eq!(bulk_outcomes, plain_outcomes);
+        assert_eq!(bulk, plain);
+    }
     // The scenario reaches every decision the lookups make.
     let (entries, tombstones, counts, duplicates, rejects) = plain;
     assert_eq!(entries.len(), 9, "{entries:#?}");

@@ -150,6 +150,8 @@ impl Ingest {
         stored
             .requeue
             .extend(publish_part(&mut self.publisher, &self.store, unpublished)?);
+        // After the publication, which does not need it: a bulk may have dropped it.
+        self.store.build_hash_index()?;
         Ok(stored)
     }
 

@@ -1,6 +1,7 @@
 //! Writes: batches of settled file changes applied in a transaction that a [`Writer`]
 //! keeps open until it commits. What each change does is in `change` (the SQL) and
-//! `decide` (the rules).
+//! `decide` (the rules). A big bulk runs without the index of content hashes, and the
+//! store builds it again after ([`Store::build_hash_index`]).
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -8,9 +9,48 @@ use rusqlite::Connection;
 use super::change::{Batch, TakenRun};
 use super::known::Known;
 use super::slugs::Slugs;
-use super::{ApplyOutcome, FileChange, Store, StoreError, checkpoint};
+use super::{ApplyOutcome, FileChange, Store, StoreError, checkpoint, schema};
+
+/// Files in a bulk from which its writer drops the index of live content hashes, which
+/// it does not need (its `Known` holds every live hash with its entry), and the store
+/// builds it again once the bulk is done ([`Store::build_hash_index`]). A content hash
+/// lands anywhere in its index: once the index outgrew what the page cache kept of it,
+/// most inserts read a 64 KiB page back from the OS and wrote one out. Building it
+/// again reads the whole table once, which costs about what it saves at this size and
+/// far less than it saves past it (docs/performance.md has the figures).
+const DROP_HASH_INDEX_AT: usize = 100_000;
+
+/// The page cache, in KiB, while the index is built again: SQLite's sort holds as much
+/// as the page cache in memory before it spills to its file, and the build reads the
+/// table once from end to end, which a big cache does not help.
+const SORT_CACHE_KIB: i64 = 4 * 1024;
 
 impl Store {
+    /// Builds the index of live content hashes again if a bulk dropped it; a no-op
+    /// otherwise. The next writer that may look a hash up in it does it first anyway;
+    /// the ingest does it as soon as the bulk is published. The sort spills to a
+    /// temporary file (in SQLite's temporary folder), where `temp_store = MEMORY` would
+    /// hold every entry's hash in memory at once.
+    pub fn build_hash_index(&self) -> Result<(), StoreError> {
+        if !self.hash_index_dropped.get() {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let source = |source| StoreError::HashIndex { source };
+        let set = |temp_store: &str, cache_kib: i64| {
+            self.conn.pragma_update(None, "temp_store", temp_store)?;
+            self.conn.pragma_update(None, "cache_size", -cache_kib)
+        };
+        set("FILE", SORT_CACHE_KIB).map_err(source)?;
+        let built = self.conn.execute_batch(schema::CREATE_HASH_INDEX);
+        set("MEMORY", super::CACHE_KIB).map_err(source)?;
+        built.map_err(source)?;
+        self.hash_index_dropped.set(false);
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(elapsed_ms, "index of content hashes built again");
+        Ok(())
+    }
+
     /// Applies a batch of settled file changes in one transaction.
     pub fn apply(
         &mut self,
@@ -84,6 +124,11 @@ impl Writer<'_> {
         now: DateTime<Utc>,
     ) -> Result<ApplyOutcome, StoreError> {
         if !self.open {
+            // Only a bulk writer that knows every live hash (see `Known`) looks none up
+            // in the index: for any other, it is built first if a bulk dropped it.
+            if self.bulk.is_some() || !self.known.knows_every_hash() {
+                self.store.build_hash_index()?;
+            }
             // IMMEDIATE: the write lock is taken (waiting under busy_timeout) before the
             // first read. A deferred transaction that read first fails with SQLITE_BUSY
             // as soon as another connection (WebSub's) has written since, whatever the
@@ -92,6 +137,10 @@ impl Writer<'_> {
             self.open = true;
             if let Some(files) = self.bulk.take() {
                 self.known = Known::load(self.conn, files)?;
+                if files >= DROP_HASH_INDEX_AT && self.known.knows_every_hash() {
+                    self.conn.execute_batch(schema::DROP_HASH_INDEX)?;
+                    self.store.hash_index_dropped.set(true);
+                }
             }
         }
         let mut batch = Batch {

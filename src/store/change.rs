@@ -234,8 +234,9 @@ impl Batch<'_> {
                 .query_row(params![key, path], |r| r.get(0))
                 .optional()?;
         }
-        if self.known.may_have_hash(hash) {
-            existing.same_content = self
+        existing.same_content = match self.known.live_with_hash(hash) {
+            Some(seqs) => self.same_content_among(seqs, hash, key)?,
+            None => self
                 .tx
                 .prepare_cached(
                     "SELECT key FROM entries WHERE content_hash = ?1 AND deleted IS NULL \
@@ -244,8 +245,8 @@ impl Batch<'_> {
                 .query_row(params![hash, key], |r| {
                     r.get::<_, String>(0).map(EntryKey::new)
                 })
-                .optional()?;
-        }
+                .optional()?,
+        };
         if draft.id_given {
             existing.id_owner = terms::id_owner(self.tx, draft.id.as_str(), &draft.key)?;
         }
@@ -256,6 +257,34 @@ impl Batch<'_> {
         };
         existing.entry = entry;
         Ok((existing, old_slug))
+    }
+
+    /// What the query by content hash above finds (the first live entry by published
+    /// time, then key, with the content `hash` and a key other than `key`), among the
+    /// entries numbered `seqs`, which a bulk writer's [`Known`] gives: read by number, so
+    /// that no index of content hashes is needed.
+    fn same_content_among(
+        &self,
+        seqs: impl Iterator<Item = i64>,
+        hash: &[u8],
+        key: &str,
+    ) -> rusqlite::Result<Option<EntryKey>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT published, key FROM entries WHERE seq = ?1 AND content_hash = ?2 \
+             AND deleted IS NULL AND key != ?3",
+        )?;
+        let mut first: Option<(i64, String)> = None;
+        for seq in seqs {
+            let found = stmt
+                .query_row(params![seq, hash, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some(found) = found
+                && first.as_ref().is_none_or(|first| found < *first)
+            {
+                first = Some(found);
+            }
+        }
+        Ok(first.map(|(_, key)| EntryKey::new(key)))
     }
 
     /// The entry of `key`, live or retired, and its section slug.
@@ -343,7 +372,8 @@ impl Batch<'_> {
                 updated,
                 terms::meta_json(&meta),
             ])?;
-        self.known.add_entry(key.as_str(), hash, published);
+        let seq = self.tx.last_insert_rowid();
+        self.known.add_entry(key.as_str(), hash, seq, published);
         self.outcome.published.push(key.clone());
         self.outcome.categories.extend(slug);
         // A new key has no terms and no id listed yet: nothing to take back first.
@@ -394,14 +424,14 @@ impl Batch<'_> {
             Some(wanted) => Some(self.free_published(wanted)?),
             None => None,
         };
-        let published: i64 = self
+        let (published, seq): (i64, i64) = self
             .tx
             .prepare_cached(
                 "UPDATE entries SET id = ?2, title = ?3, section = ?4, category_slug = ?5, \
                  caption = ?6, summary = ?7, content_html = ?8, related = ?9, \
                  content_hash = ?10, updated = max(?11, coalesce(?13, published)), \
                  deleted = NULL, meta = ?12, published = coalesce(?13, published) \
-                 WHERE key = ?1 RETURNING published",
+                 WHERE key = ?1 RETURNING published, seq",
             )?
             .query_row(
                 params![
@@ -419,11 +449,11 @@ impl Batch<'_> {
                     terms::meta_json(&meta),
                     redated,
                 ],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-        self.known.add_hash(hash);
+        self.known.add_hash(hash, seq);
         if let Some(published) = redated {
-            self.known.add_entry(key.as_str(), hash, published);
+            self.known.add_entry(key.as_str(), hash, seq, published);
         }
         self.list_terms(draft, published, &meta)?;
         if update.returns {

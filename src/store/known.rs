@@ -4,11 +4,15 @@
 //! references of the file's last read; in a cold ingest none is ever found, and the
 //! lookups were a good part of the writer thread's time.
 //!
-//! What it knows is kept in four Bloom filters, not sets: 10 bits per value rounded up to
-//! a power of two (2 MiB each for a bulk of a million articles), where sets of 64-bit
-//! fingerprints take about 18 bytes per value by their layout, 54 MB for that bulk.
+//! Keys, published times and media references are kept in Bloom filters, not sets: 10
+//! bits per value rounded up to a power of two (2 MiB each for a bulk of a million
+//! articles), where sets of 64-bit fingerprints take about 18 bytes per value by their
+//! layout. The live content hashes are kept exactly, with their entries' numbers
+//! ([`LiveHashes`], about 10 bytes a value), so that a big bulk looks up no content hash
+//! in the store and can run without the index of them (`Writer::apply`).
 
 use std::hash::BuildHasher;
+use std::num::NonZeroU32;
 
 use rusqlite::Connection;
 
@@ -22,8 +26,8 @@ const STORED_PER_FILE: i64 = 4;
 /// entries in the store, and of the files that have media references. (A key is looked
 /// up among published files too, but a published file always has its entry, and entry
 /// rows are never deleted.) A value outside it is certainly not stored; a value inside
-/// it may be, and is looked up. Nothing is ever taken out, so it stays a superset through
-/// deletions and rollbacks. It holds only while no other connection writes entries,
+/// it may be, and is looked up (a content hash, only in the entries it names). Nothing is
+/// ever taken out, so it stays a superset through deletions and rollbacks. It holds only while no other connection writes entries,
 /// which is true in the daemon: the ingest thread's connection is the only writer, and a
 /// bulk writer lives for one bulk.
 pub(super) enum Known {
@@ -36,7 +40,7 @@ pub(super) enum Known {
     Only {
         state: Fingerprints,
         keys: Bloom,
-        hashes: Bloom,
+        hashes: LiveHashes,
         published: Bloom,
         /// Files (by path) with rows in `media_refs`.
         refs: Bloom,
@@ -54,6 +58,10 @@ impl Known {
         if stored > files.saturating_mul(STORED_PER_FILE) {
             return Ok(Self::Anything);
         }
+        // Every number the bulk's new entries may take fits the hash table's 32 bits.
+        if stored.saturating_add(files) > i64::from(u32::MAX) {
+            return Ok(Self::Anything);
+        }
         let state = Fingerprints::default();
         // What is stored, and what the bulk may add.
         let values = usize::try_from(stored.saturating_add(files)).unwrap_or(usize::MAX);
@@ -63,11 +71,15 @@ impl Known {
         while let Some(row) = rows.next()? {
             keys.insert(state.hash_one(row.get_ref(0)?.as_str()?));
         }
-        let mut hashes = Bloom::for_values(values);
-        let mut stmt = conn.prepare("SELECT content_hash FROM entries WHERE deleted IS NULL")?;
+        let mut hashes = LiveHashes::for_values(values);
+        let mut stmt =
+            conn.prepare("SELECT seq, content_hash FROM entries WHERE deleted IS NULL")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            hashes.insert(state.hash_one(row.get_ref(0)?.as_blob()?));
+            let Some(seq) = table_seq(row.get(0)?) else {
+                return Ok(Self::Anything);
+            };
+            hashes.insert(state.hash_one(row.get_ref(1)?.as_blob()?), seq);
         }
         let mut published = Bloom::for_values(values);
         let mut stmt = conn.prepare("SELECT published FROM entries")?;
@@ -98,11 +110,19 @@ impl Known {
         }
     }
 
-    /// Whether a live entry may have the content hash `hash`.
-    pub(super) fn may_have_hash(&self, hash: &[u8]) -> bool {
+    /// Whether every live content hash is known with its entry's number: then
+    /// [`Known::live_with_hash`] never sends a lookup to the store's index of them.
+    pub(super) fn knows_every_hash(&self) -> bool {
+        matches!(self, Self::Only { .. })
+    }
+
+    /// The numbers (`seq`) of the entries that may be live with the content hash `hash`
+    /// (a superset: an entry's hash may have changed, or it may be gone); `None` when
+    /// any entry may be, and the store's index is to be asked.
+    pub(super) fn live_with_hash(&self, hash: &[u8]) -> Option<impl Iterator<Item = i64>> {
         match self {
-            Self::Anything => true,
-            Self::Only { state, hashes, .. } => hashes.contains(state.hash_one(hash)),
+            Self::Anything => None,
+            Self::Only { state, hashes, .. } => Some(hashes.seqs(state.hash_one(hash))),
         }
     }
 
@@ -133,26 +153,29 @@ impl Known {
         }
     }
 
-    /// Records a new entry.
-    pub(super) fn add_entry(&mut self, key: &str, hash: &[u8], published: i64) {
+    /// Records a new entry, numbered `seq`.
+    pub(super) fn add_entry(&mut self, key: &str, hash: &[u8], seq: i64, published: i64) {
         if let Self::Only {
             state,
             keys,
-            hashes,
             published: set,
             ..
         } = self
         {
             keys.insert(state.hash_one(key));
-            hashes.insert(state.hash_one(hash));
             set.insert(state.hash_one(published));
         }
+        self.add_hash(hash, seq);
     }
 
-    /// Records a new content hash of a live entry (changed, or back in the feeds).
-    pub(super) fn add_hash(&mut self, hash: &[u8]) {
+    /// Records the content hash of a live entry (new, changed, or back in the feeds).
+    pub(super) fn add_hash(&mut self, hash: &[u8], seq: i64) {
         if let Self::Only { state, hashes, .. } = self {
-            hashes.insert(state.hash_one(hash));
+            match table_seq(seq) {
+                Some(seq) => hashes.insert(state.hash_one(hash), seq),
+                // Past what `load` allowed for (it cannot be): every lookup is made.
+                None => *self = Self::Anything,
+            }
         }
     }
 }
@@ -205,9 +228,126 @@ impl Bloom {
     }
 }
 
+/// An entry's number as [`LiveHashes`] holds it; `None` outside its 32 bits (or 0, which
+/// SQLite never gives a row of ours).
+fn table_seq(seq: i64) -> Option<NonZeroU32> {
+    u32::try_from(seq).ok().and_then(NonZeroU32::new)
+}
+
+/// The share of a [`LiveHashes`] table's slots that may be full (4/5) before it doubles:
+/// linear probing stays short below it.
+const LOAD_NUMERATOR: usize = 4;
+const LOAD_DENOMINATOR: usize = 5;
+
+/// The live entries' content hashes, each with its entry's number (`seq`), where a Bloom
+/// filter would send one absent hash in a hundred to the store's index: a bulk that asks
+/// only this can run with the index dropped. Open addressing with linear probing; a slot
+/// is 32 bits of the hash's fingerprint (its tag, which also places it) and the number,
+/// 0 when empty (numbers start at 1). Values are never taken out: a number whose entry
+/// has another hash now, or is gone, is asked of the store and found wanting. Tags of
+/// different hashes are equal for about one lookup in 4,000 at a million entries, which
+/// costs one read by number.
+pub(super) struct LiveHashes {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl LiveHashes {
+    fn for_values(values: usize) -> Self {
+        let slots = values.max(1024) / LOAD_NUMERATOR * LOAD_DENOMINATOR;
+        Self {
+            slots: vec![0; slots],
+            len: 0,
+        }
+    }
+
+    /// The tag of a fingerprint: its high half (foldhash mixes it best).
+    fn tag(fingerprint: u64) -> u64 {
+        fingerprint >> 32
+    }
+
+    /// The slot a tag's probe starts at: the tag scaled to the table (Lemire's reduction,
+    /// no division and any table size).
+    fn home(&self, tag: u64) -> usize {
+        ((tag * self.slots.len() as u64) >> 32) as usize
+    }
+
+    fn insert(&mut self, fingerprint: u64, seq: NonZeroU32) {
+        if (self.len + 1) * LOAD_DENOMINATOR > self.slots.len() * LOAD_NUMERATOR {
+            self.grow();
+        }
+        let tag = Self::tag(fingerprint);
+        let value = tag << 32 | u64::from(seq.get());
+        let mut at = self.home(tag);
+        loop {
+            match self.slots[at] {
+                0 => {
+                    self.slots[at] = value;
+                    self.len += 1;
+                    return;
+                }
+                held if held == value => return,
+                _ => at = (at + 1) % self.slots.len(),
+            }
+        }
+    }
+
+    /// The numbers recorded with a tag equal to the fingerprint's.
+    fn seqs(&self, fingerprint: u64) -> impl Iterator<Item = i64> + use<'_> {
+        let tag = Self::tag(fingerprint);
+        let home = self.home(tag);
+        (0..self.slots.len())
+            .map(move |step| self.slots[(home + step) % self.slots.len()])
+            .take_while(|&slot| slot != 0)
+            .filter(move |&slot| slot >> 32 == tag)
+            .map(|slot| i64::from(slot as u32))
+    }
+
+    /// Twice the slots, every value placed again.
+    fn grow(&mut self) {
+        let doubled = vec![0; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, doubled);
+        self.len = 0;
+        for value in old {
+            if let Some(seq) = NonZeroU32::new(value as u32) {
+                self.insert(value & !0xffff_ffff, seq);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every number added comes back for its hash, through the table's doubling; a
+    /// number added twice is kept once; a hash never added finds next to nothing.
+    #[test]
+    fn live_hashes_give_back_every_number_added_and_little_else() {
+        let state = Fingerprints::default();
+        let seq = |n: u32| NonZeroU32::new(n).unwrap();
+        let mut table = LiveHashes::for_values(1000);
+        for n in 1..=50_000u32 {
+            table.insert(state.hash_one(n), seq(n));
+        }
+        // One hash for two entries, and one added again.
+        table.insert(state.hash_one(1u32), seq(60_000));
+        table.insert(state.hash_one(7u32), seq(7));
+        assert_eq!(table.len, 50_001);
+        assert!(table.slots.len() >= 50_001 * LOAD_DENOMINATOR / LOAD_NUMERATOR);
+        for n in 2..=50_000u32 {
+            let found: Vec<i64> = table.seqs(state.hash_one(n)).collect();
+            assert!(found.contains(&i64::from(n)), "{n}: {found:?}");
+        }
+        let mut both: Vec<i64> = table.seqs(state.hash_one(1u32)).collect();
+        both.sort();
+        assert_eq!(both, [1, 60_000]);
+        // About 100,000 * 50,000 / 2^32 = 1.2 equal tags are expected.
+        let wrong: usize = (50_001..150_001u32)
+            .map(|n| table.seqs(state.hash_one(n)).count())
+            .sum();
+        assert!(wrong < 10, "{wrong} of 100,000");
+    }
 
     #[test]
     fn a_bloom_filter_holds_what_was_added_and_little_else() {

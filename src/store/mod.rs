@@ -40,12 +40,13 @@ pub use media::MediaSeen;
 pub use outbox::{Outbox, OutboxError, PushJob, PushKind, Subscription};
 pub use stamps::{FileStamps, KnownFile};
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::model::{EntryDraft, EntryKey, FileStamp, RejectReason};
 
@@ -81,6 +82,8 @@ pub enum StoreError {
     Corrupt { key: String, what: String },
     #[error("the database is in journal mode {mode}, not WAL")]
     NotWal { mode: String },
+    #[error("cannot build the index of the entries' content hashes again")]
+    HashIndex { source: rusqlite::Error },
     #[error("cannot start the database's checkpoint thread")]
     Thread { source: std::io::Error },
 }
@@ -239,6 +242,9 @@ pub struct Store {
     /// the checkpointer, which then stops.
     conn: Connection,
     _checkpointer: Option<checkpoint::Checkpointer>,
+    /// Whether the index of content hashes may be missing (a bulk dropped it): built
+    /// again by [`Store::build_hash_index`].
+    hash_index_dropped: Cell<bool>,
 }
 
 impl Store {
@@ -282,6 +288,7 @@ impl Store {
         Ok(Self {
             conn,
             _checkpointer: None,
+            hash_index_dropped: Cell::new(false),
         })
     }
 
@@ -310,6 +317,7 @@ impl Store {
         Ok(Self {
             conn,
             _checkpointer: None,
+            hash_index_dropped: Cell::new(false),
         })
     }
 
@@ -337,10 +345,25 @@ impl Store {
             }
         }
         let checkpointer = checkpoint::Checkpointer::start(path, &mut conn)?;
-        Ok(Self {
+        let store = Self {
             conn,
             _checkpointer: Some(checkpointer),
-        })
+            hash_index_dropped: Cell::new(false),
+        };
+        // A bulk that was stopped before it built the index again.
+        let index: Option<i64> = store
+            .conn
+            .query_row(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+                [schema::HASH_INDEX],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if index.is_none() {
+            store.hash_index_dropped.set(true);
+            store.build_hash_index()?;
+        }
+        Ok(store)
     }
 }
 
@@ -374,6 +397,10 @@ fn check_writable(data_dir: &Path, file: &Path) -> Result<(), StoreError> {
     }
 }
 
+/// The page cache of a connection, in KiB: 16 MiB, eight times SQLite's default, so
+/// that the indexes of a big store stay in memory.
+const CACHE_KIB: i64 = 16 * 1024;
+
 /// Settings for how seedfeed uses its connections, each for the cost of an ingest
 /// (docs/performance.md).
 fn tune(conn: &Connection) -> Result<(), StoreError> {
@@ -387,9 +414,7 @@ fn tune(conn: &Connection) -> Result<(), StoreError> {
     // spans thousands of articles, an insert that could fail on the unique key after
     // touching other indexes keeps one, and each was a new file (O_TMPFILE) on disk.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // 16 MiB of pages, eight times SQLite's default: the indexes of a big store stay in
-    // memory.
-    conn.pragma_update(None, "cache_size", -16 * 1024)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     Ok(())
 }
 

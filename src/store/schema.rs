@@ -285,6 +285,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX websub_outbox_by_due ON websub_outbox (due);",
 ];
 
+/// The index of the live entries' content hashes (migration 4), for the lookup of an
+/// article's content among them. A big bulk drops it and builds it again once done
+/// (`Store::build_hash_index`), and a start builds it if a bulk was stopped first.
+pub(super) const HASH_INDEX: &str = "entries_live_by_hash";
+pub(super) const CREATE_HASH_INDEX: &str = "CREATE INDEX IF NOT EXISTS entries_live_by_hash \
+     ON entries (content_hash) WHERE deleted IS NULL";
+pub(super) const DROP_HASH_INDEX: &str = "DROP INDEX IF EXISTS entries_live_by_hash";
+
 /// The part of migration `version` (numbered as `user_version` after it) written in
 /// Rust, run after its SQL.
 fn finish(version: usize, conn: &Connection) -> Result<(), StoreError> {
