@@ -26,10 +26,10 @@ const STORED_PER_FILE: i64 = 4;
 /// entries in the store, and of the files that have media references. (A key is looked
 /// up among published files too, but a published file always has its entry, and entry
 /// rows are never deleted.) A value outside it is certainly not stored; a value inside
-/// it may be, and is looked up (a content hash, only in the entries it names). Nothing is
-/// ever taken out, so it stays a superset through deletions and rollbacks. It holds only while no other connection writes entries,
-/// which is true in the daemon: the ingest thread's connection is the only writer, and a
-/// bulk writer lives for one bulk.
+/// it may be, and is looked up (a content hash, only in the entries it names). Nothing
+/// is ever taken out, so it stays a superset through deletions and rollbacks. It holds
+/// only while no other connection writes entries, which is true in the daemon: the
+/// ingest thread's connection is the only writer, and a bulk writer lives for one bulk.
 pub(super) enum Known {
     /// Anything may be stored: every lookup is made.
     Anything,
@@ -244,9 +244,9 @@ const LOAD_DENOMINATOR: usize = 5;
 /// only this can run with the index dropped. Open addressing with linear probing; a slot
 /// is 32 bits of the hash's fingerprint (its tag, which also places it) and the number,
 /// 0 when empty (numbers start at 1). Values are never taken out: a number whose entry
-/// has another hash now, or is gone, is asked of the store and found wanting. Tags of
-/// different hashes are equal for about one lookup in 4,000 at a million entries, which
-/// costs one read by number.
+/// has another hash now, or is gone, is asked of the store and found wanting. Two
+/// hashes share a tag by a chance of one in 2^32, and a lookup compares only the few
+/// slots its probe passes, so a read by number for another hash is rare.
 pub(super) struct LiveHashes {
     slots: Vec<u64>,
     len: usize,
@@ -342,7 +342,8 @@ mod tests {
         let mut both: Vec<i64> = table.seqs(state.hash_one(1u32)).collect();
         both.sort();
         assert_eq!(both, [1, 60_000]);
-        // About 100,000 * 50,000 / 2^32 = 1.2 equal tags are expected.
+        // Fewer than 100,000 * 50,000 / 2^32 = 1.2 equal tags are expected: a lookup
+        // compares only the slots its probe passes.
         let wrong: usize = (50_001..150_001u32)
             .map(|n| table.seqs(state.hash_one(n)).count())
             .sum();
