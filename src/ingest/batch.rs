@@ -13,6 +13,7 @@ use super::order::in_date_order;
 use super::reader::{ReadChunk, read_changes};
 use super::spool::Spool;
 use super::{Ingest, IngestError, bulk};
+use crate::logging::error_chain;
 use crate::model::EntryKey;
 use crate::publish::Publisher;
 use crate::store::{ApplyOutcome, FileChange, Store};
@@ -150,8 +151,14 @@ impl Ingest {
         stored
             .requeue
             .extend(publish_part(&mut self.publisher, &self.store, unpublished)?);
-        // After the publication, which does not need it: a bulk may have dropped it.
-        self.store.build_hash_index()?;
+        // After the publication, which does not need it: a bulk may have dropped it. What
+        // was stored stands if it cannot be built: the next writer tries again first.
+        if let Err(error) = self.store.build_hash_index() {
+            tracing::warn!(
+                error = %error_chain(&error),
+                "index of content hashes not built; the next write tries again"
+            );
+        }
         Ok(stored)
     }
 
