@@ -124,9 +124,10 @@ impl Writer<'_> {
         now: DateTime<Utc>,
     ) -> Result<ApplyOutcome, StoreError> {
         if !self.open {
-            // Only a bulk writer that knows every live hash (see `Known`) looks none up
-            // in the index: for any other, it is built first if a bulk dropped it.
-            if self.bulk.is_some() || !self.known.knows_every_hash() {
+            // Only a bulk writer that knows every live hash (see `Known`, loaded below
+            // at its first transaction) looks none up in the index: for any other, it
+            // is built first if a bulk dropped it.
+            if !self.known.knows_every_hash() {
                 self.store.build_hash_index()?;
             }
             // IMMEDIATE: the write lock is taken (waiting under busy_timeout) before the
