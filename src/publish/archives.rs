@@ -281,9 +281,16 @@ mod tests {
             let outcome = store.apply(&[change(i)], Utc::now()).unwrap();
             publisher.publish(&store, &outcome).unwrap();
         }
-        // Pages 1 to 3 are complete: linked and served before any is frozen.
+        // Pages 1 to 3 are complete: linked and served before any is frozen, the page
+        // to a reader and its view to a browser, in either order.
         assert!(links_to(3));
+        let feed = pages.get("/archive/2.atom").unwrap().unwrap();
+        assert_eq!(feed.media_type, "application/atom+xml; charset=utf-8");
         assert!(view_links_to_three(&pages));
+        let view = pages.view("/archive/2.atom").unwrap().unwrap();
+        assert_eq!(view.media_type, crate::render::HTML_TYPE);
+        let again = pages.get("/archive/2.atom").unwrap().unwrap();
+        assert_eq!(again.etag, feed.etag);
         let early: Vec<_> = ["/archive/1.rss", "/archive/3.atom"]
             .iter()
             .map(|path| pages.get(path).unwrap().unwrap())

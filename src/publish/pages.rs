@@ -55,7 +55,8 @@ pub struct Pages {
     readers: Mutex<Vec<Store>>,
     /// Entry pages and frozen archive pages: dropped when their entry changes.
     cache: Mutex<Cache>,
-    /// Listing pages and archive views: dropped at every change.
+    /// Listing pages, archive pages not frozen yet, and archive views (see [`view_key`]):
+    /// dropped at every change.
     listings: Mutex<Cache>,
     /// Moves on every [`Pages::forget`] and [`Pages::forget_listings`]: a page read from
     /// the store before a change is not cached after it.
@@ -155,7 +156,7 @@ impl Pages {
     /// The HTML view of the archive page at `path`, for a browser: from the cache, or
     /// rendered from the entries the store has now. `None` when there is no such page.
     pub fn view(&self, path: &str) -> Result<Option<Arc<Document>>, StoreError> {
-        self.through(&self.listings, path, || {
+        self.through(&self.listings, &view_key(path), || {
             let reader = self.reader()?;
             let view = self.read_view(&reader, path)?;
             self.give_back(reader);
@@ -163,14 +164,15 @@ impl Pages {
         })
     }
 
-    /// A page from `cache`, or loaded and kept there unless the store changed meanwhile.
+    /// A page from `cache` under `key`, or loaded and kept there unless the store changed
+    /// meanwhile.
     fn through(
         &self,
         cache: &Mutex<Cache>,
-        path: &str,
+        key: &str,
         load: impl FnOnce() -> Result<Option<Document>, StoreError>,
     ) -> Result<Option<Arc<Document>>, StoreError> {
-        if let Some(page) = lock(cache).pages.get(path) {
+        if let Some(page) = lock(cache).pages.get(key) {
             return Ok(Some(Arc::clone(page)));
         }
         let generation = self.generation.load(Ordering::Acquire);
@@ -180,7 +182,7 @@ impl Pages {
         let page = Arc::new(page);
         let mut cache = lock(cache);
         if self.generation.load(Ordering::Acquire) == generation {
-            cache.insert(path.to_owned(), Arc::clone(&page));
+            cache.insert(key.to_owned(), Arc::clone(&page));
         }
         Ok(Some(page))
     }
@@ -456,6 +458,13 @@ impl Pages {
 /// a poisoned lock is taken over rather than passed on to every later request.
 fn lock(cache: &Mutex<Cache>) -> MutexGuard<'_, Cache> {
     cache.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The key of an archive page's view in the listings cache. The page itself, while it is
+/// not frozen, is kept there under its path; every path starts with `/`, so no path is a
+/// view's key.
+fn view_key(path: &str) -> String {
+    format!("view {path}")
 }
 
 /// The number and format of an archive page's path: `/archive/3.atom` is (3, Atom).
