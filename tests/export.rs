@@ -97,6 +97,10 @@ async fn exported_files_are_the_served_bytes() {
             let mut sibling = file.clone().into_os_string();
             sibling.push(format!(".{extension}"));
             let sibling = PathBuf::from(sibling);
+            if sibling.exists() {
+                // The daemon serves a changed feed before its variants are made.
+                daemon.wait_for_variant(&url_path(path), coding).await;
+            }
             let response = daemon
                 .get_with(&url_path(path), &[("accept-encoding", coding)])
                 .await;

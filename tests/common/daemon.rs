@@ -284,15 +284,20 @@ impl TestDaemon {
     /// as it is, then with its gzip and brotli variants.
     pub async fn wait_for_variants(&self, path: &str) {
         for coding in ["gzip", "br"] {
-            eventually(&format!("{path} in {coding}"), || async {
-                let response = self.get_with(path, &[("accept-encoding", coding)]).await;
-                response
-                    .headers()
-                    .get("content-encoding")
-                    .is_some_and(|v| v.as_bytes() == coding.as_bytes())
-            })
-            .await;
+            self.wait_for_variant(path, coding).await;
         }
+    }
+
+    /// Waits until `path` is served in `coding` (`gzip` or `br`).
+    pub async fn wait_for_variant(&self, path: &str, coding: &str) {
+        eventually(&format!("{path} in {coding}"), || async {
+            let response = self.get_with(path, &[("accept-encoding", coding)]).await;
+            response
+                .headers()
+                .get("content-encoding")
+                .is_some_and(|v| v.as_bytes() == coding.as_bytes())
+        })
+        .await;
     }
 
     /// Writes `{key}.txt` into the seeds folder and waits until both feeds have its
