@@ -629,6 +629,46 @@ fn a_changed_feed_offers_deltas_against_its_earlier_versions() {
 }
 
 #[test]
+fn a_versions_deltas_hold_no_more_entries_than_the_feed() {
+    // A feed of ten that gains one entry a version: the delta from k versions back holds
+    // k entries. Those from 1 to 4 versions back hold ten; the older bases get the whole
+    // document.
+    let mut renderer = Renderer::new(site());
+    let article = sample();
+    let nth = |i: i64| {
+        let at = 1_700_000_000 + i * 60;
+        entry(&site(), &format!("k{i:02}"), &article, at, at)
+    };
+    let mut etags = Vec::new();
+    let mut last = None;
+    for newest in 9..20 {
+        let window: Vec<Entry> = (newest - 9..=newest).rev().map(nth).collect();
+        let snapshot = snapshot_with(&mut renderer, &window, &[]);
+        etags.push(snapshot.get("/feed.atom").unwrap().etag.clone());
+        last = Some(snapshot);
+    }
+    let document = last.unwrap().get("/feed.atom").unwrap().clone();
+    let bases: Vec<_> = document
+        .deltas
+        .iter()
+        .map(|d| d.base_etag.clone())
+        .collect();
+    let newest_bases: Vec<_> = etags.iter().rev().skip(1).take(4).cloned().collect();
+    assert_eq!(bases, newest_bases, "the four newest bases, newest first");
+    let held: Vec<usize> = document
+        .deltas
+        .iter()
+        .map(|d| {
+            feed_rs::parser::parse(d.body.as_ref())
+                .unwrap()
+                .entries
+                .len()
+        })
+        .collect();
+    assert_eq!(held, [1, 2, 3, 4]);
+}
+
+#[test]
 fn hostile_text_stays_text() {
     let article = hostile();
     assert_eq!(article.section.as_deref(), Some("Tech & <Science>"));

@@ -2,8 +2,9 @@
 //! `A-IM: feed` and the ETag of a version it holds gets only the entries added or changed
 //! since, plus the tombstones of entries it had. The recent versions of each feed are
 //! remembered here, in memory: after a restart, old ETags are unknown and get the full
-//! document, which is always a correct answer. A delta's gzip and brotli variants are
-//! computed with its document's, once per version.
+//! document, which is always a correct answer. A version's deltas together hold no more
+//! entries than the feed itself, newest bases first; older bases get the whole document.
+//! A delta's gzip and brotli variants are computed with its document's, once per version.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -52,6 +53,9 @@ impl History {
             }
         }
         let mut deltas = Vec::with_capacity(versions.len().saturating_sub(1));
+        // Entries in the deltas rendered so far: together they hold at most as many as
+        // the feed (see below).
+        let mut spent = 0;
         for base in versions.iter().rev().skip(1) {
             let entries: Vec<_> = feed
                 .entries
@@ -64,6 +68,15 @@ impl History {
             // changes wholly at every snapshot (a big ingest publishing as it goes)
             // kept KEEP near-copies of itself per format.
             if entries.len() * 2 > feed.entries.len() {
+                break;
+            }
+            // Each base's delta repeats the entries of the newer ones: the KEEP deltas of
+            // a feed that gained one entry a version would hold 136 entries, nearly
+            // three copies of a feed of 50, in every format of every section's feed.
+            // Past the feed's own size, the older bases get the whole document, so the
+            // deltas at most double what a version of a feed takes in memory.
+            spent += entries.len();
+            if spent > feed.entries.len() {
                 break;
             }
             let tombstones: Vec<_> = feed
