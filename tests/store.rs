@@ -713,6 +713,7 @@ fn a_bulk_writer_decides_as_the_plain_writer_does() {
     // The scenario reaches every decision the lookups make.
     let (entries, tombstones, counts, duplicates, rejects) = plain;
     assert_eq!(entries.len(), 9, "{entries:#?}");
+    assert_eq!(counts.entries, 9, "the live entries, counted");
     assert_eq!(tombstones.len(), 1, "{tombstones:?}");
     assert_eq!(counts.duplicates, 1, "{duplicates:?}");
     assert_eq!(counts.rejects, 3, "{rejects:?}");

@@ -283,6 +283,10 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE websub_outbox;
     ALTER TABLE websub_outbox_v11 RENAME TO websub_outbox;
     CREATE INDEX websub_outbox_by_due ON websub_outbox (due);",
+    // 12: the frozen archive pages by number. The newest one's number, asked for at every
+    // start, read every stored page's row without it (each holds a whole page). Built
+    // once, by one such read.
+    "CREATE INDEX archive_pages_by_number ON archive_pages (number, path);",
 ];
 
 /// The index of the live entries' content hashes (migration 4), for the lookup of an
@@ -365,6 +369,41 @@ mod tests {
             assert!(
                 !opcodes.iter().any(|op| op == "OpenEphemeral"),
                 "{sql} opens a temporary B-tree"
+            );
+        }
+    }
+
+    /// What a start and every status read look up go through an index, not every row:
+    /// the frozen archive pages' rows hold whole pages, and entries are a million rows.
+    #[test]
+    fn the_newest_archive_page_and_the_deleted_entries_are_found_by_an_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        for (sql, index) in [
+            (
+                "SELECT max(number) FROM archive_pages",
+                "archive_pages_by_number",
+            ),
+            (
+                "SELECT path FROM archive_pages ORDER BY number, path",
+                "archive_pages_by_number",
+            ),
+            (
+                "SELECT count(*) FROM entries WHERE deleted IS NOT NULL",
+                "entries_deleted",
+            ),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([], |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.iter().any(|step| step.contains(index))
+                    && !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                "{sql}: {plan:?}"
             );
         }
     }
