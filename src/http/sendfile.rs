@@ -12,7 +12,9 @@
 //! into the sentinel are written as they are; a slice that starts at byte `p` of the
 //! sentinel is the rest of the front segment from its byte `p`, and is sent from the file
 //! with `sendfile`, which copies nothing to user space. hyper advances the frame by what
-//! was sent; a segment is dropped once all of it is. The sentinel's zeros are never
+//! was sent; a segment is dropped once all of it is. From a head followed by a sentinel
+//! slice until the queue is empty, the socket is corked (`TCP_CORK`), so that the head
+//! and the body leave in full packets. The sentinel's zeros are never
 //! sent: a slice that does not match the front segment (it starts elsewhere than where
 //! the segment's sending stopped, its length is not what is left of it, or no segment
 //! is queued) fails the connection with an error, logged. A file that shrank under its
@@ -142,7 +144,8 @@ impl Segments {
     }
 
     /// Counts `n` more bytes of the front segment sent, and drops it once all are.
-    fn sent(&self, n: usize) -> io::Result<()> {
+    /// Whether no segment is left.
+    fn sent(&self, n: usize) -> io::Result<bool> {
         let mut queue = self.lock()?;
         let Some(front) = queue.front_mut() else {
             return Err(mismatch(format!("{n} bytes sent with no segment queued")));
@@ -151,7 +154,7 @@ impl Segments {
         if front.sent >= front.len {
             queue.pop_front();
         }
-        Ok(())
+        Ok(queue.is_empty())
     }
 
     #[cfg(test)]
@@ -230,6 +233,8 @@ pub(super) struct SendfileStream {
     /// Once `sendfile` refused a file: the buffer the connection's segments are read
     /// into and written from instead.
     copy: Option<Vec<u8>>,
+    /// Whether TCP_CORK holds what is written (see [`SendfileStream::cork`]).
+    corked: bool,
 }
 
 impl SendfileStream {
@@ -240,8 +245,22 @@ impl SendfileStream {
             tcp,
             segments: segments.clone(),
             copy: None,
+            corked: false,
         };
         (stream, segments)
+    }
+
+    /// Holds what is written (TCP_CORK) from a head that a media body follows until the
+    /// last queued segment is sent, as nginx's `tcp_nopush` does. Without it the head
+    /// left alone in a packet of its own (the connections are `TCP_NODELAY`) and the
+    /// body in the packets `sendfile` pushed, which cost more CPU per answer than full
+    /// ones (docs/performance.md, media files). Uncorking sends what is held at once.
+    fn cork(&mut self, cork: bool) -> io::Result<()> {
+        if self.corked != cork {
+            socket2::SockRef::from(&self.tcp).set_tcp_cork(cork)?;
+            self.corked = cork;
+        }
+        Ok(())
     }
 
     /// Sends part of the sentinel slice of `len` bytes at `at`: from the file of the
@@ -261,7 +280,9 @@ impl SendfileStream {
                 "the media file shrank while it was being sent",
             )));
         }
-        self.segments.sent(sent)?;
+        if self.segments.sent(sent)? {
+            self.cork(false)?;
+        }
         Poll::Ready(Ok(sent))
     }
 
@@ -369,6 +390,9 @@ impl AsyncWrite for SendfileStream {
             .iter()
             .position(|buf| sentinel_offset(buf).is_some())
             .unwrap_or(bufs.len());
+        if plain < bufs.len() {
+            this.cork(true)?;
+        }
         Pin::new(&mut this.tcp).poll_write_vectored(cx, &bufs[..plain])
     }
 
@@ -562,6 +586,44 @@ mod tests {
         let (body, copied) = send_body(false, File::open(path).unwrap(), 0, content.len()).await;
         assert!(copied, "sendfile took {path}: find another file it refuses");
         assert_eq!(body, content);
+    }
+
+    fn corked(stream: &SendfileStream) -> bool {
+        socket2::SockRef::from(&stream.tcp).tcp_cork().unwrap()
+    }
+
+    /// A head that a body follows is held until the body is sent, and the socket is
+    /// uncorked after it; a head alone (a 304, a document) is never held.
+    #[tokio::test]
+    async fn a_head_waits_for_its_body_and_the_socket_is_uncorked_after() {
+        let (mut stream, segments, mut client) = connected().await;
+        let alone = Bytes::from_static(b"304\r\n\r\n");
+        flush(&mut stream, vec![alone.clone()]).await.unwrap();
+        assert!(!corked(&stream), "a head alone");
+
+        let content = random(100_000);
+        let file = tempfile::tempfile().unwrap();
+        (&file).write_all(&content).unwrap();
+        let mut body = SendfileBody::new(segments.clone(), file, 0, content.len() as u64);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let Poll::Ready(Some(Ok(frame))) = Pin::new(&mut body).poll_frame(&mut cx) else {
+            panic!("a frame");
+        };
+        let frame = frame.into_data().unwrap();
+        let head = Bytes::from_static(b"head\r\n\r\n");
+        let slices = [IoSlice::new(&head), IoSlice::new(&frame)];
+        assert_eq!(stream.write_vectored(&slices).await.unwrap(), head.len());
+        assert!(corked(&stream), "the head waits for the body");
+        flush(&mut stream, vec![frame]).await.unwrap();
+        assert_eq!(segments.len(), 0);
+        assert!(!corked(&stream), "uncorked once the body is sent");
+
+        drop(stream);
+        let mut out = Vec::new();
+        client.read_to_end(&mut out).await.unwrap();
+        let mut expected = [&alone[..], &head[..]].concat();
+        expected.extend_from_slice(&content);
+        assert!(out == expected, "{} bytes read", out.len());
     }
 
     #[tokio::test]
