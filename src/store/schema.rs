@@ -346,6 +346,16 @@ mod tests {
         ));
     }
 
+    /// Column `index` of every row `sql` gives, as text.
+    fn column_of(conn: &Connection, sql: &str, index: usize) -> Vec<String> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(index))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
     /// Writing a row builds no temporary B-tree (a CHECK of `IN (...)` did, at every
     /// insert).
     #[test]
@@ -359,13 +369,7 @@ mod tests {
             "INSERT INTO entries (key, id, title, summary, content_html, related, \
              content_hash, published, updated) VALUES ('a', 'i', 't', 's', 'c', '[]', x'00', 1, 1)",
         ] {
-            let opcodes: Vec<String> = conn
-                .prepare(&format!("EXPLAIN {sql}"))
-                .unwrap()
-                .query_map([], |r| r.get(1))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let opcodes = column_of(&conn, &format!("EXPLAIN {sql}"), 1);
             assert!(
                 !opcodes.iter().any(|op| op == "OpenEphemeral"),
                 "{sql} opens a temporary B-tree"
@@ -393,13 +397,7 @@ mod tests {
                 "entries_deleted",
             ),
         ] {
-            let plan: Vec<String> = conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .unwrap()
-                .query_map([], |r| r.get(3))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let plan = column_of(&conn, &format!("EXPLAIN QUERY PLAN {sql}"), 3);
             assert!(
                 plan.iter().any(|step| step.contains(index))
                     && !plan.iter().any(|step| step.contains("TEMP B-TREE")),
