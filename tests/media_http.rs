@@ -398,6 +398,46 @@ fn resident_bytes() -> u64 {
     kib * 1024
 }
 
+/// The daemon keeps the files it answered open for a while (`http::open_files`): each
+/// answer is still the file as it is at that moment, whatever happened to it between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_kept_open_is_answered_as_it_is_now() {
+    let daemon = TestDaemon::start().await;
+    let folder = daemon.seeds.path();
+    let first = pattern(5000);
+    write_under(folder, "photo.jpg", &first);
+    let get = |path: &'static str| daemon.exchange("GET", path, &[]);
+    let answer = get("/media/photo.jpg").await;
+    assert_eq!((answer.status, &answer.body), (200, &first));
+
+    // Replaced by a rename over it, as editors and `rsync` write.
+    let second = pattern(7000);
+    write_under(folder, "photo.jpg.next", &second);
+    std::fs::rename(folder.join("photo.jpg.next"), folder.join("photo.jpg")).unwrap();
+    let replaced = get("/media/photo.jpg").await;
+    assert_eq!((replaced.status, &replaced.body), (200, &second));
+    assert_ne!(replaced.get("etag"), answer.get("etag"));
+
+    // Rewritten in place, shorter.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(folder.join("photo.jpg"), &first[..3000]).unwrap();
+    let rewritten = get("/media/photo.jpg").await;
+    assert_eq!(
+        (rewritten.status, &rewritten.body[..]),
+        (200, &first[..3000])
+    );
+    assert_eq!(rewritten.get("content-length"), "3000");
+
+    // Renamed away: the old name is gone, the new one answers.
+    std::fs::rename(folder.join("photo.jpg"), folder.join("moved.jpg")).unwrap();
+    assert_eq!(get("/media/photo.jpg").await.status, 404);
+    let moved = get("/media/moved.jpg").await;
+    assert_eq!((moved.status, &moved.body[..]), (200, &first[..3000]));
+
+    std::fs::remove_file(folder.join("moved.jpg")).unwrap();
+    assert_eq!(get("/media/moved.jpg").await.status, 404);
+}
+
 /// What is not a media file of the folder is a 404, whatever the path says: a missing
 /// file, an article, `..` in every spelling, an absolute path, hidden names, a FIFO, a
 /// folder, and symlinks that lead out, one of them disguised as a photo.

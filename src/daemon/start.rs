@@ -16,7 +16,7 @@ use super::export::{ExportThread, start_export};
 use super::watchdog;
 use crate::activitypub::Fediverse;
 use crate::config::{AdminListen, Config, base_str, namespace_host};
-use crate::http::{Admin, AdminSocket, AppState, MediaFiles, Workers};
+use crate::http::{Admin, AdminSocket, AppState, MediaFiles, OpenFiles, Workers};
 use crate::ingest::{
     ArticleReader, Heartbeat, Ingest, IngestError, IngestMsg, IngestSettings, StampsLoading,
     StopSignal,
@@ -356,7 +356,7 @@ fn serve(
     state.access_log = config.access_log;
     state.hub = websub.and_then(WebSub::hub);
     state.websub = websub.map(WebSub::counters);
-    state.media = Some(Arc::clone(&served.media));
+    state.media = Some(Arc::new(OpenFiles::new(Arc::clone(&served.media))));
     state.fediverse = pushes.fediverse.cloned();
     let state = Arc::new(state);
     let workers = crate::http::start(listeners, Arc::clone(&state), config.limits)

@@ -5,10 +5,10 @@
 //! file's path below the folder, percent-decoded. The files are opened by a
 //! [`MediaFiles`], which the watcher implements on the seeds folder with the rules of
 //! safe opening: the HTTP layer does not know the folder. Anything it refuses, like any
-//! path that is not a media file's, is a 404.
+//! path that is not a media file's, is a 404. A file answered lately is taken from the
+//! files kept open (`open_files`) instead of being opened again.
 
 use std::fs::{File, Metadata};
-use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::conditional::{if_range_holds, preconditions_hold};
+use super::open_files::Opened;
 use super::range::{Ranged, content_range, ranged, unsatisfied_range};
 use super::stream::FileBody;
 use super::{Answer, AppState, Coding, HttpError, Validators, decide, prefers_html};
@@ -158,7 +159,7 @@ impl Transfer {
 
 /// A media file about to be answered: the open file, its type and its version.
 struct Served {
-    file: File,
+    file: Arc<File>,
     media_type: &'static str,
     version: Version,
 }
@@ -172,7 +173,7 @@ struct Version {
 }
 
 impl Served {
-    fn of(opened: OpenMedia, media_type: &'static str, now: DateTime<Utc>) -> Self {
+    fn of(opened: Opened, media_type: &'static str, now: DateTime<Utc>) -> Self {
         let meta = &opened.metadata;
         let modified = meta.modified().map_or(now, DateTime::<Utc>::from);
         let version = Version {
@@ -314,10 +315,7 @@ fn respond(
     };
     let body = match (part, transfer) {
         (Some((start, length)), Some(transfer)) if length > 0 => {
-            match body(file, start, length, transfer) {
-                Some(body) => body,
-                None => return HttpError::Unavailable.into_response(),
-            }
+            body(file, start, length, transfer)
         }
         _ => Body::empty(),
     };
@@ -350,21 +348,14 @@ fn respond(
 /// What an SVG served on its own may do: draw itself, with its own styles.
 const SVG_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
-/// The body of `length` bytes of `file` from byte `start`; `None` when the file cannot
-/// be positioned there (logged).
-fn body(mut file: File, start: u64, length: u64, transfer: Transfer) -> Option<Body> {
+/// The body of `length` bytes of `file` from byte `start`.
+fn body(file: Arc<File>, start: u64, length: u64, transfer: Transfer) -> Body {
     match transfer {
         #[cfg(target_os = "linux")]
-        Transfer::Sendfile(segments) => Some(Body::new(super::sendfile::SendfileBody::new(
+        Transfer::Sendfile(segments) => Body::new(super::sendfile::SendfileBody::new(
             segments, file, start, length,
-        ))),
-        Transfer::Read => {
-            if let Err(error) = file.seek(SeekFrom::Start(start)) {
-                tracing::warn!(%error, start, "cannot seek in a media file");
-                return None;
-            }
-            Some(Body::new(FileBody::new(file, length)))
-        }
+        )),
+        Transfer::Read => Body::new(FileBody::new(file, start, length)),
     }
 }
 

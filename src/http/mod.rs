@@ -20,6 +20,7 @@ mod media;
 mod metrics;
 mod negotiate;
 mod observe;
+mod open_files;
 mod range;
 mod response;
 #[cfg(target_os = "linux")]
@@ -33,6 +34,7 @@ pub use conditional::{Answer, Validators, decide};
 pub use media::{MEDIA_PREFIX, MediaError, MediaFiles, OpenMedia};
 pub use metrics::{Metrics, Route};
 pub use negotiate::{Coding, choose_coding, prefers_html};
+pub use open_files::OpenFiles;
 pub use response::HttpError;
 pub use server::{Workers, bind, share, start};
 
@@ -71,7 +73,7 @@ pub struct AppState {
     /// WebSub's counts for `/status` and `/metrics`, when it is on.
     pub websub: Option<Arc<crate::websub::Counters>>,
     /// The media files served at `/media/`; without them, that path is unknown.
-    pub media: Option<Arc<dyn MediaFiles>>,
+    pub media: Option<Arc<OpenFiles>>,
     /// The site on the fediverse (`[activitypub]`), answering its paths and its inbox.
     pub fediverse: Option<Arc<crate::activitypub::Fediverse>>,
 }

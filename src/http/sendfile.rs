@@ -184,10 +184,10 @@ pub(super) struct SendfileBody {
 }
 
 impl SendfileBody {
-    pub(super) fn new(segments: Segments, file: File, offset: u64, length: u64) -> Self {
+    pub(super) fn new(segments: Segments, file: Arc<File>, offset: u64, length: u64) -> Self {
         Self {
             segments,
-            file: Arc::new(file),
+            file,
             offset,
             remaining: length,
         }
@@ -487,7 +487,12 @@ mod tests {
     fn a_body_stands_for_its_file_in_segments_of_the_sentinel() {
         let segments = Segments::default();
         let length = 2 * SEGMENT as u64 + 7;
-        let body = SendfileBody::new(segments.clone(), tempfile::tempfile().unwrap(), 50, length);
+        let body = SendfileBody::new(
+            segments.clone(),
+            Arc::new(tempfile::tempfile().unwrap()),
+            50,
+            length,
+        );
         assert_eq!(body.size_hint().exact(), Some(length));
         let mut body = std::pin::pin!(body);
         let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -540,7 +545,7 @@ mod tests {
         if copy {
             stream.copy = Some(vec![0; 1000]);
         }
-        let mut body = SendfileBody::new(segments.clone(), file, from as u64, len as u64);
+        let mut body = SendfileBody::new(segments.clone(), Arc::new(file), from as u64, len as u64);
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut bufs = vec![Bytes::from_static(b"head\r\n\r\n")];
         while let Poll::Ready(Some(frame)) = Pin::new(&mut body).poll_frame(&mut cx) {
@@ -604,7 +609,7 @@ mod tests {
         let content = random(100_000);
         let file = tempfile::tempfile().unwrap();
         (&file).write_all(&content).unwrap();
-        let mut body = SendfileBody::new(segments.clone(), file, 0, content.len() as u64);
+        let mut body = SendfileBody::new(segments.clone(), Arc::new(file), 0, content.len() as u64);
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let Poll::Ready(Some(Ok(frame))) = Pin::new(&mut body).poll_frame(&mut cx) else {
             panic!("a frame");
@@ -652,7 +657,7 @@ mod tests {
             let content = random(5000);
             let file = tempfile::tempfile().unwrap();
             (&file).write_all(&content[..3000]).unwrap();
-            let body = SendfileBody::new(segments, file, 0, 5000);
+            let body = SendfileBody::new(segments, Arc::new(file), 0, 5000);
             let mut body = std::pin::pin!(body);
             let mut cx = Context::from_waker(std::task::Waker::noop());
             let Poll::Ready(Some(Ok(frame))) = body.as_mut().poll_frame(&mut cx) else {

@@ -348,8 +348,9 @@ impl Drop for Slot {
 }
 
 /// File descriptors kept for everything but connections: the database and its pool,
-/// the watcher, the listening sockets, the admin listener, outgoing requests.
-const RESERVED_FDS: u64 = 256;
+/// the watcher, the listening sockets, the admin listener, outgoing requests, and the
+/// media files kept open (`open_files`).
+const RESERVED_FDS: u64 = 256 + super::open_files::MOST as u64;
 
 /// The most connections that `fd_limit` open files allow, up to `wanted`: each may hold
 /// a media file open as it sends it, so two descriptors a connection, beside the
@@ -434,7 +435,7 @@ mod tests {
     fn the_cap_stays_within_the_open_files_allowed() {
         assert_eq!(cap_for_fds(8192, 1 << 19), 8192);
         // Two descriptors a connection, beside the reserved ones.
-        assert_eq!(cap_for_fds(8192, 1024), (1024 - 256) / 2);
+        assert_eq!(cap_for_fds(8192, 1024), (1024 - RESERVED_FDS as usize) / 2);
         assert_eq!(cap_for_fds(8192, 100), 1);
     }
 

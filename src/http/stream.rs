@@ -14,8 +14,10 @@
 //! worker without `aio threads` does.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -25,17 +27,20 @@ use hyper::body::{Body, Frame, SizeHint};
 /// the writes, small enough that a thousand connections hold little.
 const CHUNK: u64 = 64 * 1024;
 
-/// The next `remaining` bytes of a file, from its current position.
+/// The next `remaining` bytes of a file, from `offset`. The file's position is not
+/// used: other answers may be reading the same open file (`open_files`).
 pub(super) struct FileBody {
-    file: File,
+    file: Arc<File>,
+    offset: u64,
     remaining: u64,
 }
 
 impl FileBody {
-    /// The body of `length` bytes of `file`, which is positioned at the first of them.
-    pub(super) fn new(file: File, length: u64) -> Self {
+    /// The body of `length` bytes of `file` from byte `offset`.
+    pub(super) fn new(file: Arc<File>, offset: u64, length: u64) -> Self {
         Self {
             file,
+            offset,
             remaining: length,
         }
     }
@@ -53,12 +58,12 @@ impl Body for FileBody {
         if this.remaining == 0 {
             return Poll::Ready(None);
         }
-        let want = this.remaining.min(CHUNK);
-        // `read_to_end` reads into the vector's spare capacity without zeroing it first.
-        let mut chunk = Vec::with_capacity(want as usize);
-        if let Err(error) = (&this.file).take(want).read_to_end(&mut chunk) {
-            return Poll::Ready(Some(Err(error)));
-        }
+        let mut chunk = vec![0; this.remaining.min(CHUNK) as usize];
+        let read = match read_at(&this.file, &mut chunk, this.offset) {
+            Ok(read) => read,
+            Err(error) => return Poll::Ready(Some(Err(error))),
+        };
+        chunk.truncate(read);
         if chunk.is_empty() {
             // The file was cut short after its length was sent: the response cannot be
             // completed, and hyper closes the connection on this error, so the client
@@ -69,6 +74,7 @@ impl Body for FileBody {
             ))));
         }
         this.remaining -= chunk.len() as u64;
+        this.offset += chunk.len() as u64;
         Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
     }
 
@@ -81,9 +87,23 @@ impl Body for FileBody {
     }
 }
 
+/// Reads into all of `buffer` from `offset`, short only at the file's end.
+fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut read = 0;
+    while read < buffer.len() {
+        match file.read_at(&mut buffer[read..], offset + read as u64) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(read)
+}
+
 #[cfg(test)]
 mod tests {
-    use std::io::{Seek, SeekFrom, Write};
+    use std::io::Write;
 
     use super::*;
 
@@ -106,12 +126,11 @@ mod tests {
     }
 
     #[test]
-    fn a_file_is_read_in_bounded_chunks_from_its_position() {
+    fn a_file_is_read_in_bounded_chunks_from_an_offset() {
         let mut file = tempfile::tempfile().unwrap();
         let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         file.write_all(&content).unwrap();
-        file.seek(SeekFrom::Start(1000)).unwrap();
-        let body = FileBody::new(file, 150_000);
+        let body = FileBody::new(Arc::new(file), 1000, 150_000);
         assert_eq!(body.size_hint().exact(), Some(150_000));
         let (bytes, chunks, error) = collect(body);
         assert!(error.is_none());
@@ -123,8 +142,7 @@ mod tests {
     fn a_file_cut_short_is_an_error_not_a_short_body() {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(&[7; 100]).unwrap();
-        file.seek(SeekFrom::Start(0)).unwrap();
-        let (bytes, _, error) = collect(FileBody::new(file, 300));
+        let (bytes, _, error) = collect(FileBody::new(Arc::new(file), 0, 300));
         assert_eq!(bytes.len(), 100);
         assert_eq!(error.unwrap().kind(), io::ErrorKind::UnexpectedEof);
     }
