@@ -438,6 +438,40 @@ async fn a_file_kept_open_is_answered_as_it_is_now() {
     assert_eq!(get("/media/moved.jpg").await.status, 404);
 }
 
+/// Whether this process (the daemon runs in it) has `path` open, deleted or not.
+#[cfg(target_os = "linux")]
+fn holds_open(path: &Path) -> bool {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|target| {
+                let target = target.to_string_lossy();
+                target.strip_suffix(" (deleted)").unwrap_or(&target) == path.to_string_lossy()
+            })
+        })
+}
+
+/// A file deleted after it was answered is closed even when nothing asks for it again,
+/// so that its disk space is freed.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_file_is_let_go_without_another_request() {
+    let daemon = TestDaemon::start().await;
+    write_under(daemon.seeds.path(), "gone.jpg", &pattern(4000));
+    let path = daemon.seed_path("gone.jpg");
+    assert_eq!(
+        daemon.exchange("GET", "/media/gone.jpg", &[]).await.status,
+        200
+    );
+    assert!(holds_open(&path), "kept open once answered");
+    std::fs::remove_file(&path).unwrap();
+    common::poll::eventually("the deleted file to be closed", || async {
+        !holds_open(&path)
+    })
+    .await;
+}
+
 /// What is not a media file of the folder is a 404, whatever the path says: a missing
 /// file, an article, `..` in every spelling, an absolute path, hidden names, a FIFO, a
 /// folder, and symlinks that lead out, one of them disguised as a photo.

@@ -14,7 +14,10 @@
 //!
 //! The files are shared by the workers and by the answers in flight, which send from
 //! them at explicit offsets (`sendfile`, `read_at`), so no answer moves another's
-//! position. At most [`MOST`] are kept open; `slots` sets their descriptors aside.
+//! position. At most [`MOST`] are kept open; `slots` sets their descriptors aside. An
+//! entry found stale is dropped at once, and [`sweep`] drops the expired ones every
+//! [`VALID`]: a file deleted from the folder is closed within two seconds, asked for
+//! again or not, and its disk space freed once the answers sending it are done.
 
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
@@ -80,9 +83,33 @@ impl OpenFiles {
             }
             (Arc::clone(&entry.file), entry.changed)
         };
-        let metadata = file.metadata().ok()?;
-        (metadata.nlink() > 0 && changed_of(&metadata) == changed)
-            .then_some(Opened { file, metadata })
+        let metadata = file.metadata().ok();
+        match metadata {
+            Some(metadata) if metadata.nlink() > 0 && changed_of(&metadata) == changed => {
+                Some(Opened { file, metadata })
+            }
+            _ => {
+                self.forget(relative, &file);
+                None
+            }
+        }
+    }
+
+    /// Drops the entry of `relative` if it still holds `file` (another worker may have
+    /// kept a newer one meanwhile).
+    fn forget(&self, relative: &str, file: &Arc<File>) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept
+            .get(relative)
+            .is_some_and(|entry| Arc::ptr_eq(&entry.file, file))
+        {
+            kept.remove(relative);
+        }
+    }
+
+    /// What [`sweep`] does at each tick.
+    fn drop_expired(&self) {
+        expire(&mut self.kept.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     /// Keeps `file` for `relative`. When [`MOST`] are kept, the expired go first, then
@@ -90,7 +117,7 @@ impl OpenFiles {
     fn keep(&self, relative: &str, file: &Arc<File>, metadata: &Metadata) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.len() >= MOST && !kept.contains_key(relative) {
-            kept.retain(|_, entry| entry.opened.elapsed() < VALID);
+            expire(&mut kept);
             let oldest = kept
                 .iter()
                 .min_by_key(|(_, entry)| entry.opened)
@@ -105,6 +132,23 @@ impl OpenFiles {
             changed: changed_of(metadata),
         };
         kept.insert(relative.to_owned(), entry);
+    }
+}
+
+/// Drops the entries past their validity, closing their files once no answer sends
+/// from them.
+fn expire(kept: &mut HashMap<String, Kept>) {
+    kept.retain(|_, entry| entry.opened.elapsed() < VALID);
+}
+
+/// Drops the expired entries of `files` every [`VALID`], for as long as the runtime it
+/// is spawned on runs (one HTTP worker's).
+pub(super) async fn sweep(files: Arc<OpenFiles>) {
+    let mut ticks = tokio::time::interval(VALID);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        files.drop_expired();
     }
 }
 
@@ -193,12 +237,35 @@ mod tests {
     fn an_entry_is_used_no_longer_than_its_validity() {
         let (folder, files) = folder();
         std::fs::write(folder.root.path().join("a.jpg"), "jpeg").unwrap();
+        std::fs::write(folder.root.path().join("b.jpg"), "jpeg").unwrap();
         files.open("a.jpg").unwrap();
+        files.open("b.jpg").unwrap();
         if let Some(entry) = files.kept.lock().unwrap().get_mut("a.jpg") {
             entry.opened -= VALID;
         }
         files.open("a.jpg").unwrap();
-        assert_eq!(folder.opens.load(Ordering::Relaxed), 2);
+        assert_eq!(folder.opens.load(Ordering::Relaxed), 3);
+
+        // The sweep drops what expired, and only that.
+        if let Some(entry) = files.kept.lock().unwrap().get_mut("b.jpg") {
+            entry.opened -= VALID;
+        }
+        files.drop_expired();
+        let kept = files.kept.lock().unwrap();
+        assert!(kept.contains_key("a.jpg") && !kept.contains_key("b.jpg"));
+    }
+
+    #[test]
+    fn a_stale_entry_is_dropped_when_found() {
+        let (folder, files) = folder();
+        std::fs::write(folder.root.path().join("a.jpg"), "jpeg").unwrap();
+        files.open("a.jpg").unwrap();
+        std::fs::remove_file(folder.root.path().join("a.jpg")).unwrap();
+        assert!(matches!(files.open("a.jpg"), Err(MediaError::NotFound)));
+        assert!(
+            files.kept.lock().unwrap().is_empty(),
+            "the deleted file is let go"
+        );
     }
 
     #[test]

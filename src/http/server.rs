@@ -200,6 +200,10 @@ pub fn start(
     for (n, listener) in listeners.into_iter().enumerate() {
         let answering = answering.clone();
         workers.spawn(format!("seedfeed-http-{n}"), move |shutdown| async move {
+            // One worker closes the media files kept open past their time.
+            if let (0, Some(media)) = (n, &answering.app.media) {
+                tokio::spawn(super::open_files::sweep(Arc::clone(media)));
+            }
             match TcpListener::from_std(listener) {
                 Ok(listener) => serve(listener, answering, shutdown).await,
                 Err(error) => tracing::error!(%error, "a worker could not take its listener"),
