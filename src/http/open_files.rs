@@ -63,7 +63,7 @@ impl OpenFiles {
 
     /// The media file at `relative` (as [`MediaFiles::open`] takes it).
     pub(super) fn open(&self, relative: &str) -> Result<Opened, MediaError> {
-        if let Some(opened) = self.kept(relative) {
+        if let Some(opened) = self.reusable(relative) {
             return Ok(opened);
         }
         let OpenMedia { file, metadata } = self.files.open(relative)?;
@@ -74,7 +74,7 @@ impl OpenFiles {
 
     /// The file kept for `relative`, when it may still be used; its metadata is read
     /// without the lock held.
-    fn kept(&self, relative: &str) -> Option<Opened> {
+    fn reusable(&self, relative: &str) -> Option<Opened> {
         let (file, changed) = {
             let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
             let entry = kept.get(relative)?;
@@ -118,11 +118,13 @@ impl OpenFiles {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.len() >= MOST && !kept.contains_key(relative) {
             expire(&mut kept);
+        }
+        if kept.len() >= MOST && !kept.contains_key(relative) {
             let oldest = kept
                 .iter()
                 .min_by_key(|(_, entry)| entry.opened)
                 .map(|(name, _)| name.clone());
-            if let (true, Some(oldest)) = (kept.len() >= MOST, oldest) {
+            if let Some(oldest) = oldest {
                 kept.remove(&oldest);
             }
         }

@@ -59,9 +59,13 @@ impl Body for FileBody {
             return Poll::Ready(None);
         }
         let mut chunk = vec![0; this.remaining.min(CHUNK) as usize];
-        let read = match read_at(&this.file, &mut chunk, this.offset) {
-            Ok(read) => read,
-            Err(error) => return Poll::Ready(Some(Err(error))),
+        // A short read is a smaller chunk; only none at all is the file's end.
+        let read = loop {
+            match this.file.read_at(&mut chunk, this.offset) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Poll::Ready(Some(Err(error))),
+                Ok(read) => break read,
+            }
         };
         chunk.truncate(read);
         if chunk.is_empty() {
@@ -85,20 +89,6 @@ impl Body for FileBody {
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.remaining)
     }
-}
-
-/// Reads into all of `buffer` from `offset`, short only at the file's end.
-fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
-    let mut read = 0;
-    while read < buffer.len() {
-        match file.read_at(&mut buffer[read..], offset + read as u64) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(read)
 }
 
 #[cfg(test)]
