@@ -722,3 +722,43 @@ fn a_bulk_writer_decides_as_the_plain_writer_does() {
     published.dedup();
     assert_eq!(published.len(), entries.len(), "dates are distinct");
 }
+
+/// A writer writes its files' rows when it commits, in the order of their paths
+/// (`store::file_rows`). What it decided earlier in its transaction still counts: a
+/// second file with a key another file publishes is set aside, a file removed after it
+/// was stored takes its entry out, and a file changed twice keeps its last state.
+#[test]
+fn a_writer_decides_with_the_files_it_has_not_written_yet() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut writer = store.writer();
+    let first = [
+        article("b.txt", draft("b", "B"), at(NOW - 30)),
+        article("a.txt", draft("a", "A"), at(NOW - 20)),
+        article("c.txt", draft("c", "C"), at(NOW - 10)),
+    ];
+    writer.apply(&first, at(NOW)).unwrap();
+    let second = [
+        article("b.md", draft("b", "Another B"), at(NOW - 5)),
+        removed("a.txt"),
+        article("c.txt", draft("c", "C, edited"), at(NOW - 2)),
+    ];
+    let outcome = writer.apply(&second, at(NOW + 1)).unwrap();
+    writer.commit().unwrap();
+    drop(writer);
+    assert_eq!(outcome.rejected, 1, "{outcome:?}");
+    assert_eq!(outcome.removed, [EntryKey::new("a")]);
+    assert_eq!(outcome.updated, [EntryKey::new("c")]);
+    let titles: Vec<String> = store
+        .live_entries()
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.draft.title)
+        .collect();
+    assert_eq!(titles, ["C, edited", "B"]);
+    let rejected = store.rejected_files(10).unwrap();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert_eq!(rejected[0].path, "b.md");
+    assert_eq!(store.file_stamp("a.txt").unwrap(), None);
+    assert_eq!(store.file_stamp("c.txt").unwrap(), Some(stamp(at(NOW - 2))));
+}

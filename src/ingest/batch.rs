@@ -1,5 +1,6 @@
 //! One step of settling: the paths that settled are read, applied to the store in one
-//! transaction (or, for a bulk, in a stream of chunks committed every few thousand), and
+//! transaction (or, for a bulk, in a stream of chunks committed in steps that grow from a
+//! few thousand files to a few tens of thousands), and
 //! what changed is published. A file still being written goes back to settle. A media
 //! file that settled is not read: the articles whose last read referenced it are, at
 //! the next step, and the content hash of each decides whether its entry changes.
@@ -25,12 +26,19 @@ const BULK_LOG: usize = 20;
 /// More settled files than this are a bulk: read on threads, with progress lines.
 const BULK: usize = 500;
 
-/// A bulk is committed every this many files (and at its end), in one transaction that
-/// stays open while the readers go on. Each commit rewrites every index page it touched,
-/// and a content hash lands anywhere in its index, so fewer, bigger commits write far
-/// fewer bytes. A smaller bulk still commits in four steps at least: a crash loses no
-/// more than a quarter of it.
-const COMMIT_EVERY: usize = 4096;
+/// A bulk's first commit comes after this many files (or a quarter of a smaller bulk:
+/// a crash loses no more than that), in one transaction that stays open while the
+/// readers go on; each later commit holds as many files as all before it, up to
+/// [`COMMIT_MOST`]. The first commit comes soon, so that the feeds fill at once.
+const COMMIT_FIRST: usize = 4096;
+
+/// The most files a bulk's commit holds. Each commit rewrites every page it touched.
+/// A file's row lands in its place by path, and its entry's by key: when the names do
+/// not follow the dates, the order the bulk is applied in, a commit touches most pages
+/// of those trees however few files it holds, so a bigger commit writes each page once
+/// for many more files. It is bounded for memory: the files' rows wait in memory until
+/// the commit (`store::file_rows`). docs/performance.md has the figures.
+const COMMIT_MOST: usize = 32768;
 
 /// A bulk of the first scan into an empty database publishes its first commit, and then
 /// what it stored this often, so that the feeds fill while it runs: a render of the main
@@ -140,7 +148,9 @@ impl Ingest {
         match paths {
             Paths::Few(paths) => apply(total, read_changes(reader, paths.iter(), settle), true)?,
             Paths::Bulk(spool) => {
-                let batch = COMMIT_EVERY.min(total.div_ceil(4));
+                let first = COMMIT_FIRST.min(total.div_ceil(4));
+                let most = COMMIT_MOST.min(total.div_ceil(4)).max(first);
+                let batch = |committed: usize| committed.clamp(first, most);
                 bulk::read_and_apply(reader, spool, settle, batch, apply)?;
             }
         }

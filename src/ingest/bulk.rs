@@ -37,13 +37,14 @@ type Handed = Result<(usize, ReadChunk), std::io::Error>;
 
 /// Reads every path of `spool` on reader threads (see [`read_changes`] for `settle`)
 /// and passes what was read to `apply` a chunk at a time, in the spool's order, with the
-/// number of paths passed so far and whether to commit: after every `batch` paths or
-/// so, and after the last. Stops at the first error of `apply`, or of the spool.
+/// number of paths passed so far and whether to commit: once the paths passed since the
+/// last commit reach `batch` of the number committed before (rounded up to a chunk), and
+/// after the last. Stops at the first error of `apply`, or of the spool.
 pub(super) fn read_and_apply(
     reader: &ArticleReader,
     spool: Spool,
     settle: Duration,
-    batch: usize,
+    batch: impl Fn(usize) -> usize,
     mut apply: impl FnMut(usize, ReadChunk, bool) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     let chunks = spool.len().div_ceil(CHUNK);
@@ -125,7 +126,7 @@ fn read_chunks(
 fn write_in_order(
     receiver: Receiver<Handed>,
     chunks: usize,
-    batch: usize,
+    batch: impl Fn(usize) -> usize,
     apply: &mut impl FnMut(usize, ReadChunk, bool) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     // Chunks read ahead of their turn (two readers: at most a few).
@@ -141,7 +142,7 @@ fn write_in_order(
             next += 1;
             done += chunk.len();
             uncommitted += chunk.len();
-            let commit = uncommitted >= batch || next == chunks;
+            let commit = uncommitted >= batch(done - uncommitted) || next == chunks;
             if commit {
                 uncommitted = 0;
             }
@@ -208,7 +209,7 @@ mod tests {
             &reader(dir.path()),
             spool(&settled),
             Duration::ZERO,
-            100,
+            |committed| committed.clamp(100, 300),
             |done, chunk, commit| {
                 assert!(chunk.changing.is_empty());
                 seen.extend(chunk.changes.iter().map(|c| path_of(c).to_owned()));
@@ -223,11 +224,12 @@ mod tests {
         .unwrap();
         let expected: Vec<String> = settled.iter().map(|(_, p)| p.to_owned()).collect();
         assert_eq!(seen, expected);
-        assert_eq!(commits.last(), Some(&(1000, 1000 % 128)));
-        // Every commit but the last holds at least `batch` changes and at most one chunk more.
-        for (_, len) in &commits[..commits.len() - 1] {
-            assert!((100..100 + CHUNK).contains(len), "commit of {len}");
-        }
+        // Each commit but the last holds at least `batch` of the changes committed before
+        // it, and at most one chunk more: 128, then 128 (at least 100), 256, then 320
+        // (at least 300) until the end.
+        let sizes: Vec<usize> = commits.iter().map(|&(_, len)| len).collect();
+        assert_eq!(sizes, [128, 128, 256, 320, 168]);
+        assert_eq!(commits.last(), Some(&(1000, 168)));
     }
 
     /// The nice value in a `/proc/.../stat` line (the 19th field).
@@ -258,7 +260,7 @@ mod tests {
             &reader(dir.path()),
             spool(&settled),
             Duration::ZERO,
-            100,
+            |_| 100,
             |_, _, _| {
                 for task in std::fs::read_dir("/proc/self/task").unwrap() {
                     let task = task.unwrap().path();
@@ -298,7 +300,7 @@ mod tests {
             &reader(dir.path()),
             spool(&settled),
             Duration::ZERO,
-            100,
+            |_| 100,
             |_, _, _| {
                 calls += 1;
                 Err(IngestError::Scan {
@@ -330,7 +332,7 @@ mod tests {
             &reader(dir.path()),
             spool,
             Duration::ZERO,
-            100,
+            |_| 100,
             |_, chunk, _| {
                 applied += chunk.len();
                 Ok(())
@@ -363,7 +365,7 @@ mod tests {
                 &reader(dir.path()),
                 spool(&settled),
                 settle,
-                100,
+                |_| 100,
                 |_, chunk, _| {
                     changes += chunk.changes.len();
                     changing.extend(chunk.changing);

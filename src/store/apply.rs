@@ -1,12 +1,15 @@
 //! Writes: batches of settled file changes applied in a transaction that a [`Writer`]
 //! keeps open until it commits. What each change does is in `change` (the SQL) and
-//! `decide` (the rules). A big bulk runs without the index of content hashes, and the
-//! store builds it again after ([`Store::build_hash_index`]).
+//! `decide` (the rules); the `files` rows it decides wait in `file_rows`, and are
+//! written in the order of their paths before the table is read and at commit. A big
+//! bulk runs without the index of content hashes, and the store builds it again after
+//! ([`Store::build_hash_index`]).
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::change::{Batch, TakenRun};
+use super::file_rows::PendingFiles;
 use super::known::Known;
 use super::slugs::Slugs;
 use super::{ApplyOutcome, FileChange, Store, StoreError, checkpoint, schema};
@@ -96,6 +99,7 @@ impl Store {
             bulk,
             run: TakenRun::default(),
             slugs: Slugs::default(),
+            pending: PendingFiles::default(),
         }
     }
 }
@@ -114,6 +118,8 @@ pub struct Writer<'s> {
     run: TakenRun,
     /// The sections' slugs looked up or assigned in its transaction.
     slugs: Slugs,
+    /// The `files` rows of its transaction not yet written.
+    pending: PendingFiles,
 }
 
 impl Writer<'_> {
@@ -151,6 +157,7 @@ impl Writer<'_> {
             outcome: ApplyOutcome::default(),
             run: &mut self.run,
             slugs: &mut self.slugs,
+            pending: &mut self.pending,
         };
         for change in changes {
             // The media files a read referenced replace those of the file's last read,
@@ -199,6 +206,7 @@ impl Writer<'_> {
     /// it has stored so far).
     pub fn commit(&mut self) -> Result<&Store, StoreError> {
         if self.open {
+            self.pending.write(self.conn)?;
             self.conn.execute_batch("COMMIT")?;
             self.open = false;
         }

@@ -1,13 +1,15 @@
 //! The SQL of one file change, in a batch's open transaction: the facts the rules of
 //! `decide` need, read with the lookups a bulk writer's [`Known`] shows cannot find
-//! anything skipped, and the decision carried out on the `entries` and `files` tables,
-//! with the slug the entry's section was assigned (`slugs`), not the one it wants, and
-//! the entry's tags, authors and given id (`terms`). The media files a read referenced
-//! are recorded beside it (`media`).
+//! anything skipped, and the decision carried out on the `entries` table and, through
+//! the writer's rows waiting (`file_rows`), on the `files` table, with the slug the
+//! entry's section was assigned (`slugs`), not the one it wants, and the entry's tags,
+//! authors and given id (`terms`). The media files a read referenced are recorded
+//! beside it (`media`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::decide::{Action, Existing, StoredEntry, decide, first_free};
+use super::file_rows::{self, PendingFiles};
 use super::known::Known;
 use super::slugs::Slugs;
 use super::terms::{self, Touched};
@@ -26,6 +28,9 @@ pub(super) struct Batch<'a> {
     pub(super) run: &'a mut TakenRun,
     /// The writer's memory of the sections' slugs.
     pub(super) slugs: &'a mut Slugs,
+    /// The writer's `files` rows not yet written: written before anything here reads
+    /// the table, and at commit.
+    pub(super) pending: &'a mut PendingFiles,
 }
 
 /// Published times the writer knows to be all taken, `start..=end`: the run its last new
@@ -106,7 +111,7 @@ impl Batch<'_> {
                     stamp,
                     hash,
                     status,
-                })?;
+                });
                 // If this file used to publish its own entry, that entry now repeats
                 // another.
                 self.retire_if_orphaned(key)?;
@@ -134,13 +139,14 @@ impl Batch<'_> {
                 FileStatus::Published(warned)
             }
         };
-        Ok(self.upsert_file(FileRow {
+        self.upsert_file(FileRow {
             path,
             key,
             stamp,
             hash,
             status,
-        })?)
+        });
+        Ok(())
     }
 
     /// A file set aside because another file or entry has its key or its id.
@@ -154,13 +160,14 @@ impl Batch<'_> {
     ) -> Result<(), StoreError> {
         self.outcome.rejected += 1;
         let status = FileStatus::Rejected(reason);
-        Ok(self.upsert_file(FileRow {
+        self.upsert_file(FileRow {
             path,
             key,
             stamp,
             hash,
             status,
-        })?)
+        });
+        Ok(())
     }
 
     /// An article held back (a draft, or dated in the future): its entry leaves the
@@ -179,7 +186,7 @@ impl Batch<'_> {
             hash: None,
             status: FileStatus::Held(hold),
         };
-        self.upsert_file(row)?;
+        self.upsert_file(row);
         self.retire_if_orphaned(key)
     }
 
@@ -201,11 +208,13 @@ impl Batch<'_> {
             hash: None,
             status,
         };
-        Ok(self.upsert_file(row)?)
+        self.upsert_file(row);
+        Ok(())
     }
 
     /// A file that went: its entry leaves the feeds unless another file publishes it.
     pub(super) fn removal(&mut self, path: &str) -> Result<(), StoreError> {
+        self.write_pending()?;
         let key: Option<String> = self
             .tx
             .prepare_cached("DELETE FROM files WHERE path = ?1 RETURNING key")?
@@ -219,12 +228,23 @@ impl Batch<'_> {
 
     /// Reads what the store holds about an article's key and content (see [`Existing`]),
     /// skipping the lookups that `known` shows cannot find anything.
-    fn existing(&self, path: &str, draft: &EntryDraft) -> Result<(Existing, OldSlug), StoreError> {
+    fn existing(
+        &mut self,
+        path: &str,
+        draft: &EntryDraft,
+    ) -> Result<(Existing, OldSlug), StoreError> {
         let key = draft.key.as_str();
         let hash = draft.content_hash.0.as_slice();
-        let key_known = self.known.may_have_key(key);
         let mut existing = Existing::default();
-        if key_known {
+        let (entry, old_slug) = if self.known.may_have_key(key) {
+            self.stored_entry(key)?
+        } else {
+            (None, None)
+        };
+        // A published file always has its entry (entry rows are never deleted): with no
+        // entry of the key, no file can publish it, and the rows waiting stay waiting.
+        if entry.is_some() {
+            self.write_pending()?;
             existing.key_owner = self
                 .tx
                 .prepare_cached(
@@ -250,11 +270,6 @@ impl Batch<'_> {
         if draft.id_given {
             existing.id_owner = terms::id_owner(self.tx, draft.id.as_str(), &draft.key)?;
         }
-        let (entry, old_slug) = if key_known {
-            self.stored_entry(key)?
-        } else {
-            (None, None)
-        };
         existing.entry = entry;
         Ok((existing, old_slug))
     }
@@ -506,6 +521,11 @@ impl Batch<'_> {
 
     /// Retires the entry of `key` when no file publishes it any more.
     fn retire_if_orphaned(&mut self, key: &EntryKey) -> Result<(), StoreError> {
+        // A key with no entry has nothing to retire, and nothing waits on it.
+        if !self.known.may_have_key(key.as_str()) {
+            return Ok(());
+        }
+        self.write_pending()?;
         let published: Option<i64> = self
             .tx
             .prepare_cached("SELECT 1 FROM files WHERE key = ?1 AND status = 'published' LIMIT 1")?
@@ -548,6 +568,7 @@ impl Batch<'_> {
     /// Files set aside because of `key` (duplicates of its old content, files whose key
     /// it holds) are read again: they may now be published.
     fn requeue_waiting(&mut self, key: &EntryKey) -> Result<(), StoreError> {
+        self.write_pending()?;
         let mut waiting = Vec::new();
         for sql in [
             "SELECT path FROM files WHERE status != 'published' AND status = 'duplicate' \
@@ -574,7 +595,14 @@ impl Batch<'_> {
         Ok(())
     }
 
-    fn upsert_file(&self, row: FileRow<'_>) -> rusqlite::Result<()> {
+    /// Writes the `files` rows decided so far, before the table is read.
+    fn write_pending(&mut self) -> rusqlite::Result<()> {
+        self.pending.write(self.tx)
+    }
+
+    /// Decides the `files` row of a file; it is written with the others at commit, or
+    /// before the table is next read (see `file_rows`).
+    fn upsert_file(&mut self, row: FileRow<'_>) {
         let (status, code, detail, until) = match row.status {
             FileStatus::Published(warnings) => ("published", None, warnings, None),
             FileStatus::Duplicate(original) => {
@@ -596,33 +624,18 @@ impl Batch<'_> {
                 Some(due.timestamp_millis()),
             ),
         };
-        // `since` is kept while the file stays in the same state, so /status can say
-        // since when.
-        self.tx
-            .prepare_cached(
-                "INSERT INTO files (path, key, size, mtime_ns, content_hash, status, \
-                 reject_code, detail, since, until) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT (path) DO UPDATE SET key = excluded.key, size = excluded.size, \
-                 mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, \
-                 since = CASE WHEN status = excluded.status AND detail IS excluded.detail \
-                 THEN since ELSE excluded.since END, \
-                 status = excluded.status, reject_code = excluded.reject_code, \
-                 detail = excluded.detail, until = excluded.until",
-            )?
-            .execute(params![
-                row.path,
-                row.key.as_str(),
-                row.stamp.size as i64,
-                row.stamp.mtime_ns,
-                row.hash,
-                status,
-                code,
-                detail,
-                self.now,
-                until
-            ])?;
-        Ok(())
+        self.pending.push(file_rows::Row {
+            path: row.path.to_owned(),
+            key: row.key.as_str().to_owned(),
+            size: row.stamp.size as i64,
+            mtime_ns: row.stamp.mtime_ns,
+            hash: row.hash.map(<[u8]>::to_vec),
+            status,
+            code,
+            detail,
+            since: self.now,
+            until,
+        });
     }
 }
 

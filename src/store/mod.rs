@@ -19,6 +19,7 @@ mod change;
 mod checkpoint;
 mod decide;
 mod export;
+mod file_rows;
 mod followers;
 mod identity;
 mod known;
