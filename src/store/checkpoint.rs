@@ -21,11 +21,12 @@ const CHECKPOINT_BYTES: i64 = 16 * 1024 * 1024;
 /// WAL bytes at which the writer checkpoints itself. The thread's checkpoints copy every
 /// page, but the WAL starts over only when a commit finds all of it copied, which a
 /// writer that never pauses seldom does; this bounds it. By then the thread has copied
-/// nearly everything, so the writer's checkpoint is short. A bulk ingest commits tens of
-/// MiB at a time, so the bound is high: the thread must do the copying, beside the
-/// writer (docs/performance.md compares the thresholds). A bulk ingest may leave this
-/// much WAL until the next quiet commit.
-const WRITER_CHECKPOINT_BYTES: i64 = 256 * 1024 * 1024;
+/// nearly everything, so the writer's checkpoint is short. A bulk ingest commits up to
+/// hundreds of MiB at a time, so the bound is high: the thread must do the copying and
+/// wait on the disk, beside the writer; a bound below one commit had the writer
+/// checkpoint, and sync the database, after every commit (docs/performance.md compares
+/// the thresholds). A bulk ingest may leave this much WAL until the next quiet commit.
+const WRITER_CHECKPOINT_BYTES: i64 = 1024 * 1024 * 1024;
 
 /// The WAL file is cut back to this size when it starts over, so that a bulk ingest
 /// does not leave a WAL of its longest size behind.
