@@ -105,7 +105,7 @@ impl Batch<'_> {
             }
             Action::Duplicate { original } => {
                 let status = FileStatus::Duplicate(&original);
-                self.upsert_file(FileRow {
+                self.set_file_row(FileRow {
                     path,
                     key,
                     stamp,
@@ -139,7 +139,7 @@ impl Batch<'_> {
                 FileStatus::Published(warned)
             }
         };
-        self.upsert_file(FileRow {
+        self.set_file_row(FileRow {
             path,
             key,
             stamp,
@@ -160,7 +160,7 @@ impl Batch<'_> {
     ) -> Result<(), StoreError> {
         self.outcome.rejected += 1;
         let status = FileStatus::Rejected(reason);
-        self.upsert_file(FileRow {
+        self.set_file_row(FileRow {
             path,
             key,
             stamp,
@@ -186,7 +186,7 @@ impl Batch<'_> {
             hash: None,
             status: FileStatus::Held(hold),
         };
-        self.upsert_file(row);
+        self.set_file_row(row);
         self.retire_if_orphaned(key)
     }
 
@@ -208,7 +208,7 @@ impl Batch<'_> {
             hash: None,
             status,
         };
-        self.upsert_file(row);
+        self.set_file_row(row);
         Ok(())
     }
 
@@ -602,7 +602,7 @@ impl Batch<'_> {
 
     /// Decides the `files` row of a file; it is written with the others at commit, or
     /// before the table is next read (see `file_rows`).
-    fn upsert_file(&mut self, row: FileRow<'_>) {
+    fn set_file_row(&mut self, row: FileRow<'_>) {
         let (status, code, detail, until) = match row.status {
             FileStatus::Published(warnings) => ("published", None, warnings, None),
             FileStatus::Duplicate(original) => {

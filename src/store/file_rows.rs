@@ -9,7 +9,7 @@
 
 use rusqlite::{Connection, params};
 
-/// One row of the `files` table, as `Batch::upsert_file` decided it.
+/// One row of the `files` table, as `Batch::set_file_row` decided it.
 pub(super) struct Row {
     pub(super) path: String,
     pub(super) key: String,
