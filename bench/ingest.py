@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The daemon's ingest, measured on a generated corpus (run through bench/ingest.sh).
 
-Four phases, in one command, on one corpus of N articles (distinct mtimes, so the
-highest-numbered file is the newest article):
+Four phases, in one command, on one corpus of N articles (distinct mtimes: the newest
+article is the file with the newest, the highest-numbered one unless the dates were
+shuffled):
 
 1. cold ingest (corpus read once before, so from the page cache, as Hugo reads its
    files): `seedfeed serve` on the corpus with an empty data folder, until /status

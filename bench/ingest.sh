@@ -11,6 +11,9 @@
 #   bench/ingest.sh --scale               # 1,000,000 articles, one run, no Hugo: about
 #                                         # 25 minutes, 4.9 GB of corpus and 16 GB of
 #                                         # database once every archive page is frozen
+#   bench/ingest.sh --scale --shuffle-dates
+#                                         # the dates dealt out of the names' order, as
+#                                         # slugs or a fresh checkout have them
 #   bench/ingest.sh -n 20000 --baseline OTHER/target/release/seedfeed
 #                                         # and another build, in turn: medians of each, A/B
 #
@@ -36,6 +39,7 @@ format=${BENCH_FORMAT:-plain}
 drops=200
 runs=3
 hugo=yes
+shuffle=no
 baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,7 +50,8 @@ while [ $# -gt 0 ]; do
     --baseline) baseline="$2"; shift 2 ;;
     --format) format="$2"; shift 2 ;;
     --scale) n=1000000; runs=1; hugo=no; shift ;;
-    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
+    --shuffle-dates) shuffle=yes; shift ;;
+    *) sed -n '2,32p' "$0" >&2; exit 2 ;;
   esac
 done
 case "$n$drops$runs" in *[!0-9]*|"") echo "-n, --drops and --runs take a number" >&2; exit 2 ;; esac
@@ -54,6 +59,7 @@ case "$format" in plain|markdown) ;; *) echo "--format takes plain or markdown" 
 command="bench/ingest.sh -n $n --drops $drops --runs $runs"
 [ "$format" = markdown ] && command+=" --format markdown"
 [ "$hugo" = no ] && command+=" --no-hugo"
+[ "$shuffle" = yes ] && command+=" --shuffle-dates"
 if [ -n "$baseline" ]; then
   given=$baseline
   command+=" --baseline $given"
@@ -87,8 +93,9 @@ if [ -n "$baseline" ] && [ "$baseline" -ef target/release/seedfeed ]; then
   echo "--baseline is target/release/seedfeed itself, the build under test" >&2; exit 2
 fi
 
-# Distinct mtimes, one second apart, so the newest article is the last file and every
-# date in the feeds (and in Hugo's) differs; a Markdown article's date is its mtime.
+# Distinct mtimes, one second apart, so the newest article is the last file (with
+# --shuffle-dates, the one dealt the newest date) and every date in the feeds (and in
+# Hugo's) differs; a Markdown article's date is its mtime.
 # Generated aside, then renamed into place, so an interrupted generation is never taken
 # for a corpus.
 end=1700000000 # the newest article's mtime (the generator's default)
@@ -105,6 +112,8 @@ name=articles
 # The Markdown corpus's name changes with what the generator writes (v2: root-relative
 # image paths), so that a cached corpus of another version is not measured.
 [ "$format" = markdown ] && name=markdown-v2
+[ "$shuffle" = yes ] && name+=-shuffled
+shuffled=(); [ "$shuffle" = yes ] && shuffled=(--shuffle-dates)
 corpus="$cache/$name-$n"
 mkdir -p "$cache"
 # About 16 KB of database per article (its row and indexes, and its share of the frozen
@@ -120,7 +129,7 @@ if [ "$free_mb" -lt "$need_mb" ]; then
 fi
 if [ ! -d "$corpus" ]; then
   echo "generating $n $format articles into $corpus" >&2
-  generate "$corpus" -n "$n" --mtime-spread "$n" --mtime-end "$end"
+  generate "$corpus" -n "$n" --mtime-spread "$n" --mtime-end "$end" "${shuffled[@]}"
 fi
 
 # The articles to drop: the generator's next ones after the corpus (articles n, n+1, …),
