@@ -91,10 +91,10 @@ sample() {
     sleep 0.2
   done
 }
-# One GET a line, "status seconds", until the attack ends.
+# One GET a line, "status seconds curl's-exit-code", until the attack ends.
 normal_client() {
   while kill -0 "$ATTACK_PID" 2>/dev/null; do
-    curl -s -o /dev/null --max-time 10 -w '%{http_code} %{time_total}\n' "$BASE/feed.atom" || true
+    curl -s -o /dev/null --max-time 10 -w '%{http_code} %{time_total} %{exitcode}\n' "$BASE/feed.atom" || true
     sleep 0.2
   done
 }
@@ -103,11 +103,14 @@ summary() { # name, requests file, samples file, RSS before (KiB)
 import statistics, sys
 name, requests, samples, before = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 rows = [line.split() for line in open(requests) if line.strip()]
-ok = [float(t) for code, t in rows if code == "200"]
+ok = [float(t) for code, t, _ in rows if code == "200"]
 codes = {}
-for code, _ in rows:
+for code, _, exit_code in rows:
+    # No answer at all: curl's exit code says why (7 refused, 28 timed out, 52 empty
+    # reply, 56 reset).
+    code = code if code != "000" else f"000 (curl {exit_code})"
     codes[code] = codes.get(code, 0) + 1
-times = sorted(float(t) for _, t in rows)
+times = sorted(float(t) for _, t, _ in rows)
 def pct(p):
     return times[min(len(times) - 1, int(p * len(times)))] * 1000 if times else float("nan")
 s = [tuple(int(x) for x in line.split()) for line in open(samples) if len(line.split()) == 2]

@@ -2,8 +2,8 @@
 //! connection that only waits for its client (a slowloris head, a kept-alive connection
 //! between requests) is closed to make room for a newcomer, the longest waiting first;
 //! an answer being sent is never closed; one stalled on a client that does not read is
-//! closed only once stalled for the header-read timeout; with nothing to close, the
-//! newcomer gets a 503. And a client that stops reading its answer is cut off at the
+//! closed only once stalled for `stalled_answer_timeout`, and before a connection just
+//! opened; with nothing to close, the newcomer gets a 503. And a client that stops reading its answer is cut off at the
 //! request timeout, so a slow reader never holds its slot for good.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
@@ -28,6 +28,7 @@ fn capped(max_connections: usize) -> Layer {
     Layer {
         max_connections: Some(max_connections),
         header_read_timeout: Some(600),
+        stalled_answer_timeout: Some(600),
         idle_timeout: Some(600),
         request_timeout: Some(600),
         ..Layer::default()
@@ -204,9 +205,9 @@ async fn with_nothing_to_close_a_newcomer_gets_503() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_answer_stalled_on_its_client_makes_room_once_stalled_for_the_header_timeout() {
+async fn an_answer_stalled_on_its_client_makes_room_once_stalled_for_its_timeout() {
     let daemon = TestDaemon::start_with(Layer {
-        header_read_timeout: Some(1),
+        stalled_answer_timeout: Some(1),
         ..capped(2)
     })
     .await;
@@ -220,6 +221,26 @@ async fn an_answer_stalled_on_its_client_makes_room_once_stalled_for_the_header_
         healthz(&daemon).await == "HTTP/1.1 200 OK"
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_just_opened_outlasts_a_stalled_answer() {
+    let daemon = TestDaemon::start_with(Layer {
+        stalled_answer_timeout: Some(1),
+        ..capped(2)
+    })
+    .await;
+    write_film(&daemon, 26);
+    let _stalled = film_under_way(&daemon).await;
+    // Past the stall allowed: the answer may go (its writes stall within milliseconds).
+    tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
+    // A reader whose request is still on its way, read from once by its worker.
+    let mut fresh = Connection::open(daemon.socket_addr()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The newcomer at the cap closes the stalled answer, not the reader.
+    assert_eq!(healthz(&daemon).await, "HTTP/1.1 200 OK");
+    fresh.send(&request("GET", "/healthz", &[])).await;
+    assert_eq!(fresh.head().await.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -235,6 +235,9 @@ pub struct WebSubConfig {
 pub struct Limits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    /// At the cap, how long an answer must have found no room in its socket before its
+    /// connection may be closed for a newcomer.
+    pub stalled_answer_timeout: Duration,
     pub idle_timeout: Duration,
     pub request_timeout: Duration,
     pub max_header_bytes: usize,
@@ -340,6 +343,7 @@ pub fn validate(layer: Layer) -> Result<Config, ConfigError> {
     let limits = Limits {
         max_connections: values.max_connections,
         header_read_timeout: Duration::from_secs(values.header_read_timeout),
+        stalled_answer_timeout: Duration::from_secs(values.stalled_answer_timeout),
         idle_timeout: Duration::from_secs(values.idle_timeout),
         request_timeout: Duration::from_secs(values.request_timeout),
         shutdown_timeout: Duration::from_secs(values.shutdown_timeout),

@@ -51,6 +51,9 @@ settings! {
         /// Seconds a request head may take to arrive (and a kept-alive connection to wait).
         header_read_timeout: u64 = Some(10), min(1),
             Restart => limits.header_read_timeout;
+        /// At max_connections, seconds an answer must have waited on a client that takes none of it before it may be closed for a newcomer.
+        stalled_answer_timeout: u64 = Some(2), min(1),
+            Restart => limits.stalled_answer_timeout;
         /// Seconds a connection may move no byte before it is closed.
         idle_timeout: u64 = Some(60), min(1), Restart => limits.idle_timeout;
         /// Seconds one response may take to send.
@@ -170,6 +173,7 @@ const UNITS: &[(&str, &str)] = &[
     ("cache_max_age", "seconds"),
     ("max_connections", "connections"),
     ("header_read_timeout", "seconds"),
+    ("stalled_answer_timeout", "seconds"),
     ("idle_timeout", "seconds"),
     ("request_timeout", "seconds"),
     ("max_header_bytes", "bytes"),

@@ -196,7 +196,7 @@ pub fn start_admin(
         app,
         surface: Surface::Admin,
         limits,
-        slots: Slots::new(ADMIN_CONNECTIONS, limits.header_read_timeout),
+        slots: Slots::new(ADMIN_CONNECTIONS, limits.stalled_answer_timeout),
     };
     let mut workers = Workers::new();
     let name = "seedfeed-admin".to_owned();

@@ -193,7 +193,7 @@ pub fn start(
         limits,
         slots: Slots::new(
             connection_cap(limits.max_connections),
-            limits.header_read_timeout,
+            limits.stalled_answer_timeout,
         ),
     };
     let mut workers = Workers::new();

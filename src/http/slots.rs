@@ -9,15 +9,25 @@
 //!
 //! 1. a connection **waiting for a request** from its client — one that has sent
 //!    nothing, part of a request head, or nothing since its last answer (kept alive) —
-//!    the one that has waited the longest;
+//!    for at least `stalled_answer_timeout`, the one that has waited the longest;
 //! 2. failing that, an answer **stalled** on its client: one whose writes have found no
-//!    room in the socket for at least the header-read timeout (a slow reader);
-//! 3. failing that, the newcomer is refused (a short 503).
+//!    room in the socket for at least `stalled_answer_timeout` (a slow reader), the
+//!    longest stalled;
+//! 3. failing that, a connection that has waited for a request a shorter time, the
+//!    longest first;
+//! 4. failing that, the newcomer is refused (a short 503).
 //!
 //! A connection whose request is being answered, and whose answer moves, is never
 //! closed; nor is one not yet read from, which waits for its worker rather than its
 //! client (in a burst of accepts at the cap, newcomers would otherwise close each other
 //! before their requests are read).
+//!
+//! The stall allowed is short (2 s by default) next to the header-read timeout: a live
+//! client makes room in its socket within a round trip, and a lossy link's
+//! retransmissions back off 200, 400 and 800 ms. Slow readers arriving at more than the
+//! cap over the stall a second fill the cap before the first of them may go, and every
+//! newcomer in between, readers included, is refused: with the default cap, 410 a
+//! second against a stall of 10 s, 2,048 against 2 s.
 //!
 //! The oldest wait goes first rather than the fewest bytes received, because a sound
 //! client sends its head in one segment as soon as it connects, while a slowloris client
@@ -208,16 +218,22 @@ pub(super) enum Seen {
 }
 
 /// Which of the connections seen to close to make room for a newcomer, by its place in
-/// `seen`; `None` to refuse the newcomer. A waiting connection goes first, the one that
-/// has waited the longest (the fewest bytes received among equals); then an answer
-/// stalled since `stalled_by` or before, the longest stalled; never one that is busy.
-pub(super) fn victim(seen: impl IntoIterator<Item = Seen>, stalled_by: u64) -> Option<usize> {
+/// `seen`; `None` to refuse the newcomer. First a connection that has waited for a
+/// request since `waited_by` or before, the one that has waited the longest (the fewest
+/// bytes received among equals); then an answer stalled since `waited_by` or before,
+/// the longest stalled; then one that has waited for a request a shorter time, the
+/// longest first; never one that is busy. A connection only just opened waits for its
+/// head for a moment: were every waiting one to go before any stalled answer, a reader
+/// arriving while slow readers hold the other slots would be closed for the next
+/// newcomer.
+pub(super) fn victim(seen: impl IntoIterator<Item = Seen>, waited_by: u64) -> Option<usize> {
     seen.into_iter()
         .enumerate()
         .filter_map(|(index, seen)| {
             let key = match seen {
-                Seen::Waiting { since, received } => (0, since, received),
-                Seen::Stalled { since } if since <= stalled_by => (1, since, 0),
+                Seen::Waiting { since, received } if since <= waited_by => (0, since, received),
+                Seen::Stalled { since } if since <= waited_by => (1, since, 0),
+                Seen::Waiting { since, received } => (2, since, received),
                 Seen::Stalled { .. } | Seen::Busy => return None,
             };
             Some((key, index))
@@ -276,14 +292,14 @@ impl Slots {
         if self.closing.load(Ordering::Relaxed) >= self.cap {
             return false;
         }
-        let stalled_by = ticks(self.epoch)
+        let waited_by = ticks(self.epoch)
             .saturating_sub(u64::try_from(self.stall.as_nanos()).unwrap_or(u64::MAX));
         // A connection may change state between the scan and the eviction (a head
         // completes); then scan again. Each retry follows a request handed to the
         // service, so this ends; the bound only keeps it short under a burst of them.
         for _ in 0..4 {
             let seen: Vec<Seen> = table.iter().map(|progress| progress.seen()).collect();
-            let Some(index) = victim(seen.iter().copied(), stalled_by) else {
+            let Some(index) = victim(seen.iter().copied(), waited_by) else {
                 return false;
             };
             let progress = &table[index];
@@ -419,13 +435,19 @@ mod tests {
     }
 
     #[test]
-    fn a_stalled_answer_goes_only_when_none_waits_and_once_stalled_long_enough() {
+    fn a_stalled_answer_goes_once_stalled_long_enough_and_after_long_waits_only() {
         let stalled = Seen::Stalled { since: 5 };
         // Stalled since 5, but only answers stalled since 4 or before may go.
         assert_eq!(victim([stalled, Seen::Busy], 4), None);
         assert_eq!(victim([stalled, Seen::Busy], 5), Some(0));
-        // A waiting connection goes before it, however recent.
-        assert_eq!(victim([stalled, waiting(1_000, 0)], 5), Some(1));
+        // A connection that has waited for a request as long goes before it.
+        assert_eq!(victim([stalled, waiting(5, 0)], 5), Some(1));
+        // One that has waited less goes after it: a newcomer's head on its way.
+        assert_eq!(victim([stalled, waiting(1_000, 0)], 5), Some(0));
+        assert_eq!(
+            victim([Seen::Stalled { since: 9 }, waiting(1_000, 0)], 5),
+            Some(1)
+        );
         // The longest stalled first.
         let older = Seen::Stalled { since: 2 };
         assert_eq!(victim([stalled, older], 10), Some(1));
