@@ -3,8 +3,9 @@
 //! between requests) is closed to make room for a newcomer, the longest waiting first;
 //! an answer being sent is never closed; one stalled on a client that does not read is
 //! closed only once stalled for `stalled_answer_timeout`, and before a connection just
-//! opened; with nothing to close, the newcomer gets a 503. And a client that stops reading its answer is cut off at the
-//! request timeout, so a slow reader never holds its slot for good.
+//! opened; with nothing to close, the newcomer gets a 503. And a client that stops
+//! reading its answer is cut off at the request timeout, so a slow reader never holds
+//! its slot for good.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 

@@ -24,10 +24,10 @@
 //!
 //! The stall allowed is short (2 s by default) next to the header-read timeout: a live
 //! client makes room in its socket within a round trip, and a lossy link's
-//! retransmissions back off 200, 400 and 800 ms. Slow readers arriving at more than the
-//! cap over the stall a second fill the cap before the first of them may go, and every
-//! newcomer in between, readers included, is refused: with the default cap, 410 a
-//! second against a stall of 10 s, 2,048 against 2 s.
+//! retransmissions back off 200, 400 and 800 ms. When more slow readers arrive a second
+//! than the cap divided by the stall allowed, they fill the cap before the first of them
+//! may go, and until then every newcomer, readers included, is refused: with the default
+//! cap, 410 a second against a stall of 10 s, 2,048 against 2 s.
 //!
 //! The oldest wait goes first rather than the fewest bytes received, because a sound
 //! client sends its head in one segment as soon as it connects, while a slowloris client
