@@ -46,7 +46,7 @@ settings! {
         tombstone_days: u32 = Some(30), any, Restart => tombstone_days;
         /// Seconds caches may keep a feed or page (Cache-Control: max-age).
         cache_max_age: u32 = Some(300), any, Restart => cache_max_age;
-        /// Open connections at most (about 20 KiB each, 27 KiB with a request head under way); at it, the one waiting longest for a request makes room for a newcomer, else a 503.
+        /// Open connections at most (about 20 KiB each, 27 KiB with a request head under way); at it, a connection waiting for a request or an answer stalled on its client makes room for a newcomer, else a 503.
         max_connections: usize = Some(4096), min(1), Restart => limits.max_connections;
         /// Seconds a request head may take to arrive (and a kept-alive connection to wait).
         header_read_timeout: u64 = Some(10), min(1),
