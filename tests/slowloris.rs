@@ -36,6 +36,18 @@ fn capped(max_connections: usize) -> Layer {
     }
 }
 
+/// A daemon capped at two connections, whose answers may be closed once stalled for a
+/// second, with `film.webm` written from `seed`.
+async fn two_slots_with_a_film(seed: u32) -> TestDaemon {
+    let daemon = TestDaemon::start_with(Layer {
+        stalled_answer_timeout: Some(1),
+        ..capped(2)
+    })
+    .await;
+    write_film(&daemon, seed);
+    daemon
+}
+
 /// A slowloris connection: a request head begun and never finished.
 async fn slow_head(addr: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -207,12 +219,7 @@ async fn with_nothing_to_close_a_newcomer_gets_503() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_stalled_on_its_client_makes_room_once_stalled_for_its_timeout() {
-    let daemon = TestDaemon::start_with(Layer {
-        stalled_answer_timeout: Some(1),
-        ..capped(2)
-    })
-    .await;
-    write_film(&daemon, 24);
+    let daemon = two_slots_with_a_film(24).await;
     // Two readers that stop reading: their answers stall.
     let mut stalled = Vec::new();
     for _ in 0..2 {
@@ -226,12 +233,7 @@ async fn an_answer_stalled_on_its_client_makes_room_once_stalled_for_its_timeout
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_just_opened_outlasts_a_stalled_answer() {
-    let daemon = TestDaemon::start_with(Layer {
-        stalled_answer_timeout: Some(1),
-        ..capped(2)
-    })
-    .await;
-    write_film(&daemon, 26);
+    let daemon = two_slots_with_a_film(26).await;
     let _stalled = film_under_way(&daemon).await;
     // Past the stall allowed: the answer may go (its writes stall within milliseconds).
     tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
