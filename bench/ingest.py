@@ -9,11 +9,13 @@ shuffled):
    files): `seedfeed serve` on the corpus with an empty data folder, until /status
    counts N entries (/status is sent after the snapshot holding them is published, so they
    are then stored and served); articles per second from exec, and the daemon's peak RSS
-   (VmHWM, with VmRSS sampled at every poll). Also: exec to /feed.atom first holding the
-   newest article, and exec to the last archive page frozen (its log line). Run R times
-   (--runs, default 3), each on a new data folder: the median is reported, with every
-   run, because a shared machine's speed drifts by a fifth within minutes. The last
-   run's daemon goes on to the next phases.
+   (VmHWM, with VmRSS sampled at every poll), and the time some task waited on IO meanwhile
+   (/proc/pressure/io: the database's writes, and the corpus's reads when it did not come
+   from the page cache). Also: exec to /feed.atom first holding the newest article, and
+   exec to the last archive page frozen (its log line). Run R times (--runs, default 3),
+   each on a new data folder: the median is reported, with every run, because a shared
+   machine's speed drifts by a fifth within minutes. The last run's daemon goes on to
+   the next phases.
 2. drop to served: with the N entries stored and the archive pages frozen, D new articles
    (the generator's next ones, as long as the stored ones, so the feeds keep their
    size) written one at a time straight into the seeds folder (open, write, close, as
@@ -524,6 +526,12 @@ def build_rows(n, rs):
         label = f"cold ingest: exec → all {n:,} stored and served, median of {count} ({runs[0]} s)"
         cells = [f"{cold[0]:.2f} s = {n / cold[0]:,.0f} articles/s"]
     row(label, cells, "≥ 25,000 articles/s", ratio(cold))
+    if all(len(r["cold_io_stall_s"]) == count for r in rs):
+        # Time in which the daemon, or anything else, waited on the disk: its writes, and
+        # the corpus's reads when the page cache no longer held it (see `warm`).
+        stalls = [", ".join(f"{s:.1f}" for s in r["cold_io_stall_s"]) for r in rs]
+        row("cold ingest: time some task waited on IO (/proc/pressure/io), each run",
+            [f"{x} s" for x in stalls])
     newest = [statistics.median(r["newest_s"]) for r in rs]
     row("cold ingest: exec → newest article in /feed.atom (median)",
         [f"{x:.2f} s" for x in newest], ab=ratio(newest))
@@ -582,11 +590,26 @@ def warm(seeds):
     from the page cache, as Hugo does its Markdown files (written just before its run),
     and no writeback of an earlier run competes with it. Memory reclaim may evict a
     corpus read long ago: a cold ingest that read it from disk took 2 to 3.5 times as
-    long on this project's machine."""
-    for name in os.listdir(seeds):
+    long on this project's machine, whose kernel pages out what has not been touched for
+    about a minute. So the articles are read newest first: the oldest, which the ingest
+    reads first (in date order), are the last read here, and the IO stall of the cold
+    ingest (`io_stall_total`) shows how much of the corpus came from disk all the same."""
+    names = sorted(((entry.stat().st_mtime, entry.name) for entry in os.scandir(seeds)
+                    if entry.is_file()), reverse=True)
+    for _, name in names:
         with open(os.path.join(seeds, name), "rb") as f:
             f.read()
     subprocess.run(["sync"])
+
+
+def io_stall_total():
+    """Microseconds in which some task waited on IO since boot (Linux's pressure stall
+    information, /proc/pressure/io); None where the kernel does not give it."""
+    try:
+        with open("/proc/pressure/io") as f:
+            return int(f.readline().split("total=")[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def main():
@@ -656,7 +679,7 @@ def measure(a, builds, corpus, current):
     publish every file is measured no further. `current[0]` is the build running."""
     seeds, n, newest, extension = corpus
     for b in builds:
-        b.results.update(cold_s=[], newest_s=[], cold_rss=0, cold_sampled=0)
+        b.results.update(cold_s=[], newest_s=[], cold_io_stall_s=[], cold_rss=0, cold_sampled=0)
     for run in range(a.runs):
         for b in builds:
             if "short" in b.results:
@@ -668,7 +691,9 @@ def measure(a, builds, corpus, current):
             warm(seeds)
             print(f"[1/4] cold ingest of {n} articles, run {run + 1} of {a.runs}{which}",
                   file=sys.stderr)
+            stall_before = io_stall_total()
             d, cold_s, newest_s, rss, sampled, short = cold_ingest(b, seeds, n, newest)
+            stall_after = io_stall_total()
             if short:
                 d.stop()
                 r["short"] = short
@@ -677,6 +702,8 @@ def measure(a, builds, corpus, current):
             print(f"      {cold_s:.2f} s", file=sys.stderr)
             r["cold_s"].append(cold_s)
             r["newest_s"].append(newest_s)
+            if None not in (stall_before, stall_after):
+                r["cold_io_stall_s"].append((stall_after - stall_before) / 1e6)
             r["cold_rss"], r["cold_sampled"] = max(r["cold_rss"], rss), max(r["cold_sampled"], sampled)
             if run < a.runs - 1:
                 d.stop()
