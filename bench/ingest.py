@@ -592,8 +592,9 @@ def warm(seeds):
     corpus read long ago: a cold ingest that read it from disk took 2 to 3.5 times as
     long on this project's machine, whose kernel pages out what has not been touched for
     about a minute. So the articles are read newest first: the oldest, which the ingest
-    reads first (in date order), are the last read here, and the IO stall of the cold
-    ingest (`io_stall_total`) shows how much of the corpus came from disk all the same."""
+    reads first (in date order), are the last read here. The IO stall of the cold ingest
+    (`io_stall_total`) shows how long it waited on the disk all the same, for the corpus
+    or for the database's writes."""
     names = sorted(((entry.stat().st_mtime, entry.name) for entry in os.scandir(seeds)
                     if entry.is_file()), reverse=True)
     for _, name in names:
